@@ -1,0 +1,7 @@
+import { migration001 } from './001-foundation.ts';
+import type { Migration } from './types.ts';
+
+export type { Migration } from './types.ts';
+
+/** Every migration, in version order. Add new ones at the end, never edit a landed one. */
+export const MIGRATIONS: readonly Migration[] = [migration001];
