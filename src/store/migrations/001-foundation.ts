@@ -7,7 +7,7 @@ export const migration001: Migration = {
     CREATE TABLE numbers (
       id                  TEXT PRIMARY KEY,
       phone_number        TEXT NOT NULL UNIQUE,
-      line_id             TEXT NOT NULL UNIQUE,
+      line_id             TEXT UNIQUE,
       label               TEXT,
       webhook_url         TEXT,
       webhook_secret      TEXT NOT NULL,

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ApiKeyService } from '../auth/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { NumberService } from '../numbers/index.ts';
+import { adminKeysRoutes } from './admin/keys.ts';
+import { adminNumbersRoutes } from './admin/numbers.ts';
+import { adminTokenHook, apiKeyHook } from './auth.ts';
+import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { healthRoutes, type HealthReport } from './routes/health.ts';
+import { numbersRoutes } from './routes/numbers.ts';
+import { ErrorSchema } from './schemas.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Routes another domain adds under /api or /admin (registered inside the guarded scope). */
+export type RouteRegistrar = (scope: App) => Promise<void> | void;
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  numbers: NumberService;
+  apiKeys: ApiKeyService;
+  adminToken: string;
+  metrics: Registry;
+  health?: () => HealthReport;
+  apiRoutes?: readonly RouteRegistrar[];
+  adminRoutes?: readonly RouteRegistrar[];
+}
+
+/** Builds the HTTP surface. Never listens: main.ts does, tests use inject() or listen themselves. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ mod: 'http' }) as FastifyBaseLogger,
+    bodyLimit: deps.config.server.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addSchema(ErrorSchema);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  instrument(app, deps.metrics);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'AgentPhone',
+        version: '0.1.0',
+        description: 'Self-hosted carrier gateway for AI agents. Errors are always {"error","message"}.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const health = deps.health ?? (() => ({ status: 'ok' as const }));
+  await app.register(healthRoutes, { metrics: deps.metrics, health });
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', apiKeyHook(deps.apiKeys));
+      await api.register(numbersRoutes, { numbers: deps.numbers });
+      for (const add of deps.apiRoutes ?? []) await add(api);
+    },
+    { prefix: '/api' },
+  );
+
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', adminTokenHook(deps.adminToken));
+      await admin.register(adminKeysRoutes, { keys: deps.apiKeys });
+      await admin.register(adminNumbersRoutes, { numbers: deps.numbers });
+      for (const add of deps.adminRoutes ?? []) await add(admin);
+    },
+    { prefix: '/admin' },
+  );
+
+  return app;
+}
+
+function instrument(app: App, registry: Registry): void {
+  const requests = new Counter({
+    name: 'agentphone_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'agentphone_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}

@@ -1,0 +1,44 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeyService, ApiPrincipal } from '../auth/index.ts';
+import { UnauthorizedError } from '../errors/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: ApiPrincipal | null;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** onRequest hook for /api/*: exactly the spec's 401 on a missing, unknown or revoked key. */
+export function apiKeyHook(keys: ApiKeyService) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request);
+    const principal = token === undefined ? undefined : keys.authenticate(token);
+    if (!principal) throw new UnauthorizedError();
+    request.principal = principal;
+  };
+}
+
+/** onRequest hook for /admin/*: the operator's admin token, compared in constant time. */
+export function adminTokenHook(adminToken: string) {
+  const expected = createHash('sha256').update(adminToken).digest();
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request);
+    const presented = createHash('sha256').update(token ?? '').digest();
+    if (token === undefined || !timingSafeEqual(presented, expected)) {
+      throw new UnauthorizedError('Invalid or missing admin token');
+    }
+  };
+}
+
+export function principalOf(request: FastifyRequest): ApiPrincipal {
+  if (!request.principal) throw new UnauthorizedError();
+  return request.principal;
+}

@@ -1,0 +1,5 @@
+export { buildApp, type App, type AppDeps, type RouteRegistrar } from './app.ts';
+export { toErrorResponse, type ErrorBody } from './error-handler.ts';
+export { bearerToken, principalOf } from './auth.ts';
+export { ErrorSchema, errorResponses, NumberIdParams, NumberViewSchema } from './schemas.ts';
+export type { HealthReport } from './routes/health.ts';

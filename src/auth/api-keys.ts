@@ -1,0 +1,103 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock/index.ts';
+import { NotFoundError, ValidationError } from '../errors/index.ts';
+import { base62, newId } from '../ids/index.ts';
+import type { ApiKeyRecord, ApiKeysRepository, NumbersRepository } from '../store/index.ts';
+
+export const API_KEY_PREFIX = 'agp_';
+
+/** What a request authenticated with an API key may do. */
+export interface ApiPrincipal {
+  keyId: string;
+  /** null = every number. */
+  numberIds: readonly string[] | null;
+}
+
+/** The public view of a key: never the key itself, never its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  numbers: string[] | 'all';
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export function hashApiKey(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+export function toApiKeyView(record: ApiKeyRecord): ApiKeyView {
+  return {
+    id: record.id,
+    name: record.name,
+    prefix: record.keyPrefix,
+    numbers: record.numberIds ?? 'all',
+    createdAt: record.createdAt,
+    lastUsedAt: record.lastUsedAt,
+    revokedAt: record.revokedAt,
+  };
+}
+
+/** last_used_at is written at most this often per key, so auth stays off the write path. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class ApiKeyService {
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly numbers: NumbersRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a key; the returned `key` is the only time it is ever shown. */
+  create(input: { name?: string | undefined; numberIds?: readonly string[] | undefined }): ApiKeyView & { key: string } {
+    const scope = input.numberIds && input.numberIds.length > 0 ? [...new Set(input.numberIds)] : null;
+    for (const id of scope ?? []) {
+      if (!this.numbers.get(id)) throw new ValidationError(`numbers: no number has id "${id}"`);
+    }
+    const key = API_KEY_PREFIX + base62(randomBytes(32));
+    const record = {
+      id: newId('key'),
+      name: input.name?.trim() || 'unnamed',
+      keyHash: hashApiKey(key),
+      keyPrefix: key.slice(0, API_KEY_PREFIX.length + 4),
+      numberIds: scope,
+      createdAt: new Date(this.clock.now()).toISOString(),
+    };
+    this.keys.insert(record);
+    return { ...toApiKeyView({ ...record, lastUsedAt: null, revokedAt: null }), key };
+  }
+
+  list(): ApiKeyView[] {
+    return this.keys.list().map(toApiKeyView);
+  }
+
+  revoke(id: string): ApiKeyView {
+    const existing = this.keys.get(id);
+    if (!existing) throw new NotFoundError(`No API key has id "${id}"`);
+    this.keys.revoke(id, new Date(this.clock.now()).toISOString());
+    return toApiKeyView(this.keys.get(id) as ApiKeyRecord);
+  }
+
+  /** Returns the principal for a presented key, or undefined when it is unknown or revoked. */
+  authenticate(presented: string): ApiPrincipal | undefined {
+    if (!presented.startsWith(API_KEY_PREFIX)) return undefined;
+    const hash = hashApiKey(presented);
+    const record = this.keys.findByHash(hash);
+    if (!record || !timingSafeEqual(record.keyHash, hash) || record.revokedAt !== null) return undefined;
+    const now = this.clock.now();
+    if (now - (this.lastTouched.get(record.id) ?? 0) >= TOUCH_INTERVAL_MS) {
+      this.lastTouched.set(record.id, now);
+      this.keys.touch(record.id, new Date(now).toISOString());
+    }
+    return { keyId: record.id, numberIds: record.numberIds };
+  }
+}
+
+/** Whether a principal may see a number: out-of-scope numbers look exactly like missing ones. */
+export function canAccessNumber(principal: ApiPrincipal, numberId: string): boolean {
+  return principal.numberIds === null || principal.numberIds.includes(numberId);
+}

@@ -1,0 +1,63 @@
+import { AgentPhoneError, ConfigError } from '../errors/index.ts';
+import { UsageError, type CliCommand, type CliIo } from './command.ts';
+import { keysCommand } from './commands/keys.ts';
+import { numbersCommand } from './commands/numbers.ts';
+import { startCommand } from './commands/start.ts';
+import { webhookCommand } from './commands/webhook.ts';
+
+/** Every top-level command. Domains add theirs here. */
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: agentphone <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --json (print exactly one JSON document), --config FILE and --url URL.',
+    "Run 'agentphone <command> --help' for a command's usage.",
+  ].join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout)(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`agentphone: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`Usage: ${command.usage}\n`);
+    return 0;
+  }
+  const json = args.includes('--json');
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`agentphone ${command.name}: ${err.message}\nUsage: ${command.usage}\n`);
+      return 2;
+    }
+    const known = err instanceof AgentPhoneError;
+    const body = {
+      error: known ? err.code : 'Internal Error',
+      message: err instanceof ConfigError ? err.message : known ? err.message : `Unexpected failure: ${(err as Error).message}`,
+    };
+    if (json) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+    else io.stderr(`agentphone ${command.name}: ${body.message}\n`);
+    return 1;
+  }
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};

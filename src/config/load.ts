@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import Value from 'typebox/value';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../errors/index.ts';
+import { ConfigSchema, type Config } from './schema.ts';
+
+export interface LoadConfigOptions {
+  /** `--config FILE` from the command line; wins over AGENTPHONE_CONFIG. */
+  configPath?: string | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+/** Environment variables and the config path each overrides. */
+const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], 'string' | 'integer']> = [
+  ['AGENTPHONE_PORT', ['server', 'port'], 'integer'],
+  ['AGENTPHONE_HOST', ['server', 'host'], 'string'],
+  ['AGENTPHONE_PUBLIC_URL', ['server', 'publicUrl'], 'string'],
+  ['AGENTPHONE_DATA_DIR', ['dataDir'], 'string'],
+  ['AGENTPHONE_ADMIN_TOKEN', ['adminToken'], 'string'],
+  ['AGENTPHONE_LOG_LEVEL', ['log', 'level'], 'string'],
+];
+
+/**
+ * Resolves the configuration exactly as the server does: embedded defaults, then the
+ * operator's file, then AGENTPHONE_* variables. Every problem is reported at once.
+ */
+export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
+  const path = options.configPath ?? options.env.AGENTPHONE_CONFIG;
+  const raw = path === undefined || path === '' ? {} : readConfigFile(resolve(options.cwd, path));
+  applyEnv(raw, options.env);
+  const config = validateConfig(raw);
+  if (!isAbsolute(config.dataDir)) config.dataDir = resolve(options.cwd, config.dataDir);
+  return deepFreeze(config);
+}
+
+/** Validates a raw config object (defaults filled in) or throws a ConfigError listing every problem. */
+export function validateConfig(raw: unknown): Config {
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
+  const problems = schemaProblems(withDefaults);
+  if (problems.length === 0) problems.push(...crossFieldProblems(withDefaults as Config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return withDefaults as Config;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot be read';
+    throw new ConfigError([`${file}: ${reason}`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`));
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError([`${file}: must be a mapping of settings`]);
+  return value as Record<string, unknown>;
+}
+
+function applyEnv(target: Record<string, unknown>, env: LoadConfigOptions['env']): void {
+  for (const [name, path, kind] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let node = target;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      node[key] = typeof next === 'object' && next !== null ? next : {};
+      node = node[key] as Record<string, unknown>;
+    }
+    const leaf = path[path.length - 1] as string;
+    node[leaf] = kind === 'integer' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  }
+}
+
+function schemaProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const at = formatPath(error.instancePath);
+    const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[] };
+    if (error.keyword === 'required') {
+      for (const p of params.requiredProperties ?? []) problems.push(`${join(at, p)}: required`);
+    } else if (error.keyword === 'additionalProperties') {
+      for (const p of params.additionalProperties ?? []) problems.push(`${join(at, p)}: unknown setting`);
+    } else if (error.keyword === 'boolean' || error.keyword === 'anyOf') {
+      // Reported by the more specific errors around it.
+    } else {
+      problems.push(`${at || '(root)'}: ${error.message}`);
+    }
+  }
+  return [...new Set(problems)];
+}
+
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const lineIds = new Set<string>();
+  const addLine = (id: string, at: string): void => {
+    if (lineIds.has(id)) problems.push(`${at}.id: duplicate line id "${id}"`);
+    lineIds.add(id);
+  };
+  config.modems.forEach((m, i) => {
+    if (m.port === undefined && m.usb === undefined) problems.push(`modems[${i}].port: required (or modems[${i}].usb)`);
+    addLine(m.id, `modems[${i}]`);
+  });
+  config.virtual.lines.forEach((l, i) => addLine(l.id, `virtual.lines[${i}]`));
+  const bound = new Set<string>();
+  config.numbers.forEach((n, i) => {
+    if (!lineIds.has(n.line)) problems.push(`numbers[${i}].line: no modem or virtual line has id "${n.line}"`);
+    if (bound.has(n.line)) problems.push(`numbers[${i}].line: line "${n.line}" already has a number`);
+    bound.add(n.line);
+  });
+  return problems;
+}
+
+function formatPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : join(acc, seg)), '');
+}
+
+function join(base: string, key: string): string {
+  return base === '' ? key : `${base}.${key}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

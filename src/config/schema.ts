@@ -1,0 +1,150 @@
+import Type, { type Static } from 'typebox';
+
+/*
+ * The one configuration schema. Defaults live here and nowhere else; config/default.yaml
+ * documents them and a test keeps the two equal.
+ */
+
+const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' });
+const Id = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
+const closed = { additionalProperties: false } as const;
+
+const Server = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+    port: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+    /** The URL agents and phones reach this gateway at (used for media links). */
+    publicUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+    bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+  },
+  { ...closed, default: {} },
+);
+
+const Log = Type.Object(
+  {
+    level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { ...closed, default: {} },
+);
+
+const Sms = Type.Object(
+  {
+    maxParts: Type.Integer({ default: 10, minimum: 1, maximum: 255 }),
+    requestStatusReport: Type.Boolean({ default: true }),
+    /** Relative validity period in minutes; null = the maximum (63 weeks). */
+    validityMinutes: Type.Union([Type.Integer({ minimum: 5 }), Type.Null()], { default: null }),
+    reassemblyTimeoutMs: Type.Integer({ default: 86_400_000, minimum: 0 }),
+  },
+  { ...closed, default: {} },
+);
+
+const Modem = Type.Object(
+  {
+    id: Id,
+    /** Device path (/dev/ttyUSB2, /dev/serial/by-id/...). Either port or usb is required. */
+    port: Type.Optional(Type.String({ minLength: 1 })),
+    /** USB vendor:product and interface number, matched against the serial ports found. */
+    usb: Type.Optional(
+      Type.Object(
+        {
+          vendorId: Type.String({ pattern: '^[0-9a-fA-F]{4}$' }),
+          productId: Type.String({ pattern: '^[0-9a-fA-F]{4}$' }),
+          interface: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        closed,
+      ),
+    ),
+    profile: Type.String({ default: 'generic', minLength: 1 }),
+    baudRate: Type.Integer({ default: 115_200, minimum: 300 }),
+    /** SIM PIN; never logged. */
+    pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$' })),
+    /** The SIM's own number when AT+CNUM does not report it. */
+    number: Type.Optional(E164),
+    sendsPerMinute: Type.Integer({ default: 30, minimum: 1 }),
+  },
+  closed,
+);
+
+const VirtualLine = Type.Object(
+  {
+    id: Id,
+    number: E164,
+    profile: Type.String({ default: 'quectel', minLength: 1 }),
+  },
+  closed,
+);
+
+const Virtual = Type.Object(
+  {
+    /** "auto": virtual lines run only when no modem is configured. */
+    enabled: Type.Union([Type.Literal('auto'), Type.Boolean()], { default: 'auto' }),
+    lines: Type.Array(VirtualLine, {
+      default: [
+        { id: 'virtual-1', number: '+15550000001', profile: 'quectel' },
+        { id: 'virtual-2', number: '+15550000002', profile: 'simcom' },
+      ],
+    }),
+    /** Delay the virtual network adds to each AT+CMGS, like a real modem. */
+    sendLatencyMs: Type.Integer({ default: 1500, minimum: 0 }),
+  },
+  { ...closed, default: {} },
+);
+
+const NumberSettings = Type.Object(
+  {
+    /** The line (modem or virtual line id) this number is bound to. */
+    line: Id,
+    phoneNumber: Type.Optional(E164),
+    label: Type.Optional(Type.String({ maxLength: 100 })),
+    webhookUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    webhookTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+    overage: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+
+const Metering = Type.Object(
+  {
+    numberMonthlyUsd: Type.Number({ default: 29, minimum: 0 }),
+    includedSegments: Type.Integer({ default: 2000, minimum: 0 }),
+    includedVoiceMinutes: Type.Integer({ default: 300, minimum: 0 }),
+    overageSegmentUsd: Type.Number({ default: 0.015, minimum: 0 }),
+    overageVoiceMinuteUsd: Type.Number({ default: 0.02, minimum: 0 }),
+    voiceAiMinuteUsd: Type.Number({ default: 0.03, minimum: 0 }),
+  },
+  { ...closed, default: {} },
+);
+
+const RateLimit = Type.Object(
+  {
+    /** Sustained requests per second per API key (token bucket refill). */
+    requestsPerSecond: Type.Number({ default: 20, exclusiveMinimum: 0 }),
+    burst: Type.Integer({ default: 100, minimum: 1 }),
+  },
+  { ...closed, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: './data', minLength: 1 }),
+    /** Admin token for /admin and the CLI; null = generated at first start into the data dir. */
+    adminToken: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null }),
+    server: Server,
+    log: Log,
+    sms: Sms,
+    modems: Type.Array(Modem, { default: [] }),
+    virtual: Virtual,
+    numbers: Type.Array(NumberSettings, { default: [] }),
+    metering: Metering,
+    rateLimit: RateLimit,
+  },
+  closed,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ModemConfig = Static<typeof Modem>;
+export type VirtualLineConfig = Static<typeof VirtualLine>;
+export type NumberConfig = Static<typeof NumberSettings>;

@@ -1,0 +1,1 @@
+export { NumberService, newWebhookSecret, toNumberView, type NumberView } from './number-service.ts';

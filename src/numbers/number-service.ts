@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import type { ApiPrincipal } from '../auth/index.ts';
+import { canAccessNumber } from '../auth/index.ts';
+import type { Clock } from '../clock/index.ts';
+import type { NumberConfig } from '../config/index.ts';
+import { NotFoundError, ValidationError } from '../errors/index.ts';
+import { base62, newId } from '../ids/index.ts';
+import type { NumberRecord, NumbersRepository } from '../store/index.ts';
+
+/** A number as agents and operators see it: never the webhook secret. */
+export interface NumberView {
+  id: string;
+  phoneNumber: string;
+  line: string | null;
+  label: string | null;
+  status: 'active' | 'inactive';
+  webhookUrl: string | null;
+  webhookTimeoutMs: number;
+  overageEnabled: boolean;
+  createdAt: string;
+}
+
+export function toNumberView(n: NumberRecord): NumberView {
+  return {
+    id: n.id,
+    phoneNumber: n.phoneNumber,
+    line: n.lineId,
+    label: n.label,
+    status: n.status,
+    webhookUrl: n.webhookUrl,
+    webhookTimeoutMs: n.webhookTimeoutMs,
+    overageEnabled: n.overageEnabled,
+    createdAt: n.createdAt,
+  };
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${base62(randomBytes(32))}`;
+}
+
+export class NumberService {
+  constructor(
+    private readonly repo: NumbersRepository,
+    private readonly clock: Clock,
+    private readonly settings: readonly NumberConfig[] = [],
+  ) {}
+
+  private nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /**
+   * A line came up carrying `phoneNumber`. Creates or rebinds its number, then applies the
+   * settings the config file gives for that line (config wins at every start).
+   */
+  lineFound(lineId: string, phoneNumber: string): NumberRecord {
+    const record = this.repo.bindLine({
+      phoneNumber,
+      lineId,
+      newId: newId('num'),
+      newSecret: newWebhookSecret(),
+      now: this.nowIso(),
+    });
+    const s = this.settings.find((c) => c.line === lineId);
+    if (!s) return record;
+    return (
+      this.repo.updateSettings(
+        record.id,
+        {
+          ...(s.label !== undefined && { label: s.label }),
+          ...(s.webhookUrl !== undefined && { webhookUrl: s.webhookUrl }),
+          ...(s.webhookTimeoutMs !== undefined && { webhookTimeoutMs: s.webhookTimeoutMs }),
+          ...(s.overage !== undefined && { overageEnabled: s.overage }),
+        },
+        this.nowIso(),
+      ) ?? record
+    );
+  }
+
+  list(principal?: ApiPrincipal): NumberRecord[] {
+    const all = this.repo.list();
+    return principal ? all.filter((n) => canAccessNumber(principal, n.id)) : all;
+  }
+
+  /** The number, or a 404 that does not tell a missing number from an out-of-scope one. */
+  get(id: string, principal?: ApiPrincipal): NumberRecord {
+    const n = this.repo.get(id);
+    if (!n || (principal && !canAccessNumber(principal, id))) throw new NotFoundError(`Number ${id} not found`);
+    return n;
+  }
+
+  getByLine(lineId: string): NumberRecord | undefined {
+    return this.repo.getByLine(lineId);
+  }
+
+  getByPhone(phoneNumber: string): NumberRecord | undefined {
+    return this.repo.getByPhone(phoneNumber);
+  }
+
+  setWebhook(id: string, input: { url: string | null; timeoutMs?: number | undefined }): NumberRecord {
+    this.get(id);
+    if (input.url !== null) assertWebhookUrl(input.url);
+    if (input.timeoutMs !== undefined && (!Number.isInteger(input.timeoutMs) || input.timeoutMs < 100 || input.timeoutMs > 120_000)) {
+      throw new ValidationError('timeoutMs: must be an integer between 100 and 120000');
+    }
+    return this.repo.updateSettings(
+      id,
+      { webhookUrl: input.url, ...(input.timeoutMs !== undefined && { webhookTimeoutMs: input.timeoutMs }) },
+      this.nowIso(),
+    ) as NumberRecord;
+  }
+
+  setOverage(id: string, enabled: boolean): NumberRecord {
+    this.get(id);
+    return this.repo.updateSettings(id, { overageEnabled: enabled }, this.nowIso()) as NumberRecord;
+  }
+
+  rotateWebhookSecret(id: string): NumberRecord {
+    this.get(id);
+    return this.repo.setWebhookSecret(id, newWebhookSecret(), this.nowIso()) as NumberRecord;
+  }
+}
+
+function assertWebhookUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError('url: must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ValidationError('url: must use http or https');
+  }
+}

@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors/index.ts';
+import { MIGRATIONS, type Migration } from './migrations/index.ts';
+
+export type Db = Database.Database;
+
+export const DATABASE_FILE = 'agentphone.db';
+
+export interface OpenDatabaseOptions {
+  migrations?: readonly Migration[];
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating if needed) the SQLite store: WAL, foreign keys, busy timeout, and every
+ * pending migration applied in one transaction. A database written by newer code is refused
+ * before anything is changed.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    migrate(db, options.migrations ?? MIGRATIONS);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Applies pending migrations; returns the versions applied. */
+export function migrate(db: Db, migrations: readonly Migration[]): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const current = currentSchemaVersion(db);
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    throw new StoreError(
+      `The database is at schema version ${current} but this AgentPhone knows only up to ${latest}; ` +
+        'it was written by a newer release. Upgrade AgentPhone or point it at another data dir.',
+    );
+  }
+  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  const record = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (const m of pending) {
+      db.exec(m.up);
+      record.run(m.version, m.name, new Date().toISOString());
+    }
+  }).immediate();
+  return pending.map((m) => m.version);
+}
+
+export function currentSchemaVersion(db: Db): number {
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+  return row.v ?? 0;
+}
