@@ -21,6 +21,7 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { healthRoutes, type HealthReport } from './routes/health.ts';
 import { numbersRoutes } from './routes/numbers.ts';
 import { ErrorSchema } from './schemas.ts';
+import { createValidatorCompiler } from './validator.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -55,9 +56,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(createValidatorCompiler());
+  // Every body route here takes JSON; anything else is a 415, not a confusing schema error.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
