@@ -1,0 +1,171 @@
+import type { Logger } from '../logging/index.ts';
+import type { AtChannel, AtResponse, CommandOptions } from './at/channel.ts';
+import { delay, type Clock } from './clock.ts';
+import { ModemError } from './errors.ts';
+import { cpmsCommand, getProfile, profileForIdentity, type HardwareProfile } from './profiles.ts';
+import { parseCnum, parseIccid, unquote, valueOf } from './responses.ts';
+
+export interface ModemIdentity {
+  manufacturer?: string;
+  model?: string;
+  revision?: string;
+  imei?: string;
+  imsi?: string;
+  iccid?: string;
+  number?: string;
+}
+
+export interface InitOptions {
+  channel: AtChannel;
+  clock: Clock;
+  logger: Logger;
+  profile?: HardwareProfile;
+  profiles: HardwareProfile[];
+  pin?: string;
+  number?: string;
+  /** A modem seen before: a different IMEI and ICCID means this is someone else's port. */
+  expected?: { imei?: string; iccid?: string };
+  commandTimeoutMs: number;
+  simBusyRetries: number;
+  simBusyDelayMs: number;
+}
+
+export interface InitResult {
+  identity: ModemIdentity;
+  profile: HardwareProfile;
+  /** AT+CNMI was refused: new messages must be polled with AT+CMGL. */
+  pollInbox: boolean;
+}
+
+/** The init sequence: sync, echo off, errors numeric, SIM, identity, PDU mode, storage, CNMI. */
+export async function initializeModem(options: InitOptions): Promise<InitResult> {
+  const { channel, logger: log } = options;
+  const cmd = (command: string, extra: CommandOptions = {}): Promise<AtResponse> =>
+    channel.command(command, { timeoutMs: options.commandTimeoutMs, ...extra });
+  const busy = <T>(fn: () => Promise<T>): Promise<T> => retrySimBusy(fn, options);
+
+  await synchronise(channel, options.commandTimeoutMs);
+  await cmd('ATE0');
+  await cmd('AT+CMEE=1');
+
+  const identity: ModemIdentity = {};
+  identity.imei = digits(await optional(() => cmd('AT+CGSN'), '+CGSN:'));
+  const expected = options.expected;
+  const imeiMatches = !!expected?.imei && expected.imei === identity.imei;
+
+  await unlockSim(options, cmd);
+
+  identity.manufacturer = await optional(() => cmd('AT+CGMI'), '+CGMI:');
+  identity.model = await optional(() => cmd('AT+CGMM'), '+CGMM:');
+  identity.revision = await optional(() => cmd('AT+CGMR'), '+CGMR:');
+  const profile = options.profile ?? profileForIdentity(identity.manufacturer ?? '', identity.model ?? '', options.profiles);
+  identity.imsi = digits(await busy(() => optional(() => cmd('AT+CIMI'), '+CIMI:')));
+  identity.iccid = await readIccid(profile, cmd, options.profiles);
+  if (expected && (expected.imei || expected.iccid) && !imeiMatches && !(expected.iccid && expected.iccid === identity.iccid)) {
+    throw new ModemError('a different modem answers on this port', { kind: 'unavailable', retryable: true });
+  }
+  identity.number = options.number ?? (await cmd('AT+CNUM').then((r) => parseCnum(r.lines), () => undefined));
+
+  for (const command of profile.init) {
+    await cmd(command).catch((error: unknown) => log.warn({ command, err: String(error) }, 'profile init command failed'));
+  }
+  await cmd('AT+CMGF=0');
+  await cmd(`AT+CSMS=${profile.csms}`).catch(() => log.warn('AT+CSMS refused; keeping the default service'));
+  await busy(() => cmd(cpmsCommand(profile)));
+  const pollInbox = await cmd(profile.cnmi).then(
+    () => false,
+    (error: unknown) => {
+      log.warn({ err: String(error) }, 'AT+CNMI refused; polling the inbox instead');
+      return true;
+    },
+  );
+  return { identity, profile, pollInbox };
+}
+
+/** Gets a silent or confused modem back to answering `AT` with `OK`. */
+async function synchronise(channel: AtChannel, timeoutMs: number): Promise<void> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await channel.command('AT', { timeoutMs: Math.min(timeoutMs, 3_000) });
+      return;
+    } catch (error) {
+      last = error;
+      if (error instanceof ModemError && error.kind === 'closed') throw error;
+      // ESC leaves a pending "> " prompt; a bare CR ends a half-typed command line.
+      await channel.escape();
+      await channel.transport.write('\r').catch(() => undefined);
+    }
+  }
+  throw last instanceof ModemError ? last : new ModemError('modem does not answer AT', { kind: 'timeout', command: 'AT' });
+}
+
+async function unlockSim(options: InitOptions, cmd: (c: string, o?: CommandOptions) => Promise<AtResponse>): Promise<void> {
+  for (let attempt = 0; attempt <= options.simBusyRetries; attempt++) {
+    let state: string;
+    try {
+      state = unquote(valueOf((await cmd('AT+CPIN?')).lines, '+CPIN:'));
+    } catch (error) {
+      if (isSimBusy(error)) {
+        await delay(options.clock, options.simBusyDelayMs);
+        continue;
+      }
+      throw error;
+    }
+    if (/^READY$/i.test(state)) return;
+    if (/^SIM PIN$/i.test(state)) {
+      if (!options.pin) throw new ModemError('SIM PIN required and none configured', { kind: 'cme', errorCode: 11, retryable: false });
+      if (attempt > 0 && options.pin) {
+        // The PIN was already sent once; never risk a second wrong try towards PUK lock.
+        await delay(options.clock, options.simBusyDelayMs);
+        continue;
+      }
+      await cmd(`AT+CPIN="${options.pin}"`, { redactedAs: 'AT+CPIN=<redacted>' });
+      continue;
+    }
+    throw new ModemError(`SIM not usable: ${state || 'unknown state'}`, { kind: 'cme', retryable: false });
+  }
+  throw new ModemError('SIM busy for too long', { kind: 'cme', errorCode: 14 });
+}
+
+async function readIccid(
+  profile: HardwareProfile,
+  cmd: (c: string) => Promise<AtResponse>,
+  profiles: HardwareProfile[],
+): Promise<string | undefined> {
+  const commands = [profile.iccidCommand, getProfile('generic-27005', profiles).iccidCommand, 'AT+CCID'];
+  for (const command of [...new Set(commands)]) {
+    const iccid = await cmd(command).then((r) => parseIccid(command, r.lines), () => undefined);
+    if (iccid) return iccid;
+  }
+  return undefined;
+}
+
+export function isSimBusy(error: unknown): boolean {
+  return error instanceof ModemError && ((error.kind === 'cme' && error.errorCode === 14) || (error.kind === 'cms' && error.errorCode === 314));
+}
+
+async function retrySimBusy<T>(fn: () => Promise<T>, options: InitOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isSimBusy(error) || attempt >= options.simBusyRetries) throw error;
+      await delay(options.clock, options.simBusyDelayMs);
+    }
+  }
+}
+
+async function optional(fn: () => Promise<AtResponse>, prefix: string): Promise<string | undefined> {
+  try {
+    const value = valueOf((await fn()).lines, prefix);
+    return value ? unquote(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function digits(value: string | undefined): string | undefined {
+  const match = /\d{6,}/.exec(value ?? '');
+  return match?.[0];
+}

@@ -1,0 +1,391 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../logging/index.ts';
+import { AtChannel, type AtResponse, type CommandOptions } from './at/channel.ts';
+import type { OpenTransport } from './at/transport.ts';
+import type { Urc } from './at/urc.ts';
+import type { Clock, Timer } from './clock.ts';
+import { initializeModem, type ModemIdentity } from './driver-init.ts';
+import { ModemError } from './errors.ts';
+import { Inbox, type InboundPdu } from './inbox.ts';
+import type { HardwareProfile } from './profiles.ts';
+import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, registrationOf, type Registration } from './responses.ts';
+
+export type LineState = 'connecting' | 'initializing' | 'ready' | 'degraded' | 'disconnected';
+
+export interface SubmitPdu {
+  /** Hex PDU including the SMSC field (usually "00"). */
+  hex: string;
+  /** TPDU length in octets, without the SMSC field: the AT+CMGS parameter. */
+  tpduLength: number;
+}
+
+export interface DriverStatus {
+  lineId: string;
+  state: LineState;
+  path: string | undefined;
+  profile: string | undefined;
+  identity: ModemIdentity;
+  rssi: number | undefined;
+  signalDbm: number | undefined;
+  registration: Registration;
+  operator: string | undefined;
+  lastError: string | undefined;
+  consecutiveTimeouts: number;
+}
+
+export interface DriverOptions {
+  lineId: string;
+  /** Configured device path; may be absent when the line is found by USB id or identity. */
+  path?: string;
+  profile?: HardwareProfile;
+  profiles: HardwareProfile[];
+  pin?: string;
+  number?: string;
+  openTransport: OpenTransport;
+  /** Other paths where this modem might be now (after a replug), best first. */
+  locate?: () => Promise<string[]>;
+  /** Claims a path for this line; false when another line holds it. */
+  claim?: (path: string) => boolean;
+  release?: (path: string) => void;
+  clock: Clock;
+  logger: Logger;
+  commandTimeoutMs?: number;
+  sendTimeoutMs?: number;
+  healthIntervalMs?: number;
+  resetAfterTimeouts?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  simBusyRetries?: number;
+  simBusyDelayMs?: number;
+}
+
+type TunableOption =
+  | 'commandTimeoutMs'
+  | 'sendTimeoutMs'
+  | 'healthIntervalMs'
+  | 'resetAfterTimeouts'
+  | 'reconnectInitialMs'
+  | 'reconnectMaxMs'
+  | 'simBusyRetries'
+  | 'simBusyDelayMs';
+
+export interface DriverEvents {
+  state: [LineState, LineState];
+  pdu: [InboundPdu];
+  urc: [Urc];
+}
+
+/** Reconnect delay for the n-th consecutive failure: doubling, capped. */
+export function backoffMs(attempt: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt));
+}
+
+/**
+ * One modem: connects, initialises from its profile, keeps it healthy, sends PDUs,
+ * hands received PDUs out, and reconnects (at whatever path the modem reappears) when lost.
+ */
+export class ModemDriver extends EventEmitter<DriverEvents> {
+  readonly lineId: string;
+  #o: DriverOptions & Required<Pick<DriverOptions, TunableOption>>;
+  #log: Logger;
+  #state: LineState = 'disconnected';
+  #channel: AtChannel | undefined;
+  #path: string | undefined;
+  #profile: HardwareProfile | undefined;
+  #identity: ModemIdentity = {};
+  #health = { rssi: undefined as number | undefined, signalDbm: undefined as number | undefined, registration: 'unknown' as Registration, operator: undefined as string | undefined };
+  #lastError: string | undefined;
+  #timeouts = 0;
+  #attempt = 0;
+  #timer: Timer | undefined;
+  #stopped = true;
+  #pollInbox = false;
+  #inbox: Inbox | undefined;
+  #resetting = false;
+  #connecting = false;
+
+  constructor(options: DriverOptions) {
+    super();
+    this.lineId = options.lineId;
+    this.#o = {
+      commandTimeoutMs: 10_000,
+      sendTimeoutMs: options.profile?.sendTimeoutMs ?? 120_000,
+      healthIntervalMs: 30_000,
+      resetAfterTimeouts: 3,
+      reconnectInitialMs: 1_000,
+      reconnectMaxMs: 60_000,
+      simBusyRetries: 20,
+      simBusyDelayMs: 1_000,
+      ...options,
+    };
+    this.#log = options.logger.child({ mod: 'modem', line: options.lineId });
+  }
+
+  get state(): LineState {
+    return this.#state;
+  }
+
+  status(): DriverStatus {
+    return {
+      lineId: this.lineId,
+      state: this.#state,
+      path: this.#path,
+      profile: this.#profile?.id,
+      identity: { ...this.#identity },
+      ...this.#health,
+      lastError: this.#lastError,
+      consecutiveTimeouts: this.#timeouts,
+    };
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    void this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    const channel = this.#channel;
+    this.#channel = undefined;
+    if (channel) await channel.close();
+    this.#releasePath();
+    this.#setState('disconnected');
+  }
+
+  /** AT+CMGS=<len> → "> " → PDU + Ctrl-Z → +CMGS: <mr>. */
+  async send(pdu: SubmitPdu): Promise<{ mr: number }> {
+    const channel = this.#channel;
+    if (!channel || (this.#state !== 'ready' && this.#state !== 'degraded')) {
+      throw new ModemError(`line ${this.lineId} is ${this.#state}`, { kind: 'unavailable', retryable: true });
+    }
+    const response = await this.#cmd(`AT+CMGS=${pdu.tpduLength}`, { payload: pdu.hex, timeoutMs: this.#o.sendTimeoutMs });
+    const mr = parseMr(response.lines);
+    if (mr === undefined) throw new ModemError('AT+CMGS answered without a message reference', { kind: 'error', command: 'AT+CMGS', retryable: true });
+    return { mr };
+  }
+
+  /** Reads everything stored on the modem again (after a restart of the caller, or SIM full). */
+  async drain(): Promise<number> {
+    return this.#inbox ? this.#inbox.drain() : 0;
+  }
+
+  /** Runs one health poll now (tests and the admin API use it; the timer does it otherwise). */
+  async checkHealth(): Promise<void> {
+    const channel = this.#channel;
+    if (!channel || (this.#state !== 'ready' && this.#state !== 'degraded')) return;
+    try {
+      Object.assign(this.#health, parseCsq((await this.#cmd('AT+CSQ')).lines));
+      let registration = parseReg((await this.#cmd('AT+CREG?')).lines, '+CREG:');
+      if (this.#profile?.lte && !isRegistered(registration)) {
+        registration = await this.#cmd('AT+CEREG?').then((r) => parseReg(r.lines, '+CEREG:'), () => registration);
+      }
+      this.#health.registration = registration;
+      this.#health.operator = await this.#cmd('AT+COPS?').then((r) => parseCops(r.lines), () => this.#health.operator);
+      const storage = await this.#cmd('AT+CPMS?').then((r) => parseCpmsQuery(r.lines), () => undefined);
+      if ((storage && storage.used >= storage.total && storage.total > 0) || this.#pollInbox) await this.drain();
+      this.#setState(isRegistered(registration) ? 'ready' : 'degraded');
+    } catch (error) {
+      this.#noteError(error);
+      if (this.#channel === channel && !channel.closed) this.#setState('degraded');
+    }
+  }
+
+  #setState(next: LineState): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    this.#state = next;
+    this.#log.info({ state: next, previous }, 'line state');
+    this.emit('state', next, previous);
+  }
+
+  async #cmd(command: string, options: CommandOptions = {}): Promise<AtResponse> {
+    const channel = this.#channel;
+    if (!channel) throw new ModemError('port closed', { kind: 'closed', command });
+    try {
+      const response = await channel.command(command, { timeoutMs: this.#o.commandTimeoutMs, ...options });
+      this.#timeouts = 0;
+      return response;
+    } catch (error) {
+      if (error instanceof ModemError && (error.kind === 'timeout' || error.kind === 'no-prompt')) {
+        this.#timeouts++;
+        if (this.#timeouts >= this.#o.resetAfterTimeouts) void this.#softReset(channel);
+      } else if (error instanceof ModemError && error.kind !== 'closed') {
+        this.#timeouts = 0;
+      }
+      this.#noteError(error);
+      throw error;
+    }
+  }
+
+  #noteError(error: unknown): void {
+    this.#lastError = error instanceof Error ? error.message : String(error);
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped) return;
+    this.#setState('connecting');
+    this.#connecting = true;
+    try {
+      if (await this.#tryCandidates()) return;
+    } finally {
+      this.#connecting = false;
+    }
+    this.#scheduleReconnect();
+  }
+
+  async #tryCandidates(): Promise<boolean> {
+    for (const path of await this.#candidates()) {
+      if (this.#stopped) return false;
+      if (this.#o.claim && !this.#o.claim(path)) continue;
+      try {
+        await this.#openAndInit(path);
+        this.#attempt = 0;
+        return true;
+      } catch (error) {
+        this.#noteError(error);
+        this.#log.warn({ path, err: this.#lastError }, 'connect attempt failed');
+        const channel = this.#channel;
+        this.#channel = undefined;
+        if (channel) await channel.close();
+        this.#o.release?.(path);
+        if (this.#path === path) this.#path = undefined;
+      }
+    }
+    return false;
+  }
+
+  async #candidates(): Promise<string[]> {
+    const located = this.#o.locate ? await this.#o.locate().catch(() => []) : [];
+    const ordered = [this.#path, this.#o.path, ...located].filter((p): p is string => typeof p === 'string');
+    return [...new Set(ordered)];
+  }
+
+  async #openAndInit(path: string): Promise<void> {
+    const transport = await this.#o.openTransport(path);
+    const channel = new AtChannel(transport, { clock: this.#o.clock, logger: this.#log, defaultTimeoutMs: this.#o.commandTimeoutMs });
+    this.#channel = channel;
+    this.#path = path;
+    channel.on('close', () => this.#onLost(channel));
+    channel.on('garbage', (line) => this.#log.debug({ length: line.length }, 'ignored unparseable line'));
+    this.#setState('initializing');
+    const known = this.#identity.imei || this.#identity.iccid ? { imei: this.#identity.imei, iccid: this.#identity.iccid } : undefined;
+    const init = await initializeModem({
+      channel,
+      clock: this.#o.clock,
+      logger: this.#log,
+      profile: this.#o.profile,
+      profiles: this.#o.profiles,
+      pin: this.#o.pin,
+      number: this.#o.number,
+      expected: known,
+      commandTimeoutMs: this.#o.commandTimeoutMs,
+      simBusyRetries: this.#o.simBusyRetries,
+      simBusyDelayMs: this.#o.simBusyDelayMs,
+    });
+    if (this.#channel !== channel) throw new ModemError('port closed during init', { kind: 'closed' });
+    this.#identity = init.identity;
+    this.#profile = init.profile;
+    this.#pollInbox = init.pollInbox;
+    this.#timeouts = 0;
+    const ctx = {
+      lineId: this.lineId,
+      channel,
+      profile: init.profile,
+      logger: this.#log,
+      commandTimeoutMs: this.#o.commandTimeoutMs,
+      emit: (pdu: InboundPdu) => this.emit('pdu', pdu),
+    };
+    if (this.#inbox) this.#inbox.reset(ctx);
+    else this.#inbox = new Inbox(ctx);
+    channel.on('urc', (urc) => this.#onUrc(channel, urc));
+    this.#log.info({ path, profile: init.profile.id, model: init.identity.model }, 'modem initialised');
+    this.#setState('ready');
+    await this.checkHealth();
+    await this.drain().catch((error: unknown) => this.#noteError(error));
+    this.#scheduleHealth();
+  }
+
+  #onUrc(channel: AtChannel, urc: Urc): void {
+    if (channel !== this.#channel) return;
+    this.emit('urc', urc);
+    switch (urc.type) {
+      case 'boot':
+        // The modem restarted on its own: its settings (PDU mode, CNMI) are gone.
+        if (!this.#resetting) void this.#reinit(channel);
+        break;
+      case 'registration':
+        this.#health.registration = registrationOf(urc.stat);
+        if (this.#state === 'ready' || this.#state === 'degraded') this.#setState(isRegistered(this.#health.registration) ? 'ready' : 'degraded');
+        break;
+      case 'signal':
+        this.#health.rssi = urc.rssi === 99 ? undefined : urc.rssi;
+        this.#health.signalDbm = this.#health.rssi === undefined ? undefined : -113 + 2 * this.#health.rssi;
+        break;
+      default:
+        this.#inbox?.handleUrc(urc);
+    }
+  }
+
+  async #reinit(channel: AtChannel): Promise<void> {
+    if (this.#channel !== channel) return;
+    this.#log.warn('modem rebooted; re-initialising');
+    this.#channel = undefined;
+    await channel.close();
+  }
+
+  async #softReset(channel: AtChannel): Promise<void> {
+    if (this.#resetting || this.#channel !== channel) return;
+    this.#resetting = true;
+    this.#log.warn({ timeouts: this.#timeouts }, 'modem unresponsive; soft reset');
+    try {
+      await channel.escape();
+      for (const command of this.#profile?.resetCommands ?? ['AT+CFUN=1,1']) {
+        await channel.command(command, { timeoutMs: this.#o.commandTimeoutMs }).catch(() => undefined);
+      }
+    } finally {
+      this.#resetting = false;
+      this.#timeouts = 0;
+      // Re-open from scratch: a reset that re-enumerates USB takes the port away anyway.
+      if (this.#channel === channel) {
+        this.#channel = undefined;
+        await channel.close();
+      }
+    }
+  }
+
+  #onLost(channel: AtChannel): void {
+    if (this.#channel === channel) this.#channel = undefined;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    if (this.#stopped || this.#connecting) return; // the connect loop moves on by itself
+    this.#releasePath();
+    this.#log.warn({ path: this.#path }, 'port lost');
+    this.#setState('disconnected');
+    this.#scheduleReconnect(true);
+  }
+
+  #releasePath(): void {
+    if (this.#path) this.#o.release?.(this.#path);
+  }
+
+  #scheduleReconnect(immediate = false): void {
+    if (this.#stopped) return;
+    this.#timer?.cancel();
+    this.#setState('disconnected');
+    const waitMs = immediate && this.#attempt === 0 ? 0 : backoffMs(this.#attempt, this.#o.reconnectInitialMs, this.#o.reconnectMaxMs);
+    this.#attempt++;
+    this.#timer = this.#o.clock.setTimeout(() => void this.#connect(), waitMs);
+  }
+
+  #scheduleHealth(): void {
+    this.#timer?.cancel();
+    this.#timer = this.#o.clock.setTimeout(() => {
+      void this.checkHealth().finally(() => {
+        if (this.#channel && !this.#stopped) this.#scheduleHealth();
+      });
+    }, this.#o.healthIntervalMs);
+  }
+}

@@ -1,0 +1,194 @@
+import type { Logger } from '../logging/index.ts';
+import type { AtChannel } from './at/channel.ts';
+import type { Urc } from './at/urc.ts';
+import { ModemError } from './errors.ts';
+import type { HardwareProfile } from './profiles.ts';
+import { parseStoredPdus, pduKind, type StoredPdu } from './responses.ts';
+
+/** A PDU the modem received, handed to the caller; it stays on the modem until confirmed. */
+export interface InboundPdu {
+  lineId: string;
+  kind: 'deliver' | 'status-report';
+  /** Hex, starting with the SMSC field. */
+  pdu: string;
+  /** Where it is stored, or undefined for direct delivery (+CMT / +CDS). */
+  storage: string | undefined;
+  index: number | undefined;
+  /** 27.005 stat: 0 received unread, 1 received read. */
+  stat: number | undefined;
+  /** Call once the PDU is durably stored: deletes it from the modem (or acks a +CMT/+CDS). */
+  confirm(): Promise<void>;
+}
+
+export interface InboxContext {
+  lineId: string;
+  channel: AtChannel;
+  profile: HardwareProfile;
+  logger: Logger;
+  commandTimeoutMs: number;
+  emit(pdu: InboundPdu): void;
+}
+
+/**
+ * Receiving: reads announced and backlogged messages and status reports, remembers what
+ * was handed out so it is not handed out twice, and deletes only on confirmation.
+ */
+export class Inbox {
+  #ctx: InboxContext;
+  #handedOut = new Set<string>();
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: InboxContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Points the inbox at a fresh channel after a reconnect; unconfirmed PDUs will be listed again. */
+  reset(ctx: InboxContext): void {
+    this.#ctx = ctx;
+    this.#handedOut.clear();
+    this.#lock = Promise.resolve();
+  }
+
+  handleUrc(urc: Urc): void {
+    switch (urc.type) {
+      case 'new-message':
+        void this.#guard(this.readStored(urc.storage, urc.index));
+        break;
+      case 'new-status-report':
+        void this.#guard(this.readStored(urc.storage, urc.index, this.#statusReportStorages(urc.storage)));
+        break;
+      case 'message':
+      case 'status-report':
+        this.#direct(urc.type === 'message' ? 'deliver' : 'status-report', urc.pdu);
+        break;
+      case 'storage-full':
+        void this.#guard(this.drain());
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Lists everything stored (the read storage, then the status-report storage) and hands it out. */
+  async drain(): Promise<number> {
+    const { profile } = this.#ctx;
+    let count = await this.#locked(() => this.#list(profile.storage.read));
+    if (profile.statusReportStorage !== profile.storage.read) {
+      count += await this.#locked(() => this.#list(profile.statusReportStorage)).catch(() => 0);
+    }
+    return count;
+  }
+
+  /** AT+CMGR on the storage the URC named; falls back to other storages for misnamed reports. */
+  async readStored(storage: string, index: number, fallbacks: string[] = []): Promise<void> {
+    for (const candidate of [storage, ...fallbacks.filter((s) => s !== storage)]) {
+      const found = await this.#locked(async () => {
+        if (this.#handedOut.has(`${candidate}:${index}`)) return true;
+        const read = async (): Promise<StoredPdu[]> =>
+          parseStoredPdus((await this.#cmd(`AT+CMGR=${index}`)).lines, '+CMGR:');
+        const stored = await this.#onStorage(candidate, read).catch((error: unknown) => {
+          if (error instanceof ModemError && error.kind === 'cms' && error.errorCode === 321) return [];
+          throw error;
+        });
+        const first = stored[0];
+        if (!first) return false;
+        this.#handOut(candidate, { ...first, index });
+        return true;
+      });
+      if (found) return;
+    }
+    this.#ctx.logger.warn({ storage, index }, 'announced message not found in any storage');
+  }
+
+  async #list(storage: string): Promise<number> {
+    const stored = await this.#onStorage(storage, async () => parseStoredPdus((await this.#cmd('AT+CMGL=4')).lines, '+CMGL:'));
+    let count = 0;
+    for (const item of stored) {
+      if (item.stat > 1 || this.#handedOut.has(`${storage}:${item.index}`)) continue; // stat 2/3: our own stored outgoing
+      this.#handOut(storage, item);
+      count++;
+    }
+    return count;
+  }
+
+  #handOut(storage: string, item: StoredPdu): void {
+    const kind = pduKind(item.pdu);
+    if (kind !== 'deliver' && kind !== 'status-report') {
+      this.#ctx.logger.warn({ storage, index: item.index, kind }, 'ignoring stored PDU of unexpected type');
+      return;
+    }
+    const key = `${storage}:${item.index}`;
+    this.#handedOut.add(key);
+    const ctx = this.#ctx;
+    ctx.emit({
+      lineId: ctx.lineId,
+      kind,
+      pdu: item.pdu,
+      storage,
+      index: item.index,
+      stat: item.stat,
+      confirm: () =>
+        this.#locked(async () => {
+          if (this.#ctx !== ctx) return; // reconnected since: the backlog listing will offer it again
+          await this.#onStorage(storage, () => this.#cmd(`AT+CMGD=${item.index}`));
+          this.#handedOut.delete(key);
+        }),
+    });
+  }
+
+  #direct(kind: 'deliver' | 'status-report', pdu: string): void {
+    const ctx = this.#ctx;
+    let acked = false;
+    ctx.emit({
+      lineId: ctx.lineId,
+      kind,
+      pdu: pdu.toUpperCase(),
+      storage: undefined,
+      index: undefined,
+      stat: undefined,
+      confirm: async () => {
+        if (acked || ctx.profile.csms !== 1) return;
+        acked = true;
+        await this.#cmd('AT+CNMA').catch((error: unknown) => {
+          // 340: the modem expected no acknowledgement (CSMS 0 or already acked).
+          if (!(error instanceof ModemError && error.errorCode === 340)) throw error;
+        });
+      },
+    });
+  }
+
+  #statusReportStorages(announced: string): string[] {
+    const { profile } = this.#ctx;
+    return [announced, profile.statusReportStorage, 'SR', profile.storage.read, 'ME', 'SM'];
+  }
+
+  async #onStorage<T>(storage: string, fn: () => Promise<T>): Promise<T> {
+    const home = this.#ctx.profile.storage.read;
+    if (storage === home) return fn();
+    await this.#cmd(`AT+CPMS="${storage}"`);
+    try {
+      return await fn();
+    } finally {
+      await this.#cmd(`AT+CPMS="${home}"`).catch(() => undefined);
+    }
+  }
+
+  #cmd(command: string): ReturnType<AtChannel['command']> {
+    return this.#ctx.channel.command(command, { timeoutMs: this.#ctx.commandTimeoutMs });
+  }
+
+  /** Storage switches (CPMS) must not interleave, so storage work runs one at a time. */
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #guard(work: Promise<unknown>): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      this.#ctx.logger.warn({ err: String(error) }, 'reading a received message failed');
+    }
+  }
+}
