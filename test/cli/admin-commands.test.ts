@@ -31,7 +31,7 @@ describe('operator CLI against a running gateway', () => {
 
     const ok = await fetch(`${gateway!.url}/api/numbers`, { headers: { authorization: `Bearer ${key.key}` } });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).numbers.map((n: { phoneNumber: string }) => n.phoneNumber)).toEqual(['+15550000001', '+15550000002']);
+    expect(((await ok.json()) as { numbers: { phoneNumber: string }[] }).numbers.map((n) => n.phoneNumber)).toEqual(['+15550000001', '+15550000002']);
 
     const list = JSON.parse((await cli(['keys', 'list', '--json'], env)).stdout);
     expect(list.keys).toHaveLength(1);
@@ -52,7 +52,7 @@ describe('operator CLI against a running gateway', () => {
     const key = JSON.parse((await cli(['keys', 'create', '--number', numbers[1]!.id, '--json'], env)).stdout);
     expect(key.numbers).toEqual([numbers[1]!.id]);
     const res = await fetch(`${gateway!.url}/api/numbers`, { headers: { authorization: `Bearer ${key.key}` } });
-    expect((await res.json()).numbers.map((n: { id: string }) => n.id)).toEqual([numbers[1]!.id]);
+    expect(((await res.json()) as { numbers: { id: string }[] }).numbers.map((n) => n.id)).toEqual([numbers[1]!.id]);
   });
 
   it('sets, shows and rotates a webhook', async () => {
