@@ -2,7 +2,9 @@
  * Latin-script national language shift tables, 3GPP TS 23.038 V18.0.0 Annex A
  * (A.2.x single shift, A.3.x locking shift), keyed by national language identifier.
  * Each table is 128 characters indexed by septet; U+FFFF marks an unassigned code and
- * the escape (0x1B). Transcribed from the spec's tables as CSV in ndf-zz/gsmcodecs (lut/).
+ * the escape (0x1B). Transcribed from the spec's tables as CSV in ndf-zz/gsmcodecs (lut/),
+ * with one correction checked against the spec and Android's GsmAlphabet: code 0x2C of
+ * every Indic locking shift table is the comma (the CSV has an apostrophe).
  * Data only: generated, do not edit by hand.
  */
 import type { ShiftTables } from './gsm7-tables.ts';
