@@ -9,7 +9,7 @@ function onlyPduError(hex: string, opts?: DecodeOptions): void {
   try {
     decodePdu(hex, opts);
   } catch (err) {
-    if (!(err instanceof PduError)) throw new Error(`non-PduError for ${hex}: ${String(err)}`);
+    if (!(err instanceof PduError)) throw new Error(`non-PduError for ${hex}: ${String(err)}`, { cause: err });
     expect(err.offset).toBeGreaterThanOrEqual(0);
     expect(err.offset).toBeLessThanOrEqual(hex.length / 2 + 1);
     expect(err.status).toBe(400);
