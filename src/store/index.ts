@@ -2,3 +2,14 @@ export { openDatabase, migrate, currentSchemaVersion, DATABASE_FILE, type Db, ty
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';
+export { OutboxRepository, type OutboxEvent, type OutboxStatus } from './outbox-repository.ts';
+export { UsageRepository } from './usage-repository.ts';
+export {
+  MessagesRepository,
+  type MessageFilter,
+  type MessageRecord,
+  type MessageStatus,
+  type PartRecord,
+  type PartStatus,
+} from './messages-repository.ts';
+export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-repository.ts';

@@ -1,0 +1,151 @@
+import type { Clock } from '../clock/index.ts';
+import { AgentPhoneError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { DecodedStatusReport } from '../sms/index.ts';
+import type { Db, MessagesRepository, PartRecord } from '../store/index.ts';
+import type { Notifier, SmsTransport } from './ports.ts';
+import type { MessageStatusTracker } from './status-events.ts';
+
+export interface OutboundDispatcherDeps {
+  db: Db;
+  messages: MessagesRepository;
+  transport: SmsTransport;
+  tracker: MessageStatusTracker;
+  /** Woken when a status event is written. */
+  webhooks: Notifier;
+  clock: Clock;
+  logger: Logger;
+  /** Attempts per part before it fails (default 5). */
+  maxAttempts?: number;
+  /** Delay after attempt n; the last entry repeats. */
+  retryDelaysMs?: readonly number[];
+  /** Parts handed to the modem pool at once, across all lines (the pool paces each modem). */
+  maxInFlight?: number;
+}
+
+/**
+ * Moves queued parts to their line's modem and records the outcome: sent with its TP-MR,
+ * retried with backoff, or failed with the modem's error. Status reports then mark parts
+ * delivered or failed. Every status change of a message is an outbox event.
+ */
+export class OutboundDispatcher implements Notifier {
+  private readonly log: Logger;
+  private readonly maxAttempts: number;
+  private readonly delays: readonly number[];
+  private readonly maxInFlight: number;
+  private running = false;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private drained: Array<() => void> = [];
+
+  constructor(private readonly deps: OutboundDispatcherDeps) {
+    this.log = deps.logger.child({ mod: 'sms-out' });
+    this.maxAttempts = deps.maxAttempts ?? 5;
+    this.delays = deps.retryDelaysMs ?? [5_000, 30_000, 120_000, 600_000];
+    this.maxInFlight = deps.maxInFlight ?? 256;
+  }
+
+  start(): void {
+    const requeued = this.deps.messages.requeueInterrupted();
+    if (requeued > 0) this.log.warn({ parts: requeued }, 'requeued parts interrupted by a restart');
+    this.running = true;
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
+  notify(): void {
+    if (this.running) queueMicrotask(() => this.pump());
+  }
+
+  /** A status report from `lineId`: find the part by TP-MR and record the outcome. */
+  onStatusReport(lineId: string, report: DecodedStatusReport): void {
+    const part = this.deps.messages.partByMr(lineId, report.messageRef);
+    if (!part) {
+      this.log.info({ line: lineId, mr: report.messageRef }, 'status report for no known part');
+      return;
+    }
+    if (report.status.outcome === 'pending') return;
+    const delivered = report.status.outcome === 'delivered';
+    const wrote = this.deps.db.transaction(() => {
+      this.deps.messages.recordReport({
+        messageId: part.messageId,
+        seq: part.seq,
+        status: delivered ? 'delivered' : 'failed',
+        raw: report.status.raw,
+        at: new Date(this.deps.clock.now()).toISOString(),
+        code: delivered ? null : `TP-ST ${report.status.raw}`,
+        message: delivered ? null : report.status.description,
+      });
+      return this.deps.tracker.refresh(part.messageId);
+    })();
+    if (wrote) this.deps.webhooks.notify();
+  }
+
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.running) return;
+    const free = this.maxInFlight - this.inFlight;
+    if (free > 0) {
+      const claimed = this.deps.db.transaction(() => {
+        const parts = this.deps.messages.claimDueParts(this.deps.clock.now(), free);
+        for (const id of new Set(parts.map((p) => p.messageId))) this.deps.tracker.refresh(id);
+        return parts;
+      })();
+      for (const part of claimed) this.dispatch(part);
+    }
+    const next = this.deps.messages.nextPartDueAt();
+    if (next !== undefined && this.inFlight < this.maxInFlight) {
+      this.timer = setTimeout(() => this.pump(), Math.max(5, next - this.deps.clock.now()));
+      this.timer.unref();
+    }
+  }
+
+  private dispatch(part: PartRecord): void {
+    this.inFlight++;
+    const lineId = part.lineId as string;
+    this.deps.transport
+      .sendPdu(lineId, { hex: part.pdu, tpduLength: part.tpduLength })
+      .then(
+        ({ messageRef }) => this.settle(part, () => this.deps.messages.markPartSent(part.messageId, part.seq, messageRef, this.iso())),
+        (err: unknown) => this.settle(part, () => this.failed(part, err)),
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const d of this.drained.splice(0)) d();
+        this.pump();
+      });
+  }
+
+  private settle(part: PartRecord, change: () => void): void {
+    const wrote = this.deps.db.transaction(() => {
+      change();
+      return this.deps.tracker.refresh(part.messageId);
+    })();
+    if (wrote) this.deps.webhooks.notify();
+  }
+
+  private failed(part: PartRecord, err: unknown): void {
+    const known = err instanceof AgentPhoneError;
+    const code = known ? err.code : 'SEND_FAILED';
+    const message = err instanceof Error ? err.message : String(err);
+    const retryable = known ? err.retryable : true;
+    if (retryable && part.attempts < this.maxAttempts) {
+      const delay = this.delays[Math.min(part.attempts - 1, this.delays.length - 1)] ?? 0;
+      this.deps.messages.retryPart(part.messageId, part.seq, this.deps.clock.now() + delay, code, message);
+      this.log.info({ messageId: part.messageId, seq: part.seq, code, retryInMs: delay }, 'part send failed, will retry');
+    } else {
+      this.deps.messages.failPart(part.messageId, part.seq, code, message);
+      this.log.warn({ messageId: part.messageId, seq: part.seq, code }, 'part failed');
+    }
+  }
+
+  private iso(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}

@@ -1,0 +1,13 @@
+/** The messaging domain's view of the modem pool: it sends PDUs on lines. */
+export interface SmsTransport {
+  /**
+   * Sends one SMS-SUBMIT on the line and resolves with the TP-MR the modem assigned.
+   * Rejects with an AgentPhoneError whose `retryable` says whether trying again may help.
+   */
+  sendPdu(lineId: string, pdu: { hex: string; tpduLength: number }): Promise<{ messageRef: number }>;
+}
+
+/** Wakes a background worker when there is new work for it. */
+export interface Notifier {
+  notify(): void;
+}

@@ -1,0 +1,162 @@
+import { createHash, randomInt } from 'node:crypto';
+import type { ApiPrincipal } from '../auth/index.ts';
+import type { Clock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import { AgentPhoneError, UnavailableError, ValidationError } from '../errors/index.ts';
+import { newMessageId } from '../ids/index.ts';
+import type { UsageLedger } from '../metering/index.ts';
+import type { NumberService } from '../numbers/index.ts';
+import { encodeSubmit, segmentInfo, type SubmitPdu } from '../sms/index.ts';
+import type { Db, IdempotencyRepository, MessagesRepository, NumberRecord } from '../store/index.ts';
+import { toE164 } from './phone.ts';
+import type { Notifier } from './ports.ts';
+
+/** The spec's send response. */
+export interface SendResponse {
+  messageId: string;
+  status: 'queued';
+  to: string;
+  body: string;
+}
+
+export interface SendInput {
+  to: unknown;
+  body?: unknown;
+  media?: unknown;
+  /** Replace Unicode look-alikes so the text stays GSM-7 (fewer, cheaper segments). */
+  smart?: boolean | undefined;
+}
+
+export interface SendServiceDeps {
+  db: Db;
+  numbers: NumberService;
+  messages: MessagesRepository;
+  idempotency: IdempotencyRepository;
+  ledger: UsageLedger;
+  sms: Config['sms'];
+  clock: Clock;
+  dispatcher: Notifier;
+  /** Whether the number's line can carry MMS (no line can until MMS is configured). */
+  mmsEnabled?: (number: NumberRecord) => boolean;
+}
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+/** Accepts outbound messages: validates, meters and queues them durably in one transaction. */
+export class SendService {
+  private nextReference = randomInt(256);
+
+  constructor(private readonly deps: SendServiceDeps) {}
+
+  /** POST /api/numbers/:id/send/sms. */
+  send(principal: ApiPrincipal, numberId: string, input: SendInput, idempotencyKey?: string): { response: SendResponse; replayed: boolean } {
+    const number = this.deps.numbers.get(numberId, principal);
+    const now = this.deps.clock.now();
+    const requestHash = idempotencyKey === undefined ? '' : hashRequest(input);
+    const result = this.deps.db.transaction(() => {
+      if (idempotencyKey !== undefined) {
+        const seen = this.deps.idempotency.get(principal.keyId, numberId, idempotencyKey);
+        if (seen && seen.createdAt > now - IDEMPOTENCY_WINDOW_MS) {
+          if (seen.requestHash !== requestHash) {
+            throw new ValidationError('Idempotency-Key: already used with a different request body in the last 24 hours');
+          }
+          return { response: JSON.parse(seen.response) as SendResponse, replayed: true };
+        }
+      }
+      const response = this.queue(number, input, { apiKeyId: principal.keyId, replyTo: null, now });
+      if (idempotencyKey !== undefined) {
+        this.deps.idempotency.put({
+          apiKeyId: principal.keyId,
+          numberId,
+          key: idempotencyKey,
+          requestHash,
+          messageId: response.messageId,
+          response: JSON.stringify(response),
+          createdAt: now,
+        });
+      }
+      return { response, replayed: false };
+    })();
+    if (!result.replayed) this.deps.dispatcher.notify();
+    return result;
+  }
+
+  /**
+   * An inline webhook reply: sent from the number to whoever wrote. Runs inside the caller's
+   * transaction; the unique reply_to makes it happen once per event.
+   */
+  reply(eventId: string, numberId: string, to: string, text: string, media: string[]): void {
+    if (this.deps.messages.getByReplyTo(eventId)) return;
+    const number = this.deps.numbers.get(numberId);
+    this.queue(number, { to, body: text, media }, { apiKeyId: null, replyTo: eventId, now: this.deps.clock.now() });
+    this.deps.dispatcher.notify();
+  }
+
+  private queue(number: NumberRecord, input: SendInput, meta: { apiKeyId: string | null; replyTo: string | null; now: number }): SendResponse {
+    const to = toE164(input.to, 'to');
+    const body = input.body === undefined || input.body === null ? '' : input.body;
+    if (typeof body !== 'string') throw new ValidationError('body: must be a string');
+    const media = parseMedia(input.media);
+    if (media.length > 0 && !(this.deps.mmsEnabled?.(number) ?? false)) {
+      throw new ValidationError("media: this number's line has no MMS configured, so it can send text only; remove media or configure MMS for the line");
+    }
+    if (body === '' && media.length === 0) throw new ValidationError('body: required (non-empty) unless media is given');
+    if (number.lineId === null || number.status !== 'active') {
+      throw new UnavailableError(`Number ${number.id} is not on any line right now (its SIM is not in a connected modem)`);
+    }
+    const smart = input.smart === true;
+    const info = this.segment(body, smart);
+    const reference = this.nextReference;
+    this.nextReference = (this.nextReference + 1) % 256;
+    const pdus: SubmitPdu[] = encodeSubmit({
+      to,
+      text: body,
+      smart,
+      maxParts: this.deps.sms.maxParts,
+      reference,
+      requestStatusReport: this.deps.sms.requestStatusReport,
+      ...(this.deps.sms.validityMinutes !== null && { validity: { minutes: this.deps.sms.validityMinutes } }),
+    });
+    this.deps.ledger.chargeOutbound(number, pdus.length, meta.now);
+    const id = newMessageId();
+    this.deps.messages.insert({
+      id,
+      numberId: number.id,
+      direction: 'outbound',
+      channel: 'sms',
+      contact: to,
+      body,
+      media,
+      status: 'queued',
+      encoding: info.encoding,
+      segments: pdus.length,
+      replyTo: meta.replyTo,
+      apiKeyId: meta.apiKeyId,
+      createdAt: new Date(meta.now).toISOString(),
+    });
+    pdus.forEach((pdu, i) => this.deps.messages.insertPart({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string }));
+    return { messageId: id, status: 'queued', to, body };
+  }
+
+  private segment(body: string, smart: boolean) {
+    try {
+      return segmentInfo(body, { smart, maxParts: this.deps.sms.maxParts });
+    } catch (err) {
+      if (err instanceof AgentPhoneError && err.status === 400) throw new ValidationError(`body: ${err.message}`);
+      throw err;
+    }
+  }
+}
+
+function parseMedia(media: unknown): string[] {
+  if (media === undefined || media === null) return [];
+  if (!Array.isArray(media)) throw new ValidationError('media: must be an array of URLs');
+  return media.map((m, i) => {
+    if (typeof m !== 'string' || !/^https?:\/\/\S+$/.test(m)) throw new ValidationError(`media[${i}]: must be an http(s) URL`);
+    return m;
+  });
+}
+
+function hashRequest(input: SendInput): string {
+  return createHash('sha256').update(JSON.stringify([input.to, input.body ?? null, input.media ?? null, input.smart ?? null])).digest('hex');
+}

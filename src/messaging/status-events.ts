@@ -1,0 +1,65 @@
+import type { Clock } from '../clock/index.ts';
+import { newId } from '../ids/index.ts';
+import type { MessageRecord, MessageStatus, MessagesRepository, NumbersRepository, OutboxRepository, PartRecord } from '../store/index.ts';
+import type { StatusPayload } from '../webhooks/index.ts';
+
+/** The message status its parts add up to. */
+export function aggregateStatus(parts: readonly PartRecord[]): { status: MessageStatus; failed?: PartRecord } {
+  const failed = parts.find((p) => p.status === 'failed');
+  if (failed) return { status: 'failed', failed };
+  if (parts.length > 0 && parts.every((p) => p.status === 'delivered')) return { status: 'delivered' };
+  if (parts.length > 0 && parts.every((p) => p.status === 'sent' || p.status === 'delivered')) return { status: 'sent' };
+  if (parts.some((p) => p.status !== 'queued')) return { status: 'sending' };
+  return { status: 'queued' };
+}
+
+const EVENT_STATUSES = new Set<MessageStatus>(['sent', 'delivered', 'failed']);
+
+/**
+ * Recomputes an outbound message's status from its parts and, when it reaches sent,
+ * delivered or failed, writes a `message.status` event to the outbox. Call inside the
+ * transaction that changed the parts; returns true when an event was written.
+ */
+export class MessageStatusTracker {
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly numbers: NumbersRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  refresh(messageId: string): boolean {
+    const message = this.messages.get(messageId);
+    if (!message || message.direction !== 'outbound') return false;
+    const { status, failed } = aggregateStatus(this.messages.parts(messageId));
+    if (status === message.status) return false;
+    const now = this.clock.now();
+    const at = new Date(now).toISOString();
+    this.messages.setStatus(messageId, {
+      status,
+      at,
+      code: failed?.errorCode ?? null,
+      message: failed?.errorMessage ?? null,
+      sentAt: status === 'sent' || status === 'delivered' ? at : null,
+      deliveredAt: status === 'delivered' ? at : null,
+    });
+    if (!EVENT_STATUSES.has(status)) return false;
+    this.writeEvent(message, status as StatusPayload['status'], failed, now);
+    return true;
+  }
+
+  private writeEvent(message: MessageRecord, status: StatusPayload['status'], failed: PartRecord | undefined, now: number): void {
+    const number = this.numbers.get(message.numberId);
+    const payload: StatusPayload = {
+      event: 'message.status',
+      channel: message.channel,
+      message_id: message.id,
+      status,
+      from: number?.phoneNumber ?? '',
+      to: message.contact,
+      timestamp: new Date(now).toISOString(),
+      error: failed ? { code: failed.errorCode ?? 'UNKNOWN', message: failed.errorMessage ?? 'delivery failed' } : null,
+    };
+    this.outbox.insert({ id: newId('evt'), numberId: message.numberId, event: payload.event, messageId: message.id, payload: JSON.stringify(payload), now });
+  }
+}

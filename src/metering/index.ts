@@ -1,0 +1,3 @@
+export { ledgerMonth, isLedgerMonth } from './month.ts';
+export { RateLimiter } from './rate-limiter.ts';
+export { UsageLedger, USAGE_KINDS, type UsageLine, type UsageReport } from './usage-ledger.ts';

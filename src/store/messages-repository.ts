@@ -1,0 +1,326 @@
+import type { Db } from './db.ts';
+
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
+export type PartStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
+
+export interface MessageRecord {
+  id: string;
+  numberId: string;
+  direction: 'inbound' | 'outbound';
+  channel: 'sms' | 'mms';
+  /** The other party: recipient of an outbound message, sender of an inbound one. */
+  contact: string;
+  body: string;
+  media: string[];
+  status: MessageStatus;
+  encoding: string | null;
+  segments: number;
+  partial: boolean;
+  missingParts: number[] | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  replyTo: string | null;
+  apiKeyId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+}
+
+export interface PartRecord {
+  messageId: string;
+  seq: number;
+  pdu: string;
+  tpduLength: number;
+  status: PartStatus;
+  lineId: string | null;
+  mr: number | null;
+  attempts: number;
+  nextAttemptAt: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  sentAt: string | null;
+  reportStatus: number | null;
+  reportAt: string | null;
+}
+
+export interface MessageFilter {
+  direction?: 'inbound' | 'outbound' | undefined;
+  status?: MessageStatus | undefined;
+  contact?: string | undefined;
+  /** ISO timestamps, inclusive / exclusive. */
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Continue after this (createdAt, id), newest first. */
+  before?: { createdAt: string; id: string } | undefined;
+  limit: number;
+}
+
+interface MessageRow {
+  id: string;
+  number_id: string;
+  direction: 'inbound' | 'outbound';
+  channel: 'sms' | 'mms';
+  contact: string;
+  body: string;
+  media: string;
+  status: MessageStatus;
+  encoding: string | null;
+  segments: number;
+  partial: number;
+  missing_parts: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  reply_to: string | null;
+  api_key_id: string | null;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+}
+
+interface PartRow {
+  message_id: string;
+  seq: number;
+  pdu: string;
+  tpdu_length: number;
+  status: PartStatus;
+  line_id: string | null;
+  mr: number | null;
+  attempts: number;
+  next_attempt_at: number;
+  error_code: string | null;
+  error_message: string | null;
+  sent_at: string | null;
+  report_status: number | null;
+  report_at: string | null;
+}
+
+const toMessage = (r: MessageRow): MessageRecord => ({
+  id: r.id,
+  numberId: r.number_id,
+  direction: r.direction,
+  channel: r.channel,
+  contact: r.contact,
+  body: r.body,
+  media: JSON.parse(r.media) as string[],
+  status: r.status,
+  encoding: r.encoding,
+  segments: r.segments,
+  partial: r.partial === 1,
+  missingParts: r.missing_parts === null ? null : (JSON.parse(r.missing_parts) as number[]),
+  errorCode: r.error_code,
+  errorMessage: r.error_message,
+  replyTo: r.reply_to,
+  apiKeyId: r.api_key_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  sentAt: r.sent_at,
+  deliveredAt: r.delivered_at,
+});
+
+const toPart = (r: PartRow): PartRecord => ({
+  messageId: r.message_id,
+  seq: r.seq,
+  pdu: r.pdu,
+  tpduLength: r.tpdu_length,
+  status: r.status,
+  lineId: r.line_id,
+  mr: r.mr,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  errorCode: r.error_code,
+  errorMessage: r.error_message,
+  sentAt: r.sent_at,
+  reportStatus: r.report_status,
+  reportAt: r.report_at,
+});
+
+const MESSAGE_COLUMNS = `id, number_id, direction, channel, contact, body, media, status, encoding, segments, partial,
+  missing_parts, error_code, error_message, reply_to, api_key_id, created_at, updated_at, sent_at, delivered_at`;
+const PART_COLUMNS = `message_id, seq, pdu, tpdu_length, status, line_id, mr, attempts, next_attempt_at, error_code,
+  error_message, sent_at, report_status, report_at`;
+
+/** Messages (both directions) and the parts of outbound ones. */
+export class MessagesRepository {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      insert: db.prepare(
+        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (@id, @numberId, @direction, @channel, @contact, @body, @media,
+          @status, @encoding, @segments, @partial, @missingParts, NULL, NULL, @replyTo, @apiKeyId, @createdAt, @createdAt,
+          NULL, NULL)`,
+      ),
+      insertPart: db.prepare(
+        `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id)
+         VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId)`,
+      ),
+      get: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+      byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE reply_to = ?`),
+      list: db.prepare<Record<string, unknown>, MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages
+         WHERE number_id = @numberId
+           AND (@direction IS NULL OR direction = @direction)
+           AND (@status IS NULL OR status = @status)
+           AND (@contact IS NULL OR contact = @contact)
+           AND (@since IS NULL OR created_at >= @since)
+           AND (@until IS NULL OR created_at < @until)
+           AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
+         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      ),
+      parts: db.prepare<[string], PartRow>(`SELECT ${PART_COLUMNS} FROM message_parts WHERE message_id = ? ORDER BY seq`),
+      claimParts: db.prepare<[number, number], PartRow>(
+        `UPDATE message_parts SET status = 'sending', attempts = attempts + 1
+         WHERE rowid IN (SELECT p.rowid FROM message_parts p JOIN messages m ON m.id = p.message_id
+                         WHERE p.status = 'queued' AND p.next_attempt_at <= ?
+                         ORDER BY m.created_at, p.message_id, p.seq LIMIT ?)
+         RETURNING ${PART_COLUMNS}`,
+      ),
+      nextPartDue: db.prepare<[], { t: number | null }>(
+        `SELECT MIN(next_attempt_at) AS t FROM message_parts WHERE status = 'queued'`,
+      ),
+      partSent: db.prepare(
+        `UPDATE message_parts SET status = 'sent', mr = @mr, sent_at = @at, error_code = NULL, error_message = NULL
+         WHERE message_id = @messageId AND seq = @seq`,
+      ),
+      partRetry: db.prepare(
+        `UPDATE message_parts SET status = 'queued', next_attempt_at = @at, error_code = @code, error_message = @message
+         WHERE message_id = @messageId AND seq = @seq`,
+      ),
+      partFailed: db.prepare(
+        `UPDATE message_parts SET status = 'failed', error_code = @code, error_message = @message
+         WHERE message_id = @messageId AND seq = @seq`,
+      ),
+      partByMr: db.prepare<[string, number], PartRow>(
+        `SELECT ${PART_COLUMNS} FROM message_parts WHERE line_id = ? AND mr = ? AND sent_at IS NOT NULL
+         ORDER BY sent_at DESC LIMIT 1`,
+      ),
+      partReport: db.prepare(
+        `UPDATE message_parts SET status = @status, report_status = @raw, report_at = @at,
+           error_code = @code, error_message = @message WHERE message_id = @messageId AND seq = @seq`,
+      ),
+      setStatus: db.prepare(
+        `UPDATE messages SET status = @status, updated_at = @at, error_code = @code, error_message = @message,
+           sent_at = COALESCE(sent_at, @sentAt), delivered_at = COALESCE(delivered_at, @deliveredAt) WHERE id = @id`,
+      ),
+      requeueSending: db.prepare(`UPDATE message_parts SET status = 'queued' WHERE status = 'sending'`),
+    };
+  }
+
+  insert(m: {
+    id: string;
+    numberId: string;
+    direction: 'inbound' | 'outbound';
+    channel: 'sms' | 'mms';
+    contact: string;
+    body: string;
+    media: string[];
+    status: MessageStatus;
+    encoding: string | null;
+    segments: number;
+    partial?: boolean;
+    missingParts?: number[] | null;
+    replyTo?: string | null;
+    apiKeyId?: string | null;
+    createdAt: string;
+  }): void {
+    this.stmts.insert.run({
+      ...m,
+      media: JSON.stringify(m.media),
+      partial: m.partial ? 1 : 0,
+      missingParts: m.missingParts ? JSON.stringify(m.missingParts) : null,
+      replyTo: m.replyTo ?? null,
+      apiKeyId: m.apiKeyId ?? null,
+    });
+  }
+
+  insertPart(p: { messageId: string; seq: number; pdu: string; tpduLength: number; lineId: string }): void {
+    this.stmts.insertPart.run(p);
+  }
+
+  get(id: string): MessageRecord | undefined {
+    const row = this.stmts.get.get(id);
+    return row && toMessage(row);
+  }
+
+  getByReplyTo(eventId: string): MessageRecord | undefined {
+    const row = this.stmts.byReplyTo.get(eventId);
+    return row && toMessage(row);
+  }
+
+  list(numberId: string, f: MessageFilter): MessageRecord[] {
+    return this.stmts.list
+      .all({
+        numberId,
+        direction: f.direction ?? null,
+        status: f.status ?? null,
+        contact: f.contact ?? null,
+        since: f.since ?? null,
+        until: f.until ?? null,
+        beforeAt: f.before?.createdAt ?? null,
+        beforeId: f.before?.id ?? null,
+        limit: f.limit,
+      })
+      .map(toMessage);
+  }
+
+  parts(messageId: string): PartRecord[] {
+    return this.stmts.parts.all(messageId).map(toPart);
+  }
+
+  /** Marks up to `limit` due parts 'sending' and returns them, oldest message first. */
+  claimDueParts(now: number, limit: number): PartRecord[] {
+    return this.stmts.claimParts.all(now, limit).map(toPart);
+  }
+
+  nextPartDueAt(): number | undefined {
+    return this.stmts.nextPartDue.get()?.t ?? undefined;
+  }
+
+  markPartSent(messageId: string, seq: number, mr: number, at: string): void {
+    this.stmts.partSent.run({ messageId, seq, mr, at });
+  }
+
+  retryPart(messageId: string, seq: number, at: number, code: string, message: string): void {
+    this.stmts.partRetry.run({ messageId, seq, at, code, message });
+  }
+
+  failPart(messageId: string, seq: number, code: string, message: string): void {
+    this.stmts.partFailed.run({ messageId, seq, code, message });
+  }
+
+  /** The most recent part sent on `lineId` with this TP-MR (MRs wrap at 256). */
+  partByMr(lineId: string, mr: number): PartRecord | undefined {
+    const row = this.stmts.partByMr.get(lineId, mr);
+    return row && toPart(row);
+  }
+
+  recordReport(p: { messageId: string; seq: number; status: PartStatus; raw: number; at: string; code: string | null; message: string | null }): void {
+    this.stmts.partReport.run(p);
+  }
+
+  setStatus(
+    id: string,
+    s: { status: MessageStatus; at: string; code?: string | null; message?: string | null; sentAt?: string | null; deliveredAt?: string | null },
+  ): void {
+    this.stmts.setStatus.run({
+      id,
+      status: s.status,
+      at: s.at,
+      code: s.code ?? null,
+      message: s.message ?? null,
+      sentAt: s.sentAt ?? null,
+      deliveredAt: s.deliveredAt ?? null,
+    });
+  }
+
+  /** After a restart: parts that were being handed to a modem go back in line. */
+  requeueInterrupted(): number {
+    return this.stmts.requeueSending.run().changes;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

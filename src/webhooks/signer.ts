@@ -1,0 +1,58 @@
+import { createHmac } from 'node:crypto';
+
+/** The spec's inbound-message payload, keys in the spec's order (the order is the signature). */
+export interface InboundPayload {
+  event: 'message.inbound';
+  channel: 'sms' | 'mms';
+  from: string;
+  to: string;
+  body: string;
+  media: string[];
+  timestamp: string;
+  message_id: string;
+}
+
+/** An outbound message's status change. */
+export interface StatusPayload {
+  event: 'message.status';
+  channel: 'sms' | 'mms';
+  message_id: string;
+  status: 'sent' | 'delivered' | 'failed';
+  from: string;
+  to: string;
+  timestamp: string;
+  error: { code: string; message: string } | null;
+}
+
+/** Sent by `agentphone webhook test`. */
+export interface TestPayload {
+  event: 'webhook.test';
+  to: string;
+  timestamp: string;
+}
+
+export type WebhookPayload = InboundPayload | StatusPayload | TestPayload;
+
+export interface SignedWebhook {
+  /** The exact bytes to POST. */
+  body: Buffer;
+  /** Hex HMAC-SHA256 of `body`: the X-AgentPhone-Signature header. */
+  headerSignature: string;
+}
+
+function hmacHex(secret: string, data: string | Buffer): string {
+  return createHmac('sha256', secret).update(data).digest('hex');
+}
+
+/**
+ * Signs a payload as ARCHITECTURE.md specifies: the body's `signature` field is the HMAC of
+ * JSON.stringify(payload without it); the header is the HMAC of the raw body sent. The body is
+ * compact JSON with raw UTF-8, so JSON.stringify(JSON.parse(body)) reproduces it byte for byte
+ * and both of the spec's verification examples (Node: re-stringified body, Python: raw bytes)
+ * accept it.
+ */
+export function signWebhook(payload: WebhookPayload, secret: string): SignedWebhook {
+  const signature = hmacHex(secret, JSON.stringify(payload));
+  const body = Buffer.from(JSON.stringify({ ...payload, signature }), 'utf8');
+  return { body, headerSignature: hmacHex(secret, body) };
+}
