@@ -27,3 +27,14 @@ export type {
   DeliveryStatus,
   Validity,
 } from './types.ts';
+export {
+  Reassembler,
+  inboundPart,
+  DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  type AcceptOutcome,
+  type InboundPart,
+  type PartStore,
+  type ReassembledMessage,
+  type ReassemblerOptions,
+} from './reassembly.ts';
+export { SqlitePartStore } from './sqlite-part-store.ts';

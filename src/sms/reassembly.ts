@@ -1,0 +1,209 @@
+/**
+ * Reassembly of concatenated SMS. Parts are persisted before `accept` returns, so the
+ * caller acknowledges (deletes from the modem) only what is safe on disk; a set completes
+ * when every part is in, or is delivered partial after a timeout (default 24 h).
+ */
+import type { Alphabet } from './dcs.ts';
+import type { DecodedDeliver } from './types.ts';
+import type { Concat } from './udh.ts';
+
+export interface InboundPart {
+  readonly line: string;
+  readonly originator: string;
+  /** Null for a single-part message. */
+  readonly concat: Concat | null;
+  readonly encoding: Alphabet;
+  readonly text: string | null;
+  readonly data: Uint8Array | null;
+  /** The service centre time stamp, ISO 8601 with offset. */
+  readonly sentAt: string | null;
+  /** The raw PDU, kept for operators. */
+  readonly pdu?: string;
+}
+
+export interface ReassembledMessage {
+  readonly line: string;
+  readonly originator: string;
+  readonly encoding: Alphabet;
+  /** Part texts joined in order; missing parts contribute nothing. */
+  readonly text: string;
+  /** Part payloads joined in order, for 8-bit messages. */
+  readonly data: Uint8Array | null;
+  readonly reference: number | null;
+  readonly total: number;
+  readonly receivedParts: number;
+  readonly partial: boolean;
+  readonly missingParts: readonly number[];
+  /** Time stamp of the first part present. */
+  readonly sentAt: string | null;
+  readonly firstReceivedAtMs: number;
+}
+
+export interface SetKey {
+  readonly line: string;
+  readonly originator: string;
+  readonly refBits: 8 | 16;
+  readonly reference: number;
+  readonly total: number;
+}
+
+export interface StoredSet extends SetKey {
+  readonly id: number;
+  readonly firstSeenMs: number;
+}
+
+export interface StoredPart {
+  readonly seq: number;
+  readonly encoding: Alphabet;
+  readonly text: string | null;
+  readonly data: Uint8Array | null;
+  readonly sentAt: string | null;
+  readonly receivedAtMs: number;
+}
+
+/** Where parts wait. Synchronous, as better-sqlite3 is; `transaction` nests. */
+export interface PartStore {
+  transaction<T>(fn: () => T): T;
+  findOpenSet(key: SetKey): StoredSet | undefined;
+  /** Sets with this key delivered at or after `sinceMs`, newest first. */
+  findDeliveredSets(key: SetKey, sinceMs: number): StoredSet[];
+  createSet(key: SetKey, nowMs: number): StoredSet;
+  /** False when the set already holds this part number. */
+  addPart(setId: number, seq: number, part: InboundPart, nowMs: number): boolean;
+  parts(setId: number): StoredPart[];
+  markDelivered(setId: number, nowMs: number): void;
+  openSetsFirstSeenBefore(cutoffMs: number): StoredSet[];
+  /** Drops delivered sets (tombstones) delivered before `cutoffMs`. */
+  purgeDelivered(cutoffMs: number): number;
+}
+
+export interface ReassemblerOptions {
+  store: PartStore;
+  clock: { now(): number };
+  /** How long an incomplete set waits before it is delivered partial (default 24 h). */
+  timeoutMs?: number;
+  /** How long a delivered set still absorbs duplicate parts (default 1 h). */
+  duplicateWindowMs?: number;
+}
+
+export type AcceptOutcome = 'delivered' | 'stored' | 'duplicate';
+
+export const DEFAULT_REASSEMBLY_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+export class Reassembler {
+  private readonly store: PartStore;
+  private readonly clock: { now(): number };
+  private readonly timeoutMs: number;
+  private readonly duplicateWindowMs: number;
+
+  constructor(opts: ReassemblerOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_MS;
+    this.duplicateWindowMs = opts.duplicateWindowMs ?? 60 * 60 * 1000;
+  }
+
+  /**
+   * Stores a part and, when it completes its set, calls `deliver` inside the same
+   * transaction, so the message write commits with the set's delivery or not at all.
+   * If `deliver` throws, nothing is kept and the part must not be acknowledged.
+   */
+  accept(part: InboundPart, deliver: (message: ReassembledMessage) => void): AcceptOutcome {
+    const now = this.clock.now();
+    const c = part.concat;
+    if (c === null) {
+      const stored: StoredPart = { seq: 1, encoding: part.encoding, text: part.text, data: part.data, sentAt: part.sentAt, receivedAtMs: now };
+      this.store.transaction(() => deliver(assemble(part, null, 1, [stored])));
+      return 'delivered';
+    }
+    const key: SetKey = { line: part.line, originator: part.originator, refBits: c.refBits, reference: c.ref, total: c.total };
+    return this.store.transaction(() => {
+      if (this.isLateDuplicate(key, c.part, part, now)) return 'duplicate';
+      const set = this.store.findOpenSet(key) ?? this.store.createSet(key, now);
+      if (!this.store.addPart(set.id, c.part, part, now)) return 'duplicate';
+      const parts = this.store.parts(set.id);
+      if (parts.length < c.total) return 'stored';
+      deliver(assemble(part, c.ref, c.total, parts));
+      this.store.markDelivered(set.id, now);
+      return 'delivered';
+    });
+  }
+
+  /**
+   * Delivers, flagged partial, every set older than the timeout, each in its own
+   * transaction with `deliver`; forgets tombstones past the duplicate window.
+   * Returns how many messages were delivered.
+   */
+  expire(deliver: (message: ReassembledMessage) => void): number {
+    const now = this.clock.now();
+    let delivered = 0;
+    for (const set of this.store.openSetsFirstSeenBefore(now - this.timeoutMs)) {
+      this.store.transaction(() => {
+        const parts = this.store.parts(set.id);
+        const first = parts[0];
+        const anchor = { line: set.line, originator: set.originator, encoding: first?.encoding ?? 'gsm7' };
+        deliver(assemble(anchor, set.reference, set.total, parts));
+        this.store.markDelivered(set.id, now);
+      });
+      delivered++;
+    }
+    this.store.purgeDelivered(now - this.duplicateWindowMs);
+    return delivered;
+  }
+
+  /** A part equal to one of a recently delivered set with the same key. */
+  private isLateDuplicate(key: SetKey, seq: number, part: InboundPart, now: number): boolean {
+    for (const set of this.store.findDeliveredSets(key, now - this.duplicateWindowMs)) {
+      const same = this.store.parts(set.id).find((p) => p.seq === seq);
+      if (same && same.text === part.text && sameBytes(same.data, part.data)) return true;
+    }
+    return false;
+  }
+}
+
+/** The reassembly view of a decoded SMS-DELIVER. */
+export function inboundPart(line: string, pdu: DecodedDeliver, raw?: string): InboundPart {
+  return {
+    line,
+    originator: pdu.originator.number,
+    concat: pdu.concat,
+    encoding: pdu.encoding,
+    text: pdu.text,
+    data: pdu.data,
+    sentAt: pdu.timestamp.iso,
+    ...(raw === undefined ? {} : { pdu: raw }),
+  };
+}
+
+function assemble(
+  anchor: { line: string; originator: string; encoding: Alphabet },
+  reference: number | null,
+  total: number,
+  parts: readonly StoredPart[],
+): ReassembledMessage {
+  const sorted = [...parts].sort((a, b) => a.seq - b.seq);
+  const have = new Set(sorted.map((p) => p.seq));
+  const missingParts: number[] = [];
+  for (let seq = 1; seq <= total; seq++) if (!have.has(seq)) missingParts.push(seq);
+  const eightBit = sorted.some((p) => p.data !== null && p.text === null);
+  const data = eightBit ? Buffer.concat(sorted.map((p) => p.data ?? new Uint8Array(0))) : null;
+  return {
+    line: anchor.line,
+    originator: anchor.originator,
+    encoding: sorted[0]?.encoding ?? anchor.encoding,
+    text: sorted.map((p) => p.text ?? '').join(''),
+    data: data === null ? null : new Uint8Array(data),
+    reference,
+    total,
+    receivedParts: sorted.length,
+    partial: missingParts.length > 0,
+    missingParts,
+    sentAt: sorted[0]?.sentAt ?? null,
+    firstReceivedAtMs: Math.min(...sorted.map((p) => p.receivedAtMs)),
+  };
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

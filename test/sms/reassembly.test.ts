@@ -1,0 +1,178 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../src/store/index.ts';
+import {
+  Reassembler,
+  SqlitePartStore,
+  decodePdu,
+  encodeDeliver,
+  inboundPart,
+  type InboundPart,
+  type ReassembledMessage,
+} from '../../src/sms/index.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
+
+const tempDir = useTempDir('agentphone-reassembly-');
+const HOUR = 60 * 60 * 1000;
+const when = new Date('2024-03-01T13:05:09Z');
+const dbs: Db[] = [];
+
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close();
+});
+
+class FakeClock {
+  constructor(public ms = Date.UTC(2024, 2, 1)) {}
+  now(): number {
+    return this.ms;
+  }
+}
+
+function open(file: string): Db {
+  const db = openDatabase(file);
+  dbs.push(db);
+  return db;
+}
+
+function setup(file = join(tempDir(), 'agentphone.db')) {
+  const db = open(file);
+  const clock = new FakeClock();
+  const reassembler = new Reassembler({ store: new SqlitePartStore(db), clock });
+  const delivered: ReassembledMessage[] = [];
+  const deliver = (m: ReassembledMessage): void => {
+    delivered.push(m);
+  };
+  return { db, file, clock, reassembler, delivered, deliver };
+}
+
+/** Parts of a real concatenated DELIVER, decoded as the receive path would. */
+function partsOf(text: string, reference: number, originator = '+15551230000', line = 'line-1'): InboundPart[] {
+  return encodeDeliver({ originator, text, timestamp: when, reference }).map((hex) => {
+    const d = decodePdu(hex, { direction: 'incoming' });
+    if (d.type !== 'deliver') throw new Error('expected deliver');
+    return inboundPart(line, d, hex);
+  });
+}
+
+const long = (c: string): string => `${c.repeat(200)}|${c.repeat(200)}`;
+
+describe('Reassembler', () => {
+  it('delivers a single-part message at once', () => {
+    const t = setup();
+    const [part] = partsOf('hello', 1);
+    expect(t.reassembler.accept(part as InboundPart, t.deliver)).toBe('delivered');
+    expect(t.delivered).toMatchObject([{ text: 'hello', partial: false, total: 1, reference: null }]);
+  });
+
+  it('joins parts that arrive out of order, once', () => {
+    const t = setup();
+    const parts = partsOf(long('a'), 7);
+    expect(parts).toHaveLength(3);
+    expect(t.reassembler.accept(parts[2] as InboundPart, t.deliver)).toBe('stored');
+    expect(t.reassembler.accept(parts[0] as InboundPart, t.deliver)).toBe('stored');
+    expect(t.delivered).toEqual([]);
+    expect(t.reassembler.accept(parts[1] as InboundPart, t.deliver)).toBe('delivered');
+    expect(t.delivered).toHaveLength(1);
+    expect(t.delivered[0]).toMatchObject({ text: long('a'), partial: false, missingParts: [], total: 3, receivedParts: 3, reference: 7 });
+  });
+
+  it('ignores duplicate parts, before and after completion', () => {
+    const t = setup();
+    const parts = partsOf(long('b'), 9);
+    expect(t.reassembler.accept(parts[0] as InboundPart, t.deliver)).toBe('stored');
+    expect(t.reassembler.accept(parts[0] as InboundPart, t.deliver)).toBe('duplicate');
+    t.reassembler.accept(parts[1] as InboundPart, t.deliver);
+    t.reassembler.accept(parts[2] as InboundPart, t.deliver);
+    expect(t.reassembler.accept(parts[1] as InboundPart, t.deliver)).toBe('duplicate');
+    expect(t.delivered).toHaveLength(1);
+  });
+
+  it('starts a new set when a reference is reused with a different total', () => {
+    const t = setup();
+    const three = partsOf(long('c'), 5);
+    const two = partsOf('d'.repeat(200), 5);
+    t.reassembler.accept(three[0] as InboundPart, t.deliver);
+    t.reassembler.accept(two[0] as InboundPart, t.deliver);
+    expect(t.reassembler.accept(two[1] as InboundPart, t.deliver)).toBe('delivered');
+    expect(t.delivered.map((m) => m.text)).toEqual(['d'.repeat(200)]);
+  });
+
+  it('starts a new set when a reference is reused with the same total and new content', () => {
+    const t = setup();
+    for (const text of ['e'.repeat(200), 'f'.repeat(200)]) {
+      for (const p of partsOf(text, 3)) t.reassembler.accept(p, t.deliver);
+    }
+    expect(t.delivered.map((m) => m.text)).toEqual(['e'.repeat(200), 'f'.repeat(200)]);
+  });
+
+  it('keeps sets apart by line and originator', () => {
+    const t = setup();
+    const a = partsOf('g'.repeat(200), 1, '+1111', 'line-1');
+    const b = partsOf('h'.repeat(200), 1, '+2222', 'line-1');
+    const c = partsOf('i'.repeat(200), 1, '+1111', 'line-2');
+    for (const p of [a[0], b[0], c[0], c[1], b[1], a[1]]) t.reassembler.accept(p as InboundPart, t.deliver);
+    expect(t.delivered.map((m) => [m.line, m.originator, m.text[0]])).toEqual([
+      ['line-2', '+1111', 'i'],
+      ['line-1', '+2222', 'h'],
+      ['line-1', '+1111', 'g'],
+    ]);
+  });
+
+  it('loses nothing across a restart in the middle of a set', () => {
+    const first = setup();
+    const parts = partsOf(long('j'), 11);
+    first.reassembler.accept(parts[0] as InboundPart, first.deliver);
+    first.reassembler.accept(parts[2] as InboundPart, first.deliver);
+    first.db.close();
+    dbs.splice(dbs.indexOf(first.db), 1);
+
+    const second = setup(first.file);
+    expect(second.reassembler.accept(parts[1] as InboundPart, second.deliver)).toBe('delivered');
+    expect(second.delivered[0]?.text).toBe(long('j'));
+  });
+
+  it('rolls the part back when delivery fails, so it stays unacknowledged and a retry completes the set', () => {
+    const t = setup();
+    const parts = partsOf('k'.repeat(200), 4);
+    t.reassembler.accept(parts[0] as InboundPart, t.deliver);
+    const failing = (): void => {
+      throw new Error('disk full');
+    };
+    expect(() => t.reassembler.accept(parts[1] as InboundPart, failing)).toThrow('disk full');
+    expect(t.reassembler.accept(parts[1] as InboundPart, t.deliver)).toBe('delivered');
+    expect(t.delivered[0]?.text).toBe('k'.repeat(200));
+  });
+
+  it('delivers what arrived, flagged partial with the missing part numbers, after 24 h', () => {
+    const t = setup();
+    const parts = partsOf(long('m'), 12);
+    t.reassembler.accept(parts[0] as InboundPart, t.deliver);
+    t.reassembler.accept(parts[2] as InboundPart, t.deliver);
+    t.clock.ms += 24 * HOUR - 1;
+    expect(t.reassembler.expire(t.deliver)).toBe(0);
+    t.clock.ms += 1;
+    expect(t.reassembler.expire(t.deliver)).toBe(1);
+    expect(t.delivered[0]).toMatchObject({ partial: true, missingParts: [2], receivedParts: 2, total: 3, reference: 12 });
+    expect(t.delivered[0]?.text).toBe((parts[0]?.text ?? '') + (parts[2]?.text ?? ''));
+    expect(t.reassembler.expire(t.deliver)).toBe(0);
+  });
+
+  it('honours a configured timeout', () => {
+    const t = setup();
+    const r = new Reassembler({ store: new SqlitePartStore(t.db), clock: t.clock, timeoutMs: 60_000 });
+    r.accept(partsOf('n'.repeat(200), 13)[0] as InboundPart, t.deliver);
+    t.clock.ms += 60_000;
+    expect(r.expire(t.deliver)).toBe(1);
+  });
+
+  it('joins 8-bit payloads', () => {
+    const t = setup();
+    const data = Uint8Array.from({ length: 250 }, (_, i) => i);
+    const hexes = encodeDeliver({ originator: '+1', data, timestamp: when, reference: 2 });
+    for (const hex of hexes) {
+      const d = decodePdu(hex);
+      if (d.type === 'deliver') t.reassembler.accept(inboundPart('l', d), t.deliver);
+    }
+    expect(t.delivered[0]?.data).toEqual(data);
+  });
+});
