@@ -175,7 +175,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
   /** Runs one health poll now (tests and the admin API use it; the timer does it otherwise). */
   async checkHealth(): Promise<void> {
     const channel = this.#channel;
-    if (!channel || (this.#state !== 'ready' && this.#state !== 'degraded')) return;
+    if (!channel || this.#state === 'connecting' || this.#state === 'disconnected') return;
     try {
       Object.assign(this.#health, parseCsq((await this.#cmd('AT+CSQ')).lines));
       let registration = parseReg((await this.#cmd('AT+CREG?')).lines, '+CREG:');
@@ -302,7 +302,6 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     else this.#inbox = new Inbox(ctx);
     channel.on('urc', (urc) => this.#onUrc(channel, urc));
     this.#log.info({ path, profile: init.profile.id, model: init.identity.model }, 'modem initialised');
-    this.#setState('ready');
     await this.checkHealth();
     await this.drain().catch((error: unknown) => this.#noteError(error));
     this.#scheduleHealth();

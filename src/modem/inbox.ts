@@ -55,7 +55,7 @@ export class Inbox {
         void this.#guard(this.readStored(urc.storage, urc.index));
         break;
       case 'new-status-report':
-        void this.#guard(this.readStored(urc.storage, urc.index, this.#statusReportStorages(urc.storage)));
+        void this.#guard(this.readStored(urc.storage, urc.index, this.#statusReportStorages(urc.storage), 'status-report'));
         break;
       case 'message':
       case 'status-report':
@@ -73,17 +73,19 @@ export class Inbox {
   async drain(): Promise<number> {
     const { profile } = this.#ctx;
     let count = await this.#locked(() => this.#list(profile.storage.read));
-    if (profile.statusReportStorage !== profile.storage.read) {
-      count += await this.#locked(() => this.#list(profile.statusReportStorage)).catch(() => 0);
+    // Reports may sit in SR even where the profile says otherwise (misnamed +CDSI storages).
+    for (const storage of new Set([profile.statusReportStorage, 'SR'])) {
+      if (storage === profile.storage.read) continue;
+      count += await this.#locked(() => this.#list(storage)).catch(() => 0);
     }
     return count;
   }
 
   /** AT+CMGR on the storage the URC named; falls back to other storages for misnamed reports. */
-  async readStored(storage: string, index: number, fallbacks: string[] = []): Promise<void> {
-    for (const candidate of [storage, ...fallbacks.filter((s) => s !== storage)]) {
+  async readStored(storage: string, index: number, fallbacks: string[] = [], expect?: 'status-report'): Promise<void> {
+    for (const candidate of [...new Set([storage, ...fallbacks])]) {
       const found = await this.#locked(async () => {
-        if (this.#handedOut.has(`${candidate}:${index}`)) return true;
+        if (this.#handedOut.has(`${candidate}:${index}`)) return expect === undefined;
         const read = async (): Promise<StoredPdu[]> =>
           parseStoredPdus((await this.#cmd(`AT+CMGR=${index}`)).lines, '+CMGR:');
         const stored = await this.#onStorage(candidate, read).catch((error: unknown) => {
@@ -91,7 +93,8 @@ export class Inbox {
           throw error;
         });
         const first = stored[0];
-        if (!first) return false;
+        // A misnamed storage can hold some other message at that index.
+        if (!first || (expect !== undefined && pduKind(first.pdu) !== expect)) return false;
         this.#handOut(candidate, { ...first, index });
         return true;
       });

@@ -159,7 +159,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   #onLine(raw: string): void {
-    const line = raw.replace(/[\r\n]+/g, '').replace(/^\x1b+/, '').trim();
+    const line = raw.replace(/[\r\n]+/g, '').replace(new RegExp(`^${ESC}+`), '').trim();
     if (line === '') return;
     if (this.#pendingUrc !== undefined) {
       const head = this.#pendingUrc;

@@ -1,0 +1,350 @@
+import { EventEmitter } from 'node:events';
+import type { Clock, Timer } from '../clock.ts';
+import { CME_ERRORS, CMS_ERRORS } from '../error-codes.ts';
+import type { Dialect } from '../profiles.ts';
+import { runCommandLine, type CommandContext } from './commands.ts';
+import { DIALECTS, type DialectSpec } from './dialects.ts';
+import { Pty } from './pty.ts';
+import { SmsStore } from './sms-store.ts';
+
+/** What a virtual modem asks of the network it is attached to. */
+export interface ModemNetworkPort {
+  /** Takes a SUBMIT (hex incl. SMSC); resolves to the TP-MR or rejects with a CMS code. */
+  submit(modem: VirtualModem, pduHex: string): Promise<number>;
+  /** The modem has room again (or came back): undelivered PDUs may be retried. */
+  ready(modem: VirtualModem): void;
+}
+
+export interface VirtualModemOptions {
+  lineId: string;
+  dialect: Dialect;
+  number: string;
+  imei: string;
+  iccid: string;
+  imsi: string;
+  pin?: string;
+  clock: Clock;
+  network: ModemNetworkPort;
+  storageSlots?: number;
+  /** Answer AT+CPIN? with +CME ERROR: 14 this many times after power-up. */
+  simBusyCount?: number;
+}
+
+/** Faults a test (or a curious operator) can switch on. */
+export interface ModemFaults {
+  /** Ignore every command (an unresponsive modem). */
+  silent?: boolean;
+  /** Show "> " for the next AT+CMGS, then ignore everything until ESC. */
+  hangAtPrompt?: boolean;
+  /** Answer the next AT+CMGS with this +CMS ERROR code. */
+  cmsErrorOnSend?: number;
+  /** Emit noise lines between responses. */
+  garbage?: boolean;
+}
+
+interface PromptState {
+  length: number;
+  buffer: string;
+  hung: boolean;
+}
+
+/**
+ * A modem that speaks one vendor's AT dialect on a real PTY: SIM, PIN, storages, CNMI,
+ * PDU mode send and receive, status reports, health queries and injectable faults.
+ */
+export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [string]; unplugged: [] }> {
+  readonly lineId: string;
+  readonly number: string;
+  readonly imei: string;
+  readonly iccid: string;
+  readonly imsi: string;
+  readonly dialect: Dialect;
+  readonly spec: DialectSpec;
+  readonly faults: ModemFaults = {};
+  registered = true;
+  rssi = 23;
+  #o: VirtualModemOptions;
+  #pty: Pty | undefined;
+  #input = '';
+  #prompt: PromptState | undefined;
+  #echo = true;
+  #cmee = 0;
+  #cmgf = 0;
+  #csms = 0;
+  #cnmi = [0, 0, 0, 0, 0];
+  #creg = 0;
+  #pinLocked: boolean;
+  #simBusyLeft: number;
+  #radioOn = true;
+  #store: SmsStore;
+  #mem: [string, string, string];
+  #awaitingAck = false;
+  #timers = new Set<Timer>();
+
+  constructor(options: VirtualModemOptions) {
+    super();
+    this.#o = options;
+    this.lineId = options.lineId;
+    this.number = options.number;
+    this.imei = options.imei;
+    this.iccid = options.iccid;
+    this.imsi = options.imsi;
+    this.dialect = options.dialect;
+    this.spec = DIALECTS[options.dialect];
+    this.#pinLocked = options.pin !== undefined;
+    this.#simBusyLeft = options.simBusyCount ?? 0;
+    this.#store = new SmsStore(this.spec.storages, options.storageSlots ?? 30);
+    const first = this.spec.storages[0] ?? 'SM';
+    this.#mem = [first, first, first];
+  }
+
+  get path(): string | undefined {
+    return this.#pty?.path;
+  }
+
+  get plugged(): boolean {
+    return this.#pty !== undefined && !this.#pty.closed;
+  }
+
+  get store(): SmsStore {
+    return this.#store;
+  }
+
+  /** Opens a new PTY (a new device path) and powers up. */
+  plug(): string {
+    if (this.#pty && !this.#pty.closed) return this.#pty.path;
+    const pty = new Pty();
+    this.#pty = pty;
+    this.#input = '';
+    this.#prompt = undefined;
+    pty.on('data', (chunk) => this.#onData(chunk.toString('latin1')));
+    pty.on('close', () => {
+      if (this.#pty === pty) this.emit('unplugged');
+    });
+    this.#powerUp();
+    this.emit('plugged', pty.path);
+    return pty.path;
+  }
+
+  /** Closes the PTY: the device node disappears, as on a USB unplug. */
+  unplug(): void {
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.clear();
+    this.#pty?.close();
+  }
+
+  /** Network side: a DELIVER PDU arrives. False when there is no room (the network retries). */
+  receiveDeliver(pdu: string): boolean {
+    if (!this.plugged || !this.registered || !this.#radioOn) return false;
+    const mt = this.#cnmi[1] ?? 0;
+    if (mt === 2 || mt === 3) {
+      this.#awaitingAck = this.#csms === 1;
+      this.#urc(`+CMT: ,${tpduLength(pdu)}\r\n${pdu}`);
+      return true;
+    }
+    const mem = this.#mem[2];
+    const index = this.#store.add(mem, { stat: 0, pdu });
+    if (index === undefined) {
+      this.#urc(this.spec.storageFullUrc);
+      return false;
+    }
+    if (mt === 1) this.#urc(`+CMTI: "${mem}",${index}`);
+    return true;
+  }
+
+  /** Network side: a STATUS-REPORT PDU arrives. */
+  receiveStatusReport(pdu: string): boolean {
+    if (!this.plugged || !this.#radioOn) return false;
+    const ds = this.#cnmi[3] ?? 0;
+    if (ds === 1) {
+      this.#awaitingAck = this.#csms === 1;
+      this.#urc(`+CDS: ${tpduLength(pdu)}\r\n${pdu}`);
+      return true;
+    }
+    if (ds !== 2) return true; // not routed: dropped, as the modem would
+    const index = this.#store.add(this.spec.reportStorage, { stat: 0, pdu });
+    if (index === undefined) {
+      this.#urc(this.spec.storageFullUrc);
+      return false;
+    }
+    this.#urc(`+CDSI: "${this.spec.reportAnnouncedAs}",${index}`);
+    return true;
+  }
+
+  setRegistered(registered: boolean): void {
+    this.registered = registered;
+    if (this.#creg > 0) this.#urc(`+CREG: ${registered ? 1 : 0}`);
+    if (registered) this.#o.network.ready(this);
+  }
+
+  /** Writes bytes that are no AT at all, as a modem with a noisy line or a confused firmware. */
+  emitGarbage(): void {
+    this.#pty?.write('\r\n\x00\xff#$%garbage\x07\r\n');
+  }
+
+  #powerUp(): void {
+    this.#echo = true;
+    this.#cmee = 0;
+    this.#cnmi = [0, 0, 0, 0, 0];
+    this.#radioOn = true;
+    this.#pinLocked = this.#o.pin !== undefined;
+    for (const urc of this.spec.bootUrcs) this.#urc(urc);
+    this.#o.network.ready(this);
+  }
+
+  #urc(text: string): void {
+    this.#pty?.write(`\r\n${text}\r\n`);
+  }
+
+  #later(delayMs: number, fn: () => void): void {
+    const timer = this.#o.clock.setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  #onData(text: string): void {
+    for (const ch of text) {
+      if (this.#prompt) {
+        this.#onPromptChar(ch);
+        continue;
+      }
+      if (ch === '\r') {
+        const line = this.#input.trim();
+        this.#input = '';
+        if (line.length > 0) this.#onCommandLine(line);
+      } else if (ch === '\x1b' || ch === '\n') {
+        if (ch === '\x1b') this.#input = '';
+      } else {
+        this.#input += ch;
+      }
+    }
+  }
+
+  #onPromptChar(ch: string): void {
+    const prompt = this.#prompt!;
+    if (ch === '\x1b') {
+      this.#prompt = undefined;
+      this.#final('OK');
+      return;
+    }
+    if (prompt.hung) return;
+    if (ch === '\x1a') {
+      this.#prompt = undefined;
+      void this.#submit(prompt.length, prompt.buffer.trim());
+      return;
+    }
+    if (this.#echo) this.#pty?.write(ch);
+    prompt.buffer += ch;
+  }
+
+  #onCommandLine(line: string): void {
+    if (this.faults.silent) return;
+    if (this.#echo) this.#pty?.write(`${line}\r`);
+    this.emit('command', line.startsWith('AT+CPIN=') ? 'AT+CPIN=<redacted>' : line);
+    if (this.faults.garbage) this.emitGarbage();
+    if (!/^AT/i.test(line)) {
+      this.#final('ERROR');
+      return;
+    }
+    // Basic commands may be chained (ATE0V1Q0); extended ones separated by ';'.
+    runCommandLine(this.#ctx, line);
+  }
+
+  /** Internal surface the command interpreter works on. */
+  #ctx: CommandContext = {
+    modem: this,
+    reply: (lines: string[], final = 'OK') => {
+      for (const l of lines) this.#pty?.write(`\r\n${l}\r\n`);
+      this.#final(final);
+    },
+    cme: (code: number) => this.#final(this.#cmeeError('CME', code)),
+    cms: (code: number) => this.#final(this.#cmeeError('CMS', code)),
+    state: () => ({
+      pin: this.#o.pin,
+      echo: this.#echo, cmee: this.#cmee, cmgf: this.#cmgf, csms: this.#csms, cnmi: this.#cnmi, creg: this.#creg,
+      pinLocked: this.#pinLocked, radioOn: this.#radioOn, mem: this.#mem,
+    }),
+    set: (patch: Partial<{ echo: boolean; cmee: number; cmgf: number; csms: number; cnmi: number[]; creg: number; radioOn: boolean; mem: [string, string, string] }>) => {
+      if (patch.echo !== undefined) this.#echo = patch.echo;
+      if (patch.cmee !== undefined) this.#cmee = patch.cmee;
+      if (patch.cmgf !== undefined) this.#cmgf = patch.cmgf;
+      if (patch.csms !== undefined) this.#csms = patch.csms;
+      if (patch.cnmi !== undefined) this.#cnmi = patch.cnmi;
+      if (patch.creg !== undefined) this.#creg = patch.creg;
+      if (patch.radioOn !== undefined) this.#radioOn = patch.radioOn;
+      if (patch.mem !== undefined) this.#mem = patch.mem;
+    },
+    unlock: (pin: string): boolean => {
+      if (pin !== this.#o.pin) return false;
+      this.#pinLocked = false;
+      return true;
+    },
+    simBusy: (): boolean => {
+      if (this.#simBusyLeft <= 0) return false;
+      this.#simBusyLeft--;
+      return true;
+    },
+    startPrompt: (length: number) => {
+      const hung = this.faults.hangAtPrompt === true;
+      this.faults.hangAtPrompt = false;
+      this.#prompt = { length, buffer: '', hung };
+      this.#pty?.write('\r\n> ');
+    },
+    ack: (): boolean => {
+      const was = this.#awaitingAck;
+      this.#awaitingAck = false;
+      return was;
+    },
+    reboot: (reenumerate: boolean) => {
+      this.#later(10, () => {
+        if (reenumerate) {
+          this.unplug();
+          this.#later(10, () => this.plug());
+        } else this.#powerUp();
+      });
+    },
+    freed: () => this.#o.network.ready(this),
+  };
+
+  async #submit(length: number, hex: string): Promise<void> {
+    const smscOctets = parseInt(hex.slice(0, 2), 16) + 1;
+    if (!/^[0-9A-F]+$/i.test(hex) || hex.length % 2 !== 0 || hex.length / 2 - smscOctets !== length) {
+      this.#final(this.#cmeeError('CMS', 304));
+      return;
+    }
+    const cms = this.faults.cmsErrorOnSend;
+    if (cms !== undefined) {
+      this.faults.cmsErrorOnSend = undefined;
+      this.#final(this.#cmeeError('CMS', cms));
+      return;
+    }
+    if (!this.registered || !this.#radioOn) {
+      this.#final(this.#cmeeError('CMS', 331));
+      return;
+    }
+    try {
+      const mr = await this.#o.network.submit(this, hex.toUpperCase());
+      this.#pty?.write(`\r\n+CMGS: ${mr}\r\n`);
+      this.#final('OK');
+    } catch (error) {
+      const code = typeof error === 'number' ? error : 500;
+      this.#final(this.#cmeeError('CMS', code));
+    }
+  }
+
+  #cmeeError(kind: 'CME' | 'CMS', code: number): string {
+    if (this.#cmee === 0) return 'ERROR';
+    if (this.#cmee === 2) return `+${kind} ERROR: ${(kind === 'CME' ? CME_ERRORS : CMS_ERRORS)[code] ?? 'unknown'}`;
+    return `+${kind} ERROR: ${code}`;
+  }
+
+  #final(text: string): void {
+    this.#pty?.write(`\r\n${text}\r\n`);
+  }
+}
+
+function tpduLength(pdu: string): number {
+  return pdu.length / 2 - (parseInt(pdu.slice(0, 2), 16) + 1);
+}
