@@ -2,11 +2,12 @@ import { AgentPhoneError, ConfigError } from '../errors/index.ts';
 import { UsageError, type CliCommand, type CliIo } from './command.ts';
 import { keysCommand } from './commands/keys.ts';
 import { numbersCommand } from './commands/numbers.ts';
+import { pduCommand } from './commands/pdu.ts';
 import { startCommand } from './commands/start.ts';
 import { webhookCommand } from './commands/webhook.ts';
 
 /** Every top-level command. Domains add theirs here. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, pduCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
