@@ -1,12 +1,35 @@
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp, type App, type AppDeps, type RouteRegistrar } from './api/index.ts';
+import { adminWebhookRoutes } from './api/admin/webhooks.ts';
+import { messagesRoutes } from './api/routes/messages.ts';
 import { ApiKeyService, ensureAdminToken } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/index.ts';
+import { MessageQuery, MessageStatusTracker, SendService, type Notifier } from './messaging/index.ts';
+import { RateLimiter, UsageLedger } from './metering/index.ts';
 import { NumberService } from './numbers/index.ts';
-import { ApiKeysRepository, DATABASE_FILE, NumbersRepository, openDatabase, type Db } from './store/index.ts';
+import {
+  ApiKeysRepository,
+  DATABASE_FILE,
+  IdempotencyRepository,
+  MessagesRepository,
+  NumbersRepository,
+  openDatabase,
+  OutboxRepository,
+  UsageRepository,
+  type Db,
+} from './store/index.ts';
+import { fetchPost, WebhookDispatcher, type HttpPost } from './webhooks/index.ts';
+
+/** A notifier bound after construction (the outbound dispatcher needs hardware; the core does not). */
+export class LateNotifier implements Notifier {
+  target: Notifier | undefined;
+  notify(): void {
+    this.target?.notify();
+  }
+}
 
 /** The store and the services built on it: everything but hardware and listening sockets. */
 export interface Core {
@@ -16,26 +39,82 @@ export interface Core {
   db: Db;
   metrics: Registry;
   adminToken: string;
+  numbersRepo: NumbersRepository;
   numbers: NumberService;
   apiKeys: ApiKeyService;
+  messages: MessagesRepository;
+  outbox: OutboxRepository;
+  ledger: UsageLedger;
+  rateLimiter: RateLimiter;
+  tracker: MessageStatusTracker;
+  send: SendService;
+  query: MessageQuery;
+  webhooks: WebhookDispatcher;
+  /** Wakes the outbound SMS dispatcher once the gateway has one. */
+  outboundNotifier: LateNotifier;
   close(): void;
 }
 
-export function createCore(config: Readonly<Config>, logger: Logger, clock: Clock = systemClock): Core {
+export interface CoreOptions {
+  clock?: Clock;
+  post?: HttpPost;
+}
+
+export function createCore(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Core {
+  const clock = options.clock ?? systemClock;
   const db = openDatabase(join(config.dataDir, DATABASE_FILE));
   const { token, generated } = ensureAdminToken(config.dataDir, config.adminToken);
   if (generated) logger.info({ file: join(config.dataDir, 'admin-token') }, 'generated admin token');
   const numbersRepo = new NumbersRepository(db);
-  const metrics = new Registry();
+  const numbers = new NumberService(numbersRepo, clock, config.numbers);
+  const messages = new MessagesRepository(db);
+  const outbox = new OutboxRepository(db);
+  const ledger = new UsageLedger(new UsageRepository(db), config.metering);
+  const outboundNotifier = new LateNotifier();
+  const send = new SendService({
+    db,
+    numbers,
+    messages,
+    idempotency: new IdempotencyRepository(db),
+    ledger,
+    sms: config.sms,
+    clock,
+    dispatcher: outboundNotifier,
+  });
+  const webhooks = new WebhookDispatcher({
+    db,
+    outbox,
+    clock,
+    logger,
+    post: options.post ?? fetchPost,
+    target: (numberId) => {
+      const n = numbersRepo.get(numberId);
+      return n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };
+    },
+    onReply: (event, reply) => {
+      const { from } = JSON.parse(event.payload) as { from: string };
+      send.reply(event.id, event.numberId, from, reply.reply, reply.media);
+    },
+  });
   return {
     config,
     logger,
     clock,
     db,
-    metrics,
+    metrics: new Registry(),
     adminToken: token,
-    numbers: new NumberService(numbersRepo, clock, config.numbers),
+    numbersRepo,
+    numbers,
     apiKeys: new ApiKeyService(new ApiKeysRepository(db), numbersRepo, clock),
+    messages,
+    outbox,
+    ledger,
+    rateLimiter: new RateLimiter(config.rateLimit.requestsPerSecond, config.rateLimit.burst, clock),
+    tracker: new MessageStatusTracker(messages, numbersRepo, outbox, clock),
+    send,
+    query: new MessageQuery(numbers, messages),
+    webhooks,
+    outboundNotifier,
     close: () => db.close(),
   };
 }
@@ -52,8 +131,22 @@ export function buildCoreApp(
     apiKeys: core.apiKeys,
     adminToken: core.adminToken,
     metrics: core.metrics,
+    rateLimiter: core.rateLimiter,
     ...(extra.health && { health: extra.health }),
-    ...(extra.apiRoutes && { apiRoutes: extra.apiRoutes }),
-    ...(extra.adminRoutes && { adminRoutes: extra.adminRoutes }),
+    apiRoutes: [
+      (api) => api.register(messagesRoutes, { send: core.send, query: core.query, numbers: core.numbers, ledger: core.ledger, clock: core.clock }),
+      ...(extra.apiRoutes ?? []),
+    ],
+    adminRoutes: [
+      (admin) =>
+        admin.register(adminWebhookRoutes, {
+          numbers: core.numbers,
+          outbox: core.outbox,
+          webhooks: core.webhooks,
+          ledger: core.ledger,
+          clock: core.clock,
+        }),
+      ...(extra.adminRoutes ?? []),
+    ],
   });
 }

@@ -1,42 +1,126 @@
 import type { App } from './api/index.ts';
-import type { Config } from './config/index.ts';
-import { buildCoreApp, createCore, type Core } from './core.ts';
+import type { Config, ModemConfig } from './config/index.ts';
+import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
 import type { Logger } from './logging/index.ts';
+import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messaging/index.ts';
+import { createModemPool, createVirtualNetwork, registerModemMetrics, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
+import { Reassembler, SqlitePartStore } from './sms/index.ts';
 
 export interface Gateway {
   core: Core;
   app: App;
+  pool: ModemPool;
+  /** Present when the gateway runs virtual lines. */
+  network: VirtualNetwork | undefined;
+  outbound: OutboundDispatcher;
+  receive: ReceiveService;
   /** The address it listens on, e.g. http://127.0.0.1:3000 */
   url: string;
   stop(): Promise<void>;
 }
 
-/** The composition root: store, services, lines, HTTP. */
-export async function startGateway(config: Readonly<Config>, logger: Logger): Promise<Gateway> {
-  const core = createCore(config, logger);
+const EXPIRE_INTERVAL_MS = 60_000;
+
+function lineConfig(m: ModemConfig): ModemLineConfig {
+  return {
+    id: m.id,
+    ...(m.port !== undefined && { path: m.port }),
+    ...(m.usb !== undefined && { usb: m.usb }),
+    profile: m.profile,
+    ...(m.pin !== undefined && { pin: m.pin }),
+    ...(m.number !== undefined && { number: m.number }),
+    messagesPerMinute: m.sendsPerMinute,
+  };
+}
+
+export function virtualLinesEnabled(config: Readonly<Config>): boolean {
+  return config.virtual.enabled === true || (config.virtual.enabled === 'auto' && config.modems.length === 0);
+}
+
+/** The composition root: store, services, modem lines, dispatchers, HTTP. */
+export async function startGateway(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Promise<Gateway> {
+  const core = createCore(config, logger, options);
+  const stack: Array<() => Promise<void> | void> = [() => core.close()];
+  const unwind = async () => {
+    for (const step of stack.splice(0).reverse()) await step();
+  };
   try {
-    for (const line of config.virtual.enabled === true || (config.virtual.enabled === 'auto' && config.modems.length === 0)
-      ? config.virtual.lines
-      : []) {
-      core.numbers.lineFound(line.id, line.number);
+    let network: VirtualNetwork | undefined;
+    if (virtualLinesEnabled(config)) {
+      const latency = config.virtual.latency;
+      network = createVirtualNetwork({ submitLatency: latency, deliverLatency: latency, reportLatency: latency });
+      const net = network;
+      stack.push(() => net.close());
+      for (const line of config.virtual.lines) network.addLine({ lineId: line.id, number: line.number, dialect: line.dialect });
     }
+    const pool = createModemPool(
+      { lines: config.modems.map(lineConfig), autodetect: false },
+      { logger, ...(network && { network }) },
+    );
+    registerModemMetrics(pool, core.metrics);
+
+    const transport: SmsTransport = {
+      sendPdu: async (lineId, pdu) => ({ messageRef: (await pool.send(lineId, pdu)).mr }),
+    };
+    const outbound = new OutboundDispatcher({
+      db: core.db,
+      messages: core.messages,
+      transport,
+      tracker: core.tracker,
+      webhooks: core.webhooks,
+      clock: core.clock,
+      logger,
+    });
+    core.outboundNotifier.target = outbound;
+    const receive = new ReceiveService({
+      messages: core.messages,
+      numbers: core.numbersRepo,
+      outbox: core.outbox,
+      ledger: core.ledger,
+      reassembler: new Reassembler({ store: new SqlitePartStore(core.db), clock: core.clock, timeoutMs: config.sms.reassemblyTimeoutMs }),
+      clock: core.clock,
+      logger,
+      webhooks: core.webhooks,
+      onStatusReport: (lineId, report) => outbound.onStatusReport(lineId, report),
+    });
+
+    // A line that comes up with a number makes (or re-binds) that number.
+    pool.on('state', ({ lineId, state }) => {
+      if (state !== 'ready') return;
+      const number = pool.line(lineId).number;
+      if (number) core.numbers.lineFound(lineId, number);
+      else logger.warn({ line: lineId }, 'line is ready but its number is unknown: set modems[].number in the config');
+      outbound.notify();
+    });
+    pool.on('pdu', (pdu) => {
+      receive.receive(pdu).catch((err: unknown) => logger.error({ err, line: pdu.lineId }, 'failed to store a received PDU'));
+    });
+    for (const line of network ? config.virtual.lines : []) core.numbers.lineFound(line.id, line.number);
+
+    await pool.start();
+    stack.push(() => pool.stop());
+    outbound.start();
+    stack.push(() => outbound.stop());
+    core.webhooks.start();
+    stack.push(() => core.webhooks.stop());
+    const expiry = setInterval(() => receive.expireIncomplete(), EXPIRE_INTERVAL_MS);
+    expiry.unref();
+    stack.push(() => clearInterval(expiry));
+
     const app = await buildCoreApp(core, {
       defaultMetrics: true,
-      health: () => ({ status: 'ok', numbers: core.numbers.list().length }),
-    });
-    const url = await app.listen({ host: config.server.host, port: config.server.port });
-    logger.info({ url, dataDir: config.dataDir }, 'AgentPhone gateway listening');
-    return {
-      core,
-      app,
-      url,
-      async stop() {
-        await app.close();
-        core.close();
+      health: () => {
+        const lines = pool.lines();
+        const ready = lines.filter((l) => l.state === 'ready').length;
+        return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
-    };
+    });
+    stack.push(() => app.close());
+    const url = await app.listen({ host: config.server.host, port: config.server.port });
+    logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');
+    return { core, app, pool, network, outbound, receive, url, stop: unwind };
   } catch (err) {
-    core.close();
+    await unwind();
     throw err;
   }
 }

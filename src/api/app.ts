@@ -13,6 +13,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ApiKeyService } from '../auth/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
+import type { RateLimiter } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { adminKeysRoutes } from './admin/keys.ts';
 import { adminNumbersRoutes } from './admin/numbers.ts';
@@ -32,7 +33,7 @@ export type App = FastifyInstance<
 >;
 
 /** Routes another domain adds under /api or /admin (registered inside the guarded scope). */
-export type RouteRegistrar = (scope: App) => Promise<void> | void;
+export type RouteRegistrar = (scope: App) => PromiseLike<unknown> | void;
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -41,6 +42,7 @@ export interface AppDeps {
   apiKeys: ApiKeyService;
   adminToken: string;
   metrics: Registry;
+  rateLimiter?: RateLimiter;
   health?: () => HealthReport;
   apiRoutes?: readonly RouteRegistrar[];
   adminRoutes?: readonly RouteRegistrar[];
@@ -88,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(
     async (api) => {
-      api.addHook('onRequest', apiKeyHook(deps.apiKeys));
+      api.addHook('onRequest', apiKeyHook(deps.apiKeys, deps.rateLimiter));
       await api.register(numbersRoutes, { numbers: deps.numbers });
       for (const add of deps.apiRoutes ?? []) await add(api);
     },

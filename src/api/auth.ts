@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyService, ApiPrincipal } from '../auth/index.ts';
 import { UnauthorizedError } from '../errors/index.ts';
+import type { RateLimiter } from '../metering/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,11 +18,12 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /** onRequest hook for /api/*: exactly the spec's 401 on a missing, unknown or revoked key. */
-export function apiKeyHook(keys: ApiKeyService) {
+export function apiKeyHook(keys: ApiKeyService, limiter?: RateLimiter) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
     const principal = token === undefined ? undefined : keys.authenticate(token);
     if (!principal) throw new UnauthorizedError();
+    limiter?.take(principal.keyId);
     request.principal = principal;
   };
 }

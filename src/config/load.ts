@@ -107,6 +107,9 @@ function crossFieldProblems(config: Config): string[] {
     addLine(m.id, `modems[${i}]`);
   });
   config.virtual.lines.forEach((l, i) => addLine(l.id, `virtual.lines[${i}]`));
+  if (config.virtual.latency.minMs > config.virtual.latency.maxMs) {
+    problems.push('virtual.latency.minMs: must not be greater than virtual.latency.maxMs');
+  }
   const bound = new Set<string>();
   config.numbers.forEach((n, i) => {
     if (!lineIds.has(n.line)) problems.push(`numbers[${i}].line: no modem or virtual line has id "${n.line}"`);

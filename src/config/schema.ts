@@ -72,8 +72,17 @@ const VirtualLine = Type.Object(
   {
     id: Id,
     number: E164,
-    profile: Type.String({ default: 'quectel', minLength: 1 }),
+    /** Which real modem family's AT dialect, URCs and errors the virtual modem speaks. */
+    dialect: Type.Union(
+      ['quectel', 'simcom', 'huawei', 'sierra', 'telit', 'generic'].map((d) => Type.Literal(d)),
+      { default: 'quectel' },
+    ),
   },
+  closed,
+);
+
+const LatencyRange = Type.Object(
+  { minMs: Type.Integer({ minimum: 0 }), maxMs: Type.Integer({ minimum: 0 }) },
   closed,
 );
 
@@ -83,12 +92,12 @@ const Virtual = Type.Object(
     enabled: Type.Union([Type.Literal('auto'), Type.Boolean()], { default: 'auto' }),
     lines: Type.Array(VirtualLine, {
       default: [
-        { id: 'virtual-1', number: '+15550000001', profile: 'quectel' },
-        { id: 'virtual-2', number: '+15550000002', profile: 'simcom' },
+        { id: 'virtual-1', number: '+15550000001', dialect: 'quectel' },
+        { id: 'virtual-2', number: '+15550000002', dialect: 'simcom' },
       ],
     }),
-    /** Delay the virtual network adds to each AT+CMGS, like a real modem. */
-    sendLatencyMs: Type.Integer({ default: 1500, minimum: 0 }),
+    /** Time each network hop takes (AT+CMGS answer, delivery, status report), like a real network. */
+    latency: Type.Object(LatencyRange.properties, { ...closed, default: { minMs: 1000, maxMs: 3000 } }),
   },
   { ...closed, default: {} },
 );

@@ -152,6 +152,11 @@ export class MessagesRepository {
           @status, @encoding, @segments, @partial, @missingParts, NULL, NULL, @replyTo, @apiKeyId, @createdAt, @createdAt,
           NULL, NULL)`,
       ),
+      insertInbound: db.prepare(
+        `INSERT INTO messages (${MESSAGE_COLUMNS}, dedupe_key) VALUES (@id, @numberId, 'inbound', @channel, @contact, @body,
+          @media, 'received', @encoding, @segments, @partial, @missingParts, NULL, NULL, NULL, NULL, @createdAt, @createdAt,
+          NULL, NULL, @dedupeKey) ON CONFLICT (dedupe_key) DO NOTHING`,
+      ),
       insertPart: db.prepare(
         `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id)
          VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId)`,
@@ -233,6 +238,31 @@ export class MessagesRepository {
       replyTo: m.replyTo ?? null,
       apiKeyId: m.apiKeyId ?? null,
     });
+  }
+
+  /** Stores a received message; false when one with the same dedupe key is already stored. */
+  insertInbound(m: {
+    id: string;
+    numberId: string;
+    channel: 'sms' | 'mms';
+    contact: string;
+    body: string;
+    media: string[];
+    encoding: string | null;
+    segments: number;
+    partial: boolean;
+    missingParts: number[];
+    dedupeKey: string;
+    createdAt: string;
+  }): boolean {
+    return (
+      this.stmts.insertInbound.run({
+        ...m,
+        media: JSON.stringify(m.media),
+        partial: m.partial ? 1 : 0,
+        missingParts: m.missingParts.length > 0 ? JSON.stringify(m.missingParts) : null,
+      }).changes === 1
+    );
   }
 
   insertPart(p: { messageId: string; seq: number; pdu: string; tpduLength: number; lineId: string }): void {

@@ -20,6 +20,7 @@ export const migration003: Migration = {
       error_code      TEXT,
       error_message   TEXT,
       reply_to        TEXT UNIQUE,
+      dedupe_key      TEXT UNIQUE,
       api_key_id      TEXT,
       created_at      TEXT NOT NULL,
       updated_at      TEXT NOT NULL,

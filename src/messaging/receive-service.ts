@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock/index.ts';
+import { newMessageId, newId } from '../ids/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { UsageLedger } from '../metering/index.ts';
+import { decodePdu, inboundPart, PduError, type DecodedPdu, type Reassembler, type ReassembledMessage } from '../sms/index.ts';
+import type { MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
+import type { InboundPayload } from '../webhooks/index.ts';
+import type { Notifier } from './ports.ts';
+
+/** A PDU a line received, as the modem pool hands it over. */
+export interface ReceivedPdu {
+  lineId: string;
+  pdu: string;
+  /** 27.005 stored-message status when read from storage (tells direction); undefined for +CMT. */
+  stat?: number | undefined;
+  /** Deletes it from the modem; called only once it is durably stored. */
+  confirm(): Promise<void>;
+}
+
+export interface ReceiveServiceDeps {
+  messages: MessagesRepository;
+  numbers: NumbersRepository;
+  outbox: OutboxRepository;
+  ledger: UsageLedger;
+  reassembler: Reassembler;
+  clock: Clock;
+  logger: Logger;
+  webhooks: Notifier;
+  onStatusReport(lineId: string, report: Extract<DecodedPdu, { type: 'status-report' }>): void;
+}
+
+/**
+ * Receiving: decode → persist the part (reassembly) → confirm to the modem → when the set is
+ * complete, one transaction writes the message, its usage and its `message.inbound` event.
+ */
+export class ReceiveService {
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ReceiveServiceDeps) {
+    this.log = deps.logger.child({ mod: 'sms-in' });
+  }
+
+  async receive(received: ReceivedPdu): Promise<void> {
+    const log = this.log.child({ line: received.lineId });
+    let decoded: DecodedPdu;
+    try {
+      decoded = decodePdu(received.pdu, { hasSmsc: true, ...(received.stat !== undefined && { direction: received.stat <= 1 ? 'incoming' : 'outgoing' }) });
+    } catch (err) {
+      // Left on the modem, where `agentphone pdu decode` can look at it; never silently dropped.
+      if (err instanceof PduError) log.warn({ code: err.code, offset: err.offset }, 'undecodable PDU left on the modem');
+      else throw err;
+      return;
+    }
+    if (decoded.type === 'status-report') {
+      this.deps.onStatusReport(received.lineId, decoded);
+      await received.confirm();
+      return;
+    }
+    if (decoded.type !== 'deliver') {
+      log.info({ type: decoded.type }, 'ignoring a stored PDU that is not a received message');
+      return;
+    }
+    if (decoded.ports !== null) {
+      // WAP push (MMS notifications) and other port-addressed data: the MMS issue handles these.
+      log.info({ port: decoded.ports.destination }, 'port-addressed SMS left on the modem (no handler for its port)');
+      return;
+    }
+    const number = this.deps.numbers.getByLine(received.lineId);
+    if (!number) {
+      log.warn('message for a line with no number; left on the modem');
+      return;
+    }
+    let wrote = false;
+    this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
+      wrote = this.store(number.id, number.phoneNumber, message);
+    });
+    await received.confirm();
+    if (wrote) this.deps.webhooks.notify();
+  }
+
+  /** Delivers, flagged partial, sets whose missing parts never came; returns how many. */
+  expireIncomplete(): number {
+    let wrote = 0;
+    this.deps.reassembler.expire((message) => {
+      const number = this.deps.numbers.getByLine(message.line);
+      if (number && this.store(number.id, number.phoneNumber, message)) wrote++;
+    });
+    if (wrote > 0) this.deps.webhooks.notify();
+    return wrote;
+  }
+
+  /** Inside the reassembly transaction: the message, its usage and its event, or nothing. */
+  private store(numberId: string, ourNumber: string, message: ReassembledMessage): boolean {
+    const now = this.deps.clock.now();
+    const id = newMessageId();
+    const body = message.text;
+    const timestamp = message.sentAt === null ? new Date(now).toISOString() : new Date(message.sentAt).toISOString();
+    const inserted = this.deps.messages.insertInbound({
+      id,
+      numberId,
+      channel: 'sms',
+      contact: message.originator,
+      body,
+      media: [],
+      encoding: message.encoding,
+      segments: message.receivedParts,
+      partial: message.partial,
+      missingParts: [...message.missingParts],
+      dedupeKey: dedupeKey(message),
+      createdAt: new Date(now).toISOString(),
+    });
+    if (!inserted) return false;
+    this.deps.ledger.recordInbound(numberId, message.receivedParts, now);
+    const payload: InboundPayload = {
+      event: 'message.inbound',
+      channel: 'sms',
+      from: message.originator,
+      to: ourNumber,
+      body,
+      media: [],
+      timestamp,
+      message_id: id,
+    };
+    this.deps.outbox.insert({ id: newId('evt'), numberId, event: payload.event, messageId: id, payload: JSON.stringify(payload), now });
+    return true;
+  }
+}
+
+/** The same message read twice (a restart before the modem deleted it) is stored once. */
+function dedupeKey(m: ReassembledMessage): string {
+  return createHash('sha256')
+    .update(JSON.stringify([m.line, m.originator, m.sentAt, m.reference, m.total, m.missingParts, m.text]))
+    .digest('hex');
+}
