@@ -21,7 +21,7 @@ import {
   UsageRepository,
   type Db,
 } from './store/index.ts';
-import { fetchPost, WebhookDispatcher, type HttpPost } from './webhooks/index.ts';
+import { fetchPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from './webhooks/index.ts';
 
 /** A notifier bound after construction (the outbound dispatcher needs hardware; the core does not). */
 export class LateNotifier implements Notifier {
@@ -58,6 +58,8 @@ export interface Core {
 export interface CoreOptions {
   clock?: Clock;
   post?: HttpPost;
+  /** Webhook retry schedule (tests shorten it). */
+  webhookRetry?: RetryPolicy;
 }
 
 export function createCore(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Core {
@@ -87,6 +89,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     clock,
     logger,
     post: options.post ?? fetchPost,
+    ...(options.webhookRetry && { policy: options.webhookRetry }),
     target: (numberId) => {
       const n = numbersRepo.get(numberId);
       return n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };

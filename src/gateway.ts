@@ -54,7 +54,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
       for (const line of config.virtual.lines) network.addLine({ lineId: line.id, number: line.number, dialect: line.dialect });
     }
     const pool = createModemPool(
-      { lines: config.modems.map(lineConfig), autodetect: false },
+      { lines: config.modems.map(lineConfig), autodetect: false, ...(network && { messagesPerMinute: config.virtual.sendsPerMinute }) },
       { logger, ...(network && { network }) },
     );
     registerModemMetrics(pool, core.metrics);
@@ -97,10 +97,12 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
     });
     for (const line of network ? config.virtual.lines : []) core.numbers.lineFound(line.id, line.number);
 
+    // Unwound in reverse: the pool stops first (refusing what is queued in it, which goes back
+    // to the store as retryable), then the dispatcher waits for those refusals to be recorded.
+    stack.push(() => outbound.stop());
     await pool.start();
     stack.push(() => pool.stop());
     outbound.start();
-    stack.push(() => outbound.stop());
     core.webhooks.start();
     stack.push(() => core.webhooks.stop());
     const expiry = setInterval(() => receive.expireIncomplete(), EXPIRE_INTERVAL_MS);

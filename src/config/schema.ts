@@ -96,6 +96,8 @@ const Virtual = Type.Object(
         { id: 'virtual-2', number: '+15550000002', dialect: 'simcom' },
       ],
     }),
+    /** Pacing of each virtual line's send queue, as for a real modem. */
+    sendsPerMinute: Type.Integer({ default: 30, minimum: 1 }),
     /** Time each network hop takes (AT+CMGS answer, delivery, status report), like a real network. */
     latency: Type.Object(LatencyRange.properties, { ...closed, default: { minMs: 1000, maxMs: 3000 } }),
   },
