@@ -304,6 +304,8 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     this.#log.info({ path, profile: init.profile.id, model: init.identity.model }, 'modem initialised');
     await this.checkHealth();
     await this.drain().catch((error: unknown) => this.#noteError(error));
+    // Lost while finishing up: let the connect loop carry on rather than stall as "ready".
+    if (this.#channel !== channel || channel.closed) throw new ModemError('port lost during init', { kind: 'closed' });
     this.#scheduleHealth();
   }
 

@@ -73,8 +73,12 @@ export class SerialTransport extends EventEmitter implements ModemTransport {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#presence);
-    if (this.#port.isOpen) this.#port.close(() => undefined);
     this.emit('close', error);
+    try {
+      if (this.#port.isOpen) this.#port.close(() => undefined);
+    } catch {
+      // closing a port whose device vanished may throw; it is gone either way
+    }
   }
 }
 

@@ -240,9 +240,9 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   }
 
   #onCommandLine(line: string): void {
+    this.emit('command', line.toUpperCase().startsWith('AT+CPIN=') ? 'AT+CPIN=<redacted>' : line);
     if (this.faults.silent) return;
     if (this.#echo) this.#pty?.write(`${line}\r`);
-    this.emit('command', line.startsWith('AT+CPIN=') ? 'AT+CPIN=<redacted>' : line);
     if (this.faults.garbage) this.emitGarbage();
     if (!/^AT/i.test(line)) {
       this.#final('ERROR');

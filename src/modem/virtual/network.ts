@@ -222,14 +222,8 @@ export class VirtualNetwork extends EventEmitter<{
       this.#carry(target, encodeDeliver({ originator: from, text, timestamp: new Date(this.clock.now()) }));
       return;
     }
-    const key = `${from}>${to}#${concat.ref}/${concat.total}`;
-    const set = this.#partials.get(key) ?? { from, to, parts: new Map(), total: concat.total, firstAt: this.clock.now() };
-    set.parts.set(concat.part, text);
-    this.#partials.set(key, set);
-    if (set.parts.size < set.total) return;
-    this.#partials.delete(key);
-    const body = [...set.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('');
-    this.#carry(target, encodeDeliver({ originator: from, text: body, timestamp: new Date(this.clock.now()), reference: concat.ref }));
+    const body = this.#collect(from, to, text, concat);
+    if (body !== undefined) this.#carry(target, encodeDeliver({ originator: from, text: body, timestamp: new Date(this.clock.now()), reference: concat.ref }));
   }
 
   /** Applies part faults, then delivers each part after its own latency. */
@@ -275,17 +269,22 @@ export class VirtualNetwork extends EventEmitter<{
         inbox.push({ from, to, body: text, parts: 1, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
         continue;
       }
-      const key = `${from}>${to}#${concat.ref}/${concat.total}`;
-      const set = this.#partials.get(key) ?? { from, to, parts: new Map(), total: concat.total, firstAt: this.clock.now() };
-      set.parts.set(concat.part, text);
-      this.#partials.set(key, set);
-      if (set.parts.size < set.total) continue;
-      this.#partials.delete(key);
-      const body = [...set.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('');
-      inbox.push({ from, to, body, parts: set.total, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
+      const body = this.#collect(from, to, text, concat);
+      if (body !== undefined) inbox.push({ from, to, body, parts: concat.total, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
     }
     this.#inboxes.set(to, inbox);
     this.emit('inbox', to);
+  }
+
+  /** Adds one part of a concatenated set; returns the whole text once every part is in. */
+  #collect(from: string, to: string, text: string, concat: { ref: number; part: number; total: number }): string | undefined {
+    const key = `${from}>${to}#${concat.ref}/${concat.total}`;
+    const set = this.#partials.get(key) ?? { from, to, parts: new Map<number, string>(), total: concat.total, firstAt: this.clock.now() };
+    set.parts.set(concat.part, text);
+    this.#partials.set(key, set);
+    if (set.parts.size < set.total) return undefined;
+    this.#partials.delete(key);
+    return [...set.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('');
   }
 
   #latency(range: LatencyRange): number {
