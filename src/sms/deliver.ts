@@ -34,7 +34,8 @@ export function encodeDeliver(opts: DeliverOptions): string[] {
   const pid = checkByte('pid', opts.pid, 0);
   const scts = encodeScts(opts.timestamp, opts.tzOffsetMinutes ?? 0);
   const messageClass = messageClassOf(opts.flash, opts.messageClass);
-  return encodeParts(opts, opts.originator).map((part) => {
+  const out: string[] = [];
+  for (const part of encodeParts(opts, opts.originator)) {
     let first = 0x00;
     if (!opts.moreMessagesToSend) first |= 0x04;
     if (opts.statusReportIndication) first |= 0x20;
@@ -42,8 +43,9 @@ export function encodeDeliver(opts: DeliverOptions): string[] {
     if (opts.replyPath) first |= 0x80;
     const tpdu: number[] = [first, ...oa, pid, encodeDcs(part.alphabet, messageClass), ...scts];
     writeUserData(tpdu, part.udh, part.alphabet === 'gsm7', part.payload);
-    return smsc + bytesToHex(tpdu);
-  });
+    out.push(smsc + bytesToHex(tpdu));
+  }
+  return out;
 }
 
 /** Decodes the TPDU after its first octet. */

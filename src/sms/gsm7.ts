@@ -58,14 +58,19 @@ export function gsm7Length(text: string, shift: Gsm7Shift = DEFAULT_SHIFT): numb
 /** Septets for `text`; throws RangeError on an unencodable character (callers check first). */
 export function encodeGsm7(text: string, shift: Gsm7Shift = DEFAULT_SHIFT): Uint8Array {
   const map = encodingMap(shift);
-  const out: number[] = [];
+  const out = new Uint8Array(text.length * 2);
+  let n = 0;
   for (let i = 0; i < text.length; i++) {
     const v = map[text.charCodeAt(i)] as number;
     if (v < 0) throw new RangeError(`character U+${text.charCodeAt(i).toString(16)} is not in the GSM 7-bit alphabet`);
-    if (v & ESCAPED) out.push(ESC, v & 0x7f);
-    else out.push(v);
+    if (v & ESCAPED) {
+      out[n++] = ESC;
+      out[n++] = v & 0x7f;
+    } else {
+      out[n++] = v;
+    }
   }
-  return Uint8Array.from(out);
+  return out.subarray(0, n);
 }
 
 /**

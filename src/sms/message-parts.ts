@@ -37,11 +37,17 @@ export function encodeParts(opts: BodyOptions, seed: string): EncodedPart[] {
   };
   const gsm7 = plan.encoding === 'gsm7';
   const ref = plan.parts.length > 1 ? reference(opts.reference, refBits, `${seed}\u0000${opts.text}`) : 0;
-  return plan.parts.map((part, i) => ({
-    udh: buildUdh(plan.parts.length > 1 ? { ...base, concat: { ref, refBits, part: i + 1, total: plan.parts.length } } : base),
-    alphabet: plan.encoding,
-    payload: gsm7 ? encodeGsm7(part, plan.gsm7Shift) : encodeUcs2(part),
-  }));
+  const out: EncodedPart[] = [];
+  const total = plan.parts.length;
+  for (let i = 0; i < total; i++) {
+    const part = plan.parts[i] as string;
+    out.push({
+      udh: buildUdh(total > 1 ? { ...base, concat: { ref, refBits, part: i + 1, total } } : base),
+      alphabet: plan.encoding,
+      payload: gsm7 ? encodeGsm7(part, plan.gsm7Shift) : encodeUcs2(part),
+    });
+  }
+  return out;
 }
 
 function dataParts(opts: BodyOptions, data: Uint8Array, refBits: 8 | 16, seed: string): EncodedPart[] {

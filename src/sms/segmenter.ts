@@ -53,9 +53,19 @@ export interface SegmentPlan extends SegmentInfo {
 
 /** Encoding, part count and room left for `text`; throws ValidationError past `maxParts`. */
 export function segmentInfo(text: string, opts: SegmentOptions = {}): SegmentInfo {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { parts, gsm7Shift, ...info } = planSegments(text, opts);
-  return info;
+  const p = planSegments(text, opts);
+  return {
+    encoding: p.encoding,
+    segments: p.segments,
+    charsLeftInLastSegment: p.charsLeftInLastSegment,
+    unitsPerSegment: p.unitsPerSegment,
+    units: p.units,
+    characters: p.characters,
+    shift: p.shift,
+    smartEncoded: p.smartEncoded,
+    maxParts: p.maxParts,
+    withinLimit: p.withinLimit,
+  };
 }
 
 export function planSegments(text: string, opts: SegmentOptions = {}): SegmentPlan {
@@ -72,7 +82,7 @@ export function planSegments(text: string, opts: SegmentOptions = {}): SegmentPl
       smartEncoded = true;
     }
   }
-  let best: Omit<SegmentPlan, 'smartEncoded' | 'maxParts' | 'withinLimit' | 'characters'> | null = null;
+  let best: Cut | null = null;
   for (const shift of candidates(opts)) {
     if (gsm7Length(sent, shift) < 0) continue;
     const plan = cut(sent, 'gsm7', shift, opts);
@@ -85,7 +95,20 @@ export function planSegments(text: string, opts: SegmentOptions = {}): SegmentPl
       `Message is too long: it needs ${best.segments} SMS segments and the limit is ${maxParts} segments`,
     );
   }
-  return { ...best, characters: countCodePoints(sent), smartEncoded, maxParts, withinLimit };
+  return {
+    encoding: best.encoding,
+    segments: best.segments,
+    charsLeftInLastSegment: best.charsLeftInLastSegment,
+    unitsPerSegment: best.unitsPerSegment,
+    units: best.units,
+    characters: countCodePoints(sent),
+    shift: best.shift,
+    smartEncoded,
+    maxParts,
+    withinLimit,
+    parts: best.parts,
+    gsm7Shift: best.gsm7Shift,
+  };
 }
 
 /** Default tables first, so a national table is used only when it saves a part. */
@@ -101,11 +124,14 @@ function candidates(opts: SegmentOptions): Gsm7Shift[] {
 
 /** Room per part, in septets or code units, for a header of this shape. */
 export function partCapacity(gsm7: boolean, spec: UdhSpec): number {
-  const free = USER_DATA_OCTETS - udhLength(spec);
-  return gsm7 ? Math.floor((free * 8) / 7) : Math.floor(free / 2);
+  return octetsToUnits(gsm7, USER_DATA_OCTETS - udhLength(spec));
 }
 
-function cut(text: string, encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, opts: SegmentOptions) {
+function octetsToUnits(gsm7: boolean, octets: number): number {
+  return gsm7 ? Math.floor((octets * 8) / 7) : Math.floor(octets / 2);
+}
+
+function cut(text: string, encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, opts: SegmentOptions): Cut {
   const gsm7 = encoding === 'gsm7';
   const base: UdhSpec = {
     ...(opts.ports ? { ports: opts.ports } : {}),
@@ -113,65 +139,115 @@ function cut(text: string, encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, opts: Se
     ...(shift.locking ? { lockingShift: shift.locking } : {}),
   };
   const map = gsm7 ? encodingMap(shift) : null;
-  const cost = (s: string): number => {
-    if (map === null) return s.length;
-    let n = 0;
-    for (let i = 0; i < s.length; i++) n += septetCost(map, s.charCodeAt(i));
-    return n;
-  };
-  const units = cost(text);
+  const units = cost(map, text, 0, text.length);
   const single = partCapacity(gsm7, base);
-  const named = { locking: nameOf(shift.locking), single: nameOf(shift.single) };
-  const common = { encoding, units, gsm7Shift: shift, shift: shift.locking || shift.single ? named : null };
-  if (units <= single) {
-    return { ...common, parts: [text], segments: 1, unitsPerSegment: single, charsLeftInLastSegment: single - units };
-  }
-  const capacity = partCapacity(gsm7, { ...base, concat: { ref: 0, refBits: opts.ref16 ? 16 : 8, part: 1, total: 1 } });
+  if (units <= single) return result(encoding, shift, units, [text], single, single - units);
+  const baseOctets = udhLength(base);
+  const concatOctets = (baseOctets === 0 ? 1 : 0) + (opts.ref16 ? 6 : 5);
+  const capacity = octetsToUnits(gsm7, USER_DATA_OCTETS - baseOctets - concatOctets);
   const parts: string[] = [];
-  let current = '';
+  let partStart = 0;
   let used = 0;
-  for (const cluster of clusters(text)) {
-    const c = cost(cluster);
-    if (used + c <= capacity) {
-      current += cluster;
-      used += c;
-      continue;
-    }
-    // A cluster that fits a part on its own moves whole; a larger one is cut between code points.
-    const pieces = c <= capacity ? [cluster] : Array.from(cluster);
-    for (const piece of pieces) {
-      const pc = cost(piece);
-      if (used + pc > capacity) {
-        parts.push(current);
-        current = '';
+  if (!JOINS.test(text)) {
+    // Every cluster is one code point, at most 2 units: it always fits an empty part.
+    for (let i = 0; i < text.length; ) {
+      const next = codePointEnd(text, i);
+      const c = map === null ? next - i : septetCost(map, text.charCodeAt(i));
+      if (used + c > capacity) {
+        parts.push(text.slice(partStart, i));
+        partStart = i;
         used = 0;
       }
-      current += piece;
-      used += pc;
+      used += c;
+      i = next;
     }
+    parts.push(text.slice(partStart));
+    return result(encoding, shift, units, parts, capacity, capacity - used);
   }
-  parts.push(current);
-  return { ...common, parts, segments: parts.length, unitsPerSegment: capacity, charsLeftInLastSegment: capacity - used };
+  const ends = clusterEnds(text);
+  let pos = 0;
+  for (let k = 0; pos < text.length; k++) {
+    const end = ends[k] as number;
+    const c = cost(map, text, pos, end);
+    if (used + c <= capacity) {
+      used += c;
+    } else if (c <= capacity) {
+      // A cluster that fits a part on its own moves to the next part whole.
+      parts.push(text.slice(partStart, pos));
+      partStart = pos;
+      used = c;
+    } else {
+      // A cluster larger than a part is cut between code points (never inside a pair).
+      for (let i = pos; i < end; ) {
+        const next = codePointEnd(text, i);
+        const pc = cost(map, text, i, next);
+        if (used + pc > capacity) {
+          parts.push(text.slice(partStart, i));
+          partStart = i;
+          used = 0;
+        }
+        used += pc;
+        i = next;
+      }
+    }
+    pos = end;
+  }
+  parts.push(text.slice(partStart));
+  return result(encoding, shift, units, parts, capacity, capacity - used);
 }
 
-const COMPLEX = /[\u0300-\uFFFF]/;
+type Cut = Omit<SegmentPlan, 'smartEncoded' | 'maxParts' | 'withinLimit' | 'characters'>;
+
+// Built field by field: object spread on this hot path costs more than the whole cut.
+function result(encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, units: number, parts: string[], per: number, left: number): Cut {
+  const named = shift.locking || shift.single ? { locking: nameOf(shift.locking), single: nameOf(shift.single) } : null;
+  return {
+    encoding,
+    segments: parts.length,
+    charsLeftInLastSegment: left,
+    unitsPerSegment: per,
+    units,
+    shift: named,
+    parts,
+    gsm7Shift: shift,
+  };
+}
+
+/** Septets (with a map) or code units (without) that text[from, to) takes. */
+function cost(map: Int16Array | null, text: string, from: number, to: number): number {
+  if (map === null) return to - from;
+  let n = 0;
+  for (let i = from; i < to; i++) n += septetCost(map, text.charCodeAt(i));
+  return n;
+}
+
+function codePointEnd(text: string, i: number): number {
+  const u = text.charCodeAt(i);
+  if (u >= 0xd800 && u <= 0xdbff && i + 1 < text.length) {
+    const next = text.charCodeAt(i + 1);
+    if (next >= 0xdc00 && next <= 0xdfff) return i + 2;
+  }
+  return i + 1;
+}
+
+/**
+ * Code points that can join a grapheme cluster with a neighbour (UAX #29: Extend, ZWJ,
+ * SpacingMark, Prepend, Regional_Indicator, Hangul jamo). Text without any of them
+ * clusters exactly by code point, which is much cheaper than Intl.Segmenter.
+ */
+const JOINS =
+  /[\p{M}\u200C\u200D\p{RI}\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]/u;
 let graphemes: Intl.Segmenter | undefined;
 
-/** Grapheme clusters, except that CR LF counts as two characters, as carriers count it. */
-function* clusters(text: string): Generator<string> {
-  if (!COMPLEX.test(text)) {
-    yield* text;
-    return;
-  }
+/** End offsets of grapheme clusters, except that CR LF counts as two characters, as carriers count it. */
+function clusterEnds(text: string): number[] {
   graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
-  for (const { segment } of graphemes.segment(text)) {
-    if (segment === '\r\n') {
-      yield '\r';
-      yield '\n';
-    } else {
-      yield segment;
-    }
+  const ends: number[] = [];
+  for (const { segment, index } of graphemes.segment(text)) {
+    if (segment === '\r\n') ends.push(index + 1);
+    ends.push(index + segment.length);
   }
+  return ends;
 }
 
 function nameOf(id: number): NationalLanguage | null {

@@ -44,8 +44,9 @@ export function encodeSubmit(opts: SubmitOptions): SubmitPdu[] {
   const mr = checkByte('messageRef', opts.messageRef, 0);
   const pid = checkByte('pid', opts.pid, 0);
   const messageClass = messageClassOf(opts.flash, opts.messageClass);
-  const parts = encodeParts(opts, opts.to);
-  return parts.map((part) => {
+  const smscHex = bytesToHex(smsc);
+  const out: SubmitPdu[] = [];
+  for (const part of encodeParts(opts, opts.to)) {
     let first = 0x01;
     if (opts.rejectDuplicates) first |= 0x04;
     if (vp !== null) first |= 0x10;
@@ -55,8 +56,9 @@ export function encodeSubmit(opts: SubmitOptions): SubmitPdu[] {
     const tpdu: number[] = [first, mr, ...da, pid, encodeDcs(part.alphabet, messageClass)];
     if (vp !== null) tpdu.push(vp);
     writeUserData(tpdu, part.udh, part.alphabet === 'gsm7', part.payload);
-    return { hex: bytesToHex(smsc) + bytesToHex(tpdu), tpduLength: tpdu.length };
-  });
+    out.push({ hex: smscHex + bytesToHex(tpdu), tpduLength: tpdu.length });
+  }
+  return out;
 }
 
 export function messageClassOf(flash: boolean | undefined, messageClass: MessageClass | undefined): MessageClass | null {

@@ -67,20 +67,19 @@ export function readUdh(r: PduReader): Udh {
 }
 
 function interpret(iei: number, d: Uint8Array): UdhSpec {
-  const b = (i: number): number => d[i] as number;
   switch (iei) {
     case IEI_CONCAT_8:
-      return d.length === 3 ? concat(b(0), 8, b(2), b(1)) : {};
+      return d.length === 3 ? concat((d[0] as number), 8, (d[2] as number), (d[1] as number)) : {};
     case IEI_CONCAT_16:
-      return d.length === 4 ? concat((b(0) << 8) | b(1), 16, b(3), b(2)) : {};
+      return d.length === 4 ? concat(((d[0] as number) << 8) | (d[1] as number), 16, (d[3] as number), (d[2] as number)) : {};
     case IEI_PORTS_8:
-      return d.length === 2 ? { ports: { destination: b(0), source: b(1), bits: 8 } } : {};
+      return d.length === 2 ? { ports: { destination: (d[0] as number), source: (d[1] as number), bits: 8 } } : {};
     case IEI_PORTS_16:
-      return d.length === 4 ? { ports: { destination: (b(0) << 8) | b(1), source: (b(2) << 8) | b(3), bits: 16 } } : {};
+      return d.length === 4 ? { ports: { destination: ((d[0] as number) << 8) | (d[1] as number), source: ((d[2] as number) << 8) | (d[3] as number), bits: 16 } } : {};
     case IEI_SINGLE_SHIFT:
-      return d.length === 1 ? { singleShift: b(0) } : {};
+      return d.length === 1 ? { singleShift: (d[0] as number) } : {};
     case IEI_LOCKING_SHIFT:
-      return d.length === 1 ? { lockingShift: b(0) } : {};
+      return d.length === 1 ? { lockingShift: (d[0] as number) } : {};
     default:
       return {};
   }
