@@ -28,10 +28,15 @@ export function hexToBytes(input: string): Uint8Array {
 }
 
 /** Uppercase hex, as modems print and expect it. */
-export function bytesToHex(bytes: ArrayLike<number>): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[(bytes[i] ?? 0) & 0xff];
-  return s;
+export function bytesToHex(bytes: Uint8Array | readonly number[]): string {
+  if (bytes.length < 16) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i++) s += HEX[(bytes[i] ?? 0) & 0xff];
+    return s;
+  }
+  // Native hex is several times faster than string building for whole PDUs.
+  const buf = bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : Buffer.from(bytes);
+  return buf.toString('hex').toUpperCase();
 }
 
 /** A bounds-checked cursor: every read past the end is a PduError naming the field. */
