@@ -61,6 +61,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
 
     const transport: SmsTransport = {
       sendPdu: async (lineId, pdu) => ({ messageRef: (await pool.send(lineId, pdu)).mr }),
+      readyLines: () => pool.lines().filter((l) => l.state === 'ready').map((l) => l.id),
     };
     const outbound = new OutboundDispatcher({
       db: core.db,

@@ -4,10 +4,11 @@ import { keysCommand } from './commands/keys.ts';
 import { numbersCommand } from './commands/numbers.ts';
 import { pduCommand } from './commands/pdu.ts';
 import { startCommand } from './commands/start.ts';
+import { usageCommand } from './commands/usage.ts';
 import { webhookCommand } from './commands/webhook.ts';
 
 /** Every top-level command. Domains add theirs here. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, pduCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, pduCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -6,6 +6,9 @@ import type { Db, MessagesRepository, PartRecord } from '../store/index.ts';
 import type { Notifier, SmsTransport } from './ports.ts';
 import type { MessageStatusTracker } from './status-events.ts';
 
+/** The modem pool's code for "this line cannot take a PDU now". */
+const LINE_UNAVAILABLE = 'MODEM_UNAVAILABLE';
+
 export interface OutboundDispatcherDeps {
   db: Db;
   messages: MessagesRepository;
@@ -93,13 +96,13 @@ export class OutboundDispatcher implements Notifier {
     const free = this.maxInFlight - this.inFlight;
     if (free > 0) {
       const claimed = this.deps.db.transaction(() => {
-        const parts = this.deps.messages.claimDueParts(this.deps.clock.now(), free);
+        const parts = this.deps.messages.claimDueParts(this.deps.clock.now(), this.deps.transport.readyLines(), free);
         for (const id of new Set(parts.map((p) => p.messageId))) this.deps.tracker.refresh(id);
         return parts;
       })();
       for (const part of claimed) this.dispatch(part);
     }
-    const next = this.deps.messages.nextPartDueAt();
+    const next = this.deps.messages.nextPartDueAt(this.deps.transport.readyLines());
     if (next !== undefined && this.inFlight < this.maxInFlight) {
       this.timer = setTimeout(() => this.pump(), Math.max(5, next - this.deps.clock.now()));
       this.timer.unref();
@@ -135,6 +138,11 @@ export class OutboundDispatcher implements Notifier {
     const code = known ? err.code : 'SEND_FAILED';
     const message = err instanceof Error ? err.message : String(err);
     const retryable = known ? err.retryable : true;
+    if (code === LINE_UNAVAILABLE) {
+      // Not an attempt: the line went down between the claim and the send. It waits for the line.
+      this.deps.messages.deferPart(part.messageId, part.seq, this.deps.clock.now() + 1000);
+      return;
+    }
     if (retryable && part.attempts < this.maxAttempts) {
       const delay = this.delays[Math.min(part.attempts - 1, this.delays.length - 1)] ?? 0;
       this.deps.messages.retryPart(part.messageId, part.seq, this.deps.clock.now() + delay, code, message);

@@ -5,6 +5,8 @@ export interface SmsTransport {
    * Rejects with an AgentPhoneError whose `retryable` says whether trying again may help.
    */
   sendPdu(lineId: string, pdu: { hex: string; tpduLength: number }): Promise<{ messageRef: number }>;
+  /** Lines that can take a PDU now; parts for other lines wait in the store. */
+  readyLines(): string[];
 }
 
 /** Wakes a background worker when there is new work for it. */

@@ -175,15 +175,21 @@ export class MessagesRepository {
          ORDER BY created_at DESC, id DESC LIMIT @limit`,
       ),
       parts: db.prepare<[string], PartRow>(`SELECT ${PART_COLUMNS} FROM message_parts WHERE message_id = ? ORDER BY seq`),
-      claimParts: db.prepare<[number, number], PartRow>(
+      claimParts: db.prepare<[number, string, number], PartRow>(
         `UPDATE message_parts SET status = 'sending', attempts = attempts + 1
          WHERE rowid IN (SELECT p.rowid FROM message_parts p JOIN messages m ON m.id = p.message_id
                          WHERE p.status = 'queued' AND p.next_attempt_at <= ?
+                           AND p.line_id IN (SELECT value FROM json_each(?))
                          ORDER BY m.created_at, p.message_id, p.seq LIMIT ?)
          RETURNING ${PART_COLUMNS}`,
       ),
-      nextPartDue: db.prepare<[], { t: number | null }>(
-        `SELECT MIN(next_attempt_at) AS t FROM message_parts WHERE status = 'queued'`,
+      nextPartDue: db.prepare<[string], { t: number | null }>(
+        `SELECT MIN(next_attempt_at) AS t FROM message_parts
+         WHERE status = 'queued' AND line_id IN (SELECT value FROM json_each(?))`,
+      ),
+      defer: db.prepare(
+        `UPDATE message_parts SET status = 'queued', attempts = attempts - 1, next_attempt_at = @at
+         WHERE message_id = @messageId AND seq = @seq`,
       ),
       partSent: db.prepare(
         `UPDATE message_parts SET status = 'sent', mr = @mr, sent_at = @at, error_code = NULL, error_message = NULL
@@ -299,13 +305,18 @@ export class MessagesRepository {
     return this.stmts.parts.all(messageId).map(toPart);
   }
 
-  /** Marks up to `limit` due parts 'sending' and returns them, oldest message first. */
-  claimDueParts(now: number, limit: number): PartRecord[] {
-    return this.stmts.claimParts.all(now, limit).map(toPart);
+  /** Marks up to `limit` due parts on these lines 'sending' and returns them, oldest message first. */
+  claimDueParts(now: number, lineIds: readonly string[], limit: number): PartRecord[] {
+    return this.stmts.claimParts.all(now, JSON.stringify(lineIds), limit).map(toPart);
   }
 
-  nextPartDueAt(): number | undefined {
-    return this.stmts.nextPartDue.get()?.t ?? undefined;
+  nextPartDueAt(lineIds: readonly string[]): number | undefined {
+    return this.stmts.nextPartDue.get(JSON.stringify(lineIds))?.t ?? undefined;
+  }
+
+  /** Puts a claimed part back without counting the attempt (its line went away meanwhile). */
+  deferPart(messageId: string, seq: number, at: number): void {
+    this.stmts.defer.run({ messageId, seq, at });
   }
 
   markPartSent(messageId: string, seq: number, mr: number, at: string): void {

@@ -89,6 +89,7 @@ export class OutboxRepository {
       redeliver: db.prepare<[number, string]>(
         `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = 0 WHERE id = ?`,
       ),
+      releaseLeases: db.prepare(`UPDATE outbox SET lease_until = 0 WHERE status = 'pending' AND lease_until > 0`),
       byId: db.prepare<[string], OutboxRow>(`SELECT ${COLUMNS} FROM outbox WHERE id = ?`),
       byNumber: db.prepare<[string, string | null, string | null, number], OutboxRow>(
         `SELECT ${COLUMNS} FROM outbox WHERE number_id = ? AND (? IS NULL OR status = ?)
@@ -134,6 +135,11 @@ export class OutboxRepository {
   /** Puts a delivered or dead event back in line, as new. */
   redeliver(id: string, now: number): boolean {
     return this.stmts.redeliver.run(now, id).changes === 1;
+  }
+
+  /** At start: deliveries a previous process had leased when it stopped (or crashed) are due now. */
+  releaseLeases(): number {
+    return this.stmts.releaseLeases.run().changes;
   }
 
   get(id: string): OutboxEvent | undefined {

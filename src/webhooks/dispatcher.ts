@@ -40,6 +40,8 @@ export interface TestDelivery {
 }
 
 const USER_AGENT = 'AgentPhone-Webhooks/1';
+/** Longer than the longest webhook timeout, so a live delivery is never taken twice. */
+const LEASE_MS = 130_000;
 
 /** Delivers outbox events at least once, signed, with retries, then dead-letters them. */
 export class WebhookDispatcher {
@@ -62,6 +64,9 @@ export class WebhookDispatcher {
   }
 
   start(): void {
+    // One dispatcher per store: leases left by a crashed process are released at once.
+    const released = this.deps.outbox.releaseLeases();
+    if (released > 0) this.log.warn({ deliveries: released }, 'resuming deliveries interrupted by a restart');
     this.running = true;
     this.pump();
   }
@@ -106,8 +111,7 @@ export class WebhookDispatcher {
     const free = this.concurrency - this.inFlight;
     if (free > 0) {
       const now = this.deps.clock.now();
-      const leaseMs = 130_000;
-      for (const event of this.deps.outbox.claimDue(now, leaseMs, free)) {
+      for (const event of this.deps.outbox.claimDue(now, LEASE_MS, free)) {
         this.inFlight++;
         void this.deliver(event).finally(() => {
           this.inFlight--;
