@@ -5,6 +5,7 @@ import type { Logger } from './logging/index.ts';
 import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messaging/index.ts';
 import { createModemPool, createVirtualNetwork, registerModemMetrics, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
+import { adminModemsRoutes } from './api/admin/modems.ts';
 
 export interface Gateway {
   core: Core;
@@ -117,6 +118,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
         const ready = lines.filter((l) => l.state === 'ready').length;
         return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
+      adminRoutes: [(admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) })],
     });
     stack.push(() => app.close());
     const url = await app.listen({ host: config.server.host, port: config.server.port });
