@@ -8,7 +8,7 @@ import { silentLogger } from '../src/logging/index.ts';
 import { createModemPool, createVirtualNetwork, scaledClock } from '../src/modem/index.ts';
 import { encodeSubmit } from '../src/sms/index.ts';
 
-const SCALE = Number(process.argv[2] ?? 20);
+const SCALE = Number(process.argv[2] ?? 50);
 const MESSAGES = Number(process.argv[3] ?? 1000);
 const CMGS_MS = 2000;
 
