@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp, type App, type AppDeps, type RouteRegistrar } from './api/index.ts';
 import { adminWebhookRoutes } from './api/admin/webhooks.ts';
+import { adminDashboardRoutes } from './api/admin/dashboard.ts';
+import { DashboardSessions, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
 import { ApiKeyService, ensureAdminToken } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
@@ -12,6 +14,7 @@ import { RateLimiter, UsageLedger } from './metering/index.ts';
 import { NumberService } from './numbers/index.ts';
 import {
   ApiKeysRepository,
+  DashboardRepository,
   DATABASE_FILE,
   IdempotencyRepository,
   MessagesRepository,
@@ -127,6 +130,7 @@ export function buildCoreApp(
   extra: { health?: AppDeps['health']; apiRoutes?: RouteRegistrar[]; adminRoutes?: RouteRegistrar[]; defaultMetrics?: boolean } = {},
 ): Promise<App> {
   if (extra.defaultMetrics) collectDefaultMetrics({ register: core.metrics, prefix: 'agentphone_' });
+  const sessions = new DashboardSessions(core.clock, core.config.dashboard.sessionTtlMinutes * 60_000);
   return buildApp({
     config: core.config,
     logger: core.logger,
@@ -136,6 +140,18 @@ export function buildCoreApp(
     metrics: core.metrics,
     rateLimiter: core.rateLimiter,
     ...(extra.health && { health: extra.health }),
+    adminSession: (request) => sessions.authorizes(request),
+    routes: core.config.dashboard.enabled
+      ? [
+          (app) =>
+            app.register(dashboardRoutes, {
+              sessions,
+              adminToken: core.adminToken,
+              assetsDir: defaultAssetsDir(),
+              secureCookies: core.config.server.publicUrl?.startsWith('https:') ?? false,
+            }),
+        ]
+      : [],
     apiRoutes: [
       (api) => api.register(messagesRoutes, { send: core.send, query: core.query, numbers: core.numbers, ledger: core.ledger, clock: core.clock }),
       ...(extra.apiRoutes ?? []),
@@ -148,6 +164,16 @@ export function buildCoreApp(
           webhooks: core.webhooks,
           ledger: core.ledger,
           clock: core.clock,
+        }),
+      (admin) =>
+        admin.register(adminDashboardRoutes, {
+          numbers: core.numbers,
+          messages: core.messages,
+          outbox: core.outbox,
+          dashboard: new DashboardRepository(core.db),
+          ledger: core.ledger,
+          clock: core.clock,
+          liveIntervalMs: core.config.dashboard.liveIntervalMs,
         }),
       ...(extra.adminRoutes ?? []),
     ],

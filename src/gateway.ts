@@ -6,6 +6,7 @@ import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messagi
 import { createModemPool, createVirtualNetwork, registerModemMetrics, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
+import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
 
 export interface Gateway {
   core: Core;
@@ -118,7 +119,10 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
         const ready = lines.filter((l) => l.state === 'ready').length;
         return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
-      adminRoutes: [(admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) })],
+      adminRoutes: [
+        (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
+        (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), liveIntervalMs: config.dashboard.liveIntervalMs }),
+      ],
     });
     stack.push(() => app.close());
     const url = await app.listen({ host: config.server.host, port: config.server.port });

@@ -17,7 +17,7 @@ import type { RateLimiter } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { adminKeysRoutes } from './admin/keys.ts';
 import { adminNumbersRoutes } from './admin/numbers.ts';
-import { adminTokenHook, apiKeyHook } from './auth.ts';
+import { adminTokenHook, apiKeyHook, type AdminCredential } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { healthRoutes, type HealthReport } from './routes/health.ts';
 import { numbersRoutes } from './routes/numbers.ts';
@@ -46,6 +46,10 @@ export interface AppDeps {
   health?: () => HealthReport;
   apiRoutes?: readonly RouteRegistrar[];
   adminRoutes?: readonly RouteRegistrar[];
+  /** Accepted on /admin/* in place of the bearer admin token (the dashboard's session + CSRF). */
+  adminSession?: AdminCredential;
+  /** Routes outside /api and /admin, with no auth hook of ours (the dashboard's pages and login). */
+  routes?: readonly RouteRegistrar[];
 }
 
 /** Builds the HTTP surface. Never listens: main.ts does, tests use inject() or listen themselves. */
@@ -99,13 +103,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', adminTokenHook(deps.adminToken));
+      admin.addHook('onRequest', adminTokenHook(deps.adminToken, deps.adminSession));
       await admin.register(adminKeysRoutes, { keys: deps.apiKeys });
       await admin.register(adminNumbersRoutes, { numbers: deps.numbers });
       for (const add of deps.adminRoutes ?? []) await add(admin);
     },
     { prefix: '/admin' },
   );
+
+  for (const add of deps.routes ?? []) await add(app);
 
   return app;
 }

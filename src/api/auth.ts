@@ -28,11 +28,18 @@ export function apiKeyHook(keys: ApiKeyService, limiter?: RateLimiter) {
   };
 }
 
-/** onRequest hook for /admin/*: the operator's admin token, compared in constant time. */
-export function adminTokenHook(adminToken: string) {
+/** Another proof of admin rights for requests without a bearer token (the dashboard's session). */
+export type AdminCredential = (request: FastifyRequest) => boolean;
+
+/**
+ * onRequest hook for /admin/*: the operator's admin token, compared in constant time, or,
+ * when no bearer token is given, whatever `alternative` accepts.
+ */
+export function adminTokenHook(adminToken: string, alternative?: AdminCredential) {
   const expected = createHash('sha256').update(adminToken).digest();
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
+    if (token === undefined && alternative?.(request)) return;
     const presented = createHash('sha256').update(token ?? '').digest();
     if (token === undefined || !timingSafeEqual(presented, expected)) {
       throw new UnauthorizedError('Invalid or missing admin token');

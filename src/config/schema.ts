@@ -138,6 +138,18 @@ const RateLimit = Type.Object(
   { ...closed, default: {} },
 );
 
+const Dashboard = Type.Object(
+  {
+    /** Serve the operator dashboard at / (the admin API works either way). */
+    enabled: Type.Boolean({ default: true }),
+    /** How long a dashboard login lasts without activity. */
+    sessionTtlMinutes: Type.Integer({ default: 720, minimum: 1 }),
+    /** How often live views (lines, new messages) are checked for changes. */
+    liveIntervalMs: Type.Integer({ default: 1000, minimum: 100 }),
+  },
+  { ...closed, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './data', minLength: 1 }),
@@ -151,6 +163,7 @@ export const ConfigSchema = Type.Object(
     numbers: Type.Array(NumberSettings, { default: [] }),
     metering: Metering,
     rateLimit: RateLimit,
+    dashboard: Dashboard,
   },
   closed,
 );

@@ -13,3 +13,4 @@ export {
   type PartStatus,
 } from './messages-repository.ts';
 export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-repository.ts';
+export { DashboardRepository, type ConversationRow, type DailySegments, type DashboardMessageFilter } from './dashboard-repository.ts';

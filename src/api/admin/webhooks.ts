@@ -9,7 +9,7 @@ import type { WebhookDispatcher } from '../../webhooks/index.ts';
 import { UsageReportSchema } from '../routes/messages.ts';
 import { errorResponses, NumberIdParams } from '../schemas.ts';
 
-const DeliveryView = Type.Object({
+export const DeliveryView = Type.Object({
   id: Type.String(),
   numberId: Type.String(),
   event: Type.String(),
@@ -23,7 +23,7 @@ const DeliveryView = Type.Object({
   deliveredAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-function deliveryView(e: OutboxEvent) {
+export function deliveryView(e: OutboxEvent) {
   return {
     id: e.id,
     numberId: e.numberId,

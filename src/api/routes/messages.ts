@@ -28,7 +28,7 @@ const SendResponse = Type.Object({
 
 const ErrorOrNull = Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]);
 
-const MessageView = Type.Object({
+export const MessageView = Type.Object({
   id: Type.String(),
   numberId: Type.String(),
   direction: Type.String(),
