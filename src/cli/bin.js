@@ -6,5 +6,9 @@ import { register } from 'tsx/esm/api';
 register();
 const { runCli, processIo } = await import('./main.ts');
 const code = await runCli(process.argv.slice(2), processIo);
-// `start` resolves only after a clean shutdown; everything else exits with its code.
+if (process.argv[2] === 'start') {
+  // The gateway has stopped cleanly: leave now, whatever device handles linger.
+  process.exit(code);
+}
+// Other commands end when their output is flushed.
 process.exitCode = code;

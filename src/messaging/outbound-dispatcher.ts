@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
+import { waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { DecodedStatusReport } from '../sms/index.ts';
 import type { Db, MessagesRepository, PartRecord } from '../store/index.ts';
@@ -22,8 +23,8 @@ export interface OutboundDispatcherDeps {
   maxAttempts?: number;
   /** Delay after attempt n; the last entry repeats. */
   retryDelaysMs?: readonly number[];
-  /** Parts handed to the modem pool at once, across all lines (the pool paces each modem). */
-  maxInFlight?: number;
+  /** Parts handed to a line's paced send queue ahead of time (the rest wait in the store). */
+  perLineInFlight?: number;
 }
 
 /**
@@ -35,7 +36,9 @@ export class OutboundDispatcher implements Notifier {
   private readonly log: Logger;
   private readonly maxAttempts: number;
   private readonly delays: readonly number[];
-  private readonly maxInFlight: number;
+  private readonly perLine: number;
+  private readonly inFlightByLine = new Map<string, number>();
+  private pumpScheduled = false;
   private running = false;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -45,7 +48,7 @@ export class OutboundDispatcher implements Notifier {
     this.log = deps.logger.child({ mod: 'sms-out' });
     this.maxAttempts = deps.maxAttempts ?? 5;
     this.delays = deps.retryDelaysMs ?? [5_000, 30_000, 120_000, 600_000];
-    this.maxInFlight = deps.maxInFlight ?? 256;
+    this.perLine = deps.perLineInFlight ?? 4;
   }
 
   start(): void {
@@ -55,14 +58,24 @@ export class OutboundDispatcher implements Notifier {
     this.pump();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits (up to `graceMs`) for parts in flight to be recorded. Parts still
+   * in flight after that stay 'sending' in the store and are requeued at the next start.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    if (this.inFlight > 0) await waitOrTimeout((resolve) => this.drained.push(resolve), graceMs);
   }
 
+  /** New parts were queued: look at the store once this turn of the event loop is over. */
   notify(): void {
-    if (this.running) queueMicrotask(() => this.pump());
+    if (!this.running || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** A status report from `lineId`: find the part by TP-MR and record the outcome. */
@@ -93,25 +106,31 @@ export class OutboundDispatcher implements Notifier {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.running) return;
-    const free = this.maxInFlight - this.inFlight;
-    if (free > 0) {
+    const now = this.deps.clock.now();
+    const waiting: string[] = [];
+    for (const lineId of this.deps.transport.readyLines()) {
+      const free = this.perLine - (this.inFlightByLine.get(lineId) ?? 0);
+      if (free <= 0) continue;
       const claimed = this.deps.db.transaction(() => {
-        const parts = this.deps.messages.claimDueParts(this.deps.clock.now(), this.deps.transport.readyLines(), free);
+        const parts = this.deps.messages.claimDueParts(lineId, now, free);
         for (const id of new Set(parts.map((p) => p.messageId))) this.deps.tracker.refresh(id);
         return parts;
       })();
       for (const part of claimed) this.dispatch(part);
+      if (claimed.length < free) waiting.push(lineId);
     }
-    const next = this.deps.messages.nextPartDueAt(this.deps.transport.readyLines());
-    if (next !== undefined && this.inFlight < this.maxInFlight) {
-      this.timer = setTimeout(() => this.pump(), Math.max(5, next - this.deps.clock.now()));
+    // Lines with room whose next parts are not due yet (retries): look again when they are.
+    const next = waiting.length > 0 ? this.deps.messages.nextPartDueAt(waiting) : undefined;
+    if (next !== undefined) {
+      this.timer = setTimeout(() => this.pump(), Math.max(5, next - now));
       this.timer.unref();
     }
   }
 
   private dispatch(part: PartRecord): void {
-    this.inFlight++;
     const lineId = part.lineId as string;
+    this.inFlight++;
+    this.inFlightByLine.set(lineId, (this.inFlightByLine.get(lineId) ?? 0) + 1);
     this.deps.transport
       .sendPdu(lineId, { hex: part.pdu, tpduLength: part.tpduLength })
       .then(
@@ -120,6 +139,7 @@ export class OutboundDispatcher implements Notifier {
       )
       .finally(() => {
         this.inFlight--;
+        this.inFlightByLine.set(lineId, (this.inFlightByLine.get(lineId) ?? 1) - 1);
         if (this.inFlight === 0) for (const d of this.drained.splice(0)) d();
         this.pump();
       });

@@ -175,12 +175,10 @@ export class MessagesRepository {
          ORDER BY created_at DESC, id DESC LIMIT @limit`,
       ),
       parts: db.prepare<[string], PartRow>(`SELECT ${PART_COLUMNS} FROM message_parts WHERE message_id = ? ORDER BY seq`),
-      claimParts: db.prepare<[number, string, number], PartRow>(
+      claimParts: db.prepare<[string, number, number], PartRow>(
         `UPDATE message_parts SET status = 'sending', attempts = attempts + 1
-         WHERE rowid IN (SELECT p.rowid FROM message_parts p JOIN messages m ON m.id = p.message_id
-                         WHERE p.status = 'queued' AND p.next_attempt_at <= ?
-                           AND p.line_id IN (SELECT value FROM json_each(?))
-                         ORDER BY m.created_at, p.message_id, p.seq LIMIT ?)
+         WHERE rowid IN (SELECT rowid FROM message_parts INDEXED BY message_parts_queue
+                         WHERE line_id = ? AND status = 'queued' AND next_attempt_at <= ? ORDER BY rowid LIMIT ?)
          RETURNING ${PART_COLUMNS}`,
       ),
       nextPartDue: db.prepare<[string], { t: number | null }>(
@@ -305,9 +303,9 @@ export class MessagesRepository {
     return this.stmts.parts.all(messageId).map(toPart);
   }
 
-  /** Marks up to `limit` due parts on these lines 'sending' and returns them, oldest message first. */
-  claimDueParts(now: number, lineIds: readonly string[], limit: number): PartRecord[] {
-    return this.stmts.claimParts.all(now, JSON.stringify(lineIds), limit).map(toPart);
+  /** Marks up to `limit` due parts of one line 'sending' and returns them, first queued first. */
+  claimDueParts(lineId: string, now: number, limit: number): PartRecord[] {
+    return this.stmts.claimParts.all(lineId, now, limit).map(toPart);
   }
 
   nextPartDueAt(lineIds: readonly string[]): number | undefined {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/index.ts';
+import { waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { Db, OutboxEvent, OutboxRepository } from '../store/index.ts';
 import { WebhookTransportError, type HttpPost, type WebhookResponse } from './http-post.ts';
@@ -71,11 +72,14 @@ export class WebhookDispatcher {
     this.pump();
   }
 
-  /** Stops taking new events and waits for the ones in flight. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking new events and waits (up to `graceMs`) for the ones in flight; an event cut
+   * off here keeps its lease in the store and is delivered again after the next start.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.inFlight > 0) await waitOrTimeout((resolve) => this.idleWaiters.push(resolve), graceMs);
   }
 
   /** A new event was written: look now instead of at the next poll. */

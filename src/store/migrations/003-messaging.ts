@@ -47,7 +47,8 @@ export const migration003: Migration = {
       report_at       TEXT,
       PRIMARY KEY (message_id, seq)
     );
-    CREATE INDEX message_parts_due ON message_parts (status, next_attempt_at) WHERE status = 'queued';
+    CREATE INDEX message_parts_queue ON message_parts (line_id) WHERE status = 'queued';
+    CREATE INDEX message_parts_due ON message_parts (line_id, next_attempt_at) WHERE status = 'queued';
     CREATE INDEX message_parts_by_mr ON message_parts (line_id, mr) WHERE mr IS NOT NULL;
 
     CREATE TABLE outbox (
