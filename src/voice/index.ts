@@ -11,3 +11,4 @@ export { decodeRtp, encodeRtp, type RtpPacket } from './rtp/packet.ts';
 export { Pacer } from './rtp/pacer.ts';
 export { decodeRtcp, encodeRtcp, type RtcpReport } from './rtp/rtcp.ts';
 export { bindRtpPorts, type PortRange, type RtpSockets } from './rtp/udp-port.ts';
+export { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type AudioDescription, type Direction, type LocalMedia, type Negotiated } from './sdp/sdp.ts';

@@ -1,0 +1,168 @@
+import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import { AgentPhoneError } from '../../errors/index.ts';
+import type { G711Law } from '../audio/g711.ts';
+
+/** An offer or answer we cannot work with; SIP answers it with 488 Not Acceptable Here. */
+export class SdpError extends AgentPhoneError {
+  constructor(message: string) {
+    super('SDP', message, { status: 488 });
+  }
+}
+
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** What one side's SDP says about its audio. */
+export interface AudioDescription {
+  address: string;
+  port: number;
+  rtcpPort: number;
+  direction: Direction;
+  /** Payload types offered, in the offerer's order of preference, with our names for them. */
+  codecs: Array<{ payloadType: number; law: G711Law | null; name: string; rateHz: number }>;
+  dtmfPayloadType: number | null;
+  ptimeMs: number | null;
+  /** Held by the other side: sendonly, inactive, or the RFC 2543 c=0.0.0.0 form. */
+  held: boolean;
+}
+
+/** What we will send and receive after offer/answer. */
+export interface Negotiated {
+  law: G711Law;
+  payloadType: number;
+  dtmfPayloadType: number | null;
+  remote: { address: string; port: number; rtcpPort: number };
+  /** Our side's direction in the answer. */
+  direction: Direction;
+  /** Whether we must stop sending (the other side put the call on hold). */
+  hold: boolean;
+}
+
+export interface LocalMedia {
+  address: string;
+  port: number;
+  /** o= session id and version; bump the version on every re-offer or changed answer. */
+  sessionId: number;
+  sessionVersion: number;
+}
+
+const STATIC: Record<number, { name: string; law: G711Law }> = { 0: { name: 'PCMU', law: 'pcmu' }, 8: { name: 'PCMA', law: 'pcma' } };
+const DTMF_PAYLOAD_TYPE = 101;
+const PTIME_MS = 20;
+
+function lawOf(name: string): G711Law | null {
+  const n = name.toUpperCase();
+  return n === 'PCMU' ? 'pcmu' : n === 'PCMA' ? 'pcma' : null;
+}
+
+function parseSdp(text: string): SessionDescription {
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new SdpError(`unparseable SDP: ${(err as Error).message}`);
+  }
+}
+
+/** Reads the first audio stream of an offer or answer. */
+export function describeAudio(text: string): AudioDescription {
+  const session = parseSdp(text);
+  const audio = session.media.find((m) => m.type === 'audio' && m.port !== 0);
+  if (!audio) throw new SdpError('SDP has no active audio stream');
+  if (!/^RTP\/AVP$/i.test(audio.protocol)) throw new SdpError(`unsupported media protocol ${audio.protocol} (only RTP/AVP)`);
+  const address = audio.connection?.ip ?? session.connection?.ip;
+  if (!address) throw new SdpError('SDP has no connection address (c=)');
+  const direction = (audio.direction ?? session.direction ?? 'sendrecv') as Direction;
+  const payloads = String(audio.payloads ?? '')
+    .split(/\s+/)
+    .filter((p) => p !== '')
+    .map(Number);
+  const codecs = payloads.map((pt) => {
+    const rtp = audio.rtp.find((r) => r.payload === pt);
+    const name = rtp?.codec ?? STATIC[pt]?.name ?? `PT${pt}`;
+    return { payloadType: pt, law: rtp ? lawOf(rtp.codec) : (STATIC[pt]?.law ?? null), name, rateHz: rtp?.rate ?? 8000 };
+  });
+  const dtmf = codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.rateHz === 8000);
+  const ptime = (audio as MediaDescription & { ptime?: number }).ptime;
+  return {
+    address,
+    port: audio.port,
+    rtcpPort: audio.rtcp?.port ?? audio.port + 1,
+    direction,
+    codecs,
+    dtmfPayloadType: dtmf?.payloadType ?? null,
+    ptimeMs: ptime ?? null,
+    held: direction === 'sendonly' || direction === 'inactive' || address === '0.0.0.0',
+  };
+}
+
+const ANSWER_DIRECTION: Record<Direction, Direction> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
+
+/** Picks the offerer's first G.711 codec and telephone-event; throws SdpError (488) when there is none. */
+export function negotiate(offer: AudioDescription): Negotiated {
+  const codec = offer.codecs.find((c) => c.law !== null && c.rateHz === 8000);
+  if (!codec?.law) throw new SdpError(`no common codec: offered ${offer.codecs.map((c) => c.name).join(', ') || 'nothing'}, we take PCMU or PCMA`);
+  const direction = offer.address === '0.0.0.0' ? 'recvonly' : ANSWER_DIRECTION[offer.direction];
+  return {
+    law: codec.law,
+    payloadType: codec.payloadType,
+    dtmfPayloadType: offer.dtmfPayloadType,
+    remote: { address: offer.address, port: offer.port, rtcpPort: offer.rtcpPort },
+    direction,
+    hold: offer.held,
+  };
+}
+
+/** The answer's codec must be one we offered; reads what the answerer chose. */
+export function acceptAnswer(answer: AudioDescription): Negotiated {
+  const n = negotiate(answer);
+  return { ...n, direction: ANSWER_DIRECTION[answer.direction] };
+}
+
+function audioSdp(local: LocalMedia, media: Pick<MediaDescription, 'rtp' | 'fmtp' | 'payloads'>, direction: Direction): string {
+  const session: SessionDescription = {
+    version: 0,
+    origin: { username: 'agentphone', sessionId: local.sessionId, sessionVersion: local.sessionVersion, netType: 'IN', ipVer: 4, address: local.address },
+    name: 'AgentPhone',
+    connection: { version: 4, ip: local.address },
+    timing: { start: 0, stop: 0 },
+    media: [
+      {
+        type: 'audio',
+        port: local.port,
+        protocol: 'RTP/AVP',
+        ...media,
+        ptime: PTIME_MS,
+        direction,
+      } as MediaDescription,
+    ],
+  };
+  return write(session);
+}
+
+/** Our offer: PCMU, PCMA, telephone-event 0-16; ptime 20. */
+export function buildOffer(local: LocalMedia, direction: Direction = 'sendrecv'): string {
+  return audioSdp(
+    local,
+    {
+      payloads: `0 8 ${DTMF_PAYLOAD_TYPE}`,
+      rtp: [
+        { payload: 0, codec: 'PCMU', rate: 8000 },
+        { payload: 8, codec: 'PCMA', rate: 8000 },
+        { payload: DTMF_PAYLOAD_TYPE, codec: 'telephone-event', rate: 8000 },
+      ],
+      fmtp: [{ payload: DTMF_PAYLOAD_TYPE, config: '0-16' }],
+    },
+    direction,
+  );
+}
+
+/** Our answer to a negotiated offer: the one codec chosen, plus telephone-event when offered. */
+export function buildAnswer(local: LocalMedia, n: Negotiated): string {
+  const codecName = n.law === 'pcmu' ? 'PCMU' : 'PCMA';
+  const rtp = [{ payload: n.payloadType, codec: codecName, rate: 8000 }];
+  const fmtp = [];
+  if (n.dtmfPayloadType !== null) {
+    rtp.push({ payload: n.dtmfPayloadType, codec: 'telephone-event', rate: 8000 });
+    fmtp.push({ payload: n.dtmfPayloadType, config: '0-16' });
+  }
+  return audioSdp(local, { payloads: rtp.map((r) => r.payload).join(' '), rtp, fmtp }, n.direction);
+}

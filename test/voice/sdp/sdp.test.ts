@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError } from '../../../src/voice/sdp/sdp.ts';
+
+// An offer as a carrier trunk (Asterisk-style) sends it, CRLF line ends.
+const TRUNK_OFFER = [
+  'v=0',
+  'o=- 1234 5678 IN IP4 203.0.113.5',
+  's=Asterisk',
+  'c=IN IP4 203.0.113.5',
+  't=0 0',
+  'm=audio 17000 RTP/AVP 18 8 0 101',
+  'a=rtpmap:18 G729/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-16',
+  'a=ptime:20',
+  'a=sendrecv',
+  '',
+].join('\r\n');
+
+const local = { address: '192.0.2.10', port: 30_000, sessionId: 42, sessionVersion: 1 };
+
+describe('SDP offer/answer', () => {
+  it('reads the audio stream of a trunk offer', () => {
+    const d = describeAudio(TRUNK_OFFER);
+    expect(d).toMatchObject({ address: '203.0.113.5', port: 17_000, rtcpPort: 17_001, direction: 'sendrecv', dtmfPayloadType: 101, ptimeMs: 20, held: false });
+    expect(d.codecs.map((c) => c.name)).toEqual(['G729', 'PCMA', 'PCMU', 'telephone-event']);
+  });
+
+  it("answers with the offerer's first G.711 codec and its telephone-event payload type", () => {
+    const n = negotiate(describeAudio(TRUNK_OFFER));
+    expect(n).toMatchObject({ law: 'pcma', payloadType: 8, dtmfPayloadType: 101, direction: 'sendrecv', hold: false });
+    const answer = buildAnswer(local, n);
+    expect(answer).toContain('m=audio 30000 RTP/AVP 8 101\r\n');
+    expect(answer).toContain('c=IN IP4 192.0.2.10\r\n');
+    expect(answer).toContain('a=rtpmap:8 PCMA/8000\r\n');
+    expect(answer).toContain('a=rtpmap:101 telephone-event/8000\r\n');
+    expect(answer).toContain('a=fmtp:101 0-16\r\n');
+    expect(answer).toContain('a=ptime:20\r\n');
+    expect(answer).toContain('a=sendrecv\r\n');
+    expect(answer).not.toContain('G729');
+    // What we write, we (and any parser) read back the same way.
+    expect(describeAudio(answer)).toMatchObject({ address: '192.0.2.10', port: 30_000, dtmfPayloadType: 101, codecs: [{ law: 'pcma' }, { name: 'telephone-event' }] });
+  });
+
+  it('takes static payload types without rtpmap lines', () => {
+    const offer = TRUNK_OFFER.replace('m=audio 17000 RTP/AVP 18 8 0 101', 'm=audio 17000 RTP/AVP 0').replace(/a=rtpmap:.*\r\n/g, '').replace('a=fmtp:101 0-16\r\n', '');
+    expect(negotiate(describeAudio(offer))).toMatchObject({ law: 'pcmu', payloadType: 0, dtmfPayloadType: null });
+  });
+
+  it('refuses an offer with no G.711 (488)', () => {
+    const offer = TRUNK_OFFER.replace('RTP/AVP 18 8 0 101', 'RTP/AVP 18 101');
+    const err = (() => {
+      try {
+        negotiate(describeAudio(offer));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(SdpError);
+    expect((err as SdpError).status).toBe(488);
+    expect(() => describeAudio(TRUNK_OFFER.replace('RTP/AVP', 'RTP/SAVP'))).toThrow(SdpError);
+    expect(() => describeAudio('v=0\r\n')).toThrow(SdpError);
+  });
+
+  it('sees hold in a re-INVITE (sendonly, inactive, or c=0.0.0.0) and answers recvonly/inactive', () => {
+    const sendonly = negotiate(describeAudio(TRUNK_OFFER.replace('a=sendrecv', 'a=sendonly')));
+    expect(sendonly).toMatchObject({ hold: true, direction: 'recvonly' });
+    expect(buildAnswer({ ...local, sessionVersion: 2 }, sendonly)).toContain('a=recvonly');
+    expect(negotiate(describeAudio(TRUNK_OFFER.replace('a=sendrecv', 'a=inactive')))).toMatchObject({ hold: true, direction: 'inactive' });
+    expect(negotiate(describeAudio(TRUNK_OFFER.replace(/c=IN IP4 203.0.113.5/, 'c=IN IP4 0.0.0.0')))).toMatchObject({ hold: true, direction: 'recvonly' });
+    // Taken off hold: sendrecv again.
+    expect(negotiate(describeAudio(TRUNK_OFFER))).toMatchObject({ hold: false, direction: 'sendrecv' });
+  });
+
+  it('offers PCMU, PCMA and telephone-event at ptime 20, and accepts the answer', () => {
+    const offer = buildOffer(local);
+    expect(offer).toContain('m=audio 30000 RTP/AVP 0 8 101\r\n');
+    expect(offer).toContain('a=ptime:20\r\n');
+    expect(offer).toMatch(/^v=0\r\no=agentphone 42 1 IN IP4 192.0.2.10\r\n/);
+    const answer = TRUNK_OFFER.replace('RTP/AVP 18 8 0 101', 'RTP/AVP 0 101');
+    expect(acceptAnswer(describeAudio(answer))).toMatchObject({ law: 'pcmu', payloadType: 0, dtmfPayloadType: 101, remote: { address: '203.0.113.5', port: 17_000 } });
+  });
+});
