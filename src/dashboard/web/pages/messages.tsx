@@ -1,0 +1,345 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get, qs, subscribe, type Conversation, type Delivery, type MessageView, type NumberView } from '../api.ts';
+import { Badge, Empty, ErrorNote, Loading, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
+
+function Bubble({ m }: { m: MessageView }) {
+  return (
+    <li class={`bubble ${m.direction}`}>
+      {m.media.length > 0 && (
+        <div class="media">
+          {m.media.map((url) => (
+            <a key={url} href={url} target="_blank" rel="noreferrer noopener">
+              <img src={url} alt="Attachment" loading="lazy" />
+            </a>
+          ))}
+        </div>
+      )}
+      {m.body && <p>{m.body}</p>}
+      <span class="meta">
+        <a href={`#/messages/${m.id}`} aria-label={`Details of the message sent ${new Date(m.createdAt).toLocaleString()}`}>
+          <Time iso={m.createdAt} />
+        </a>{' '}
+        {m.direction === 'outbound' && <Ticks status={m.status} />}
+      </span>
+    </li>
+  );
+}
+
+function Thread({ conv, version }: { conv: Conversation; version: number }) {
+  const thread = useAsync(
+    () => get<{ messages: MessageView[] }>(`/admin/messages${qs({ numberId: conv.numberId, contact: conv.contact, limit: 100 })}`),
+    [conv.numberId, conv.contact, version],
+  );
+  const messages = thread.data?.messages.slice().reverse();
+  return (
+    <section class="thread card" aria-label={`Conversation with ${conv.contact}`}>
+      <h2>
+        {conv.contact} <span class="muted">with {conv.phoneNumber}</span>
+      </h2>
+      <ErrorNote error={thread.error} />
+      {messages === undefined ? <Loading what="messages" /> : <ol class="bubbles">{messages.map((m) => <Bubble key={m.id} m={m} />)}</ol>}
+    </section>
+  );
+}
+
+function Conversations({ version }: { version: number }) {
+  const convs = useAsync(() => get<{ conversations: Conversation[] }>('/admin/conversations'), [version]);
+  const [open, setOpen] = useState<string>();
+  const list = convs.data?.conversations;
+  const key = (c: Conversation) => `${c.numberId}|${c.contact}`;
+  const current = list?.find((c) => key(c) === open) ?? list?.[0];
+  if (convs.error) return <ErrorNote error={convs.error} />;
+  if (!list) return <Loading what="conversations" />;
+  if (list.length === 0 || !current) return <Empty title="No messages yet">Messages appear here as your numbers send and receive them. Try the Simulator.</Empty>;
+  return (
+    <div class="split">
+      <nav aria-label="Conversations" class="side-list">
+        <ul>
+          {list.map((c) => (
+            <li key={key(c)}>
+              <a
+                href="#/messages"
+                aria-current={key(c) === key(current) ? 'true' : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  setOpen(key(c));
+                }}
+              >
+                <strong>{c.contact}</strong>
+                <span class="muted ellipsis">
+                  {c.last.direction === 'outbound' ? 'You: ' : ''}
+                  {c.last.body || (c.last.media.length > 0 ? '📎 attachment' : '')}
+                </span>
+                <span class="muted small">
+                  {c.phoneNumber} · <Time iso={c.lastAt} />
+                </span>
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <Thread conv={current} version={version} />
+    </div>
+  );
+}
+
+function Table({ version }: { version: number }) {
+  const numbers = useAsync(() => get<{ numbers: NumberView[] }>('/admin/numbers'));
+  const [filters, setFilters] = useState({ numberId: '', direction: '', status: '', q: '' });
+  const [cursor, setCursor] = useState<string>();
+  const page = useAsync(() => get<{ messages: MessageView[]; nextCursor: string | null }>(`/admin/messages${qs({ ...filters, cursor, limit: 50 })}`), [JSON.stringify(filters), cursor, version]);
+  const set = (k: keyof typeof filters, v: string) => {
+    setCursor(undefined);
+    setFilters({ ...filters, [k]: v });
+  };
+  const rows = page.data?.messages;
+  return (
+    <section aria-label="All messages">
+      <form class="filters" onSubmit={(e) => e.preventDefault()} role="search">
+        <div>
+          <label for="f-number">Number</label>
+          <select id="f-number" value={filters.numberId} onChange={(e) => set('numberId', e.currentTarget.value)}>
+            <option value="">All numbers</option>
+            {numbers.data?.numbers.map((n) => (
+              <option key={n.id} value={n.id}>
+                {n.phoneNumber}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="f-direction">Direction</label>
+          <select id="f-direction" value={filters.direction} onChange={(e) => set('direction', e.currentTarget.value)}>
+            <option value="">Both</option>
+            <option value="inbound">Received</option>
+            <option value="outbound">Sent</option>
+          </select>
+        </div>
+        <div>
+          <label for="f-status">Status</label>
+          <select id="f-status" value={filters.status} onChange={(e) => set('status', e.currentTarget.value)}>
+            <option value="">Any</option>
+            {['queued', 'sending', 'sent', 'delivered', 'failed', 'received'].map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="grow">
+          <label for="f-q">Search text or contact</label>
+          <input id="f-q" type="search" value={filters.q} onInput={(e) => set('q', e.currentTarget.value)} />
+        </div>
+      </form>
+      <ErrorNote error={page.error} />
+      {rows === undefined ? (
+        <Loading what="messages" />
+      ) : rows.length === 0 ? (
+        <Empty title="No messages match">Change the filters, or send and receive a few.</Empty>
+      ) : (
+        <table class="responsive">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Direction</th>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+              <th scope="col">Text</th>
+              <th scope="col">Status</th>
+              <th scope="col">Segments</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((m) => (
+              <tr key={m.id}>
+                <td data-label="When">
+                  <a href={`#/messages/${m.id}`}>
+                    <Time iso={m.createdAt} />
+                  </a>
+                </td>
+                <td data-label="Direction">{m.direction === 'inbound' ? 'Received' : 'Sent'}</td>
+                <td data-label="From">{m.from}</td>
+                <td data-label="To">{m.to}</td>
+                <td data-label="Text" class="ellipsis">
+                  {m.body}
+                </td>
+                <td data-label="Status">{m.status}</td>
+                <td data-label="Segments">{m.segments}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="row">
+        {cursor && (
+          <button type="button" onClick={() => setCursor(undefined)}>
+            Newest
+          </button>
+        )}
+        {page.data?.nextCursor && (
+          <button type="button" onClick={() => setCursor(page.data?.nextCursor ?? undefined)}>
+            Older
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
+
+export function MessagesPage() {
+  const [view, setView] = useState<'conversations' | 'table'>('conversations');
+  const [version, setVersion] = useState(0);
+  useEffect(() => subscribe('/admin/messages/stream', 'message', () => setVersion((v) => v + 1)), []);
+  return (
+    <>
+      <PageHeader title="Messages">
+        <div role="group" aria-label="View" class="segmented">
+          <button type="button" aria-pressed={view === 'conversations'} onClick={() => setView('conversations')}>
+            Conversations
+          </button>
+          <button type="button" aria-pressed={view === 'table'} onClick={() => setView('table')}>
+            Table
+          </button>
+        </div>
+      </PageHeader>
+      {view === 'conversations' ? <Conversations version={version} /> : <Table version={version} />}
+    </>
+  );
+}
+
+export function MessageDetailPage({ id }: { id: string }) {
+  const [version, setVersion] = useState(0);
+  useEffect(() => subscribe<MessageView>('/admin/messages/stream', 'message', (m) => m.id === id && setVersion((v) => v + 1)), [id]);
+  const detail = useAsync(() => get<{ message: MessageView; number: NumberView; deliveries: Delivery[] }>(`/admin/messages/${encodeURIComponent(id)}`), [id, version]);
+  const d = detail.data;
+  return (
+    <>
+      <PageHeader title="Message">
+        <a href="#/messages">Back to messages</a>
+      </PageHeader>
+      <ErrorNote error={detail.error} />
+      {!d ? (
+        !detail.error && <Loading what="the message" />
+      ) : (
+        <>
+          <section class="card">
+            <dl class="facts">
+              <dt>Id</dt>
+              <dd>
+                <code>{d.message.id}</code>
+              </dd>
+              <dt>Direction</dt>
+              <dd>{d.message.direction === 'inbound' ? 'Received' : 'Sent'}</dd>
+              <dt>From</dt>
+              <dd>{d.message.from}</dd>
+              <dt>To</dt>
+              <dd>{d.message.to}</dd>
+              <dt>Status</dt>
+              <dd>
+                {d.message.status} <Ticks status={d.message.status} />
+              </dd>
+              <dt>Channel</dt>
+              <dd>{d.message.channel.toUpperCase()}</dd>
+              <dt>Encoding</dt>
+              <dd>{d.message.encoding ?? '—'}</dd>
+              <dt>Segments</dt>
+              <dd>{d.message.segments}</dd>
+              <dt>Created</dt>
+              <dd>
+                <Time iso={d.message.createdAt} />
+              </dd>
+              <dt>Delivered</dt>
+              <dd>
+                <Time iso={d.message.deliveredAt} />
+              </dd>
+              {d.message.partial && (
+                <>
+                  <dt>Partial</dt>
+                  <dd>missing parts {d.message.missingParts.join(', ')}</dd>
+                </>
+              )}
+              {d.message.error && (
+                <>
+                  <dt>Error</dt>
+                  <dd class="error">
+                    {d.message.error.code}: {d.message.error.message}
+                  </dd>
+                </>
+              )}
+            </dl>
+            <h2>Text</h2>
+            <p class="pre">{d.message.body || <span class="muted">(no text)</span>}</p>
+          </section>
+          <section class="card" aria-labelledby="parts-h">
+            <h2 id="parts-h">Parts (PDU-level status)</h2>
+            {!d.message.parts || d.message.parts.length === 0 ? (
+              <p class="muted">{d.message.direction === 'inbound' ? 'Received parts are joined on arrival; none are kept.' : 'No parts.'}</p>
+            ) : (
+              <table class="responsive">
+                <thead>
+                  <tr>
+                    <th scope="col">Part</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">TP-MR</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Sent</th>
+                    <th scope="col">Status report</th>
+                    <th scope="col">Error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.message.parts.map((p) => (
+                    <tr key={p.seq}>
+                      <td data-label="Part">{p.seq}</td>
+                      <td data-label="Status">{p.status}</td>
+                      <td data-label="TP-MR">{p.messageRef ?? '—'}</td>
+                      <td data-label="Attempts">{p.attempts}</td>
+                      <td data-label="Sent">
+                        <Time iso={p.sentAt} />
+                      </td>
+                      <td data-label="Status report">{p.report ? `TP-ST ${p.report.status} at ${new Date(p.report.at).toLocaleTimeString()}` : '—'}</td>
+                      <td data-label="Error">{p.error ? `${p.error.code}: ${p.error.message}` : '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+          <section class="card" aria-labelledby="mdl-h">
+            <h2 id="mdl-h">Webhook deliveries</h2>
+            {d.deliveries.length === 0 ? (
+              <p class="muted">No webhook events about this message.</p>
+            ) : (
+              <table class="responsive">
+                <thead>
+                  <tr>
+                    <th scope="col">Event</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Response</th>
+                    <th scope="col">Delivered</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.deliveries.map((w) => (
+                    <tr key={w.id}>
+                      <td data-label="Event">{w.event}</td>
+                      <td data-label="Status">
+                        <Badge kind={w.status === 'delivered' ? 'ok' : w.status === 'dead' ? 'bad' : 'warn'}>{w.status}</Badge>
+                      </td>
+                      <td data-label="Attempts">{w.attempts}</td>
+                      <td data-label="Response">{w.lastStatus ?? w.lastError ?? '—'}</td>
+                      <td data-label="Delivered">
+                        <Time iso={w.deliveredAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+        </>
+      )}
+    </>
+  );
+}

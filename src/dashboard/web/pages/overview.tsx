@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get, subscribe, type LineStatus, type Overview } from '../api.ts';
+import { Badge, Empty, ErrorNote, Loading, PageHeader, SignalBars, useAsync } from '../components.tsx';
+
+const stateKind = (state: string) => (state === 'ready' ? 'ok' : state === 'failed' || state === 'absent' ? 'bad' : 'warn');
+
+function Lines() {
+  const [lines, setLines] = useState<LineStatus[]>();
+  const [live, setLive] = useState(false);
+  useEffect(() => subscribe<{ lines: LineStatus[] }>('/admin/modems/stream', 'lines', (d) => setLines(d.lines), setLive), []);
+  return (
+    <section aria-labelledby="lines-h">
+      <div class="row between">
+        <h2 id="lines-h">Lines</h2>
+        <span class={live ? 'live on' : 'live'} role="status">
+          {live ? 'Live' : 'Reconnecting…'}
+        </span>
+      </div>
+      {lines === undefined ? (
+        <Loading what="lines" />
+      ) : lines.length === 0 ? (
+        <Empty title="No lines">Configure a modem under modems: in the config file, or run with virtual lines.</Empty>
+      ) : (
+        <table class="responsive">
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Model</th>
+              <th scope="col">Number</th>
+              <th scope="col">Signal</th>
+              <th scope="col">Registration</th>
+              <th scope="col">Operator</th>
+              <th scope="col">State</th>
+              <th scope="col">Queue</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {lines.map((l) => (
+              <tr key={l.id} data-line={l.id}>
+                <th scope="row" data-label="Line">{l.id}</th>
+                <td data-label="Model">{[l.manufacturer, l.model].filter(Boolean).join(' ') || '—'}</td>
+                <td data-label="Number">{l.number ?? '—'}</td>
+                <td data-label="Signal">
+                  <SignalBars signal={l.signal} />
+                </td>
+                <td data-label="Registration">{l.registration}</td>
+                <td data-label="Operator">{l.operator ?? '—'}</td>
+                <td data-label="State">
+                  <Badge kind={stateKind(l.state)}>{l.state}</Badge>
+                </td>
+                <td data-label="Queue">{l.queueDepth}</td>
+                <td data-label="Last error">{l.lastError ?? <span class="muted">none</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function OverviewPage() {
+  const overview = useAsync(() => get<Overview>('/admin/dashboard/overview'));
+  // New messages change today's counts and quota use: refresh them as they happen.
+  useEffect(() => subscribe('/admin/messages/stream', 'message', () => overview.reload()), []);
+  const o = overview.data;
+  return (
+    <>
+      <PageHeader title="Overview" />
+      <ErrorNote error={overview.error} />
+      {o && (
+        <div class="cards">
+          <section class="card stat" aria-labelledby="today-h">
+            <h2 id="today-h">Messages today</h2>
+            <p class="big" data-testid="messages-today">{o.today.inbound + o.today.outbound}</p>
+            <p class="muted">
+              {o.today.inbound} received · {o.today.outbound} sent
+            </p>
+          </section>
+          <section class="card stat" aria-labelledby="hooks-h">
+            <h2 id="hooks-h">Webhook failures</h2>
+            <p class={o.webhooks.dead > 0 ? 'big bad' : 'big'}>{o.webhooks.dead}</p>
+            <p class="muted">
+              dead letters · {o.webhooks.retrying} retrying · <a href="#/numbers">see Numbers</a>
+            </p>
+          </section>
+          <section class="card" aria-labelledby="quota-h">
+            <h2 id="quota-h">Quota use ({o.month})</h2>
+            {o.quota.length === 0 ? (
+              <p class="muted">No numbers yet.</p>
+            ) : (
+              <ul class="plain">
+                {o.quota.map((q) => (
+                  <li key={q.numberId}>
+                    <label for={`quota-${q.numberId}`}>
+                      {q.phoneNumber}: {q.segmentsUsed} of {q.segmentsIncluded} segments
+                      {q.overageEnabled ? ' (overage on)' : ''}
+                    </label>
+                    <meter id={`quota-${q.numberId}`} min={0} max={q.segmentsIncluded} high={q.segmentsIncluded * 0.9} value={q.segmentsUsed} />
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </div>
+      )}
+      <Lines />
+    </>
+  );
+}

@@ -1,0 +1,108 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get, post, subscribe, type SubscriberMessage } from '../api.ts';
+import { Empty, ErrorNote, Loading, PageHeader, messageOf, useAsync } from '../components.tsx';
+
+interface SimInfo {
+  enabled: boolean;
+  lines: Array<{ lineId: string; number: string }>;
+}
+
+interface Bubble {
+  key: string;
+  mine: boolean;
+  peer: string;
+  body: string;
+  at: string;
+}
+
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+
+function Phone({ lines }: { lines: SimInfo['lines'] }) {
+  const [phone, setPhone] = useState('+15557654321');
+  const [to, setTo] = useState(lines[0]?.number ?? '');
+  const [text, setText] = useState('');
+  const [sent, setSent] = useState<Bubble[]>([]);
+  const [inbox, setInbox] = useState<SubscriberMessage[]>([]);
+  const [error, setError] = useState<string>();
+  const valid = E164.test(phone);
+  useEffect(() => {
+    setInbox([]);
+    if (!valid) return;
+    return subscribe<{ messages: SubscriberMessage[] }>(`/admin/sim/stream?phone=${encodeURIComponent(phone)}`, 'inbox', (d) => setInbox(d.messages));
+  }, [phone, valid]);
+  const send = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      await post('/admin/sim/text', { from: phone, to, body: text });
+      setSent((s) => [...s, { key: `s${s.length}`, mine: true, peer: to, body: text, at: new Date().toISOString() }]);
+      setText('');
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  const bubbles = [
+    ...sent.filter((b) => b.peer === to),
+    ...inbox.filter((m) => m.from === to).map((m, i): Bubble => ({ key: `r${i}`, mine: false, peer: m.from, body: m.body, at: m.receivedAt })),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+  return (
+    <div class="phone-wrap">
+      <div class="stack">
+        <label for="sim-phone">Your phone number (the subscriber)</label>
+        <input id="sim-phone" value={phone} onInput={(e) => setPhone(e.currentTarget.value.trim())} aria-invalid={!valid} aria-describedby="sim-phone-hint" />
+        <span id="sim-phone-hint" class="muted small">
+          {valid ? 'Any E.164 number: it is a phone on the virtual network.' : 'Enter an E.164 number such as +15557654321.'}
+        </span>
+        <label for="sim-to">Texting line</label>
+        <select id="sim-to" value={to} onChange={(e) => setTo(e.currentTarget.value)}>
+          {lines.map((l) => (
+            <option key={l.lineId} value={l.number}>
+              {l.number} ({l.lineId})
+            </option>
+          ))}
+        </select>
+      </div>
+      <section class="phone" aria-label="Simulated phone">
+        <header class="phone-top">{to}</header>
+        <ol class="bubbles" aria-live="polite" aria-label="Messages on the simulated phone">
+          {bubbles.length === 0 && <li class="muted center">No messages yet. Say hello.</li>}
+          {bubbles.map((b) => (
+            <li key={b.key} class={`bubble ${b.mine ? 'outbound' : 'inbound'}`} data-from={b.mine ? 'me' : 'agent'}>
+              <p>{b.body}</p>
+            </li>
+          ))}
+        </ol>
+        <form class="composer" onSubmit={send}>
+          <label for="sim-text" class="sr-only">
+            Message
+          </label>
+          <input id="sim-text" placeholder="Text message" value={text} onInput={(e) => setText(e.currentTarget.value)} autocomplete="off" />
+          <button type="submit" class="primary" disabled={!valid || text.trim() === '' || to === ''}>
+            Send
+          </button>
+        </form>
+        <ErrorNote error={error} />
+      </section>
+    </div>
+  );
+}
+
+export function SimulatorPage() {
+  const info = useAsync(() => get<SimInfo>('/admin/sim'));
+  return (
+    <>
+      <PageHeader title="Simulator" />
+      <p class="muted">Text a virtual line as a subscriber would; the agent's replies (inline or sent through the API) arrive here live.</p>
+      <ErrorNote error={info.error} />
+      {!info.data ? (
+        !info.error && <Loading what="the virtual lines" />
+      ) : !info.data.enabled || info.data.lines.length === 0 ? (
+        <Empty title="No virtual lines are running">
+          The simulator works with virtual lines: they run when no modem is configured (virtual.enabled: auto), or with virtual.enabled: true.
+        </Empty>
+      ) : (
+        <Phone lines={info.data.lines} />
+      )}
+    </>
+  );
+}
