@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join as joinPath, resolve } from 'node:path';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
@@ -20,6 +20,8 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], 'string'
   ['AGENTPHONE_DATA_DIR', ['dataDir'], 'string'],
   ['AGENTPHONE_ADMIN_TOKEN', ['adminToken'], 'string'],
   ['AGENTPHONE_LOG_LEVEL', ['log', 'level'], 'string'],
+  ['AGENTPHONE_MODELS_DIR', ['inference', 'modelsDir'], 'string'],
+  ['AGENTPHONE_HF_ENDPOINT', ['inference', 'hfEndpoint'], 'string'],
 ];
 
 /**
@@ -32,6 +34,8 @@ export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
   applyEnv(raw, options.env);
   const config = validateConfig(raw);
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(options.cwd, config.dataDir);
+  const models = config.inference.modelsDir;
+  config.inference.modelsDir = models === null ? joinPath(config.dataDir, 'models') : resolve(options.cwd, models);
   return deepFreeze(config);
 }
 

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { InferenceSchema } from './inference.ts';
 
 /*
  * The one configuration schema. Defaults live here and nowhere else; config/default.yaml
@@ -163,6 +164,7 @@ export const ConfigSchema = Type.Object(
     numbers: Type.Array(NumberSettings, { default: [] }),
     metering: Metering,
     rateLimit: RateLimit,
+    inference: InferenceSchema,
     dashboard: Dashboard,
   },
   closed,

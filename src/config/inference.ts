@@ -1,0 +1,99 @@
+import Type, { type Static } from 'typebox';
+
+/*
+ * The `inference` section of the configuration (part of ConfigSchema in schema.ts, kept in
+ * its own file because it is long). Defaults live here; config/default.yaml documents them.
+ */
+
+const closed = { additionalProperties: false } as const;
+
+/** Where a model's sessions run and how onnxruntime runs them. */
+const SessionSettings = {
+  /** auto: CUDA where its libraries load (else CPU, with the reason logged once); cuda; cpu. */
+  provider: Type.Union([Type.Literal('auto'), Type.Literal('cuda'), Type.Literal('cpu')]),
+  /** CUDA device id. */
+  deviceId: Type.Integer({ minimum: 0 }),
+  /** Threads inside one operator; 0 = onnxruntime's choice (the physical cores). */
+  intraOpThreads: Type.Integer({ minimum: 0 }),
+  /** Threads across independent operators; 0 = onnxruntime's choice. */
+  interOpThreads: Type.Integer({ minimum: 0 }),
+  graphOptimization: Type.Union(['disabled', 'basic', 'extended', 'all'].map((l) => Type.Literal(l))),
+  /** onnxruntime's CPU memory arena (faster repeated runs, holds on to memory). */
+  memoryArena: Type.Boolean(),
+};
+
+const SessionDefaults = Type.Object(
+  {
+    provider: Type.Union(SessionSettings.provider.anyOf, { default: 'auto' }),
+    deviceId: Type.Integer({ minimum: 0, default: 0 }),
+    intraOpThreads: Type.Integer({ minimum: 0, default: 0 }),
+    interOpThreads: Type.Integer({ minimum: 0, default: 0 }),
+    graphOptimization: Type.Union(SessionSettings.graphOptimization.anyOf, { default: 'all' }),
+    memoryArena: Type.Boolean({ default: true }),
+  },
+  { ...closed, default: {} },
+);
+
+/** Weight files by precision, as the ONNX exports name them (encoder_model_fp16.onnx, ...). */
+export const MODEL_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+
+const Model = Type.Object(
+  {
+    /** The name clients ask for (model: "whisper-large-v3"). */
+    name: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$' }),
+    /** Which runner serves it: whisper, or a family another module registers. */
+    family: Type.String({ minLength: 1 }),
+    /** Hugging Face repository `agentphone models pull` downloads it from. */
+    repo: Type.String({ minLength: 1 }),
+    revision: Type.String({ default: 'main', minLength: 1 }),
+    /** Directory of the export; null = <modelsDir>/<name>. */
+    dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+    dtype: Type.Union(MODEL_DTYPES.map((d) => Type.Literal(d)), { default: 'fp32' }),
+    provider: Type.Optional(SessionSettings.provider),
+    deviceId: Type.Optional(SessionSettings.deviceId),
+    intraOpThreads: Type.Optional(SessionSettings.intraOpThreads),
+    interOpThreads: Type.Optional(SessionSettings.interOpThreads),
+    graphOptimization: Type.Optional(SessionSettings.graphOptimization),
+    memoryArena: Type.Optional(SessionSettings.memoryArena),
+  },
+  closed,
+);
+
+const Batching = Type.Object(
+  {
+    /** Most requests for one model run through the encoder together. */
+    maxBatch: Type.Integer({ default: 8, minimum: 1 }),
+    /** Longest a request waits for others to join its batch. */
+    maxWaitMs: Type.Integer({ default: 5, minimum: 0 }),
+  },
+  { ...closed, default: {} },
+);
+
+export const InferenceSchema = Type.Object(
+  {
+    /** One folder per model; null = <dataDir>/models. AGENTPHONE_MODELS_DIR overrides. */
+    modelsDir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+    /** Hugging Face-compatible endpoint for `models pull`. AGENTPHONE_HF_ENDPOINT overrides. */
+    hfEndpoint: Type.String({ default: 'https://huggingface.co', pattern: '^https?://' }),
+    /** Worker threads, each holding its own sessions of every model it has run. */
+    workers: Type.Integer({ default: 1, minimum: 1 }),
+    /** Tasks waiting for a worker; past this, requests get 503. */
+    maxQueue: Type.Integer({ default: 64, minimum: 0 }),
+    batching: Batching,
+    /** Session settings for every model, unless the model sets its own. */
+    session: SessionDefaults,
+    models: Type.Array(Model, {
+      default: [
+        { name: 'whisper-large-v3', family: 'whisper', repo: 'Xenova/whisper-large-v3', revision: 'main', dir: null, dtype: 'fp32' },
+        { name: 'whisper-large-v3-turbo', family: 'whisper', repo: 'onnx-community/whisper-large-v3-turbo', revision: 'main', dir: null, dtype: 'fp32' },
+      ],
+    }),
+    /** Longest audio accepted by /api/v1/audio/transcriptions, in bytes (larger: 413). */
+    maxAudioBytes: Type.Integer({ default: 26_214_400, minimum: 1024 }),
+  },
+  { ...closed, default: {} },
+);
+
+export type InferenceConfig = Static<typeof InferenceSchema>;
+export type ModelConfig = Static<typeof Model>;
+export type SessionDefaultsConfig = Static<typeof SessionDefaults>;

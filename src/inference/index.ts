@@ -1,0 +1,39 @@
+// The inference domain: a piscina pool of onnxruntime-node workers, the model registry,
+// dynamic batching, metrics, test-model generation, and the runners (whisper here).
+export { DynamicBatcher, type BatcherOptions } from './batcher.ts';
+export {
+  InferenceError,
+  InferenceFailedError,
+  ModelNotInstalledError,
+  QueueFullError,
+  TaskCancelledError,
+  UnknownModelError,
+  WorkerCrashedError,
+} from './errors.ts';
+export { InferenceMetrics } from './metrics.ts';
+export { InferencePool, type InferencePoolOptions, type PoolRunOptions, type PoolTask } from './pool.ts';
+export {
+  DTYPE_SUFFIX,
+  isTestModel,
+  ModelRegistry,
+  modelFamily,
+  onnxFileWithData,
+  registerModelFamily,
+  TEST_MODEL_MARKER,
+  type ModelFamily,
+  type ModelInfo,
+} from './registry.ts';
+export { createInference, type Inference } from './service.ts';
+export { sessionOptions } from './sessions.ts';
+export type { ModelDtype, ModelRuntime, RunnerModule, RunnerOp, SessionSettings, TaskContext, WorkerNote } from './types.ts';
+export {
+  Graph,
+  makeTestModels,
+  registerTestModel,
+  serializeModel,
+  testModelSpecs,
+  writeOnnx,
+  type DType,
+  type Dim,
+  type TestModelSpec,
+} from './generator/index.ts';

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { InferenceSession } from 'onnxruntime-node';
+import type { ModelRuntime, SessionSettings, WorkerNote } from './types.ts';
+
+/** onnxruntime session options from our settings, for one execution provider. */
+export function sessionOptions(settings: SessionSettings, provider: 'cuda' | 'cpu'): InferenceSession.SessionOptions {
+  return {
+    executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: settings.deviceId }] : ['cpu'],
+    graphOptimizationLevel: settings.graphOptimization,
+    enableCpuMemArena: settings.memoryArena,
+    enableMemPattern: settings.memoryArena,
+    ...(settings.intraOpThreads > 0 && { intraOpNumThreads: settings.intraOpThreads }),
+    ...(settings.interOpThreads > 0 && { interOpNumThreads: settings.interOpThreads }),
+  };
+}
+
+/**
+ * Creates a session on CUDA where asked (or auto) and its libraries load, else on CPU.
+ * ['cuda', 'cpu'] does not fall back by itself when the CUDA provider fails to load, so the
+ * CUDA attempt is made alone, its failure noted (logged once per model), then CPU is used.
+ */
+export async function createSession(model: ModelRuntime, file: string, notes: WorkerNote[]): Promise<{ session: InferenceSession; provider: 'cuda' | 'cpu' }> {
+  const path = join(model.dir, file);
+  const { provider } = model.session;
+  if (provider === 'cuda' || provider === 'auto') {
+    try {
+      return { session: await InferenceSession.create(path, sessionOptions(model.session, 'cuda')), provider: 'cuda' };
+    } catch (err) {
+      notes.push({
+        level: provider === 'cuda' ? 'warn' : 'info',
+        msg: 'CUDA execution provider unavailable; running this model on CPU',
+        onceKey: `cuda-fallback:${model.name}`,
+        fields: { model: model.name, reason: firstLine(err) },
+      });
+    }
+  }
+  return { session: await InferenceSession.create(path, sessionOptions(model.session, 'cpu')), provider: 'cpu' };
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 300) ?? 'unknown';
+}
