@@ -75,8 +75,9 @@ export class ReceiveService {
     this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
       wrote = this.store(number.id, number.phoneNumber, message);
     });
-    await received.confirm();
+    // Committed: the webhook can go now, while the modem deletes its copy.
     if (wrote) this.deps.webhooks.notify();
+    await received.confirm();
   }
 
   /** Delivers, flagged partial, sets whose missing parts never came; returns how many. */
