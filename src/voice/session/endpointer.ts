@@ -1,0 +1,68 @@
+export interface EndpointerOptions {
+  /** Probability at or above which a window is speech. */
+  startThreshold: number;
+  /** Probability below which a window is silence (hysteresis: between the two keeps the state). */
+  endThreshold: number;
+  /** Speech this long (ms) makes a start of speech; shorter blips are ignored. */
+  minSpeechMs: number;
+  /** Silence this long (ms) after speech ends the utterance. */
+  silenceMs: number;
+}
+
+export type EndpointEvent = 'speech-start' | 'speech-end' | null;
+
+/**
+ * Turns per-window speech probabilities into utterance boundaries. Pure and clock-free: time is
+ * the sum of the windows fed, so endpointing is exact and deterministic.
+ */
+export class Endpointer {
+  private speaking = false;
+  private speechRunMs = 0;
+  private silenceRunMs = 0;
+  /** Time (ms of windows fed) at which the current or last utterance's speech ended. */
+  lastSpeechEndMs = 0;
+  elapsedMs = 0;
+
+  constructor(private readonly options: EndpointerOptions) {}
+
+  get inSpeech(): boolean {
+    return this.speaking;
+  }
+
+  feed(probability: number, windowMs: number): EndpointEvent {
+    this.elapsedMs += windowMs;
+    const o = this.options;
+    if (!this.speaking) {
+      if (probability >= o.startThreshold) {
+        this.speechRunMs += windowMs;
+        if (this.speechRunMs >= o.minSpeechMs) {
+          this.speaking = true;
+          this.silenceRunMs = 0;
+          return 'speech-start';
+        }
+      } else if (probability < o.endThreshold) {
+        this.speechRunMs = 0;
+      }
+      return null;
+    }
+    if (probability < o.endThreshold) {
+      if (this.silenceRunMs === 0) this.lastSpeechEndMs = this.elapsedMs - windowMs;
+      this.silenceRunMs += windowMs;
+      if (this.silenceRunMs >= o.silenceMs) {
+        this.speaking = false;
+        this.speechRunMs = 0;
+        this.silenceRunMs = 0;
+        return 'speech-end';
+      }
+    } else if (probability >= o.startThreshold) {
+      this.silenceRunMs = 0;
+    }
+    return null;
+  }
+
+  reset(): void {
+    this.speaking = false;
+    this.speechRunMs = 0;
+    this.silenceRunMs = 0;
+  }
+}
