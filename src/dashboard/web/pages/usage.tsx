@@ -36,8 +36,10 @@ function ChartCanvas({ config, label }: { config: ChartConfiguration; label: str
 }
 
 function segmentsChart(days: DailyUsage['numbers'][number]['days'], included: number): ChartConfiguration {
+  // The running total stops at today: the days still to come have no usage yet.
+  const today = new Date().toISOString().slice(0, 10);
   let running = 0;
-  const cumulative = days.map((d) => (running += d.segmentsOut + d.segmentsIn));
+  const cumulative = days.map((d) => (d.date > today ? null : (running += d.segmentsOut + d.segmentsIn)));
   return {
     type: 'bar',
     data: {
