@@ -17,8 +17,9 @@ const EVENT_STATUSES = new Set<MessageStatus>(['sent', 'delivered', 'failed']);
 
 /**
  * Recomputes an outbound message's status from its parts and, when it reaches sent,
- * delivered or failed, writes a `message.status` event to the outbox. Call inside the
- * transaction that changed the parts; returns true when an event was written.
+ * delivered or failed, writes a `message.status` event to the outbox (for numbers with a
+ * webhook). Call inside the transaction that changed the parts; returns true when the
+ * status reached one of those three.
  */
 export class MessageStatusTracker {
   constructor(
@@ -32,23 +33,35 @@ export class MessageStatusTracker {
     const message = this.messages.get(messageId);
     if (!message || message.direction !== 'outbound') return false;
     const { status, failed } = aggregateStatus(this.messages.parts(messageId));
+    const error = failed ? { code: failed.errorCode ?? 'UNKNOWN', message: failed.errorMessage ?? 'delivery failed' } : undefined;
+    return this.apply(message, status, error);
+  }
+
+  /** Sets the status of a message that has no SMS parts (an MMS), with the same events as refresh. */
+  record(messageId: string, status: MessageStatus, error?: { code: string; message: string }): boolean {
+    const message = this.messages.get(messageId);
+    if (!message || message.direction !== 'outbound') return false;
+    return this.apply(message, status, error);
+  }
+
+  private apply(message: MessageRecord, status: MessageStatus, error: { code: string; message: string } | undefined): boolean {
     if (status === message.status) return false;
     const now = this.clock.now();
     const at = new Date(now).toISOString();
-    this.messages.setStatus(messageId, {
+    this.messages.setStatus(message.id, {
       status,
       at,
-      code: failed?.errorCode ?? null,
-      message: failed?.errorMessage ?? null,
+      code: error?.code ?? null,
+      message: error?.message ?? null,
       sentAt: status === 'sent' || status === 'delivered' ? at : null,
       deliveredAt: status === 'delivered' ? at : null,
     });
     if (!EVENT_STATUSES.has(status)) return false;
-    this.writeEvent(message, status as StatusPayload['status'], failed, now);
+    this.writeEvent(message, status as StatusPayload['status'], error, now);
     return true;
   }
 
-  private writeEvent(message: MessageRecord, status: StatusPayload['status'], failed: PartRecord | undefined, now: number): void {
+  private writeEvent(message: MessageRecord, status: StatusPayload['status'], error: { code: string; message: string } | undefined, now: number): void {
     const number = this.numbers.get(message.numberId);
     const payload: StatusPayload = {
       event: 'message.status',
@@ -58,7 +71,7 @@ export class MessageStatusTracker {
       from: number?.phoneNumber ?? '',
       to: message.contact,
       timestamp: new Date(now).toISOString(),
-      error: failed ? { code: failed.errorCode ?? 'UNKNOWN', message: failed.errorMessage ?? 'delivery failed' } : null,
+      error: error ?? null,
     };
     this.outbox.insert({ id: newId('evt'), numberId: message.numberId, event: payload.event, messageId: message.id, payload: JSON.stringify(payload), now });
   }
