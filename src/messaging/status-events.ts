@@ -63,6 +63,8 @@ export class MessageStatusTracker {
 
   private writeEvent(message: MessageRecord, status: StatusPayload['status'], error: { code: string; message: string } | undefined, now: number): void {
     const number = this.numbers.get(message.numberId);
+    // Without a webhook the event could only ever be dead-lettered.
+    if (!number?.webhookUrl) return;
     const payload: StatusPayload = {
       event: 'message.status',
       channel: message.channel,
