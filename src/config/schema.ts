@@ -151,6 +151,56 @@ const Dashboard = Type.Object(
   { ...closed, default: {} },
 );
 
+/** A model served by an upstream OpenAI-compatible engine (vLLM, SGLang, llama.cpp server). */
+const Upstream = Type.Object(
+  {
+    /** The model name clients ask for (and /api/v1/models lists). */
+    model: Type.String({ minLength: 1 }),
+    /** The engine's OpenAI base URL, up to and including /v1. */
+    baseUrl: Type.String({ pattern: '^https?://' }),
+    /** The model name the engine knows it by. */
+    upstreamModel: Type.String({ minLength: 1 }),
+    /** Bearer key the engine expects; null = none. Never logged. */
+    apiKey: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+    /** Time allowed until the engine answers with headers. */
+    headersTimeoutMs: Type.Integer({ default: 30_000, minimum: 1 }),
+    /** Longest silence allowed between two chunks of a streamed answer (and for a whole non-streamed one). */
+    idleTimeoutMs: Type.Integer({ default: 120_000, minimum: 1 }),
+    /** Requests in flight to this engine at once; more wait, up to maxQueued. */
+    maxConcurrency: Type.Integer({ default: 64, minimum: 1 }),
+    /** Requests waiting for a slot; past this they get 503. */
+    maxQueued: Type.Integer({ default: 256, minimum: 0 }),
+  },
+  closed,
+);
+
+const Chat = Type.Object(
+  {
+    /** The model used when a request names none. */
+    defaultModel: Type.String({ default: 'Qwen3-Next-80B', minLength: 1 }),
+    /** max_tokens when a request to a local model gives none. */
+    defaultMaxTokens: Type.Integer({ default: 1024, minimum: 1 }),
+    /** Sequences a local model decodes together in one batch (continuous batching). */
+    maxBatch: Type.Integer({ default: 16, minimum: 1 }),
+  },
+  { ...closed, default: {} },
+);
+
+const Speech = Type.Object(
+  {
+    /** The TTS model used when a request names none (or an OpenAI name such as tts-1). */
+    defaultModel: Type.String({ default: 'orpheus-3b', minLength: 1 }),
+    /** Longest input text accepted, in characters. */
+    maxInputChars: Type.Integer({ default: 4096, minimum: 1 }),
+    /** Audio tokens generated per sentence at most (~7 per 85 ms of audio). */
+    maxAudioTokens: Type.Integer({ default: 2400, minimum: 28 }),
+    temperature: Type.Number({ default: 0.6, minimum: 0 }),
+    topP: Type.Number({ default: 0.8, exclusiveMinimum: 0, maximum: 1 }),
+    repetitionPenalty: Type.Number({ default: 1.3, exclusiveMinimum: 0 }),
+  },
+  { ...closed, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './data', minLength: 1 }),
@@ -165,6 +215,13 @@ export const ConfigSchema = Type.Object(
     metering: Metering,
     rateLimit: RateLimit,
     inference: InferenceSchema,
+    upstreams: Type.Array(Upstream, {
+      default: [
+        { model: 'Qwen3-Next-80B', baseUrl: 'http://127.0.0.1:8000/v1', upstreamModel: 'Qwen/Qwen3-Next-80B-A3B-Instruct', apiKey: null, headersTimeoutMs: 30_000, idleTimeoutMs: 120_000, maxConcurrency: 64, maxQueued: 256 },
+      ],
+    }),
+    chat: Chat,
+    speech: Speech,
     dashboard: Dashboard,
   },
   closed,
@@ -174,3 +231,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type ModemConfig = Static<typeof Modem>;
 export type VirtualLineConfig = Static<typeof VirtualLine>;
 export type NumberConfig = Static<typeof NumberSettings>;
+export type UpstreamConfig = Static<typeof Upstream>;

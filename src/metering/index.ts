@@ -1,3 +1,4 @@
 export { ledgerMonth, isLedgerMonth } from './month.ts';
 export { RateLimiter } from './rate-limiter.ts';
 export { UsageLedger, USAGE_KINDS, type UsageLine, type UsageReport } from './usage-ledger.ts';
+export { KeyUsageMeter, KEY_USAGE_KINDS } from './key-usage.ts';

@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { ModelEntry } from '../../../inference/runners/llm/index.ts';
+import { errorResponses } from '../../schemas.ts';
+
+export interface ModelsRoutesOptions {
+  /** Each source lists its models (chat router, TTS, speech-to-text registry...). */
+  sources: ReadonlyArray<() => ModelEntry[]>;
+}
+
+const ModelSchema = Type.Object({ id: Type.String(), object: Type.Literal('model'), created: Type.Integer(), owned_by: Type.String() });
+const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(ModelSchema) });
+
+/** GET /v1/models: local and upstream models in one list, the first source winning on a name clash. */
+export const modelsRoutes: FastifyPluginAsyncTypebox<ModelsRoutesOptions> = async (app, { sources }) => {
+  const list = () => {
+    const seen = new Map<string, ModelEntry>();
+    for (const source of sources) for (const m of source()) if (!seen.has(m.id)) seen.set(m.id, m);
+    return [...seen.values()];
+  };
+  app.get(
+    '/models',
+    { schema: { summary: 'List available models', security: [{ bearer: [] }], response: { 200: ModelList, ...errorResponses } } },
+    async () => ({ object: 'list' as const, data: list() }),
+  );
+  app.get(
+    '/models/:id',
+    {
+      schema: {
+        summary: 'One model',
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: ModelSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const model = list().find((m) => m.id === request.params.id);
+      if (!model) return reply.status(404).send({ error: 'Not Found', message: `The model ${request.params.id} does not exist` });
+      return model;
+    },
+  );
+};

@@ -1,0 +1,121 @@
+/** Token selection from one row of logits: greedy or sampled, with the usual OpenAI/HF knobs. */
+
+export interface SamplingParams {
+  /** 0 = greedy (argmax). */
+  temperature: number;
+  /** Nucleus mass kept, (0, 1]. */
+  topP: number;
+  /** Candidates kept, 0 = all. */
+  topK: number;
+  /** HF-style: logits of tokens already in the sequence are divided (positive) or multiplied (negative) by it; 1 = off. */
+  repetitionPenalty: number;
+}
+
+export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
+
+/** Candidates a nucleus is drawn from when no top_k is given (an exact nucleus almost always fits). */
+const NUCLEUS_POOL = 1024;
+
+/** A seeded PRNG (mulberry32): the same seed gives the same tokens. */
+export class Rng {
+  private state: number;
+  constructor(seed: number = Math.floor(Math.random() * 2 ** 32)) {
+    this.state = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+/** Applies the repetition penalty in place to the logits of `seen` tokens. */
+export function applyRepetitionPenalty(logits: Float32Array, seen: Iterable<number>, penalty: number): void {
+  if (penalty === 1) return;
+  for (const t of seen) {
+    const l = logits[t];
+    if (l === undefined) continue;
+    logits[t] = l > 0 ? l / penalty : l * penalty;
+  }
+}
+
+export function argmax(logits: Float32Array): number {
+  let best = 0;
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] as number;
+    if (l > max) {
+      max = l;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** Indices of the k largest logits, largest first. */
+export function topIndices(logits: Float32Array, k: number): Int32Array {
+  const n = Math.min(k, logits.length);
+  const idx = new Int32Array(n);
+  const val = new Float32Array(n).fill(-Infinity);
+  let filled = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] as number;
+    if (filled === n && l <= (val[n - 1] as number)) continue;
+    let j = filled < n ? filled++ : n - 1;
+    while (j > 0 && (val[j - 1] as number) < l) {
+      val[j] = val[j - 1] as number;
+      idx[j] = idx[j - 1] as number;
+      j--;
+    }
+    val[j] = l;
+    idx[j] = i;
+  }
+  return idx;
+}
+
+/**
+ * Picks the next token. `logits` may be modified (penalty applied in place); `seen` are the
+ * tokens the penalty applies to (prompt and generated so far).
+ */
+export function sampleToken(logits: Float32Array, params: SamplingParams, rng: Rng, seen: Iterable<number> = []): number {
+  applyRepetitionPenalty(logits, seen, params.repetitionPenalty);
+  if (params.temperature <= 0 || params.topK === 1) return argmax(logits);
+  const k = params.topK > 0 ? params.topK : params.topP < 1 ? NUCLEUS_POOL : logits.length;
+  const candidates = k >= logits.length ? null : topIndices(logits, k);
+  const count = candidates ? candidates.length : logits.length;
+  const at = (i: number) => (candidates ? (candidates[i] as number) : i);
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) max = Math.max(max, logits[at(i)] as number);
+  const probs = new Float64Array(count);
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const p = Math.exp(((logits[at(i)] as number) - max) / params.temperature);
+    probs[i] = p;
+    sum += p;
+  }
+  if (params.topP < 1) {
+    // Candidates are sorted when they were selected; otherwise sort now (small vocabularies only).
+    const order = candidates ? null : Array.from({ length: count }, (_, i) => i).sort((a, b) => (probs[b] as number) - (probs[a] as number));
+    let mass = 0;
+    const kept = new Float64Array(count);
+    for (let r = 0; r < count; r++) {
+      const i = order ? (order[r] as number) : r;
+      kept[i] = probs[i] as number;
+      mass += (probs[i] as number) / sum;
+      if (mass >= params.topP) break;
+    }
+    probs.set(kept);
+  }
+  let total = 0;
+  for (let i = 0; i < count; i++) total += probs[i] as number;
+  let u = rng.next() * total;
+  for (let i = 0; i < count; i++) {
+    u -= probs[i] as number;
+    if (u < 0 && (probs[i] as number) > 0) return at(i);
+  }
+  // Rounding left u just above zero: the last kept candidate.
+  for (let i = count - 1; i >= 0; i--) if ((probs[i] as number) > 0) return at(i);
+  return at(0);
+}
