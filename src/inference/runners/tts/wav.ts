@@ -1,11 +1,11 @@
 /** PCM helpers for the speech output: float → s16le, and the 44-byte RIFF/WAVE header. */
 
-/** Float samples in [-1, 1] → signed 16-bit little-endian, clipped (the reference scales by 32767). */
+/** Float samples in [-1, 1] → signed 16-bit little-endian, clipped; ×32767 truncated, as the reference (numpy astype) does. */
 export function floatToPcm16(samples: Float32Array, from = 0, to = samples.length): Buffer {
   const out = Buffer.allocUnsafe((to - from) * 2);
   for (let i = from, o = 0; i < to; i++, o += 2) {
     const s = samples[i] as number;
-    const v = s >= 1 ? 32767 : s <= -1 ? -32767 : Math.round(s * 32767);
+    const v = s >= 1 ? 32767 : s <= -1 ? -32767 : Math.trunc(s * 32767);
     out.writeInt16LE(Number.isNaN(v) ? 0 : v, o);
   }
   return out;
