@@ -60,7 +60,7 @@ export class NumbersRepository {
 
   constructor(private readonly db: Db) {
     this.stmts = {
-      all: db.prepare<[], NumberRow>(`SELECT ${COLUMNS} FROM numbers ORDER BY created_at, id`),
+      all: db.prepare<[], NumberRow>(`SELECT ${COLUMNS} FROM numbers ORDER BY phone_number`),
       byId: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE id = ?`),
       byPhone: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE phone_number = ?`),
       byLine: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE line_id = ?`),
