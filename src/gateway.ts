@@ -7,11 +7,16 @@ import { createModemPool, createVirtualNetwork, registerModemMetrics, type Modem
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
+import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
+import { createInference, WhisperService, type Inference } from './inference/index.ts';
+import { UsageRepository } from './store/index.ts';
 
 export interface Gateway {
   core: Core;
   app: App;
   pool: ModemPool;
+  /** The inference worker pool and model registry (voice AI API). */
+  inference: Inference;
   /** Present when the gateway runs virtual lines. */
   network: VirtualNetwork | undefined;
   outbound: OutboundDispatcher;
@@ -112,6 +117,10 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
     expiry.unref();
     stack.push(() => clearInterval(expiry));
 
+    // Worker threads start here, never in the CLI's offline core.
+    const inference = createInference(config, logger, core.metrics);
+    stack.push(() => inference.close());
+    const whisper = new WhisperService(inference);
     const app = await buildCoreApp(core, {
       defaultMetrics: true,
       health: () => {
@@ -119,6 +128,16 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
         const ready = lines.filter((l) => l.state === 'ready').length;
         return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
+      apiRoutes: [
+        (api) =>
+          api.register(transcriptionRoutes, {
+            prefix: '/v1',
+            whisper,
+            usage: new UsageRepository(core.db),
+            clock: core.clock,
+            maxAudioBytes: config.inference.maxAudioBytes,
+          }),
+      ],
       adminRoutes: [
         (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
         (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), liveIntervalMs: config.dashboard.liveIntervalMs }),
@@ -127,7 +146,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
     stack.push(() => app.close());
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');
-    return { core, app, pool, network, outbound, receive, url, stop: unwind };
+    return { core, app, pool, inference, network, outbound, receive, url, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

@@ -37,3 +37,5 @@ export {
   type Dim,
   type TestModelSpec,
 } from './generator/index.ts';
+export { AudioDecodeError, decodeAudio, decodeWav, decodeWithFfmpeg, downmix, resample, TARGET_RATE_HZ } from './audio/index.ts';
+export { LANGUAGE_NAMES, toSrt, toVtt, WhisperService, whisperFamily, type Segment, type TranscribeOptions, type Transcription } from './runners/whisper/index.ts';

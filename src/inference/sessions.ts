@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { InferenceSession } from 'onnxruntime-node';
 import type { ModelRuntime, SessionSettings, WorkerNote } from './types.ts';
 
@@ -15,6 +17,22 @@ export function sessionOptions(settings: SessionSettings, provider: 'cuda' | 'cp
 }
 
 /**
+ * Why CUDA cannot load here, when that is knowable without trying: onnxruntime-node ships its
+ * CUDA provider library only when installed with --onnxruntime-node-install=cuda12. Trying
+ * anyway makes onnxruntime print a native error line on every session.
+ */
+export function cudaUnavailableReason(): string | null {
+  try {
+    const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const lib = join(pkg, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    if (process.platform === 'linux' && !existsSync(lib)) return 'onnxruntime-node CUDA provider libraries are not installed';
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+/**
  * Creates a session on CUDA where asked (or auto) and its libraries load, else on CPU.
  * ['cuda', 'cpu'] does not fall back by itself when the CUDA provider fails to load, so the
  * CUDA attempt is made alone, its failure noted (logged once per model), then CPU is used.
@@ -22,7 +40,10 @@ export function sessionOptions(settings: SessionSettings, provider: 'cuda' | 'cp
 export async function createSession(model: ModelRuntime, file: string, notes: WorkerNote[]): Promise<{ session: InferenceSession; provider: 'cuda' | 'cpu' }> {
   const path = join(model.dir, file);
   const { provider } = model.session;
-  if (provider === 'cuda' || provider === 'auto') {
+  const missing = provider === 'cpu' ? null : cudaUnavailableReason();
+  if (missing) {
+    notes.push({ level: provider === 'cuda' ? 'warn' : 'info', msg: 'CUDA execution provider unavailable; running this model on CPU', onceKey: `cuda-fallback:${model.name}`, fields: { model: model.name, reason: missing } });
+  } else if (provider === 'cuda' || provider === 'auto') {
     try {
       return { session: await InferenceSession.create(path, sessionOptions(model.session, 'cuda')), provider: 'cuda' };
     } catch (err) {

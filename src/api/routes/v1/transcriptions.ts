@@ -1,0 +1,136 @@
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Clock } from '../../../clock/index.ts';
+import { AgentPhoneError, ValidationError } from '../../../errors/index.ts';
+import { AudioDecodeError, decodeAudio, LANGUAGE_NAMES, toSrt, toVtt, type WhisperService } from '../../../inference/index.ts';
+import { ledgerMonth } from '../../../metering/index.ts';
+import type { UsageRepository } from '../../../store/index.ts';
+import { principalOf } from '../../auth.ts';
+
+export interface TranscriptionRoutesOptions {
+  whisper: WhisperService;
+  usage: UsageRepository;
+  clock: Clock;
+  maxAudioBytes: number;
+  defaultModel?: string;
+}
+
+/** key_usage_ledger kind for transcribed audio, in minutes (priced at metering.voiceAiMinuteUsd). */
+export const TRANSCRIPTION_MINUTES_KIND = 'ai_transcription_minutes';
+
+const FORMATS = ['json', 'text', 'verbose_json', 'srt', 'vtt'] as const;
+type ResponseFormat = (typeof FORMATS)[number];
+
+interface Fields {
+  file?: Buffer;
+  model?: string;
+  language?: string;
+  prompt?: string;
+  temperature?: string;
+  response_format?: string;
+  granularities: string[];
+}
+
+class PayloadTooLargeError extends AgentPhoneError {
+  constructor(limit: number) {
+    super('PAYLOAD_TOO_LARGE', `file: the audio file is larger than the ${Math.round(limit / 1_048_576)} MB limit`, { status: 413 });
+  }
+}
+
+/** Aborts when the client disconnects before the answer is sent. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** POST /v1/audio/transcriptions: OpenAI-compatible, multipart/form-data. */
+export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions> = async (app, options) => {
+  const limit = options.maxAudioBytes;
+  await app.register(multipart, { limits: { fileSize: limit, files: 1, fields: 20, fieldSize: 65_536, parts: 30 } });
+
+  app.post(
+    '/audio/transcriptions',
+    {
+      bodyLimit: limit + 1_048_576,
+      schema: {
+        summary: 'Transcribe audio (OpenAI-compatible; multipart/form-data with file, model, language, prompt, temperature, response_format)',
+        security: [{ bearer: [] }],
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (!request.isMultipart()) throw new ValidationError('Content-Type must be multipart/form-data with a file field');
+      const fields: Fields = { granularities: [] };
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file') throw new ValidationError(`${part.fieldname}: unexpected file field; send the audio as "file"`);
+            fields.file = await part.toBuffer();
+          } else {
+            const value = String(part.value);
+            if (part.fieldname === 'timestamp_granularities[]' || part.fieldname === 'timestamp_granularities') fields.granularities.push(value);
+            else if (['model', 'language', 'prompt', 'temperature', 'response_format'].includes(part.fieldname)) {
+              fields[part.fieldname as 'model'] = value;
+            }
+          }
+        }
+      } catch (err) {
+        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' || (err as { statusCode?: number }).statusCode === 413) throw new PayloadTooLargeError(limit);
+        throw err;
+      }
+      if (!fields.file) throw new ValidationError('file: required');
+      const format = (fields.response_format ?? 'json') as ResponseFormat;
+      if (!FORMATS.includes(format)) throw new ValidationError(`response_format: must be one of ${FORMATS.join(', ')}`);
+      const temperature = fields.temperature === undefined ? undefined : Number(fields.temperature);
+      if (temperature !== undefined && !(temperature >= 0 && temperature <= 1)) throw new ValidationError('temperature: must be a number between 0 and 1');
+      if (fields.language !== undefined && !(fields.language in LANGUAGE_NAMES)) throw new ValidationError('language: must be an ISO-639-1 code Whisper knows (e.g. "en")');
+      for (const g of fields.granularities) {
+        if (g === 'word') throw new ValidationError('timestamp_granularities[]: word timestamps are not supported; use segment');
+        if (g !== 'segment') throw new ValidationError('timestamp_granularities[]: must be segment');
+      }
+      const model = fields.model && fields.model !== 'whisper-1' ? fields.model : (options.defaultModel ?? 'whisper-large-v3');
+      options.whisper.resolve(model); // 404 / 503 before any audio work
+
+      const signal = clientGone(reply);
+      let audio: Float32Array;
+      try {
+        audio = await decodeAudio(fields.file, signal);
+      } catch (err) {
+        if (err instanceof AudioDecodeError) throw new ValidationError(`file: ${err.message}`);
+        throw err;
+      }
+      const result = await options.whisper.transcribe(audio, {
+        model,
+        ...(fields.language !== undefined && { language: fields.language }),
+        ...(fields.prompt !== undefined && { prompt: fields.prompt }),
+        ...(temperature !== undefined && { temperature }),
+        timestamps: format === 'verbose_json' || format === 'srt' || format === 'vtt',
+        signal,
+      });
+      if (result.durationS > 0) options.usage.addForKey(principal.keyId, ledgerMonth(options.clock.now()), TRANSCRIPTION_MINUTES_KIND, result.durationS / 60);
+
+      switch (format) {
+        case 'json':
+          return { text: result.text };
+        case 'text':
+          return reply.type('text/plain; charset=utf-8').send(result.text);
+        case 'srt':
+          return reply.type('text/plain; charset=utf-8').send(toSrt(result.segments));
+        case 'vtt':
+          return reply.type('text/vtt; charset=utf-8').send(toVtt(result.segments));
+        case 'verbose_json':
+          return {
+            task: 'transcribe',
+            language: LANGUAGE_NAMES[result.language] ?? result.language,
+            duration: Math.round(result.durationS * 100) / 100,
+            text: result.text,
+            segments: result.segments,
+          };
+      }
+    },
+  );
+};

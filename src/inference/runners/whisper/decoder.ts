@@ -1,0 +1,223 @@
+import { deflateSync } from 'node:zlib';
+import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import type { TaskContext } from '../../types.ts';
+import { fromHalfArray } from './half.ts';
+import { applySuppression, argmax, logSoftmax, pick } from './logits.ts';
+import type { WhisperModelInfo } from './model-files.ts';
+
+/** Encoder output for one 30 s window, as the encoder produced it (fp32 or fp16 bits). */
+export interface HiddenStates {
+  data: Float32Array | Uint16Array;
+  dims: number[];
+}
+
+export interface DecodeOptions {
+  /** null: detect from this window. */
+  language: string | null;
+  task: 'transcribe' | 'translate';
+  timestamps: boolean;
+  /** Tried in order until the output passes the quality checks. */
+  temperatures: number[];
+  /** Previous-text tokens (the `prompt` parameter), placed after <|startofprev|>. */
+  promptTokens: number[];
+  /** Samples of real audio in this window (the rest is padding). */
+  windowSamples: number;
+  seed: number;
+}
+
+export interface WindowSegment {
+  startS: number;
+  endS: number;
+  text: string;
+  tokens: number[];
+}
+
+export interface DecodeResult {
+  language: string;
+  text: string;
+  segments: WindowSegment[];
+  /** How far the next window starts after this one's start. */
+  advanceSamples: number;
+  avgLogprob: number;
+  compressionRatio: number;
+  noSpeechProb: number;
+  temperature: number;
+  /** Decoder steps run (all temperatures). */
+  steps: number;
+}
+
+const TIME_PRECISION_S = 0.02;
+const SAMPLES_PER_TIMESTAMP = 320;
+const COMPRESSION_RATIO_THRESHOLD = 2.4;
+const LOGPROB_THRESHOLD = -1;
+const NO_SPEECH_THRESHOLD = 0.6;
+
+interface KvCache {
+  decoder: Tensor[];
+  encoder: Tensor[];
+}
+
+/** Greedy/sampled decoding of one window through the merged decoder with its KV cache. */
+export class WindowDecoder {
+  private readonly floatType: 'float32' | 'float16';
+  steps = 0;
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly info: WhisperModelInfo,
+    private readonly hidden: Tensor,
+    private readonly ctx: TaskContext,
+  ) {
+    this.floatType = hidden.type === 'float16' ? 'float16' : 'float32';
+  }
+
+  private empty(): Tensor {
+    const dims = [1, this.info.decoderHeads, 0, this.info.headDim];
+    return this.floatType === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
+  }
+
+  /** Runs ids through the decoder; returns the logits of every position and the new cache. */
+  private async step(ids: number[], cache: KvCache | null): Promise<{ logits: Tensor; cache: KvCache }> {
+    this.ctx.throwIfCancelled();
+    this.steps++;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), [1, ids.length]),
+      encoder_hidden_states: this.hidden,
+      use_cache_branch: new Tensor('bool', [cache !== null], [1]),
+    };
+    for (let i = 0; i < this.info.decoderLayers; i++) {
+      feeds[`past_key_values.${i}.decoder.key`] = cache?.decoder[2 * i] ?? this.empty();
+      feeds[`past_key_values.${i}.decoder.value`] = cache?.decoder[2 * i + 1] ?? this.empty();
+      feeds[`past_key_values.${i}.encoder.key`] = cache?.encoder[2 * i] ?? this.empty();
+      feeds[`past_key_values.${i}.encoder.value`] = cache?.encoder[2 * i + 1] ?? this.empty();
+    }
+    const out = await this.session.run(feeds);
+    const next: KvCache = { decoder: [], encoder: cache?.encoder ?? [] };
+    for (let i = 0; i < this.info.decoderLayers; i++) {
+      next.decoder.push(out[`present.${i}.decoder.key`] as Tensor, out[`present.${i}.decoder.value`] as Tensor);
+      // The encoder (cross-attention) cache is computed on step one and kept after it.
+      if (!cache) next.encoder.push(out[`present.${i}.encoder.key`] as Tensor, out[`present.${i}.encoder.value`] as Tensor);
+    }
+    return { logits: out.logits as Tensor, cache: next };
+  }
+
+  private row(logits: Tensor, position: number): Float32Array {
+    const vocab = logits.dims[2] as number;
+    const start = position * vocab;
+    if (logits.type === 'float16') return fromHalfArray(logits.data as Uint16Array, start, start + vocab);
+    return (logits.data as Float32Array).slice(start, start + vocab);
+  }
+
+  async detectLanguage(): Promise<string> {
+    const { tokens } = this.info;
+    const { logits } = await this.step([tokens.sot], null);
+    const row = this.row(logits, 0);
+    let best: string | undefined;
+    let bestLogit = -Infinity;
+    for (const [code, id] of tokens.languages) {
+      if ((row[id] as number) > bestLogit) {
+        bestLogit = row[id] as number;
+        best = code;
+      }
+    }
+    return best ?? 'en';
+  }
+
+  async decode(options: DecodeOptions, tokenizerDecode: (ids: number[]) => string): Promise<DecodeResult> {
+    const { tokens } = this.info;
+    const language = options.language ?? (await this.detectLanguage());
+    const lang = tokens.languages.get(language);
+    const sotSequence = [tokens.sot, ...(lang === undefined ? [] : [lang]), options.task === 'translate' ? tokens.translate : tokens.transcribe];
+    if (!options.timestamps) sotSequence.push(tokens.noTimestamps);
+    const maxPrompt = Math.floor(this.info.maxTargetPositions / 2) - 1;
+    const prev = options.promptTokens.length > 0 ? [tokens.startOfPrev, ...options.promptTokens.slice(-maxPrompt)] : [];
+    const prompt = [...prev, ...sotSequence];
+    const sotIndex = prev.length;
+    const maxNew = Math.min(Math.floor(this.info.maxTargetPositions / 2), this.info.maxTargetPositions - prompt.length);
+
+    let result: DecodeResult | undefined;
+    for (const [attempt, temperature] of options.temperatures.entries()) {
+      const random = mulberry32(options.seed + attempt);
+      const generated: number[] = [];
+      let sumLogprob = 0;
+      let noSpeechProb = 0;
+      let input = prompt;
+      let cache: KvCache | null = null;
+      for (let i = 0; i < maxNew; i++) {
+        const out = await this.step(input, cache);
+        cache = out.cache;
+        if (i === 0 && tokens.noSpeech !== null) noSpeechProb = Math.exp(logSoftmax(this.row(out.logits, sotIndex))[tokens.noSpeech] as number);
+        const logits = this.row(out.logits, input.length - 1);
+        applySuppression(logits, tokens, generated, options.timestamps);
+        const next = pick(logits, temperature, random);
+        if (next === tokens.eot) break;
+        sumLogprob += logSoftmax(logits)[next] as number;
+        generated.push(next);
+        input = [next];
+      }
+      const text = tokenizerDecode(generated.filter((t) => t < tokens.eot));
+      const avgLogprob = sumLogprob / (generated.length + 1);
+      const compressionRatio = compression(text);
+      result = { ...this.segment(generated, options, tokenizerDecode), language, avgLogprob, compressionRatio, noSpeechProb, temperature, steps: this.steps };
+      if (noSpeechProb > NO_SPEECH_THRESHOLD && avgLogprob < LOGPROB_THRESHOLD) {
+        return { ...result, text: '', segments: [], advanceSamples: options.windowSamples };
+      }
+      const failed = compressionRatio > COMPRESSION_RATIO_THRESHOLD || avgLogprob < LOGPROB_THRESHOLD;
+      if (!failed) break;
+    }
+    return result as DecodeResult;
+  }
+
+  /** Splits tokens into segments at consecutive timestamps, as the reference transcribe loop does. */
+  private segment(generated: number[], options: DecodeOptions, decodeText: (ids: number[]) => string): Pick<DecodeResult, 'text' | 'segments' | 'advanceSamples'> {
+    const tb = this.info.tokens.timestampBegin;
+    const textOf = (ids: number[]) => decodeText(ids.filter((t) => t < this.info.tokens.eot)).trim();
+    const windowS = options.windowSamples / 16000;
+    const text = textOf(generated);
+    if (!options.timestamps) return { text, segments: text ? [{ startS: 0, endS: windowS, text, tokens: generated }] : [], advanceSamples: options.windowSamples };
+    const isTs = generated.map((t) => t >= tb);
+    const singleEnding = generated.length >= 2 ? !isTs[generated.length - 2] && isTs[generated.length - 1] === true : generated.length === 1 && isTs[0] === true;
+    const consecutive: number[] = [];
+    for (let i = 1; i < generated.length; i++) if (isTs[i - 1] && isTs[i]) consecutive.push(i);
+    const segments: WindowSegment[] = [];
+    if (consecutive.length > 0) {
+      const slices = [...consecutive];
+      if (singleEnding) slices.push(generated.length);
+      let last = 0;
+      for (const cur of slices) {
+        const part = generated.slice(last, cur);
+        const startS = ((part[0] as number) - tb) * TIME_PRECISION_S;
+        const endS = ((part[part.length - 1] as number) - tb) * TIME_PRECISION_S;
+        const t = textOf(part);
+        if (t) segments.push({ startS, endS: Math.max(endS, startS), text: t, tokens: part });
+        last = cur;
+      }
+      const advance = singleEnding ? options.windowSamples : ((generated[last - 1] as number) - tb) * SAMPLES_PER_TIMESTAMP;
+      return { text, segments, advanceSamples: advance > 0 ? advance : options.windowSamples };
+    }
+    const stamps = generated.filter((t) => t >= tb);
+    const lastStamp = stamps[stamps.length - 1];
+    const endS = lastStamp !== undefined && lastStamp !== tb ? (lastStamp - tb) * TIME_PRECISION_S : windowS;
+    if (text) segments.push({ startS: 0, endS, text, tokens: generated });
+    return { text, segments, advanceSamples: options.windowSamples };
+  }
+}
+
+function compression(text: string): number {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length === 0) return 0;
+  return bytes.length / deflateSync(bytes).length;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export { argmax };

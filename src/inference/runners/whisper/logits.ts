@@ -1,0 +1,82 @@
+import type { WhisperTokens } from './tokens.ts';
+
+/*
+ * Logit rules applied before each pick, as the reference decoder does: suppressed tokens,
+ * blank and end-of-text at the start, and the timestamp grammar (pairs, never decreasing,
+ * a bounded first timestamp, timestamps forced when they are likelier than any text).
+ */
+
+export function applySuppression(logits: Float32Array, tokens: WhisperTokens, generated: readonly number[], timestamps: boolean): void {
+  for (const t of tokens.suppress) if (t < logits.length) logits[t] = -Infinity;
+  if (generated.length === 0) for (const t of tokens.beginSuppress) if (t < logits.length) logits[t] = -Infinity;
+  logits[tokens.noTimestamps] = -Infinity;
+  if (!timestamps) {
+    for (let t = tokens.timestampBegin; t < logits.length; t++) logits[t] = -Infinity;
+    return;
+  }
+  const tb = tokens.timestampBegin;
+  const n = generated.length;
+  const last = n >= 1 && (generated[n - 1] as number) >= tb;
+  const penultimate = n < 2 || (generated[n - 2] as number) >= tb;
+  if (last) {
+    if (penultimate) for (let t = tb; t < logits.length; t++) logits[t] = -Infinity;
+    else for (let t = 0; t < tokens.eot; t++) logits[t] = -Infinity;
+  }
+  const stamps = generated.filter((t) => t >= tb);
+  if (stamps.length > 0) {
+    const lastStamp = stamps[stamps.length - 1] as number;
+    const floor = last && !penultimate ? lastStamp : lastStamp + 1;
+    for (let t = tb; t < floor && t < logits.length; t++) logits[t] = -Infinity;
+  }
+  if (n === 0) {
+    for (let t = 0; t < tb; t++) logits[t] = -Infinity;
+    for (let t = tb + tokens.maxInitialTimestampIndex + 1; t < logits.length; t++) logits[t] = -Infinity;
+  }
+  // Timestamps win when their total probability beats the likeliest text token.
+  const logp = logSoftmax(logits);
+  let maxText = -Infinity;
+  for (let t = 0; t < tb; t++) if ((logp[t] as number) > maxText) maxText = logp[t] as number;
+  let tsMax = -Infinity;
+  for (let t = tb; t < logp.length; t++) if ((logp[t] as number) > tsMax) tsMax = logp[t] as number;
+  if (tsMax === -Infinity) return;
+  let tsSum = 0;
+  for (let t = tb; t < logp.length; t++) tsSum += Math.exp((logp[t] as number) - tsMax);
+  if (tsMax + Math.log(tsSum) > maxText) for (let t = 0; t < tb; t++) logits[t] = -Infinity;
+}
+
+export function logSoftmax(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) - lse;
+  return out;
+}
+
+export function argmax(values: ArrayLike<number>, from = 0, to = values.length): number {
+  let best = from;
+  for (let i = from + 1; i < to; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+/** Greedy at temperature 0, else a draw from softmax(logits / T). */
+export function pick(logits: Float32Array, temperature: number, random: () => number): number {
+  if (temperature <= 0) return argmax(logits);
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
+  const weights = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const w = Math.exp(((logits[i] as number) - max) / temperature);
+    weights[i] = w;
+    sum += w;
+  }
+  let r = random() * sum;
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i] as number;
+    if (r <= 0) return i;
+  }
+  return argmax(logits);
+}
