@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 
 export interface DashboardMessageFilter {
@@ -17,7 +18,6 @@ export interface ConversationRow {
   numberId: string;
   contact: string;
   messages: number;
-  inbound: number;
   lastAt: string;
   lastMessageId: string;
 }
@@ -29,26 +29,27 @@ export interface DailySegments {
   inbound: number;
 }
 
+interface GroupRow {
+  number_id: string;
+  contact: string;
+  messages: number;
+  last_at: string;
+}
+
 /** Read models for the operator dashboard: queries across numbers, by day and by contact. */
 export class DashboardRepository {
   private readonly stmts;
+  private readonly listStatements = new Map<string, Statement<Record<string, unknown>, { id: string }>>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.stmts = {
-      messageIds: db.prepare<Record<string, unknown>, { id: string }>(
-        `SELECT id FROM messages
-         WHERE (@numberId IS NULL OR number_id = @numberId)
-           AND (@direction IS NULL OR direction = @direction)
-           AND (@status IS NULL OR status = @status)
-           AND (@contact IS NULL OR contact = @contact)
-           AND (@search IS NULL OR instr(lower(body), @search) > 0 OR instr(contact, @search) > 0)
-           AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
-         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      conversations: db.prepare<[number], GroupRow>(
+        `SELECT number_id, contact, COUNT(*) AS messages, MAX(created_at) AS last_at
+         FROM messages GROUP BY number_id, contact ORDER BY last_at DESC LIMIT ?`,
       ),
-      conversations: db.prepare<Record<string, unknown>, { number_id: string; contact: string; messages: number; inbound: number; last_at: string }>(
-        `SELECT number_id, contact, COUNT(*) AS messages, SUM(direction = 'inbound') AS inbound, MAX(created_at) AS last_at
-         FROM messages WHERE (@numberId IS NULL OR number_id = @numberId)
-         GROUP BY number_id, contact ORDER BY last_at DESC LIMIT @limit`,
+      conversationsOf: db.prepare<[string, number], GroupRow>(
+        `SELECT number_id, contact, COUNT(*) AS messages, MAX(created_at) AS last_at
+         FROM messages WHERE number_id = ? GROUP BY contact ORDER BY last_at DESC LIMIT ?`,
       ),
       lastOf: db.prepare<[string, string], { id: string }>(
         `SELECT id FROM messages WHERE number_id = ? AND contact = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
@@ -75,27 +76,41 @@ export class DashboardRepository {
 
   /** Message ids across numbers, newest first (callers load them through MessagesRepository). */
   messageIds(f: DashboardMessageFilter): string[] {
-    return this.stmts.messageIds
-      .all({
-        numberId: f.numberId ?? null,
-        direction: f.direction ?? null,
-        status: f.status ?? null,
-        contact: f.contact ?? null,
-        search: f.search ? f.search.toLowerCase() : null,
-        beforeAt: f.before?.createdAt ?? null,
-        beforeId: f.before?.id ?? null,
-        limit: f.limit,
-      })
-      .map((r) => r.id);
+    // Only the filters given go into the SQL, so SQLite can pick the index that fits them.
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: f.limit };
+    const add = (name: string, value: unknown, clause: string) => {
+      if (value === undefined || value === null || value === '') return;
+      where.push(clause);
+      params[name] = value;
+    };
+    add('numberId', f.numberId, 'number_id = @numberId');
+    add('direction', f.direction, 'direction = @direction');
+    add('status', f.status, 'status = @status');
+    add('contact', f.contact, 'contact = @contact');
+    add('search', f.search?.toLowerCase(), '(instr(lower(body), @search) > 0 OR instr(contact, @search) > 0)');
+    if (f.before) {
+      where.push('(created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))');
+      params.beforeAt = f.before.createdAt;
+      params.beforeId = f.before.id;
+    }
+    const sql = `SELECT id FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id DESC LIMIT @limit`;
+    let stmt = this.listStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<Record<string, unknown>, { id: string }>(sql);
+      this.listStatements.set(sql, stmt);
+    }
+    return stmt.all(params).map((r) => r.id);
   }
 
   /** One row per (number, contact), the most recent conversation first. */
   conversations(numberId: string | undefined, limit: number): ConversationRow[] {
-    return this.stmts.conversations.all({ numberId: numberId ?? null, limit }).map((r) => ({
+    const rows = numberId === undefined ? this.stmts.conversations.all(limit) : this.stmts.conversationsOf.all(numberId, limit);
+    return rows.map((r) => ({
       numberId: r.number_id,
       contact: r.contact,
       messages: r.messages,
-      inbound: r.inbound,
       lastAt: r.last_at,
       lastMessageId: (this.stmts.lastOf.get(r.number_id, r.contact) as { id: string }).id,
     }));

@@ -25,6 +25,16 @@ const FLAGS = [
   '--disable-sync',
 ];
 
+// What the page-side callbacks use (this file is type-checked without the DOM library).
+interface BrowserGlobals {
+  navigator: { clipboard: { readText(): Promise<string> } };
+}
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
 /** The suite drives the built dashboard; build it when `npm install` has not (e.g. a fresh checkout with --ignore-scripts). */
 async function ensureBuilt(): Promise<void> {
   if (existsSync(join(ROOT, 'dist/dashboard/index.html'))) return;
@@ -96,7 +106,7 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       expect(key).toMatch(/^agp_[0-9A-Za-z]{40,}$/);
       await page.getByRole('button', { name: 'Copy' }).click();
       await page.getByText('Copied to the clipboard').waitFor();
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+      expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText())).toBe(key);
       await shot('03-key-created');
       const withKey = () => fetch(`${gw.url}/api/numbers`, { headers: { authorization: `Bearer ${key}` } });
       const listed = await withKey();
@@ -162,8 +172,8 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       const canvas = usage.getByRole('img', { name: /SMS segments per day for \+15550000001/ });
       await canvas.waitFor();
       const inked = await canvas.evaluate((c) => {
-        const el = c as HTMLCanvasElement;
-        const data = (el.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, el.width, el.height).data;
+        const el = c as unknown as CanvasLike;
+        const data = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;
         let n = 0;
         for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) n++;
         return n;

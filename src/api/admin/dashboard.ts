@@ -40,7 +40,6 @@ const Conversation = Type.Object({
   phoneNumber: Type.String(),
   contact: Type.String(),
   messages: Type.Integer(),
-  inbound: Type.Integer(),
   lastAt: Type.String(),
   last: MessageView,
 });

@@ -194,7 +194,6 @@ export interface Conversation {
   phoneNumber: string;
   contact: string;
   messages: number;
-  inbound: number;
   lastAt: string;
   last: MessageView;
 }
