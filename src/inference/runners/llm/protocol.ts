@@ -1,0 +1,33 @@
+import type { ModelRuntime } from '../../types.ts';
+import type { SamplingParams } from './sampling.ts';
+
+/** Messages between a LocalLlm (main thread) and its decode-loop thread. */
+
+export interface GenerateParams {
+  sampling: SamplingParams;
+  seed: number;
+  maxTokens: number;
+  /** Token ids that end the sequence (not emitted). */
+  stopTokens: number[];
+}
+
+export type ToWorker =
+  | { type: 'init'; model: ModelRuntime; file: string; maxBatch: number }
+  | { type: 'add'; id: number; prompt: Int32Array; params: GenerateParams }
+  | { type: 'cancel'; id: number }
+  | { type: 'stats' };
+
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
+
+export interface LoopStats {
+  steps: number;
+  /** Sum over steps of the batch size (÷ steps = mean batch). */
+  batchedTokens: number;
+  maxBatchSeen: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; provider: string; layers: number; kvHeads: number; headDim: number; vocabSize: number }
+  | { type: 'fatal'; message: string }
+  | { type: 'step'; tokens: Array<[id: number, token: number]>; done: Array<[id: number, reason: FinishReason, message?: string]> }
+  | { type: 'stats'; stats: LoopStats };
