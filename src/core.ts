@@ -36,6 +36,11 @@ export class LateNotifier implements Notifier {
   }
 }
 
+/** MMS bound after construction: which lines carry MMS is known once the gateway has its lines. */
+export class LateMms {
+  target: { enabled(lineId: string): boolean; queue(messageId: string, lineId: string): void; notify(): void } | undefined;
+}
+
 /** The store and the services built on it: everything but hardware and listening sockets. */
 export interface Core {
   config: Readonly<Config>;
@@ -57,6 +62,8 @@ export interface Core {
   webhooks: WebhookDispatcher;
   /** Wakes the outbound SMS dispatcher once the gateway has one. */
   outboundNotifier: LateNotifier;
+  /** Lets sends with media go the MMS way once the gateway has an MMS service. */
+  mms: LateMms;
   close(): void;
 }
 
@@ -78,6 +85,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
   const outbox = new OutboxRepository(db);
   const ledger = new UsageLedger(new UsageRepository(db), config.metering);
   const outboundNotifier = new LateNotifier();
+  const mms = new LateMms();
   const send = new SendService({
     db,
     numbers,
@@ -87,6 +95,11 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     sms: config.sms,
     clock,
     dispatcher: outboundNotifier,
+    mmsEnabled: (number) => number.lineId !== null && (mms.target?.enabled(number.lineId) ?? false),
+    mmsQueue: (messageId, lineId) => {
+      mms.target?.queue(messageId, lineId);
+      mms.target?.notify();
+    },
   });
   const webhooks = new WebhookDispatcher({
     db,
@@ -123,13 +136,14 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     query: new MessageQuery(numbers, messages),
     webhooks,
     outboundNotifier,
+    mms,
     close: () => db.close(),
   };
 }
 
 export function buildCoreApp(
   core: Core,
-  extra: { health?: AppDeps['health']; apiRoutes?: RouteRegistrar[]; adminRoutes?: RouteRegistrar[]; defaultMetrics?: boolean } = {},
+  extra: { health?: AppDeps['health']; routes?: RouteRegistrar[]; apiRoutes?: RouteRegistrar[]; adminRoutes?: RouteRegistrar[]; defaultMetrics?: boolean } = {},
 ): Promise<App> {
   if (extra.defaultMetrics) collectDefaultMetrics({ register: core.metrics, prefix: 'agentphone_' });
   const sessions = new DashboardSessions(core.clock, core.config.dashboard.sessionTtlMinutes * 60_000);
@@ -152,8 +166,9 @@ export function buildCoreApp(
               assetsDir: defaultAssetsDir(),
               secureCookies: core.config.server.publicUrl?.startsWith('https:') ?? false,
             }),
+          ...(extra.routes ?? []),
         ]
-      : [],
+      : (extra.routes ?? []),
     apiRoutes: [
       (api) => api.register(messagesRoutes, { send: core.send, query: core.query, numbers: core.numbers, ledger: core.ledger, clock: core.clock }),
       (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAiRoutes(core) }),

@@ -7,6 +7,9 @@ import { createModemPool, createVirtualNetwork, registerModemMetrics, type Modem
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
+import { adminMmsSimRoutes } from './api/admin/mms-sim.ts';
+import { mediaRoutes } from './api/routes/media.ts';
+import { createMmsRuntime, type MmsRuntime } from './mms/index.ts';
 import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
 import { UsageRepository } from './store/index.ts';
@@ -19,6 +22,8 @@ export interface Gateway {
   inference: Inference;
   /** Present when the gateway runs virtual lines. */
   network: VirtualNetwork | undefined;
+  /** MMS: the service, the media store and (with virtual lines) the virtual MMSC. */
+  mms: MmsRuntime;
   outbound: OutboundDispatcher;
   receive: ReceiveService;
   /** The address it listens on, e.g. http://127.0.0.1:3000 */
@@ -80,6 +85,24 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
       logger,
     });
     core.outboundNotifier.target = outbound;
+    let selfUrl = '';
+    const mms = await createMmsRuntime({
+      config,
+      db: core.db,
+      messages: core.messages,
+      numbers: core.numbersRepo,
+      outbox: core.outbox,
+      ledger: core.ledger,
+      tracker: core.tracker,
+      webhooks: core.webhooks,
+      clock: core.clock,
+      logger,
+      network,
+      readyLines: transport.readyLines,
+      selfUrl: () => selfUrl,
+    });
+    stack.push(() => mms.stop());
+    core.mms.target = mms.service;
     const receive = new ReceiveService({
       messages: core.messages,
       numbers: core.numbersRepo,
@@ -90,6 +113,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
       logger,
       webhooks: core.webhooks,
       onStatusReport: (lineId, report) => outbound.onStatusReport(lineId, report),
+      onWapPush: (lineId, data) => mms.service.acceptPush(lineId, data),
     });
 
     // A line that comes up with a number makes (or re-binds) that number.
@@ -99,6 +123,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
       if (number) core.numbers.lineFound(lineId, number);
       else logger.warn({ line: lineId }, 'line is ready but its number is unknown: set modems[].number in the config');
       outbound.notify();
+      mms.service.notify();
     });
     pool.on('pdu', (pdu) => {
       receive.receive(pdu).catch((err: unknown) => logger.error({ err, line: pdu.lineId }, 'failed to store a received PDU'));
@@ -111,6 +136,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
     await pool.start();
     stack.push(() => pool.stop());
     outbound.start();
+    mms.start();
     core.webhooks.start();
     stack.push(() => core.webhooks.stop());
     const expiry = setInterval(() => receive.expireIncomplete(), EXPIRE_INTERVAL_MS);
@@ -128,6 +154,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
         const ready = lines.filter((l) => l.state === 'ready').length;
         return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
+      routes: [(root) => root.register(mediaRoutes, { media: mms.media })],
       apiRoutes: [
         (api) =>
           api.register(transcriptionRoutes, {
@@ -141,12 +168,14 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
       adminRoutes: [
         (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
         (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), liveIntervalMs: config.dashboard.liveIntervalMs }),
+        (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network }),
       ],
     });
     stack.push(() => app.close());
     const url = await app.listen({ host: config.server.host, port: config.server.port });
+    selfUrl = url;
     logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');
-    return { core, app, pool, inference, network, outbound, receive, url, stop: unwind };
+    return { core, app, pool, inference, network, mms, outbound, receive, url, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

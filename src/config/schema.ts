@@ -42,6 +42,43 @@ const Sms = Type.Object(
   { ...closed, default: {} },
 );
 
+/** How a modem line carries MMS (absent: the line is SMS-only). */
+const ModemMms = Type.Object(
+  {
+    /** http: the host talks to the MMSC over the modem's data bearer; at: the modem's own MMS client (send only). */
+    transport: Type.Union([Type.Literal('http'), Type.Literal('at')], { default: 'http' }),
+    /** The carrier's MMSC URL (from its APN settings). */
+    mmsc: Type.String({ pattern: '^https?://' }),
+    /** The carrier's MMS proxy, host:port. */
+    proxy: Type.Optional(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' })),
+    /** The MMS APN (documentation for http; configured on the modem for at). */
+    apn: Type.Optional(Type.String({ minLength: 1 })),
+    /** The modem's data interface (wwan0, usb0): requests leave from its address. */
+    interface: Type.Optional(Type.String({ minLength: 1 })),
+    /** Or the local address to bind directly. */
+    localAddress: Type.Optional(Type.String({ minLength: 1 })),
+    /** Largest MMS the carrier accepts; images are shrunk to fit. */
+    maxMessageBytes: Type.Integer({ default: 614_400, minimum: 10_240 }),
+    timeoutMs: Type.Integer({ default: 60_000, minimum: 1000 }),
+    retries: Type.Integer({ default: 2, minimum: 0 }),
+  },
+  closed,
+);
+
+const Media = Type.Object(
+  {
+    /** Days received media stay downloadable; 0 keeps them forever. */
+    retentionDays: Type.Integer({ default: 30, minimum: 0 }),
+    /** Largest file fetched from an agent's media URL (before images are shrunk to the line's limit). */
+    maxFileBytes: Type.Integer({ default: 5_242_880, minimum: 1024 }),
+    fetchTimeoutMs: Type.Integer({ default: 15_000, minimum: 100 }),
+    maxRedirects: Type.Integer({ default: 3, minimum: 0 }),
+    /** Hosts, addresses or CIDR ranges media URLs may reach although private/loopback/link-local. */
+    allowPrivateHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  },
+  { ...closed, default: {} },
+);
+
 const Modem = Type.Object(
   {
     id: Id,
@@ -65,6 +102,7 @@ const Modem = Type.Object(
     /** The SIM's own number when AT+CNUM does not report it. */
     number: Type.Optional(E164),
     sendsPerMinute: Type.Integer({ default: 30, minimum: 1 }),
+    mms: Type.Optional(ModemMms),
   },
   closed,
 );
@@ -101,6 +139,11 @@ const Virtual = Type.Object(
     sendsPerMinute: Type.Integer({ default: 30, minimum: 1 }),
     /** Time each network hop takes (AT+CMGS answer, delivery, status report), like a real network. */
     latency: Type.Object(LatencyRange.properties, { ...closed, default: { minMs: 1000, maxMs: 3000 } }),
+    /** MMS between virtual lines and subscribers, through the virtual MMSC on loopback. */
+    mms: Type.Object(
+      { enabled: Type.Boolean({ default: true }), maxMessageBytes: Type.Integer({ default: 614_400, minimum: 10_240 }) },
+      { ...closed, default: {} },
+    ),
   },
   { ...closed, default: {} },
 );
@@ -214,6 +257,7 @@ export const ConfigSchema = Type.Object(
     numbers: Type.Array(NumberSettings, { default: [] }),
     metering: Metering,
     rateLimit: RateLimit,
+    media: Media,
     inference: InferenceSchema,
     upstreams: Type.Array(Upstream, {
       default: [
@@ -229,6 +273,8 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type ModemConfig = Static<typeof Modem>;
+export type ModemMmsConfig = Static<typeof ModemMms>;
+export type MediaConfig = Static<typeof Media>;
 export type VirtualLineConfig = Static<typeof VirtualLine>;
 export type NumberConfig = Static<typeof NumberSettings>;
 export type UpstreamConfig = Static<typeof Upstream>;

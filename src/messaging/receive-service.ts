@@ -28,7 +28,15 @@ export interface ReceiveServiceDeps {
   logger: Logger;
   webhooks: Notifier;
   onStatusReport(lineId: string, report: Extract<DecodedPdu, { type: 'status-report' }>): void;
+  /**
+   * A whole WAP push (port 2948, concatenated parts joined) from the line, called inside the
+   * reassembly transaction; returns true when it wrote an outbox event. Without it, pushes
+   * stay on the modem.
+   */
+  onWapPush?: (lineId: string, data: Uint8Array) => boolean;
 }
+
+const WAP_PUSH_PORT = 2948;
 
 /**
  * Receiving: decode → persist the part (reassembly) → confirm to the modem → when the set is
@@ -61,8 +69,19 @@ export class ReceiveService {
       log.info({ type: decoded.type }, 'ignoring a stored PDU that is not a received message');
       return;
     }
+    const onWapPush = this.deps.onWapPush;
+    if (decoded.ports?.destination === WAP_PUSH_PORT && onWapPush) {
+      let wrote = false;
+      this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
+        // A push with parts missing cannot be decoded; the MMSC resends notifications it sees unanswered.
+        if (!message.partial && message.data) wrote = onWapPush(received.lineId, message.data);
+      });
+      await received.confirm();
+      if (wrote) this.deps.webhooks.notify();
+      return;
+    }
     if (decoded.ports !== null) {
-      // WAP push (MMS notifications) and other port-addressed data: the MMS issue handles these.
+      // Port-addressed data other than WAP push has no handler.
       log.info({ port: decoded.ports.destination }, 'port-addressed SMS left on the modem (no handler for its port)');
       return;
     }

@@ -38,6 +38,8 @@ export interface SendServiceDeps {
   dispatcher: Notifier;
   /** Whether the number's line can carry MMS (no line can until MMS is configured). */
   mmsEnabled?: (number: NumberRecord) => boolean;
+  /** Inside the send transaction: puts an MMS (already written, channel mms) in line for its MMSC. */
+  mmsQueue?: (messageId: string, lineId: string) => void;
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -104,6 +106,7 @@ export class SendService {
     if (number.lineId === null || number.status !== 'active') {
       throw new UnavailableError(`Number ${number.id} is not on any line right now (its SIM is not in a connected modem)`);
     }
+    if (media.length > 0) return this.queueMms(number, to, body, media, meta);
     const smart = input.smart === true;
     const info = this.segment(body, smart);
     const reference = this.nextReference;
@@ -135,6 +138,29 @@ export class SendService {
       createdAt: new Date(meta.now).toISOString(),
     });
     pdus.forEach((pdu, i) => this.deps.messages.insertPart({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string }));
+    return { messageId: id, status: 'queued', to, body };
+  }
+
+  /** An MMS is one message to the MMSC, metered as one segment; its media are fetched when it is sent. */
+  private queueMms(number: NumberRecord, to: string, body: string, media: string[], meta: { apiKeyId: string | null; replyTo: string | null; now: number }): SendResponse {
+    this.deps.ledger.chargeOutbound(number, 1, meta.now);
+    const id = newMessageId();
+    this.deps.messages.insert({
+      id,
+      numberId: number.id,
+      direction: 'outbound',
+      channel: 'mms',
+      contact: to,
+      body,
+      media,
+      status: 'queued',
+      encoding: null,
+      segments: 1,
+      replyTo: meta.replyTo,
+      apiKeyId: meta.apiKeyId,
+      createdAt: new Date(meta.now).toISOString(),
+    });
+    this.deps.mmsQueue?.(id, number.lineId as string);
     return { messageId: id, status: 'queued', to, body };
   }
 

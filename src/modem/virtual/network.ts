@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { decodePdu, encodeDeliver, encodeStatusReport } from '../../sms/index.ts';
+import { decodePdu, encodeDeliver, encodeStatusReport, type Ports } from '../../sms/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { loadProfiles, type Dialect } from '../profiles.ts';
 import { VirtualModem, type ModemNetworkPort } from './modem.ts';
@@ -163,6 +163,18 @@ export class VirtualNetwork extends EventEmitter<{
     const parts = encodeDeliver({ originator: from, text: body, timestamp: new Date(this.clock.now()), reference: this.#ref });
     if (target) this.#carry(target, parts);
     else this.#toSubscriber(from, to, parts.map((p) => ({ text: textOf(p, 'incoming'), concat: concatOf(p, 'incoming') })));
+  }
+
+  /**
+   * Carries 8-bit port-addressed data (a WAP push from the virtual MMSC) to the line with
+   * `to` as its number, concatenated over as many SMS as it needs; false when no line has it.
+   */
+  pushData(from: string, to: string, data: Uint8Array, ports: Ports): boolean {
+    const target = this.lines().find((m) => m.number === to);
+    if (!target) return false;
+    this.#ref = (this.#ref + 1) & 0xff;
+    this.#carry(target, encodeDeliver({ originator: from, data, ports, timestamp: new Date(this.clock.now()), reference: this.#ref, maxParts: 255 }));
+    return true;
   }
 
   /** What a subscriber phone has received, oldest first. */

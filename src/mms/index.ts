@@ -1,0 +1,20 @@
+/**
+ * The MMS domain's public face: the encapsulation codec, MMSC transports (HTTP, modem AT),
+ * media fetch/fit/store, the inbound/outbound MMS service and the virtual MMSC.
+ */
+export * from './pdu/index.ts';
+export { composeSendReq, readMessage, fromMmsAddress, toMmsAddress, type OutgoingMms, type ReceivedMms } from './compose.ts';
+export type { MmsTransport } from './mms-transport.ts';
+export { HttpMmscClient, type MmscClientOptions } from './mmsc-client.ts';
+export { AtMmsTransport, type AtCommandPort, type AtMmsOptions } from './at-mms-transport.ts';
+export { MmscError, type MmscErrorCode } from './mmsc-error.ts';
+export { MmsRepository, type OutboundMms, type InboundNotification, type MediaRow } from './mms-repository.ts';
+export { MmsService, type MmsServiceDeps } from './mms-service.ts';
+export { MediaStore, type StoredMedia, type MediaStoreOptions } from './media/media-store.ts';
+export { AddressPolicy } from './media/address-policy.ts';
+export { fetchMedia, type FetchLimits, type FetchedMedia } from './media/fetch-media.ts';
+export { fitMedia, type MediaItem } from './media/fit-media.ts';
+export { MediaError, type MediaErrorCode } from './media/media-error.ts';
+export { ALLOWED_MEDIA_TYPES, normalizeType, sniffType } from './media/content-types.ts';
+export { VirtualMmsc, type SubscriberMms, type VirtualMmscOptions } from './virtual/virtual-mmsc.ts';
+export { createMmsRuntime, type MmsRuntime, type MmsRuntimeDeps } from './runtime.ts';

@@ -1,0 +1,83 @@
+/** Inbound media: content-addressed files under <dataDir>/media, served by unguessable ids. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../clock/index.ts';
+import { base62 } from '../../ids/index.ts';
+import type { MediaRow, MmsRepository } from '../mms-repository.ts';
+
+export interface StoredMedia {
+  id: string;
+  url: string;
+  contentType: string;
+  size: number;
+}
+
+export interface MediaStoreOptions {
+  dir: string;
+  repo: MmsRepository;
+  clock: Clock;
+  /** Days a stored file is kept; 0 keeps it forever. */
+  retentionDays: number;
+  /** The absolute base the URLs start with (server.publicUrl, or the gateway's own address). */
+  baseUrl: () => string;
+}
+
+export class MediaStore {
+  constructor(private readonly o: MediaStoreOptions) {}
+
+  pathOf(sha256: string): string {
+    return join(this.o.dir, sha256.slice(0, 2), sha256);
+  }
+
+  urlOf(id: string): string {
+    return `${this.o.baseUrl().replace(/\/+$/, '')}/media/${id}`;
+  }
+
+  /** Writes the bytes (once per content) and returns the row to insert with the message. */
+  async write(data: Uint8Array, contentType: string, name: string | null): Promise<MediaRow> {
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const path = this.pathOf(sha256);
+    await mkdir(join(this.o.dir, sha256.slice(0, 2)), { recursive: true });
+    // Write-then-rename: a reader never sees half a file, and equal content lands once.
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+    const now = this.o.clock.now();
+    return {
+      id: base62(randomBytes(16)),
+      sha256,
+      contentType,
+      size: data.length,
+      name,
+      messageId: null,
+      createdAt: now,
+      expiresAt: this.o.retentionDays > 0 ? now + this.o.retentionDays * 86_400_000 : null,
+    };
+  }
+
+  /** Inside the message's transaction: the rows that make the files reachable. */
+  insert(rows: readonly MediaRow[], messageId: string): StoredMedia[] {
+    return rows.map((row) => {
+      this.o.repo.insertMedia({ ...row, messageId });
+      return { id: row.id, url: this.urlOf(row.id), contentType: row.contentType, size: row.size };
+    });
+  }
+
+  lookup(id: string): (MediaRow & { path: string }) | undefined {
+    const row = this.o.repo.media(id);
+    if (!row || (row.expiresAt !== null && row.expiresAt <= this.o.clock.now())) return undefined;
+    return { ...row, path: this.pathOf(row.sha256) };
+  }
+
+  /** Deletes expired media rows, and files no row points at any more; returns rows removed. */
+  async cleanup(): Promise<number> {
+    const expired = this.o.repo.expiredMedia(this.o.clock.now());
+    const orphans = this.o.repo.transaction(() => {
+      for (const m of expired) this.o.repo.deleteMedia(m.id);
+      return [...new Set(expired.map((m) => m.sha256))].filter((sha) => !this.o.repo.shaInUse(sha));
+    });
+    for (const sha of orphans) await unlink(this.pathOf(sha)).catch(() => undefined);
+    return expired.length;
+  }
+}

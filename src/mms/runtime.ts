@@ -1,0 +1,112 @@
+/** Builds the MMS side of a gateway from the configuration: transports per line, media store, service, virtual MMSC. */
+import { join } from 'node:path';
+import type { Clock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { MessageStatusTracker, Notifier } from '../messaging/index.ts';
+import type { UsageLedger } from '../metering/index.ts';
+import type { VirtualNetwork } from '../modem/index.ts';
+import type { Db, MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
+import { AddressPolicy } from './media/address-policy.ts';
+import { MediaStore } from './media/media-store.ts';
+import { MmsRepository } from './mms-repository.ts';
+import { MmsService } from './mms-service.ts';
+import type { MmsTransport } from './mms-transport.ts';
+import { HttpMmscClient } from './mmsc-client.ts';
+import { VirtualMmsc } from './virtual/virtual-mmsc.ts';
+
+export interface MmsRuntimeDeps {
+  config: Readonly<Config>;
+  db: Db;
+  messages: MessagesRepository;
+  numbers: NumbersRepository;
+  outbox: OutboxRepository;
+  ledger: UsageLedger;
+  tracker: MessageStatusTracker;
+  webhooks: Notifier;
+  clock: Clock;
+  logger: Logger;
+  network: VirtualNetwork | undefined;
+  readyLines(): string[];
+  /** The gateway's own address, for media URLs when server.publicUrl is not set. */
+  selfUrl(): string;
+}
+
+export interface MmsRuntime {
+  service: MmsService;
+  media: MediaStore;
+  mmsc: VirtualMmsc | undefined;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const CLEANUP_INTERVAL_MS = 3_600_000;
+
+export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
+  const { config } = d;
+  const log = d.logger.child({ mod: 'mms' });
+  const repo = new MmsRepository(d.db);
+  const media = new MediaStore({
+    dir: join(config.dataDir, 'media'),
+    repo,
+    clock: d.clock,
+    retentionDays: config.media.retentionDays,
+    baseUrl: () => config.server.publicUrl ?? d.selfUrl(),
+  });
+  const transports = new Map<string, MmsTransport>();
+  const limits = new Map<string, number>();
+  let mmsc: VirtualMmsc | undefined;
+  if (d.network && config.virtual.mms.enabled) {
+    mmsc = new VirtualMmsc({ network: d.network, maxMessageBytes: config.virtual.mms.maxMessageBytes });
+    await mmsc.start();
+    for (const line of config.virtual.lines) {
+      transports.set(line.id, new HttpMmscClient({ mmsc: mmsc.urlFor(line.id), timeoutMs: 10_000, retries: 1, retryDelayMs: 200 }));
+      limits.set(line.id, config.virtual.mms.maxMessageBytes);
+    }
+  }
+  for (const modem of config.modems) {
+    const mms = modem.mms;
+    if (!mms) continue;
+    if (mms.transport === 'at') {
+      log.warn({ line: modem.id }, 'mms.transport "at" is not wired to the modem pool yet; this line stays SMS-only (use transport "http")');
+      continue;
+    }
+    transports.set(modem.id, new HttpMmscClient({ mmsc: mms.mmsc, proxy: mms.proxy, interface: mms.interface, localAddress: mms.localAddress, timeoutMs: mms.timeoutMs, retries: mms.retries }));
+    limits.set(modem.id, mms.maxMessageBytes);
+  }
+  const service = new MmsService({
+    repo,
+    messages: d.messages,
+    numbers: d.numbers,
+    outbox: d.outbox,
+    ledger: d.ledger,
+    tracker: d.tracker,
+    webhooks: d.webhooks,
+    media,
+    clock: d.clock,
+    logger: d.logger,
+    transport: (lineId) => transports.get(lineId),
+    maxMessageBytes: (lineId) => limits.get(lineId) ?? 614_400,
+    readyLines: d.readyLines,
+    fetchLimits: { maxFileBytes: config.media.maxFileBytes, timeoutMs: config.media.fetchTimeoutMs, maxRedirects: config.media.maxRedirects },
+    addressPolicy: new AddressPolicy(config.media.allowPrivateHosts),
+  });
+  let cleanup: NodeJS.Timeout | undefined;
+  return {
+    service,
+    media,
+    mmsc,
+    start() {
+      service.start();
+      const sweep = () => media.cleanup().catch((err: unknown) => log.error({ err }, 'media cleanup failed'));
+      void sweep();
+      cleanup = setInterval(sweep, CLEANUP_INTERVAL_MS);
+      cleanup.unref();
+    },
+    async stop() {
+      clearInterval(cleanup);
+      await service.stop();
+      await mmsc?.stop();
+    },
+  };
+}
