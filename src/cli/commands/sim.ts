@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { AdminClient } from '../admin-client.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, type CliCommand } from '../command.ts';
@@ -12,7 +14,7 @@ export const simCommand: CliCommand = {
   name: 'sim',
   summary: 'Act as a virtual subscriber phone on the virtual modem network',
   usage:
-    'agentphone sim text --from +15551234567 --to <line number> --body "..." [--json]\n' +
+    'agentphone sim text --from +15551234567 --to <line number> --body "..." [--media FILE]... [--json]\n' +
     '       agentphone sim inbox --phone +15551234567 [--json]',
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
@@ -20,9 +22,18 @@ export const simCommand: CliCommand = {
       to: { type: 'string' },
       body: { type: 'string' },
       phone: { type: 'string' },
+      media: { type: 'string', multiple: true },
     });
     const client = new AdminClient(io, { configPath: values.config, url: values.url, offlineSafe: false });
     if (positionals[0] === 'text' && positionals.length === 1) {
+      const files = values.media ?? [];
+      if (files.length > 0) {
+        // With files it is an MMS, through the virtual MMSC; the body is optional.
+        if (!values.from || !values.to) throw new UsageError('sim text needs --from and --to');
+        const media = files.map((file) => ({ name: basename(file), data: readFileSync(file).toString('base64') }));
+        const res = await client.request('POST', '/sim/mms', { from: values.from, to: values.to, body: values.body ?? '', media });
+        return report(io, values.json, res, () => `Sent an MMS with ${files.length} file(s) to ${values.to} from ${values.from}.`);
+      }
       if (!values.from || !values.to || values.body === undefined) throw new UsageError('sim text needs --from, --to and --body');
       const res = await client.request('POST', '/sim/text', { from: values.from, to: values.to, body: values.body });
       return report(io, values.json, res, () => `Texted ${values.to} from ${values.from}.`);
