@@ -1,11 +1,14 @@
 import type { App } from './api/index.ts';
 import type { Config, ModemConfig } from './config/index.ts';
 import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
+import { fetchPost } from './webhooks/index.ts';
 import type { Logger } from './logging/index.ts';
 import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messaging/index.ts';
 import { createModemPool, createVirtualNetwork, registerModemMetrics, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
+import { callsRoutes } from './api/routes/calls.ts';
+import { startVoice, type Voice, type VoiceOptions } from './voice/index.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
 import { adminMmsSimRoutes } from './api/admin/mms-sim.ts';
 import { mediaRoutes } from './api/routes/media.ts';
@@ -20,6 +23,8 @@ export interface Gateway {
   pool: ModemPool;
   /** The inference worker pool and model registry (voice AI API). */
   inference: Inference;
+  /** Voice calls (manager absent when voice is not configured). */
+  voice: Voice;
   /** Present when the gateway runs virtual lines. */
   network: VirtualNetwork | undefined;
   /** MMS: the service, the media store and (with virtual lines) the virtual MMSC. */
@@ -50,7 +55,11 @@ export function virtualLinesEnabled(config: Readonly<Config>): boolean {
 }
 
 /** The composition root: store, services, modem lines, dispatchers, HTTP. */
-export async function startGateway(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Promise<Gateway> {
+export async function startGateway(
+  config: Readonly<Config>,
+  logger: Logger,
+  options: CoreOptions & { voice?: VoiceOptions } = {},
+): Promise<Gateway> {
   const core = createCore(config, logger, options);
   const stack: Array<() => Promise<void> | void> = [() => core.close()];
   const unwind = async () => {
@@ -147,6 +156,9 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
     const inference = createInference(config, logger, core.metrics);
     stack.push(() => inference.close());
     const whisper = new WhisperService(inference);
+    // Voice starts only when configured (voice.drachtio) or injected; `npm start` needs no SIP server.
+    const voice = await startVoice(core, options.post ?? fetchPost, options.voice ?? {});
+    stack.push(() => voice.stop());
     const app = await buildCoreApp(core, {
       defaultMetrics: true,
       health: () => {
@@ -156,6 +168,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
       },
       routes: [(root) => root.register(mediaRoutes, { media: mms.media })],
       apiRoutes: [
+        (api) => api.register(callsRoutes, { numbers: core.numbers, calls: voice.calls, manager: voice.manager }),
         (api) =>
           api.register(transcriptionRoutes, {
             prefix: '/v1',
@@ -175,7 +188,7 @@ export async function startGateway(config: Readonly<Config>, logger: Logger, opt
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     selfUrl = url;
     logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');
-    return { core, app, pool, inference, network, mms, outbound, receive, url, stop: unwind };
+    return { core, app, pool, voice, inference, network, mms, outbound, receive, url, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

@@ -244,6 +244,82 @@ const Speech = Type.Object(
   { ...closed, default: {} },
 );
 
+const Trunk = Type.Object(
+  {
+    name: Id,
+    /** The carrier's SIP proxy or registrar. */
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ default: 5060, minimum: 1, maximum: 65535 }),
+    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')], { default: 'udp' }),
+    /** Digest credentials (never logged); needed to register, optional for IP-authenticated trunks. */
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String({ minLength: 1 })),
+    /** REGISTER with the credentials (refreshed before expiry); false: the trunk authenticates our IP. */
+    register: Type.Boolean({ default: false }),
+    registerExpiresS: Type.Integer({ default: 3600, minimum: 60 }),
+  },
+  closed,
+);
+
+const Voice = Type.Object(
+  {
+    /** The drachtio-server admin connection; null = voice calls off. */
+    drachtio: Type.Union(
+      [
+        Type.Object(
+          {
+            host: Type.String({ minLength: 1 }),
+            port: Type.Integer({ default: 9022, minimum: 1, maximum: 65535 }),
+            /** Shared secret of the admin port; never logged. */
+            secret: Type.String({ minLength: 1 }),
+          },
+          closed,
+        ),
+        Type.Null(),
+      ],
+      { default: null },
+    ),
+    trunks: Type.Array(Trunk, { default: [] }),
+    /** Address written in our SDP: where the trunk sends RTP (this host's public address). */
+    mediaAddress: Type.String({ default: '127.0.0.1', minLength: 1 }),
+    rtpBindHost: Type.String({ default: '0.0.0.0', minLength: 1 }),
+    rtpPorts: Type.Object(
+      { min: Type.Integer({ default: 40_000, minimum: 1024, maximum: 65534 }), max: Type.Integer({ default: 40_999, minimum: 1025, maximum: 65535 }) },
+      { ...closed, default: {} },
+    ),
+    jitterBuffer: Type.Object(
+      { targetFrames: Type.Integer({ default: 3, minimum: 1 }), maxFrames: Type.Integer({ default: 25, minimum: 2 }) },
+      { ...closed, default: {} },
+    ),
+    endpointing: Type.Object(
+      {
+        silenceMs: Type.Integer({ default: 600, minimum: 100 }),
+        minSpeechMs: Type.Integer({ default: 100, minimum: 0 }),
+        prerollMs: Type.Integer({ default: 300, minimum: 0 }),
+        startThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1 }),
+        endThreshold: Type.Number({ default: 0.35, minimum: 0, maximum: 1 }),
+      },
+      { ...closed, default: {} },
+    ),
+    /** Spoken when a call is answered (a number's own greeting wins); null = none. */
+    greeting: Type.Union([Type.String(), Type.Null()], { default: 'Hello! How can I help you today?' }),
+    /** TTS voice (see /api/v1/voices). */
+    voice: Type.String({ default: 'tara', minLength: 1 }),
+    /** The built-in agent's system prompt when the number has no webhook and no prompt of its own. */
+    systemPrompt: Type.Union([Type.String(), Type.Null()], { default: null }),
+    /** How long the agent (webhook or chat model) has to answer a turn. */
+    agentDeadlineMs: Type.Integer({ default: 8000, minimum: 100 }),
+    bargeIn: Type.Boolean({ default: true }),
+    /** Spoken to callers when the number's minutes are used up and overage is off. */
+    quotaMessage: Type.String({
+      default: 'Sorry, this number has used all of its calling minutes for this month. Goodbye.',
+      minLength: 1,
+    }),
+    maxCallMinutes: Type.Integer({ default: 60, minimum: 1 }),
+  },
+  { ...closed, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './data', minLength: 1 }),
@@ -257,6 +333,7 @@ export const ConfigSchema = Type.Object(
     numbers: Type.Array(NumberSettings, { default: [] }),
     metering: Metering,
     rateLimit: RateLimit,
+    voice: Voice,
     media: Media,
     inference: InferenceSchema,
     upstreams: Type.Array(Upstream, {
@@ -273,6 +350,8 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type ModemConfig = Static<typeof Modem>;
+export type VoiceConfig = Static<typeof Voice>;
+export type TrunkConfig = Static<typeof Trunk>;
 export type ModemMmsConfig = Static<typeof ModemMms>;
 export type MediaConfig = Static<typeof Media>;
 export type VirtualLineConfig = Static<typeof VirtualLine>;

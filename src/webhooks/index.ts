@@ -2,4 +2,17 @@ export { WebhookDispatcher, type TestDelivery, type WebhookDispatcherDeps, type 
 export { fetchPost, WebhookTransportError, type HttpPost, type WebhookRequest, type WebhookResponse } from './http-post.ts';
 export { parseWebhookReply, type WebhookReply } from './reply.ts';
 export { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type AttemptOutcome, type RetryPolicy } from './retry-policy.ts';
-export { signWebhook, type InboundPayload, type SignedWebhook, type StatusPayload, type TestPayload, type WebhookPayload } from './signer.ts';
+export {
+  signWebhook,
+  type CallAnsweredPayload,
+  type CallCompletedPayload,
+  type CallFailedPayload,
+  type CallInboundPayload,
+  type CallPayload,
+  type CallTurnPayload,
+  type InboundPayload,
+  type SignedWebhook,
+  type StatusPayload,
+  type TestPayload,
+  type WebhookPayload,
+} from './signer.ts';

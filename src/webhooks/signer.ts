@@ -31,7 +31,58 @@ export interface TestPayload {
   timestamp: string;
 }
 
-export type WebhookPayload = InboundPayload | StatusPayload | TestPayload;
+/** Fields every call event carries, first, in this order. */
+interface CallEventBase {
+  call_id: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+}
+
+/** A call came in (before it is answered). */
+export interface CallInboundPayload extends CallEventBase {
+  event: 'call.inbound';
+  timestamp: string;
+}
+
+export interface CallAnsweredPayload extends CallEventBase {
+  event: 'call.answered';
+  timestamp: string;
+}
+
+/** The call ended after being answered; minutes are rounded up per call. */
+export interface CallCompletedPayload extends CallEventBase {
+  event: 'call.completed';
+  duration_seconds: number;
+  billable_minutes: number;
+  end_reason: string;
+  timestamp: string;
+}
+
+/** The call never connected (rejected, unanswered, refused for quota, or a media error). */
+export interface CallFailedPayload extends CallEventBase {
+  event: 'call.failed';
+  reason: string;
+  sip_status: number | null;
+  timestamp: string;
+}
+
+/**
+ * One conversational turn, POSTed synchronously to the number's webhook; the answer is
+ * {"action":"respond","reply"} | {"action":"transfer","to"} | {"action":"hangup"} | {"action":"ignore"}.
+ */
+export interface CallTurnPayload extends CallEventBase {
+  event: 'call.turn';
+  transcript: string;
+  dtmf: string | null;
+  history: Array<{ role: 'user' | 'assistant'; content: string }>;
+  instructions: string | null;
+  timestamp: string;
+}
+
+export type CallPayload = CallInboundPayload | CallAnsweredPayload | CallCompletedPayload | CallFailedPayload | CallTurnPayload;
+
+export type WebhookPayload = InboundPayload | StatusPayload | TestPayload | CallPayload;
 
 export interface SignedWebhook {
   /** The exact bytes to POST. */

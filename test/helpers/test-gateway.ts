@@ -10,6 +10,8 @@ export async function startTestGateway(
   dataDir: string,
   overrides: Record<string, unknown> = {},
   webhookRetry: RetryPolicy = FAST_RETRY,
+  /** Adapters injected into the gateway (e.g. voice signaling). */
+  gatewayOptions: Omit<NonNullable<Parameters<typeof startGateway>[2]>, 'webhookRetry'> = {},
 ): Promise<Gateway & { key: string; numberA: string; numberB: string; api: (path: string, init?: RequestInit) => Promise<Response> }> {
   const config = validateConfig({
     dataDir,
@@ -19,7 +21,7 @@ export async function startTestGateway(
     ...overrides,
     virtual: { latency: { minMs: 5, maxMs: 15 }, sendsPerMinute: 6000, ...(overrides.virtual as object | undefined) },
   });
-  const gateway = await startGateway(config, silentLogger(), { webhookRetry });
+  const gateway = await startGateway(config, silentLogger(), { webhookRetry, ...gatewayOptions });
   const numbers = gateway.core.numbers.list();
   const byLine = (line: string) => numbers.find((n) => n.lineId === line)?.id as string;
   const key = gateway.core.apiKeys.create({ name: 'test' }).key;

@@ -3,9 +3,10 @@ import { migration002 } from './002-sms-parts.ts';
 import { migration003 } from './003-messaging.ts';
 import { migration004 } from './004-mms.ts';
 import { migration007 } from './007-dashboard.ts';
+import { migration008 } from './008-calls.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
 /** Every migration, in version order. Add new ones at the end, never edit a landed one. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration007];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration007, migration008];

@@ -1,0 +1,316 @@
+import { randomInt } from 'node:crypto';
+import type { Clock } from '../clock/index.ts';
+import { QuotaExceededError, UnavailableError, ValidationError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { CallRecord, NumberRecord, VoiceSettingsRecord } from '../store/index.ts';
+import type { HttpPost } from '../webhooks/index.ts';
+import { ChatAgent } from './agents/chat-agent.ts';
+import { WebhookAgent } from './agents/webhook-agent.ts';
+import { resample } from './audio/resampler.ts';
+import type { CallEnd, CallLog } from './call-log.ts';
+import type { VoiceClock } from './clock.ts';
+import { TTS_RATE_HZ, type CallAgent, type VoiceInference } from './ports.ts';
+import { MediaStream, SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream.ts';
+import { bindRtpPorts, type PortRange } from './rtp/udp-port.ts';
+import { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type LocalMedia, type Negotiated } from './sdp/sdp.ts';
+import { CallSession, type TurnLoopSettings } from './session/call-session.ts';
+import { SipCallError, type IncomingCall, type SipDialog, type SipSignaling } from './sip/signaling.ts';
+
+export interface CallManagerSettings {
+  /** Address written in our SDP (where the trunk sends RTP). */
+  mediaAddress: string;
+  /** Local address the RTP sockets bind to. */
+  rtpBindHost: string;
+  rtpPorts: PortRange;
+  jitter: { targetDepth: number; maxDepth: number };
+  turnLoop: TurnLoopSettings;
+  greeting: string | null;
+  systemPrompt: string | null;
+  quotaMessage: string;
+  maxCallMs: number;
+  rtcpIntervalMs?: number;
+}
+
+export interface CallManagerDeps {
+  signaling: SipSignaling;
+  numbers: { getByPhone(phone: string): NumberRecord | undefined; get(id: string): NumberRecord };
+  voiceSettings(numberId: string): VoiceSettingsRecord | undefined;
+  log: CallLog;
+  inference: VoiceInference | null;
+  post: HttpPost;
+  clock: Clock;
+  voiceClock: VoiceClock;
+  settings: CallManagerSettings;
+  logger: Logger;
+  /** Chooses the agent (tests); by default the number's webhook, else the built-in chat model. */
+  agentFor?: (number: NumberRecord, call: CallRecord) => CallAgent;
+}
+
+interface LiveCall {
+  record: CallRecord;
+  number: NumberRecord;
+  media?: MediaStream;
+  session?: CallSession;
+  dialog?: SipDialog;
+  local?: LocalMedia;
+  outbound?: AbortController;
+  maxTimer?: ReturnType<VoiceClock['setTimeout']>;
+  ending?: boolean;
+}
+
+/** Inbound and outbound calls: signaling ↔ SDP ↔ RTP media ↔ the turn loop, with records and events. */
+export class CallManager {
+  private readonly live = new Map<string, LiveCall>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: CallManagerDeps) {
+    this.log = deps.logger.child({ mod: 'voice' });
+  }
+
+  async start(): Promise<void> {
+    this.deps.signaling.onInvite((call) => {
+      this.onInvite(call).catch((err: unknown) => this.log.error({ err }, 'inbound call failed'));
+    });
+    await this.deps.signaling.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.live.values()].map((c) => this.hangupLive(c, { status: 'completed', reason: 'shutdown' })));
+    await this.deps.signaling.stop();
+  }
+
+  get activeCalls(): number {
+    return this.live.size;
+  }
+
+  /** The live session of a call (tests and the benchmark look at its turns). */
+  session(callId: string): CallSession | undefined {
+    return this.live.get(callId)?.session;
+  }
+
+  /** POST /calls: records the call as queued and dials in the background. */
+  placeCall(number: NumberRecord, input: { to: string; greeting?: string; instructions?: string; apiKeyId?: string | null }): CallRecord {
+    if (!/^\+[1-9][0-9]{6,14}$/.test(input.to)) throw new ValidationError('to: must be an E.164 phone number, e.g. +15559876543');
+    if (!this.deps.inference) throw new UnavailableError('Voice calls need the speech models (VAD, Whisper, Orpheus), which are not installed');
+    if (!this.deps.log.mayCall(number)) {
+      throw new QuotaExceededError('This number has used its included voice minutes for this month and overage is off');
+    }
+    const record = this.deps.log.create(number, {
+      direction: 'outbound',
+      contact: input.to,
+      greeting: input.greeting ?? null,
+      instructions: input.instructions ?? null,
+      apiKeyId: input.apiKeyId ?? null,
+    });
+    const live: LiveCall = { record, number, outbound: new AbortController() };
+    this.live.set(record.id, live);
+    this.dial(live).catch((err: unknown) => this.log.error({ err, call: record.id }, 'outbound call failed'));
+    return record;
+  }
+
+  /** Ends a call from the API; false when it is not live here. */
+  async hangup(callId: string): Promise<boolean> {
+    const live = this.live.get(callId);
+    if (!live) return false;
+    await this.hangupLive(live, { status: live.dialog ? 'completed' : 'canceled', reason: 'api_hangup' });
+    return true;
+  }
+
+  private async onInvite(invite: IncomingCall): Promise<void> {
+    const number = this.deps.numbers.getByPhone(invite.to);
+    if (!number || number.status !== 'active') {
+      this.log.info({ sipCallId: invite.sipCallId }, 'INVITE for a number we do not have: 404');
+      await invite.reject(404, 'Not Found');
+      return;
+    }
+    const record = this.deps.log.create(number, { direction: 'inbound', contact: invite.from, sipCallId: invite.sipCallId });
+    const live: LiveCall = { record, number };
+    this.live.set(record.id, live);
+    let canceled = false;
+    invite.onCancel(() => {
+      canceled = true;
+      void this.finish(live, { status: 'canceled', reason: 'caller_canceled', sipStatus: 487 });
+    });
+    let negotiated: Negotiated;
+    try {
+      negotiated = negotiate(describeAudio(invite.offer));
+    } catch (err) {
+      const status = err instanceof SdpError ? 488 : 400;
+      await invite.reject(status, 'Not Acceptable Here');
+      await this.finish(live, { status: 'failed', reason: 'sdp_not_acceptable', sipStatus: status, errorMessage: (err as Error).message });
+      return;
+    }
+    if (!this.deps.inference) {
+      await invite.reject(480, 'Temporarily Unavailable');
+      await this.finish(live, { status: 'failed', reason: 'models_unavailable', sipStatus: 480 });
+      return;
+    }
+    const refused = !this.deps.log.mayCall(number);
+    const media = await this.openMedia(live, negotiated);
+    if (canceled) {
+      media.close();
+      return;
+    }
+    const answer = buildAnswer(live.local as LocalMedia, negotiated);
+    let dialog: SipDialog;
+    try {
+      dialog = await invite.answer(answer);
+    } catch (err) {
+      media.close();
+      await this.finish(live, { status: canceled ? 'canceled' : 'failed', reason: 'answer_failed', errorMessage: (err as Error).message });
+      return;
+    }
+    this.attachDialog(live, dialog);
+    if (refused) {
+      await this.refuse(live);
+      return;
+    }
+    await this.begin(live, live.record.greeting ?? this.greetingFor(number));
+  }
+
+  private async dial(live: LiveCall): Promise<void> {
+    const signal = (live.outbound as AbortController).signal;
+    let media: MediaStream | undefined;
+    try {
+      const sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
+      live.local = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
+      this.deps.log.ringing(live.record.id, null);
+      const { dialog, answer } = await this.deps.signaling.call({ from: live.number.phoneNumber, to: live.record.contact, offer: buildOffer(live.local), signal }).catch((err: unknown) => {
+        sockets.rtp.close();
+        sockets.rtcp.close();
+        throw err;
+      });
+      const n = acceptAnswer(describeAudio(answer));
+      media = this.mediaFor(sockets, n);
+      live.media = media;
+      this.deps.log.ringing(live.record.id, dialog.sipCallId);
+      this.attachDialog(live, dialog);
+      await this.begin(live, live.record.greeting ?? this.greetingFor(live.number));
+    } catch (err) {
+      media?.close();
+      if (signal.aborted) {
+        await this.finish(live, { status: 'canceled', reason: 'api_hangup', sipStatus: 487 });
+        return;
+      }
+      const sipStatus = err instanceof SipCallError ? err.sipStatus : null;
+      await this.finish(live, { status: 'failed', reason: sipStatus ? `sip_${sipStatus}` : 'dial_failed', sipStatus, errorMessage: (err as Error).message });
+    }
+  }
+
+  private greetingFor(number: NumberRecord): string | null {
+    return this.deps.voiceSettings(number.id)?.greeting ?? this.deps.settings.greeting;
+  }
+
+  private async openMedia(live: LiveCall, n: Negotiated): Promise<MediaStream> {
+    const sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
+    live.local = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
+    const media = this.mediaFor(sockets, n);
+    live.media = media;
+    return media;
+  }
+
+  private mediaFor(sockets: Awaited<ReturnType<typeof bindRtpPorts>>, n: Negotiated): MediaStream {
+    const codec: MediaCodec = { law: n.law, payloadType: n.payloadType, dtmfPayloadType: n.dtmfPayloadType };
+    const media = new MediaStream({
+      clock: this.deps.voiceClock,
+      sockets,
+      remote: n.remote,
+      codec,
+      jitter: this.deps.settings.jitter,
+      ...(this.deps.settings.rtcpIntervalMs !== undefined && { rtcpIntervalMs: this.deps.settings.rtcpIntervalMs }),
+    });
+    if (n.hold) media.update(n.remote, codec, true);
+    return media;
+  }
+
+  private attachDialog(live: LiveCall, dialog: SipDialog): void {
+    live.dialog = dialog;
+    dialog.onEnd((reason) => void this.finish(live, { status: 'completed', reason: reason === 'bye' ? 'remote_hangup' : 'signaling_lost' }));
+    dialog.onReinvite((offer) => {
+      const n = negotiate(describeAudio(offer));
+      const local = live.local as LocalMedia;
+      local.sessionVersion++;
+      live.media?.update(n.remote, { law: n.law, payloadType: n.payloadType, dtmfPayloadType: n.dtmfPayloadType }, n.hold);
+      return buildAnswer(local, n);
+    });
+  }
+
+  private async begin(live: LiveCall, greeting: string | null): Promise<void> {
+    if (live.ending) return;
+    this.deps.log.answered(live.number, live.record.id);
+    const media = live.media as MediaStream;
+    const inference = this.deps.inference as VoiceInference;
+    const settings = this.deps.voiceSettings(live.number.id);
+    const session = new CallSession({
+      media,
+      inference,
+      agent: this.deps.agentFor?.(live.number, live.record) ?? this.agentFor(live.number, settings),
+      clock: this.deps.voiceClock,
+      settings: { ...this.deps.settings.turnLoop, ...(settings?.voice && { voice: settings.voice }) },
+      call: {
+        callId: live.record.id,
+        numberId: live.number.id,
+        from: live.record.direction === 'inbound' ? live.record.contact : live.number.phoneNumber,
+        to: live.record.direction === 'inbound' ? live.number.phoneNumber : live.record.contact,
+        direction: live.record.direction,
+        instructions: live.record.instructions,
+      },
+    });
+    live.session = session;
+    session.on('turn', () => this.deps.log.turn(live.record.id));
+    session.on('hangup', () => void this.hangupLive(live, { status: 'completed', reason: 'agent_hangup' }));
+    session.on('transfer', (to) => void this.transfer(live, to));
+    session.on('error', (err) => this.log.warn({ err, call: live.record.id }, 'turn failed'));
+    live.maxTimer = this.deps.voiceClock.setTimeout(() => void this.hangupLive(live, { status: 'completed', reason: 'max_duration' }), this.deps.settings.maxCallMs);
+    media.start();
+    await session.start(greeting);
+  }
+
+  /** Minutes are used up and overage is off: say so, then hang up. */
+  private async refuse(live: LiveCall): Promise<void> {
+    const media = live.media as MediaStream;
+    media.start();
+    const inference = this.deps.inference as VoiceInference;
+    const abort = new AbortController();
+    for await (const chunk of inference.speak(this.deps.settings.quotaMessage, this.deps.settings.turnLoop.voice, abort.signal)) {
+      media.play(resample(chunk, TTS_RATE_HZ, SAMPLE_RATE_HZ));
+    }
+    if (media.queuedMs > 0) await new Promise<void>((resolve) => media.once('drained', resolve));
+    await this.hangupLive(live, { status: 'refused', reason: 'quota_exceeded' });
+  }
+
+  private async transfer(live: LiveCall, to: string): Promise<void> {
+    try {
+      await live.dialog?.refer(to);
+      await this.hangupLive(live, { status: 'completed', reason: 'transferred' });
+    } catch (err) {
+      this.log.warn({ err, call: live.record.id }, 'transfer (REFER) failed');
+    }
+  }
+
+  private agentFor(number: NumberRecord, settings: VoiceSettingsRecord | undefined): CallAgent {
+    if (number.webhookUrl) {
+      return new WebhookAgent({ url: number.webhookUrl, secret: number.webhookSecret }, this.deps.post, this.deps.settings.turnLoop.agentDeadlineMs, () => this.deps.clock.now());
+    }
+    return new ChatAgent(this.deps.inference as VoiceInference, settings?.systemPrompt ?? this.deps.settings.systemPrompt);
+  }
+
+  private async hangupLive(live: LiveCall, end: CallEnd): Promise<void> {
+    if (live.ending) return;
+    if (live.dialog) await live.dialog.bye().catch((err: unknown) => this.log.warn({ err, call: live.record.id }, 'BYE failed'));
+    else live.outbound?.abort();
+    await this.finish(live, end);
+  }
+
+  private async finish(live: LiveCall, end: CallEnd): Promise<void> {
+    if (live.ending) return;
+    live.ending = true;
+    live.maxTimer?.cancel();
+    live.session?.stop();
+    live.media?.close();
+    live.outbound?.abort();
+    this.live.delete(live.record.id);
+    const ended = this.deps.log.end(live.number, live.record.id, end);
+    if (ended) this.log.info({ call: ended.id, status: ended.status, reason: end.reason, minutes: ended.billableMinutes }, 'call ended');
+  }
+}

@@ -1,0 +1,107 @@
+import type { Clock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { UsageLedger } from '../metering/index.ts';
+import type { NumberService } from '../numbers/index.ts';
+import { CallsRepository, type Db, type OutboxRepository } from '../store/index.ts';
+import type { HttpPost } from '../webhooks/index.ts';
+import { CallLog } from './call-log.ts';
+import { CallManager, type CallManagerDeps } from './call-manager.ts';
+import { systemVoiceClock, type VoiceClock } from './clock.ts';
+import type { VoiceInference } from './ports.ts';
+import type { SipSignaling } from './sip/signaling.ts';
+
+/** What the composition root may inject instead of the configured adapters (tests, benchmarks). */
+export interface VoiceOptions {
+  signaling?: SipSignaling;
+  inference?: VoiceInference | null;
+  voiceClock?: VoiceClock;
+  agentFor?: CallManagerDeps['agentFor'];
+  rtcpIntervalMs?: number;
+}
+
+export interface VoiceCoreDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  clock: Clock;
+  db: Db;
+  numbers: NumberService;
+  outbox: OutboxRepository;
+  ledger: UsageLedger;
+  webhooks: { notify(): void };
+}
+
+export interface Voice {
+  /** Absent when voice is off (no drachtio configured and no signaling injected). */
+  manager: CallManager | undefined;
+  calls: CallsRepository;
+  stop(): Promise<void>;
+}
+
+export interface VoiceAdapters {
+  signaling(v: Config['voice']): SipSignaling | undefined;
+  inference(): VoiceInference | null;
+}
+
+function defaultAdapters(_logger: Logger): VoiceAdapters {
+  return { signaling: () => undefined, inference: () => null };
+}
+
+/** Builds and starts voice calls when configured; otherwise only the calls store (for the API). */
+export async function startVoice(
+  core: VoiceCoreDeps,
+  post: HttpPost,
+  options: VoiceOptions,
+  adapters: VoiceAdapters = defaultAdapters(core.logger),
+): Promise<Voice> {
+  const calls = new CallsRepository(core.db);
+  const v = core.config.voice;
+  const signaling = options.signaling ?? adapters.signaling(v);
+  if (!signaling) return { manager: undefined, calls, stop: async () => {} };
+  const log = new CallLog({
+    db: core.db,
+    calls,
+    outbox: core.outbox,
+    ledger: core.ledger,
+    clock: core.clock,
+    included: core.config.metering.includedVoiceMinutes,
+    notify: () => core.webhooks.notify(),
+  });
+  // Calls a previous process left live cannot be resumed: their media sockets are gone.
+  for (const c of calls.listLive()) {
+    const number = core.numbers.get(c.numberId);
+    log.end(number, c.id, { status: c.answeredAt ? 'completed' : 'failed', reason: 'gateway_restart' });
+  }
+  const manager = new CallManager({
+    signaling,
+    numbers: core.numbers,
+    voiceSettings: (id) => calls.voiceSettings(id),
+    log,
+    inference: options.inference === undefined ? adapters.inference() : options.inference,
+    post,
+    clock: core.clock,
+    voiceClock: options.voiceClock ?? systemVoiceClock,
+    logger: core.logger,
+    ...(options.agentFor && { agentFor: options.agentFor }),
+    settings: {
+      mediaAddress: v.mediaAddress,
+      rtpBindHost: v.rtpBindHost,
+      rtpPorts: v.rtpPorts,
+      jitter: { targetDepth: v.jitterBuffer.targetFrames, maxDepth: v.jitterBuffer.maxFrames },
+      turnLoop: {
+        endpointing: v.endpointing,
+        prerollMs: v.endpointing.prerollMs,
+        agentDeadlineMs: v.agentDeadlineMs,
+        bargeIn: v.bargeIn,
+        voice: v.voice,
+      },
+      greeting: v.greeting,
+      systemPrompt: v.systemPrompt,
+      quotaMessage: v.quotaMessage,
+      maxCallMs: v.maxCallMinutes * 60_000,
+      ...(options.rtcpIntervalMs !== undefined && { rtcpIntervalMs: options.rtcpIntervalMs }),
+    },
+  });
+  await manager.start();
+  return { manager, calls, stop: () => manager.stop() };
+}
