@@ -5,8 +5,6 @@ import { adminWebhookRoutes } from './api/admin/webhooks.ts';
 import { adminDashboardRoutes } from './api/admin/dashboard.ts';
 import { DashboardSessions, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
-import { v1Routes } from './api/routes/v1/index.ts';
-import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
 import { ApiKeyService, ensureAdminToken } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
 import type { Config } from './config/index.ts';
@@ -171,7 +169,6 @@ export function buildCoreApp(
       : (extra.routes ?? []),
     apiRoutes: [
       (api) => api.register(messagesRoutes, { send: core.send, query: core.query, numbers: core.numbers, ledger: core.ledger, clock: core.clock }),
-      (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAiRoutes(core) }),
       ...(extra.apiRoutes ?? []),
     ],
     adminRoutes: [

@@ -15,6 +15,8 @@ import { mediaRoutes } from './api/routes/media.ts';
 import { createMmsRuntime, type MmsRuntime } from './mms/index.ts';
 import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
+import { v1Routes } from './api/routes/v1/index.ts';
+import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
 import { UsageRepository } from './store/index.ts';
 
 export interface Gateway {
@@ -154,6 +156,8 @@ export async function startGateway(
 
     // Worker threads start here, never in the CLI's offline core.
     const inference = createInference(config, logger, core.metrics);
+    const voiceAi = voiceAiRoutes({ ...core, inference });
+    stack.push(() => voiceAi.close());
     stack.push(() => inference.close());
     const whisper = new WhisperService(inference);
     // Voice starts only when configured (voice.drachtio) or injected; `npm start` needs no SIP server.
@@ -164,6 +168,7 @@ export async function startGateway(
       health: () => {
         const lines = pool.lines();
         const ready = lines.filter((l) => l.state === 'ready').length;
+        (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
         return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
       routes: [(root) => root.register(mediaRoutes, { media: mms.media })],

@@ -86,6 +86,9 @@ export const InferenceSchema = Type.Object(
       default: [
         { name: 'whisper-large-v3', family: 'whisper', repo: 'Xenova/whisper-large-v3', revision: 'main', dir: null, dtype: 'fp32' },
         { name: 'whisper-large-v3-turbo', family: 'whisper', repo: 'onnx-community/whisper-large-v3-turbo', revision: 'main', dir: null, dtype: 'fp32' },
+        { name: 'orpheus-3b', family: 'orpheus', repo: 'onnx-community/orpheus-3b-0.1-ft-ONNX', revision: 'main', dir: null, dtype: 'fp32' },
+        { name: 'snac-24khz', family: 'snac', repo: 'onnx-community/snac_24khz-ONNX', revision: 'main', dir: null, dtype: 'fp32' },
+        { name: 'qwen3-0.6b', family: 'llm', repo: 'onnx-community/Qwen3-0.6B-ONNX', revision: 'main', dir: null, dtype: 'fp32' },
       ],
     }),
     /** Longest audio accepted by /api/v1/audio/transcriptions, in bytes (larger: 413). */

@@ -233,6 +233,8 @@ const Speech = Type.Object(
   {
     /** The TTS model used when a request names none (or an OpenAI name such as tts-1). */
     defaultModel: Type.String({ default: 'orpheus-3b', minLength: 1 }),
+    /** The SNAC 24 kHz decoder (inference.models name) that turns Orpheus's audio codes into PCM. */
+    snacModel: Type.String({ default: 'snac-24khz', minLength: 1 }),
     /** Longest input text accepted, in characters. */
     maxInputChars: Type.Integer({ default: 4096, minimum: 1 }),
     /** Audio tokens generated per sentence at most (~7 per 85 ms of audio). */

@@ -1,12 +1,15 @@
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/api/index.ts';
-import type { Core } from '../../src/core.ts';
+import { v1Routes } from '../../src/api/routes/v1/index.ts';
+import { voiceAiRoutes } from '../../src/api/routes/v1/voice-ai.ts';
+import { validateConfig } from '../../src/config/index.ts';
+import { buildCoreApp, createCore, type Core } from '../../src/core.ts';
+import { silentLogger } from '../../src/logging/index.ts';
 import { ledgerMonth } from '../../src/metering/index.ts';
 import { KEY_USAGE_KINDS, KeyUsageMeter } from '../../src/metering/index.ts';
 import { UsageRepository } from '../../src/store/index.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { testApp } from '../helpers/gateway.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { LoopbackUpstream } from './upstream-server.ts';
 
@@ -22,10 +25,15 @@ describe('chat completions through an upstream engine (openai SDK as the client)
   let gatewayUrl: string;
 
   async function start(baseUrl: string, extra: Record<string, unknown> = {}) {
-    ({ app, core } = await testApp(tempDir(), {
+    const config = validateConfig({
+      dataDir: tempDir(),
+      adminToken: 'test-admin-token-0123456789',
       log: { level: 'silent' },
       upstreams: [{ model: MODEL, baseUrl, upstreamModel: 'org/qwen-next-upstream', apiKey: 'sk-upstream-secret', ...extra }],
-    }));
+    });
+    core = createCore(config, silentLogger());
+    // The gateway's composition of the /api/v1 chat routes, without the worker pool.
+    app = await buildCoreApp(core, { apiRoutes: [(api) => api.register(v1Routes, { prefix: '/v1', ...voiceAiRoutes(core) })] });
     gatewayUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     const created = core.apiKeys.create({ name: 'chat' });
     keyId = created.id;

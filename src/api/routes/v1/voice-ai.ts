@@ -1,6 +1,8 @@
 import type { Clock } from '../../../clock/index.ts';
 import type { Config } from '../../../config/index.ts';
-import { createChatRouter, type ChatRouter } from '../../../inference/runners/llm/index.ts';
+import type { Inference } from '../../../inference/index.ts';
+import { createChatRouter, LocalChatModel, type ChatRouter, type ModelEntry } from '../../../inference/runners/llm/index.ts';
+import { TtsService } from '../../../inference/runners/tts/index.ts';
 import type { FetchLike } from '../../../inference/upstream/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import { KeyUsageMeter } from '../../../metering/index.ts';
@@ -12,18 +14,48 @@ export interface VoiceAiDeps {
   logger: Logger;
   clock: Clock;
   db: Db;
+  /** The worker pool and model registry; without it only upstream chat models are served. */
+  inference?: Inference;
   /** How upstream engines are called (tests and benches measure through it). */
   fetch?: FetchLike;
 }
 
-/** The chat, models and voices routes' services for a gateway. */
-export function voiceAiRoutes(deps: VoiceAiDeps): V1RoutesOptions & { router: ChatRouter } {
-  const router = createChatRouter(deps.config, deps.logger, deps.clock.now(), deps.fetch);
+export type VoiceAi = V1RoutesOptions & { router: ChatRouter; tts: TtsService | undefined; close(): Promise<void> };
+
+/** The chat, models, voices and speech routes' services for a gateway. */
+export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
+  const { config, inference } = deps;
+  const router = createChatRouter(config, deps.logger, deps.clock.now(), deps.fetch);
   const meter = new KeyUsageMeter(new UsageRepository(deps.db));
+  const created = Math.floor(deps.clock.now() / 1000);
+  const locals: LocalChatModel[] = [];
+  let tts: TtsService | undefined;
+  const sources: Array<() => ModelEntry[]> = [() => router.models()];
+  if (inference) {
+    for (const m of inference.registry.list().filter((x) => x.family === 'llm')) {
+      const local = new LocalChatModel(m.name, inference.registry, { maxBatch: config.chat.maxBatch, defaultMaxTokens: config.chat.defaultMaxTokens, testModel: m.test });
+      locals.push(local);
+      if (!router.has(m.name)) router.add(local);
+    }
+    tts = new TtsService(inference, config.speech, config.chat.maxBatch);
+    // Installed local models of every kind (speech-to-text, TTS, chat), listed after the chat router's.
+    sources.push(() =>
+      inference.registry
+        .list()
+        .filter((m) => m.installed)
+        .map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: m.test ? 'agentphone-test' : 'agentphone' })),
+    );
+  }
   return {
     router,
+    tts,
     chat: { chat: router, meter, clock: deps.clock },
-    models: { sources: [() => router.models()] },
+    models: { sources },
     voices: true,
+    ...(tts && { speech: { tts, meter, clock: deps.clock, defaultModel: config.speech.defaultModel, maxInputChars: config.speech.maxInputChars } }),
+    close: async () => {
+      await Promise.all(locals.map((l) => l.close()));
+      await tts?.close();
+    },
   };
 }

@@ -12,3 +12,8 @@ export {
 } from './chat-types.ts';
 export { GREEDY, Rng, sampleToken, argmax, topIndices, applyRepetitionPenalty, type SamplingParams } from './sampling.ts';
 export { createChatRouter } from './chat-models.ts';
+export { LocalLlm, type Generation } from './local-llm.ts';
+export { LocalChatModel, chatMlPrompt } from './local-chat.ts';
+export { decoderOnlyFamily, decoderOnlyFile } from './family.ts';
+export { writeChatTestModel, writeDecoderOnlyModel, decoderOnlyGraph, byteTokenizerJson, CHAT_TEST_DIMS, type DecoderDims } from './test-model.ts';
+export type { GenerateParams, LoopStats } from './protocol.ts';

@@ -16,3 +16,7 @@ export {
 } from './snac-codes.ts';
 export { orpheusPrompt, splitSentences, type TextEncoder } from './prompt.ts';
 export { floatToPcm16, wavHeader, wavFile } from './wav.ts';
+export { TtsService } from './tts-service.ts';
+export { CONTENT_TYPES, encodeWithFfmpeg, ffmpegAvailable, type CompressedFormat } from './encode.ts';
+export { orpheusFamily, snacFamily } from './family.ts';
+export { writeOrpheusTestModel, writeSnacTestModel, snacDecoderGraph, ORPHEUS_TEST_DIMS, ORPHEUS_3B_DIMS } from './test-models.ts';

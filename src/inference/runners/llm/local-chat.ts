@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ValidationError } from '../../../errors/index.ts';
+import type { ModelRegistry } from '../../registry.ts';
+import { usageOf, type ChatBackend, type ChatCompletion, type ChatMessage, type ChatRequest, type ChatStream, type FinishReason } from './chat-types.ts';
+import { decoderOnlyFile } from './family.ts';
+import { LocalLlm } from './local-llm.ts';
+import type { GenerateParams } from './protocol.ts';
+
+/** Renders messages with the ChatML template Qwen models use, ending with the assistant's turn. */
+export function chatMlPrompt(messages: readonly ChatMessage[]): string {
+  const text = (m: ChatMessage) =>
+    typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => (p.type === 'text' && typeof p.text === 'string' ? p.text : '')).join('');
+  const role = (r: string) => (r === 'developer' ? 'system' : r);
+  return `${messages.map((m) => `<|im_start|>${role(m.role)}\n${text(m)}<|im_end|>\n`).join('')}<|im_start|>assistant\n`;
+}
+
+interface Loaded {
+  llm: LocalLlm;
+  tokenizer: Tokenizer;
+  eos: number[];
+}
+
+interface Run {
+  id: string;
+  created: number;
+  promptTokens: number;
+  pieces: AsyncGenerator<string>;
+  completionTokens: () => number;
+  finish: () => FinishReason;
+}
+
+/**
+ * A chat model served by the local decoder-only runner: ChatML prompt, the model's tokenizer,
+ * streamed detokenization (text is held back while it may be a partial UTF-8 character or the
+ * start of a stop string), stop strings and tokens, max_tokens.
+ */
+export class LocalChatModel implements ChatBackend {
+  readonly ownedBy: string;
+  private loading: Promise<Loaded> | undefined;
+
+  constructor(
+    readonly model: string,
+    private readonly registry: ModelRegistry,
+    private readonly options: { maxBatch: number; defaultMaxTokens: number; testModel: boolean },
+  ) {
+    this.ownedBy = options.testModel ? 'agentphone-test' : 'agentphone';
+  }
+
+  async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
+    const run = await this.run(request, signal);
+    let content = '';
+    for await (const piece of run.pieces) content += piece;
+    return {
+      id: run.id,
+      object: 'chat.completion',
+      created: run.created,
+      model: this.model,
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: run.finish(), logprobs: null }],
+      usage: usageOf(run.promptTokens, run.completionTokens()),
+    };
+  }
+
+  async stream(request: ChatRequest, signal: AbortSignal): Promise<ChatStream> {
+    const run = await this.run(request, signal);
+    const model = this.model;
+    const wantUsage = request.stream_options?.include_usage === true;
+    const base = { id: run.id, object: 'chat.completion.chunk' as const, created: run.created, model };
+    let done = false;
+    async function* events(): AsyncGenerator<string> {
+      yield JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+      for await (const piece of run.pieces) yield JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }] });
+      yield JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: run.finish() }] });
+      done = true;
+      if (wantUsage) yield JSON.stringify({ ...base, choices: [], usage: usageOf(run.promptTokens, run.completionTokens()) });
+    }
+    return {
+      events: events(),
+      usage: () => usageOf(run.promptTokens, run.completionTokens()),
+      close: () => {
+        if (!done) void run.pieces.return(undefined);
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.loading?.then((l) => l.llm.close()).catch(() => undefined) ?? Promise.resolve();
+  }
+
+  private load(): Promise<Loaded> {
+    const runtime = this.registry.resolve(this.model, 'llm');
+    this.loading ??= (async () => {
+      const json = (f: string) => JSON.parse(readFileSync(join(runtime.dir, f), 'utf8')) as Record<string, unknown>;
+      const tokenizer = new Tokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
+      const gen = json('generation_config.json');
+      const eos = ([] as unknown[]).concat(gen.eos_token_id ?? json('config.json').eos_token_id ?? []).map(Number);
+      const llm = await LocalLlm.start(runtime, { maxBatch: this.options.maxBatch, file: decoderOnlyFile(runtime.dtype) });
+      return { llm, tokenizer, eos };
+    })();
+    this.loading.catch(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async run(request: ChatRequest, signal: AbortSignal): Promise<Run> {
+    const { llm, tokenizer, eos } = await this.load();
+    const prompt = tokenizer.encode(chatMlPrompt(request.messages), { add_special_tokens: false }).ids;
+    const stops = request.stop == null ? [] : ([] as string[]).concat(request.stop).filter((s) => s.length > 0);
+    const params: GenerateParams = {
+      sampling: {
+        temperature: request.temperature ?? 1,
+        topP: request.top_p ?? 1,
+        topK: request.top_k !== undefined && request.top_k > 0 ? request.top_k : 0,
+        repetitionPenalty: request.repetition_penalty ?? 1,
+      },
+      seed: request.seed ?? Math.floor(Math.random() * 2 ** 32),
+      maxTokens: request.max_completion_tokens ?? request.max_tokens ?? this.options.defaultMaxTokens,
+      stopTokens: eos,
+    };
+    if (params.maxTokens < 1) throw new ValidationError('body.max_tokens: must be at least 1');
+    const generation = llm.generate(prompt, params, signal);
+    const ids: number[] = [];
+    let stoppedByString = false;
+    async function* pieces(): AsyncGenerator<string> {
+      let emitted = 0;
+      for await (const token of generation) {
+        ids.push(token);
+        const text = tokenizer.decode(ids, { skip_special_tokens: true });
+        const hit = firstStop(text, stops, emitted);
+        if (hit >= 0) {
+          stoppedByString = true;
+          if (hit > emitted) yield text.slice(emitted, hit);
+          return;
+        }
+        const safe = safeEnd(text, stops);
+        if (safe > emitted) {
+          yield text.slice(emitted, safe);
+          emitted = safe;
+        }
+      }
+      const text = tokenizer.decode(ids, { skip_special_tokens: true });
+      if (text.length > emitted) yield text.slice(emitted);
+    }
+    return {
+      id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
+      created: Math.floor(Date.now() / 1000),
+      promptTokens: prompt.length,
+      pieces: pieces(),
+      completionTokens: () => ids.length,
+      finish: () => (stoppedByString || generation.reason === 'stop' ? 'stop' : 'length'),
+    };
+  }
+}
+
+/** Where the first stop string starts (searching from a little before `from`), or -1. */
+function firstStop(text: string, stops: readonly string[], from: number): number {
+  let best = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s, Math.max(0, from - s.length));
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}
+
+/** How much of `text` can go out: not a trailing partial character, nor a possible stop-string start. */
+function safeEnd(text: string, stops: readonly string[]): number {
+  let end = text.endsWith('\uFFFD') ? text.length - 1 : text.length;
+  for (const s of stops) {
+    for (let k = Math.min(s.length - 1, end); k > 0; k--) {
+      if (text.slice(end - k, end) === s.slice(0, k)) {
+        end -= k;
+        break;
+      }
+    }
+  }
+  return end;
+}
