@@ -46,7 +46,10 @@ export function migrate(db: Db, migrations: readonly Migration[]): number[] {
         'it was written by a newer release. Upgrade AgentPhone or point it at another data dir.',
     );
   }
-  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  // Every migration not yet recorded, not only those above the current version: numbers are
+  // assigned up front, so a lower one (004) can land after a higher one (007) was applied.
+  const applied = new Set((db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version));
+  const pending = [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version);
   const record = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)');
   db.transaction(() => {
     for (const m of pending) {

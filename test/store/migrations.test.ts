@@ -37,6 +37,17 @@ describe('store migrations', () => {
     db2.close();
   });
 
+  it('applies a lower-numbered migration that lands after a higher one was applied', () => {
+    const file = join(tempDir(), 'gap.db');
+    const one: Migration = { version: 1, name: 'one', up: 'CREATE TABLE a (x INTEGER);' };
+    const three: Migration = { version: 3, name: 'three', up: 'CREATE TABLE c (x INTEGER);' };
+    openDatabase(file, { migrations: [one, three] }).close();
+    const db = openDatabase(file, { migrations: [one, { version: 2, name: 'two', up: 'CREATE TABLE b (x INTEGER);' }, three] });
+    expect(db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()).toEqual([1, 2, 3]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'b'").pluck().get()).toBe('b');
+    db.close();
+  });
+
   it('applies nothing when a migration fails: the whole upgrade is one transaction', () => {
     const file = join(tempDir(), 'c.db');
     openDatabase(file, { migrations: [{ version: 1, name: 'one', up: 'CREATE TABLE t (x);' }] }).close();
