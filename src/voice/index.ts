@@ -21,3 +21,6 @@ export { Endpointer, type EndpointerOptions } from './session/endpointer.ts';
 export { SipCallError, type IncomingCall, type OutboundCall, type SignalingStatus, type SipDialog, type SipSignaling, type TrunkStatus } from './sip/signaling.ts';
 export { STT_RATE_HZ, TTS_RATE_HZ, type AgentAction, type CallAgent, type ChatMessage, type TimedResult, type TurnRequest, type VadSession, type VoiceInference } from './ports.ts';
 export { startVoice, type Voice, type VoiceCoreDeps, type VoiceOptions } from './voice-service.ts';
+export { SileroVad, sileroModelPath } from './audio/silero-vad.ts';
+export { createVoiceInference, type SpeechServices } from './inference-adapter.ts';
+export { DrachtioSignaling, e164FromUri, refreshDelayMs } from './sip/drachtio.ts';

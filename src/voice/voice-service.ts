@@ -9,6 +9,7 @@ import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
 import { systemVoiceClock, type VoiceClock } from './clock.ts';
 import type { VoiceInference } from './ports.ts';
+import { DrachtioSignaling } from './sip/drachtio.ts';
 import type { SipSignaling } from './sip/signaling.ts';
 
 /** What the composition root may inject instead of the configured adapters (tests, benchmarks). */
@@ -43,8 +44,9 @@ export interface VoiceAdapters {
   inference(): VoiceInference | null;
 }
 
-function defaultAdapters(_logger: Logger): VoiceAdapters {
-  return { signaling: () => undefined, inference: () => null };
+/** drachtio when configured; inference is bound by the composition root (none: calls get 480). */
+function defaultAdapters(logger: Logger): VoiceAdapters {
+  return { signaling: (v) => (v.drachtio ? new DrachtioSignaling(v, logger) : undefined), inference: () => null };
 }
 
 /** Builds and starts voice calls when configured; otherwise only the calls store (for the API). */
