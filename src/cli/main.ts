@@ -3,6 +3,7 @@ import { UsageError, type CliCommand, type CliIo } from './command.ts';
 import { keysCommand } from './commands/keys.ts';
 import { modemsCommand } from './commands/modems.ts';
 import { numbersCommand } from './commands/numbers.ts';
+import { modelsCommand } from './commands/models.ts';
 import { pduCommand } from './commands/pdu.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
@@ -10,7 +11,7 @@ import { usageCommand } from './commands/usage.ts';
 import { webhookCommand } from './commands/webhook.ts';
 
 /** Every top-level command. Domains add theirs here. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -39,6 +39,7 @@ export {
 } from './generator/index.ts';
 export { AudioDecodeError, decodeAudio, decodeWav, decodeWithFfmpeg, downmix, resample, TARGET_RATE_HZ } from './audio/index.ts';
 export { LANGUAGE_NAMES, toSrt, toVtt, WhisperService, whisperFamily, type Segment, type TranscribeOptions, type Transcription } from './runners/whisper/index.ts';
+export { downloadFile, listRepoFiles, pullModel, PullError, type PullOptions, type PullProgress, type RepoFile } from './pull.ts';
 // Chat (local decoder-only runner) and TTS (Orpheus + SNAC) families register themselves.
 export { LocalChatModel, LocalLlm, decoderOnlyFamily } from './runners/llm/index.ts';
 export { TtsService, VOICES, orpheusFamily, snacFamily } from './runners/tts/index.ts';
