@@ -174,22 +174,47 @@ async function prefill(id: number, prompt: Int32Array, params: GenerateParams): 
   return Object.assign(seq, { lastToken: pick(logits, S - 1, seq) });
 }
 
-/** One token for every sequence in one run; pasts are left-padded to the longest and masked. */
-async function decodeStep(batch: Sequence[]): Promise<number[]> {
-  const B = batch.length;
-  const { layers, kvHeads, headDim } = shape;
-  const P = Math.max(...batch.map((s) => s.len));
-  const T = P + 1;
-  const mask = new Array<number>(B * T).fill(0);
-  batch.forEach((s, b) => {
-    for (let j = P - s.len; j < T; j++) mask[b * T + j] = 1;
-  });
-  const feeds: Record<string, Tensor> = {
-    input_ids: int64(batch.map((s) => s.tokens[s.tokens.length - 1] as number), [B, 1]),
-    attention_mask: int64(mask, [B, T]),
-    position_ids: int64(batch.map((s) => s.len), [B, 1]),
-  };
+/**
+ * The batch as the model last saw it: its presents are the next step's pasts as long as the
+ * same sequences stay (each row keeps its left padding), so a step copies no cache at all.
+ * Only when sequences join or leave is the batch cache rebuilt from per-sequence caches.
+ */
+let state: { ids: number[]; P: number; pads: number[]; keys: Tensor[]; values: Tensor[] } | undefined;
+
+/** Copies each remaining row of the batch cache back into its sequence (without the padding). */
+function unbatch(): void {
+  if (!state) return;
+  const { kvHeads, headDim, layers } = shape;
+  const { P } = state;
   const block = kvHeads * P * headDim;
+  state.ids.forEach((id, b) => {
+    const s = live.get(id);
+    if (!s) return;
+    const pad = (state as NonNullable<typeof state>).pads[b] as number;
+    for (let l = 0; l < layers; l++) {
+      const pk = (state as NonNullable<typeof state>).keys[l]?.data as Float32Array;
+      const pv = (state as NonNullable<typeof state>).values[l]?.data as Float32Array;
+      const k = new Float32Array(kvHeads * s.len * headDim);
+      const v = new Float32Array(kvHeads * s.len * headDim);
+      for (let h = 0; h < kvHeads; h++) {
+        const src = b * block + (h * P + pad) * headDim;
+        k.set(pk.subarray(src, src + s.len * headDim), h * s.len * headDim);
+        v.set(pv.subarray(src, src + s.len * headDim), h * s.len * headDim);
+      }
+      s.keys[l] = k;
+      s.values[l] = v;
+    }
+  });
+  state = undefined;
+}
+
+function rebatch(batch: Sequence[]): NonNullable<typeof state> {
+  const { layers, kvHeads, headDim } = shape;
+  const B = batch.length;
+  const P = Math.max(...batch.map((s) => s.len));
+  const block = kvHeads * P * headDim;
+  const keys: Tensor[] = [];
+  const values: Tensor[] = [];
   for (let l = 0; l < layers; l++) {
     const k = new Float32Array(B * block);
     const v = new Float32Array(B * block);
@@ -201,32 +226,52 @@ async function decodeStep(batch: Sequence[]): Promise<number[]> {
         k.set((s.keys[l] as Float32Array).subarray(src, src + s.len * headDim), dst);
         v.set((s.values[l] as Float32Array).subarray(src, src + s.len * headDim), dst);
       }
+      s.keys[l] = new Float32Array(0);
+      s.values[l] = new Float32Array(0);
     });
-    feeds[`past_key_values.${l}.key`] = new Tensor('float32', k, [B, kvHeads, P, headDim]);
-    feeds[`past_key_values.${l}.value`] = new Tensor('float32', v, [B, kvHeads, P, headDim]);
+    keys.push(new Tensor('float32', k, [B, kvHeads, P, headDim]));
+    values.push(new Tensor('float32', v, [B, kvHeads, P, headDim]));
+  }
+  return { ids: batch.map((s) => s.id), P, pads: batch.map((s) => P - s.len), keys, values };
+}
+
+/** One token for every sequence in one run; pasts are left-padded to the longest and masked. */
+async function decodeStep(batch: Sequence[]): Promise<number[]> {
+  const B = batch.length;
+  const { layers } = shape;
+  const same = state !== undefined && state.ids.length === B && state.ids.every((id, b) => batch[b]?.id === id);
+  if (!same) {
+    unbatch();
+    state = rebatch(batch);
+  }
+  const st = state as NonNullable<typeof state>;
+  const T = st.P + 1;
+  const mask = new BigInt64Array(B * T);
+  const ids = new BigInt64Array(B);
+  const positions = new BigInt64Array(B);
+  batch.forEach((s, b) => {
+    mask.fill(1n, b * T + (st.pads[b] as number), (b + 1) * T);
+    ids[b] = BigInt(s.tokens[s.tokens.length - 1] as number);
+    positions[b] = BigInt(s.len);
+  });
+  const feeds: Record<string, Tensor> = {
+    input_ids: new Tensor('int64', ids, [B, 1]),
+    attention_mask: new Tensor('int64', mask, [B, T]),
+    position_ids: new Tensor('int64', positions, [B, 1]),
+  };
+  for (let l = 0; l < layers; l++) {
+    feeds[`past_key_values.${l}.key`] = st.keys[l] as Tensor;
+    feeds[`past_key_values.${l}.value`] = st.values[l] as Tensor;
   }
   const res = await (session as InferenceSession).run(feeds);
   stats.steps++;
   stats.batchedTokens += B;
   stats.maxBatchSeen = Math.max(stats.maxBatchSeen, B);
-  const outBlock = kvHeads * T * headDim;
   for (let l = 0; l < layers; l++) {
-    const pk = (res[`present.${l}.key`] as Tensor).data as Float32Array;
-    const pv = (res[`present.${l}.value`] as Tensor).data as Float32Array;
-    batch.forEach((s, b) => {
-      const len = s.len + 1;
-      const pad = T - len;
-      const k = new Float32Array(kvHeads * len * headDim);
-      const v = new Float32Array(kvHeads * len * headDim);
-      for (let h = 0; h < kvHeads; h++) {
-        const src = b * outBlock + (h * T + pad) * headDim;
-        k.set(pk.subarray(src, src + len * headDim), h * len * headDim);
-        v.set(pv.subarray(src, src + len * headDim), h * len * headDim);
-      }
-      s.keys[l] = k;
-      s.values[l] = v;
-    });
+    st.keys[l] = res[`present.${l}.key`] as Tensor;
+    st.values[l] = res[`present.${l}.value`] as Tensor;
   }
+  st.P = T;
   for (const s of batch) s.len++;
   const logits = (res.logits as Tensor).data as Float32Array;
   return batch.map((s, b) => pick(logits, b, s));
