@@ -104,11 +104,15 @@ export function encodeSmsc(value: string | undefined): number[] {
   return [body.length + 1, international ? 0x91 : 0x81, ...body];
 }
 
+const NIBBLES = new Int8Array(128).fill(-1);
+for (let i = 0; i < DIGITS.length; i++) NIBBLES[DIGITS.charCodeAt(i)] = i;
+
+/** Digits as swapped semi-octets; callers pass only what NUMERIC accepts. */
 function semiOctets(digits: string): number[] {
   const out: number[] = [];
   for (let i = 0; i < digits.length; i += 2) {
-    const lo = DIGITS.indexOf(digits[i] as string);
-    const hi = i + 1 < digits.length ? DIGITS.indexOf(digits[i + 1] as string) : 0x0f;
+    const lo = NIBBLES[digits.charCodeAt(i)] as number;
+    const hi = i + 1 < digits.length ? (NIBBLES[digits.charCodeAt(i + 1)] as number) : 0x0f;
     out.push((hi << 4) | lo);
   }
   return out;

@@ -39,6 +39,11 @@ export function bytesToHex(bytes: Uint8Array | readonly number[]): string {
   return buf.toString('hex').toUpperCase();
 }
 
+/** Uppercase hex of bytes[0, length): one native conversion, one string. */
+export function upperHex(bytes: Buffer, length: number): string {
+  return bytes.toString('hex', 0, length).toUpperCase();
+}
+
 /** A bounds-checked cursor: every read past the end is a PduError naming the field. */
 export class PduReader {
   pos = 0;

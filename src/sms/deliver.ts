@@ -6,7 +6,7 @@ import { checkByte, encodeParts, type BodyOptions } from './message-parts.ts';
 import { encodeScts, readScts } from './scts.ts';
 import { messageClassOf } from './submit.ts';
 import type { DecodedDeliver } from './types.ts';
-import { readPayload, writeUserData } from './user-data.ts';
+import { readPayload } from './user-data.ts';
 
 export interface DeliverOptions extends BodyOptions {
   /** Sender: +digits, digits, or up to 11 GSM characters for an alphanumeric sender. */
@@ -34,18 +34,15 @@ export function encodeDeliver(opts: DeliverOptions): string[] {
   const pid = checkByte('pid', opts.pid, 0);
   const scts = encodeScts(opts.timestamp, opts.tzOffsetMinutes ?? 0);
   const messageClass = messageClassOf(opts.flash, opts.messageClass);
-  const out: string[] = [];
-  for (const part of encodeParts(opts, opts.originator)) {
-    let first = 0x00;
-    if (!opts.moreMessagesToSend) first |= 0x04;
-    if (opts.statusReportIndication) first |= 0x20;
-    if (part.udh.length > 0) first |= 0x40;
-    if (opts.replyPath) first |= 0x80;
-    const tpdu: number[] = [first, ...oa, pid, encodeDcs(part.alphabet, messageClass), ...scts];
-    writeUserData(tpdu, part.udh, part.alphabet === 'gsm7', part.payload);
-    out.push(smsc + bytesToHex(tpdu));
-  }
-  return out;
+  const body = encodeParts(opts, opts.originator);
+  let first = 0x00;
+  if (!opts.moreMessagesToSend) first |= 0x04;
+  if (opts.statusReportIndication) first |= 0x20;
+  if (body.udhi) first |= 0x40;
+  if (opts.replyPath) first |= 0x80;
+  // Everything before TP-UDL is the same in every part.
+  const headHex = smsc + bytesToHex([first, ...oa, pid, encodeDcs(body.alphabet, messageClass), ...scts]);
+  return body.userData.map((ud) => headHex + ud);
 }
 
 /** Decodes the TPDU after its first octet. */

@@ -1,4 +1,5 @@
 /** Text ↔ septets through a locking table and a single shift table (TS 23.038 §6.2.1). */
+import { JOINS } from './clusters.ts';
 import { ESC, UNASSIGNED, lockingTable, singleShiftTable } from './gsm7-tables.ts';
 
 /** A pair of national language ids; 0 is the default alphabet / extension table. */
@@ -10,12 +11,15 @@ export interface Gsm7Shift {
 export const DEFAULT_SHIFT: Gsm7Shift = { locking: 0, single: 0 };
 
 const NOT_ENCODABLE = -1;
-const ESCAPED = 0x100;
+/** Flag: the character costs an escape septet before its code. */
+export const ESCAPED = 0x100;
+/** Flag: the character can join a grapheme cluster with a neighbour (only in some national tables). */
+export const JOINER = 0x200;
 const maps = new Map<number, Int16Array>();
 
 /**
- * For each UTF-16 code unit: its septet (0–127), ESCAPED|septet when it needs an escape,
- * or -1. Built once per table pair.
+ * For each UTF-16 code unit: its septet (0–127) with the ESCAPED and JOINER flags, or -1.
+ * Built once per table pair, so every per-character question is one typed-array load.
  */
 export function encodingMap(shift: Gsm7Shift): Int16Array {
   const key = shift.locking * 256 + shift.single;
@@ -26,21 +30,19 @@ export function encodingMap(shift: Gsm7Shift): Int16Array {
     const locking = lockingTable(shift.locking);
     for (let i = 127; i >= 0; i--) {
       const ch = single.charCodeAt(i);
-      if (ch !== UNASSIGNED.charCodeAt(0)) map[ch] = ESCAPED | i;
+      if (ch !== UNASSIGNED.charCodeAt(0)) map[ch] = ESCAPED | i | joinerFlag(ch);
     }
     for (let i = 127; i >= 0; i--) {
       const ch = locking.charCodeAt(i);
-      if (ch !== UNASSIGNED.charCodeAt(0) && i !== ESC) map[ch] = i;
+      if (ch !== UNASSIGNED.charCodeAt(0) && i !== ESC) map[ch] = i | joinerFlag(ch);
     }
     maps.set(key, map);
   }
   return map;
 }
 
-/** Septets a code unit costs (1 or 2), or 0 when the tables cannot encode it. */
-export function septetCost(map: Int16Array, codeUnit: number): number {
-  const v = map[codeUnit] ?? NOT_ENCODABLE;
-  return v < 0 ? 0 : v & ESCAPED ? 2 : 1;
+function joinerFlag(codeUnit: number): number {
+  return JOINS.test(String.fromCharCode(codeUnit)) ? JOINER : 0;
 }
 
 /** Total septets for `text`, or -1 when any character is not encodable. */
@@ -63,14 +65,40 @@ export function encodeGsm7(text: string, shift: Gsm7Shift = DEFAULT_SHIFT): Uint
   for (let i = 0; i < text.length; i++) {
     const v = map[text.charCodeAt(i)] as number;
     if (v < 0) throw new RangeError(`character U+${text.charCodeAt(i).toString(16)} is not in the GSM 7-bit alphabet`);
-    if (v & ESCAPED) {
-      out[n++] = ESC;
-      out[n++] = v & 0x7f;
-    } else {
-      out[n++] = v;
-    }
+    if (v & ESCAPED) out[n++] = ESC;
+    out[n++] = v & 0x7f;
   }
   return out.subarray(0, n);
+}
+
+/**
+ * Encodes text[from, to) (every character encodable, as the segmenter checked) and packs
+ * the septets into `out` from byte `at`, after `fillBits` zero bits (TS 23.038 §6.1.2.1.1).
+ * Returns the septet count; the packed octets end at `at + septetBytes(count, fillBits)`.
+ */
+export function packText(text: string, from: number, to: number, map: Int16Array, out: Uint8Array, at: number, fillBits: number): number {
+  let acc = 0;
+  let bits = fillBits;
+  let septets = 0;
+  let o = at;
+  for (let i = from; i < to; i++) {
+    const v = map[text.charCodeAt(i)] as number;
+    if (v & ESCAPED) {
+      acc |= ESC << bits;
+      bits += 7;
+      septets++;
+    }
+    acc |= (v & 0x7f) << bits;
+    bits += 7;
+    septets++;
+    while (bits >= 8) {
+      out[o++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
+    }
+  }
+  if (bits > 0) out[o] = acc;
+  return septets;
 }
 
 /**

@@ -4,7 +4,9 @@
  */
 import { ValidationError } from '../errors/index.ts';
 import { NATIONAL_LANGUAGES, hasTable, type NationalLanguage } from './gsm7-tables.ts';
-import { DEFAULT_SHIFT, encodingMap, gsm7Length, septetCost, type Gsm7Shift } from './gsm7.ts';
+import { countCodePoints } from './clusters.ts';
+import { cutGsm7, cutUcs2 } from './cut.ts';
+import { DEFAULT_SHIFT, encodingMap, gsm7Length, type Gsm7Shift } from './gsm7.ts';
 import { replaceLookAlikes } from './smart-encoding.ts';
 import { udhLength, type Ports, type UdhSpec } from './udh.ts';
 
@@ -46,8 +48,10 @@ export interface SegmentInfo {
 }
 
 export interface SegmentPlan extends SegmentInfo {
-  /** The text as sent (after smart encoding), cut into parts. */
-  readonly parts: readonly string[];
+  /** The text as sent (after smart encoding). */
+  readonly text: string;
+  /** Where each part of `text` ends (UTF-16 offsets); a part starts where the one before ends. */
+  readonly ends: readonly number[];
   readonly gsm7Shift: Gsm7Shift;
 }
 
@@ -84,11 +88,10 @@ export function planSegments(text: string, opts: SegmentOptions = {}): SegmentPl
   }
   let best: Cut | null = null;
   for (const shift of candidates(opts)) {
-    if (gsm7Length(sent, shift) < 0) continue;
     const plan = cut(sent, 'gsm7', shift, opts);
-    if (best === null || plan.segments < best.segments) best = plan;
+    if (plan !== null && (best === null || plan.segments < best.segments)) best = plan;
   }
-  best ??= cut(sent, 'ucs2', DEFAULT_SHIFT, opts);
+  best ??= cut(sent, 'ucs2', DEFAULT_SHIFT, opts) as Cut;
   const withinLimit = best.segments <= maxParts;
   if (!withinLimit && !opts.allowOverLimit) {
     throw new ValidationError(
@@ -101,12 +104,13 @@ export function planSegments(text: string, opts: SegmentOptions = {}): SegmentPl
     charsLeftInLastSegment: best.charsLeftInLastSegment,
     unitsPerSegment: best.unitsPerSegment,
     units: best.units,
-    characters: countCodePoints(sent),
+    characters: best.encoding === 'gsm7' ? sent.length : countCodePoints(sent),
     shift: best.shift,
     smartEncoded,
     maxParts,
     withinLimit,
-    parts: best.parts,
+    text: best.text,
+    ends: best.ends,
     gsm7Shift: best.gsm7Shift,
   };
 }
@@ -131,141 +135,39 @@ function octetsToUnits(gsm7: boolean, octets: number): number {
   return gsm7 ? Math.floor((octets * 8) / 7) : Math.floor(octets / 2);
 }
 
-function cut(text: string, encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, opts: SegmentOptions): Cut {
+function cut(text: string, encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, opts: SegmentOptions): Cut | null {
   const gsm7 = encoding === 'gsm7';
   const base: UdhSpec = {
     ...(opts.ports ? { ports: opts.ports } : {}),
     ...(shift.single ? { singleShift: shift.single } : {}),
     ...(shift.locking ? { lockingShift: shift.locking } : {}),
   };
-  const map = gsm7 ? encodingMap(shift) : null;
-  const units = cost(map, text, 0, text.length);
   const single = partCapacity(gsm7, base);
-  if (units <= single) return result(encoding, shift, units, [text], single, single - units);
   const baseOctets = udhLength(base);
   const concatOctets = (baseOctets === 0 ? 1 : 0) + (opts.ref16 ? 6 : 5);
   const capacity = octetsToUnits(gsm7, USER_DATA_OCTETS - baseOctets - concatOctets);
-  const parts: string[] = [];
-  let partStart = 0;
-  let used = 0;
-  if (!JOINS.test(text)) {
-    // Every cluster is one code point, at most 2 units: it always fits an empty part.
-    for (let i = 0; i < text.length; ) {
-      const next = codePointEnd(text, i);
-      const c = map === null ? next - i : septetCost(map, text.charCodeAt(i));
-      if (used + c > capacity) {
-        parts.push(text.slice(partStart, i));
-        partStart = i;
-        used = 0;
-      }
-      used += c;
-      i = next;
-    }
-    parts.push(text.slice(partStart));
-    return result(encoding, shift, units, parts, capacity, capacity - used);
-  }
-  const ends = clusterEnds(text);
-  let pos = 0;
-  for (let k = 0; pos < text.length; k++) {
-    const end = ends[k] as number;
-    const c = cost(map, text, pos, end);
-    if (used + c <= capacity) {
-      used += c;
-    } else if (c <= capacity) {
-      // A cluster that fits a part on its own moves to the next part whole.
-      parts.push(text.slice(partStart, pos));
-      partStart = pos;
-      used = c;
-    } else {
-      // A cluster larger than a part is cut between code points (never inside a pair).
-      for (let i = pos; i < end; ) {
-        const next = codePointEnd(text, i);
-        const pc = cost(map, text, i, next);
-        if (used + pc > capacity) {
-          parts.push(text.slice(partStart, i));
-          partStart = i;
-          used = 0;
-        }
-        used += pc;
-        i = next;
-      }
-    }
-    pos = end;
-  }
-  parts.push(text.slice(partStart));
-  return result(encoding, shift, units, parts, capacity, capacity - used);
-}
-
-type Cut = Omit<SegmentPlan, 'smartEncoded' | 'maxParts' | 'withinLimit' | 'characters'>;
-
-// Built field by field: object spread on this hot path costs more than the whole cut.
-function result(encoding: 'gsm7' | 'ucs2', shift: Gsm7Shift, units: number, parts: string[], per: number, left: number): Cut {
+  const cuts = gsm7 ? cutGsm7(text, encodingMap(shift), single, capacity) : cutUcs2(text, single, capacity);
+  if (cuts === null) return null;
+  const per = cuts.ends.length === 1 ? single : capacity;
+  // Built field by field: object spread on this hot path costs more than the whole cut.
   const named = shift.locking || shift.single ? { locking: nameOf(shift.locking), single: nameOf(shift.single) } : null;
   return {
     encoding,
-    segments: parts.length,
-    charsLeftInLastSegment: left,
+    segments: cuts.ends.length,
+    charsLeftInLastSegment: per - cuts.lastUnits,
     unitsPerSegment: per,
-    units,
+    units: cuts.units,
     shift: named,
-    parts,
+    text,
+    ends: cuts.ends,
     gsm7Shift: shift,
   };
 }
 
-/** Septets (with a map) or code units (without) that text[from, to) takes. */
-function cost(map: Int16Array | null, text: string, from: number, to: number): number {
-  if (map === null) return to - from;
-  let n = 0;
-  for (let i = from; i < to; i++) n += septetCost(map, text.charCodeAt(i));
-  return n;
-}
-
-function codePointEnd(text: string, i: number): number {
-  const u = text.charCodeAt(i);
-  if (u >= 0xd800 && u <= 0xdbff && i + 1 < text.length) {
-    const next = text.charCodeAt(i + 1);
-    if (next >= 0xdc00 && next <= 0xdfff) return i + 2;
-  }
-  return i + 1;
-}
-
-/**
- * Code points that can join a grapheme cluster with a neighbour (UAX #29: Extend, ZWJ,
- * SpacingMark, Prepend, Regional_Indicator, Hangul jamo). Text without any of them
- * clusters exactly by code point, which is much cheaper than Intl.Segmenter.
- */
-const JOINS =
-  /[\p{M}\u200C\u200D\p{RI}\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]/u;
-let graphemes: Intl.Segmenter | undefined;
-
-/** End offsets of grapheme clusters, except that CR LF counts as two characters, as carriers count it. */
-function clusterEnds(text: string): number[] {
-  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
-  const ends: number[] = [];
-  for (const { segment, index } of graphemes.segment(text)) {
-    if (segment === '\r\n') ends.push(index + 1);
-    ends.push(index + segment.length);
-  }
-  return ends;
-}
+type Cut = Omit<SegmentPlan, 'smartEncoded' | 'maxParts' | 'withinLimit' | 'characters'>;
 
 function nameOf(id: number): NationalLanguage | null {
   if (id === 0) return null;
   for (const [name, value] of Object.entries(NATIONAL_LANGUAGES)) if (value === id) return name as NationalLanguage;
   return null;
-}
-
-function countCodePoints(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const u = text.charCodeAt(i);
-    if (u < 0xd800 || u > 0xdbff || i + 1 >= text.length) n++;
-    else {
-      const next = text.charCodeAt(i + 1);
-      n++;
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-  }
-  return n;
 }

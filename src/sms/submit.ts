@@ -6,7 +6,7 @@ import { decodeDcs, encodeDcs, type MessageClass } from './dcs.ts';
 import { checkByte, encodeParts, type BodyOptions } from './message-parts.ts';
 import { readScts } from './scts.ts';
 import type { DecodedSubmit, Validity } from './types.ts';
-import { readPayload, writeUserData } from './user-data.ts';
+import { readPayload } from './user-data.ts';
 import { relativeValidity, relativeValidityMinutes, type ValidityOption } from './validity.ts';
 
 /** One part ready for AT+CMGS=<tpduLength>, then `hex` and Ctrl-Z. */
@@ -44,21 +44,19 @@ export function encodeSubmit(opts: SubmitOptions): SubmitPdu[] {
   const mr = checkByte('messageRef', opts.messageRef, 0);
   const pid = checkByte('pid', opts.pid, 0);
   const messageClass = messageClassOf(opts.flash, opts.messageClass);
-  const smscHex = bytesToHex(smsc);
-  const out: SubmitPdu[] = [];
-  for (const part of encodeParts(opts, opts.to)) {
-    let first = 0x01;
-    if (opts.rejectDuplicates) first |= 0x04;
-    if (vp !== null) first |= 0x10;
-    if (opts.requestStatusReport ?? true) first |= 0x20;
-    if (part.udh.length > 0) first |= 0x40;
-    if (opts.replyPath) first |= 0x80;
-    const tpdu: number[] = [first, mr, ...da, pid, encodeDcs(part.alphabet, messageClass)];
-    if (vp !== null) tpdu.push(vp);
-    writeUserData(tpdu, part.udh, part.alphabet === 'gsm7', part.payload);
-    out.push({ hex: smscHex + bytesToHex(tpdu), tpduLength: tpdu.length });
-  }
-  return out;
+  const body = encodeParts(opts, opts.to);
+  let first = 0x01;
+  if (opts.rejectDuplicates) first |= 0x04;
+  if (vp !== null) first |= 0x10;
+  if (opts.requestStatusReport ?? true) first |= 0x20;
+  if (body.udhi) first |= 0x40;
+  if (opts.replyPath) first |= 0x80;
+  // Everything before TP-UDL is the same in every part.
+  const head = [...smsc, first, mr, ...da, pid, encodeDcs(body.alphabet, messageClass)];
+  if (vp !== null) head.push(vp);
+  const headHex = bytesToHex(head);
+  const headTpdu = head.length - smsc.length;
+  return body.userData.map((ud) => ({ hex: headHex + ud, tpduLength: headTpdu + ud.length / 2 }));
 }
 
 export function messageClassOf(flash: boolean | undefined, messageClass: MessageClass | undefined): MessageClass | null {

@@ -1,15 +1,5 @@
 /** UCS-2 user data as UTF-16BE code units; astral characters travel as surrogate pairs. */
 
-export function encodeUcs2(text: string): Uint8Array {
-  const out = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) {
-    const u = text.charCodeAt(i);
-    out[2 * i] = u >> 8;
-    out[2 * i + 1] = u & 0xff;
-  }
-  return out;
-}
-
 /**
  * Decodes UTF-16BE. Lone surrogates are kept as they are, because senders split pairs
  * across concatenated parts and reassembly joins them again; a dangling odd byte reads

@@ -116,3 +116,19 @@ export function buildUdh(spec: UdhSpec): Uint8Array {
   out[0] = out.length - 1;
   return Uint8Array.from(out);
 }
+
+/**
+ * The headers of a concatenated set, one per part: built once, then only the part
+ * number (the concatenation element's last octet) differs.
+ */
+export function concatHeaders(base: UdhSpec, ref: number, refBits: 8 | 16, total: number): Uint8Array[] {
+  const first = buildUdh({ ...base, concat: { ref, refBits, part: 1, total } });
+  const partAt = 1 + (base.ports ? (base.ports.bits === 8 ? 4 : 6) : 0) + (refBits === 8 ? 4 : 5);
+  const out = [first];
+  for (let part = 2; part <= total; part++) {
+    const udh = first.slice();
+    udh[partAt] = part;
+    out.push(udh);
+  }
+  return out;
+}

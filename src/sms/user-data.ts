@@ -1,8 +1,8 @@
 /** TP-UDL + TP-UD: the optional header, then septets, octets or UCS-2 (TS 23.040 §9.2.3.16, §9.2.3.24). */
-import { PduReader } from './bytes.ts';
+import { PduReader, upperHex } from './bytes.ts';
 import type { Dcs } from './dcs.ts';
-import { decodeGsm7 } from './gsm7.ts';
-import { packSeptets, septetBytes, unpackSeptets } from './septets.ts';
+import { decodeGsm7, packText } from './gsm7.ts';
+import { septetBytes, unpackSeptets } from './septets.ts';
 import { decodeUcs2 } from './ucs2.ts';
 import { readUdh, type Udh } from './udh.ts';
 
@@ -44,21 +44,45 @@ export function readUserData(r: PduReader, udhi: boolean, dcs: Dcs): UserData {
 }
 
 /**
- * Encodes TP-UDL and TP-UD. `payload` is septets for gsm7, octets otherwise; `udh` is a
- * whole header, length octet included, or empty.
+ * Where the writers below assemble one part's TP-UDL + TP-UD before it becomes hex. The
+ * codec is synchronous, so one buffer serves every call and a part allocates nothing
+ * but its hex string.
  */
-export function writeUserData(out: number[], udh: Uint8Array, gsm7: boolean, payload: Uint8Array): void {
-  if (gsm7) {
-    const headerSeptets = Math.ceil((udh.length * 8) / 7);
-    const fill = headerSeptets * 7 - udh.length * 8;
-    out.push(headerSeptets + payload.length);
-    for (const b of udh) out.push(b);
-    for (const b of packSeptets(payload, fill)) out.push(b);
-    return;
+const scratch = Buffer.alloc(1 + 140);
+
+/**
+ * TP-UDL + TP-UD, as hex, for GSM-7 text[from, to), which `map` encodes in full and
+ * which fits one part: the header (`udh`, length octet included, or empty), fill bits to
+ * the next septet boundary, then the septets packed straight from the text.
+ */
+export function gsm7UserData(udh: Uint8Array, text: string, from: number, to: number, map: Int16Array): string {
+  scratch.set(udh, 1);
+  const headerSeptets = Math.ceil((udh.length * 8) / 7);
+  const fill = headerSeptets * 7 - udh.length * 8;
+  const septets = packText(text, from, to, map, scratch, 1 + udh.length, fill);
+  scratch[0] = headerSeptets + septets;
+  return upperHex(scratch, 1 + udh.length + septetBytes(septets, fill));
+}
+
+/** TP-UDL + TP-UD, as hex, for text[from, to) as UTF-16BE code units. */
+export function ucs2UserData(udh: Uint8Array, text: string, from: number, to: number): string {
+  const length = 1 + udh.length + 2 * (to - from);
+  scratch[0] = length - 1;
+  scratch.set(udh, 1);
+  for (let i = from, o = 1 + udh.length; i < to; i++, o += 2) {
+    const u = text.charCodeAt(i);
+    scratch[o] = u >> 8;
+    scratch[o + 1] = u & 0xff;
   }
-  out.push(udh.length + payload.length);
-  for (const b of udh) out.push(b);
-  for (const b of payload) out.push(b);
+  return upperHex(scratch, length);
+}
+
+/** TP-UDL + TP-UD, as hex, for 8-bit data. */
+export function octetUserData(udh: Uint8Array, payload: Uint8Array): string {
+  scratch[0] = udh.length + payload.length;
+  scratch.set(udh, 1);
+  scratch.set(payload, 1 + udh.length);
+  return upperHex(scratch, 1 + udh.length + payload.length);
 }
 
 /** The user-data fields every DELIVER and SUBMIT decode shares. */
