@@ -26,6 +26,17 @@ describe('token sampling', () => {
     expect(seen).toEqual(new Set([1, 4]));
   });
 
+  it('selects the same top k as a full sort, ties included', () => {
+    const rng = new Rng(5);
+    for (const n of [10, 1000, 20000]) {
+      const l = Float32Array.from({ length: n }, () => Math.round(rng.next() * 50) / 10);
+      for (const k of [1, 7, 64, n]) {
+        const naive = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b).slice(0, k);
+        expect([...topIndices(l, k)].map((i) => l[i])).toEqual(naive.map((i) => l[i]));
+      }
+    }
+  });
+
   it('keeps the smallest nucleus whose mass reaches top_p', () => {
     // softmax([1,3,2,0.5,2.9]): 3 → .39, 2.9 → .35, 2 → .14 ... top_p 0.7 keeps {1, 4}.
     const rng = new Rng(3);

@@ -21,6 +21,7 @@ interface Sequence {
   rng: Rng;
   /** Prompt and generated tokens (the repetition penalty looks at both). */
   tokens: number[];
+  seen: Set<number>;
   generated: number;
   /** Per layer: [kvHeads, len, headDim] keys and values. */
   keys: Float32Array[];
@@ -128,6 +129,7 @@ function accept(seq: Sequence, token: number, out: FromWorker & { type: 'step' }
   if (seq.params.stopTokens.includes(token)) return finish(seq, 'stop', out);
   out.tokens.push([seq.id, token]);
   seq.tokens.push(token);
+  if (seq.params.sampling.repetitionPenalty !== 1) seq.seen.add(token);
   seq.generated++;
   if (seq.generated >= seq.params.maxTokens) finish(seq, 'length', out);
 }
@@ -152,7 +154,7 @@ const int64 = (values: ArrayLike<number>, dims: number[]) => new Tensor('int64',
 function pick(logits: Float32Array, row: number, seq: Sequence): number {
   const V = shape.vocabSize;
   const slice = logits.slice(row * V, (row + 1) * V);
-  return sampleToken(slice, seq.params.sampling, seq.rng, seq.params.sampling.repetitionPenalty === 1 ? [] : new Set(seq.tokens));
+  return sampleToken(slice, seq.params.sampling, seq.rng, seq.seen);
 }
 
 async function prefill(id: number, prompt: Int32Array, params: GenerateParams): Promise<Sequence & { lastToken: number }> {
@@ -164,7 +166,7 @@ async function prefill(id: number, prompt: Int32Array, params: GenerateParams): 
     ...emptyPast(1, 0),
   };
   const res = await (session as InferenceSession).run(feeds);
-  const seq: Sequence = { id, params, rng: new Rng(params.seed), tokens: Array.from(prompt), generated: 0, keys: [], values: [], len: S };
+  const seq: Sequence = { id, params, rng: new Rng(params.seed), tokens: Array.from(prompt), seen: new Set(params.sampling.repetitionPenalty === 1 ? [] : prompt), generated: 0, keys: [], values: [], len: S };
   for (let l = 0; l < shape.layers; l++) {
     seq.keys.push((res[`present.${l}.key`] as Tensor).data as Float32Array);
     seq.values.push((res[`present.${l}.value`] as Tensor).data as Float32Array);

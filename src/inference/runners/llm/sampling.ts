@@ -54,25 +54,44 @@ export function argmax(logits: Float32Array): number {
   return best;
 }
 
-/** Indices of the k largest logits, largest first. */
+/** Indices of the k largest logits, largest first (quickselect for the threshold, then a sort of k). */
 export function topIndices(logits: Float32Array, k: number): Int32Array {
-  const n = Math.min(k, logits.length);
-  const idx = new Int32Array(n);
-  const val = new Float32Array(n).fill(-Infinity);
+  const n = logits.length;
+  const want = Math.min(k, n);
+  if (want <= 0) return new Int32Array(0);
+  const threshold = kthLargest(Float32Array.from(logits), want);
+  const idx = new Int32Array(want);
   let filled = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const l = logits[i] as number;
-    if (filled === n && l <= (val[n - 1] as number)) continue;
-    let j = filled < n ? filled++ : n - 1;
-    while (j > 0 && (val[j - 1] as number) < l) {
-      val[j] = val[j - 1] as number;
-      idx[j] = idx[j - 1] as number;
-      j--;
+  for (let i = 0; i < n && filled < want; i++) if ((logits[i] as number) > threshold) idx[filled++] = i;
+  for (let i = 0; i < n && filled < want; i++) if (logits[i] === threshold) idx[filled++] = i;
+  return idx.sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b);
+}
+
+/** The k-th largest value (1-based) of `a`, which is reordered. */
+function kthLargest(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) > pivot) i++;
+      while ((a[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
     }
-    val[j] = l;
-    idx[j] = i;
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target] as number;
   }
-  return idx;
+  return a[target] as number;
 }
 
 /**
