@@ -19,6 +19,8 @@ export interface DecoderDims {
   kvHeads: number;
   headDim: number;
   maxPositions: number;
+  /** Gated MLP intermediate size (Llama's gate/up/down) for real-sized models; default a 2×hidden tanh MLP. */
+  ffn?: number;
 }
 
 /**
@@ -68,7 +70,14 @@ export function decoderOnlyGraph(dims: DecoderDims, seed: number, transition?: T
     const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), repeat(v)]);
     const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([0, 0, H * hd])]);
     x = g.op('Add', [x, g.op('MatMul', [merged, w([H * hd, D], 1 / Math.sqrt(H * hd))])]);
-    x = g.op('Add', [x, g.op('MatMul', [g.op('Tanh', [g.op('MatMul', [x, w([D, 2 * D], 1 / Math.sqrt(D))])]), w([2 * D, D], 1 / Math.sqrt(2 * D))])]);
+    if (dims.ffn) {
+      const F = dims.ffn;
+      const gate = g.op('Tanh', [g.op('MatMul', [x, w([D, F], 1 / Math.sqrt(D))])]);
+      const up = g.op('MatMul', [x, w([D, F], 1 / Math.sqrt(D))]);
+      x = g.op('Add', [x, g.op('MatMul', [g.op('Mul', [gate, up]), w([F, D], 1 / Math.sqrt(F))])]);
+    } else {
+      x = g.op('Add', [x, g.op('MatMul', [g.op('Tanh', [g.op('MatMul', [x, w([D, 2 * D], 1 / Math.sqrt(D))])]), w([2 * D, D], 1 / Math.sqrt(2 * D))])]);
+    }
   }
   let logits = g.op('MatMul', [x, w([D, V], 1 / Math.sqrt(D))]);
   if (transition) {

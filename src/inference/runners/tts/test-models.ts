@@ -8,7 +8,7 @@ import { AUDIO_TOKEN_BASE, CODEBOOK_SIZE, ORPHEUS_TOKENS, SAMPLES_PER_FRAME, TOK
 /** Orpheus-3B's real vocabulary (Llama-3 128256 + specials + 7 × 4096 audio tokens), tiny everything else. */
 export const ORPHEUS_TEST_DIMS: DecoderDims = { vocabSize: 156940, hidden: 8, layers: 1, heads: 2, kvHeads: 1, headDim: 4, maxPositions: 4096 };
 /** Orpheus-3B (Llama-3.2-3B): what the GPU bench builds with random weights. */
-export const ORPHEUS_3B_DIMS: DecoderDims = { vocabSize: 156940, hidden: 3072, layers: 28, heads: 24, kvHeads: 8, headDim: 128, maxPositions: 8192 };
+export const ORPHEUS_3B_DIMS: DecoderDims = { vocabSize: 156940, hidden: 3072, layers: 28, heads: 24, kvHeads: 8, headDim: 128, maxPositions: 8192, ffn: 8192 };
 
 const blockOf = (t: number) => {
   const b = Math.floor((t - AUDIO_TOKEN_BASE) / CODEBOOK_SIZE);
@@ -21,14 +21,14 @@ const blockOf = (t: number) => {
  * p it almost always emits one of position p+1 (after any other token, position 0): its audio is
  * noise, but it is well-formed, so the whole TTS pipeline runs on it.
  */
-export function writeOrpheusTestModel(dir: string, seed = 21): void {
+export function writeOrpheusTestModel(dir: string, seed = 21, dims: DecoderDims = ORPHEUS_TEST_DIMS): void {
   const specials: Array<{ id: number; content: string }> = [
     { id: ORPHEUS_TOKENS.beginOfText, content: '<|begin_of_text|>' },
     { id: ORPHEUS_TOKENS.endOfText, content: '<|eot_id|>' },
   ];
   for (let n = 0; n < 10; n++) specials.push({ id: 128256 + n, content: `<custom_token_${n}>` });
   writeDecoderOnlyModel(dir, {
-    dims: ORPHEUS_TEST_DIMS,
+    dims,
     seed,
     modelType: 'llama',
     tokenizer: byteTokenizerJson(specials, '<|begin_of_text|>'),
@@ -61,9 +61,9 @@ export function snacDecoderGraph(seed: number, width = 8): Graph {
   return g;
 }
 
-export function writeSnacTestModel(dir: string, seed = 31): void {
+export function writeSnacTestModel(dir: string, seed = 31, width = 8): void {
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify({ model_type: 'snac', sampling_rate: 24000, hop_length: 512, vq_strides: [4, 2, 1], codebook_size: 4096 }, null, 2)}\n`);
-  writeOnnx(join(dir, 'onnx'), 'decoder_model.onnx', snacDecoderGraph(seed));
+  writeOnnx(join(dir, 'onnx'), 'decoder_model.onnx', snacDecoderGraph(seed, width));
   writeFileSync(join(dir, TEST_MODEL_MARKER), `${JSON.stringify({ generated: true, family: 'snac', note: 'random weights: audio is noise' }, null, 2)}\n`);
 }

@@ -85,7 +85,9 @@ export class TtsService {
       s = (async () => {
         const json = (f: string) => JSON.parse(readFileSync(join(runtime.dir, f), 'utf8')) as object;
         const tokenizer = new Tokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
-        return { tokenizer, llm: await LocalLlm.start(runtime, { maxBatch: this.maxBatch, file: decoderOnlyFile(runtime.dtype) }) };
+        const llm = await LocalLlm.start(runtime, { maxBatch: this.maxBatch, file: decoderOnlyFile(runtime.dtype) });
+        this.inference.logger.info({ model, provider: llm.provider }, 'TTS decode loop started');
+        return { tokenizer, llm };
       })();
       this.speakers.set(model, s);
       s.catch(() => this.speakers.delete(model));
