@@ -15,6 +15,7 @@ export { InferencePool, type InferencePoolOptions, type PoolRunOptions, type Poo
 export {
   DTYPE_SUFFIX,
   isTestModel,
+  localModelEntries,
   ModelRegistry,
   modelFamily,
   onnxFileWithData,

@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TaskContext } from '../../types.ts';
 import { fromHalfArray } from './half.ts';
-import { applySuppression, argmax, logSoftmax, pick } from './logits.ts';
+import { applySuppression, argmax, logProbOf, pick } from './logits.ts';
 import type { WhisperModelInfo } from './model-files.ts';
 
 /** Encoder output for one 30 s window, as the encoder produced it (fp32 or fp16 bits). */
@@ -146,12 +146,12 @@ export class WindowDecoder {
       for (let i = 0; i < maxNew; i++) {
         const out = await this.step(input, cache);
         cache = out.cache;
-        if (i === 0 && tokens.noSpeech !== null) noSpeechProb = Math.exp(logSoftmax(this.row(out.logits, sotIndex))[tokens.noSpeech] as number);
+        if (i === 0 && tokens.noSpeech !== null) noSpeechProb = Math.exp(logProbOf(this.row(out.logits, sotIndex), tokens.noSpeech));
         const logits = this.row(out.logits, input.length - 1);
         applySuppression(logits, tokens, generated, options.timestamps);
         const next = pick(logits, temperature, random);
         if (next === tokens.eot) break;
-        sumLogprob += logSoftmax(logits)[next] as number;
+        sumLogprob += logProbOf(logits, next);
         generated.push(next);
         input = [next];
       }

@@ -55,6 +55,15 @@ export function logSoftmax(logits: Float32Array): Float64Array {
   return out;
 }
 
+/** log softmax(logits)[index], without materialising the whole distribution. */
+export function logProbOf(logits: Float32Array, index: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
+  return (logits[index] as number) - max - Math.log(sum);
+}
+
 export function argmax(values: ArrayLike<number>, from = 0, to = values.length): number {
   let best = from;
   for (let i = from + 1; i < to; i++) if ((values[i] as number) > (values[best] as number)) best = i;
