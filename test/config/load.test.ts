@@ -35,7 +35,7 @@ describe('config', () => {
     expect(fromFile).toEqual(loadConfig({ env: {}, cwd: repoRoot }));
   });
 
-  it.each(['single-modem.yaml', 'modem-pool.yaml', 'gpu-inference.yaml'])('accepts the example %s', (file) => {
+  it.each(['single-modem.yaml', 'modem-pool.yaml', 'gpu-inference.yaml', 'chat-upstreams.yaml'])('accepts the example %s', (file) => {
     expect(() => loadConfig({ configPath: join('config/examples', file), env: {}, cwd: repoRoot })).not.toThrow();
   });
 
