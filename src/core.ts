@@ -60,6 +60,7 @@ export interface Core {
   webhooks: WebhookDispatcher;
   /** Wakes the outbound SMS dispatcher once the gateway has one. */
   outboundNotifier: LateNotifier;
+  idempotency: IdempotencyRepository;
   /** Lets sends with media go the MMS way once the gateway has an MMS service. */
   mms: LateMms;
   close(): void;
@@ -83,12 +84,13 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
   const outbox = new OutboxRepository(db);
   const ledger = new UsageLedger(new UsageRepository(db), config.metering);
   const outboundNotifier = new LateNotifier();
+  const idempotency = new IdempotencyRepository(db);
   const mms = new LateMms();
   const send = new SendService({
     db,
     numbers,
     messages,
-    idempotency: new IdempotencyRepository(db),
+    idempotency,
     ledger,
     sms: config.sms,
     clock,
@@ -134,6 +136,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     query: new MessageQuery(numbers, messages),
     webhooks,
     outboundNotifier,
+    idempotency,
     mms,
     close: () => db.close(),
   };

@@ -39,6 +39,8 @@ export interface Gateway {
 }
 
 const EXPIRE_INTERVAL_MS = 60_000;
+/** Idempotency keys answer for 24 h; they are forgotten a day after that. */
+const IDEMPOTENCY_KEEP_MS = 48 * 3600 * 1000;
 
 function lineConfig(m: ModemConfig): ModemLineConfig {
   return {
@@ -150,16 +152,19 @@ export async function startGateway(
     mms.start();
     core.webhooks.start();
     stack.push(() => core.webhooks.stop());
-    const expiry = setInterval(() => receive.expireIncomplete(), EXPIRE_INTERVAL_MS);
+    const expiry = setInterval(() => {
+      receive.expireIncomplete();
+      core.idempotency.pruneOlderThan(core.clock.now() - IDEMPOTENCY_KEEP_MS);
+    }, EXPIRE_INTERVAL_MS);
     expiry.unref();
     stack.push(() => clearInterval(expiry));
 
     // Worker threads start here, never in the CLI's offline core.
     const inference = createInference(config, logger, core.metrics);
-    const voiceAi = voiceAiRoutes({ ...core, inference });
-    stack.push(() => voiceAi.close());
     stack.push(() => inference.close());
     const whisper = new WhisperService(inference);
+    const voiceAi = voiceAiRoutes({ ...core, inference });
+    stack.push(() => voiceAi.close());
     // Voice starts only when configured (voice.drachtio) or injected; `npm start` needs no SIP server.
     const voice = await startVoice(core, options.post ?? fetchPost, options.voice ?? {});
     stack.push(() => voice.stop());
@@ -168,11 +173,11 @@ export async function startGateway(
       health: () => {
         const lines = pool.lines();
         const ready = lines.filter((l) => l.state === 'ready').length;
-        (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
         return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
       },
       routes: [(root) => root.register(mediaRoutes, { media: mms.media })],
       apiRoutes: [
+        (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
         (api) => api.register(callsRoutes, { numbers: core.numbers, calls: voice.calls, manager: voice.manager }),
         (api) =>
           api.register(transcriptionRoutes, {
