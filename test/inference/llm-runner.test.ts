@@ -101,6 +101,20 @@ describe('local decoder-only runner (real onnxruntime on a generated GQA model)'
     expect(a.tokens).not.toEqual(c.tokens);
   });
 
+  it('answers 503 past its in-flight limit instead of queueing without bound', async () => {
+    const small = await LocalLlm.start(runtime, { maxBatch: 1, maxInFlight: 2 });
+    try {
+      const controller = new AbortController();
+      const held = [small.generate(prompts[0]!, greedy(100_000), controller.signal), small.generate(prompts[1]!, greedy(100_000), controller.signal)];
+      expect(() => small.generate(prompts[2]!, greedy(4))).toThrow(expect.objectContaining({ status: 503, message: 'model tiny-chat is at capacity (2 sequences in flight); try again shortly' }));
+      controller.abort();
+      for (const g of held) for await (const _ of g) void _;
+      expect((await collect(small.generate(prompts[2]!, greedy(4)))).tokens).toHaveLength(4);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('drops a sequence whose caller aborts', async () => {
     const controller = new AbortController();
     const gen = llm.generate(prompts[0]!, greedy(100_000), controller.signal);

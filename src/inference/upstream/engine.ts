@@ -33,7 +33,7 @@ export class UpstreamEngine implements ChatBackend {
   readonly ownedBy: string;
   private readonly slots: Slots;
   private readonly fetch: FetchLike;
-  private readonly url: string;
+  private readonly base: string;
   private readonly modelJson: string;
   private readonly logger: Logger;
 
@@ -45,7 +45,7 @@ export class UpstreamEngine implements ChatBackend {
     this.ownedBy = new URL(config.baseUrl).host;
     this.slots = new Slots(config.maxConcurrency, config.maxQueued, `the upstream engine for ${config.model}`);
     this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
-    this.url = `${config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.base = config.baseUrl.replace(/\/+$/, '');
     this.modelJson = `"model":${JSON.stringify(config.model)}`;
     this.logger = options.logger.child({ mod: 'upstream', model: config.model });
   }
@@ -59,7 +59,7 @@ export class UpstreamEngine implements ChatBackend {
     const call = new UpstreamCall(signal, this.config.idleTimeoutMs);
     try {
       const { stream: _s, stream_options: _o, ...rest } = request;
-      const res = await this.post({ ...rest, model: this.config.upstreamModel, stream: false }, call);
+      const res = await this.post('/chat/completions', { ...rest, model: this.config.upstreamModel, stream: false }, call);
       call.arm();
       const body = (await res.json()) as ChatCompletion;
       body.model = this.model;
@@ -72,13 +72,27 @@ export class UpstreamEngine implements ChatBackend {
     }
   }
 
-  async stream(request: ChatRequest, signal: AbortSignal): Promise<ChatStream> {
+  stream(request: ChatRequest, signal: AbortSignal): Promise<ChatStream> {
+    return this.streamFrom('/chat/completions', request, signal);
+  }
+
+  /**
+   * A streamed legacy completion (`/completions` with a prompt string), as the TTS path uses for
+   * an Orpheus LM served by vLLM: events are the engine's chunks with the model name rewritten.
+   */
+  streamCompletion(body: { prompt: string; [key: string]: unknown }, signal: AbortSignal): Promise<ChatStream> {
+    return this.streamFrom('/completions', { ...body, model: this.model, messages: [] } as ChatRequest, signal);
+  }
+
+  private async streamFrom(path: string, request: ChatRequest, signal: AbortSignal): Promise<ChatStream> {
     const release = await this.slots.acquire(signal);
     const call = new UpstreamCall(signal, this.config.idleTimeoutMs);
     let res: Response;
     try {
+      const { messages, ...rest } = request;
       res = await this.post(
-        { ...request, model: this.config.upstreamModel, stream: true, stream_options: { ...request.stream_options, include_usage: true } },
+        path,
+        { ...rest, ...(path === '/chat/completions' && { messages }), model: this.config.upstreamModel, stream: true, stream_options: { ...request.stream_options, include_usage: true } } as ChatRequest,
         call,
       );
     } catch (err) {
@@ -148,11 +162,11 @@ export class UpstreamEngine implements ChatBackend {
     };
   }
 
-  private async post(body: ChatRequest, call: UpstreamCall): Promise<Response> {
+  private async post(path: string, body: ChatRequest, call: UpstreamCall): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     if (this.config.apiKey !== null) headers.authorization = `Bearer ${this.config.apiKey}`;
     call.armHeaders(this.config.headersTimeoutMs);
-    const res = await this.fetch(this.url, { method: 'POST', headers, body: JSON.stringify(body), signal: call.signal });
+    const res = await this.fetch(`${this.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: call.signal });
     if (!res.ok) throw await this.refusal(res);
     if (!res.body) throw new UpstreamError(`the upstream engine for ${this.model} answered with no body`);
     return res;

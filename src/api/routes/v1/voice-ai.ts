@@ -2,8 +2,8 @@ import type { Clock } from '../../../clock/index.ts';
 import type { Config } from '../../../config/index.ts';
 import type { Inference } from '../../../inference/index.ts';
 import { createChatRouter, LocalChatModel, type ChatRouter, type ModelEntry } from '../../../inference/runners/llm/index.ts';
-import { TtsService } from '../../../inference/runners/tts/index.ts';
-import type { FetchLike } from '../../../inference/upstream/index.ts';
+import { TTS_MODELS, TtsService } from '../../../inference/runners/tts/index.ts';
+import { UpstreamEngine, type FetchLike } from '../../../inference/upstream/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import { KeyUsageMeter } from '../../../metering/index.ts';
 import { UsageRepository, type Db } from '../../../store/index.ts';
@@ -25,7 +25,12 @@ export type VoiceAi = V1RoutesOptions & { router: ChatRouter; tts: TtsService | 
 /** The chat, models, voices and speech routes' services for a gateway. */
 export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   const { config, inference } = deps;
-  const router = createChatRouter(config, deps.logger, deps.clock.now(), deps.fetch);
+  // Upstreams that serve an Orpheus LM feed the TTS path, not chat.
+  const ttsModels = new Set<string>(Object.values(TTS_MODELS));
+  const router = createChatRouter(config, deps.logger, deps.clock.now(), deps.fetch, ttsModels);
+  const ttsUpstreams = new Map(
+    config.upstreams.filter((u) => ttsModels.has(u.model)).map((u) => [u.model, new UpstreamEngine(u, { logger: deps.logger, ...(deps.fetch && { fetch: deps.fetch }) })]),
+  );
   const meter = new KeyUsageMeter(new UsageRepository(deps.db));
   const created = Math.floor(deps.clock.now() / 1000);
   const locals: LocalChatModel[] = [];
@@ -37,7 +42,8 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
       locals.push(local);
       if (!router.has(m.name)) router.add(local);
     }
-    tts = new TtsService(inference, config.speech, config.chat.maxBatch);
+    tts = new TtsService(inference, config.speech, config.chat.maxBatch, ttsUpstreams);
+    sources.push(() => [...ttsUpstreams.values()].map((e) => ({ id: e.model, object: 'model' as const, created, owned_by: e.ownedBy })));
     // Installed local models of every kind (speech-to-text, TTS, chat), listed after the chat router's.
     sources.push(() =>
       inference.registry

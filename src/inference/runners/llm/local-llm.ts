@@ -53,13 +53,15 @@ export class LocalLlm {
     private readonly worker: Worker,
     readonly model: string,
     readonly provider: string,
+    /** Sequences decoding or waiting for a batch slot; past this, generate() answers 503. */
+    private readonly maxInFlight: number,
   ) {
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => this.fail(err.message));
     worker.on('exit', (code) => this.fail(`decode loop exited (code ${code})`));
   }
 
-  static async start(runtime: ModelRuntime, options: { maxBatch: number; file?: string }): Promise<LocalLlm> {
+  static async start(runtime: ModelRuntime, options: { maxBatch: number; file?: string; maxInFlight?: number }): Promise<LocalLlm> {
     const worker = new Worker(new URL('./llm-worker-entry.mjs', import.meta.url));
     const ready = await new Promise<FromWorker & { type: 'ready' }>((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
@@ -75,12 +77,15 @@ export class LocalLlm {
     });
     worker.removeAllListeners('message');
     worker.removeAllListeners('error');
-    return new LocalLlm(worker, runtime.name, ready.provider);
+    return new LocalLlm(worker, runtime.name, ready.provider, options.maxInFlight ?? options.maxBatch * 8);
   }
 
   /** Generates from `prompt`; aborting the signal drops the sequence at the next step. */
   generate(prompt: readonly number[], params: GenerateParams, signal?: AbortSignal): Generation {
     if (this.failure) throw new InferenceError('MODEL_DOWN', `model ${this.model} is unavailable: ${this.failure}`, { status: 503, retryable: true });
+    if (this.channels.size >= this.maxInFlight) {
+      throw new InferenceError('MODEL_BUSY', `model ${this.model} is at capacity (${this.channels.size} sequences in flight); try again shortly`, { status: 503, retryable: true });
+    }
     const id = this.nextId++;
     const channel = new TokenChannel();
     this.channels.set(id, channel);

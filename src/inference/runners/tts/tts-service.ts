@@ -4,6 +4,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { Config } from '../../../config/index.ts';
 import { UnavailableError } from '../../../errors/index.ts';
 import type { Inference } from '../../service.ts';
+import type { UpstreamEngine } from '../../upstream/index.ts';
 import { decoderOnlyFile } from '../llm/family.ts';
 import { LocalLlm } from '../llm/local-llm.ts';
 import type { GenerateParams } from '../llm/protocol.ts';
@@ -32,11 +33,14 @@ export class TtsService {
     private readonly inference: Inference,
     private readonly settings: Readonly<Config['speech']>,
     private readonly maxBatch: number,
+    /** Orpheus LMs served by an upstream completions engine (vLLM), by model name. */
+    private readonly upstreams: ReadonlyMap<string, UpstreamEngine> = new Map(),
   ) {}
 
   /** Throws 404 / 503 now (before any audio) when a model the voice needs is unknown or missing. */
   check(voice: Voice): void {
-    for (const [model, family] of [[voice.model, 'orpheus'], [this.settings.snacModel, 'snac']] as const) {
+    const needed = [[voice.model, 'orpheus'], [this.settings.snacModel, 'snac']] as const;
+    for (const [model, family] of needed.filter(([m]) => !this.upstreams.has(m))) {
       if (this.inference.registry.get(model)?.family !== family) {
         throw new UnavailableError(`voice ${voice.id} needs model ${model} (${family}), which is not configured: add it to inference.models`);
       }
@@ -45,9 +49,9 @@ export class TtsService {
   }
 
   async *synthesize(text: string, voice: Voice, signal: AbortSignal, seed?: number): AsyncGenerator<Buffer> {
-    const { llm, tokenizer } = await this.speaker(voice.model);
+    const upstream = this.upstreams.get(voice.model);
+    const local = upstream ? undefined : await this.speaker(voice.model);
     const snac = this.inference.registry.resolve(this.settings.snacModel, 'snac');
-    const encoder = { encode: (t: string) => tokenizer.encode(t).ids };
     for (const sentence of splitSentences(text)) {
       signal.throwIfAborted();
       const params: GenerateParams = {
@@ -65,7 +69,10 @@ export class TtsService {
         );
         return floatToPcm16(samples);
       };
-      for await (const token of llm.generate(orpheusPrompt(encoder, voice.promptName, sentence), params, signal)) {
+      const tokens = local
+        ? local.llm.generate(orpheusPrompt({ encode: (t: string) => local.tokenizer.encode(t).ids }, voice.promptName, sentence), params, signal)
+        : upstreamAudioTokens(upstream as UpstreamEngine, voice.promptName, sentence, params, signal);
+      for await (const token of tokens) {
         const step = window.push(token);
         if (step) yield await decode(step);
       }
@@ -95,3 +102,46 @@ export class TtsService {
     return s;
   }
 }
+
+/**
+ * Audio tokens from an Orpheus LM on an upstream completions engine: the framed prompt as the
+ * reference sends it to vLLM (the ids decoded to text), and `<custom_token_N>` pieces parsed
+ * back to ids from the streamed text.
+ */
+async function* upstreamAudioTokens(engine: UpstreamEngine, promptName: string, text: string, params: GenerateParams, signal: AbortSignal): AsyncGenerator<number> {
+  const prompt = `<custom_token_3><|begin_of_text|>${promptName}: ${text}<|eot_id|><custom_token_4><custom_token_5><custom_token_1>`;
+  const stream = await engine.streamCompletion(
+    {
+      prompt,
+      max_tokens: params.maxTokens,
+      temperature: params.sampling.temperature,
+      top_p: params.sampling.topP,
+      repetition_penalty: params.sampling.repetitionPenalty,
+      stop_token_ids: params.stopTokens,
+      seed: params.seed,
+    },
+    signal,
+  );
+  let carry = '';
+  try {
+    for await (const data of stream.events) {
+      const chunk = JSON.parse(data) as { choices?: Array<{ text?: string }> };
+      carry += chunk.choices?.[0]?.text ?? '';
+      let last = 0;
+      for (const m of carry.matchAll(CUSTOM_TOKEN)) {
+        yield CUSTOM_TOKEN_BASE + Number(m[1]);
+        last = (m.index ?? 0) + m[0].length;
+      }
+      carry = carry.slice(last);
+      // Keep only what may still become a token.
+      const open = carry.lastIndexOf('<');
+      carry = open === -1 ? '' : carry.slice(open);
+    }
+  } finally {
+    stream.close();
+  }
+}
+
+const CUSTOM_TOKEN = /<custom_token_(\d+)>/g;
+/** `<custom_token_0>` is the first id after Llama-3's 128256. */
+const CUSTOM_TOKEN_BASE = 128256;
