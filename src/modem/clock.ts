@@ -22,9 +22,12 @@ export const systemClock: Clock = {
  */
 export function scaledClock(factor: number): Clock {
   if (!(factor > 0)) throw new RangeError('scaledClock factor must be a positive number');
+  // performance.now() rather than Date.now(): whole wall milliseconds would read as steps
+  // of `factor` ms, coarse enough to upset pacing arithmetic at large factors.
   const origin = Date.now();
+  const start = performance.now();
   return {
-    now: () => origin + (Date.now() - origin) * factor,
+    now: () => origin + (performance.now() - start) * factor,
     setTimeout(fn, delayMs) {
       const handle = setTimeout(fn, Math.max(0, delayMs / factor));
       return { cancel: () => clearTimeout(handle) };

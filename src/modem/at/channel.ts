@@ -50,6 +50,7 @@ const FINAL_OK = /^OK$/i;
 const FINAL_ERROR = /^(ERROR|\+CM[ES] ERROR:.*|COMMAND NOT SUPPORT|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|ABORTED)$/i;
 const CTRL_Z = '\x1a';
 const ESC = '\x1b';
+const LEADING_ESC = new RegExp(`^${ESC}+`);
 
 export interface AtChannelEvents {
   urc: [Urc];
@@ -159,7 +160,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   #onLine(raw: string): void {
-    const line = raw.replace(/[\r\n]+/g, '').replace(new RegExp(`^${ESC}+`), '').trim();
+    const line = raw.replace(/[\r\n]+/g, '').replace(LEADING_ESC, '').trim();
     if (line === '') return;
     if (this.#pendingUrc !== undefined) {
       const head = this.#pendingUrc;

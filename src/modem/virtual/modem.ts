@@ -255,10 +255,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   /** Internal surface the command interpreter works on. */
   #ctx: CommandContext = {
     modem: this,
-    reply: (lines: string[], final = 'OK') => {
-      for (const l of lines) this.#pty?.write(`\r\n${l}\r\n`);
-      this.#final(final);
-    },
+    reply: (lines: string[], final = 'OK') => this.#final(final, lines),
     cme: (code: number) => this.#final(this.#cmeeError('CME', code)),
     cms: (code: number) => this.#final(this.#cmeeError('CMS', code)),
     state: () => ({
@@ -326,8 +323,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     }
     try {
       const mr = await this.#o.network.submit(this, hex.toUpperCase());
-      this.#pty?.write(`\r\n+CMGS: ${mr}\r\n`);
-      this.#final('OK');
+      this.#final('OK', [`+CMGS: ${mr}`]);
     } catch (error) {
       const code = typeof error === 'number' ? error : 500;
       this.#final(this.#cmeeError('CMS', code));
@@ -340,8 +336,11 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     return `+${kind} ERROR: ${code}`;
   }
 
-  #final(text: string): void {
-    this.#pty?.write(`\r\n${text}\r\n`);
+  /** Information lines and the final result code in one write, as a modem sends them in one burst. */
+  #final(text: string, lines: readonly string[] = []): void {
+    let out = '';
+    for (const l of lines) out += `\r\n${l}\r\n`;
+    this.#pty?.write(`${out}\r\n${text}\r\n`);
   }
 }
 
