@@ -8,7 +8,8 @@ import { createModemPool, createVirtualNetwork, registerModemMetrics, type Modem
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
 import { callsRoutes } from './api/routes/calls.ts';
-import { startVoice, type Voice, type VoiceOptions } from './voice/index.ts';
+import { createVoiceInference, startVoice, type Voice, type VoiceOptions } from './voice/index.ts';
+import { speechServicesFor } from './speech-services.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
 import { adminMmsSimRoutes } from './api/admin/mms-sim.ts';
 import { mediaRoutes } from './api/routes/media.ts';
@@ -166,7 +167,15 @@ export async function startGateway(
     const voiceAi = voiceAiRoutes({ ...core, inference });
     stack.push(() => voiceAi.close());
     // Voice starts only when configured (voice.drachtio) or injected; `npm start` needs no SIP server.
-    const voice = await startVoice(core, options.post ?? fetchPost, options.voice ?? {});
+    // Its turn loop runs on the same Whisper, Orpheus and chat services as /api/v1.
+    const voiceOptions = options.voice ?? {};
+    let voiceInference: Awaited<ReturnType<typeof createVoiceInference>> | undefined;
+    if (voiceOptions.inference === undefined && config.voice.drachtio !== null) {
+      const bound = await createVoiceInference(speechServicesFor(config, whisper, voiceAi));
+      voiceInference = bound;
+      stack.push(() => bound.close());
+    }
+    const voice = await startVoice(core, options.post ?? fetchPost, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) });
     stack.push(() => voice.stop());
     const app = await buildCoreApp(core, {
       defaultMetrics: true,

@@ -43,4 +43,4 @@ export { LANGUAGE_NAMES, toSrt, toVtt, WhisperService, whisperFamily, type Segme
 export { downloadFile, listRepoFiles, pullModel, PullError, type PullOptions, type PullProgress, type RepoFile } from './pull.ts';
 // Chat (local decoder-only runner) and TTS (Orpheus + SNAC) families register themselves.
 export { LocalChatModel, LocalLlm, decoderOnlyFamily } from './runners/llm/index.ts';
-export { TtsService, VOICES, orpheusFamily, snacFamily } from './runners/tts/index.ts';
+export { findVoice, TtsService, VOICES, orpheusFamily, snacFamily } from './runners/tts/index.ts';

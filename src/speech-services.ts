@@ -1,0 +1,34 @@
+import type { VoiceAi } from './api/routes/v1/voice-ai.ts';
+import type { Config } from './config/index.ts';
+import { UnavailableError } from './errors/index.ts';
+import { findVoice, type WhisperService } from './inference/index.ts';
+import type { SpeechServices } from './voice/index.ts';
+
+/** The default speech-to-text model for calls: the same one /api/v1/audio/transcriptions uses. */
+const CALL_STT_MODEL = 'whisper-large-v3';
+
+/**
+ * What a phone call's turn loop needs from the voice AI stack: Whisper on the inference pool,
+ * Orpheus through the TTS service, and the chat router (local model or upstream engine) with
+ * the configured default chat model.
+ */
+export function speechServicesFor(config: Readonly<Config>, whisper: WhisperService, voiceAi: VoiceAi): SpeechServices {
+  return {
+    async transcribe(pcm16k, signal) {
+      const result = await whisper.transcribe(pcm16k, { model: CALL_STT_MODEL, timestamps: false, signal });
+      return result.text.trim();
+    },
+    speak(text, voiceId, signal) {
+      const voice = findVoice(voiceId);
+      const tts = voiceAi.tts;
+      if (!voice) throw new UnavailableError(`voice.voice "${voiceId}" is not a known voice (see /api/v1/voices)`);
+      if (!tts) throw new UnavailableError('text-to-speech is not available: no inference pool');
+      return tts.synthesize(text, voice, signal);
+    },
+    async chat(messages, signal) {
+      const model = config.chat.defaultModel;
+      const completion = await voiceAi.router.get(model).complete({ model, messages: messages.map((m) => ({ role: m.role, content: m.content })) }, signal);
+      return completion.choices[0]?.message.content ?? '';
+    },
+  };
+}
