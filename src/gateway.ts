@@ -18,7 +18,7 @@ import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
 import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
-import { UsageRepository } from './store/index.ts';
+import { UsageRepository, WalCheckpointer } from './store/index.ts';
 
 export interface Gateway {
   core: Core;
@@ -71,6 +71,8 @@ export async function startGateway(
     for (const step of stack.splice(0).reverse()) await step();
   };
   try {
+    const checkpointer = WalCheckpointer.start(core.db, logger);
+    stack.push(() => checkpointer.stop());
     let network: VirtualNetwork | undefined;
     if (virtualLinesEnabled(config)) {
       const latency = config.virtual.latency;
