@@ -290,7 +290,12 @@ const Voice = Type.Object(
       { ...closed, default: {} },
     ),
     jitterBuffer: Type.Object(
-      { targetFrames: Type.Integer({ default: 3, minimum: 1 }), maxFrames: Type.Integer({ default: 25, minimum: 2 }) },
+      {
+        /** Adaptive delay bounds (ms): how long a missing packet is waited for past its expected arrival. */
+        minDelayMs: Type.Integer({ default: 10, minimum: 0 }),
+        maxDelayMs: Type.Integer({ default: 200, minimum: 0 }),
+        maxFrames: Type.Integer({ default: 25, minimum: 2 }),
+      },
       { ...closed, default: {} },
     ),
     endpointing: Type.Object(

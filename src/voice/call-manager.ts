@@ -10,6 +10,7 @@ import { resample } from './audio/resampler.ts';
 import type { CallEnd, CallLog } from './call-log.ts';
 import type { VoiceClock } from './clock.ts';
 import { TTS_RATE_HZ, type CallAgent, type VoiceInference } from './ports.ts';
+import type { JitterBufferOptions } from './rtp/jitter-buffer.ts';
 import { MediaStream, SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream.ts';
 import { bindRtpPorts, type PortRange } from './rtp/udp-port.ts';
 import { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type LocalMedia, type Negotiated } from './sdp/sdp.ts';
@@ -22,7 +23,7 @@ export interface CallManagerSettings {
   /** Local address the RTP sockets bind to. */
   rtpBindHost: string;
   rtpPorts: PortRange;
-  jitter: { targetDepth: number; maxDepth: number };
+  jitter: JitterBufferOptions;
   turnLoop: TurnLoopSettings;
   greeting: string | null;
   systemPrompt: string | null;

@@ -7,8 +7,12 @@
 export interface VadSession {
   /** Window length it wants, in 8 kHz samples (Silero v5: 256 = 32 ms). */
   readonly windowSamples: number;
-  /** Speech probability 0–1 for the next window of 8 kHz audio. */
-  probability(window8k: Int16Array): Promise<number>;
+  /**
+   * Speech probability 0–1 for the newest window of 8 kHz audio. `newSamples` says how many of
+   * its samples are new since the previous call (fewer than the window: the windows overlap, so
+   * a decision can be made on every 20 ms frame); all of them when omitted.
+   */
+  probability(window8k: Int16Array, newSamples?: number): Promise<number>;
   close(): void;
 }
 

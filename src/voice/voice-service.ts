@@ -89,7 +89,7 @@ export async function startVoice(
       mediaAddress: v.mediaAddress,
       rtpBindHost: v.rtpBindHost,
       rtpPorts: v.rtpPorts,
-      jitter: { targetDepth: v.jitterBuffer.targetFrames, maxDepth: v.jitterBuffer.maxFrames },
+      jitter: { minDelayMs: v.jitterBuffer.minDelayMs, maxDelayMs: v.jitterBuffer.maxDelayMs, maxDepth: v.jitterBuffer.maxFrames },
       turnLoop: {
         endpointing: v.endpointing,
         prerollMs: v.endpointing.prerollMs,

@@ -56,6 +56,26 @@ function designLowPass(fromHz: number, toHz: number, up: number, down: number): 
   return h;
 }
 
+const designs = new Map<string, Float64Array[]>();
+
+/** The low-pass split into its `up` phases (phases[p][i] = h[p + up·i]); designed once per rate pair. */
+function polyphase(fromHz: number, toHz: number, up: number, down: number): Float64Array[] {
+  const key = `${fromHz}:${toHz}`;
+  let phases = designs.get(key);
+  if (!phases) {
+    const h = designLowPass(fromHz, toHz, up, down);
+    const tapsPerPhase = h.length / up;
+    phases = [];
+    for (let p = 0; p < up; p++) {
+      const phase = new Float64Array(tapsPerPhase);
+      for (let i = 0; i < tapsPerPhase; i++) phase[i] = h[p + up * i] as number;
+      phases.push(phase);
+    }
+    designs.set(key, phases);
+  }
+  return phases;
+}
+
 /**
  * Converts a stream of Int16 PCM chunks from one rate to another. Chunks may be any length;
  * output is produced as soon as the input it needs has arrived (the filter delays the signal
@@ -85,14 +105,8 @@ export class Resampler {
     this.toHz = toHz;
     this.up = toHz / g;
     this.down = fromHz / g;
-    const h = designLowPass(fromHz, toHz, this.up, this.down);
-    this.tapsPerPhase = h.length / this.up;
-    this.phases = [];
-    for (let p = 0; p < this.up; p++) {
-      const phase = new Float64Array(this.tapsPerPhase);
-      for (let i = 0; i < this.tapsPerPhase; i++) phase[i] = h[p + this.up * i] as number;
-      this.phases.push(phase);
-    }
+    this.phases = polyphase(fromHz, toHz, this.up, this.down);
+    this.tapsPerPhase = (this.phases[0] as Float64Array).length;
     this.delaySamples = designedHalfLength(fromHz, toHz, this.up, this.down) / this.down;
     this.history = new Float64Array(this.tapsPerPhase - 1);
   }
@@ -106,24 +120,21 @@ export class Resampler {
     const firstIndex = this.inCount - keep; // stream index of buf[0]
     this.inCount += input.length;
 
-    const out: number[] = [];
-    for (;;) {
+    // Outputs whose newest input sample has arrived: floor(n·down/up) < inCount.
+    const end = Math.max(this.outCount, Math.ceil((this.inCount * this.up) / this.down));
+    const pcm = new Int16Array(end - this.outCount);
+    for (let o = 0; this.outCount < end; o++, this.outCount++) {
       const n = this.outCount * this.down; // position in the upsampled stream
       const newest = Math.floor(n / this.up); // newest input sample this output needs
-      if (newest >= this.inCount) break;
       const phase = this.phases[n % this.up] as Float64Array;
       let acc = 0;
-      let xi = newest - firstIndex;
-      for (let i = 0; i < this.tapsPerPhase && xi >= 0; i++, xi--) acc += (phase[i] as number) * (buf[xi] as number);
-      out.push(acc);
-      this.outCount++;
+      const xi = newest - firstIndex;
+      const taps = Math.min(this.tapsPerPhase, xi + 1);
+      for (let i = 0; i < taps; i++) acc += (phase[i] as number) * (buf[xi - i] as number);
+      const v = Math.round(acc);
+      pcm[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
     }
     this.history = buf.subarray(buf.length - keep);
-    const pcm = new Int16Array(out.length);
-    for (let i = 0; i < out.length; i++) {
-      const v = Math.round(out[i] as number);
-      pcm[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-    }
     return pcm;
   }
 

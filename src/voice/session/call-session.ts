@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { resample, Resampler } from '../audio/resampler.ts';
+import { Resampler } from '../audio/resampler.ts';
 import type { VoiceClock } from '../clock.ts';
 import type { DtmfDigitEvent } from '../rtp/dtmf.ts';
-import { SAMPLE_RATE_HZ } from '../rtp/media-stream.ts';
-import { STT_RATE_HZ, TTS_RATE_HZ, type AgentAction, type CallAgent, type ChatMessage, type TurnRequest, type VadSession, type VoiceInference } from '../ports.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../rtp/media-stream.ts';
+import { TTS_RATE_HZ, type AgentAction, type CallAgent, type ChatMessage, type TurnRequest, type VadSession, type VoiceInference } from '../ports.ts';
 import { Endpointer, type EndpointerOptions } from './endpointer.ts';
+import { Utterance } from './utterance.ts';
 
 /** The part of a MediaStream the turn loop uses (tests give it a fake). */
 export interface SessionMedia {
@@ -90,11 +91,11 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   readonly turns: TurnRecord[] = [];
   private vad: VadSession | undefined;
   private readonly endpointer: Endpointer;
+  /** The newest VAD window of caller audio (overlapping: it slides by one frame at a time). */
   private window: Int16Array = new Int16Array(0);
-  private windowFill = 0;
   private vadChain: Promise<void> = Promise.resolve();
   private readonly preroll: Int16Array[] = [];
-  private utterance: Int16Array[] = [];
+  private utterance = new Utterance();
   private lastVoicedAt = 0;
   private turnAbort: AbortController | undefined;
   private speakAbort: AbortController | undefined;
@@ -136,57 +137,60 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     this.emit('state', s);
   }
 
+  /**
+   * Every frame runs the VAD on the newest window (the frame and the audio just before it), so
+   * the end of a turn is decided on the frame that completes the silence, not up to a window later.
+   */
   private onFrame(pcm: Int16Array): void {
     if (this.state === 'ended' || !this.vad) return;
     const arrivedAt = this.deps.clock.now();
-    let offset = 0;
-    while (offset < pcm.length) {
-      const n = Math.min(pcm.length - offset, this.window.length - this.windowFill);
-      this.window.set(pcm.subarray(offset, offset + n), this.windowFill);
-      this.windowFill += n;
-      offset += n;
-      if (this.windowFill === this.window.length) {
-        const w = this.window;
-        this.window = new Int16Array(w.length);
-        this.windowFill = 0;
-        this.vadChain = this.vadChain.then(() => this.onWindow(w, arrivedAt)).catch((err: unknown) => this.fail(err));
-      }
+    const size = this.window.length;
+    const w = new Int16Array(size);
+    if (pcm.length >= size) w.set(pcm.subarray(pcm.length - size));
+    else {
+      w.set(this.window.subarray(pcm.length));
+      w.set(pcm, size - pcm.length);
     }
+    this.window = w;
+    const newSamples = Math.min(pcm.length, size);
+    this.vadChain = this.vadChain.then(() => this.onWindow(w, newSamples, pcm, arrivedAt)).catch((err: unknown) => this.fail(err));
   }
 
-  private async onWindow(w: Int16Array, arrivedAt: number): Promise<void> {
+  private async onWindow(w: Int16Array, newSamples: number, frame: Int16Array, arrivedAt: number): Promise<void> {
     if (this.state === 'ended' || !this.vad) return;
-    const p = await this.vad.probability(w);
+    const p = await this.vad.probability(w, newSamples);
+    const hopMs = (frame.length * 1000) / SAMPLE_RATE_HZ;
     const windowMs = (w.length * 1000) / SAMPLE_RATE_HZ;
     const wasSpeech = this.endpointer.inSpeech;
-    if (wasSpeech) this.utterance.push(w);
+    if (wasSpeech) this.utterance.add(frame);
     else {
-      this.preroll.push(w);
-      while (this.preroll.length * windowMs > this.deps.settings.prerollMs) this.preroll.shift();
+      this.preroll.push(frame);
+      while (this.preroll.length * hopMs > this.deps.settings.prerollMs) this.preroll.shift();
     }
     if (p >= this.deps.settings.endpointing.endThreshold) this.lastVoicedAt = arrivedAt;
-    const event = this.endpointer.feed(p, windowMs);
+    const event = this.endpointer.feed(p, hopMs, windowMs);
     if (event === 'speech-start') this.onSpeechStart();
     else if (event === 'speech-end') this.onSpeechEnd(arrivedAt);
   }
 
   private onSpeechStart(): void {
-    this.utterance = this.preroll.splice(0);
+    this.utterance = new Utterance(this.preroll.splice(0));
     if (this.state === 'speaking') {
       if (!this.deps.settings.bargeIn) return;
       this.bargeIn();
     } else if (this.state === 'thinking') {
       // The caller went on talking: this turn is superseded; its audio joins the next one.
       this.turnAbort?.abort();
-      this.utterance = [...this.pendingAudio, ...this.utterance];
+      this.utterance = new Utterance([...this.pendingAudio.frames, ...this.utterance.frames]);
     }
     this.setState('listening');
   }
 
-  private pendingAudio: Int16Array[] = [];
+  private pendingAudio = new Utterance();
 
   private onSpeechEnd(endpointAt: number): void {
-    const audio = this.utterance.splice(0);
+    const audio = this.utterance;
+    this.utterance = new Utterance();
     this.pendingAudio = audio;
     void this.runTurn({ audio, dtmf: null, speechEndAt: this.lastVoicedAt, endpointAt });
   }
@@ -195,7 +199,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     this.emit('dtmf', digit);
     if (this.state === 'ended') return;
     const now = this.deps.clock.now();
-    void this.runTurn({ audio: [], dtmf: digit, speechEndAt: now, endpointAt: now });
+    void this.runTurn({ audio: null, dtmf: digit, speechEndAt: now, endpointAt: now });
   }
 
   private bargeIn(): void {
@@ -214,7 +218,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     this.emit('barge-in', { heardMs, droppedMs, text: heardText });
   }
 
-  private async runTurn(input: { audio: Int16Array[]; dtmf: string | null; speechEndAt: number; endpointAt: number }): Promise<void> {
+  private async runTurn(input: { audio: Utterance | null; dtmf: string | null; speechEndAt: number; endpointAt: number }): Promise<void> {
     this.turnAbort?.abort();
     const abort = new AbortController();
     this.turnAbort = abort;
@@ -227,8 +231,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     };
     let transcript = '';
     try {
-      if (input.audio.length > 0) {
-        const stt = await this.deps.inference.transcribe(toStt(input.audio), abort.signal);
+      if (input.audio && !input.audio.empty) {
+        const stt = await this.deps.inference.transcribe(input.audio.finish(), abort.signal);
         timings.sttMs = stt.modelMs;
         transcript = stt.value.trim();
         if (abort.signal.aborted) return;
@@ -237,7 +241,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
           return;
         }
       }
-      this.pendingAudio = [];
+      this.pendingAudio = new Utterance();
       const request: TurnRequest = { ...this.deps.call, transcript, dtmf: input.dtmf, history: [...this.history] };
       const result = await this.withDeadline((signal) => this.deps.agent.turn(request, signal), abort.signal);
       if (abort.signal.aborted) return;
@@ -303,8 +307,17 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     this.playing = playing;
     const resampler = new Resampler(TTS_RATE_HZ, SAMPLE_RATE_HZ);
     const asked = this.deps.clock.now();
-    const queue = (pcm: Int16Array) => {
-      if (pcm.length === 0 || abort.signal.aborted) return;
+    // Only whole frames go out mid-reply (a padded partial frame would be a click of silence).
+    let carry = new Int16Array(0);
+    const queue = (chunk: Int16Array, last = false) => {
+      if (abort.signal.aborted) return;
+      const all = new Int16Array(carry.length + chunk.length);
+      all.set(carry);
+      all.set(chunk, carry.length);
+      const whole = last ? all.length : all.length - (all.length % FRAME_SAMPLES);
+      const pcm = all.subarray(0, whole);
+      carry = all.slice(whole);
+      if (pcm.length === 0) return;
       if (timings && timings.firstAudioAt === null) {
         timings.firstAudioAt = this.deps.clock.now();
         timings.ttsFirstChunkMs = timings.firstAudioAt - asked;
@@ -316,8 +329,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       for await (const chunk of this.deps.inference.speak(text, this.deps.settings.voice, abort.signal)) {
         if (abort.signal.aborted) break;
         queue(resampler.process(chunk));
+        // A model that hands over many chunks at once must not hold up other calls' packets.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      queue(resampler.flush());
+      queue(resampler.flush(), true);
     } catch (err) {
       if (!abort.signal.aborted) this.emit('error', err as Error);
     }
@@ -339,14 +354,4 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   private fail(err: unknown): void {
     this.emit('error', err instanceof Error ? err : new Error(String(err)));
   }
-}
-
-function toStt(frames: Int16Array[]): Int16Array {
-  const pcm = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-  let o = 0;
-  for (const f of frames) {
-    pcm.set(f, o);
-    o += f.length;
-  }
-  return resample(pcm, SAMPLE_RATE_HZ, STT_RATE_HZ);
 }

@@ -13,7 +13,12 @@ export type EndpointEvent = 'speech-start' | 'speech-end' | null;
 
 /**
  * Turns per-window speech probabilities into utterance boundaries. Pure and clock-free: time is
- * the sum of the windows fed, so endpointing is exact and deterministic.
+ * the audio fed, so endpointing is exact and deterministic.
+ *
+ * Windows may overlap (VAD on the newest window every 20 ms frame): each decision covers `hopMs`
+ * of new audio, and the first window of a run of speech or silence counts whole (`windowMs`),
+ * since all of it was judged. So silence is counted to the frame, and the utterance ends on the
+ * first frame at which `silenceMs` of it has been heard.
  */
 export class Endpointer {
   private speaking = false;
@@ -29,12 +34,12 @@ export class Endpointer {
     return this.speaking;
   }
 
-  feed(probability: number, windowMs: number): EndpointEvent {
-    this.elapsedMs += windowMs;
+  feed(probability: number, hopMs: number, windowMs = hopMs): EndpointEvent {
+    this.elapsedMs += hopMs;
     const o = this.options;
     if (!this.speaking) {
       if (probability >= o.startThreshold) {
-        this.speechRunMs += windowMs;
+        this.speechRunMs += this.speechRunMs === 0 ? windowMs : hopMs;
         if (this.speechRunMs >= o.minSpeechMs) {
           this.speaking = true;
           this.silenceRunMs = 0;
@@ -46,8 +51,8 @@ export class Endpointer {
       return null;
     }
     if (probability < o.endThreshold) {
-      if (this.silenceRunMs === 0) this.lastSpeechEndMs = this.elapsedMs - windowMs;
-      this.silenceRunMs += windowMs;
+      if (this.silenceRunMs === 0) this.lastSpeechEndMs = Math.max(0, this.elapsedMs - windowMs);
+      this.silenceRunMs += this.silenceRunMs === 0 ? windowMs : hopMs;
       if (this.silenceRunMs >= o.silenceMs) {
         this.speaking = false;
         this.speechRunMs = 0;

@@ -58,4 +58,35 @@ describeWithTool('Silero VAD (real silero_vad.onnx) on real speech', hasCommand(
     expect(await probabilities(model.open(), s)).toEqual(first);
     expect(again).not.toEqual(first);
   });
+
+  it('still hears the speech, and hears its end no later than 32 ms windows do', async () => {
+    const s = speech('Hello, I would like to book a table for two tonight, please.');
+    const pcm = new Int16Array(s.length + 8000); // then a second of silence
+    pcm.set(s);
+    const sliding = await slidingProbabilities(model.open(), pcm);
+    const whole = await probabilities(model.open(), pcm);
+    const voiced = (p: number[]) => p.filter((x) => x > 0.5).length / p.length;
+    expect(Math.abs(voiced(sliding) - voiced(whole))).toBeLessThan(0.1);
+    expect(Math.max(...sliding)).toBeGreaterThan(0.9);
+    // Time (ms of audio) at which each first reports silence after the last speech.
+    const endMs = (p: number[], hopMs: number, windowMs: number) => {
+      const last = p.findLastIndex((x) => x > 0.5);
+      const first = p.findIndex((x, i) => i > last && x < 0.35);
+      return first * hopMs + windowMs;
+    };
+    expect(endMs(sliding, 20, 32)).toBeLessThanOrEqual(endMs(whole, 32, 32));
+    expect(Math.max(...sliding.slice(-20))).toBeLessThan(0.1);
+  });
+
+  it('rejects a newSamples count the window cannot hold', async () => {
+    await expect(model.open().probability(new Int16Array(256), 300)).rejects.toThrow(RangeError);
+  });
+
 });
+
+/** One decision per 20 ms frame on the newest 256 samples (the call's hop). */
+async function slidingProbabilities(vad: SileroVad, pcm: Int16Array): Promise<number[]> {
+  const out: number[] = [];
+  for (let end = 256; end <= pcm.length; end += 160) out.push(await vad.probability(pcm.subarray(end - 256, end), end === 256 ? 256 : 160));
+  return out;
+}

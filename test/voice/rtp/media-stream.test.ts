@@ -6,6 +6,7 @@ import { MediaStream, type MediaStreamOptions } from '../../../src/voice/rtp/med
 import { bindRtpPorts } from '../../../src/voice/rtp/udp-port.ts';
 import { tone } from '../audio/signals.ts';
 import { RtpPeer } from '../helpers/rtp-peer.ts';
+import { ManualClock } from '../../fakes/manual-clock.ts';
 
 const open: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -119,5 +120,40 @@ describe('MediaStream over loopback UDP', () => {
     await peer.until(() => peer.rtcp.some((r) => r.type === 'sr' && r.reports.length === 1 && r.packetCount > 0));
     const sr = peer.rtcp.find((r) => r.type === 'sr' && r.reports.length === 1);
     expect(sr?.reports[0]).toMatchObject({ ssrc: 0x5eed, cumulativeLost: 0 });
+  });
+});
+
+describe('MediaStream latency on an injected clock (real UDP, time stands still unless the test moves it)', () => {
+  async function manual() {
+    const clock = new ManualClock(0);
+    const s = await setup({ clock });
+    return { clock, ...s };
+  }
+
+  it('hands caller frames up the moment their packets arrive in order, with no tick in between', async () => {
+    const { peer, stream } = await manual();
+    const got: Int16Array[] = [];
+    stream.on('frame', (pcm) => got.push(pcm));
+    for (const f of peer.frames(tone(1000, 8000, 480))) peer.sendPacket(f);
+    await new Promise<void>((resolve) => stream.on('frame', () => got.length >= 3 && resolve()));
+    expect(got.every((f) => f.some((x) => x !== 0))).toBe(true);
+  });
+
+  it('sends the first frame of a reply at once and paces the rest from it, with timestamps from the sampling instant', async () => {
+    const { clock, peer, stream } = await manual();
+    clock.advance(20); // one tick: nothing to send
+    clock.advance(7);
+    stream.play(tone(440, 8000, 800)); // 5 frames, queued 7 ms after the tick
+    await peer.until(() => peer.received.length >= 1);
+    expect(peer.received[0]?.marker).toBe(true);
+    clock.advance(19); // 46: the old schedule's tick (40) is gone, the next is at 47
+    expect(peer.received).toHaveLength(1);
+    clock.advance(1);
+    await peer.until(() => peer.received.length >= 2);
+    const [a, b] = peer.received;
+    expect(((b?.timestamp as number) - (a?.timestamp as number)) >>> 0).toBe(160);
+    expect(b?.marker).toBe(false);
+    clock.advance(60);
+    await peer.until(() => peer.received.length >= 5);
   });
 });

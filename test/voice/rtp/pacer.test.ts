@@ -21,14 +21,16 @@ function handFiredClock() {
     pending = undefined;
     fn?.();
   };
-  return { clock, fireAt, delays };
+  /** Time passes without the timer firing (work done between ticks). */
+  const setNow = (t: number) => (now = t);
+  return { clock, fireAt, delays, setNow };
 }
 
 describe('Pacer', () => {
   it('ticks every 20 ms on absolute deadlines: a late timer does not push the next one back', () => {
     const { clock, fireAt, delays } = handFiredClock();
     const at: number[] = [];
-    const pacer = new Pacer(clock, { periodMs: 20, maxLagMs: 200 }, () => at.push(clock.now()));
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => at.push(clock.now()));
     pacer.start();
     fireAt(20);
     fireAt(47); // 7 ms late (the event loop was busy)
@@ -38,10 +40,10 @@ describe('Pacer', () => {
     pacer.stop();
   });
 
-  it('catches up missed ticks in order after a short stall, keeping the count exact', () => {
+  it('ticks on time and in order on a clock that moves in larger steps, keeping the count exact', () => {
     const clock = new ManualClock(0);
     const ticks: number[] = [];
-    const pacer = new Pacer(clock, { periodMs: 20, maxLagMs: 200 }, (n) => ticks.push(n));
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, (n) => ticks.push(n));
     pacer.start();
     clock.advance(100);
     expect(ticks).toEqual([1, 2, 3, 4, 5]);
@@ -51,17 +53,17 @@ describe('Pacer', () => {
   it('does not drift over a long run: 3000 ticks in 60 s', () => {
     const clock = new ManualClock(0);
     let n = 0;
-    const pacer = new Pacer(clock, { periodMs: 20, maxLagMs: 200 }, () => n++);
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => n++);
     pacer.start();
     for (let i = 0; i < 600; i++) clock.advance(100);
     expect(n).toBe(3000);
     pacer.stop();
   });
 
-  it('restarts the schedule after a stall longer than maxLagMs instead of bursting', () => {
+  it('restarts the schedule after a stall instead of bursting', () => {
     const { clock, fireAt } = handFiredClock();
     let n = 0;
-    const pacer = new Pacer(clock, { periodMs: 20, maxLagMs: 100 }, () => n++);
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => n++);
     pacer.start();
     fireAt(20);
     expect(n).toBe(1);
@@ -76,11 +78,58 @@ describe('Pacer', () => {
   it('stops ticking once stopped', () => {
     const clock = new ManualClock(0);
     let n = 0;
-    const pacer = new Pacer(clock, { periodMs: 20, maxLagMs: 200 }, () => n++);
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => n++);
     pacer.start();
     clock.advance(40);
     pacer.stop();
     clock.advance(100);
     expect(n).toBe(2);
+  });
+
+  it('never runs two ticks back to back after a late timer: up to half a period late keeps the absolute deadlines, later re-anchors', () => {
+    const { clock, fireAt } = handFiredClock();
+    const at: number[] = [];
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => at.push(clock.now()));
+    pacer.start();
+    fireAt(20);
+    fireAt(49); // 9 ms late: the next deadline stays at 60
+    fireAt(60);
+    fireAt(98); // 18 ms late: one tick, and the schedule restarts from it (next at 118, not 100)
+    fireAt(118);
+    fireAt(175); // a 37 ms stall: still one tick, not two
+    fireAt(195);
+    expect(at).toEqual([20, 49, 60, 98, 118, 175, 195]);
+    const spacing = at.slice(1).map((t, i) => t - (at[i] as number));
+    expect(Math.min(...spacing)).toBeGreaterThanOrEqual(10);
+    expect(pacer.reanchors).toBe(2);
+    pacer.stop();
+  });
+
+  it('does not drift under ordinary lateness: 500 ticks each up to 9 ms late end on the 20 ms grid', () => {
+    const { clock, fireAt } = handFiredClock();
+    let n = 0;
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => n++);
+    pacer.start();
+    let seed = 3;
+    for (let k = 1; k <= 500; k++) fireAt(k * 20 + ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 10));
+    fireAt(501 * 20);
+    expect(n).toBe(501);
+    expect(pacer.reanchors).toBe(0);
+    pacer.stop();
+  });
+
+  it('restart() re-anchors: after a tick run out of schedule the next comes a full period later', () => {
+    const { clock, fireAt, delays, setNow } = handFiredClock();
+    const at: number[] = [];
+    const pacer = new Pacer(clock, { periodMs: 20, reanchorAfterMs: 10 }, () => at.push(clock.now()));
+    pacer.start();
+    fireAt(20);
+    // Something was sent at 27, out of schedule: the pacer continues from there.
+    setNow(27);
+    pacer.restart();
+    expect(delays[delays.length - 1]).toBe(20);
+    fireAt(47);
+    expect(at).toEqual([20, 47]);
+    pacer.stop();
   });
 });

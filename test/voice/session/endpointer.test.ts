@@ -25,3 +25,22 @@ describe('Endpointer', () => {
     expect(feed(e, Array(15).fill(0.1))).toEqual(['speech-end']);
   });
 });
+
+describe('Endpointer on overlapping windows (VAD every 20 ms frame on the newest 32 ms)', () => {
+  const frames = (e: Endpointer, probs: number[]) => probs.map((p) => e.feed(p, 20, 32));
+
+  it('ends the utterance on the frame that completes the silence, not a window later', () => {
+    const e = new Endpointer({ ...opts, silenceMs: 300 });
+    expect(frames(e, [0.9, 0.9, 0.9, 0.9]).filter(Boolean)).toEqual([]); // 32 + 3 × 20 = 92 < 96
+    expect(frames(e, [0.9])).toEqual(['speech-start']);
+    // The first silent window covers 32 ms, each later one 20 ms more: 32 + 13 × 20 = 292 < 300.
+    expect(frames(e, Array(14).fill(0.1)).filter(Boolean)).toEqual([]);
+    expect(frames(e, [0.1])).toEqual(['speech-end']); // 312 ms: the 15th silent frame
+  });
+
+  it('counts audio time by frames, so a hop of 20 ms and a window of 32 ms give the same time base', () => {
+    const e = new Endpointer(opts);
+    frames(e, Array(10).fill(0.9));
+    expect(e.elapsedMs).toBe(200);
+  });
+});
