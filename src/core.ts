@@ -5,6 +5,7 @@ import { adminWebhookRoutes } from './api/admin/webhooks.ts';
 import { adminDashboardRoutes } from './api/admin/dashboard.ts';
 import { DashboardSessions, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
+import { adminVoiceSettingsRoutes } from './api/routes/calls.ts';
 import { ApiKeyService, ensureAdminToken } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
 import type { Config } from './config/index.ts';
@@ -14,6 +15,7 @@ import { RateLimiter, UsageLedger } from './metering/index.ts';
 import { NumberService } from './numbers/index.ts';
 import {
   ApiKeysRepository,
+  CallsRepository,
   DashboardRepository,
   DATABASE_FILE,
   IdempotencyRepository,
@@ -193,6 +195,7 @@ export function buildCoreApp(
           clock: core.clock,
           liveIntervalMs: core.config.dashboard.liveIntervalMs,
         }),
+      (admin) => admin.register(adminVoiceSettingsRoutes, { numbers: core.numbers, calls: new CallsRepository(core.db), now: () => core.clock.now() }),
       ...(extra.adminRoutes ?? []),
     ],
   });

@@ -46,6 +46,19 @@ interface CallRow {
   ended_at: string | null;
 }
 
+/** One turn of a call's conversation. */
+export interface CallTurnRecord {
+  seq: number;
+  /** What the caller said ('' for a keypad-only turn). */
+  callerText: string;
+  dtmf: string | null;
+  action: string;
+  agentReply: string | null;
+  /** Share of the reply the caller heard before talking over it; null when heard to the end (or no reply). */
+  heardFraction: number | null;
+  createdAt: string;
+}
+
 export interface VoiceSettingsRecord {
   numberId: string;
   systemPrompt: string | null;
@@ -104,6 +117,17 @@ export class CallsRepository {
          WHERE id = @id AND status IN ('queued', 'ringing', 'in-progress')`,
       ),
       live: db.prepare<[], CallRow>(`SELECT ${COLUMNS} FROM calls WHERE status IN ('queued', 'ringing', 'in-progress')`),
+      addTurn: db.prepare(
+        `INSERT INTO call_turns (call_id, seq, caller_text, dtmf, action, agent_reply, created_at)
+         VALUES (@callId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM call_turns WHERE call_id = @callId), @callerText, @dtmf, @action, @agentReply, @createdAt)`,
+      ),
+      heard: db.prepare<[number, string, string]>(
+        `UPDATE call_turns SET heard_fraction = ?
+         WHERE call_id = ? AND seq = (SELECT MAX(seq) FROM call_turns WHERE call_id = ? AND agent_reply IS NOT NULL)`,
+      ),
+      turns: db.prepare<[string], { seq: number; caller_text: string; dtmf: string | null; action: string; agent_reply: string | null; heard_fraction: number | null; created_at: string }>(
+        `SELECT seq, caller_text, dtmf, action, agent_reply, heard_fraction, created_at FROM call_turns WHERE call_id = ? ORDER BY seq`,
+      ),
       voice: db.prepare<[string], { number_id: string; system_prompt: string | null; greeting: string | null; voice: string | null }>(
         `SELECT number_id, system_prompt, greeting, voice FROM number_voice_settings WHERE number_id = ?`,
       ),
@@ -152,6 +176,29 @@ export class CallsRepository {
   /** Ends a live call; false when it had already ended. */
   end(e: { id: string; status: CallStatus; endReason: string; sipStatus: number | null; errorMessage: string | null; durationMs: number | null; billableMinutes: number; endedAt: string }): boolean {
     return this.stmts.end.run(e).changes === 1;
+  }
+
+  /** Records a turn and counts it on the call. */
+  addTurn(callId: string, t: Omit<CallTurnRecord, 'seq' | 'heardFraction'>): void {
+    this.stmts.addTurn.run({ callId, ...t });
+    this.stmts.turn.run(callId);
+  }
+
+  /** The caller talked over the latest reply after hearing this share of it. */
+  setHeardFraction(callId: string, fraction: number): void {
+    this.stmts.heard.run(fraction, callId, callId);
+  }
+
+  turns(callId: string): CallTurnRecord[] {
+    return this.stmts.turns.all(callId).map((r) => ({
+      seq: r.seq,
+      callerText: r.caller_text,
+      dtmf: r.dtmf,
+      action: r.action,
+      agentReply: r.agent_reply,
+      heardFraction: r.heard_fraction,
+      createdAt: r.created_at,
+    }));
   }
 
   /** Calls a previous process left live (it stopped or crashed mid-call). */

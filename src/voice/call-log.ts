@@ -78,8 +78,14 @@ export class CallLog {
     this.deps.notify();
   }
 
-  turn(callId: string): void {
-    this.deps.calls.countTurn(callId);
+  /** Stores a turn's transcript with the call (and counts it). */
+  turn(callId: string, t: { transcript: string; dtmf: string | null; action: string; reply: string | null }): void {
+    this.deps.calls.addTurn(callId, { callerText: t.transcript, dtmf: t.dtmf, action: t.action, agentReply: t.reply, createdAt: this.iso() });
+  }
+
+  /** The caller talked over the latest reply, having heard this share of it. */
+  bargeIn(callId: string, heardFraction: number): void {
+    this.deps.calls.setHeardFraction(callId, heardFraction);
   }
 
   /** Ends the call once (later calls are no-ops); returns the final record. */

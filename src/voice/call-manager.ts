@@ -258,7 +258,8 @@ export class CallManager {
       },
     });
     live.session = session;
-    session.on('turn', () => this.deps.log.turn(live.record.id));
+    session.on('turn', (turn) => this.deps.log.turn(live.record.id, turn));
+    session.on('barge-in', (b) => this.deps.log.bargeIn(live.record.id, b.heardFraction));
     session.on('hangup', () => void this.hangupLive(live, { status: 'completed', reason: 'agent_hangup' }));
     session.on('transfer', (to) => void this.transfer(live, to));
     session.on('error', (err) => this.log.warn({ err, call: live.record.id }, 'turn failed'));

@@ -83,6 +83,7 @@ describe('voice calls through the SipSignaling port with real RTP on loopback', 
     await until(() => s.gw.voice.calls.get(callId)?.status === 'completed', 5000, 'call completed');
     const view = (await (await s.gw.api(`/api/numbers/${s.number.id}/calls/${callId}`)).json()) as Record<string, unknown>;
     expect(view).toMatchObject({ id: callId, direction: 'inbound', from: CALLER, to: s.number.phoneNumber, status: 'completed', endReason: 'remote_hangup', billableMinutes: 1, turns: 1 });
+    expect(view.transcript).toEqual([{ seq: 1, caller: 'hello there', dtmf: null, action: 'respond', agent: 'I heard: hello there', heardFraction: null, at: expect.any(String) }]);
     await s.hooks.waitFor(() => s.hooks.events('call.completed').length === 1);
     expect(s.hooks.events('call.inbound')).toHaveLength(1);
     expect(s.hooks.events('call.answered')).toHaveLength(1);
@@ -202,5 +203,29 @@ describe('voice calls through the SipSignaling port with real RTP on loopback', 
     const resume = dialog.reinvite(buildOffer({ address: '127.0.0.1', port: s.peer.port, sessionId: 1, sessionVersion: 3 }));
     expect(describeAudio(resume).direction).toBe('sendrecv');
     await s.peer.until(() => s.peer.received.length > held + 2);
+  });
+
+  it("uses the number's own voice settings, and stores the share of a reply the caller heard before talking over it", async () => {
+    const s = await setup(new FakeInference({ ttsChunks: (text) => (text.startsWith('I heard') ? 30 : 3) })); // 3 s replies
+    const settings = await fetch(`${s.gw.url}/admin/numbers/${s.number.id}/voice`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ greeting: 'Thanks for calling Rosa.', voice: 'leah' }),
+    });
+    expect(settings.status).toBe(200);
+    expect(await settings.json()).toEqual({ numberId: s.number.id, systemPrompt: null, greeting: 'Thanks for calling Rosa.', voice: 'leah' });
+    const { callId } = await answerInbound(s);
+    await until(() => s.inference.spoken[0] === 'Thanks for calling Rosa.', 5000, 'own greeting');
+    await until(() => s.gw.voice.manager?.session(callId)?.state === 'listening', 5000, 'greeting played');
+    await s.peer.speak(tone(300, 8000, 8000 * 0.5, 6000));
+    await until(() => s.gw.voice.manager?.session(callId)?.state === 'speaking', 5000, 'reply playing');
+    const before = voiced(s.peer);
+    await s.peer.until(() => voiced(s.peer) >= before + 25); // half a second of the 3 s reply
+    await s.peer.speak(tone(300, 8000, 8000 * 0.3, 6000));
+    await until(() => (s.gw.voice.calls.turns(callId)[0]?.heardFraction ?? null) !== null, 5000, 'barge-in stored');
+    const view = (await (await s.gw.api(`/api/numbers/${s.number.id}/calls/${callId}`)).json()) as { transcript: Array<{ agent: string; heardFraction: number }> };
+    expect(view.transcript[0]?.agent).toBe('I heard: hello there');
+    expect(view.transcript[0]?.heardFraction).toBeGreaterThan(0.1);
+    expect(view.transcript[0]?.heardFraction).toBeLessThan(0.6);
   });
 });

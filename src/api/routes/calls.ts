@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { NotFoundError, UnavailableError } from '../../errors/index.ts';
+import { NotFoundError, UnavailableError, ValidationError } from '../../errors/index.ts';
+import { findVoice } from '../../inference/index.ts';
 import type { NumberService } from '../../numbers/index.ts';
-import type { CallRecord, CallsRepository, NumberRecord } from '../../store/index.ts';
+import type { CallRecord, CallsRepository, CallTurnRecord, NumberRecord, VoiceSettingsRecord } from '../../store/index.ts';
 import type { CallManager } from '../../voice/index.ts';
 import { principalOf } from '../auth.ts';
 import { errorResponses, NumberIdParams } from '../schemas.ts';
@@ -33,6 +34,22 @@ const CallView = Type.Object({
   answeredAt: Type.Union([Type.String(), Type.Null()]),
   endedAt: Type.Union([Type.String(), Type.Null()]),
 });
+
+const TurnView = Type.Object({
+  seq: Type.Integer(),
+  caller: Type.String({ description: "What the caller said ('' for a keypad-only turn)" }),
+  dtmf: Type.Union([Type.String(), Type.Null()]),
+  action: Type.String({ description: 'respond, transfer, hangup, ignore, timeout or error' }),
+  agent: Type.Union([Type.String(), Type.Null()], { description: "The agent's reply" }),
+  heardFraction: Type.Union([Type.Number(), Type.Null()], { description: 'Share of the reply heard before the caller talked over it; null when heard to the end' }),
+  at: Type.String(),
+});
+
+const CallDetailView = Type.Intersect([CallView, Type.Object({ transcript: Type.Array(TurnView) })]);
+
+function turnView(t: CallTurnRecord) {
+  return { seq: t.seq, caller: t.callerText, dtmf: t.dtmf, action: t.action, agent: t.agentReply, heardFraction: t.heardFraction, at: t.createdAt };
+}
 
 function toView(c: CallRecord, n: NumberRecord) {
   const inbound = c.direction === 'inbound';
@@ -123,11 +140,12 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
   app.get(
     '/numbers/:id/calls/:callId',
     {
-      schema: { summary: 'One call', tags: ['calls'], security: [{ bearer: [] }], params: CallParams, response: { 200: CallView, ...errorResponses } },
+      schema: { summary: 'One call, with its transcript turn by turn', tags: ['calls'], security: [{ bearer: [] }], params: CallParams, response: { 200: CallDetailView, ...errorResponses } },
     },
     async (request) => {
       const number = numbers.get(request.params.id, principalOf(request));
-      return toView(callOf(number.id, request.params.callId), number);
+      const call = callOf(number.id, request.params.callId);
+      return { ...toView(call, number), transcript: calls.turns(call.id).map(turnView) };
     },
   );
 
@@ -141,6 +159,65 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
       const call = callOf(number.id, request.params.callId);
       await manager?.hangup(call.id);
       return toView(calls.get(call.id) as CallRecord, number);
+    },
+  );
+};
+
+const VoiceSettingsView = Type.Object({
+  numberId: Type.String(),
+  systemPrompt: Type.Union([Type.String(), Type.Null()]),
+  greeting: Type.Union([Type.String(), Type.Null()]),
+  voice: Type.Union([Type.String(), Type.Null()]),
+});
+
+const nullable = (s: ReturnType<typeof Type.String>) => Type.Optional(Type.Union([s, Type.Null()]));
+
+function settingsView(numberId: string, s: VoiceSettingsRecord | undefined) {
+  return { numberId, systemPrompt: s?.systemPrompt ?? null, greeting: s?.greeting ?? null, voice: s?.voice ?? null };
+}
+
+/** Admin: a number's own voice settings (null means the gateway's voice defaults apply). */
+export const adminVoiceSettingsRoutes: FastifyPluginAsyncTypebox<{ numbers: NumberService; calls: CallsRepository; now: () => number }> = async (app, { numbers, calls, now }) => {
+  app.get(
+    '/numbers/:id/voice',
+    { schema: { summary: "A number's voice settings", tags: ['admin'], params: NumberIdParams, response: { 200: VoiceSettingsView, ...errorResponses } } },
+    async (request) => {
+      const number = numbers.get(request.params.id);
+      return settingsView(number.id, calls.voiceSettings(number.id));
+    },
+  );
+
+  app.put(
+    '/numbers/:id/voice',
+    {
+      schema: {
+        summary: "Set a number's call system prompt, greeting and TTS voice (fields left out are kept; null clears one)",
+        tags: ['admin'],
+        params: NumberIdParams,
+        body: Type.Object(
+          {
+            systemPrompt: nullable(Type.String({ minLength: 1, maxLength: 8000 })),
+            greeting: nullable(Type.String({ minLength: 1, maxLength: 1000 })),
+            voice: nullable(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: VoiceSettingsView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const number = numbers.get(request.params.id);
+      const body = request.body;
+      if (body.voice && !findVoice(body.voice)) throw new ValidationError(`voice: "${body.voice}" is not a known voice (see /api/v1/voices)`);
+      const current = settingsView(number.id, calls.voiceSettings(number.id));
+      const next = {
+        numberId: number.id,
+        systemPrompt: body.systemPrompt === undefined ? current.systemPrompt : body.systemPrompt,
+        greeting: body.greeting === undefined ? current.greeting : body.greeting,
+        voice: body.voice === undefined ? current.voice : body.voice,
+      };
+      calls.setVoiceSettings(next, new Date(now()).toISOString());
+      return settingsView(number.id, calls.voiceSettings(number.id));
     },
   );
 };

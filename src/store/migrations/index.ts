@@ -4,9 +4,10 @@ import { migration003 } from './003-messaging.ts';
 import { migration004 } from './004-mms.ts';
 import { migration007 } from './007-dashboard.ts';
 import { migration008 } from './008-calls.ts';
+import { migration009 } from './009-call-turns.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
 /** Every migration, in version order. Add new ones at the end, never edit a landed one. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration007, migration008];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration007, migration008, migration009];

@@ -56,6 +56,8 @@ export interface TurnRecord {
 export interface BargeIn {
   /** Reply audio the caller heard before speaking over it. */
   heardMs: number;
+  /** Share of the reply's audio heard (0–1). */
+  heardFraction: number;
   droppedMs: number;
   text: string;
 }
@@ -215,7 +217,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     const last = this.history[this.history.length - 1];
     if (last?.role === 'assistant' && last.content === p.text) last.content = `${heardText}…`;
     this.playing = undefined;
-    this.emit('barge-in', { heardMs, droppedMs, text: heardText });
+    this.emit('barge-in', { heardMs, heardFraction: Math.round(fraction * 1000) / 1000, droppedMs, text: heardText });
   }
 
   private async runTurn(input: { audio: Utterance | null; dtmf: string | null; speechEndAt: number; endpointAt: number }): Promise<void> {
