@@ -7,7 +7,7 @@ import { newMessageId } from '../ids/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { encodeSubmit, segmentInfo, type SubmitPdu } from '../sms/index.ts';
-import type { Db, IdempotencyRepository, MessagesRepository, NumberRecord } from '../store/index.ts';
+import { GroupCommit, type Db, type IdempotencyRepository, type MessagesRepository, type NumberRecord } from '../store/index.ts';
 import { toE164 } from './phone.ts';
 import type { Notifier } from './ports.ts';
 
@@ -48,14 +48,21 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 export class SendService {
   private nextReference = randomInt(256);
 
-  constructor(private readonly deps: SendServiceDeps) {}
+  private readonly commits: GroupCommit;
 
-  /** POST /api/numbers/:id/send/sms. */
-  send(principal: ApiPrincipal, numberId: string, input: SendInput, idempotencyKey?: string): { response: SendResponse; replayed: boolean } {
+  constructor(private readonly deps: SendServiceDeps) {
+    this.commits = new GroupCommit(deps.db);
+  }
+
+  /**
+   * POST /api/numbers/:id/send/sms. Resolves once the message and its parts are committed;
+   * sends arriving together share one commit.
+   */
+  async send(principal: ApiPrincipal, numberId: string, input: SendInput, idempotencyKey?: string): Promise<{ response: SendResponse; replayed: boolean }> {
     const number = this.deps.numbers.get(numberId, principal);
     const now = this.deps.clock.now();
     const requestHash = idempotencyKey === undefined ? '' : hashRequest(input);
-    const result = this.deps.db.transaction(() => {
+    const result = await this.commits.run(() => {
       if (idempotencyKey !== undefined) {
         const seen = this.deps.idempotency.get(principal.keyId, numberId, idempotencyKey);
         if (seen && seen.createdAt > now - IDEMPOTENCY_WINDOW_MS) {
@@ -78,7 +85,7 @@ export class SendService {
         });
       }
       return { response, replayed: false };
-    })();
+    });
     if (!result.replayed) this.deps.dispatcher.notify();
     return result;
   }

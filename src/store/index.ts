@@ -16,3 +16,4 @@ export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-rep
 export { DashboardRepository, type ConversationRow, type DailySegments, type DashboardMessageFilter } from './dashboard-repository.ts';
 export { CallsRepository, type CallDirection, type CallRecord, type CallStatus, type CallTurnRecord, type VoiceSettingsRecord } from './calls-repository.ts';
 export { WalCheckpointer } from './checkpointer.ts';
+export { GroupCommit } from './group-commit.ts';

@@ -118,7 +118,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRoutesOptions> = 
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      const { response, replayed } = send.send(principalOf(request), request.params.id, request.body, key);
+      const { response, replayed } = await send.send(principalOf(request), request.params.id, request.body, key);
       if (replayed) void reply.header('Idempotent-Replayed', 'true');
       return response;
     },
