@@ -18,7 +18,8 @@
 import { cpuUsage } from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/logging/index.ts';
-import { createModemPool, createVirtualNetwork, scaledClock, systemClock, type Clock } from '../src/modem/index.ts';
+import { scaledClock, systemClock, type TimerClock } from '../src/clock/index.ts';
+import { createModemPool, createVirtualNetwork } from '../src/modem/index.ts';
 import { encodeSubmit } from '../src/sms/index.ts';
 
 const FORCED_SCALE = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
@@ -43,7 +44,7 @@ interface Batch {
 }
 
 /** Starts N lines on `clock` with AT+CMGS taking `cmgsMs`, queues `messages` round-robin, waits for all. */
-async function batch(n: number, clock: Clock, cmgsMs: number, messages: number, messagesPerMinute = 30): Promise<Batch> {
+async function batch(n: number, clock: TimerClock, cmgsMs: number, messages: number, messagesPerMinute = 30): Promise<Batch> {
   const fixed = { minMs: cmgsMs, maxMs: cmgsMs };
   const network = createVirtualNetwork({ clock, submitLatency: fixed, deliverLatency: { minMs: 1, maxMs: 1 }, reportLatency: { minMs: 1, maxMs: 1 } });
   for (let i = 0; i < n; i++) network.addLine({ lineId: `l${i}`, number: `+1555010${String(i).padStart(4, '0')}`, dialect: 'quectel' });

@@ -16,7 +16,7 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { encodeG711 } from '../src/voice/audio/g711.ts';
-import { systemVoiceClock } from '../src/voice/clock.ts';
+import { monotonicClock } from '../src/clock/index.ts';
 import type { VadSession, VoiceInference } from '../src/voice/ports.ts';
 import { decodeRtp, encodeRtp } from '../src/voice/rtp/packet.ts';
 import { MediaStream } from '../src/voice/rtp/media-stream.ts';
@@ -71,7 +71,7 @@ async function call(results: Results): Promise<void> {
   const sockets = await bindRtpPorts('127.0.0.1', { min: 42_000, max: 43_999 });
   let lastSend = 0;
   const media = new MediaStream({
-    clock: systemVoiceClock,
+    clock: monotonicClock,
     sockets,
     remote: { address: '127.0.0.1', port: peer.address().port },
     codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: 101 },
@@ -90,7 +90,7 @@ async function call(results: Results): Promise<void> {
     media,
     inference: instant,
     agent: { turn: async () => ({ value: { action: 'respond', reply: 'ok' }, modelMs: 0 }) },
-    clock: systemVoiceClock,
+    clock: monotonicClock,
     settings: { endpointing: { startThreshold: 0.5, endThreshold: 0.35, minSpeechMs: 64, silenceMs: SILENCE_MS }, prerollMs: 200, agentDeadlineMs: 5000, bargeIn: false, voice: 'tara' },
     call: { callId: 'bench', numberId: 'num', from: '+15550000000', to: '+15550000001', direction: 'inbound', instructions: null },
   });

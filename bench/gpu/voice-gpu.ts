@@ -43,7 +43,7 @@ import { createInference, findVoice, WhisperService } from '../../src/inference/
 import { ORPHEUS_3B_DIMS, ORPHEUS_TEST_DIMS, TtsService, writeOrpheusTestModel, writeSnacTestModel } from '../../src/inference/runners/tts/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { encodeG711 } from '../../src/voice/audio/g711.ts';
-import { systemVoiceClock } from '../../src/voice/clock.ts';
+import { monotonicClock } from '../../src/clock/index.ts';
 import { createVoiceInference } from '../../src/voice/inference-adapter.ts';
 import type { VadSession, VoiceInference } from '../../src/voice/ports.ts';
 import { decodeRtp, encodeRtp } from '../../src/voice/rtp/packet.ts';
@@ -149,12 +149,12 @@ async function call(results: Results): Promise<void> {
   peer.bind(0, '127.0.0.1');
   await once(peer, 'listening');
   const sockets = await bindRtpPorts('127.0.0.1', { min: 45_000, max: 46_999 });
-  const media = new MediaStream({ clock: systemVoiceClock, sockets, remote: { address: '127.0.0.1', port: peer.address().port }, codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: 101 }, jitter: DEFAULT_JITTER, sendSilence: false });
+  const media = new MediaStream({ clock: monotonicClock, sockets, remote: { address: '127.0.0.1', port: peer.address().port }, codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: 101 }, jitter: DEFAULT_JITTER, sendSilence: false });
   const session = new CallSession({
     media,
     inference: voiceInference,
     agent: { turn: async () => ({ value: { action: 'respond', reply: 'Sure, I can help with that booking.' }, modelMs: 0 }) },
-    clock: systemVoiceClock,
+    clock: monotonicClock,
     settings: { endpointing: { startThreshold: 0.5, endThreshold: 0.35, minSpeechMs: 64, silenceMs: SILENCE_MS }, prerollMs: 200, agentDeadlineMs: 60_000, bargeIn: false, voice: 'tara' },
     call: { callId: 'bench', numberId: 'num', from: '+15550000000', to: '+15550000001', direction: 'inbound', instructions: null },
   });

@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/index.ts';
 import type { AtChannel, AtResponse, CommandOptions } from './at/channel.ts';
-import { delay, type Clock } from './clock.ts';
+import { delay, type TimerClock } from '../clock/index.ts';
 import { ModemError } from './errors.ts';
 import { cpmsCommand, getProfile, profileForIdentity, type HardwareProfile } from './profiles.ts';
 import { parseCnum, parseIccid, unquote, valueOf } from './responses.ts';
@@ -17,7 +17,7 @@ export interface ModemIdentity {
 
 export interface InitOptions {
   channel: AtChannel;
-  clock: Clock;
+  clock: TimerClock;
   logger: Logger;
   profile?: HardwareProfile;
   profiles: HardwareProfile[];

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/index.ts';
 import { AtChannel, type AtResponse, type CommandOptions } from './at/channel.ts';
 import type { OpenTransport } from './at/transport.ts';
 import type { Urc } from './at/urc.ts';
-import type { Clock, Timer } from './clock.ts';
+import type { TimerClock, Timer } from '../clock/index.ts';
 import { initializeModem, type ModemIdentity } from './driver-init.ts';
 import { ModemError } from './errors.ts';
 import { Inbox, type InboundPdu } from './inbox.ts';
@@ -47,7 +47,7 @@ export interface DriverOptions {
   /** Claims a path for this line; false when another line holds it. */
   claim?: (path: string) => boolean;
   release?: (path: string) => void;
-  clock: Clock;
+  clock: TimerClock;
   logger: Logger;
   commandTimeoutMs?: number;
   sendTimeoutMs?: number;

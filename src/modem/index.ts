@@ -8,7 +8,6 @@ export type { InboundPdu } from './inbox.ts';
 export type { ModemIdentity } from './driver-init.ts';
 export { ModemError, isModemError, type ModemErrorKind } from './errors.ts';
 export { CME_ERRORS, CMS_ERRORS, isRetryableCme, isRetryableCms } from './error-codes.ts';
-export { systemClock, scaledClock, type Clock, type Timer } from './clock.ts';
 export { loadProfiles, getProfile, profileForUsb, type HardwareProfile, type Dialect } from './profiles.ts';
 export { AtChannel, type AtResponse, type CommandOptions } from './at/channel.ts';
 export { SerialTransport, openSerialTransport, type ModemTransport, type OpenTransport } from './at/transport.ts';

@@ -3,7 +3,7 @@ import { SerialPort } from 'serialport';
 import { NotFoundError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { openSerialTransport, type OpenTransport } from './at/transport.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type TimerClock } from '../clock/index.ts';
 import { ModemDriver, type LineState, type SubmitPdu } from './driver.ts';
 import { ModemError } from './errors.ts';
 import type { InboundPdu } from './inbox.ts';
@@ -47,7 +47,7 @@ export interface PortListing {
 
 export interface ModemPoolDeps {
   logger: Logger;
-  clock?: Clock;
+  clock?: TimerClock;
   openTransport?: OpenTransport;
   listPorts?: () => Promise<PortListing[]>;
   profiles?: HardwareProfile[];
@@ -88,7 +88,7 @@ export interface ModemPoolEvents {
 export class ModemPool extends EventEmitter<ModemPoolEvents> {
   #config: ModemPoolConfig;
   #deps: ModemPoolDeps;
-  #clock: Clock;
+  #clock: TimerClock;
   #profiles: HardwareProfile[];
   #lines = new Map<string, Line>();
   #claims = new Map<string, string>();

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.ts';
+import type { TimerClock } from '../clock/index.ts';
 import type { SubmitPdu } from './driver.ts';
 
 interface Item {
@@ -17,10 +17,10 @@ export class SendQueue {
   #lastStartMs = Number.NEGATIVE_INFINITY;
   #inFlight = 0;
   #send: (pdu: SubmitPdu) => Promise<{ mr: number }>;
-  #clock: Clock;
+  #clock: TimerClock;
   #intervalMs: number;
 
-  constructor(send: (pdu: SubmitPdu) => Promise<{ mr: number }>, clock: Clock, messagesPerMinute: number) {
+  constructor(send: (pdu: SubmitPdu) => Promise<{ mr: number }>, clock: TimerClock, messagesPerMinute: number) {
     if (!(messagesPerMinute > 0)) throw new RangeError('messagesPerMinute must be a positive number');
     this.#send = send;
     this.#clock = clock;

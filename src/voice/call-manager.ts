@@ -8,7 +8,7 @@ import { ChatAgent } from './agents/chat-agent.ts';
 import { WebhookAgent } from './agents/webhook-agent.ts';
 import { resample } from './audio/resampler.ts';
 import type { CallEnd, CallLog } from './call-log.ts';
-import type { VoiceClock } from './clock.ts';
+import type { TimerClock } from '../clock/index.ts';
 import { TTS_RATE_HZ, type CallAgent, type VoiceInference } from './ports.ts';
 import type { JitterBufferOptions } from './rtp/jitter-buffer.ts';
 import { MediaStream, SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream.ts';
@@ -40,7 +40,7 @@ export interface CallManagerDeps {
   inference: VoiceInference | null;
   post: HttpPost;
   clock: Clock;
-  voiceClock: VoiceClock;
+  voiceClock: TimerClock;
   settings: CallManagerSettings;
   logger: Logger;
   /** Chooses the agent (tests); by default the number's webhook, else the built-in chat model. */
@@ -55,7 +55,7 @@ interface LiveCall {
   dialog?: SipDialog;
   local?: LocalMedia;
   outbound?: AbortController;
-  maxTimer?: ReturnType<VoiceClock['setTimeout']>;
+  maxTimer?: ReturnType<TimerClock['setTimeout']>;
   ending?: boolean;
 }
 

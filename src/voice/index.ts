@@ -2,7 +2,7 @@
 export { decodeG711, encodeG711, G711_SILENCE, type G711Law } from './audio/g711.ts';
 export { LossConcealer } from './audio/loss-concealer.ts';
 export { resample, Resampler } from './audio/resampler.ts';
-export { systemVoiceClock, type VoiceClock, type VoiceTimer } from './clock.ts';
+export { monotonicClock, type TimerClock, type Timer } from '../clock/index.ts';
 export { DtmfReceiver, dtmfPackets, type DtmfDigitEvent } from './rtp/dtmf.ts';
 export { RtpError } from './rtp/errors.ts';
 export { JitterBuffer, type JitterBufferOptions, type JitterOutput, type JitterStats } from './rtp/jitter-buffer.ts';

@@ -7,7 +7,7 @@ import { CallsRepository, type Db, type OutboxRepository } from '../store/index.
 import type { HttpPost } from '../webhooks/index.ts';
 import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
-import { systemVoiceClock, type VoiceClock } from './clock.ts';
+import { monotonicClock, type TimerClock } from '../clock/index.ts';
 import type { VoiceInference } from './ports.ts';
 import { DrachtioSignaling } from './sip/drachtio.ts';
 import type { SipSignaling } from './sip/signaling.ts';
@@ -16,7 +16,7 @@ import type { SipSignaling } from './sip/signaling.ts';
 export interface VoiceOptions {
   signaling?: SipSignaling;
   inference?: VoiceInference | null;
-  voiceClock?: VoiceClock;
+  voiceClock?: TimerClock;
   agentFor?: CallManagerDeps['agentFor'];
   rtcpIntervalMs?: number;
 }
@@ -82,7 +82,7 @@ export async function startVoice(
     inference: options.inference === undefined ? adapters.inference() : options.inference,
     post,
     clock: core.clock,
-    voiceClock: options.voiceClock ?? systemVoiceClock,
+    voiceClock: options.voiceClock ?? monotonicClock,
     logger: core.logger,
     ...(options.agentFor && { agentFor: options.agentFor }),
     settings: {

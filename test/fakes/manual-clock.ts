@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../../src/modem/clock.ts';
+import type { TimerClock, Timer } from '../../src/clock/index.ts';
 
 interface Entry {
   at: number;
@@ -8,7 +8,7 @@ interface Entry {
 }
 
 /** A clock that only moves when a test says so. */
-export class ManualClock implements Clock {
+export class ManualClock implements TimerClock {
   #now: number;
   #seq = 0;
   #timers: Entry[] = [];

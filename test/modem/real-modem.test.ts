@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logging/index.ts';
-import { loadProfiles, ModemDriver, openSerialTransport, systemClock } from '../../src/modem/index.ts';
+import { systemClock } from '../../src/clock/index.ts';
+import { loadProfiles, ModemDriver, openSerialTransport } from '../../src/modem/index.ts';
 import { waitForEvent } from '../fakes/wait.ts';
 
 const PORT = process.env.AGENTPHONE_TEST_MODEM;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock, Timer } from '../../src/modem/clock.ts';
+import type { TimerClock, Timer } from '../../src/clock/index.ts';
 import type { SubmitPdu } from '../../src/modem/driver.ts';
 import { SendQueue } from '../../src/modem/send-queue.ts';
 
 /** A clock that moves only when told to, firing due timers in order. */
-class ManualClock implements Clock {
+class ManualClock implements TimerClock {
   #now = 0;
   #timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
 

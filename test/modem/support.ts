@@ -5,7 +5,6 @@ import {
   loadProfiles,
   ModemDriver,
   openSerialTransport,
-  type Clock,
   type Dialect,
   type DriverOptions,
   type HardwareProfile,
@@ -14,6 +13,7 @@ import {
   type VirtualModem,
   type VirtualNetwork,
 } from '../../src/modem/index.ts';
+import type { TimerClock } from '../../src/clock/index.ts';
 import { ManualClock } from '../fakes/manual-clock.ts';
 import { waitForEvent } from '../fakes/wait.ts';
 
@@ -43,7 +43,7 @@ export interface Rig {
 /** A driver (on a manual clock) against one virtual modem (on a zero-latency network). */
 export function rig(
   dialect: Dialect,
-  extra: { pin?: string; simBusyCount?: number; storageSlots?: number; profile?: HardwareProfile; driver?: Partial<DriverOptions>; clock?: Clock; logger?: Logger } = {},
+  extra: { pin?: string; simBusyCount?: number; storageSlots?: number; profile?: HardwareProfile; driver?: Partial<DriverOptions>; clock?: TimerClock; logger?: Logger } = {},
 ): Rig {
   const zero = { minMs: 0, maxMs: 0 };
   const network = createVirtualNetwork({ submitLatency: zero, deliverLatency: zero, reportLatency: zero });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from '../../logging/index.ts';
-import type { Clock, Timer } from '../clock.ts';
+import type { TimerClock, Timer } from '../../clock/index.ts';
 import { ModemError } from '../errors.ts';
 import type { ModemTransport } from './transport.ts';
 import { TWO_LINE_URCS, looksUnsolicited, parseUrc, type Urc } from './urc.ts';
@@ -41,7 +41,7 @@ interface Pending {
 }
 
 export interface AtChannelOptions {
-  clock: Clock;
+  clock: TimerClock;
   logger: Logger;
   defaultTimeoutMs?: number;
 }
@@ -65,7 +65,7 @@ export interface AtChannelEvents {
  */
 export class AtChannel extends EventEmitter<AtChannelEvents> {
   readonly transport: ModemTransport;
-  #clock: Clock;
+  #clock: TimerClock;
   #log: Logger;
   #defaultTimeoutMs: number;
   #queue: Pending[] = [];

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Clock, Timer } from '../clock.ts';
+import type { TimerClock, Timer } from '../../clock/index.ts';
 import { CME_ERRORS, CMS_ERRORS } from '../error-codes.ts';
 import type { Dialect } from '../profiles.ts';
 import { runCommandLine, type CommandContext } from './commands.ts';
@@ -23,7 +23,7 @@ export interface VirtualModemOptions {
   iccid: string;
   imsi: string;
   pin?: string;
-  clock: Clock;
+  clock: TimerClock;
   network: ModemNetworkPort;
   storageSlots?: number;
   /** Answer AT+CPIN? with +CME ERROR: 14 this many times after power-up. */

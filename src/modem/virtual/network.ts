@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { decodePdu, encodeDeliver, encodeStatusReport, type Ports } from '../../sms/index.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type TimerClock } from '../../clock/index.ts';
 import { loadProfiles, type Dialect } from '../profiles.ts';
 import { VirtualModem, type ModemNetworkPort } from './modem.ts';
 
@@ -10,7 +10,7 @@ export interface LatencyRange {
 }
 
 export interface VirtualNetworkOptions {
-  clock?: Clock;
+  clock?: TimerClock;
   /** Time from Ctrl-Z to +CMGS (default 1–3 s, like a real network). */
   submitLatency?: LatencyRange;
   /** Time from a SUBMIT (or subscriber text) to the DELIVER reaching the other side. */
@@ -79,7 +79,7 @@ export class VirtualNetwork extends EventEmitter<{
   inbox: [string];
   delivered: [{ lineId: string; kind: 'deliver' | 'status-report' }];
 }> implements ModemNetworkPort {
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   readonly faults: NetworkFaults = { dropParts: 0, duplicateParts: 0, reorderNext: false, rejectSubmits: { count: 0, code: 500 }, reportStatus: 0 };
   #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed'>>;
   #modems = new Map<string, VirtualModem>();

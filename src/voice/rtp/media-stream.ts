@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { VoiceClock, VoiceTimer } from '../clock.ts';
+import type { TimerClock, Timer } from '../../clock/index.ts';
 import { decodeG711, encodeG711, G711_SILENCE, type G711Law } from '../audio/g711.ts';
 import { LossConcealer } from '../audio/loss-concealer.ts';
 import { DtmfReceiver, dtmfPackets, type DtmfDigitEvent } from './dtmf.ts';
@@ -30,7 +30,7 @@ export interface RemoteMedia {
 }
 
 export interface MediaStreamOptions {
-  clock: VoiceClock;
+  clock: TimerClock;
   sockets: RtpSockets;
   remote: RemoteMedia;
   codec: MediaCodec;
@@ -81,8 +81,8 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   private talking = false;
   private held = false;
   private latched = false;
-  private rtcpTimer: VoiceTimer | undefined;
-  private rxTimer: VoiceTimer | undefined;
+  private rtcpTimer: Timer | undefined;
+  private rxTimer: Timer | undefined;
   private rxTimerAt = Infinity;
   private closed = false;
   private started = false;

@@ -1,4 +1,4 @@
-import type { VoiceClock, VoiceTimer } from '../clock.ts';
+import type { TimerClock, Timer } from '../../clock/index.ts';
 
 export interface PacerOptions {
   periodMs: number;
@@ -25,13 +25,13 @@ export class Pacer {
   /** Slot of the pending deadline, counted from the anchor. */
   private slot = 0;
   private count = 0;
-  private timer: VoiceTimer | undefined;
+  private timer: Timer | undefined;
   private running = false;
   /** Times the schedule was re-anchored after a late tick. */
   reanchors = 0;
 
   constructor(
-    private readonly clock: VoiceClock,
+    private readonly clock: TimerClock,
     private readonly options: PacerOptions,
     private readonly onTick: (tick: number) => void,
   ) {}

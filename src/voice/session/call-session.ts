@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Resampler } from '../audio/resampler.ts';
-import type { VoiceClock } from '../clock.ts';
+import type { TimerClock } from '../../clock/index.ts';
 import type { DtmfDigitEvent } from '../rtp/dtmf.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../rtp/media-stream.ts';
 import { TTS_RATE_HZ, type AgentAction, type CallAgent, type ChatMessage, type TurnRequest, type VadSession, type VoiceInference } from '../ports.ts';
@@ -77,7 +77,7 @@ export interface CallSessionDeps {
   media: SessionMedia;
   inference: VoiceInference;
   agent: CallAgent;
-  clock: VoiceClock;
+  clock: TimerClock;
   settings: TurnLoopSettings;
   call: Pick<TurnRequest, 'callId' | 'numberId' | 'from' | 'to' | 'direction' | 'instructions'>;
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemVoiceClock } from '../../../src/voice/clock.ts';
+import { monotonicClock } from '../../../src/clock/index.ts';
 import { decodeTelephoneEvent } from '../../../src/voice/rtp/dtmf.ts';
 import { MediaStream, type MediaStreamOptions } from '../../../src/voice/rtp/media-stream.ts';
 import { bindRtpPorts } from '../../../src/voice/rtp/udp-port.ts';
@@ -17,7 +17,7 @@ async function setup(options: Partial<MediaStreamOptions> = {}) {
   const peer = await RtpPeer.open();
   const sockets = await bindRtpPorts('127.0.0.1', { min: 40_000, max: 40_999 });
   const stream = new MediaStream({
-    clock: systemVoiceClock,
+    clock: monotonicClock,
     sockets,
     remote: { address: '127.0.0.1', port: peer.port },
     codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: 101 },
