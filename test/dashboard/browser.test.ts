@@ -11,6 +11,8 @@ import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** A 1×1 PNG, for the simulator's MMS. */
+const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Screenshots of every page, kept as test artifacts (dist/ is gitignored). */
 const SHOTS = join(ROOT, 'dist/test-artifacts/dashboard');
@@ -134,7 +136,7 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       await page.getByRole('link', { name: 'Simulator' }).click();
       await page.getByLabel('Texting line').selectOption('+15550000001');
       await page.getByLabel('Message', { exact: true }).fill('Hello from the browser');
-      await page.getByRole('button', { name: 'Send' }).click();
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
       await page.locator('li[data-from="me"]').getByText('Hello from the browser').waitFor();
       await page.locator('li[data-from="agent"]').getByText('Agent here, you said: Hello from the browser').waitFor({ timeout: 15_000 });
       await shot('05-simulator');
@@ -154,6 +156,7 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
       await page.getByRole('cell', { name: 'message.inbound' }).waitFor();
       await shot('07-message-detail');
+
 
       // Revoke the key (with confirmation): the API refuses it from the next request.
       await page.getByRole('link', { name: 'API keys' }).click();
@@ -181,6 +184,16 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       expect(inked).toBeGreaterThan(1000);
       expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toMatch(/^\/admin\/usage\/export\.csv\?month=\d{4}-\d{2}$/);
       await shot('09-usage');
+
+      // A picture from the simulator goes as an MMS through the virtual MMSC to the line.
+      await page.getByRole('link', { name: 'Simulator' }).click();
+      await page.getByLabel('Texting line').selectOption('+15550000001');
+      await page.getByLabel('Attach a picture or file (sends an MMS)').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG_1X1 });
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      await page.locator('li[data-from="me"]').getByText('📎 dot.png').waitFor();
+      await expect
+        .poll(() => gw.core.messages.list(gw.numberA, { direction: 'inbound', limit: 10 }).filter((m) => m.channel === 'mms').length, { timeout: 15_000 })
+        .toBe(1);
 
       // A phone-sized screen: the menu folds away and tables become stacked cards.
       await page.setViewportSize({ width: 390, height: 844 });

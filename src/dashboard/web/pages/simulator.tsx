@@ -17,10 +17,19 @@ interface Bubble {
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 
+async function toBase64(file: File): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 function Phone({ lines }: { lines: SimInfo['lines'] }) {
   const [phone, setPhone] = useState('+15557654321');
   const [to, setTo] = useState(lines[0]?.number ?? '');
   const [text, setText] = useState('');
+  const [file, setFile] = useState<File>();
+  const [fileInput, setFileInput] = useState(0);
   const [sent, setSent] = useState<Bubble[]>([]);
   const [inbox, setInbox] = useState<SubscriberMessage[]>([]);
   const [error, setError] = useState<string>();
@@ -34,9 +43,18 @@ function Phone({ lines }: { lines: SimInfo['lines'] }) {
     e.preventDefault();
     setError(undefined);
     try {
-      await post('/admin/sim/text', { from: phone, to, body: text });
-      setSent((s) => [...s, { key: `s${s.length}`, mine: true, peer: to, body: text, at: new Date().toISOString() }]);
+      if (file) {
+        // With an attachment it is an MMS, through the virtual MMSC.
+        const media = [{ name: file.name, ...(file.type && { contentType: file.type }), data: await toBase64(file) }];
+        await post('/admin/sim/mms', { from: phone, to, body: text, media });
+      } else {
+        await post('/admin/sim/text', { from: phone, to, body: text });
+      }
+      const shown = file ? `${text}${text ? ' ' : ''}📎 ${file.name}` : text;
+      setSent((s) => [...s, { key: `s${s.length}`, mine: true, peer: to, body: shown, at: new Date().toISOString() }]);
       setText('');
+      setFile(undefined);
+      setFileInput((n) => n + 1);
     } catch (err) {
       setError(messageOf(err));
     }
@@ -77,7 +95,18 @@ function Phone({ lines }: { lines: SimInfo['lines'] }) {
             Message
           </label>
           <input id="sim-text" placeholder="Text message" value={text} onInput={(e) => setText(e.currentTarget.value)} autocomplete="off" />
-          <button type="submit" class="primary" disabled={!valid || text.trim() === '' || to === ''}>
+          <label for="sim-file" class="sr-only">
+            Attach a picture or file (sends an MMS)
+          </label>
+          <input
+            key={fileInput}
+            id="sim-file"
+            type="file"
+            accept="image/*,video/*,audio/*,text/vcard,text/plain"
+            title="Attach a picture or file (sends an MMS)"
+            onChange={(e) => setFile(e.currentTarget.files?.[0])}
+          />
+          <button type="submit" class="primary" disabled={!valid || (text.trim() === '' && !file) || to === ''}>
             Send
           </button>
         </form>
