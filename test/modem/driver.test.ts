@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePdu, encodeSubmit } from '../../src/sms/index.ts';
 import { ModemError, type Dialect } from '../../src/modem/index.ts';
@@ -111,22 +114,34 @@ describe('driver faults', () => {
   });
 
   it('reconnects after an unplug and recognises the modem at its new path, not a stranger at the old one', async () => {
-    const r = (current = await started(rig('quectel')));
-    const oldPath = r.driver.status().path;
-    const gone = waitForEvent(r.driver, 'state', (s) => s === 'disconnected');
-    r.network.unplug('l1');
-    await gone;
-    // Another modem takes the freed device node, so ours comes back elsewhere.
-    const stranger = r.network.addLine({ lineId: 'other', number: '+15550002222', dialect: 'quectel' });
-    const newPath = r.network.replug('l1');
-    expect(stranger.path).toBe(oldPath);
-    const ready = waitForEvent(r.driver, 'state', (s) => s === 'ready');
-    r.clock.advance(1_000);
-    await ready;
-    const status = r.driver.status();
-    expect(status.path).toBe(newPath);
-    expect(newPath).not.toBe(oldPath);
-    expect(status.identity).toMatchObject({ iccid: r.modem.iccid, imei: r.modem.imei });
+    // The driver is given a stable name (as udev would give), a symlink to the modem's PTY.
+    // Which /dev/pts number the kernel hands out next is not ours to choose (other tests open
+    // PTYs too), so the "stranger at the old name" is made by re-pointing the symlink.
+    const dir = mkdtempSync(join(tmpdir(), 'agentphone-udev-'));
+    const link = join(dir, 'modem-l1');
+    const r = rig('quectel', { driver: { path: link } });
+    symlinkSync(r.modem.path!, link);
+    current = await started(r);
+    try {
+      const gone = waitForEvent(r.driver, 'state', (s) => s === 'disconnected');
+      r.network.unplug('l1');
+      await gone;
+      // Another modem now answers at the name this line used, and ours comes back elsewhere.
+      const stranger = r.network.addLine({ lineId: 'other', number: '+15550002222', dialect: 'quectel' });
+      rmSync(link);
+      symlinkSync(stranger.path!, link);
+      const newPath = r.network.replug('l1');
+      const ready = waitForEvent(r.driver, 'state', (s) => s === 'ready');
+      r.clock.advance(1_000);
+      await ready;
+      const status = r.driver.status();
+      expect(status.path).toBe(newPath);
+      expect(status.path).not.toBe(link);
+      expect(status.identity).toMatchObject({ iccid: r.modem.iccid, imei: r.modem.imei });
+      expect(status.identity?.iccid).not.toBe(stranger.iccid);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('soft-resets an unresponsive modem after repeated timeouts, then reconnects', async () => {
