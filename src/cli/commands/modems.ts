@@ -1,20 +1,8 @@
+import type { LineStatus } from '../../modem/index.ts';
 import { AdminClient } from '../admin-client.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, type CliCommand } from '../command.ts';
 import { report, table } from '../output.ts';
-
-interface LineView {
-  id: string;
-  state: string;
-  model: string | null;
-  imei: string | null;
-  iccid: string | null;
-  number: string | null;
-  signal: { rssi: number; dbm: number } | null;
-  registration: string;
-  queueDepth: number;
-  lastError: string | null;
-}
 
 export const modemsCommand: CliCommand = {
   name: 'modems',
@@ -25,7 +13,7 @@ export const modemsCommand: CliCommand = {
     if (positionals[0] !== 'list' || positionals.length > 1) throw new UsageError('expected: modems list');
     const client = new AdminClient(io, { configPath: values.config, url: values.url, offlineSafe: false });
     const res = await client.request('GET', '/modems');
-    return report(io, values.json, res, (body: { lines: LineView[] }) =>
+    return report(io, values.json, res, (body: { lines: LineStatus[] }) =>
       body.lines.length === 0
         ? 'No modem lines.'
         : table(
