@@ -10,7 +10,22 @@ export function toE164(input: unknown, field: string): string {
   const text = input.trim();
   if (!text.startsWith('+')) throw new ValidationError(`${field}: must start with + and the country code (E.164), e.g. +15559876543`);
   if (!/^\+[\d\s().-]+$/.test(text)) throw new ValidationError(`${field}: may contain only digits after the + (spaces, dots, dashes and parentheses are ignored)`);
+  const normalized = possibleE164(text);
+  if (normalized === null) throw new ValidationError(`${field}: "${text}" is not a possible phone number`);
+  return normalized;
+}
+
+// Agents write to the same people again and again; parsing with full metadata is the costly
+// part of validating a send, so results (null: not possible) are remembered, a bounded number.
+const MEMO_LIMIT = 10_000;
+const memo = new Map<string, string | null>();
+
+function possibleE164(text: string): string | null {
+  const known = memo.get(text);
+  if (known !== undefined) return known;
   const parsed = parsePhoneNumberFromString(text);
-  if (!parsed || !parsed.isPossible() || parsed.ext) throw new ValidationError(`${field}: "${text}" is not a possible phone number`);
-  return parsed.number;
+  const result = parsed && parsed.isPossible() && !parsed.ext ? parsed.number : null;
+  if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+  memo.set(text, result);
+  return result;
 }

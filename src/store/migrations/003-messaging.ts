@@ -28,7 +28,6 @@ export const migration003: Migration = {
       delivered_at    TEXT
     );
     CREATE INDEX messages_by_number ON messages (number_id, created_at DESC, id DESC);
-    CREATE INDEX messages_by_status ON messages (status) WHERE status IN ('queued', 'sending');
 
     CREATE TABLE message_parts (
       message_id      TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
