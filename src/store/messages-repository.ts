@@ -155,14 +155,14 @@ export class MessagesRepository {
       insertInbound: db.prepare(
         `INSERT INTO messages (${MESSAGE_COLUMNS}, dedupe_key) VALUES (@id, @numberId, 'inbound', @channel, @contact, @body,
           @media, 'received', @encoding, @segments, @partial, @missingParts, NULL, NULL, NULL, NULL, @createdAt, @createdAt,
-          NULL, NULL, @dedupeKey) ON CONFLICT (dedupe_key) DO NOTHING`,
+          NULL, NULL, @dedupeKey) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
       ),
       insertPart: db.prepare(
         `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id)
          VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId)`,
       ),
       get: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
-      byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE reply_to = ?`),
+      byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE reply_to = ? AND reply_to IS NOT NULL`),
       list: db.prepare<Record<string, unknown>, MessageRow>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages
          WHERE number_id = @numberId

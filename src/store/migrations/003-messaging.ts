@@ -19,8 +19,8 @@ export const migration003: Migration = {
       missing_parts   TEXT,
       error_code      TEXT,
       error_message   TEXT,
-      reply_to        TEXT UNIQUE,
-      dedupe_key      TEXT UNIQUE,
+      reply_to        TEXT,
+      dedupe_key      TEXT,
       api_key_id      TEXT,
       created_at      TEXT NOT NULL,
       updated_at      TEXT NOT NULL,
@@ -28,6 +28,9 @@ export const migration003: Migration = {
       delivered_at    TEXT
     );
     CREATE INDEX messages_by_number ON messages (number_id, created_at DESC, id DESC);
+    -- Partial: most messages have neither, and NULLs would still cost an index entry each.
+    CREATE UNIQUE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
+    CREATE UNIQUE INDEX messages_dedupe ON messages (dedupe_key) WHERE dedupe_key IS NOT NULL;
 
     CREATE TABLE message_parts (
       message_id      TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
