@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -19,7 +19,24 @@ export function newId(prefix: 'num' | 'key' | 'call' | 'evt' | 'dlv'): string {
   return `${prefix}_${base62(randomBytes(16))}`;
 }
 
-/** Messages use the spec's msg_<uuid> form. */
-export function newMessageId(): string {
-  return `msg_${randomUUID()}`;
+/**
+ * Messages use the spec's msg_<uuid> form, with a version 7 UUID (RFC 9562): it starts with
+ * the creation time in milliseconds, so new rows land at the end of the primary-key index
+ * instead of at random pages all over it.
+ */
+export function newMessageId(now = Date.now()): string {
+  return `msg_${uuidV7(now)}`;
+}
+
+export function uuidV7(now: number): string {
+  const bytes = randomBytes(16);
+  let ms = Math.max(0, Math.floor(now));
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f);
+  bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

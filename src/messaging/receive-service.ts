@@ -113,7 +113,7 @@ export class ReceiveService {
   /** Inside the reassembly transaction: the message, its usage and its event, or nothing. */
   private store(numberId: string, ourNumber: string, message: ReassembledMessage): boolean {
     const now = this.deps.clock.now();
-    const id = newMessageId();
+    const id = newMessageId(now);
     const body = message.text;
     const timestamp = message.sentAt === null ? new Date(now).toISOString() : new Date(message.sentAt).toISOString();
     const inserted = this.deps.messages.insertInbound({

@@ -128,7 +128,7 @@ export class SendService {
       ...(this.deps.sms.validityMinutes !== null && { validity: { minutes: this.deps.sms.validityMinutes } }),
     });
     this.deps.ledger.chargeOutbound(number, pdus.length, meta.now);
-    const id = newMessageId();
+    const id = newMessageId(meta.now);
     this.deps.messages.insert({
       id,
       numberId: number.id,
@@ -151,7 +151,7 @@ export class SendService {
   /** An MMS is one message to the MMSC, metered as one segment; its media are fetched when it is sent. */
   private queueMms(number: NumberRecord, to: string, body: string, media: string[], meta: { apiKeyId: string | null; replyTo: string | null; now: number }): SendResponse {
     this.deps.ledger.chargeOutbound(number, 1, meta.now);
-    const id = newMessageId();
+    const id = newMessageId(meta.now);
     this.deps.messages.insert({
       id,
       numberId: number.id,
