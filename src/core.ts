@@ -31,8 +31,8 @@ import { fetchPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from '.
 /** A notifier bound after construction (the outbound dispatcher needs hardware; the core does not). */
 export class LateNotifier implements Notifier {
   target: Notifier | undefined;
-  notify(): void {
-    this.target?.notify();
+  notify(lineId?: string): void {
+    this.target?.notify(lineId);
   }
 }
 

@@ -39,6 +39,8 @@ export class OutboundDispatcher implements Notifier {
   private readonly perLine: number;
   private readonly inFlightByLine = new Map<string, number>();
   private pumpScheduled = false;
+  /** Lines whose queue was empty at the last look (no claim query until notified). */
+  private readonly idleLines = new Set<string>();
   private running = false;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -68,8 +70,13 @@ export class OutboundDispatcher implements Notifier {
     if (this.inFlight > 0) await waitOrTimeout((resolve) => this.drained.push(resolve), graceMs);
   }
 
-  /** New parts were queued: look at the store once this turn of the event loop is over. */
-  notify(): void {
+  /**
+   * New parts were queued (for `lineId`, or anywhere): look at the store once this turn of
+   * the event loop is over.
+   */
+  notify(lineId?: string): void {
+    if (lineId === undefined) this.idleLines.clear();
+    else this.idleLines.delete(lineId);
     if (!this.running || this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
@@ -110,7 +117,7 @@ export class OutboundDispatcher implements Notifier {
     const waiting: string[] = [];
     for (const lineId of this.deps.transport.readyLines()) {
       const free = this.perLine - (this.inFlightByLine.get(lineId) ?? 0);
-      if (free <= 0) continue;
+      if (free <= 0 || this.idleLines.has(lineId)) continue;
       const claimed = this.deps.db.transaction(() => {
         const parts = this.deps.messages.claimDueParts(lineId, now, free);
         for (const id of new Set(parts.map((p) => p.messageId))) this.deps.tracker.refresh(id);
@@ -121,7 +128,9 @@ export class OutboundDispatcher implements Notifier {
     }
     // Lines with room whose next parts are not due yet (retries): look again when they are.
     const next = waiting.length > 0 ? this.deps.messages.nextPartDueAt(waiting) : undefined;
-    if (next !== undefined) {
+    // Nothing queued on them at all: skip these lines until a send names them again.
+    if (next === undefined) for (const lineId of waiting) this.idleLines.add(lineId);
+    else {
       this.timer = setTimeout(() => this.pump(), Math.max(5, next - now));
       this.timer.unref();
     }

@@ -9,7 +9,7 @@ export interface SmsTransport {
   readyLines(): string[];
 }
 
-/** Wakes a background worker when there is new work for it. */
+/** Wakes a background worker when there is new work for it (optionally, for which line). */
 export interface Notifier {
-  notify(): void;
+  notify(lineId?: string): void;
 }

@@ -86,7 +86,7 @@ export class SendService {
       }
       return { response, replayed: false };
     });
-    if (!result.replayed) this.deps.dispatcher.notify();
+    if (!result.replayed) this.deps.dispatcher.notify(number.lineId ?? undefined);
     return result;
   }
 
@@ -98,7 +98,7 @@ export class SendService {
     if (this.deps.messages.getByReplyTo(eventId)) return;
     const number = this.deps.numbers.get(numberId);
     this.queue(number, { to, body: text, media }, { apiKeyId: null, replyTo: eventId, now: this.deps.clock.now() });
-    this.deps.dispatcher.notify();
+    this.deps.dispatcher.notify(number.lineId ?? undefined);
   }
 
   private queue(number: NumberRecord, input: SendInput, meta: { apiKeyId: string | null; replyTo: string | null; now: number }): SendResponse {
