@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedRate, saturate, type LoadResult, type Target } from './support/load.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Alternating rounds per target; the best of each is kept (the machine may be shared). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const ADMIN = 'bench-admin-token-0123456789';
 const root = join(import.meta.dirname, '..');
 
@@ -64,8 +66,8 @@ try {
   await saturate(targets.bare!, 8, 1);
   await saturate(targets.gateway!, 8, 1);
   const results: Record<string, LoadResult[]> = { bare: [], gateway: [] };
-  for (let round = 0; round < 2; round++) {
-    for (const name of ['bare', 'gateway'] as const) results[name]!.push(await saturate(targets[name]!, CONNECTIONS, SECONDS / 2));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of ['bare', 'gateway'] as const) results[name]!.push(await saturate(targets[name]!, CONNECTIONS, SECONDS / ROUNDS));
   }
   const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
   const bareBest = best(results.bare!);
@@ -73,7 +75,7 @@ try {
   const at500 = await fixedRate(targets.gateway!, 500, 5);
   const bareAt500 = await fixedRate(targets.bare!, 500, 5);
 
-  console.log(`bench:api — ${CONNECTIONS} connections, best of 2 × ${SECONDS / 2} s each, then 500 req/s for 5 s`);
+  console.log(`bench:api — ${CONNECTIONS} connections, best of ${ROUNDS} alternating rounds × ${SECONDS / ROUNDS} s each, then 500 req/s for 5 s`);
   console.log(row('bare fastify route', bareBest));
   console.log(row('gateway send/sms', gwBest));
   console.log(row('bare @ 500 req/s', bareAt500));
