@@ -44,6 +44,12 @@ export interface SendServiceDeps {
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
+interface QueueMeta {
+  apiKeyId: string | null;
+  replyTo: string | null;
+  now: number;
+}
+
 /** Accepts outbound messages: validates, meters and queues them durably in one transaction. */
 export class SendService {
   private nextReference = randomInt(256);
@@ -101,7 +107,7 @@ export class SendService {
     this.deps.dispatcher.notify(number.lineId ?? undefined);
   }
 
-  private queue(number: NumberRecord, input: SendInput, meta: { apiKeyId: string | null; replyTo: string | null; now: number }): SendResponse {
+  private queue(number: NumberRecord, input: SendInput, meta: QueueMeta): SendResponse {
     const to = toE164(input.to, 'to');
     const body = input.body === undefined || input.body === null ? '' : input.body;
     if (typeof body !== 'string') throw new ValidationError('body: must be a string');
@@ -128,47 +134,41 @@ export class SendService {
       ...(this.deps.sms.validityMinutes !== null && { validity: { minutes: this.deps.sms.validityMinutes } }),
     });
     this.deps.ledger.chargeOutbound(number, pdus.length, meta.now);
-    const id = newMessageId(meta.now);
-    this.deps.messages.insert({
-      id,
-      numberId: number.id,
-      direction: 'outbound',
-      channel: 'sms',
-      contact: to,
-      body,
-      media,
-      status: 'queued',
-      encoding: info.encoding,
-      segments: pdus.length,
-      replyTo: meta.replyTo,
-      apiKeyId: meta.apiKeyId,
-      createdAt: new Date(meta.now).toISOString(),
-    });
+    const id = this.insertOutbound(number, { to, body, media, channel: 'sms', encoding: info.encoding, segments: pdus.length }, meta);
     pdus.forEach((pdu, i) => this.deps.messages.insertPart({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string }));
     return { messageId: id, status: 'queued', to, body };
   }
 
   /** An MMS is one message to the MMSC, metered as one segment; its media are fetched when it is sent. */
-  private queueMms(number: NumberRecord, to: string, body: string, media: string[], meta: { apiKeyId: string | null; replyTo: string | null; now: number }): SendResponse {
+  private queueMms(number: NumberRecord, to: string, body: string, media: string[], meta: QueueMeta): SendResponse {
     this.deps.ledger.chargeOutbound(number, 1, meta.now);
+    const id = this.insertOutbound(number, { to, body, media, channel: 'mms', encoding: null, segments: 1 }, meta);
+    this.deps.mmsQueue?.(id, number.lineId as string);
+    return { messageId: id, status: 'queued', to, body };
+  }
+
+  private insertOutbound(
+    number: NumberRecord,
+    m: { to: string; body: string; media: string[]; channel: 'sms' | 'mms'; encoding: string | null; segments: number },
+    meta: QueueMeta,
+  ): string {
     const id = newMessageId(meta.now);
     this.deps.messages.insert({
       id,
       numberId: number.id,
       direction: 'outbound',
-      channel: 'mms',
-      contact: to,
-      body,
-      media,
+      channel: m.channel,
+      contact: m.to,
+      body: m.body,
+      media: m.media,
       status: 'queued',
-      encoding: null,
-      segments: 1,
+      encoding: m.encoding,
+      segments: m.segments,
       replyTo: meta.replyTo,
       apiKeyId: meta.apiKeyId,
       createdAt: new Date(meta.now).toISOString(),
     });
-    this.deps.mmsQueue?.(id, number.lineId as string);
-    return { messageId: id, status: 'queued', to, body };
+    return id;
   }
 
   private segment(body: string, smart: boolean) {

@@ -217,23 +217,10 @@ export class MessagesRepository {
     };
   }
 
-  insert(m: {
-    id: string;
-    numberId: string;
-    direction: 'inbound' | 'outbound';
-    channel: 'sms' | 'mms';
-    contact: string;
-    body: string;
-    media: string[];
-    status: MessageStatus;
-    encoding: string | null;
-    segments: number;
-    partial?: boolean;
-    missingParts?: number[] | null;
-    replyTo?: string | null;
-    apiKeyId?: string | null;
-    createdAt: string;
-  }): void {
+  insert(
+    m: Pick<MessageRecord, 'id' | 'numberId' | 'direction' | 'channel' | 'contact' | 'body' | 'media' | 'status' | 'encoding' | 'segments' | 'createdAt'> &
+      Partial<Pick<MessageRecord, 'partial' | 'missingParts' | 'replyTo' | 'apiKeyId'>>,
+  ): void {
     this.stmts.insert.run({
       ...m,
       media: JSON.stringify(m.media),
@@ -245,20 +232,12 @@ export class MessagesRepository {
   }
 
   /** Stores a received message; false when one with the same dedupe key is already stored. */
-  insertInbound(m: {
-    id: string;
-    numberId: string;
-    channel: 'sms' | 'mms';
-    contact: string;
-    body: string;
-    media: string[];
-    encoding: string | null;
-    segments: number;
-    partial: boolean;
-    missingParts: number[];
-    dedupeKey: string;
-    createdAt: string;
-  }): boolean {
+  insertInbound(
+    m: Pick<MessageRecord, 'id' | 'numberId' | 'channel' | 'contact' | 'body' | 'media' | 'encoding' | 'segments' | 'partial' | 'createdAt'> & {
+      missingParts: number[];
+      dedupeKey: string;
+    },
+  ): boolean {
     return (
       this.stmts.insertInbound.run({
         ...m,

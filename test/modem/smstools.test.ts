@@ -2,15 +2,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithTool } from '../helpers/system-tool.ts';
 import { createVirtualNetwork, ptyAvailable, type VirtualNetwork } from '../../src/modem/index.ts';
 import { waitForEvent } from '../fakes/wait.ts';
 
 const SMSD = ['/usr/sbin/smsd', '/usr/bin/smsd'].find((p) => spawnSync(p, ['-V']).status !== null);
-const REQUIRED = process.env.AGENTPHONE_REQUIRE_SYSTEM_TESTS === '1';
-const reason = !SMSD ? 'smsd (Debian package smstools) is not installed' : !ptyAvailable() ? 'the native PTY addon is not built' : undefined;
 
-describe('an independent AT client (smstools) against the virtual modem', () => {
+describeWithTool('an independent AT client (smstools) against the virtual modem', SMSD !== undefined && ptyAvailable(), 'smsd (Debian package smstools) and the native PTY addon', () => {
   let smsd: ChildProcess | undefined;
   let network: VirtualNetwork | undefined;
   let dir: string | undefined;
@@ -20,14 +19,7 @@ describe('an independent AT client (smstools) against the virtual modem', () => 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  if (reason && REQUIRED) {
-    it('has smstools and the PTY addon (AGENTPHONE_REQUIRE_SYSTEM_TESTS=1)', () => {
-      expect.fail(`required system test cannot run: ${reason}`);
-    });
-    return;
-  }
-
-  it.skipIf(reason !== undefined)(`smsd sends a message through a virtual modem${reason ? ` (skipped: ${reason})` : ''}`, async () => {
+  it('smsd sends a message through a virtual modem', async () => {
     const zero = { minMs: 0, maxMs: 0 };
     network = createVirtualNetwork({ submitLatency: zero, deliverLatency: zero, reportLatency: zero });
     const modem = network.addLine({ lineId: 'smsd', number: '+15550003333', dialect: 'generic' });

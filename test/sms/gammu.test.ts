@@ -7,11 +7,11 @@
  * makes it read past the end, so texts with either are left out.
  */
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithTool } from '../helpers/system-tool.ts';
 import { decodePdu, encodeDeliver, encodeSubmit, segmentInfo } from '../../src/sms/index.ts';
 
 const ORACLE = new URL('./gammu-oracle.py', import.meta.url).pathname;
-const REQUIRED = process.env.AGENTPHONE_REQUIRE_SYSTEM_TESTS === '1';
 
 function findPython(): string | null {
   for (const python of ['/usr/bin/python3', 'python3']) {
@@ -22,15 +22,6 @@ function findPython(): string | null {
 }
 
 const python = findPython();
-const reason = 'python3-gammu is not installed (apt-get install -y python3-gammu)';
-if (python === null && REQUIRED) {
-  describe('gammu differential', () => {
-    it('needs python3-gammu because AGENTPHONE_REQUIRE_SYSTEM_TESTS=1', () => {
-      throw new Error(reason);
-    });
-  });
-}
-
 function oracle<T>(request: unknown): T {
   const r = spawnSync(python as string, [ORACLE], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`gammu oracle failed: ${r.stderr}`);
@@ -83,7 +74,7 @@ function gammuMangles(text: string): boolean {
   return text.includes('~') || text.includes('\\');
 }
 
-describe.skipIf(python === null)(`gammu differential${python === null ? ` (skipped: ${reason})` : ''}`, () => {
+describeWithTool('gammu differential', python !== null, 'python3-gammu (apt-get install -y python3-gammu)', () => {
   it('gammu decodes our DELIVERs and SUBMITs to the same text, number, coding and concatenation', () => {
     const ours = texts.map((text, i) => {
       const ref16 = i % 3 === 0;
