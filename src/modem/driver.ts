@@ -116,7 +116,8 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       reconnectMaxMs: 60_000,
       simBusyRetries: 20,
       simBusyDelayMs: 1_000,
-      ...options,
+      // An option passed as undefined (the pool forwards unset config) keeps its default.
+      ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as DriverOptions),
     };
     this.#log = options.logger.child({ mod: 'modem', line: options.lineId });
   }

@@ -22,6 +22,8 @@ export class ManualClock implements TimerClock {
   }
 
   setTimeout(fn: () => void, delayMs: number): Timer {
+    // Node turns a NaN delay into 1 ms without a word; here it is the bug it usually is.
+    if (!Number.isFinite(delayMs)) throw new RangeError(`timer delay ${delayMs} is not a finite number`);
     const entry: Entry = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, cancelled: false };
     this.#timers.push(entry);
     return { cancel: () => void (entry.cancelled = true) };

@@ -91,6 +91,14 @@ describe.each(DIALECTS)('driver against a virtual %s modem', (dialect) => {
   });
 });
 
+describe('driver options', () => {
+  it('keeps its defaults for options passed as undefined (the pool forwards unset config that way)', async () => {
+    const unset = { commandTimeoutMs: undefined, sendTimeoutMs: undefined, healthIntervalMs: undefined, reconnectInitialMs: undefined };
+    const r = (current = await started(rig('quectel', { driver: unset })));
+    expect(r.driver.status()).toMatchObject({ state: 'ready', lastError: undefined });
+  });
+});
+
 describe('driver faults', () => {
   it('ignores garbage on the line', async () => {
     const r = (current = await started(rig('quectel')));
