@@ -246,6 +246,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
         this.#attempt = 0;
         return true;
       } catch (error) {
+        if (this.#stopped) return false; // stop() closed the port under the init: not a fault
         this.#noteError(error);
         this.#log.warn({ path, err: this.#lastError }, 'connect attempt failed');
         const channel = this.#channel;
