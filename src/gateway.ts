@@ -1,4 +1,4 @@
-import type { App } from './api/index.ts';
+import { closeApp, type App } from './api/index.ts';
 import type { Config, ModemConfig } from './config/index.ts';
 import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
 import { fetchPost } from './webhooks/index.ts';
@@ -205,7 +205,7 @@ export async function startGateway(
         (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network }),
       ],
     });
-    stack.push(() => app.close());
+    stack.push(() => closeApp(app));
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     selfUrl = url;
     logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');

@@ -136,3 +136,20 @@ function instrument(app: App, registry: Registry): void {
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 }
+
+/**
+ * Closes the server gracefully: requests in flight finish, keep-alive connections are closed as
+ * they turn idle (Node closes only those idle at the moment close() starts; one whose last
+ * response was still being finished would otherwise hold shutdown for the keep-alive timeout),
+ * and whatever is still open after `graceMs` is cut.
+ */
+export async function closeApp(app: App, graceMs = 10_000): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
+}
