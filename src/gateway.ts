@@ -115,6 +115,7 @@ export async function startGateway(
       logger,
       network,
       readyLines: transport.readyLines,
+      atPort: (lineId) => pool.atPort(lineId),
       selfUrl: () => selfUrl,
     });
     stack.push(() => mms.stop());

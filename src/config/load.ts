@@ -110,7 +110,12 @@ function crossFieldProblems(config: Config): string[] {
     if (m.port === undefined && m.usb === undefined) problems.push(`modems[${i}].port: required (or modems[${i}].usb)`);
     addLine(m.id, `modems[${i}]`);
   });
-  config.virtual.lines.forEach((l, i) => addLine(l.id, `virtual.lines[${i}]`));
+  config.virtual.lines.forEach((l, i) => {
+    addLine(l.id, `virtual.lines[${i}]`);
+    if (l.mmsTransport === 'at' && l.dialect !== 'quectel' && l.dialect !== 'simcom') {
+      problems.push(`virtual.lines[${i}].mmsTransport: "at" needs a modem with its own MMS client (dialect quectel or simcom), not ${l.dialect}`);
+    }
+  });
   if (config.virtual.latency.minMs > config.virtual.latency.maxMs) {
     problems.push('virtual.latency.minMs: must not be greater than virtual.latency.maxMs');
   }

@@ -116,6 +116,8 @@ const VirtualLine = Type.Object(
       ['quectel', 'simcom', 'huawei', 'sierra', 'telit', 'generic'].map((d) => Type.Literal(d)),
       { default: 'quectel' },
     ),
+    /** How the line sends MMS: http (the gateway posts to the MMSC) or at (the modem's own MMS client; quectel and simcom). */
+    mmsTransport: Type.Union([Type.Literal('http'), Type.Literal('at')], { default: 'http' }),
   },
   closed,
 );

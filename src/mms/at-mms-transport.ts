@@ -1,55 +1,51 @@
 /**
  * MMS sent by the modem's own MMS client over AT (Quectel AT+QMMS*, SIMCom AT+CMMS*), for
  * setups where the host has no IP route to the MMSC. The modem composes the m-send-req
- * itself from the recipients and files given; receiving still needs the HTTP transport.
+ * itself from the recipients, title and files given; receiving still needs the HTTP transport.
  */
+import type { LineAtPort } from '../modem/index.ts';
 import { readMessage } from './compose.ts';
+import { extensionOf } from './media/content-types.ts';
 import type { MmsTransport } from './mms-transport.ts';
 import { MmscError } from './mmsc-error.ts';
 import type { MmsPdu, SendConf } from './pdu/index.ts';
 
-/** What the transport needs from the line's AT channel. */
-export interface AtCommandPort {
-  /** Runs one command; resolves with its information lines, rejects on ERROR / +CME ERROR. */
-  command(cmd: string, timeoutMs?: number): Promise<string[]>;
-  /** Runs a command that answers CONNECT, then writes `data` raw; resolves with the lines after. */
-  upload(cmd: string, data: Uint8Array, timeoutMs?: number): Promise<string[]>;
-  /** Resolves with the next unsolicited line starting with `prefix`. */
-  waitFor(prefix: string, timeoutMs: number): Promise<string>;
-}
-
 export interface AtMmsOptions {
-  dialect: 'quectel' | 'simcom';
+  /** The line's MMSC URL, as the modem's client is to post to it. */
   mmsc: string;
   /** "host:port" of the carrier's MMS proxy. */
   proxy?: string | undefined;
+  /** The MMS APN, configured on the modem's PDP context (Quectel). */
   apn?: string | undefined;
   contextId?: number;
+  /** How long the modem's client may take over one send. */
   timeoutMs: number;
 }
 
+interface ModemFile {
+  name: string;
+  type: string;
+  data: Uint8Array;
+}
+
 const quote = (s: string) => `"${s.replace(/"/g, '')}"`;
+/** Module file systems take short plain names; the extension tells the modem the type. */
+const fileName = (i: number, type: string) => `ap${i + 1}.${extensionOf(type)}`;
 
 export class AtMmsTransport implements MmsTransport {
   readonly kind = 'at' as const;
+  /** The modem has one MMS edit buffer: sends on a line go one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly at: AtCommandPort,
+    private readonly at: LineAtPort,
     private readonly o: AtMmsOptions,
   ) {}
 
-  async send(pdu: MmsPdu): Promise<SendConf> {
-    const content = readMessage(pdu);
-    const files = [...content.media.map((m, i) => ({ name: m.name ?? `part${i + 1}`, type: m.contentType, data: m.data }))];
-    if (content.text !== '') files.push({ name: 'text.txt', type: 'text/plain', data: new TextEncoder().encode(content.text) });
-    try {
-      if (this.o.dialect === 'quectel') await this.quectel(content.to, files);
-      else await this.simcom(content.to, files);
-    } catch (err) {
-      if (err instanceof MmscError) throw err;
-      throw new MmscError('MMSC_REFUSED', `the modem's MMS client failed: ${err instanceof Error ? err.message : String(err)}`, true, err);
-    }
-    return { transactionId: pdu.transactionId ?? '', responseStatus: 0x80 };
+  send(pdu: MmsPdu): Promise<SendConf> {
+    const run = this.queue.then(() => this.sendNow(pdu));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   retrieve(): Promise<MmsPdu> {
@@ -60,55 +56,85 @@ export class AtMmsTransport implements MmsTransport {
     return Promise.resolve();
   }
 
+  private async sendNow(pdu: MmsPdu): Promise<SendConf> {
+    const content = readMessage(pdu);
+    const files: ModemFile[] = content.media.map((m, i) => ({ name: fileName(i, m.contentType), type: m.contentType, data: m.data }));
+    if (content.text !== '') files.push({ name: fileName(files.length, 'text/plain'), type: 'text/plain', data: new TextEncoder().encode(content.text) });
+    const dialect = this.at.dialect();
+    try {
+      if (dialect === 'quectel') await this.quectel(content.to, content.subject, files);
+      else if (dialect === 'simcom') await this.simcom(content.to, content.subject, files);
+      else throw new MmscError('MMS_NOT_CONFIGURED', `the modem on this line (${dialect ?? 'not initialised'}) has no MMS client over AT; use mms.transport "http"`, dialect === undefined);
+    } catch (err) {
+      if (err instanceof MmscError) throw err;
+      throw new MmscError('MMSC_REFUSED', `the modem's MMS client failed: ${err instanceof Error ? err.message : String(err)}`, true, err);
+    }
+    return { transactionId: pdu.transactionId ?? '', responseStatus: 0x80 };
+  }
+
   private proxy(): [string, number] | undefined {
     if (!this.o.proxy) return undefined;
     const [host, port] = this.o.proxy.split(':');
     return [host as string, Number(port || 80)];
   }
 
-  private async quectel(to: string[], files: { name: string; type: string; data: Uint8Array }[]): Promise<void> {
-    const cid = this.o.contextId ?? 1;
-    if (this.o.apn) await this.at.command(`AT+QICSGP=${cid},1,${quote(this.o.apn)},"","",1`);
-    await this.at.command(`AT+QMMSCFG="contextid",${cid}`);
-    await this.at.command(`AT+QMMSCFG="mmsc",${quote(this.o.mmsc)}`);
-    const proxy = this.proxy();
-    if (proxy) await this.at.command(`AT+QMMSCFG="proxy",${quote(proxy[0])},${proxy[1]}`);
-    await this.at.command('AT+QMMSCFG="character","UTF8"');
-    await this.at.command('AT+QMMSEDIT=0');
-    for (const addr of to) await this.at.command(`AT+QMMSEDIT=1,1,${quote(addr)}`);
-    for (const f of files) {
-      await this.at.command(`AT+QFDEL=${quote(f.name)}`).catch(() => undefined);
-      await this.at.upload(`AT+QFUPL=${quote(f.name)},${f.data.length},60`, f.data);
-      await this.at.command(`AT+QMMSEDIT=5,1,${quote(`UFS:${f.name}`)}`);
-    }
-    const seconds = Math.ceil(this.o.timeoutMs / 1000);
-    await this.at.command(`AT+QMMSEND=${seconds}`);
-    const urc = await this.at.waitFor('+QMMSEND:', this.o.timeoutMs + 5000);
-    const [result, http] = urc.replace('+QMMSEND:', '').split(',').map((s) => Number(s.trim()));
-    await this.at.command('AT+QMMSEDIT=0').catch(() => undefined);
-    if (result !== 0) throw new MmscError('MMSC_REFUSED', `the modem's MMS send failed (+QMMSEND result ${result}, HTTP ${http ?? '?'})`, true);
+  /** Runs a command whose outcome arrives later as a URC, listening before the command goes out. */
+  private async awaitUrc(command: string, prefix: string): Promise<string> {
+    const urc = this.at.waitFor(prefix, this.o.timeoutMs + 5000);
+    urc.catch(() => undefined); // observed below; a failed command must not leave it unhandled
+    const lines = await this.at.command(command, { timeoutMs: this.o.timeoutMs });
+    return lines.find((l) => l.toUpperCase().startsWith(prefix)) ?? (await urc);
   }
 
-  private async simcom(to: string[], files: { name: string; type: string; data: Uint8Array }[]): Promise<void> {
-    await this.at.command('AT+CMMSINIT');
+  private async quectel(to: string[], subject: string | null, files: ModemFile[]): Promise<void> {
+    const cid = this.o.contextId ?? 1;
+    const at = (c: string) => this.at.command(c);
+    if (this.o.apn) await at(`AT+QICSGP=${cid},1,${quote(this.o.apn)},"","",1`);
+    await at(`AT+QMMSCFG="contextid",${cid}`);
+    await at(`AT+QMMSCFG="mmsc",${quote(this.o.mmsc)}`);
+    const proxy = this.proxy();
+    if (proxy) await at(`AT+QMMSCFG="proxy",${quote(proxy[0])},${proxy[1]}`);
+    await at('AT+QMMSCFG="character","UTF8"');
+    await at('AT+QMMSEDIT=0');
     try {
-      await this.at.command(`AT+CMMSCURL=${quote(this.o.mmsc)}`);
-      await this.at.command(`AT+CMMSCID=${this.o.contextId ?? 1}`);
+      for (const addr of to) await at(`AT+QMMSEDIT=1,1,${quote(addr)}`);
+      if (subject) await at(`AT+QMMSEDIT=4,1,${quote(subject)}`);
+      for (const f of files) {
+        await at(`AT+QFDEL=${quote(f.name)}`).catch(() => undefined);
+        await this.at.command(`AT+QFUPL=${quote(f.name)},${f.data.length},60`, { upload: f.data, timeoutMs: 60_000 });
+        await at(`AT+QMMSEDIT=5,1,${quote(`UFS:${f.name}`)}`);
+      }
+      const urc = await this.awaitUrc(`AT+QMMSEND=${Math.ceil(this.o.timeoutMs / 1000)}`, '+QMMSEND:');
+      const [result, http] = urc.slice('+QMMSEND:'.length).split(',').map((s) => Number(s.trim()));
+      if (result !== 0) throw new MmscError('MMSC_REFUSED', `the modem's MMS send failed (+QMMSEND result ${result}, HTTP ${http ?? '?'})`, true);
+    } finally {
+      await at('AT+QMMSEDIT=0').catch(() => undefined);
+      for (const f of files) await at(`AT+QFDEL=${quote(f.name)}`).catch(() => undefined);
+    }
+  }
+
+  private async simcom(to: string[], subject: string | null, files: ModemFile[]): Promise<void> {
+    const at = (c: string) => this.at.command(c);
+    await at('AT+CMMSINIT');
+    try {
+      await at(`AT+CMMSCURL=${quote(this.o.mmsc)}`);
+      await at(`AT+CMMSCID=${this.o.contextId ?? 1}`);
       const proxy = this.proxy();
-      if (proxy) await this.at.command(`AT+CMMSPROTO=1,${quote(proxy[0])},${proxy[1]}`);
-      await this.at.command('AT+CMMSEDIT=1');
+      if (proxy) await at(`AT+CMMSPROTO=1,${quote(proxy[0])},${proxy[1]}`);
+      await at('AT+CMMSEDIT=1');
+      const title = subject ? new TextEncoder().encode(subject) : undefined;
+      if (title) await this.at.command(`AT+CMMSDOWN="TITLE",${title.length},${this.o.timeoutMs}`, { upload: title, timeoutMs: 60_000 });
       for (const f of files) {
         const kind = f.type.startsWith('image/') ? 'PIC' : f.type === 'text/plain' ? 'TEXT' : 'FILE';
-        await this.at.upload(`AT+CMMSDOWN="${kind}",${f.data.length},${this.o.timeoutMs},${quote(f.name)}`, f.data);
+        await this.at.command(`AT+CMMSDOWN="${kind}",${f.data.length},${this.o.timeoutMs},${quote(f.name)}`, { upload: f.data, timeoutMs: 60_000 });
       }
-      for (const addr of to) await this.at.command(`AT+CMMSRECP=${quote(addr)}`);
-      const lines = await this.at.command('AT+CMMSSEND', this.o.timeoutMs);
-      const line = lines.find((l) => l.startsWith('+CMMSSEND:')) ?? (await this.at.waitFor('+CMMSSEND:', this.o.timeoutMs));
-      const result = Number(line.replace('+CMMSSEND:', '').split(',')[0]);
+      for (const addr of to) await at(`AT+CMMSRECP=${quote(addr)}`);
+      const line = await this.awaitUrc('AT+CMMSSEND', '+CMMSSEND:');
+      const result = Number(line.slice('+CMMSSEND:'.length).split(',')[0]);
       if (result !== 0) throw new MmscError('MMSC_REFUSED', `the modem's MMS send failed (+CMMSSEND ${result})`, true);
-      await this.at.command('AT+CMMSEDIT=0').catch(() => undefined);
     } finally {
-      await this.at.command('AT+CMMSTERM').catch(() => undefined);
+      await at('AT+CMMSEDIT=0').catch(() => undefined);
+      await at('AT+CMMSTERM').catch(() => undefined);
     }
   }
 }

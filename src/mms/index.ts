@@ -6,7 +6,7 @@ export * from './pdu/index.ts';
 export { composeSendReq, readMessage, fromMmsAddress, toMmsAddress, type OutgoingMms, type ReceivedMms } from './compose.ts';
 export type { MmsTransport } from './mms-transport.ts';
 export { HttpMmscClient, type MmscClientOptions } from './mmsc-client.ts';
-export { AtMmsTransport, type AtCommandPort, type AtMmsOptions } from './at-mms-transport.ts';
+export { AtMmsTransport, type AtMmsOptions } from './at-mms-transport.ts';
 export { MmscError, type MmscErrorCode } from './mmsc-error.ts';
 export { MmsRepository, type OutboundMms, type InboundNotification, type MediaRow } from './mms-repository.ts';
 export { MmsService, type MmsServiceDeps } from './mms-service.ts';

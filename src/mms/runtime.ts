@@ -5,8 +5,9 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { MessageStatusTracker, Notifier } from '../messaging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
-import type { VirtualNetwork } from '../modem/index.ts';
+import type { LineAtPort, VirtualNetwork } from '../modem/index.ts';
 import type { Db, MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
+import { AtMmsTransport } from './at-mms-transport.ts';
 import { AddressPolicy } from './media/address-policy.ts';
 import { MediaStore } from './media/media-store.ts';
 import { MmsRepository } from './mms-repository.ts';
@@ -28,6 +29,8 @@ export interface MmsRuntimeDeps {
   logger: Logger;
   network: VirtualNetwork | undefined;
   readyLines(): string[];
+  /** A line's AT port, for lines whose modem sends MMS itself (mms.transport "at"). */
+  atPort(lineId: string): LineAtPort;
   /** The gateway's own address, for media URLs when server.publicUrl is not set. */
   selfUrl(): string;
 }
@@ -60,18 +63,26 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     mmsc = new VirtualMmsc({ network: d.network, maxMessageBytes: config.virtual.mms.maxMessageBytes });
     await mmsc.start();
     for (const line of config.virtual.lines) {
-      transports.set(line.id, new HttpMmscClient({ mmsc: mmsc.urlFor(line.id), timeoutMs: 10_000, retries: 1, retryDelayMs: 200 }));
+      const url = mmsc.urlFor(line.id);
+      transports.set(
+        line.id,
+        line.mmsTransport === 'at'
+          ? new AtMmsTransport(d.atPort(line.id), { mmsc: url, timeoutMs: 30_000 })
+          : new HttpMmscClient({ mmsc: url, timeoutMs: 10_000, retries: 1, retryDelayMs: 200 }),
+      );
       limits.set(line.id, config.virtual.mms.maxMessageBytes);
     }
   }
   for (const modem of config.modems) {
     const mms = modem.mms;
     if (!mms) continue;
-    if (mms.transport === 'at') {
-      log.warn({ line: modem.id }, 'mms.transport "at" is not wired to the modem pool yet; this line stays SMS-only (use transport "http")');
-      continue;
-    }
-    transports.set(modem.id, new HttpMmscClient({ mmsc: mms.mmsc, proxy: mms.proxy, interface: mms.interface, localAddress: mms.localAddress, timeoutMs: mms.timeoutMs, retries: mms.retries }));
+    transports.set(
+      modem.id,
+      mms.transport === 'at'
+        ? new AtMmsTransport(d.atPort(modem.id), { mmsc: mms.mmsc, proxy: mms.proxy, apn: mms.apn, timeoutMs: mms.timeoutMs })
+        : new HttpMmscClient({ mmsc: mms.mmsc, proxy: mms.proxy, interface: mms.interface, localAddress: mms.localAddress, timeoutMs: mms.timeoutMs, retries: mms.retries }),
+    );
+    if (mms.transport === 'at') log.info({ line: modem.id }, "MMS over the modem's own client: sending only, inbound MMS cannot be fetched on this line");
     limits.set(modem.id, mms.maxMessageBytes);
   }
   const service = new MmsService({

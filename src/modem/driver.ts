@@ -7,7 +7,7 @@ import type { TimerClock, Timer } from '../clock/index.ts';
 import { initializeModem, type ModemIdentity } from './driver-init.ts';
 import { ModemError } from './errors.ts';
 import { Inbox, type InboundPdu } from './inbox.ts';
-import type { HardwareProfile } from './profiles.ts';
+import type { Dialect, HardwareProfile } from './profiles.ts';
 import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, registrationOf, type Registration } from './responses.ts';
 
 export type LineState = 'connecting' | 'initializing' | 'ready' | 'degraded' | 'disconnected';
@@ -17,6 +17,19 @@ export interface SubmitPdu {
   hex: string;
   /** TPDU length in octets, without the SMSC field: the AT+CMGS parameter. */
   tpduLength: number;
+}
+
+/**
+ * A line's AT port for vendor applications on the modem (its own MMS client): commands share
+ * the one-at-a-time channel with SMS, so an MMS upload never corrupts a send in flight.
+ */
+export interface LineAtPort {
+  /** The dialect of the modem now on the line, from its profile; undefined before it is initialised. */
+  dialect(): Dialect | undefined;
+  /** Runs one command; resolves with its information lines, rejects with a ModemError. */
+  command(command: string, options?: { timeoutMs?: number; upload?: Uint8Array }): Promise<string[]>;
+  /** The next unsolicited line that starts with `prefix`; rejects with a timeout ModemError. */
+  waitFor(prefix: string, timeoutMs: number): Promise<string>;
 }
 
 export interface DriverStatus {
@@ -166,6 +179,33 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     const mr = parseMr(response.lines);
     if (mr === undefined) throw new ModemError('AT+CMGS answered without a message reference', { kind: 'error', command: 'AT+CMGS', retryable: true });
     return { mr };
+  }
+
+  /** This line's AT port for the modem's own applications (see LineAtPort). */
+  atPort(): LineAtPort {
+    return {
+      dialect: () => this.#profile?.dialect,
+      command: async (command, options = {}) => {
+        if (this.#state !== 'ready' && this.#state !== 'degraded') {
+          throw new ModemError(`line ${this.lineId} is ${this.#state}`, { kind: 'unavailable', retryable: true, command });
+        }
+        return (await this.#cmd(command, options)).lines;
+      },
+      waitFor: (prefix, timeoutMs) =>
+        new Promise((resolve, reject) => {
+          const onUrc = (urc: Urc) => {
+            if (urc.type !== 'vendor' || !urc.raw.toUpperCase().startsWith(prefix.toUpperCase())) return;
+            timer.cancel();
+            this.off('urc', onUrc);
+            resolve(urc.raw);
+          };
+          const timer = this.#o.clock.setTimeout(() => {
+            this.off('urc', onUrc);
+            reject(new ModemError(`no ${prefix} from the modem within ${timeoutMs} ms`, { kind: 'timeout', retryable: true }));
+          }, timeoutMs);
+          this.on('urc', onUrc);
+        }),
+    };
   }
 
   /** Reads everything stored on the modem again (after a restart of the caller, or SIM full). */

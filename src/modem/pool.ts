@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { openSerialTransport, type OpenTransport } from './at/transport.ts';
 import { systemClock, type TimerClock } from '../clock/index.ts';
-import { ModemDriver, type LineState, type SubmitPdu } from './driver.ts';
+import { ModemDriver, type LineAtPort, type LineState, type SubmitPdu } from './driver.ts';
 import { ModemError } from './errors.ts';
 import type { InboundPdu } from './inbox.ts';
 import { getProfile, loadProfiles, profileForUsb, type HardwareProfile } from './profiles.ts';
@@ -141,6 +141,19 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
   /** Queues a SUBMIT PDU on a line; resolves with the TP-MR once the modem accepted it. */
   send(lineId: string, pdu: SubmitPdu): Promise<{ mr: number }> {
     return this.#get(lineId).queue.push(pdu);
+  }
+
+  /**
+   * One line's AT port for the modem's own applications (its MMS client). The line is looked up
+   * on each use, so the port can be handed out before the pool starts; an unknown line is NotFound.
+   */
+  atPort(lineId: string): LineAtPort {
+    const port = () => this.#get(lineId).driver.atPort();
+    return {
+      dialect: () => (this.#lines.has(lineId) ? port().dialect() : undefined),
+      command: (command, options) => port().command(command, options),
+      waitFor: (prefix, timeoutMs) => port().waitFor(prefix, timeoutMs),
+    };
   }
 
   /** The driver of one line (for health checks and draining from tests or the admin API). */

@@ -81,6 +81,13 @@ describe('config', () => {
     ]);
   });
 
+  it("refuses MMS over AT on a virtual modem whose dialect has no MMS client", () => {
+    const lines = [{ id: 'q', number: '+15550000001', dialect: 'quectel', mmsTransport: 'at' }, { id: 'h', number: '+15550000002', dialect: 'huawei', mmsTransport: 'at' }];
+    expect(problemsOf(() => validateConfig({ virtual: { lines } }))).toEqual([
+      'virtual.lines[1].mmsTransport: "at" needs a modem with its own MMS client (dialect quectel or simcom), not huawei',
+    ]);
+  });
+
   it('lets zero be a setting, not a fallback to the default', () => {
     const config = validateConfig({ server: { port: 0 }, sms: { reassemblyTimeoutMs: 0 } });
     expect(config.server.port).toBe(0);

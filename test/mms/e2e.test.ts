@@ -115,6 +115,17 @@ describe('MMS end to end (virtual modems on PTYs, virtual MMSC, loopback media a
     expect(Buffer.from(got!.media[0]!.data).equals(Buffer.from(jpeg))).toBe(true);
   });
 
+  it.each(['quectel', 'simcom'])("sends through the %s modem's own MMS client (mmsTransport at): the subscriber gets it and it reports sent", async (dialect) => {
+    await start({ virtual: { lines: [{ id: 'virtual-1', number: LINE_A, dialect, mmsTransport: 'at' }, { id: 'virtual-2', number: LINE_B, dialect: 'huawei' }] } });
+    const jpeg = await smallJpeg();
+    const res = await send(gw.numberA, { to: SUBSCRIBER, body: 'over AT', media: [media.add('/p.jpg', 'image/jpeg', jpeg)] });
+    const { messageId } = (await res.json()) as { messageId: string };
+    const [got] = await mmsInbox(SUBSCRIBER);
+    expect(got).toMatchObject({ from: LINE_A, text: 'over AT' });
+    expect(Buffer.from(got!.media[0]!.data).equals(Buffer.from(jpeg))).toBe(true);
+    await receiver.waitFor(() => receiver.events('message.status').some((h) => h.json.message_id === messageId && h.json.status === 'sent'), 20_000);
+  });
+
   it('shrinks an image over the line limit instead of refusing it', async () => {
     await start({ virtual: { mms: { maxMessageBytes: 100_000 } } });
     const big = await noisePng(900, 700);

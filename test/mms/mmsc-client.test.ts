@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AtMmsTransport, composeSendReq, decodeMms, encodeMms, HttpMmscClient, MmscError, type AtCommandPort } from '../../src/mms/index.ts';
+import { composeSendReq, decodeMms, encodeMms, HttpMmscClient, MmscError } from '../../src/mms/index.ts';
 
 const sendReq = () =>
   composeSendReq({ to: ['+15559876543'], text: 'hi', media: [{ contentType: 'image/jpeg', name: 'a.jpg', data: new Uint8Array([0xff, 0xd8, 0xff, 1, 2]) }], transactionId: 'tx-9' });
@@ -86,74 +86,5 @@ describe('HttpMmscClient', () => {
     expect(await client.retrieve(`${mmsc.url}/msg/1`)).toMatchObject({ type: 'm-retrieve-conf', messageId: 'X' });
     await client.notifyResponse('T1', 'retrieved');
     expect(mmsc.seen.map((s) => [s.method, s.url])).toEqual([['GET', '/msg/1'], ['POST', '/mms']]);
-  });
-});
-
-/** A scripted modem: records commands and uploads, answers URCs it was told to. */
-class ScriptedAt implements AtCommandPort {
-  readonly log: string[] = [];
-  readonly uploads = new Map<string, Uint8Array>();
-  constructor(private readonly urcs: Record<string, string>, private readonly failing: RegExp | null = null) {}
-  async command(cmd: string): Promise<string[]> {
-    this.log.push(cmd);
-    if (this.failing?.test(cmd)) throw new Error('+CME ERROR: 3');
-    return cmd === 'AT+CMMSSEND' ? [this.urcs['+CMMSSEND:'] ?? '+CMMSSEND: 0'] : [];
-  }
-  async upload(cmd: string, data: Uint8Array): Promise<string[]> {
-    this.log.push(cmd);
-    this.uploads.set(cmd, data);
-    return [];
-  }
-  async waitFor(prefix: string): Promise<string> {
-    return this.urcs[prefix] ?? `${prefix} 0,200`;
-  }
-}
-
-describe('AtMmsTransport', () => {
-  it('sends through Quectel AT+QMMS*: config, recipients, files uploaded to UFS, +QMMSEND result', async () => {
-    const at = new ScriptedAt({ '+QMMSEND:': '+QMMSEND: 0,200' });
-    const t = new AtMmsTransport(at, { dialect: 'quectel', mmsc: 'http://mmsc.example/mms', proxy: '10.0.0.10:8080', apn: 'mms', timeoutMs: 30_000 });
-    expect(await t.send(sendReq())).toMatchObject({ responseStatus: 128 });
-    expect(at.log).toEqual([
-      'AT+QICSGP=1,1,"mms","","",1',
-      'AT+QMMSCFG="contextid",1',
-      'AT+QMMSCFG="mmsc","http://mmsc.example/mms"',
-      'AT+QMMSCFG="proxy","10.0.0.10",8080',
-      'AT+QMMSCFG="character","UTF8"',
-      'AT+QMMSEDIT=0',
-      'AT+QMMSEDIT=1,1,"+15559876543"',
-      'AT+QFDEL="a.jpg"',
-      'AT+QFUPL="a.jpg",5,60',
-      'AT+QMMSEDIT=5,1,"UFS:a.jpg"',
-      'AT+QFDEL="text.txt"',
-      'AT+QFUPL="text.txt",2,60',
-      'AT+QMMSEDIT=5,1,"UFS:text.txt"',
-      'AT+QMMSEND=30',
-      'AT+QMMSEDIT=0',
-    ]);
-    expect(Buffer.from(at.uploads.get('AT+QFUPL="text.txt",2,60')!).toString()).toBe('hi');
-  });
-
-  it('reports a failed +QMMSEND as a retryable MMSC error, and sends through SIMCom AT+CMMS*', async () => {
-    const failing = new AtMmsTransport(new ScriptedAt({ '+QMMSEND:': '+QMMSEND: 1,500' }), { dialect: 'quectel', mmsc: 'http://m', timeoutMs: 1000 });
-    await expect(failing.send(sendReq())).rejects.toMatchObject({ code: 'MMSC_REFUSED', retryable: true });
-    const at = new ScriptedAt({});
-    await new AtMmsTransport(at, { dialect: 'simcom', mmsc: 'http://m/mms', proxy: '10.0.0.10:80', timeoutMs: 5000 }).send(sendReq());
-    expect(at.log).toEqual([
-      'AT+CMMSINIT',
-      'AT+CMMSCURL="http://m/mms"',
-      'AT+CMMSCID=1',
-      'AT+CMMSPROTO=1,"10.0.0.10",80',
-      'AT+CMMSEDIT=1',
-      'AT+CMMSDOWN="PIC",5,5000,"a.jpg"',
-      'AT+CMMSDOWN="TEXT",2,5000,"text.txt"',
-      'AT+CMMSRECP="+15559876543"',
-      'AT+CMMSSEND',
-      'AT+CMMSEDIT=0',
-      'AT+CMMSTERM',
-    ]);
-    const broken = new ScriptedAt({}, /CMMSCURL/);
-    await expect(new AtMmsTransport(broken, { dialect: 'simcom', mmsc: 'http://m', timeoutMs: 1000 }).send(sendReq())).rejects.toMatchObject({ code: 'MMSC_REFUSED' });
-    expect(broken.log.at(-1)).toBe('AT+CMMSTERM');
   });
 });

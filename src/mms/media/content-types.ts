@@ -35,11 +35,19 @@ export function sniffType(d: Uint8Array): string | undefined {
   return undefined;
 }
 
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'video/mp4': 'mp4', 'video/3gpp': '3gp', 'audio/amr': 'amr',
+  'audio/mpeg': 'mp3', 'text/vcard': 'vcf', 'text/x-vcard': 'vcf', 'text/plain': 'txt',
+};
+
 /** The extension a stored or sent part gets in its name. */
 export function extensionOf(type: string): string {
-  const ext: Record<string, string> = {
-    'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'video/mp4': 'mp4', 'video/3gpp': '3gp', 'audio/amr': 'amr',
-    'audio/mpeg': 'mp3', 'text/vcard': 'vcf', 'text/x-vcard': 'vcf', 'text/plain': 'txt',
-  };
-  return ext[type] ?? 'bin';
+  return EXTENSIONS[type] ?? 'bin';
+}
+
+/** The type a file name's extension stands for (how a modem's MMS client types its files). */
+export function typeOfName(name: string): string | undefined {
+  const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
+  if (ext === 'jpeg') return 'image/jpeg';
+  return Object.entries(EXTENSIONS).find(([, e]) => e === ext)?.[0];
 }

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { VirtualNetwork } from '../../modem/index.ts';
+import type { ModemMmsRequest, ModemMmsResult, VirtualModem, VirtualNetwork } from '../../modem/index.ts';
 import { composeSendReq, fromMmsAddress, readMessage, toMmsAddress } from '../compose.ts';
+import { sniffType, typeOfName } from '../media/content-types.ts';
 import { decodeMms, encodeMms, encodeWapPush, MMS_CONTENT_TYPE, MmsError, WAP_PUSH_PORT, WAP_PUSH_SOURCE_PORT, type MmsPart, type MmsPdu } from '../pdu/index.ts';
 
 /** An MMS as a virtual subscriber phone received it. */
@@ -64,10 +65,12 @@ export class VirtualMmsc extends EventEmitter<{ inbox: [string]; retrieved: [str
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.o.network.modemMmsClient = (modem, request) => this.modemClientSend(modem, request);
     return this.base;
   }
 
   async stop(): Promise<void> {
+    this.o.network.modemMmsClient = undefined;
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -85,6 +88,32 @@ export class VirtualMmsc extends EventEmitter<{ inbox: [string]; retrieved: [str
   subscriberSend(from: string, to: string, text: string, media: { contentType: string; name: string; data: Uint8Array }[]): void {
     const pdu = composeSendReq({ from, to: [to], text, media, transactionId: this.id(), deliveryReport: false });
     this.route(from, null, pdu, 'subscriber');
+  }
+
+  /**
+   * What the MMS client inside a Quectel or SIMCom modem does on AT+QMMSEND / AT+CMMSSEND:
+   * builds an m-send-req from its edit buffer (files typed by content, else by extension) and
+   * posts it over HTTP to the MMSC URL it was configured with.
+   */
+  private async modemClientSend(_modem: VirtualModem, request: ModemMmsRequest): Promise<ModemMmsResult> {
+    const decoder = new TextDecoder();
+    const texts: string[] = [];
+    const media: { contentType: string; name: string; data: Uint8Array }[] = [];
+    for (const file of request.files) {
+      const type = sniffType(file.data) ?? typeOfName(file.name) ?? 'application/octet-stream';
+      if (type === 'text/plain') texts.push(decoder.decode(file.data));
+      else media.push({ contentType: type, name: file.name, data: file.data });
+    }
+    const pdu = composeSendReq({ from: null, to: request.to, text: texts.join('\n'), media, transactionId: this.id(), ...(request.subject !== null && { subject: request.subject }), deliveryReport: false });
+    try {
+      const res = await fetch(request.mmsc, { method: 'POST', headers: { 'content-type': MMS_CONTENT_TYPE }, body: encodeMms(pdu) });
+      const body = new Uint8Array(await res.arrayBuffer());
+      if (!res.ok) return { ok: false, httpStatus: res.status };
+      const conf = decodeMms(body);
+      return { ok: conf.type === 'm-send-conf' && conf.responseStatus === OK, httpStatus: res.status };
+    } catch {
+      return { ok: false, httpStatus: 0 };
+    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -19,6 +19,8 @@ export interface CommandOptions {
   requireResponse?: boolean;
   /** Logged instead of the command text (for AT+CPIN=<pin>). */
   redactedAs?: string;
+  /** Bytes written raw once the modem answers CONNECT (file uploads: AT+QFUPL, AT+CMMSDOWN). */
+  upload?: Uint8Array;
 }
 
 export interface AtResponse {
@@ -38,6 +40,8 @@ interface Pending {
   timer?: Timer;
   awaitingPrompt: boolean;
   sawResponse: boolean;
+  /** The upload went out after CONNECT. */
+  uploaded: boolean;
 }
 
 export interface AtChannelOptions {
@@ -48,6 +52,7 @@ export interface AtChannelOptions {
 
 const FINAL_OK = /^OK$/i;
 const FINAL_ERROR = /^(ERROR|\+CM[ES] ERROR:.*|COMMAND NOT SUPPORT|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|ABORTED)$/i;
+const CONNECT = /^CONNECT(\s+\d+)?$/i;
 const CTRL_Z = '\x1a';
 const ESC = '\x1b';
 const LEADING_ESC = new RegExp(`^${ESC}+`);
@@ -108,6 +113,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
         reject,
         awaitingPrompt: options.payload !== undefined,
         sawResponse: false,
+        uploaded: false,
       });
       this.#next();
     });
@@ -170,6 +176,13 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     }
     const current = this.#current;
     if (current && isEchoOrPrompt(line, current)) return;
+    if (current?.options.upload && !current.uploaded && CONNECT.test(line)) {
+      current.uploaded = true;
+      this.transport.write(Buffer.from(current.options.upload)).catch((error: unknown) => {
+        this.#finish(current, new ModemError('write failed', { kind: 'closed', command: current.label, cause: error }));
+      });
+      return;
+    }
     if (current?.prefix && line.toUpperCase().startsWith(current.prefix)) {
       current.sawResponse = true;
       current.lines.push(line);

@@ -21,6 +21,8 @@ const URC_PREFIXES = [
   '^SIMST:', '^SMMEMFULL', '^STIN:', '^SYSSTART', '^CEND:', '^ORIG:', '^CONF:', '+QIND:', '+QUSIM:', '+CREG:', '+CEREG:', '+CGREG:',
   '+CPIN:', '+CIEV:', '+CFUN:', 'RDY', 'SMS DONE', 'PB DONE', 'SMS READY', 'CALL READY', '+CUSD:', '+CSQN:', '#QSS:',
   '+PACSP', 'NO CARRIER', '+CGEV:', '+CRING:',
+  // The modem's own MMS client reports the end of a send this way (Quectel, SIMCom).
+  '+QMMSEND:', '+CMMSSEND:',
 ];
 
 export function looksUnsolicited(line: string): boolean {

@@ -1,5 +1,6 @@
 import { splitParams } from '../at/urc.ts';
 import type { DialectSpec } from './dialects.ts';
+import type { VirtualMmsClient } from './mms-client.ts';
 import type { SmsStore } from './sms-store.ts';
 
 /** What the AT interpreter may see and change of its virtual modem. */
@@ -36,6 +37,8 @@ export interface CommandContext {
   ack(): boolean;
   reboot(reenumerate: boolean): void;
   freed(): void;
+  /** The modem's own MMS client (Quectel and SIMCom dialects). */
+  mms(): VirtualMmsClient;
 }
 
 type Outcome = { lines: string[] } | { error: 'CME' | 'CMS'; code: number } | { plainError: string } | { deferred: true };
@@ -197,10 +200,13 @@ function runOne(ctx: CommandContext, command: string): Outcome {
     case '^RESET': case '!RESET': case '#REBOOT': case '+CRESET':
       ctx.reboot(true);
       return ok();
-    default:
+    default: {
+      const mms = ctx.mms().run(name, args, query);
+      if (mms) return 'cme' in mms ? cme(mms.cme) : mms;
       if (spec.iccid.command === `AT${upper}`) return ok([spec.iccid.reply(modem.iccid)]);
       if (name === '+CCID') return ok([`+CCID: ${modem.iccid}`]);
       return spec.unknownCommand === 'ERROR' ? { plainError: 'ERROR' } : { plainError: spec.unknownCommand };
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { CME_ERRORS, CMS_ERRORS } from '../error-codes.ts';
 import type { Dialect } from '../profiles.ts';
 import { runCommandLine, type CommandContext } from './commands.ts';
 import { DIALECTS, type DialectSpec } from './dialects.ts';
+import { VirtualMmsClient, type ModemMmsRequest, type ModemMmsResult } from './mms-client.ts';
 import { Pty } from './pty.ts';
 import { SmsStore } from './sms-store.ts';
 
@@ -13,6 +14,8 @@ export interface ModemNetworkPort {
   submit(modem: VirtualModem, pduHex: string): Promise<number>;
   /** The modem has room again (or came back): undelivered PDUs may be retried. */
   ready(modem: VirtualModem): void;
+  /** The modem's own MMS client sends (AT+QMMSEND / AT+CMMSSEND). */
+  sendMms(modem: VirtualModem, request: ModemMmsRequest): Promise<ModemMmsResult>;
 }
 
 export interface VirtualModemOptions {
@@ -42,6 +45,13 @@ export interface ModemFaults {
   garbage?: boolean;
 }
 
+interface UploadState {
+  chunks: Buffer[];
+  left: number;
+  done: (data: Uint8Array) => void;
+  timer: Timer;
+}
+
 interface PromptState {
   length: number;
   buffer: string;
@@ -67,6 +77,8 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   #pty: Pty | undefined;
   #input = '';
   #prompt: PromptState | undefined;
+  #upload: UploadState | undefined;
+  #mms: VirtualMmsClient;
   #echo = true;
   #cmee = 0;
   #cmgf = 0;
@@ -96,6 +108,13 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.#store = new SmsStore(this.spec.storages, options.storageSlots ?? 30);
     const first = this.spec.storages[0] ?? 'SM';
     this.#mem = [first, first, first];
+    this.#mms = new VirtualMmsClient({
+      dialect: options.dialect,
+      startUpload: (size, done) => this.#startUpload(size, done),
+      reply: (lines, final = 'OK') => this.#final(final, lines),
+      urc: (text) => this.#urc(text),
+      send: (request) => this.#o.network.sendMms(this, request),
+    });
   }
 
   get path(): string | undefined {
@@ -117,6 +136,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.#pty = pty;
     this.#input = '';
     this.#prompt = undefined;
+    this.#upload = undefined;
     pty.on('data', (chunk) => this.#onData(chunk.toString('latin1')));
     pty.on('close', () => {
       if (this.#pty === pty) this.emit('unplugged');
@@ -188,6 +208,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.#cnmi = [0, 0, 0, 0, 0];
     this.#radioOn = true;
     this.#pinLocked = this.#o.pin !== undefined;
+    this.#mms.reset();
     for (const urc of this.spec.bootUrcs) this.#urc(urc);
     this.#o.network.ready(this);
   }
@@ -205,6 +226,18 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   }
 
   #onData(text: string): void {
+    if (this.#upload) {
+      const upload = this.#upload;
+      const take = Math.min(upload.left, text.length);
+      upload.chunks.push(Buffer.from(text.slice(0, take), 'latin1'));
+      upload.left -= take;
+      if (upload.left > 0) return;
+      this.#upload = undefined;
+      upload.timer.cancel();
+      this.#timers.delete(upload.timer);
+      upload.done(new Uint8Array(Buffer.concat(upload.chunks)));
+      text = text.slice(take);
+    }
     for (const ch of text) {
       if (this.#prompt) {
         this.#onPromptChar(ch);
@@ -303,7 +336,21 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
       });
     },
     freed: () => this.#o.network.ready(this),
+    mms: () => this.#mms,
   };
+
+  /** Data mode: CONNECT, then exactly `size` raw bytes (no echo, no command parsing) or a timeout. */
+  #startUpload(size: number, done: (data: Uint8Array) => void): void {
+    const timer = this.#o.clock.setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#upload?.timer !== timer) return;
+      this.#upload = undefined;
+      this.#final(this.#cmeeError('CME', 100)); // unknown error: the upload was cut short
+    }, 60_000);
+    this.#timers.add(timer);
+    this.#upload = { chunks: [], left: size, done, timer };
+    this.#pty?.write('\r\nCONNECT\r\n');
+  }
 
   async #submit(length: number, hex: string): Promise<void> {
     const smscOctets = parseInt(hex.slice(0, 2), 16) + 1;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { decodePdu, encodeDeliver, encodeStatusReport, type Ports } from '../../sms/index.ts';
 import { systemClock, type TimerClock } from '../../clock/index.ts';
 import { loadProfiles, type Dialect } from '../profiles.ts';
+import type { ModemMmsRequest, ModemMmsResult } from './mms-client.ts';
 import { VirtualModem, type ModemNetworkPort } from './modem.ts';
 
 export interface LatencyRange {
@@ -89,6 +90,11 @@ export class VirtualNetwork extends EventEmitter<{
   #mr = new Map<VirtualModem, number>();
   #ref = 0;
   #rng: () => number;
+  /**
+   * Sends what a modem's own MMS client composed (set by the virtual MMSC, which holds the
+   * MMS codec); without one, the modem's sends fail as with no data service.
+   */
+  modemMmsClient: ((modem: VirtualModem, request: ModemMmsRequest) => Promise<ModemMmsResult>) | undefined;
 
   constructor(options: VirtualNetworkOptions = {}) {
     super();
@@ -187,6 +193,11 @@ export class VirtualNetwork extends EventEmitter<{
   }
 
   // ModemNetworkPort
+
+  async sendMms(modem: VirtualModem, request: ModemMmsRequest): Promise<ModemMmsResult> {
+    if (!modem.registered) return { ok: false, httpStatus: 0 };
+    return this.modemMmsClient ? this.modemMmsClient(modem, request) : { ok: false, httpStatus: 0 };
+  }
 
   async submit(modem: VirtualModem, pduHex: string): Promise<number> {
     await this.#wait(this.#o.submitLatency);
