@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GREEDY } from '../../src/inference/runners/llm/index.ts';
 import { LocalLlm } from '../../src/inference/runners/llm/local-llm.ts';
 import type { GenerateParams } from '../../src/inference/runners/llm/protocol.ts';
@@ -125,5 +126,21 @@ describe('local decoder-only runner (real onnxruntime on a generated GQA model)'
     }
     expect(gen.reason).toBe('cancelled');
     expect(got.length).toBeLessThan(100);
+  });
+
+  it('closes mid-generation by letting the loop finish its step and exit, never terminating the thread inside session.run', async () => {
+    const own = await LocalLlm.start(runtime, { maxBatch: 4 });
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const gen = own.generate(prompts[0]!, greedy(100_000));
+      const first = gen[Symbol.asyncIterator]();
+      await first.next();
+      await own.close(60_000);
+      expect(terminate).not.toHaveBeenCalled();
+      expect(gen.reason).toBe('error');
+      expect(() => own.generate(prompts[0]!, greedy(1))).toThrow(/shutting down/);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 });

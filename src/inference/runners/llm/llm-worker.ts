@@ -41,6 +41,7 @@ const live = new Map<number, Sequence>();
 const cancelled = new Set<number>();
 const stats: LoopStats = { steps: 0, batchedTokens: 0, maxBatchSeen: 0 };
 let running = false;
+let closing = false;
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
@@ -56,8 +57,21 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'stats':
       send({ type: 'stats', stats: { ...stats } });
+      return;
+    case 'close':
+      closing = true;
+      pending.length = 0;
+      live.clear();
+      if (!running) void shutdown();
   }
 });
+
+/** Leaves nothing behind that keeps the thread alive, so it exits on its own. */
+async function shutdown(): Promise<void> {
+  await session?.release().catch(() => undefined);
+  session = undefined;
+  parentPort?.close();
+}
 
 async function init(model: Parameters<typeof createSession>[0], file: string, batch: number): Promise<void> {
   try {
@@ -80,10 +94,10 @@ async function init(model: Parameters<typeof createSession>[0], file: string, ba
 }
 
 async function loop(): Promise<void> {
-  if (running || !session) return;
+  if (running || !session || closing) return;
   running = true;
   try {
-    while (pending.length > 0 || live.size > 0) {
+    while (!closing && (pending.length > 0 || live.size > 0)) {
       const out: FromWorker & { type: 'step' } = { type: 'step', tokens: [], done: [] };
       for (const id of cancelled) {
         if (live.delete(id)) out.done.push([id, 'cancelled']);
@@ -121,6 +135,7 @@ async function loop(): Promise<void> {
     }
   } finally {
     running = false;
+    if (closing) void shutdown();
   }
 }
 

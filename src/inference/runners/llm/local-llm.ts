@@ -48,6 +48,7 @@ export class LocalLlm {
   private nextId = 1;
   private statsWaiters: Array<(s: LoopStats) => void> = [];
   private failure: string | undefined;
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -58,7 +59,10 @@ export class LocalLlm {
   ) {
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => this.fail(err.message));
-    worker.on('exit', (code) => this.fail(`decode loop exited (code ${code})`));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(`decode loop exited (code ${code})`);
+    });
   }
 
   static async start(runtime: ModelRuntime, options: { maxBatch: number; file?: string; maxInFlight?: number }): Promise<LocalLlm> {
@@ -117,9 +121,15 @@ export class LocalLlm {
     });
   }
 
-  async close(): Promise<void> {
-    this.failure = 'shutting down';
-    await this.worker.terminate();
+  /** Ends every sequence, lets the loop finish its step and exit; terminates it only if it hangs. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.fail('shutting down');
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), graceMs);
+    await exited;
+    clearTimeout(timer);
   }
 
   private onMessage(m: FromWorker): void {

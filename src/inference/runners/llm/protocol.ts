@@ -15,7 +15,9 @@ export type ToWorker =
   | { type: 'init'; model: ModelRuntime; file: string; maxBatch: number }
   | { type: 'add'; id: number; prompt: Int32Array; params: GenerateParams }
   | { type: 'cancel'; id: number }
-  | { type: 'stats' };
+  | { type: 'stats' }
+  /** Finish the step under way, release the session and exit (terminating a worker inside session.run aborts the process). */
+  | { type: 'close' };
 
 export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
 
