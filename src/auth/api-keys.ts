@@ -42,9 +42,18 @@ export function toApiKeyView(record: ApiKeyRecord): ApiKeyView {
 
 /** last_used_at is written at most this often per key, so auth stays off the write path. */
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long a key's record is reused without reading the database again. A revocation through
+ * this service takes effect at once; one written to the database by another process (the CLI
+ * run with the gateway stopped) within this time.
+ */
+const RECORD_TTL_MS = 5_000;
+const RECORD_CACHE_MAX = 10_000;
 
 export class ApiKeyService {
   private readonly lastTouched = new Map<string, number>();
+  /** By key hash (hex): the record and when it was read. */
+  private readonly records = new Map<string, { record: ApiKeyRecord | undefined; readAt: number }>();
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -79,6 +88,7 @@ export class ApiKeyService {
     const existing = this.keys.get(id);
     if (!existing) throw new NotFoundError(`No API key has id "${id}"`);
     this.keys.revoke(id, new Date(this.clock.now()).toISOString());
+    this.records.clear();
     return toApiKeyView(this.keys.get(id) as ApiKeyRecord);
   }
 
@@ -86,14 +96,24 @@ export class ApiKeyService {
   authenticate(presented: string): ApiPrincipal | undefined {
     if (!presented.startsWith(API_KEY_PREFIX)) return undefined;
     const hash = hashApiKey(presented);
-    const record = this.keys.findByHash(hash);
-    if (!record || !timingSafeEqual(record.keyHash, hash) || record.revokedAt !== null) return undefined;
     const now = this.clock.now();
+    const record = this.lookup(hash, now);
+    if (!record || !timingSafeEqual(record.keyHash, hash) || record.revokedAt !== null) return undefined;
     if (now - (this.lastTouched.get(record.id) ?? 0) >= TOUCH_INTERVAL_MS) {
       this.lastTouched.set(record.id, now);
       this.keys.touch(record.id, new Date(now).toISOString());
     }
     return { keyId: record.id, numberIds: record.numberIds };
+  }
+
+  private lookup(hash: Buffer, now: number): ApiKeyRecord | undefined {
+    const k = hash.toString('hex');
+    const cached = this.records.get(k);
+    if (cached && now - cached.readAt < RECORD_TTL_MS && now >= cached.readAt) return cached.record;
+    const record = this.keys.findByHash(hash);
+    if (this.records.size >= RECORD_CACHE_MAX) this.records.clear(); // a flood of made-up keys cannot grow it
+    this.records.set(k, { record, readAt: now });
+    return record;
   }
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -28,8 +28,20 @@ export function newMessageId(now = Date.now()): string {
   return `msg_${uuidV7(now)}`;
 }
 
+/** Random bytes for ids, drawn 4 KiB at a time (one system call per 256 ids, not one each). */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function random16(): Buffer {
+  if (poolAt >= pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += 16;
+  return Buffer.from(pool.subarray(poolAt - 16, poolAt));
+}
+
 export function uuidV7(now: number): string {
-  const bytes = randomBytes(16);
+  const bytes = random16();
   let ms = Math.max(0, Math.floor(now));
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;

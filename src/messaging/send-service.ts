@@ -135,7 +135,7 @@ export class SendService {
     });
     this.deps.ledger.chargeOutbound(number, pdus.length, meta.now);
     const id = this.insertOutbound(number, { to, body, media, channel: 'sms', encoding: info.encoding, segments: pdus.length }, meta);
-    pdus.forEach((pdu, i) => this.deps.messages.insertPart({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string }));
+    pdus.forEach((pdu, i) => this.deps.messages.insertPart({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string, queuedAt: meta.now }));
     return { messageId: id, status: 'queued', to, body };
   }
 

@@ -39,7 +39,7 @@ interface GroupRow {
 /** Read models for the operator dashboard: queries across numbers, by day and by contact. */
 export class DashboardRepository {
   private readonly stmts;
-  private readonly listStatements = new Map<string, Statement<Record<string, unknown>, { id: string }>>();
+  private readonly listStatements = new Map<string, Statement<Record<string, unknown>, { id: string; created_at: string }>>();
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -58,24 +58,36 @@ export class DashboardRepository {
         `SELECT substr(created_at, 1, 10) AS day, direction, SUM(segments) AS segments FROM messages
          WHERE number_id = ? AND created_at >= ? AND created_at < ? GROUP BY day, direction ORDER BY day`,
       ),
-      countSince: db.prepare<[string], { direction: 'inbound' | 'outbound'; n: number }>(
-        `SELECT direction, COUNT(*) AS n FROM messages WHERE created_at >= ? GROUP BY direction`,
+      // Per number, so the range runs on messages_by_number (no index on created_at alone).
+      countSince: db.prepare<[string, string], { direction: 'inbound' | 'outbound'; n: number }>(
+        `SELECT direction, COUNT(*) AS n FROM messages WHERE number_id = ? AND created_at >= ? GROUP BY direction`,
       ),
+      numberIds: db.prepare<[], { id: string }>(`SELECT id FROM numbers`),
       webhookTrouble: db.prepare<[], { dead: number; retrying: number }>(
         `SELECT COALESCE(SUM(status = 'dead'), 0) AS dead,
                 COALESCE(SUM(status = 'pending' AND last_error IS NOT NULL), 0) AS retrying
          FROM outbox WHERE status IN ('dead', 'pending')`,
       ),
       deliveriesOf: db.prepare<[string], { id: string }>(`SELECT id FROM outbox WHERE message_id = ? ORDER BY created_at, id`),
-      changedSince: db.prepare<[string, number], { id: string; updated_at: string }>(
-        `SELECT id, updated_at FROM messages WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?`,
-      ),
-      latestUpdate: db.prepare<[], { t: string | null }>(`SELECT MAX(updated_at) AS t FROM messages`),
     };
   }
 
-  /** Message ids across numbers, newest first (callers load them through MessagesRepository). */
+  /**
+   * Message ids across numbers, newest first (callers load them through MessagesRepository).
+   * Without a number or a contact to narrow it, each number's newest run on its own index
+   * and the runs are merged: an index on created_at alone would cost every send a B-tree.
+   */
   messageIds(f: DashboardMessageFilter): string[] {
+    if (f.numberId || f.contact) return this.listRun(f).map((r) => r.id);
+    return this.stmts.numberIds
+      .all()
+      .flatMap((n) => this.listRun({ ...f, numberId: n.id }))
+      .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1))
+      .slice(0, f.limit)
+      .map((r) => r.id);
+  }
+
+  private listRun(f: DashboardMessageFilter): { id: string; created_at: string }[] {
     // Only the filters given go into the SQL, so SQLite can pick the index that fits them.
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: f.limit };
@@ -94,14 +106,14 @@ export class DashboardRepository {
       params.beforeAt = f.before.createdAt;
       params.beforeId = f.before.id;
     }
-    const sql = `SELECT id FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT id, created_at FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id DESC LIMIT @limit`;
     let stmt = this.listStatements.get(sql);
     if (!stmt) {
-      stmt = this.db.prepare<Record<string, unknown>, { id: string }>(sql);
+      stmt = this.db.prepare<Record<string, unknown>, { id: string; created_at: string }>(sql);
       this.listStatements.set(sql, stmt);
     }
-    return stmt.all(params).map((r) => r.id);
+    return stmt.all(params);
   }
 
   /** One row per (number, contact), the most recent conversation first. */
@@ -136,7 +148,9 @@ export class DashboardRepository {
   /** Messages created at or after `sinceIso`, by direction. */
   countSince(sinceIso: string): { inbound: number; outbound: number } {
     const counts = { inbound: 0, outbound: 0 };
-    for (const row of this.stmts.countSince.all(sinceIso)) counts[row.direction] = row.n;
+    for (const n of this.stmts.numberIds.all()) {
+      for (const row of this.stmts.countSince.all(n.id, sinceIso)) counts[row.direction] += row.n;
+    }
     return counts;
   }
 
@@ -148,14 +162,5 @@ export class DashboardRepository {
   /** Outbox event ids about one message, oldest first. */
   deliveryIdsFor(messageId: string): string[] {
     return this.stmts.deliveriesOf.all(messageId).map((r) => r.id);
-  }
-
-  /** Messages whose updated_at is at or after `sinceIso`, oldest change first. */
-  changedSince(sinceIso: string, limit: number): { id: string; updatedAt: string }[] {
-    return this.stmts.changedSince.all(sinceIso, limit).map((r) => ({ id: r.id, updatedAt: r.updated_at }));
-  }
-
-  latestUpdate(): string | null {
-    return this.stmts.latestUpdate.get()?.t ?? null;
   }
 }

@@ -26,6 +26,10 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // The send path walks several B-trees per message: keep their pages in memory (64 MiB of
+    // cache instead of SQLite's 2 MiB) and read the file through mmap rather than a pread each.
+    db.pragma('cache_size = -65536');
+    db.pragma('mmap_size = 268435456');
     migrate(db, options.migrations ?? MIGRATIONS);
     return db;
   } catch (err) {

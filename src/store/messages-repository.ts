@@ -144,6 +144,7 @@ const PART_COLUMNS = `message_id, seq, pdu, tpdu_length, status, line_id, mr, at
 /** Messages (both directions) and the parts of outbound ones. */
 export class MessagesRepository {
   private readonly stmts;
+  private readonly changeListeners = new Set<(id: string) => void>();
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -158,8 +159,8 @@ export class MessagesRepository {
           NULL, NULL, @dedupeKey) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
       ),
       insertPart: db.prepare(
-        `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id)
-         VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId)`,
+        `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id, next_attempt_at)
+         VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId, @queuedAt)`,
       ),
       get: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
       byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE reply_to = ? AND reply_to IS NOT NULL`),
@@ -177,8 +178,9 @@ export class MessagesRepository {
       parts: db.prepare<[string], PartRow>(`SELECT ${PART_COLUMNS} FROM message_parts WHERE message_id = ? ORDER BY seq`),
       claimParts: db.prepare<[string, number, number], PartRow>(
         `UPDATE message_parts SET status = 'sending', attempts = attempts + 1
-         WHERE rowid IN (SELECT rowid FROM message_parts INDEXED BY message_parts_queue
-                         WHERE line_id = ? AND status = 'queued' AND next_attempt_at <= ? ORDER BY rowid LIMIT ?)
+         WHERE rowid IN (SELECT rowid FROM message_parts INDEXED BY message_parts_due
+                         WHERE line_id = ? AND status = 'queued' AND next_attempt_at <= ?
+                         ORDER BY next_attempt_at, rowid LIMIT ?)
          RETURNING ${PART_COLUMNS}`,
       ),
       nextPartDue: db.prepare<[string], { t: number | null }>(
@@ -217,6 +219,20 @@ export class MessagesRepository {
     };
   }
 
+  /**
+   * Calls `listener` with the id of every message inserted or changed through this repository
+   * (the dashboard's live feed), until the returned function is called. It may hear of a row
+   * whose transaction is then rolled back: readers look the id up and skip what is not there.
+   */
+  onChange(listener: (id: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(id: string): void {
+    for (const listener of this.changeListeners) listener(id);
+  }
+
   insert(
     m: Pick<MessageRecord, 'id' | 'numberId' | 'direction' | 'channel' | 'contact' | 'body' | 'media' | 'status' | 'encoding' | 'segments' | 'createdAt'> &
       Partial<Pick<MessageRecord, 'partial' | 'missingParts' | 'replyTo' | 'apiKeyId'>>,
@@ -229,6 +245,7 @@ export class MessagesRepository {
       replyTo: m.replyTo ?? null,
       apiKeyId: m.apiKeyId ?? null,
     });
+    this.changed(m.id);
   }
 
   /** Stores a received message; false when one with the same dedupe key is already stored. */
@@ -238,17 +255,19 @@ export class MessagesRepository {
       dedupeKey: string;
     },
   ): boolean {
-    return (
+    const inserted =
       this.stmts.insertInbound.run({
         ...m,
         media: JSON.stringify(m.media),
         partial: m.partial ? 1 : 0,
         missingParts: m.missingParts.length > 0 ? JSON.stringify(m.missingParts) : null,
-      }).changes === 1
-    );
+      }).changes === 1;
+    if (inserted) this.changed(m.id);
+    return inserted;
   }
 
-  insertPart(p: { messageId: string; seq: number; pdu: string; tpduLength: number; lineId: string }): void {
+  /** A part in line to send; `queuedAt` (ms) places it in the first-come, first-served queue. */
+  insertPart(p: { messageId: string; seq: number; pdu: string; tpduLength: number; lineId: string; queuedAt: number }): void {
     this.stmts.insertPart.run(p);
   }
 
@@ -331,6 +350,7 @@ export class MessagesRepository {
       sentAt: s.sentAt ?? null,
       deliveredAt: s.deliveredAt ?? null,
     });
+    this.changed(id);
   }
 
   /** After a restart: parts that were being handed to a modem go back in line. */

@@ -51,6 +51,17 @@ describe('API keys', () => {
     expect(() => keys.revoke('key_missing')).toThrow(/No API key/);
   });
 
+  it('reads a key from the database at most every 5 s; a revocation by another process lands within that', () => {
+    const { db, keys, advance } = setup();
+    const { key, id } = keys.create({});
+    expect(keys.authenticate(key)).toBeDefined();
+    new ApiKeysRepository(db).revoke(id, '2026-11-01T00:00:01.000Z'); // as the CLI would, with the gateway down
+    advance(4_000);
+    expect(keys.authenticate(key)).toBeDefined();
+    advance(1_000);
+    expect(keys.authenticate(key)).toBeUndefined();
+  });
+
   it('scopes a key to a list of numbers', () => {
     const { keys, a, b } = setup();
     const { key } = keys.create({ numberIds: [a.id] });

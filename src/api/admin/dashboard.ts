@@ -133,21 +133,20 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
     { schema: { summary: 'Server-sent events: "message" with each new or changed message', tags: ['dashboard'], hide: true } },
     async (request, reply) => {
       const stream = hub.open(request, reply);
-      let since = opts.dashboard.latestUpdate() ?? new Date(0).toISOString();
-      let seen = new Set(opts.dashboard.changedSince(since, 1000).map((c) => `${c.id}@${c.updatedAt}`));
-      stream.send('ready', { since });
+      // Ids heard of since the last tick, sent as one batch per interval (a burst of status
+      // changes to one message becomes one event).
+      const changed = new Set<string>();
+      stream.onClose(opts.messages.onChange((id) => changed.add(id)));
+      stream.send('ready', { since: new Date().toISOString() });
       every(stream, opts.liveIntervalMs, () => {
-        const changes = opts.dashboard.changedSince(since, 200).filter((c) => !seen.has(`${c.id}@${c.updatedAt}`));
-        if (changes.length === 0) return;
+        if (changed.size === 0) return;
+        const ids = [...changed];
+        changed.clear();
         const numbers = numberCache();
-        for (const c of changes) {
-          const m = view(c.id, numbers);
+        for (const id of ids) {
+          const m = view(id, numbers);
           if (m) stream.send('message', m);
         }
-        const latest = (changes.at(-1) as { updatedAt: string }).updatedAt;
-        if (latest !== since) seen = new Set();
-        since = latest;
-        for (const c of changes) if (c.updatedAt === latest) seen.add(`${c.id}@${c.updatedAt}`);
       });
     },
   );
