@@ -1,5 +1,7 @@
 import type { Db } from './db.ts';
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface Pending<T> {
   work: () => T;
   resolve: (value: T) => void;
@@ -8,9 +10,11 @@ interface Pending<T> {
 
 /**
  * Group commit: units of work submitted in the same turn of the event loop run in one SQLite
- * transaction, each in its own savepoint, and their promises settle only after that one
+ * transaction, and their promises settle only after that one
  * commit. A unit that throws is rolled back alone; a failed commit fails them all. Under
  * load this turns N commits into one without making any caller wait longer than a tick.
+ * A unit may run twice (the first run rolled back) when another unit in its batch throws, so
+ * units keep their effects inside the database.
  */
 export class GroupCommit {
   private pending: Array<Pending<unknown>> = [];
@@ -32,19 +36,14 @@ export class GroupCommit {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    // Optimistic: the whole batch in one transaction without a savepoint per unit (two
+    // statements each). A unit that throws is rare (input is checked before it writes): then
+    // the batch is rolled back and run again, each unit in its own savepoint.
+    let outcomes: Outcome[];
     try {
-      this.db.transaction(() => {
-        for (const unit of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(unit.work)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      })();
+      outcomes = this.runBatch(batch, false) ?? (this.runBatch(batch, true) as Outcome[]);
     } catch (error) {
-      for (const unit of batch) unit.reject(error);
+      for (const unit of batch) unit.reject(error); // the commit itself failed
       return;
     }
     batch.forEach((unit, i) => {
@@ -52,5 +51,34 @@ export class GroupCommit {
       if (outcome.ok) unit.resolve(outcome.value);
       else unit.reject(outcome.error);
     });
+  }
+
+  /** Runs and commits the batch; undefined when a unit threw without savepoints (all rolled back). */
+  private runBatch(batch: Array<Pending<unknown>>, isolated: boolean): Outcome[] | undefined {
+    const outcomes: Outcome[] = [];
+    const unitFailed = new Error('a unit failed');
+    try {
+      this.db.transaction(() => {
+        for (const unit of batch) {
+          if (isolated) {
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(unit.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          } else {
+            try {
+              outcomes.push({ ok: true, value: unit.work() });
+            } catch {
+              throw unitFailed;
+            }
+          }
+        }
+      })();
+    } catch (error) {
+      if (error === unitFailed) return undefined;
+      throw error;
+    }
+    return outcomes;
   }
 }

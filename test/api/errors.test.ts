@@ -136,8 +136,13 @@ describe('HTTP error contract', () => {
     expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200);
   });
 
-  it('answers with a request id', async () => {
+  it('answers with a request id, errors included', async () => {
     const res = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-123' } });
     expect(res.headers['x-request-id']).toBe('trace-123');
+    for (const url of ['/api/numbers', '/no/such/route']) {
+      const failed = await app.inject({ url, headers: { 'x-request-id': 'trace-456' } });
+      expect([401, 404]).toContain(failed.statusCode);
+      expect(failed.headers['x-request-id']).toBe('trace-456');
+    }
   });
 });
