@@ -22,11 +22,14 @@ export interface ConversationRow {
   lastMessageId: string;
 }
 
-export interface DailySegments {
+export interface DailyTotals {
   /** YYYY-MM-DD (UTC). */
   date: string;
+  /** SMS segments sent and received that day. */
   outbound: number;
   inbound: number;
+  /** Billable voice minutes of the calls that ended that day (as the ledger books them). */
+  minutes: number;
 }
 
 interface GroupRow {
@@ -59,6 +62,10 @@ export class DashboardRepository {
          WHERE number_id = ? AND created_at >= ? AND created_at < ? GROUP BY day, direction ORDER BY day`,
       ),
       // Per number, so the range runs on messages_by_number (no index on created_at alone).
+      dailyMinutes: db.prepare<[string, string, string], { day: string; minutes: number }>(
+        `SELECT substr(ended_at, 1, 10) AS day, SUM(billable_minutes) AS minutes FROM calls
+         WHERE number_id = ? AND ended_at >= ? AND ended_at < ? AND billable_minutes > 0 GROUP BY day`,
+      ),
       countSince: db.prepare<[string, string], { direction: 'inbound' | 'outbound'; n: number }>(
         `SELECT direction, COUNT(*) AS n FROM messages WHERE number_id = ? AND created_at >= ? GROUP BY direction`,
       ),
@@ -128,19 +135,23 @@ export class DashboardRepository {
     }));
   }
 
-  /** SMS segments per UTC day of `month` (YYYY-MM), both directions, from the messages themselves. */
-  dailySegments(numberId: string, month: string): DailySegments[] {
+  /** Per UTC day of `month` (YYYY-MM): SMS segments both ways, from the messages, and voice minutes, from the calls. */
+  dailyTotals(numberId: string, month: string): DailyTotals[] {
     const [year, mon] = month.split('-').map(Number) as [number, number];
     const start = new Date(Date.UTC(year, mon - 1, 1));
     const end = new Date(Date.UTC(year, mon, 1));
-    const byDay = new Map<string, DailySegments>();
+    const byDay = new Map<string, DailyTotals>();
     for (let d = new Date(start); d < end; d.setUTCDate(d.getUTCDate() + 1)) {
       const date = d.toISOString().slice(0, 10);
-      byDay.set(date, { date, outbound: 0, inbound: 0 });
+      byDay.set(date, { date, outbound: 0, inbound: 0, minutes: 0 });
     }
     for (const row of this.stmts.daily.all(numberId, start.toISOString(), end.toISOString())) {
       const day = byDay.get(row.day);
       if (day) day[row.direction] = row.segments;
+    }
+    for (const row of this.stmts.dailyMinutes.all(numberId, start.toISOString(), end.toISOString())) {
+      const day = byDay.get(row.day);
+      if (day) day.minutes = row.minutes;
     }
     return [...byDay.values()];
   }

@@ -13,7 +13,7 @@ export {
   type PartStatus,
 } from './messages-repository.ts';
 export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-repository.ts';
-export { DashboardRepository, type ConversationRow, type DailySegments, type DashboardMessageFilter } from './dashboard-repository.ts';
+export { DashboardRepository, type ConversationRow, type DailyTotals, type DashboardMessageFilter } from './dashboard-repository.ts';
 export { CallsRepository, type CallDirection, type CallRecord, type CallStatus, type CallTurnRecord, type VoiceSettingsRecord } from './calls-repository.ts';
 export { WalCheckpointer } from './checkpointer.ts';
 export { GroupCommit } from './group-commit.ts';

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CallsRepository } from '../../src/store/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
 import { until } from '../helpers/wait.ts';
@@ -144,19 +145,25 @@ describe('dashboard login and admin API (real gateway on loopback, virtual lines
     expect((await admin(`/messages/msg_nope`)).status).toBe(404);
 
     const today = new Date().toISOString().slice(0, 10);
-    const daily = await admin<{ numbers: Array<{ report: { numberId: string; sms: { used: number } }; days: Array<{ date: string; segmentsOut: number; segmentsIn: number }> }> }>('/usage/daily');
+    // A three-minute call that ended today, written as the call log writes it (SIP is not part of this test).
+    const calls = new CallsRepository(gw.core.db);
+    const now = new Date().toISOString();
+    calls.insert({ id: 'call_dash', numberId: gw.numberA, direction: 'inbound', contact: '+15557654321', status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: now });
+    calls.end({ id: 'call_dash', status: 'completed', endReason: 'hangup', sipStatus: 200, errorMessage: null, durationMs: 150_000, billableMinutes: 3, endedAt: now });
+    gw.core.ledger.recordVoiceMinutes(gw.numberA, 3, Date.parse(now));
+    const daily = await admin<{ numbers: Array<{ report: { numberId: string; sms: { used: number } }; days: Array<{ date: string; segmentsOut: number; segmentsIn: number; voiceMinutes: number }> }> }>('/usage/daily');
     const a = daily.json.numbers.find((n) => n.report.numberId === gw.numberA)!;
     expect(a.report.sms.used).toBe(2);
-    expect(a.days.find((d) => d.date === today)).toEqual({ date: today, segmentsOut: 1, segmentsIn: 1 });
-    expect(a.days.filter((d) => d.segmentsIn + d.segmentsOut > 0)).toHaveLength(1);
+    expect(a.days.find((d) => d.date === today)).toEqual({ date: today, segmentsOut: 1, segmentsIn: 1, voiceMinutes: 3 });
+    expect(a.days.filter((d) => d.segmentsIn + d.segmentsOut + d.voiceMinutes > 0)).toHaveLength(1);
     expect(a.days[0]!.date).toBe(`${today.slice(0, 7)}-01`);
 
     const csv = await fetch(`${gw.url}/admin/usage/export.csv`, { headers: { cookie } });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const rows = (await csv.text()).trim().split('\r\n');
     expect(rows[0]).toBe('month,number_id,phone_number,date,segments_out,segments_in,segments_included,segments_overage,voice_minutes,voice_minutes_included,overage_cost_usd,total_usd');
-    expect(rows).toContain(`${today.slice(0, 7)},${gw.numberA},+15550000001,${today},1,1,,,,,,`);
-    expect(rows).toContain(`${today.slice(0, 7)},${gw.numberA},+15550000001,total,1,1,2000,0,0,300,0.00,29.00`);
+    expect(rows).toContain(`${today.slice(0, 7)},${gw.numberA},+15550000001,${today},1,1,,,3,,,`);
+    expect(rows).toContain(`${today.slice(0, 7)},${gw.numberA},+15550000001,total,1,1,2000,0,3,300,0.00,29.00`);
 
     const overview = await admin<{ today: { inbound: number; outbound: number }; webhooks: { dead: number }; quota: Array<{ numberId: string; segmentsUsed: number }> }>('/dashboard/overview');
     expect(overview.json.today).toMatchObject({ inbound: 1, outbound: 1 });

@@ -172,16 +172,17 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       await page.getByRole('link', { name: 'Usage' }).click();
       const usage = page.getByRole('region', { name: '+15550000001' });
       await usage.getByText('2 of 2000 (1 sent, 1 received)').waitFor();
-      const canvas = usage.getByRole('img', { name: /SMS segments per day for \+15550000001/ });
-      await canvas.waitFor();
-      const inked = await canvas.evaluate((c) => {
-        const el = c as unknown as CanvasLike;
-        const data = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;
-        let n = 0;
-        for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) n++;
-        return n;
-      });
-      expect(inked).toBeGreaterThan(1000);
+      const inked = (name: RegExp) =>
+        usage.getByRole('img', { name }).evaluate((c) => {
+          const el = c as unknown as CanvasLike;
+          const data = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) n++;
+          return n;
+        });
+      await usage.getByRole('img', { name: /SMS segments per day for \+15550000001/ }).waitFor();
+      expect(await inked(/SMS segments per day for \+15550000001/)).toBeGreaterThan(1000);
+      expect(await inked(/Voice minutes per day for \+15550000001: 0 of 300 included/)).toBeGreaterThan(1000);
       expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toMatch(/^\/admin\/usage\/export\.csv\?month=\d{4}-\d{2}$/);
       await shot('09-usage');
 

@@ -1,5 +1,5 @@
 import type { UsageReport } from '../../metering/index.ts';
-import type { DailySegments } from '../../store/index.ts';
+import type { DailyTotals } from '../../store/index.ts';
 
 const HEADER = [
   'month',
@@ -21,12 +21,12 @@ function cell(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Per number: one row per UTC day with its segments, then a "total" row with the month's figures and cost. */
-export function usageCsv(rows: ReadonlyArray<{ report: UsageReport; days: readonly DailySegments[] }>): string {
+/** Per number: one row per UTC day with its segments and voice minutes, then a "total" row with the month's figures and cost. */
+export function usageCsv(rows: ReadonlyArray<{ report: UsageReport; days: readonly DailyTotals[] }>): string {
   const lines = [HEADER.join(',')];
   for (const { report: r, days } of rows) {
     for (const d of days) {
-      lines.push([r.month, r.numberId, r.phoneNumber, d.date, d.outbound, d.inbound, '', '', '', '', '', ''].map(cell).join(','));
+      lines.push([r.month, r.numberId, r.phoneNumber, d.date, d.outbound, d.inbound, '', '', d.minutes, '', '', ''].map(cell).join(','));
     }
     lines.push(
       [

@@ -44,7 +44,7 @@ const Conversation = Type.Object({
   last: MessageView,
 });
 
-const DayUsage = Type.Object({ date: Type.String(), segmentsOut: Type.Number(), segmentsIn: Type.Number() });
+const DayUsage = Type.Object({ date: Type.String(), segmentsOut: Type.Number(), segmentsIn: Type.Number(), voiceMinutes: Type.Number() });
 
 const Overview = Type.Object({
   month: Type.String(),
@@ -204,7 +204,7 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
     '/usage/daily',
     {
       schema: {
-        summary: 'Per number: the month report and SMS segments per UTC day (from the messages)',
+        summary: 'Per number: the month report, and per UTC day SMS segments (from the messages) and voice minutes (from the calls)',
         tags: ['dashboard'],
         querystring: MonthQuery,
         response: {
@@ -222,7 +222,7 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
         month,
         numbers: opts.numbers.list().map((n) => ({
           report: opts.ledger.report(n, month),
-          days: opts.dashboard.dailySegments(n.id, month).map((d) => ({ date: d.date, segmentsOut: d.outbound, segmentsIn: d.inbound })),
+          days: opts.dashboard.dailyTotals(n.id, month).map((d) => ({ date: d.date, segmentsOut: d.outbound, segmentsIn: d.inbound, voiceMinutes: d.minutes })),
         })),
       };
     },
@@ -233,7 +233,7 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
     { schema: { summary: 'Usage of every number for a month as CSV: one row per day, then a total row', tags: ['dashboard'], querystring: MonthQuery } },
     async (request, reply) => {
       const month = monthOf(request.query.month);
-      const rows = opts.numbers.list().map((n) => ({ report: opts.ledger.report(n, month), days: opts.dashboard.dailySegments(n.id, month) }));
+      const rows = opts.numbers.list().map((n) => ({ report: opts.ledger.report(n, month), days: opts.dashboard.dailyTotals(n.id, month) }));
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="agentphone-usage-${month}.csv"`)

@@ -220,7 +220,7 @@ export interface UsageReport {
 
 export interface DailyUsage {
   month: string;
-  numbers: Array<{ report: UsageReport; days: Array<{ date: string; segmentsOut: number; segmentsIn: number }> }>;
+  numbers: Array<{ report: UsageReport; days: Array<{ date: string; segmentsOut: number; segmentsIn: number; voiceMinutes: number }> }>;
 }
 
 export interface Overview {

@@ -12,7 +12,7 @@ import {
   type ChartConfiguration,
 } from 'chart.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type DailyUsage, type UsageReport } from '../api.ts';
+import { get, type DailyUsage } from '../api.ts';
 import { Empty, ErrorNote, Loading, PageHeader, useAsync } from '../components.tsx';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
@@ -35,18 +35,23 @@ function ChartCanvas({ config, label }: { config: ChartConfiguration; label: str
   );
 }
 
-function segmentsChart(days: DailyUsage['numbers'][number]['days'], included: number): ChartConfiguration {
+type Day = DailyUsage['numbers'][number]['days'][number];
+
+/**
+ * Daily bars (stacked when there are several series), the month-to-date total as a line and
+ * the allowance as a dashed line: one chart shape for segments and for voice minutes.
+ */
+function dailyChart(days: readonly Day[], bars: { label: string; color: string; value: (d: Day) => number }[], included: number, unit: string): ChartConfiguration {
   // The running total stops at today: the days still to come have no usage yet.
   const today = new Date().toISOString().slice(0, 10);
   let running = 0;
-  const cumulative = days.map((d) => (d.date > today ? null : (running += d.segmentsOut + d.segmentsIn)));
+  const cumulative = days.map((d) => (d.date > today ? null : (running += bars.reduce((sum, b) => sum + b.value(d), 0))));
   return {
     type: 'bar',
     data: {
       labels: days.map((d) => d.date.slice(8)),
       datasets: [
-        { type: 'bar', label: 'Sent segments', data: days.map((d) => d.segmentsOut), backgroundColor: '#1d4ed8', stack: 'day', yAxisID: 'daily' },
-        { type: 'bar', label: 'Received segments', data: days.map((d) => d.segmentsIn), backgroundColor: '#0f766e', stack: 'day', yAxisID: 'daily' },
+        ...bars.map((b) => ({ type: 'bar' as const, label: b.label, data: days.map(b.value), backgroundColor: b.color, stack: 'day', yAxisID: 'daily' })),
         { type: 'line', label: 'Month to date', data: cumulative, borderColor: '#7c3aed', backgroundColor: '#7c3aed', pointRadius: 0, yAxisID: 'month' },
         {
           type: 'line',
@@ -66,26 +71,18 @@ function segmentsChart(days: DailyUsage['numbers'][number]['days'], included: nu
       interaction: { mode: 'index', intersect: false },
       scales: {
         x: { title: { display: true, text: 'Day of month' }, stacked: true },
-        daily: { type: 'linear', position: 'left', beginAtZero: true, stacked: true, title: { display: true, text: 'Segments per day' }, ticks: { precision: 0 } },
+        daily: { type: 'linear', position: 'left', beginAtZero: true, stacked: true, title: { display: true, text: `${unit} per day` }, ticks: { precision: 0 } },
         month: { type: 'linear', position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'Month to date' } },
       },
     },
   };
 }
 
-function minutesChart(r: UsageReport): ChartConfiguration {
-  return {
-    type: 'bar',
-    data: {
-      labels: ['Voice minutes'],
-      datasets: [
-        { label: 'Used', data: [r.voice.used], backgroundColor: '#1d4ed8' },
-        { label: 'Included', data: [r.voice.included], backgroundColor: '#cbd5e1' },
-      ],
-    },
-    options: { indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
-  };
-}
+const SEGMENT_BARS = [
+  { label: 'Sent segments', color: '#1d4ed8', value: (d: Day) => d.segmentsOut },
+  { label: 'Received segments', color: '#0f766e', value: (d: Day) => d.segmentsIn },
+];
+const MINUTE_BARS = [{ label: 'Voice minutes', color: '#b45309', value: (d: Day) => d.voiceMinutes }];
 
 function NumberUsage({ entry }: { entry: DailyUsage['numbers'][number] }) {
   const r = entry.report;
@@ -111,30 +108,33 @@ function NumberUsage({ entry }: { entry: DailyUsage['numbers'][number] }) {
         </dd>
       </dl>
       <ChartCanvas
-        config={segmentsChart(entry.days, r.sms.included)}
+        config={dailyChart(entry.days, SEGMENT_BARS, r.sms.included, 'Segments')}
         label={`SMS segments per day for ${r.phoneNumber}: ${r.sms.used} of ${r.sms.included} included this month`}
       />
-      <div class="chart small">
-        <ChartCanvas config={minutesChart(r)} label={`Voice minutes for ${r.phoneNumber}: ${r.voice.used} of ${r.voice.included} included`} />
-      </div>
+      <ChartCanvas
+        config={dailyChart(entry.days, MINUTE_BARS, r.voice.included, 'Minutes')}
+        label={`Voice minutes per day for ${r.phoneNumber}: ${r.voice.used} of ${r.voice.included} included this month`}
+      />
       <details>
-        <summary>Segments per day as a table</summary>
+        <summary>Usage per day as a table</summary>
         <table>
           <thead>
             <tr>
               <th scope="col">Date</th>
-              <th scope="col">Sent</th>
-              <th scope="col">Received</th>
+              <th scope="col">Segments sent</th>
+              <th scope="col">Segments received</th>
+              <th scope="col">Voice minutes</th>
             </tr>
           </thead>
           <tbody>
             {entry.days
-              .filter((d) => d.segmentsIn + d.segmentsOut > 0)
+              .filter((d) => d.segmentsIn + d.segmentsOut + d.voiceMinutes > 0)
               .map((d) => (
                 <tr key={d.date}>
                   <td>{d.date}</td>
                   <td>{d.segmentsOut}</td>
                   <td>{d.segmentsIn}</td>
+                  <td>{d.voiceMinutes}</td>
                 </tr>
               ))}
           </tbody>
