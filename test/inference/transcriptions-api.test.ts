@@ -54,6 +54,37 @@ describe('POST /api/v1/audio/transcriptions on generated models', () => {
     expect(String(vtt)).toMatch(/^WEBVTT/);
   });
 
+  it('gives word timestamps in verbose_json when asked, in order and inside their segments', async () => {
+    const file = async () => toFile(toneWav(3), 'a.wav');
+    const both = await client.audio.transcriptions.create({
+      model: 'whisper-large-v3',
+      file: await file(),
+      response_format: 'verbose_json',
+      timestamp_granularities: ['word', 'segment'],
+      language: 'en',
+      temperature: 0.4,
+    });
+    const words = both.words ?? [];
+    const segments = both.segments ?? [];
+    // The random-weight model says something; its words spell what the segments say.
+    expect(segments.length).toBeGreaterThan(0);
+    expect(words.map((w) => w.word).join('').replace(/\s+/g, '')).toBe(segments.map((s) => s.text).join('').replace(/\s+/g, ''));
+    words.forEach((w, i) => {
+      expect(w.end).toBeGreaterThanOrEqual(w.start);
+      if (i > 0) expect(w.start).toBeGreaterThanOrEqual(words[i - 1]!.start);
+      expect(segments.some((s) => w.start >= s.start - 0.01 && w.end <= s.end + 0.01)).toBe(true);
+    });
+    const onlyWords = await client.audio.transcriptions.create({ model: 'whisper-large-v3', file: await file(), response_format: 'verbose_json', timestamp_granularities: ['word'], language: 'en', temperature: 0.4 });
+    expect(onlyWords.words).toBeDefined();
+    expect(onlyWords).not.toHaveProperty('segments');
+    const form = new FormData();
+    form.append('file', new Blob([toneWav(1)]), 'a.wav');
+    form.append('timestamp_granularities[]', 'word');
+    const res = await fetch(`${gw.url}/api/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${gw.key}` } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'Bad Request', message: 'timestamp_granularities[]: word timestamps need response_format verbose_json' });
+  });
+
   it('meters audio minutes per API key in the key usage ledger', async () => {
     const repo = new UsageRepository(gw.core.db);
     const keyId = gw.core.apiKeys.list().find((k) => k.name === 'test')!.id;

@@ -89,9 +89,12 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
       if (temperature !== undefined && !(temperature >= 0 && temperature <= 1)) throw new ValidationError('temperature: must be a number between 0 and 1');
       if (fields.language !== undefined && !(fields.language in LANGUAGE_NAMES)) throw new ValidationError('language: must be an ISO-639-1 code Whisper knows (e.g. "en")');
       for (const g of fields.granularities) {
-        if (g === 'word') throw new ValidationError('timestamp_granularities[]: word timestamps are not supported; use segment');
-        if (g !== 'segment') throw new ValidationError('timestamp_granularities[]: must be segment');
+        if (g !== 'segment' && g !== 'word') throw new ValidationError('timestamp_granularities[]: must be word or segment');
       }
+      const wantWords = fields.granularities.includes('word');
+      if (wantWords && format !== 'verbose_json') throw new ValidationError('timestamp_granularities[]: word timestamps need response_format verbose_json');
+      // As OpenAI does: segments unless the granularities asked for name only words.
+      const wantSegments = fields.granularities.length === 0 || fields.granularities.includes('segment');
       const model = fields.model && fields.model !== 'whisper-1' ? fields.model : (options.defaultModel ?? 'whisper-large-v3');
       options.whisper.resolve(model); // 404 / 503 before any audio work
 
@@ -109,6 +112,7 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
         ...(fields.prompt !== undefined && { prompt: fields.prompt }),
         ...(temperature !== undefined && { temperature }),
         timestamps: format === 'verbose_json' || format === 'srt' || format === 'vtt',
+        words: wantWords,
         signal,
       });
       if (result.durationS > 0) options.usage.addForKey(principal.keyId, ledgerMonth(options.clock.now()), TRANSCRIPTION_MINUTES_KIND, result.durationS / 60);
@@ -128,7 +132,8 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
             language: LANGUAGE_NAMES[result.language] ?? result.language,
             duration: Math.round(result.durationS * 100) / 100,
             text: result.text,
-            segments: result.segments,
+            ...(wantWords && { words: result.words ?? [] }),
+            ...(wantSegments && { segments: result.segments }),
           };
       }
     },

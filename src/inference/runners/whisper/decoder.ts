@@ -4,6 +4,7 @@ import type { TaskContext } from '../../types.ts';
 import { fromHalfArray } from './half.ts';
 import { applySuppression, argmax, logProbOf, pick } from './logits.ts';
 import type { WhisperModelInfo } from './model-files.ts';
+import { segmentWords, type TokenTime, type WindowWord } from './words.ts';
 
 /** Encoder output for one 30 s window, as the encoder produced it (fp32 or fp16 bits). */
 export interface HiddenStates {
@@ -16,6 +17,8 @@ export interface DecodeOptions {
   language: string | null;
   task: 'transcribe' | 'translate';
   timestamps: boolean;
+  /** Word timestamps too (needs `timestamps`). */
+  words?: boolean;
   /** Tried in order until the output passes the quality checks. */
   temperatures: number[];
   /** Previous-text tokens (the `prompt` parameter), placed after <|startofprev|>. */
@@ -30,6 +33,8 @@ export interface WindowSegment {
   endS: number;
   text: string;
   tokens: number[];
+  /** When asked for: the segment's words, in seconds from the window start. */
+  words?: WindowWord[];
 }
 
 export interface DecodeResult {
@@ -139,6 +144,7 @@ export class WindowDecoder {
     for (const [attempt, temperature] of options.temperatures.entries()) {
       const random = mulberry32(options.seed + attempt);
       const generated: number[] = [];
+      const times: (TokenTime | undefined)[] = [];
       let sumLogprob = 0;
       let noSpeechProb = 0;
       let input = prompt;
@@ -148,17 +154,20 @@ export class WindowDecoder {
         cache = out.cache;
         if (i === 0 && tokens.noSpeech !== null) noSpeechProb = Math.exp(logProbOf(this.row(out.logits, sotIndex), tokens.noSpeech));
         const logits = this.row(out.logits, input.length - 1);
+        // Read before suppression rewrites the row: what the model itself thinks the time is.
+        const reading = options.words && options.timestamps ? timestampReading(logits, tokens.timestampBegin) : undefined;
         applySuppression(logits, tokens, generated, options.timestamps);
         const next = pick(logits, temperature, random);
         if (next === tokens.eot) break;
         sumLogprob += logProbOf(logits, next);
         generated.push(next);
+        times.push(reading);
         input = [next];
       }
       const text = tokenizerDecode(generated.filter((t) => t < tokens.eot));
       const avgLogprob = sumLogprob / (generated.length + 1);
       const compressionRatio = compression(text);
-      result = { ...this.segment(generated, options, tokenizerDecode), language, avgLogprob, compressionRatio, noSpeechProb, temperature, steps: this.steps };
+      result = { ...this.segment(generated, times, options, language, tokenizerDecode), language, avgLogprob, compressionRatio, noSpeechProb, temperature, steps: this.steps };
       if (noSpeechProb > NO_SPEECH_THRESHOLD && avgLogprob < LOGPROB_THRESHOLD) {
         return { ...result, text: '', segments: [], advanceSamples: options.windowSamples };
       }
@@ -169,9 +178,18 @@ export class WindowDecoder {
   }
 
   /** Splits tokens into segments at consecutive timestamps, as the reference transcribe loop does. */
-  private segment(generated: number[], options: DecodeOptions, decodeText: (ids: number[]) => string): Pick<DecodeResult, 'text' | 'segments' | 'advanceSamples'> {
+  private segment(
+    generated: number[],
+    times: readonly (TokenTime | undefined)[],
+    options: DecodeOptions,
+    language: string,
+    decodeText: (ids: number[]) => string,
+  ): Pick<DecodeResult, 'text' | 'segments' | 'advanceSamples'> {
     const tb = this.info.tokens.timestampBegin;
-    const textOf = (ids: number[]) => decodeText(ids.filter((t) => t < this.info.tokens.eot)).trim();
+    const eot = this.info.tokens.eot;
+    const textOf = (ids: number[]) => decodeText(ids.filter((t) => t < eot)).trim();
+    const withWords = (seg: WindowSegment, from: number): WindowSegment =>
+      options.words ? { ...seg, words: segmentWords(seg.tokens, times.slice(from, from + seg.tokens.length), (t) => t < eot, seg, decodeText, language) } : seg;
     const windowS = options.windowSamples / 16000;
     const text = textOf(generated);
     if (!options.timestamps) return { text, segments: text ? [{ startS: 0, endS: windowS, text, tokens: generated }] : [], advanceSamples: options.windowSamples };
@@ -189,7 +207,7 @@ export class WindowDecoder {
         const startS = ((part[0] as number) - tb) * TIME_PRECISION_S;
         const endS = ((part[part.length - 1] as number) - tb) * TIME_PRECISION_S;
         const t = textOf(part);
-        if (t) segments.push({ startS, endS: Math.max(endS, startS), text: t, tokens: part });
+        if (t) segments.push(withWords({ startS, endS: Math.max(endS, startS), text: t, tokens: part }, last));
         last = cur;
       }
       const advance = singleEnding ? options.windowSamples : ((generated[last - 1] as number) - tb) * SAMPLES_PER_TIMESTAMP;
@@ -198,9 +216,20 @@ export class WindowDecoder {
     const stamps = generated.filter((t) => t >= tb);
     const lastStamp = stamps[stamps.length - 1];
     const endS = lastStamp !== undefined && lastStamp !== tb ? (lastStamp - tb) * TIME_PRECISION_S : windowS;
-    if (text) segments.push({ startS: 0, endS, text, tokens: generated });
+    if (text) segments.push(withWords({ startS: 0, endS, text, tokens: generated }, 0));
     return { text, segments, advanceSamples: options.windowSamples };
   }
+}
+
+/** The most probable timestamp token at this step and its probability over the whole vocabulary. */
+function timestampReading(logits: Float32Array, timestampBegin: number): TokenTime {
+  let max = -Infinity;
+  for (const x of logits) if (x > max) max = x;
+  let sum = 0;
+  for (const x of logits) sum += Math.exp(x - max);
+  let best = timestampBegin;
+  for (let i = timestampBegin + 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  return { t: (best - timestampBegin) * TIME_PRECISION_S, p: Math.exp((logits[best] as number) - max) / sum };
 }
 
 function compression(text: string): number {

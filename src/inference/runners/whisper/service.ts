@@ -19,7 +19,16 @@ export interface TranscribeOptions {
   task?: 'transcribe' | 'translate';
   /** Segment timestamps (seeking window by window); off: fixed 30 s windows decoded in parallel. */
   timestamps: boolean;
+  /** Word timestamps as well (with `timestamps`). */
+  words?: boolean;
   signal?: AbortSignal;
+}
+
+/** One word with its start and end in seconds (OpenAI's verbose_json `words`). */
+export interface Word {
+  word: string;
+  start: number;
+  end: number;
 }
 
 export interface Segment {
@@ -40,6 +49,8 @@ export interface Transcription {
   language: string;
   durationS: number;
   segments: Segment[];
+  /** Present when word timestamps were asked for. */
+  words?: Word[];
 }
 
 const FALLBACK = [0, 0.2, 0.4, 0.6, 0.8, 1];
@@ -99,6 +110,7 @@ export class WhisperService {
           language,
           task: options.task ?? 'transcribe',
           timestamps: options.timestamps,
+          words: options.words === true && options.timestamps,
           temperatures,
           promptTokens: tokens,
           windowSamples: Math.min(CHUNK_SAMPLES, audio.length - start),
@@ -113,8 +125,10 @@ export class WhisperService {
     };
 
     const segments: Segment[] = [];
+    const words: Word[] = [];
     const add = (r: DecodeResult, seek: number) => {
       for (const s of r.segments) {
+        for (const w of s.words ?? []) words.push({ word: w.word, start: round2(seek / SAMPLE_RATE_HZ + w.startS), end: round2(seek / SAMPLE_RATE_HZ + w.endS) });
         segments.push({
           id: segments.length,
           seek: Math.round(seek / 160),
@@ -154,6 +168,7 @@ export class WhisperService {
       language: language ?? 'en',
       durationS: audio.length / SAMPLE_RATE_HZ,
       segments,
+      ...(options.words === true && options.timestamps && { words }),
     };
   }
 }
