@@ -100,8 +100,12 @@ export class AtMmsTransport implements MmsTransport {
       for (const addr of to) await at(`AT+QMMSEDIT=1,1,${quote(addr)}`);
       if (subject) await at(`AT+QMMSEDIT=4,1,${quote(subject)}`);
       for (const f of files) {
-        await at(`AT+QFDEL=${quote(f.name)}`).catch(() => undefined);
-        await this.at.command(`AT+QFUPL=${quote(f.name)},${f.data.length},60`, { upload: f.data, timeoutMs: 60_000 });
+        const upload = () => this.at.command(`AT+QFUPL=${quote(f.name)},${f.data.length},60`, { upload: f.data, timeoutMs: 60_000 });
+        // A file left by an interrupted send is in the way: delete it and upload again.
+        await upload().catch(async () => {
+          await at(`AT+QFDEL=${quote(f.name)}`);
+          await upload();
+        });
         await at(`AT+QMMSEDIT=5,1,${quote(`UFS:${f.name}`)}`);
       }
       const urc = await this.awaitUrc(`AT+QMMSEND=${Math.ceil(this.o.timeoutMs / 1000)}`, '+QMMSEND:');

@@ -55,6 +55,7 @@ describe("MMS through the modem's own client (driver and virtual modem on a PTY,
       ? ['AT+QICSGP=1,1,"mms","","",1', `AT+QMMSCFG="mmsc","${mmsc.urlFor('a')}"`, 'AT+QMMSCFG="proxy","10.0.0.10",8080', 'AT+QMMSEDIT=1,1,"+15557654321"', 'AT+QMMSEDIT=4,1,"Plans"']
       : [`AT+CMMSCURL="${mmsc.urlFor('a')}"`, 'AT+CMMSPROTO=1,"10.0.0.10",8080', 'AT+CMMSRECP="+15557654321"', 'AT+CMMSTERM'];
     expect(commands).toEqual(expect.arrayContaining(expected));
+    expect(pool.line('a').lastError).toBeNull(); // a clean send leaves no error on the line
   });
 
   it('says why when the MMSC cannot be reached, clears the edit buffer, and the line still sends SMS', async () => {
@@ -66,6 +67,18 @@ describe("MMS through the modem's own client (driver and virtual modem on a PTY,
     const [pdu] = encodeSubmit({ to: SUBSCRIBER, text: 'still here' });
     await expect(pool.send('a', pdu!)).resolves.toMatchObject({ mr: expect.any(Number) });
     await until(() => network.inbox(SUBSCRIBER).some((m) => m.body === 'still here'), 5_000, 'the SMS after the failed MMS');
+  });
+
+  it('uploads over a file an interrupted send left in the module, and sends', async () => {
+    await setup('quectel');
+    const png = await noisePng(16, 16);
+    const transport = new AtMmsTransport(pool.atPort('a'), { mmsc: mmsc.urlFor('a'), timeoutMs: 5_000 });
+    // The file a crash between upload and clean-up would leave behind.
+    await pool.atPort('a').command('AT+QFUPL="ap1.png",3,60', { upload: new Uint8Array([1, 2, 3]) });
+    await transport.send(message(png));
+    expect(Buffer.from(mmsc.inbox(SUBSCRIBER)[0]!.media[0]!.data).equals(Buffer.from(png))).toBe(true);
+    expect(commands.filter((c) => c.startsWith('AT+QFUPL="ap1.png"')).length).toBe(3);
+    expect(commands).toContain('AT+QFDEL="ap1.png"');
   });
 
   it('refuses a line whose modem has no MMS client, naming the fix', async () => {
