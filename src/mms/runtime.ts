@@ -1,34 +1,23 @@
 /** Builds the MMS side of a gateway from the configuration: transports per line, media store, service, virtual MMSC. */
 import { join } from 'node:path';
-import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../logging/index.ts';
-import type { MessageStatusTracker, Notifier } from '../messaging/index.ts';
-import type { UsageLedger } from '../metering/index.ts';
 import type { LineAtPort, VirtualNetwork } from '../modem/index.ts';
-import type { Db, MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
+import type { Db } from '../store/index.ts';
 import { AtMmsTransport } from './at-mms-transport.ts';
 import { AddressPolicy } from './media/address-policy.ts';
 import { MediaStore } from './media/media-store.ts';
 import { MmsRepository } from './mms-repository.ts';
-import { MmsService } from './mms-service.ts';
+import { MmsService, type MmsServiceDeps } from './mms-service.ts';
 import type { MmsTransport } from './mms-transport.ts';
 import { HttpMmscClient } from './mmsc-client.ts';
 import { VirtualMmsc } from './virtual/virtual-mmsc.ts';
 
-export interface MmsRuntimeDeps {
+/** What the gateway hands over; the shared stores and services go to the MMS service as they are. */
+export interface MmsRuntimeDeps
+  extends Pick<MmsServiceDeps, 'messages' | 'numbers' | 'outbox' | 'ledger' | 'tracker' | 'webhooks' | 'clock' | 'logger' | 'readyLines'> {
   config: Readonly<Config>;
   db: Db;
-  messages: MessagesRepository;
-  numbers: NumbersRepository;
-  outbox: OutboxRepository;
-  ledger: UsageLedger;
-  tracker: MessageStatusTracker;
-  webhooks: Notifier;
-  clock: Clock;
-  logger: Logger;
   network: VirtualNetwork | undefined;
-  readyLines(): string[];
   /** A line's AT port, for lines whose modem sends MMS itself (mms.transport "at"). */
   atPort(lineId: string): LineAtPort;
   /** The gateway's own address, for media URLs when server.publicUrl is not set. */
@@ -85,20 +74,21 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     if (mms.transport === 'at') log.info({ line: modem.id }, "MMS over the modem's own client: sending only, inbound MMS cannot be fetched on this line");
     limits.set(modem.id, mms.maxMessageBytes);
   }
+  const { messages, numbers, outbox, ledger, tracker, webhooks, clock, logger, readyLines } = d;
   const service = new MmsService({
+    messages,
+    numbers,
+    outbox,
+    ledger,
+    tracker,
+    webhooks,
+    clock,
+    logger,
+    readyLines,
     repo,
-    messages: d.messages,
-    numbers: d.numbers,
-    outbox: d.outbox,
-    ledger: d.ledger,
-    tracker: d.tracker,
-    webhooks: d.webhooks,
     media,
-    clock: d.clock,
-    logger: d.logger,
     transport: (lineId) => transports.get(lineId),
     maxMessageBytes: (lineId) => limits.get(lineId) ?? 614_400,
-    readyLines: d.readyLines,
     fetchLimits: { maxFileBytes: config.media.maxFileBytes, timeoutMs: config.media.fetchTimeoutMs, maxRedirects: config.media.maxRedirects },
     addressPolicy: new AddressPolicy(config.media.allowPrivateHosts),
   });

@@ -72,7 +72,8 @@ export interface DriverOptions {
   simBusyDelayMs?: number;
 }
 
-type TunableOption =
+/** Driver settings with defaults, which the pool may set for all its lines. */
+export type TunableOption =
   | 'commandTimeoutMs'
   | 'sendTimeoutMs'
   | 'healthIntervalMs'
@@ -116,6 +117,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
   #inbox: Inbox | undefined;
   #resetting = false;
   #connecting = false;
+  #atPort: LineAtPort | undefined;
 
   constructor(options: DriverOptions) {
     super();
@@ -183,7 +185,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
 
   /** This line's AT port for the modem's own applications (see LineAtPort). */
   atPort(): LineAtPort {
-    return {
+    return (this.#atPort ??= {
       dialect: () => this.#profile?.dialect,
       command: async (command, options = {}) => {
         if (this.#state !== 'ready' && this.#state !== 'degraded') {
@@ -205,7 +207,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
           }, timeoutMs);
           this.on('urc', onUrc);
         }),
-    };
+    });
   }
 
   /** Reads everything stored on the modem again (after a restart of the caller, or SIM full). */

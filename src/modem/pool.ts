@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { openSerialTransport, type OpenTransport } from './at/transport.ts';
 import { systemClock, type TimerClock } from '../clock/index.ts';
-import { ModemDriver, type LineAtPort, type LineState, type SubmitPdu } from './driver.ts';
+import { ModemDriver, type DriverOptions, type LineAtPort, type LineState, type SubmitPdu, type TunableOption } from './driver.ts';
 import { ModemError } from './errors.ts';
 import type { InboundPdu } from './inbox.ts';
 import { getProfile, loadProfiles, profileForUsb, type HardwareProfile } from './profiles.ts';
@@ -25,17 +25,12 @@ export interface ModemLineConfig {
   messagesPerMinute?: number;
 }
 
-export interface ModemPoolConfig {
+/** The lines, and driver settings for all of them (unset ones keep the driver's defaults). */
+export interface ModemPoolConfig extends Partial<Pick<DriverOptions, TunableOption>> {
   lines: ModemLineConfig[];
   /** Also adopt every port whose USB id matches a profile (default: only when no lines are configured). */
   autodetect?: boolean;
   messagesPerMinute?: number;
-  commandTimeoutMs?: number;
-  sendTimeoutMs?: number;
-  healthIntervalMs?: number;
-  resetAfterTimeouts?: number;
-  reconnectInitialMs?: number;
-  reconnectMaxMs?: number;
 }
 
 export interface PortListing {
@@ -168,7 +163,7 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
   }
 
   #addLine(config: ModemLineConfig): void {
-    const o = this.#config;
+    const { lines: _lines, autodetect: _autodetect, messagesPerMinute, ...tunables } = this.#config;
     const driver = new ModemDriver({
       lineId: config.id,
       path: config.path,
@@ -184,14 +179,9 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
       },
       clock: this.#clock,
       logger: this.#deps.logger,
-      commandTimeoutMs: o.commandTimeoutMs,
-      sendTimeoutMs: o.sendTimeoutMs,
-      healthIntervalMs: o.healthIntervalMs,
-      resetAfterTimeouts: o.resetAfterTimeouts,
-      reconnectInitialMs: o.reconnectInitialMs,
-      reconnectMaxMs: o.reconnectMaxMs,
+      ...tunables,
     });
-    const queue = new SendQueue((pdu) => driver.send(pdu), this.#clock, config.messagesPerMinute ?? o.messagesPerMinute ?? 30);
+    const queue = new SendQueue((pdu) => driver.send(pdu), this.#clock, config.messagesPerMinute ?? messagesPerMinute ?? 30);
     driver.on('pdu', (pdu) => this.emit('pdu', pdu));
     driver.on('state', (state, previous) => this.emit('state', { lineId: config.id, state, previous }));
     this.#lines.set(config.id, { config, driver, queue });

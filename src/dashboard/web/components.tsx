@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api.ts';
+import { ApiError, type Delivery } from './api.ts';
 
 export interface Async<T> {
   data: T | undefined;
@@ -131,6 +131,20 @@ export function Time({ iso }: { iso: string | null }) {
     <time dateTime={iso} title={d.toISOString()}>
       {d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
     </time>
+  );
+}
+
+/** The cells every webhook-delivery table starts with: event, status, attempts, last response. */
+export function DeliveryCells({ delivery: d }: { delivery: Delivery }) {
+  return (
+    <>
+      <td data-label="Event">{d.event}</td>
+      <td data-label="Status">
+        <Badge kind={d.status === 'delivered' ? 'ok' : d.status === 'dead' ? 'bad' : 'warn'}>{d.status}</Badge>
+      </td>
+      <td data-label="Attempts">{d.attempts}</td>
+      <td data-label="Response">{d.lastStatus ?? d.lastError ?? '—'}</td>
+    </>
   );
 }
 

@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { mulberry32 } from '../random.ts';
 
 /*
  * A small ONNX graph builder over the onnx.proto messages (the onnx-proto package), so the
@@ -198,17 +199,8 @@ export function serializeModel(graph: Graph, options: { opset?: number; external
   return { model, data };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) for reproducible weights. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers for reproducible weights. */
+export const rng = mulberry32;
 
 export function randomValues(count: number, scale: number, next: () => number): Float32Array {
   const out = new Float32Array(count);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, qs, subscribe, type Conversation, type Delivery, type MessageView, type NumberView } from '../api.ts';
-import { Badge, Empty, ErrorNote, Loading, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
+import { DeliveryCells, Empty, ErrorNote, Loading, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
 
 function Bubble({ m }: { m: MessageView }) {
   return (
@@ -323,12 +323,7 @@ export function MessageDetailPage({ id }: { id: string }) {
                 <tbody>
                   {d.deliveries.map((w) => (
                     <tr key={w.id}>
-                      <td data-label="Event">{w.event}</td>
-                      <td data-label="Status">
-                        <Badge kind={w.status === 'delivered' ? 'ok' : w.status === 'dead' ? 'bad' : 'warn'}>{w.status}</Badge>
-                      </td>
-                      <td data-label="Attempts">{w.attempts}</td>
-                      <td data-label="Response">{w.lastStatus ?? w.lastError ?? '—'}</td>
+                      <DeliveryCells delivery={w} />
                       <td data-label="Delivered">
                         <Time iso={w.deliveredAt} />
                       </td>

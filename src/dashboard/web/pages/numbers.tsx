@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, patch, post, put, qs, type Delivery, type NumberView, type TestResult, type WebhookView } from '../api.ts';
-import { Badge, Confirm, Empty, ErrorNote, Loading, PageHeader, Time, messageOf, useAsync } from '../components.tsx';
+import { Badge, Confirm, DeliveryCells, Empty, ErrorNote, Loading, PageHeader, Time, messageOf, useAsync } from '../components.tsx';
 
 function WebhookForm({ number, onSaved }: { number: NumberView; onSaved: () => void }) {
   const [url, setUrl] = useState(number.webhookUrl ?? '');
@@ -198,12 +198,7 @@ function Deliveries({ numberId, status }: { numberId: string; status?: 'dead' })
           <tbody>
             {rows.map((d) => (
               <tr key={d.id}>
-                <td data-label="Event">{d.event}</td>
-                <td data-label="Status">
-                  <Badge kind={d.status === 'delivered' ? 'ok' : d.status === 'dead' ? 'bad' : 'warn'}>{d.status}</Badge>
-                </td>
-                <td data-label="Attempts">{d.attempts}</td>
-                <td data-label="Response">{d.lastStatus ?? d.lastError ?? '—'}</td>
+                <DeliveryCells delivery={d} />
                 <td data-label="Created">
                   <Time iso={d.createdAt} />
                 </td>

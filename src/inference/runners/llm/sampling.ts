@@ -1,4 +1,5 @@
 /** Token selection from one row of logits: greedy or sampled, with the usual OpenAI/HF knobs. */
+import { mulberry32 } from '../../random.ts';
 
 export interface SamplingParams {
   /** 0 = greedy (argmax). */
@@ -18,16 +19,10 @@ const NUCLEUS_POOL = 1024;
 
 /** A seeded PRNG (mulberry32): the same seed gives the same tokens. */
 export class Rng {
-  private state: number;
-  constructor(seed: number = Math.floor(Math.random() * 2 ** 32)) {
-    this.state = seed >>> 0;
-  }
   /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number = Math.floor(Math.random() * 2 ** 32)) {
+    this.next = mulberry32(seed);
   }
 }
 

@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TaskContext } from '../../types.ts';
+import { mulberry32 } from '../../random.ts';
 import { fromHalfArray } from './half.ts';
 import { applySuppression, argmax, logProbOf, pick } from './logits.ts';
 import type { WhisperModelInfo } from './model-files.ts';
@@ -236,17 +237,6 @@ function compression(text: string): number {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length === 0) return 0;
   return bytes.length / deflateSync(bytes).length;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export { argmax };
