@@ -12,13 +12,14 @@ import Fastify, {
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ApiKeyService } from '../auth/index.ts';
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../logging/index.ts';
+import { requestSerializer, type Logger } from '../logging/index.ts';
 import type { RateLimiter } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { adminKeysRoutes } from './admin/keys.ts';
 import { adminNumbersRoutes } from './admin/numbers.ts';
 import { adminTokenHook, apiKeyHook, type AdminCredential } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { API_CSP, DOCS_CSP, NOSNIFF } from './security-headers.ts';
 import { healthRoutes, type HealthReport } from './routes/health.ts';
 import { numbersRoutes } from './routes/numbers.ts';
 import { ErrorSchema } from './schemas.ts';
@@ -55,7 +56,8 @@ export interface AppDeps {
 /** Builds the HTTP surface. Never listens: main.ts does, tests use inject() or listen themselves. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ mod: 'http' }) as FastifyBaseLogger,
+    // Our req serializer: fastify's own logs the URL with its query string, secrets and all.
+    loggerInstance: deps.logger.child({ mod: 'http' }, { serializers: { req: requestSerializer } }) as FastifyBaseLogger,
     bodyLimit: deps.config.server.bodyLimitBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -72,9 +74,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   // Set as the request arrives (a callback hook: no promise per request), so every answer,
-  // errors included, carries it.
+  // errors included, carries them; the dashboard, /docs and /media set their own CSP.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
+    void reply.header('x-content-type-options', NOSNIFF);
+    void reply.header('content-security-policy', API_CSP);
     done();
   });
   instrument(app, deps.metrics);
@@ -90,7 +94,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const adminOnly = adminTokenHook(deps.adminToken, deps.adminSession);
+  const { metricsRequireAdmin, docsRequireAdmin } = deps.config.server;
+  if (metricsRequireAdmin || docsRequireAdmin) {
+    // By the matched route (not the raw URL, which percent-encoding could disguise): every
+    // route under /docs, the UI's static assets included.
+    app.addHook('onRequest', async (request) => {
+      const route = request.routeOptions.url ?? '';
+      const docs = route === '/docs' || route.startsWith('/docs/');
+      if ((docsRequireAdmin && docs) || (metricsRequireAdmin && route === '/metrics')) await adminOnly(request);
+    });
+  }
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
   const health = deps.health ?? (() => ({ status: 'ok' as const }));
   await app.register(healthRoutes, { metrics: deps.metrics, health });
@@ -98,6 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', apiKeyHook(deps.apiKeys, deps.rateLimiter));
+      // Inside the guarded scope, so an unknown /api path answers 401 before 404: without a
+      // key nobody learns which routes exist.
+      api.setNotFoundHandler(notFoundHandler);
       await api.register(numbersRoutes, { numbers: deps.numbers });
       for (const add of deps.apiRoutes ?? []) await add(api);
     },
@@ -106,7 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', adminTokenHook(deps.adminToken, deps.adminSession));
+      admin.addHook('onRequest', adminOnly);
+      admin.setNotFoundHandler(notFoundHandler);
       await admin.register(adminKeysRoutes, { keys: deps.apiKeys });
       await admin.register(adminNumbersRoutes, { numbers: deps.numbers });
       for (const add of deps.adminRoutes ?? []) await add(admin);

@@ -17,6 +17,10 @@ const Server = Type.Object(
     /** The URL agents and phones reach this gateway at (used for media links). */
     publicUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
     bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+    /** /metrics answers only with the admin token (Bearer) or a dashboard session. */
+    metricsRequireAdmin: Type.Boolean({ default: false }),
+    /** /docs (Swagger UI and the OpenAPI document) answers only with the admin token or a dashboard session. */
+    docsRequireAdmin: Type.Boolean({ default: false }),
   },
   { ...closed, default: {} },
 );
