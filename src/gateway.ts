@@ -19,6 +19,7 @@ import { createInference, WhisperService, type Inference } from './inference/ind
 import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
 import { UsageRepository, WalCheckpointer } from './store/index.ts';
+import { restrictFileCreationMask } from './lifecycle/index.ts';
 
 export interface Gateway {
   core: Core;
@@ -65,6 +66,7 @@ export async function startGateway(
   logger: Logger,
   options: CoreOptions & { voice?: VoiceOptions } = {},
 ): Promise<Gateway> {
+  restrictFileCreationMask();
   const core = createCore(config, logger, options);
   const stack: Array<() => Promise<void> | void> = [() => core.close()];
   const unwind = async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { base62 } from '../ids/index.ts';
 
@@ -23,8 +23,11 @@ export function ensureAdminToken(dataDir: string, configured: string | null): { 
   if (configured !== null) return { token: configured, generated: false };
   const existing = readAdminTokenFile(dataDir);
   if (existing) return { token: existing, generated: false };
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = `agpadm_${base62(randomBytes(32))}`;
-  writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), `${token}\n`, { mode: 0o600, flag: 'wx' });
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  // The create mode is masked by the umask; the token is the operator's alone whatever it is.
+  chmodSync(file, 0o600);
   return { token, generated: true };
 }

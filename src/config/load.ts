@@ -4,6 +4,7 @@ import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
 import { ConfigSchema, type Config } from './schema.ts';
+import { readSecretsKeyFile, secretsKeyProblems } from './secrets-key.ts';
 
 export interface LoadConfigOptions {
   /** `--config FILE` from the command line; wins over AGENTPHONE_CONFIG. */
@@ -19,6 +20,8 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], 'string'
   ['AGENTPHONE_PUBLIC_URL', ['server', 'publicUrl'], 'string'],
   ['AGENTPHONE_DATA_DIR', ['dataDir'], 'string'],
   ['AGENTPHONE_ADMIN_TOKEN', ['adminToken'], 'string'],
+  ['AGENTPHONE_SECRETS_KEY', ['store', 'secretsKey'], 'string'],
+  ['AGENTPHONE_SECRETS_KEY_FILE', ['store', 'secretsKeyFile'], 'string'],
   ['AGENTPHONE_LOG_LEVEL', ['log', 'level'], 'string'],
   ['AGENTPHONE_MODELS_DIR', ['inference', 'modelsDir'], 'string'],
   ['AGENTPHONE_HF_ENDPOINT', ['inference', 'hfEndpoint'], 'string'],
@@ -36,6 +39,7 @@ export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(options.cwd, config.dataDir);
   const models = config.inference.modelsDir;
   config.inference.modelsDir = models === null ? joinPath(config.dataDir, 'models') : resolve(options.cwd, models);
+  readSecretsKeyFile(config, options.cwd);
   return deepFreeze(config);
 }
 
@@ -116,6 +120,7 @@ function crossFieldProblems(config: Config): string[] {
       problems.push(`virtual.lines[${i}].mmsTransport: "at" needs a modem with its own MMS client (dialect quectel or simcom), not ${l.dialect}`);
     }
   });
+  problems.push(...secretsKeyProblems(config.store));
   if (config.virtual.latency.minMs > config.virtual.latency.maxMs) {
     problems.push('virtual.latency.minMs: must not be greater than virtual.latency.maxMs');
   }

@@ -188,6 +188,20 @@ const RateLimit = Type.Object(
   { ...closed, default: {} },
 );
 
+/** The SQLite store in dataDir. */
+const Store = Type.Object(
+  {
+    /**
+     * Key that seals webhook secrets at rest (AES-256-GCM): 32 bytes as 64 hex characters or
+     * base64. Prefer AGENTPHONE_SECRETS_KEY or secretsKeyFile to writing it in a config file.
+     */
+    secretsKey: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+    /** A file holding that key (e.g. a systemd or container secret); read once at start. */
+    secretsKeyFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+  },
+  { ...closed, default: {} },
+);
+
 const Dashboard = Type.Object(
   {
     /** Serve the operator dashboard at / (the admin API works either way). */
@@ -338,6 +352,7 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({ default: './data', minLength: 1 }),
     /** Admin token for /admin and the CLI; null = generated at first start into the data dir. */
     adminToken: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null }),
+    store: Store,
     server: Server,
     log: Log,
     sms: Sms,
@@ -370,3 +385,4 @@ export type MediaConfig = Static<typeof Media>;
 export type VirtualLineConfig = Static<typeof VirtualLine>;
 export type NumberConfig = Static<typeof NumberSettings>;
 export type UpstreamConfig = Static<typeof Upstream>;
+export type StoreConfig = Static<typeof Store>;

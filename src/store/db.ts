@@ -1,12 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors/index.ts';
+import { ensurePrivateDir, ensurePrivateFile, restrictIfPresent } from './data-dir.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
 
 export type Db = Database.Database;
 
 export const DATABASE_FILE = 'agentphone.db';
+/** The database and the WAL sidecars SQLite keeps beside it while it is open. */
+export const DATABASE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`] as const;
 
 export interface OpenDatabaseOptions {
   migrations?: readonly Migration[];
@@ -16,10 +18,15 @@ export interface OpenDatabaseOptions {
 /**
  * Opens (creating if needed) the SQLite store: WAL, foreign keys, busy timeout, and every
  * pending migration applied in one transaction. A database written by newer code is refused
- * before anything is changed.
+ * before anything is changed. A new database file is created 0600 (its directory 0700) before
+ * SQLite opens it, so the -wal and -shm files SQLite makes with the database's mode are 0600 too.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const onDisk = file !== ':memory:';
+  if (onDisk) {
+    ensurePrivateDir(dirname(file));
+    ensurePrivateFile(file);
+  }
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
@@ -31,6 +38,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db.pragma('cache_size = -65536');
     db.pragma('mmap_size = 268435456');
     migrate(db, options.migrations ?? MIGRATIONS);
+    // SQLite made these with the database's mode; set ours explicitly all the same.
+    if (onDisk) for (const sidecar of ['-wal', '-shm']) restrictIfPresent(file + sidecar);
     return db;
   } catch (err) {
     db.close();

@@ -1,4 +1,6 @@
-export { openDatabase, migrate, currentSchemaVersion, DATABASE_FILE, type Db, type OpenDatabaseOptions } from './db.ts';
+export { openDatabase, migrate, currentSchemaVersion, DATABASE_FILE, DATABASE_FILES, type Db, type OpenDatabaseOptions } from './db.ts';
+export { ensurePrivateDir, looseModes, type LooseEntry } from './data-dir.ts';
+export { SecretBox } from './secret-box.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';

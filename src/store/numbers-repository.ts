@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { SecretBox } from './secret-box.ts';
 
 export interface NumberRecord {
   id: string;
@@ -38,14 +39,14 @@ export interface NumberSettingsPatch {
 const COLUMNS = `id, phone_number, line_id, label, webhook_url, webhook_secret, webhook_timeout_ms,
   overage_enabled, status, created_at, updated_at`;
 
-function toRecord(row: NumberRow): NumberRecord {
+function toRecord(row: NumberRow, box: SecretBox): NumberRecord {
   return {
     id: row.id,
     phoneNumber: row.phone_number,
     lineId: row.line_id,
     label: row.label,
     webhookUrl: row.webhook_url,
-    webhookSecret: row.webhook_secret,
+    webhookSecret: box.open(row.webhook_secret, row.id),
     webhookTimeoutMs: row.webhook_timeout_ms,
     overageEnabled: row.overage_enabled === 1,
     status: row.status,
@@ -54,11 +55,17 @@ function toRecord(row: NumberRow): NumberRecord {
   };
 }
 
-/** Phone numbers and the line each is bound to. Rows are keyed by the E.164 number. */
+/**
+ * Phone numbers and the line each is bound to. Rows are keyed by the E.164 number. Webhook
+ * secrets go through `box`: sealed on write when a key is configured, opened on read.
+ */
 export class NumbersRepository {
   private readonly stmts;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox = new SecretBox(),
+  ) {
     this.stmts = {
       all: db.prepare<[], NumberRow>(`SELECT ${COLUMNS} FROM numbers ORDER BY phone_number`),
       byId: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE id = ?`),
@@ -79,26 +86,28 @@ export class NumbersRepository {
            overage_enabled = @overageEnabled, updated_at = @now WHERE id = @id`,
       ),
       secret: db.prepare<[string, string, string]>(`UPDATE numbers SET webhook_secret = ?, updated_at = ? WHERE id = ?`),
+      secrets: db.prepare<[], { id: string; webhook_secret: string }>(`SELECT id, webhook_secret FROM numbers`),
+      reseal: db.prepare<[string, string]>(`UPDATE numbers SET webhook_secret = ? WHERE id = ?`),
     };
   }
 
   list(): NumberRecord[] {
-    return this.stmts.all.all().map(toRecord);
+    return this.stmts.all.all().map((row) => toRecord(row, this.box));
   }
 
   get(id: string): NumberRecord | undefined {
     const row = this.stmts.byId.get(id);
-    return row && toRecord(row);
+    return row && toRecord(row, this.box);
   }
 
   getByPhone(phoneNumber: string): NumberRecord | undefined {
     const row = this.stmts.byPhone.get(phoneNumber);
-    return row && toRecord(row);
+    return row && toRecord(row, this.box);
   }
 
   getByLine(lineId: string): NumberRecord | undefined {
     const row = this.stmts.byLine.get(lineId);
-    return row && toRecord(row);
+    return row && toRecord(row, this.box);
   }
 
   /**
@@ -116,11 +125,11 @@ export class NumbersRepository {
           id: input.newId,
           phoneNumber: input.phoneNumber,
           lineId: input.lineId,
-          webhookSecret: input.newSecret,
+          webhookSecret: this.box.seal(input.newSecret, input.newId),
           now: input.now,
         });
       }
-      return toRecord(this.stmts.byPhone.get(input.phoneNumber) as NumberRow);
+      return toRecord(this.stmts.byPhone.get(input.phoneNumber) as NumberRow, this.box);
     })();
   }
 
@@ -139,7 +148,26 @@ export class NumbersRepository {
   }
 
   setWebhookSecret(id: string, secret: string, now: string): NumberRecord | undefined {
-    this.stmts.secret.run(secret, now, id);
+    this.stmts.secret.run(this.box.seal(secret, id), now, id);
     return this.get(id);
+  }
+
+  /**
+   * Run at start: opens every stored secret, so a wrong or missing key stops the gateway there
+   * (never a delivery signed with garbage later), and with a key seals the plaintext ones left
+   * from before it was configured, in one transaction. Returns how many were sealed.
+   */
+  sealSecrets(): number {
+    return this.db.transaction(() => {
+      let sealed = 0;
+      for (const row of this.stmts.secrets.all()) {
+        const plain = this.box.open(row.webhook_secret, row.id);
+        if (this.box.sealing && !SecretBox.isSealed(row.webhook_secret)) {
+          this.stmts.reseal.run(this.box.seal(plain, row.id), row.id);
+          sealed++;
+        }
+      }
+      return sealed;
+    }).immediate();
   }
 }
