@@ -23,6 +23,38 @@ export interface MediaStoreOptions {
   baseUrl: () => string;
 }
 
+/** A media type token (RFC 9110 `token "/" token`), lower-cased. */
+const TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/;
+const CHARSET = /(?:^|;)\s*charset\s*=\s*"?([a-z0-9!#$&^_.+-]{1,40})"?\s*(?:;|$)/;
+
+/**
+ * The content type a sender declared, reduced to `type/subtype` and a well-formed charset;
+ * anything else (CR/LF, controls, non-ASCII, garbage) becomes application/octet-stream.
+ * Applied when media is stored and again when read, for rows stored before it existed.
+ */
+export function safeContentType(declared: string | null | undefined): string {
+  const lower = (declared ?? '').toLowerCase();
+  const [essence = '', ...params] = lower.split(';');
+  const type = essence.trim();
+  if (!TYPE.test(type)) return 'application/octet-stream';
+  const charset = CHARSET.exec(`;${params.join(';')}`)?.[1];
+  return charset ? `${type}; charset=${charset}` : type;
+}
+
+/**
+ * Controls (C0, DEL, C1), bidi marks, overrides and isolates (which disguise an extension),
+ * path separators, and lone surrogates (not writable as UTF-8 in a header).
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069/\\\p{Cs}]/gu;
+
+/** A sender's file name fit to store and show: no controls or separators, at most 255 characters; null when nothing is left. */
+export function safeMediaName(name: string | null | undefined): string | null {
+  if (name === null || name === undefined) return null;
+  const cleaned = [...name.replace(UNSAFE_NAME_CHARS, '_').trim()].slice(0, 255).join('');
+  return cleaned === '' ? null : cleaned;
+}
+
 export class MediaStore {
   constructor(private readonly o: MediaStoreOptions) {}
 
@@ -36,6 +68,8 @@ export class MediaStore {
 
   /** Writes the bytes (once per content) and returns the row to insert with the message. */
   async write(data: Uint8Array, contentType: string, name: string | null): Promise<MediaRow> {
+    contentType = safeContentType(contentType);
+    name = safeMediaName(name);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const path = this.pathOf(sha256);
     await mkdir(join(this.o.dir, sha256.slice(0, 2)), { recursive: true });
@@ -67,7 +101,7 @@ export class MediaStore {
   lookup(id: string): (MediaRow & { path: string }) | undefined {
     const row = this.o.repo.media(id);
     if (!row || (row.expiresAt !== null && row.expiresAt <= this.o.clock.now())) return undefined;
-    return { ...row, path: this.pathOf(row.sha256) };
+    return { ...row, contentType: safeContentType(row.contentType), name: safeMediaName(row.name), path: this.pathOf(row.sha256) };
   }
 
   /** Deletes expired media rows, and files no row points at any more; returns rows removed. */
