@@ -62,34 +62,50 @@ function parseSdp(text: string): SessionDescription {
   }
 }
 
+/**
+ * A UDP port from the SDP, or an SdpError: sdp-transform hands over whatever the line held
+ * (a number, an empty string, 70000), and dgram send() throws on anything but 1–65535.
+ */
+function udpPort(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) throw new SdpError(`SDP ${what} ${JSON.stringify(value)} is not a UDP port`);
+  return value;
+}
+
+/** RTP payload types are 7 bits (RFC 3550 §5.1); anything else in the m= line cannot be sent. */
+const isPayloadType = (pt: number): boolean => Number.isInteger(pt) && pt >= 0 && pt <= 127;
+
 /** Reads the first audio stream of an offer or answer. */
 export function describeAudio(text: string): AudioDescription {
   const session = parseSdp(text);
   const audio = session.media.find((m) => m.type === 'audio' && m.port !== 0);
   if (!audio) throw new SdpError('SDP has no active audio stream');
   if (!/^RTP\/AVP$/i.test(audio.protocol)) throw new SdpError(`unsupported media protocol ${audio.protocol} (only RTP/AVP)`);
-  const address = audio.connection?.ip ?? session.connection?.ip;
+  // sdp-transform turns an all-digit value into a number: `c=IN IP4 200` gives 200.
+  const address = String(audio.connection?.ip ?? session.connection?.ip ?? '');
   if (!address) throw new SdpError('SDP has no connection address (c=)');
+  const port = udpPort(audio.port, 'audio port');
+  const rtcpPort = udpPort(audio.rtcp?.port ?? port + 1, 'RTCP port');
   const direction = (audio.direction ?? session.direction ?? 'sendrecv') as Direction;
   const payloads = String(audio.payloads ?? '')
     .split(/\s+/)
     .filter((p) => p !== '')
-    .map(Number);
+    .map(Number)
+    .filter(isPayloadType);
   const codecs = payloads.map((pt) => {
     const rtp = audio.rtp.find((r) => r.payload === pt);
-    const name = rtp?.codec ?? STATIC[pt]?.name ?? `PT${pt}`;
-    return { payloadType: pt, law: rtp ? lawOf(rtp.codec) : (STATIC[pt]?.law ?? null), name, rateHz: rtp?.rate ?? 8000 };
+    const name = rtp ? String(rtp.codec) : (STATIC[pt]?.name ?? `PT${pt}`);
+    return { payloadType: pt, law: rtp ? lawOf(name) : (STATIC[pt]?.law ?? null), name, rateHz: rtp?.rate ?? 8000 };
   });
   const dtmf = codecs.find((c) => c.name.toLowerCase() === 'telephone-event' && c.rateHz === 8000);
-  const ptime = (audio as MediaDescription & { ptime?: number }).ptime;
+  const ptime = (audio as MediaDescription & { ptime?: unknown }).ptime;
   return {
     address,
-    port: audio.port,
-    rtcpPort: audio.rtcp?.port ?? audio.port + 1,
+    port,
+    rtcpPort,
     direction,
     codecs,
     dtmfPayloadType: dtmf?.payloadType ?? null,
-    ptimeMs: ptime ?? null,
+    ptimeMs: typeof ptime === 'number' && ptime > 0 ? ptime : null,
     held: direction === 'sendonly' || direction === 'inactive' || address === '0.0.0.0',
   };
 }

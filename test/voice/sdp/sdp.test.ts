@@ -82,4 +82,23 @@ describe('SDP offer/answer', () => {
     const answer = TRUNK_OFFER.replace('RTP/AVP 18 8 0 101', 'RTP/AVP 0 101');
     expect(acceptAnswer(describeAudio(answer))).toMatchObject({ law: 'pcmu', payloadType: 0, dtmfPayloadType: 101, remote: { address: '203.0.113.5', port: 17_000 } });
   });
+
+  // Found by `npm run fuzz` (sdp target): sdp-transform hands over whatever a line held.
+  it('refuses ports that are not UDP ports with SdpError, never a negotiated call that cannot send', () => {
+    for (const bad of ['m=audio 70000 RTP/AVP 0', 'm=audio  RTP/AVP 0', 'm=audio 65535 RTP/AVP 0']) {
+      expect(() => describeAudio(TRUNK_OFFER.replace('m=audio 17000 RTP/AVP 18 8 0 101', bad)), bad).toThrow(SdpError);
+    }
+    expect(() => describeAudio(TRUNK_OFFER.replace('a=ptime:20', 'a=rtcp:99999'))).toThrow(SdpError);
+  });
+
+  it('reads all-digit values as text and skips payload types that are not 7-bit', () => {
+    const offer = TRUNK_OFFER.replace(/c=IN IP4 203.0.113.5/, 'c=IN IP4 200')
+      .replace('RTP/AVP 18 8 0 101', 'RTP/AVP 300 0 18 101')
+      .replace('a=rtpmap:18 G729/8000', 'a=rtpmap:18 0/8000\r\na=rtpmap:300 PCMU/8000')
+      .replace('a=ptime:20', 'a=ptime:');
+    const d = describeAudio(offer);
+    expect(d).toMatchObject({ address: '200', ptimeMs: null });
+    expect(d.codecs.map((c) => [c.payloadType, c.name])).toEqual([[0, 'PCMU'], [18, '0'], [101, 'telephone-event']]);
+    expect(negotiate(d)).toMatchObject({ law: 'pcmu', payloadType: 0, remote: { address: '200' } });
+  });
 });
