@@ -3,12 +3,12 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp, type App, type AppDeps, type RouteRegistrar } from './api/index.ts';
 import { adminWebhookRoutes } from './api/admin/webhooks.ts';
 import { adminDashboardRoutes } from './api/admin/dashboard.ts';
-import { DashboardSessions, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
+import { DashboardSessions, LoginThrottle, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
 import { adminVoiceSettingsRoutes } from './api/routes/calls.ts';
 import { ADMIN_TOKEN_FILE, ApiKeyService, ensureAdminToken } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
-import { parseSecretsKey, type Config } from './config/index.ts';
+import { secretsKeyBytes, type Config } from './config/index.ts';
 import type { Logger } from './logging/index.ts';
 import { MessageQuery, MessageStatusTracker, SendService, type Notifier } from './messaging/index.ts';
 import { RateLimiter, UsageLedger } from './metering/index.ts';
@@ -84,6 +84,7 @@ export interface CoreOptions {
 
 export function createCore(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Core {
   const clock = options.clock ?? systemClock;
+  const box = new SecretBox(secretsKeyBytes(config.store));
   ensurePrivateDir(config.dataDir);
   ensurePrivateDir(join(config.dataDir, MEDIA_DIR));
   const db = openDatabase(join(config.dataDir, DATABASE_FILE));
@@ -93,8 +94,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
   for (const e of looseModes(config.dataDir, [...DATABASE_FILES, ADMIN_TOKEN_FILE, MEDIA_DIR])) {
     logger.warn({ path: e.path, mode: e.mode, wanted: e.wanted }, 'data dir entry is open to other users: chmod it to the wanted mode');
   }
-  const key = config.store.secretsKey === null ? undefined : parseSecretsKey(config.store.secretsKey);
-  const numbersRepo = new NumbersRepository(db, new SecretBox(key));
+  const numbersRepo = new NumbersRepository(db, box);
   try {
     const sealed = numbersRepo.sealSecrets();
     if (sealed > 0) logger.info({ count: sealed }, 'sealed plaintext webhook secrets with the secrets key');
@@ -116,6 +116,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     idempotency,
     ledger,
     sms: config.sms,
+    media: config.media,
     clock,
     dispatcher: outboundNotifier,
     mmsEnabled: (number) => number.lineId !== null && (mms.target?.enabled(number.lineId) ?? false),
@@ -189,6 +190,8 @@ export function buildCoreApp(
               adminToken: core.adminToken,
               assetsDir: defaultAssetsDir(),
               secureCookies: core.config.server.publicUrl?.startsWith('https:') ?? false,
+              loginThrottle: new LoginThrottle(core.clock, { freeFailures: core.config.dashboard.loginFailuresBeforeLockout }),
+              ...(core.config.media.publicUrl !== null && { mediaOrigin: new URL(core.config.media.publicUrl).origin }),
             }),
           ...(extra.routes ?? []),
         ]

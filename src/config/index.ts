@@ -1,4 +1,4 @@
 export { loadConfig, validateConfig, type LoadConfigOptions } from './load.ts';
 export { ConfigSchema, type Config, type MediaConfig, type ModemConfig, type ModemMmsConfig, type NumberConfig, type StoreConfig, type UpstreamConfig, type VirtualLineConfig } from './schema.ts';
 export { MODEL_DTYPES, type InferenceConfig, type ModelConfig, type SessionDefaultsConfig } from './inference.ts';
-export { parseSecretsKey } from './secrets-key.ts';
+export { secretsKeyBytes } from './secrets-key.ts';

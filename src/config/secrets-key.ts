@@ -15,6 +15,14 @@ export function parseSecretsKey(text: string): Buffer | undefined {
   return key.length === KEY_BYTES ? key : undefined;
 }
 
+/** The configured key's bytes, or undefined when none is set. A key that does not parse is a ConfigError, never "no key". */
+export function secretsKeyBytes(store: Config['store']): Buffer | undefined {
+  if (store.secretsKey === null) return undefined;
+  const key = parseSecretsKey(store.secretsKey);
+  if (key === undefined) throw new ConfigError(secretsKeyProblems(store));
+  return key;
+}
+
 /** Problems with the store settings that the schema cannot express; never quotes the key. */
 export function secretsKeyProblems(store: Config['store']): string[] {
   if (store.secretsKey !== null && store.secretsKeyFile !== null) {

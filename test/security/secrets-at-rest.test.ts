@@ -137,5 +137,8 @@ describe('the secrets key setting', () => {
     expect(() => loadConfig({ env: { AGENTPHONE_SECRETS_KEY_FILE: 'missing' }, cwd })).toThrow(/store\.secretsKeyFile: .*missing: file not found/);
     writeFileSync(join(cwd, 'bad'), 'not a key\n');
     expect(() => loadConfig({ env: { AGENTPHONE_SECRETS_KEY_FILE: 'bad' }, cwd })).toThrow(/must hold 32 bytes/);
+    // A config that skipped validation does not turn a bad key into "no key".
+    const unvalidated = { ...validateConfig({ dataDir: join(cwd, 'data') }), store: { secretsKey: short, secretsKeyFile: null } };
+    expect(() => createCore(unvalidated, silentLogger())).toThrow(ConfigError);
   });
 });
