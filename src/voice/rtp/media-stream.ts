@@ -224,7 +224,13 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
       this.remote = { ...this.remote, address, port };
     }
     if (packet.payloadType === this.codec.dtmfPayloadType) {
-      for (const digit of this.dtmfIn.onPacket(packet.timestamp, packet.payload)) this.emit('dtmf', digit);
+      let digits;
+      try {
+        digits = this.dtmfIn.onPacket(packet.timestamp, packet.payload);
+      } catch {
+        return; // a telephone-event too short to read: ignored like any bad datagram (thrown here, it would end the process)
+      }
+      for (const digit of digits) this.emit('dtmf', digit);
       return;
     }
     if (packet.payloadType !== this.codec.payloadType) return; // comfort noise, other codecs

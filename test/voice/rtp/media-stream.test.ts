@@ -113,6 +113,27 @@ describe('MediaStream over loopback UDP', () => {
     expect(decodeTelephoneEvent((events[0] as (typeof events)[number]).payload).event).toBe(9);
   });
 
+  // Found by `npm run fuzz` (rtp target): the RFC 4733 decoder's RtpError escaped the socket's
+  // 'message' handler, an uncaught exception that ended the gateway on one datagram.
+  it('ignores telephone-event packets too short to decode and goes on receiving digits', async () => {
+    const escaped: unknown[] = [];
+    const onEscape = (err: unknown) => escaped.push(err);
+    process.on('uncaughtException', onEscape);
+    try {
+      const { peer, stream } = await setup();
+      const digits: string[] = [];
+      stream.on('dtmf', (d) => digits.push(d.digit));
+      peer.sendPacket({ payloadType: 101, payload: new Uint8Array(0), timestamp: 1 });
+      peer.sendPacket({ payloadType: 101, payload: Uint8Array.of(5, 0x80), timestamp: 2 });
+      await peer.digit('7');
+      await new Promise<void>((resolve) => stream.on('frame', () => digits.length >= 1 && resolve()));
+      expect(digits).toEqual(['7']);
+      expect(escaped).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onEscape);
+    }
+  });
+
   it('sends RTCP sender reports to the port above the peer with a block about its stream', async () => {
     const { peer, stream } = await setup({ rtcpIntervalMs: 100 });
     for (const f of peer.frames(tone(1000, 8000, 800))) peer.sendPacket(f);
