@@ -93,6 +93,8 @@ export const InferenceSchema = Type.Object(
     }),
     /** Longest audio accepted by /api/v1/audio/transcriptions, in bytes (larger: 413). */
     maxAudioBytes: Type.Integer({ default: 26_214_400, minimum: 1024 }),
+    /** Longest audio (decoded duration, seconds) accepted for transcription (longer: 400). Bounds the decoded samples' memory. */
+    maxAudioSeconds: Type.Integer({ default: 3600, minimum: 1 }),
   },
   { ...closed, default: {} },
 );

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Clock } from '../../../clock/index.ts';
 import { AgentPhoneError, ValidationError } from '../../../errors/index.ts';
-import { AudioDecodeError, decodeAudio, LANGUAGE_NAMES, toSrt, toVtt, type WhisperService } from '../../../inference/index.ts';
+import { AudioDecodeError, LANGUAGE_NAMES, toSrt, toVtt, type WhisperService } from '../../../inference/index.ts';
 import { ledgerMonth } from '../../../metering/index.ts';
 import type { UsageRepository } from '../../../store/index.ts';
 import { principalOf } from '../../auth.ts';
@@ -31,11 +31,39 @@ interface Fields {
   granularities: string[];
 }
 
+/** The multipart parser's limits; a text field longer than FIELD_BYTES is refused, never cut short. */
+const FIELD_BYTES = 65_536;
+const MULTIPART_LIMITS = { files: 1, fields: 20, fieldSize: FIELD_BYTES, fieldNameSize: 100, parts: 30 };
+
 class PayloadTooLargeError extends AgentPhoneError {
-  constructor(limit: number) {
-    super('PAYLOAD_TOO_LARGE', `file: the audio file is larger than the ${Math.round(limit / 1_048_576)} MB limit`, { status: 413 });
+  constructor(message: string) {
+    super('PAYLOAD_TOO_LARGE', message, { status: 413 });
   }
 }
+
+/**
+ * What went wrong reading the form, as the client's fault: busboy's own errors (no boundary,
+ * a malformed part) are plain Errors that would otherwise answer 500.
+ */
+function multipartError(err: unknown, fileLimit: number): AgentPhoneError {
+  if (err instanceof AgentPhoneError) return err;
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new PayloadTooLargeError(`file: the audio file is larger than the ${Math.round(fileLimit / 1_048_576)} MB limit`);
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new PayloadTooLargeError(`body: at most one file and ${MULTIPART_LIMITS.fields} fields are accepted`);
+    case 'FST_PROTO_VIOLATION':
+      return new ValidationError('body: a field name is not allowed');
+  }
+  const detail = err instanceof Error && err.message.length < 200 ? `: ${err.message}` : '';
+  return new ValidationError(`body: not valid multipart/form-data${detail}`);
+}
+
+/** Whisper's languages, looked up as own keys only (`constructor` is not a language). */
+const isLanguage = (code: string): boolean => Object.hasOwn(LANGUAGE_NAMES, code);
 
 /** Aborts when the client disconnects before the answer is sent. */
 function clientGone(reply: FastifyReply): AbortSignal {
@@ -49,7 +77,7 @@ function clientGone(reply: FastifyReply): AbortSignal {
 /** POST /v1/audio/transcriptions: OpenAI-compatible, multipart/form-data. */
 export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions> = async (app, options) => {
   const limit = options.maxAudioBytes;
-  await app.register(multipart, { limits: { fileSize: limit, files: 1, fields: 20, fieldSize: 65_536, parts: 30 } });
+  await app.register(multipart, { limits: { fileSize: limit, ...MULTIPART_LIMITS } });
 
   app.post(
     '/audio/transcriptions',
@@ -71,6 +99,9 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
             if (part.fieldname !== 'file') throw new ValidationError(`${part.fieldname}: unexpected file field; send the audio as "file"`);
             fields.file = await part.toBuffer();
           } else {
+            if (part.valueTruncated || part.fieldnameTruncated) {
+              throw new PayloadTooLargeError(`${part.fieldname.slice(0, 100)}: a form field may hold at most ${FIELD_BYTES} bytes`);
+            }
             const value = String(part.value);
             if (part.fieldname === 'timestamp_granularities[]' || part.fieldname === 'timestamp_granularities') fields.granularities.push(value);
             else if (['model', 'language', 'prompt', 'temperature', 'response_format'].includes(part.fieldname)) {
@@ -79,15 +110,14 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
           }
         }
       } catch (err) {
-        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' || (err as { statusCode?: number }).statusCode === 413) throw new PayloadTooLargeError(limit);
-        throw err;
+        throw multipartError(err, limit);
       }
       if (!fields.file) throw new ValidationError('file: required');
       const format = (fields.response_format ?? 'json') as ResponseFormat;
       if (!FORMATS.includes(format)) throw new ValidationError(`response_format: must be one of ${FORMATS.join(', ')}`);
       const temperature = fields.temperature === undefined ? undefined : Number(fields.temperature);
       if (temperature !== undefined && !(temperature >= 0 && temperature <= 1)) throw new ValidationError('temperature: must be a number between 0 and 1');
-      if (fields.language !== undefined && !(fields.language in LANGUAGE_NAMES)) throw new ValidationError('language: must be an ISO-639-1 code Whisper knows (e.g. "en")');
+      if (fields.language !== undefined && !isLanguage(fields.language)) throw new ValidationError('language: must be an ISO-639-1 code Whisper knows (e.g. "en")');
       for (const g of fields.granularities) {
         if (g !== 'segment' && g !== 'word') throw new ValidationError('timestamp_granularities[]: must be word or segment');
       }
@@ -101,7 +131,7 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
       const signal = clientGone(reply);
       let audio: Float32Array;
       try {
-        audio = await decodeAudio(fields.file, signal);
+        audio = await options.whisper.decode(fields.file, signal);
       } catch (err) {
         if (err instanceof AudioDecodeError) throw new ValidationError(`file: ${err.message}`);
         throw err;
@@ -129,7 +159,7 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
         case 'verbose_json':
           return {
             task: 'transcribe',
-            language: LANGUAGE_NAMES[result.language] ?? result.language,
+            language: isLanguage(result.language) ? LANGUAGE_NAMES[result.language] : result.language,
             duration: Math.round(result.durationS * 100) / 100,
             text: result.text,
             ...(wantWords && { words: result.words ?? [] }),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ValidationError } from '../../../errors/index.ts';
+import { AgentPhoneError, ValidationError } from '../../../errors/index.ts';
 import type { ModelRegistry } from '../../registry.ts';
 import { usageOf, type ChatBackend, type ChatCompletion, type ChatMessage, type ChatRequest, type ChatStream, type FinishReason } from './chat-types.ts';
 import { decoderOnlyFile } from './family.ts';
@@ -21,6 +21,19 @@ interface Loaded {
   llm: LocalLlm;
   tokenizer: Tokenizer;
   eos: number[];
+  /** Positions the model was built for (config.json max_position_embeddings); prompt and answer share them. */
+  contextTokens: number | undefined;
+}
+
+/** 400, as OpenAI's context_length_exceeded: the messages alone fill the model's context. */
+export class ContextLengthExceededError extends AgentPhoneError {
+  constructor(model: string, promptTokens: number, contextTokens: number) {
+    super(
+      'CONTEXT_LENGTH_EXCEEDED',
+      `body.messages: the prompt has ${promptTokens} tokens but ${model}'s context is ${contextTokens} tokens, prompt and answer together; shorten the messages`,
+      { status: 400 },
+    );
+  }
 }
 
 interface Run {
@@ -95,17 +108,22 @@ export class LocalChatModel implements ChatBackend {
       const json = (f: string) => JSON.parse(readFileSync(join(runtime.dir, f), 'utf8')) as Record<string, unknown>;
       const tokenizer = new Tokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
       const gen = json('generation_config.json');
-      const eos = ([] as unknown[]).concat(gen.eos_token_id ?? json('config.json').eos_token_id ?? []).map(Number);
+      const config = json('config.json');
+      const eos = ([] as unknown[]).concat(gen.eos_token_id ?? config.eos_token_id ?? []).map(Number);
+      const positions = Number(config.max_position_embeddings);
+      const contextTokens = Number.isInteger(positions) && positions > 0 ? positions : undefined;
       const llm = await LocalLlm.start(runtime, { maxBatch: this.options.maxBatch, file: decoderOnlyFile(runtime.dtype) });
-      return { llm, tokenizer, eos };
+      return { llm, tokenizer, eos, contextTokens };
     })();
     this.loading.catch(() => (this.loading = undefined));
     return this.loading;
   }
 
   private async run(request: ChatRequest, signal: AbortSignal): Promise<Run> {
-    const { llm, tokenizer, eos } = await this.load();
+    const { llm, tokenizer, eos, contextTokens } = await this.load();
     const prompt = tokenizer.encode(chatMlPrompt(request.messages), { add_special_tokens: false }).ids;
+    // Past its last position the model cannot run at all: refuse, before any work, what cannot fit.
+    if (contextTokens !== undefined && prompt.length >= contextTokens) throw new ContextLengthExceededError(this.model, prompt.length, contextTokens);
     const stops = request.stop == null ? [] : ([] as string[]).concat(request.stop).filter((s) => s.length > 0);
     const params: GenerateParams = {
       sampling: {
@@ -119,6 +137,8 @@ export class LocalChatModel implements ChatBackend {
       stopTokens: eos,
     };
     if (params.maxTokens < 1) throw new ValidationError('body.max_tokens: must be at least 1');
+    // The answer stops at the end of the context, finishing with 'length' as max_tokens would.
+    if (contextTokens !== undefined) params.maxTokens = Math.min(params.maxTokens, contextTokens - prompt.length);
     const generation = llm.generate(prompt, params, signal);
     const ids: number[] = [];
     let stoppedByString = false;

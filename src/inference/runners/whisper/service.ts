@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { decodeUpload } from '../../audio/index.ts';
 import { DynamicBatcher } from '../../batcher.ts';
 import type { Inference } from '../../service.ts';
 import type { ModelRuntime } from '../../types.ts';
@@ -91,6 +92,11 @@ export class WhisperService {
   /** Fails fast (404/503) before any audio work when the model cannot be served. */
   resolve(name: string): ModelRuntime {
     return this.inference.registry.resolve(name, 'whisper');
+  }
+
+  /** An uploaded audio file → 16 kHz mono, off the event loop, within inference.maxAudioSeconds. */
+  decode(bytes: Uint8Array, signal?: AbortSignal): Promise<Float32Array> {
+    return decodeUpload(bytes, { pool: this.inference.pool, maxSeconds: this.inference.config.maxAudioSeconds, ...(signal && { signal }) });
   }
 
   async transcribe(audio: Float32Array, options: TranscribeOptions): Promise<Transcription> {
