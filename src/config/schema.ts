@@ -73,6 +73,11 @@ const Media = Type.Object(
   {
     /** Days received media stay downloadable; 0 keeps them forever. */
     retentionDays: Type.Integer({ default: 30, minimum: 0 }),
+    /**
+     * The base URL received media links start with (webhooks, API), e.g. a separate host that
+     * reaches this gateway, so media never share the dashboard's origin; null = server.publicUrl.
+     */
+    publicUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
     /** Largest file fetched from an agent's media URL (before images are shrunk to the line's limit). */
     maxFileBytes: Type.Integer({ default: 5_242_880, minimum: 1024 }),
     fetchTimeoutMs: Type.Integer({ default: 15_000, minimum: 100 }),
@@ -208,6 +213,8 @@ const Dashboard = Type.Object(
     enabled: Type.Boolean({ default: true }),
     /** How long a dashboard login lasts without activity. */
     sessionTtlMinutes: Type.Integer({ default: 720, minimum: 1 }),
+    /** Failed logins from one address before each further attempt waits (1 s, doubling, up to 15 min). */
+    loginFailuresBeforeLockout: Type.Integer({ default: 5, minimum: 1 }),
     /** How often live views (lines, new messages) are checked for changes. */
     liveIntervalMs: Type.Integer({ default: 1000, minimum: 100 }),
   },

@@ -3,4 +3,5 @@
  * that serve the built front end (src/dashboard/web, built by Vite into dist/dashboard).
  */
 export { DashboardSessions, SESSION_COOKIE, CSRF_HEADER, type SessionRequest } from './sessions.ts';
-export { dashboardRoutes, defaultAssetsDir, type DashboardRoutesOptions } from './routes.ts';
+export { dashboardRoutes, dashboardSecurityHeaders, defaultAssetsDir, type DashboardRoutesOptions } from './routes.ts';
+export { LoginThrottle, type LoginThrottleOptions } from './login-throttle.ts';

@@ -6,7 +6,8 @@ import { stringifySetCookie } from 'cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { UnauthorizedError } from '../errors/index.ts';
+import { RateLimitedError, UnauthorizedError } from '../errors/index.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import { CSRF_HEADER, SESSION_COOKIE, type DashboardSessions } from './sessions.ts';
 
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
@@ -28,16 +29,28 @@ export interface DashboardRoutesOptions {
   assetsDir: string | undefined;
   /** Set the Secure flag on the cookie even when the request itself is plain HTTP (TLS ends at a proxy). */
   secureCookies: boolean;
+  /** Failed logins per client address, with backoff. */
+  loginThrottle: LoginThrottle;
+  /** The origin received media is served from when it is not this one (media.publicUrl). */
+  mediaOrigin?: string;
 }
 
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; " +
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+/**
+ * The pages' headers. Images and media come only from this origin and the media origin:
+ * the dashboard shows the media the gateway stored, never a URL an agent or sender chose
+ * (which would tell a third party when the operator looks).
+ */
+export function dashboardSecurityHeaders(mediaOrigin?: string): Record<string, string> {
+  const media = mediaOrigin ? ` ${mediaOrigin}` : '';
+  return {
+    'content-security-policy':
+      `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'${media}; media-src 'self'${media}; ` +
+      "connect-src 'self'; object-src 'none'; frame-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+}
 
 const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>AgentPhone</title>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;line-height:1.5">
@@ -47,6 +60,7 @@ The admin API at <code>/admin</code> works without it.</p></body></html>`;
 
 /** The dashboard: login / logout / session under /auth, and the built pages at /. */
 export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardRoutesOptions> = async (app, opts) => {
+  const SECURITY_HEADERS = dashboardSecurityHeaders(opts.mediaOrigin);
   const expected = createHash('sha256').update(opts.adminToken).digest();
   const cookieOptions = (request: FastifyRequest) => ({
     path: '/',
@@ -67,12 +81,22 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardRoutesOptions> 
         summary: 'Dashboard login with the admin token: sets the session cookie, returns the CSRF token',
         tags: ['dashboard'],
         body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 1024 }) }),
-        response: { 200: Type.Object({ csrfToken: Type.String(), csrfHeader: Type.String() }), 400: ErrorBody, 401: ErrorBody },
+        response: { 200: Type.Object({ csrfToken: Type.String(), csrfHeader: Type.String() }), 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
       },
     },
     async (request, reply) => {
+      // Behind a proxy this is the proxy's address unless fastify is told to trust it; then
+      // every client shares one budget, which still bounds guessing.
+      const address = request.ip;
+      const waitMs = opts.loginThrottle.waitMs(address);
+      if (waitMs > 0) throw new RateLimitedError('Too many failed logins from this address; try again later', waitMs / 1000);
       const presented = createHash('sha256').update(request.body.token).digest();
-      if (!timingSafeEqual(presented, expected)) throw new UnauthorizedError('Invalid admin token');
+      if (!timingSafeEqual(presented, expected)) {
+        const { failures, lockedForMs } = opts.loginThrottle.failed(address);
+        request.log.warn({ address, failures, lockedForMs }, 'dashboard login failed');
+        throw new UnauthorizedError('Invalid admin token');
+      }
+      opts.loginThrottle.succeeded(address);
       const session = opts.sessions.create();
       setCookie(request, reply, session.sessionId);
       return { csrfToken: session.csrfToken, csrfHeader: CSRF_HEADER };

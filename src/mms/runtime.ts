@@ -43,7 +43,7 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     repo,
     clock: d.clock,
     retentionDays: config.media.retentionDays,
-    baseUrl: () => config.server.publicUrl ?? d.selfUrl(),
+    baseUrl: () => config.media.publicUrl ?? config.server.publicUrl ?? d.selfUrl(),
   });
   const transports = new Map<string, MmsTransport>();
   const limits = new Map<string, number>();

@@ -72,6 +72,20 @@ describe('HTTP hardening: headers on every answer, guarded /metrics and /docs, 4
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it('lets dashboard pages load images and media only from this origin and the configured media origin', async () => {
+    await start();
+    const csp = String((await app.inject({ url: '/' })).headers['content-security-policy']);
+    expect(csp).toContain("img-src 'self';");
+    expect(csp).toContain("media-src 'self';");
+    expect(csp).not.toMatch(/https?:[ ;]|data:|blob:/);
+    await app.close();
+    core.close();
+    await start({ media: { publicUrl: 'https://media.gw.example/agentphone/' } });
+    const withOrigin = String((await app.inject({ url: '/' })).headers['content-security-policy']);
+    expect(withOrigin).toContain("img-src 'self' https://media.gw.example;");
+    expect(withOrigin).toContain("media-src 'self' https://media.gw.example;");
+  });
+
   it('answers an unknown /api or /admin path 401 without credentials, 404 only with them', async () => {
     const key = await start();
     for (const url of ['/api/does-not-exist', '/api/v9/secret-route', '/admin/does-not-exist']) {

@@ -8,6 +8,8 @@ import { contentDisposition, mediaRoutes } from '../../src/api/routes/media.ts';
 import { validateConfig } from '../../src/config/index.ts';
 import { buildCoreApp, createCore, type Core } from '../../src/core.ts';
 import { silentLogger } from '../../src/logging/index.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
+import { startTestGateway } from '../helpers/test-gateway.ts';
 import { MediaStore, MmsRepository } from '../../src/mms/index.ts';
 import { safeContentType, safeMediaName } from '../../src/mms/media/media-store.ts';
 
@@ -149,5 +151,17 @@ describe('received media at /media/:id cannot script the operator and can always
     expect(safeMediaName('😀'.repeat(300))).toBe('😀'.repeat(255));
     expect(contentDisposition('attachment', "it's (1)*.png")).toBe(`attachment; filename="it's (1)*.png"`);
     expect(contentDisposition('attachment', "é'(*.png")).toBe(`attachment; filename="_'(*.png"; filename*=UTF-8''%C3%A9%27%28%2A.png`);
+  });
+});
+
+describe('media.publicUrl', () => {
+  const tempDir = useTempDir();
+  it('is the base of the media links a gateway hands out', async () => {
+    const gw = await startTestGateway(tempDir(), { media: { publicUrl: 'https://media.gw.example/base/' } });
+    try {
+      expect(gw.mms.media.urlOf('abc123')).toBe('https://media.gw.example/base/media/abc123');
+    } finally {
+      await gw.stop();
+    }
   });
 });

@@ -2,16 +2,25 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, qs, subscribe, type Conversation, type Delivery, type MessageView, type NumberView } from '../api.ts';
 import { DeliveryCells, Empty, ErrorNote, Loading, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
 
+/** Media the gateway stored (a received MMS): shown. Anything else (an agent's URL) is only named. */
+const STORED_MEDIA = /^https?:\/\/[^/]+(?:\/[^?#]*)?\/media\/[0-9A-Za-z]{1,32}$/;
+
 function Bubble({ m }: { m: MessageView }) {
   return (
     <li class={`bubble ${m.direction}`}>
       {m.media.length > 0 && (
         <div class="media">
-          {m.media.map((url) => (
-            <a key={url} href={url} target="_blank" rel="noreferrer noopener">
-              <img src={url} alt="Attachment" loading="lazy" />
-            </a>
-          ))}
+          {m.media.map((url) =>
+            STORED_MEDIA.test(url) ? (
+              <a key={url} href={url} target="_blank" rel="noreferrer noopener">
+                <img src={url} alt="Attachment" loading="lazy" />
+              </a>
+            ) : (
+              <span key={url} class="muted" title={url}>
+                📎 {url}
+              </span>
+            ),
+          )}
         </div>
       )}
       {m.body && <p>{m.body}</p>}
