@@ -15,7 +15,7 @@ import { MediaStream, SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream
 import { bindRtpPorts, type PortRange } from './rtp/udp-port.ts';
 import { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type LocalMedia, type Negotiated } from './sdp/sdp.ts';
 import { CallSession, type TurnLoopSettings } from './session/call-session.ts';
-import { SipCallError, type IncomingCall, type SipDialog, type SipSignaling } from './sip/signaling.ts';
+import { SipCallError, type IncomingCall, type SignalingStatus, type SipDialog, type SipSignaling } from './sip/signaling.ts';
 
 export interface CallManagerSettings {
   /** Address written in our SDP (where the trunk sends RTP). */
@@ -78,6 +78,11 @@ export class CallManager {
   async stop(): Promise<void> {
     await Promise.all([...this.live.values()].map((c) => this.hangupLive(c, { status: 'completed', reason: 'shutdown' })));
     await this.deps.signaling.stop();
+  }
+
+  /** The SIP server connection and each trunk's registration. */
+  signalingStatus(): SignalingStatus {
+    return this.deps.signaling.status();
   }
 
   get activeCalls(): number {

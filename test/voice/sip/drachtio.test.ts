@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e164FromUri, refreshDelayMs } from '../../../src/voice/index.ts';
 import { FakeInference } from '../../fakes/voice.ts';
-import { hasCommand } from '../../helpers/system-tool.ts';
+import { drachtioUnavailable, onPath, runPeer, startDrachtio } from '../../helpers/sip-peers.ts';
+import { describeWithTool } from '../../helpers/system-tool.ts';
 import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
@@ -24,36 +24,35 @@ describe('drachtio adapter helpers', () => {
 });
 
 /*
- * The same call flow as test/voice/calls.test.ts, against a real drachtio-server with a real SIP
- * caller (sipp), when AGENTPHONE_TEST_DRACHTIO=host:adminPort:secret points at one. The server's
- * SIP port is AGENTPHONE_TEST_DRACHTIO_SIP (default host:5060).
+ * The same call flow as test/voice/calls.test.ts against a real drachtio-server (started here on
+ * free loopback ports, or an operator's own through AGENTPHONE_TEST_DRACHTIO=host:port:secret)
+ * with a real SIP caller (Debian's sipp).
  */
-const target = process.env.AGENTPHONE_TEST_DRACHTIO;
-const needs = 'AGENTPHONE_TEST_DRACHTIO=host:port:secret (a drachtio-server admin port) and sipp (Debian sip-tester)';
 const tempDir = useTempDir('agentphone-drachtio-');
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
+  for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-(target && hasCommand('sipp', ['-v']) ? describe : describe.skip)(`against a real drachtio-server${target ? '' : ` — skipped: needs ${needs}`}`, () => {
+const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+describeWithTool('against a real drachtio-server', missing === undefined, missing ?? '', () => {
   it('answers a sipp call to a known number, and refuses one to an unknown number with 404', async () => {
-    const [host, port, secret] = (target as string).split(':');
-    const sip = process.env.AGENTPHONE_TEST_DRACHTIO_SIP ?? `${host}:5060`;
+    const server = await startDrachtio();
+    cleanup.push(() => server.stop());
     const gw = await startTestGateway(
       tempDir(),
-      { voice: { drachtio: { host, port: Number(port), secret }, mediaAddress: '127.0.0.1', rtpBindHost: '0.0.0.0' } },
+      { voice: { drachtio: { host: server.host, port: server.port, secret: server.secret }, mediaAddress: '127.0.0.1', rtpBindHost: '127.0.0.1' } },
       undefined,
       { voice: { inference: new FakeInference() } },
     );
     cleanup.push(() => gw.stop());
-    await until(() => gw.voice.manager !== undefined, 5000, 'voice started');
+    await until(() => gw.voice.manager?.signalingStatus().connected, 10_000, 'voice connected to drachtio');
     const number = gw.core.numbers.get(gw.numberA);
-    const known = spawnSync('sipp', ['-sn', 'uac', '-s', number.phoneNumber.slice(1), sip, '-m', '1', '-d', '3000', '-timeout', '20s', '-nostdin'], { encoding: 'utf8' });
-    expect(known.status).toBe(0);
+    const known = await runPeer('sipp', ['-sn', 'uac', '-s', number.phoneNumber.slice(1), server.sip, '-m', '1', '-d', '3000', '-timeout', '20s', '-nostdin', '-i', '127.0.0.1', '-p', '0']);
+    expect(known.code, known.stdout + known.stderr).toBe(0);
     await until(() => gw.voice.calls.list(number.id, { limit: 1 })[0]?.status === 'completed', 10_000, 'call completed');
     expect(gw.voice.calls.list(number.id, { limit: 1 })[0]).toMatchObject({ direction: 'inbound', endReason: 'remote_hangup', billableMinutes: 1 });
-    const unknown = spawnSync('sipp', ['-sn', 'uac', '-s', '15559999999', sip, '-m', '1', '-timeout', '10s', '-nostdin'], { encoding: 'utf8' });
-    expect(unknown.status).not.toBe(0); // the uac scenario expects 200; a 404 fails it
+    const unknown = await runPeer('sipp', ['-sn', 'uac', '-s', '15559999999', server.sip, '-m', '1', '-timeout', '10s', '-nostdin', '-i', '127.0.0.1', '-p', '0']);
+    expect(unknown.code).not.toBe(0); // the uac scenario expects 200; a 404 fails it
   });
 });
