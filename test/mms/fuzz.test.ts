@@ -1,13 +1,9 @@
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MmsError, decodeMms, decodeMmsPush, encodeMms, encodeWapPush } from '../../src/mms/pdu/index.ts';
-
-const golden = JSON.parse(readFileSync(new URL('../fixtures/mms/golden.json', import.meta.url), 'utf8')) as {
-  mms: { hex: string }[];
-  push: { hex: string }[];
-};
-const toBytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+import { MmsError, decodeMms, decodeMmsPush } from '../../src/mms/pdu/index.ts';
+import { applyEdits } from '../../bench/fuzz/mutate.ts';
+import { encodedMms, goldenMms } from '../../bench/fuzz/targets/mms-pdu.ts';
+import { createTarget as createPushTarget } from '../../bench/fuzz/targets/wap-push.ts';
 
 /** Decoding either succeeds or throws MmsError: never another error, never a hang. */
 function onlyMmsError(decode: (b: Uint8Array) => unknown, bytes: Uint8Array): void {
@@ -21,32 +17,9 @@ function onlyMmsError(decode: (b: Uint8Array) => unknown, bytes: Uint8Array): vo
   }
 }
 
-const sendReq = encodeMms({
-  type: 'm-send-req',
-  transactionId: 't',
-  version: '1.2',
-  from: null,
-  to: ['+15551234567/TYPE=PLMN'],
-  subject: 'ünïcode',
-  contentType: { mediaType: 'application/vnd.wap.multipart.related', params: { start: '<smil>', type: 'application/smil' } },
-  parts: [
-    { contentType: 'application/smil', charset: 'utf-8', contentId: 'smil', data: new TextEncoder().encode('<smil/>') },
-    { contentType: 'image/jpeg', name: 'a.jpg', contentLocation: 'a.jpg', data: new Uint8Array(40).fill(0xff) },
-  ],
-});
-const mmsSeeds = [...golden.mms.map((v) => toBytes(v.hex)), sendReq];
-const pushSeeds = [...golden.push.map((v) => toBytes(v.hex)), encodeWapPush({ transactionId: 1, body: sendReq })];
-
-function mutate(seed: Uint8Array, edits: [number, number, 'set' | 'insert' | 'delete'][], cut: number | null): Uint8Array {
-  const bytes = Array.from(seed);
-  for (const [at, value, op] of edits) {
-    const i = bytes.length === 0 ? 0 : at % bytes.length;
-    if (op === 'set') bytes[i] = value;
-    else if (op === 'insert') bytes.splice(i, 0, value);
-    else bytes.splice(i, 1);
-  }
-  return new Uint8Array(cut === null ? bytes : bytes.slice(0, cut % (bytes.length + 1)));
-}
+// The fuzz harness's corpora (bench/fuzz): golden fixtures and the encoder's own output.
+const mmsSeeds = [...goldenMms(), ...encodedMms()];
+const pushSeeds = createPushTarget().corpus.seeds;
 
 const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set' as const, 'insert' as const, 'delete' as const)), { minLength: 1, maxLength: 4 });
 
@@ -66,8 +39,8 @@ describe('MMS decoder fuzzing', () => {
   it('throws only MmsError on mutated valid PDUs and pushes', () => {
     fc.assert(
       fc.property(fc.constantFrom(...mmsSeeds), fc.constantFrom(...pushSeeds), edits, fc.option(fc.nat()), (mms, push, e, cut) => {
-        onlyMmsError(decodeMms, mutate(mms, e, cut));
-        onlyMmsError(decodeMmsPush, mutate(push, e, cut));
+        onlyMmsError(decodeMms, applyEdits(mms, e, cut));
+        onlyMmsError(decodeMmsPush, applyEdits(push, e, cut));
       }),
       { numRuns: 10_000 },
     );

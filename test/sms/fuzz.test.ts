@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PduError, decodePdu, encodeDeliver, encodeStatusReport, encodeSubmit, type DecodeOptions } from '../../src/sms/index.ts';
+import { PduError, decodePdu, type DecodeOptions } from '../../src/sms/index.ts';
 import { bytesToHex } from '../../src/sms/bytes.ts';
+import { applyEdits } from '../../bench/fuzz/mutate.ts';
+import { createTarget } from '../../bench/fuzz/targets/sms-pdu.ts';
 
 /** Decoding either succeeds or throws PduError: never another error, never a hang. */
 function onlyPduError(hex: string, opts?: DecodeOptions): void {
@@ -16,18 +17,8 @@ function onlyPduError(hex: string, opts?: DecodeOptions): void {
   }
 }
 
-const golden = JSON.parse(readFileSync(new URL('../fixtures/sms/pdu-golden.json', import.meta.url), 'utf8')) as {
-  decode: { hex: string }[];
-};
-const when = new Date('2024-03-01T13:05:09Z');
-const seeds: string[] = [
-  ...golden.decode.map((v) => v.hex),
-  ...encodeSubmit({ to: '+15551234567', text: 'z'.repeat(200) }).map((p) => p.hex),
-  ...encodeSubmit({ to: '+15551234567', text: 'ğüş'.repeat(30), nationalLanguages: ['turkish'] }).map((p) => p.hex),
-  ...encodeDeliver({ originator: 'Alpha', text: '😀 hi'.repeat(20), timestamp: when }).map((p) => p),
-  ...encodeDeliver({ originator: '+1', data: new Uint8Array(10), ports: { destination: 2948, source: 9200, bits: 16 }, timestamp: when }),
-  encodeStatusReport({ messageRef: 1, recipient: '+1555', scts: when, discharge: when, status: 0x40 }),
-];
+// The fuzz harness's corpus (bench/fuzz): golden fixtures and the encoders' own output.
+const seeds = createTarget().corpus.seeds;
 const options: DecodeOptions[] = [{}, { hasSmsc: false }, { direction: 'incoming' }, { direction: 'outgoing' }];
 
 describe('PDU decoder fuzzing', () => {
@@ -48,7 +39,7 @@ describe('PDU decoder fuzzing', () => {
   it('throws only PduError on mutated valid PDUs', () => {
     const mutation = fc.record({
       seed: fc.constantFrom(...seeds),
-      edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), {
+      edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set' as const, 'insert' as const, 'delete' as const)), {
         minLength: 1,
         maxLength: 4,
       }),
@@ -57,15 +48,7 @@ describe('PDU decoder fuzzing', () => {
     });
     fc.assert(
       fc.property(mutation, ({ seed, edits, cut, opts }) => {
-        const bytes = Array.from(Buffer.from(seed, 'hex'));
-        for (const [at, value, kind] of edits) {
-          const i = bytes.length === 0 ? 0 : at % bytes.length;
-          if (kind === 'set') bytes[i] = value;
-          else if (kind === 'insert') bytes.splice(i, 0, value);
-          else bytes.splice(i, 1);
-        }
-        const truncated = cut === null ? bytes : bytes.slice(0, cut % (bytes.length + 1));
-        onlyPduError(bytesToHex(truncated), opts);
+        onlyPduError(bytesToHex(applyEdits(seed, edits, cut)), opts);
       }),
       { numRuns: 20_000 },
     );
