@@ -90,7 +90,7 @@ export async function startGateway(
     registerModemMetrics(pool, core.metrics);
 
     const transport: SmsTransport = {
-      sendPdu: async (lineId, pdu) => ({ messageRef: (await pool.send(lineId, pdu)).mr }),
+      sendPdu: async (lineId, pdu, hooks) => ({ messageRef: (await pool.send(lineId, pdu, hooks)).mr }),
       readyLines: () => pool.lines().filter((l) => l.state === 'ready').map((l) => l.id),
     };
     const outbound = new OutboundDispatcher({
@@ -101,6 +101,7 @@ export async function startGateway(
       webhooks: core.webhooks,
       clock: core.clock,
       logger,
+      metrics: core.metrics,
     });
     core.outboundNotifier.target = outbound;
     let selfUrl = '';

@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../clock/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
 import { waitOrTimeout } from '../lifecycle/index.ts';
@@ -5,6 +6,7 @@ import type { Logger } from '../logging/index.ts';
 import type { DecodedStatusReport } from '../sms/index.ts';
 import type { Db, MessagesRepository, PartRecord } from '../store/index.ts';
 import type { Notifier, SmsTransport } from './ports.ts';
+import { DEFAULT_REPORT_WINDOW_MS, matchReport } from './report-matching.ts';
 import type { MessageStatusTracker } from './status-events.ts';
 
 /** The modem pool's code for "this line cannot take a PDU now". */
@@ -25,7 +27,13 @@ export interface OutboundDispatcherDeps {
   retryDelaysMs?: readonly number[];
   /** Parts handed to a line's paced send queue ahead of time (the rest wait in the store). */
   perLineInFlight?: number;
+  /** How far a report's TP-SCTS may be from the sent time of its part (see matchReport). */
+  reportWindowMs?: number;
+  /** Where agentphone_sms_parts_resubmitted_after_restart_total is registered. */
+  metrics?: Registry;
 }
+
+const RESUBMITTED_METRIC = 'agentphone_sms_parts_resubmitted_after_restart_total';
 
 /**
  * Moves queued parts to their line's modem and records the outcome: sent with its TP-MR,
@@ -37,6 +45,8 @@ export class OutboundDispatcher implements Notifier {
   private readonly maxAttempts: number;
   private readonly delays: readonly number[];
   private readonly perLine: number;
+  private readonly reportWindowMs: number;
+  private readonly resubmitted: Counter | undefined;
   private readonly inFlightByLine = new Map<string, number>();
   private pumpScheduled = false;
   /** Lines whose queue was empty at the last look (no claim query until notified). */
@@ -51,11 +61,27 @@ export class OutboundDispatcher implements Notifier {
     this.maxAttempts = deps.maxAttempts ?? 5;
     this.delays = deps.retryDelaysMs ?? [5_000, 30_000, 120_000, 600_000];
     this.perLine = deps.perLineInFlight ?? 4;
+    this.reportWindowMs = deps.reportWindowMs ?? DEFAULT_REPORT_WINDOW_MS;
+    const metrics = deps.metrics;
+    this.resubmitted =
+      metrics &&
+      ((metrics.getSingleMetric(RESUBMITTED_METRIC) as Counter | undefined) ??
+        new Counter({
+          name: RESUBMITTED_METRIC,
+          help: 'SMS parts sent again after a restart interrupted their AT+CMGS (the recipient may have them twice)',
+          registers: [metrics],
+        }));
   }
 
   start(): void {
-    const requeued = this.deps.messages.requeueInterrupted();
+    const { requeued, resubmitted } = this.deps.messages.requeueInterrupted();
     if (requeued > 0) this.log.warn({ parts: requeued }, 'requeued parts interrupted by a restart');
+    if (resubmitted > 0) {
+      // An AT modem keeps no record of what it accepted: whether the interrupted AT+CMGS went out
+      // cannot be known, so these are sent again (at least once) rather than perhaps never.
+      this.resubmitted?.inc(resubmitted);
+      this.log.warn({ parts: resubmitted }, 'resending parts whose submission a restart interrupted; they may arrive twice');
+    }
     this.running = true;
     this.pump();
   }
@@ -85,14 +111,24 @@ export class OutboundDispatcher implements Notifier {
     });
   }
 
-  /** A status report from `lineId`: find the part by TP-MR and record the outcome. */
+  /**
+   * A status report from `lineId`: find its part by line, TP-MR, recipient and time (see
+   * matchReport) among those still waiting for one, and record the outcome.
+   */
   onStatusReport(lineId: string, report: DecodedStatusReport): void {
-    const part = this.deps.messages.partByMr(lineId, report.messageRef);
-    if (!part) {
+    // Still trying: the final report comes later and settles the part.
+    if (report.status.outcome === 'pending') return;
+    const match = matchReport(
+      this.deps.messages.awaitingReport(lineId, report.messageRef),
+      { recipient: report.recipient.number, receivedAtMs: report.timestamp.epochMs },
+      this.reportWindowMs,
+    );
+    if (!match) {
       this.log.info({ line: lineId, mr: report.messageRef }, 'status report for no known part');
       return;
     }
-    if (report.status.outcome === 'pending') return;
+    if (!match.inWindow) this.log.info({ line: lineId, mr: report.messageRef }, 'status report outside the send time window; matched the nearest part');
+    const part = match.part;
     const delivered = report.status.outcome === 'delivered';
     const wrote = this.deps.db.transaction(() => {
       this.deps.messages.recordReport({
@@ -141,7 +177,7 @@ export class OutboundDispatcher implements Notifier {
     this.inFlight++;
     this.inFlightByLine.set(lineId, (this.inFlightByLine.get(lineId) ?? 0) + 1);
     this.deps.transport
-      .sendPdu(lineId, { hex: part.pdu, tpduLength: part.tpduLength })
+      .sendPdu(lineId, { hex: part.pdu, tpduLength: part.tpduLength }, { onSubmitting: () => this.deps.messages.markPartSubmitting(part.messageId, part.seq) })
       .then(
         ({ messageRef }) => this.settle(part, () => this.deps.messages.markPartSent(part.messageId, part.seq, messageRef, this.iso())),
         (err: unknown) => this.settle(part, () => this.failed(part, err)),

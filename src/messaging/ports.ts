@@ -1,10 +1,18 @@
+export interface SubmitHooks {
+  /**
+   * Called right before the PDU goes to the modem (AT+CMGS), after it waited its turn on the
+   * line; it must record that durably. If it throws, the PDU is not sent.
+   */
+  onSubmitting?: () => void;
+}
+
 /** The messaging domain's view of the modem pool: it sends PDUs on lines. */
 export interface SmsTransport {
   /**
    * Sends one SMS-SUBMIT on the line and resolves with the TP-MR the modem assigned.
    * Rejects with an AgentPhoneError whose `retryable` says whether trying again may help.
    */
-  sendPdu(lineId: string, pdu: { hex: string; tpduLength: number }): Promise<{ messageRef: number }>;
+  sendPdu(lineId: string, pdu: { hex: string; tpduLength: number }, hooks?: SubmitHooks): Promise<{ messageRef: number }>;
   /** Lines that can take a PDU now; parts for other lines wait in the store. */
   readyLines(): string[];
 }

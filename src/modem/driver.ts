@@ -19,6 +19,11 @@ export interface SubmitPdu {
   tpduLength: number;
 }
 
+export interface SendHooks {
+  /** Runs just before AT+CMGS is written (after the line state check); throwing cancels the send. */
+  onSubmitting?: () => void;
+}
+
 /**
  * A line's AT port for vendor applications on the modem (its own MMS client): commands share
  * the one-at-a-time channel with SMS, so an MMS upload never corrupts a send in flight.
@@ -172,11 +177,12 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
   }
 
   /** AT+CMGS=<len> → "> " → PDU + Ctrl-Z → +CMGS: <mr>. */
-  async send(pdu: SubmitPdu): Promise<{ mr: number }> {
+  async send(pdu: SubmitPdu, hooks: SendHooks = {}): Promise<{ mr: number }> {
     const channel = this.#channel;
     if (!channel || (this.#state !== 'ready' && this.#state !== 'degraded')) {
       throw new ModemError(`line ${this.lineId} is ${this.#state}`, { kind: 'unavailable', retryable: true });
     }
+    hooks.onSubmitting?.();
     const response = await this.#cmd(`AT+CMGS=${pdu.tpduLength}`, { payload: pdu.hex, timeoutMs: this.#o.sendTimeoutMs });
     const mr = parseMr(response.lines);
     if (mr === undefined) throw new ModemError('AT+CMGS answered without a message reference', { kind: 'error', command: 'AT+CMGS', retryable: true });
@@ -364,6 +370,9 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       case 'registration':
         this.#health.registration = registrationOf(urc.stat);
         if (this.#state === 'ready' || this.#state === 'degraded') this.#setState(isRegistered(this.#health.registration) ? 'ready' : 'degraded');
+        break;
+      case 'malformed':
+        this.#log.warn({ urc: urc.head, reason: urc.reason }, 'ignored a malformed unsolicited result');
         break;
       case 'signal':
         this.#health.rssi = urc.rssi === 99 ? undefined : urc.rssi;

@@ -35,8 +35,11 @@ export interface InboxContext {
  */
 export class Inbox {
   #ctx: InboxContext;
-  #handedOut = new Set<string>();
+  /** storage:index → the kind handed out from there, until its deletion is confirmed. */
+  #handedOut = new Map<string, InboundPdu['kind']>();
   #lock: Promise<unknown> = Promise.resolve();
+  /** A listing queued behind other storage work and not started yet: later requests share it. */
+  #drainQueued: Promise<number> | undefined;
 
   constructor(ctx: InboxContext) {
     this.#ctx = ctx;
@@ -47,6 +50,7 @@ export class Inbox {
     this.#ctx = ctx;
     this.#handedOut.clear();
     this.#lock = Promise.resolve();
+    this.#drainQueued = undefined;
   }
 
   handleUrc(urc: Urc): void {
@@ -69,23 +73,34 @@ export class Inbox {
     }
   }
 
-  /** Lists everything stored (the read storage, then the status-report storage) and hands it out. */
-  async drain(): Promise<number> {
-    const { profile } = this.#ctx;
-    let count = await this.#locked(() => this.#list(profile.storage.read));
-    // Reports may sit in SR even where the profile says otherwise (misnamed +CDSI storages).
-    for (const storage of new Set([profile.statusReportStorage, 'SR'])) {
-      if (storage === profile.storage.read) continue;
-      count += await this.#locked(() => this.#list(storage)).catch(() => 0);
-    }
-    return count;
+  /**
+   * Lists everything stored (the read storage, then the status-report storage) and hands it out.
+   * A modem with full storage says so once per refused delivery: a burst of those URCs makes
+   * one listing, not one each queued ahead of the reads of what was announced.
+   */
+  drain(): Promise<number> {
+    this.#drainQueued ??= this.#locked(async () => {
+      this.#drainQueued = undefined;
+      const { profile } = this.#ctx;
+      let count = await this.#list(profile.storage.read);
+      // Reports may sit in SR even where the profile says otherwise (misnamed +CDSI storages).
+      for (const storage of new Set([profile.statusReportStorage, 'SR'])) {
+        if (storage === profile.storage.read) continue;
+        count += await this.#list(storage).catch(() => 0);
+      }
+      return count;
+    });
+    return this.#drainQueued;
   }
 
   /** AT+CMGR on the storage the URC named; falls back to other storages for misnamed reports. */
   async readStored(storage: string, index: number, fallbacks: string[] = [], expect?: 'status-report'): Promise<void> {
     for (const candidate of [...new Set([storage, ...fallbacks])]) {
       const found = await this.#locked(async () => {
-        if (this.#handedOut.has(`${candidate}:${index}`)) return expect === undefined;
+        const handedOut = this.#handedOut.get(`${candidate}:${index}`);
+        // Already handed out (a listing got to it first) and not yet deleted: it is being
+        // handled. A misnamed storage may hold another kind of message there: look on.
+        if (handedOut !== undefined) return expect === undefined || handedOut === expect;
         const read = async (): Promise<StoredPdu[]> =>
           parseStoredPdus((await this.#cmd(`AT+CMGR=${index}`)).lines, '+CMGR:');
         const stored = await this.#onStorage(candidate, read).catch((error: unknown) => {
@@ -121,7 +136,7 @@ export class Inbox {
       return;
     }
     const key = `${storage}:${item.index}`;
-    this.#handedOut.add(key);
+    this.#handedOut.set(key, kind);
     const ctx = this.#ctx;
     ctx.emit({
       lineId: ctx.lineId,
@@ -177,7 +192,9 @@ export class Inbox {
   }
 
   #cmd(command: string): ReturnType<AtChannel['command']> {
-    return this.#ctx.channel.command(command, { timeoutMs: this.#ctx.commandTimeoutMs });
+    // Ahead of waiting sends: a report read late is a report whose storage slot stays taken,
+    // and once storage is full the network holds everything back.
+    return this.#ctx.channel.command(command, { timeoutMs: this.#ctx.commandTimeoutMs, priority: true });
   }
 
   /** Storage switches (CPMS) must not interleave, so storage work runs one at a time. */

@@ -3,7 +3,7 @@
  * received DELIVER / STATUS-REPORT PDUs, plus the virtual modem network (a runtime mode).
  */
 export { createModemPool, ModemPool, type LineStatus, type ModemLineConfig, type ModemPoolConfig, type ModemPoolDeps, type ModemPoolEvents, type PortListing } from './pool.ts';
-export { ModemDriver, backoffMs, type DriverOptions, type DriverStatus, type LineAtPort, type LineState, type SubmitPdu } from './driver.ts';
+export { ModemDriver, backoffMs, type DriverOptions, type DriverStatus, type LineAtPort, type LineState, type SendHooks, type SubmitPdu } from './driver.ts';
 export type { InboundPdu } from './inbox.ts';
 export type { ModemIdentity } from './driver-init.ts';
 export { ModemError, isModemError, type ModemErrorKind } from './errors.ts';

@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { openSerialTransport, type OpenTransport } from './at/transport.ts';
 import { systemClock, type TimerClock } from '../clock/index.ts';
-import { ModemDriver, type DriverOptions, type LineAtPort, type LineState, type SubmitPdu, type TunableOption } from './driver.ts';
+import { ModemDriver, type DriverOptions, type LineAtPort, type LineState, type SendHooks, type SubmitPdu, type TunableOption } from './driver.ts';
 import { ModemError } from './errors.ts';
 import type { InboundPdu } from './inbox.ts';
 import { getProfile, loadProfiles, profileForUsb, type HardwareProfile } from './profiles.ts';
@@ -134,8 +134,8 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
   }
 
   /** Queues a SUBMIT PDU on a line; resolves with the TP-MR once the modem accepted it. */
-  send(lineId: string, pdu: SubmitPdu): Promise<{ mr: number }> {
-    return this.#get(lineId).queue.push(pdu);
+  send(lineId: string, pdu: SubmitPdu, hooks?: SendHooks): Promise<{ mr: number }> {
+    return this.#get(lineId).queue.push(pdu, hooks);
   }
 
   /**
@@ -181,7 +181,7 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
       logger: this.#deps.logger,
       ...tunables,
     });
-    const queue = new SendQueue((pdu) => driver.send(pdu), this.#clock, config.messagesPerMinute ?? messagesPerMinute ?? 30);
+    const queue = new SendQueue((pdu, hooks) => driver.send(pdu, hooks), this.#clock, config.messagesPerMinute ?? messagesPerMinute ?? 30);
     driver.on('pdu', (pdu) => this.emit('pdu', pdu));
     driver.on('state', (state, previous) => this.emit('state', { lineId: config.id, state, previous }));
     this.#lines.set(config.id, { config, driver, queue });

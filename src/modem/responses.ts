@@ -1,4 +1,4 @@
-import { splitParams } from './at/urc.ts';
+import { splitParams, storageIndex } from './at/urc.ts';
 
 /** Pure parsers for AT response lines. */
 
@@ -121,7 +121,11 @@ export function parseStoredPdus(lines: readonly string[], prefix: '+CMGL:' | '+C
     const pdu = lines[i + 1];
     if (pdu === undefined || !/^[0-9A-F]+$/i.test(pdu)) continue;
     i++;
-    if (prefix === '+CMGL:') out.push({ index: Number(params[0]), stat: Number(params[1]), pdu: pdu.toUpperCase() });
+    if (prefix === '+CMGL:') {
+      // A listing entry whose index is no number cannot be read or deleted by index: skip it.
+      const index = storageIndex(params[0]);
+      if (index !== undefined) out.push({ index, stat: Number(params[1]), pdu: pdu.toUpperCase() });
+    }
     else out.push({ index: undefined, stat: Number(params[0]), pdu: pdu.toUpperCase() });
   }
   return out;

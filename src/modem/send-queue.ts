@@ -1,8 +1,9 @@
 import type { TimerClock } from '../clock/index.ts';
-import type { SubmitPdu } from './driver.ts';
+import type { SendHooks, SubmitPdu } from './driver.ts';
 
 interface Item {
   pdu: SubmitPdu;
+  hooks: SendHooks | undefined;
   resolve: (value: { mr: number }) => void;
   reject: (error: unknown) => void;
 }
@@ -16,11 +17,11 @@ export class SendQueue {
   #running = false;
   #lastStartMs = Number.NEGATIVE_INFINITY;
   #inFlight = 0;
-  #send: (pdu: SubmitPdu) => Promise<{ mr: number }>;
+  #send: (pdu: SubmitPdu, hooks?: SendHooks) => Promise<{ mr: number }>;
   #clock: TimerClock;
   #intervalMs: number;
 
-  constructor(send: (pdu: SubmitPdu) => Promise<{ mr: number }>, clock: TimerClock, messagesPerMinute: number) {
+  constructor(send: (pdu: SubmitPdu, hooks?: SendHooks) => Promise<{ mr: number }>, clock: TimerClock, messagesPerMinute: number) {
     if (!(messagesPerMinute > 0)) throw new RangeError('messagesPerMinute must be a positive number');
     this.#send = send;
     this.#clock = clock;
@@ -31,9 +32,9 @@ export class SendQueue {
     return this.#items.length + this.#inFlight;
   }
 
-  push(pdu: SubmitPdu): Promise<{ mr: number }> {
+  push(pdu: SubmitPdu, hooks?: SendHooks): Promise<{ mr: number }> {
     return new Promise((resolve, reject) => {
-      this.#items.push({ pdu, resolve, reject });
+      this.#items.push({ pdu, hooks, resolve, reject });
       void this.#run();
     });
   }
@@ -53,7 +54,7 @@ export class SendQueue {
         if (waitMs > 0) await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, waitMs));
         this.#lastStartMs = this.#clock.now();
         try {
-          item.resolve(await this.#send(item.pdu));
+          item.resolve(await this.#send(item.pdu, item.hooks));
         } catch (error) {
           item.reject(error);
         } finally {

@@ -11,6 +11,7 @@ export {
   type MessageFilter,
   type MessageRecord,
   type MessageStatus,
+  type AwaitingReportPart,
   type PartRecord,
   type PartStatus,
 } from './messages-repository.ts';

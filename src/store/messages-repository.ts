@@ -1,7 +1,11 @@
 import type { Db } from './db.ts';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
-export type PartStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
+/**
+ * queued → sending (handed to its line's queue) → submitting (AT+CMGS about to be written) →
+ * sent (the modem answered with a TP-MR) → delivered / failed (status report).
+ */
+export type PartStatus = 'queued' | 'sending' | 'submitting' | 'sent' | 'delivered' | 'failed';
 
 export interface MessageRecord {
   id: string;
@@ -42,6 +46,13 @@ export interface PartRecord {
   sentAt: string | null;
   reportStatus: number | null;
   reportAt: string | null;
+  /** Times it was sent again because a restart interrupted its submission (it may have gone out twice). */
+  resubmittedAfterRestart: number;
+}
+
+/** A sent part still waiting for its status report, with the recipient of its message. */
+export interface AwaitingReportPart extends PartRecord {
+  contact: string;
 }
 
 export interface MessageFilter {
@@ -94,6 +105,7 @@ interface PartRow {
   sent_at: string | null;
   report_status: number | null;
   report_at: string | null;
+  resubmitted_after_restart: number;
 }
 
 const toMessage = (r: MessageRow): MessageRecord => ({
@@ -134,12 +146,13 @@ const toPart = (r: PartRow): PartRecord => ({
   sentAt: r.sent_at,
   reportStatus: r.report_status,
   reportAt: r.report_at,
+  resubmittedAfterRestart: r.resubmitted_after_restart,
 });
 
 const MESSAGE_COLUMNS = `id, number_id, direction, channel, contact, body, media, status, encoding, segments, partial,
   missing_parts, error_code, error_message, reply_to, api_key_id, created_at, updated_at, sent_at, delivered_at`;
 const PART_COLUMNS = `message_id, seq, pdu, tpdu_length, status, line_id, mr, attempts, next_attempt_at, error_code,
-  error_message, sent_at, report_status, report_at`;
+  error_message, sent_at, report_status, report_at, resubmitted_after_restart`;
 
 /** Messages (both directions) and the parts of outbound ones. */
 export class MessagesRepository {
@@ -191,6 +204,9 @@ export class MessagesRepository {
         `UPDATE message_parts SET status = 'queued', attempts = attempts - 1, next_attempt_at = @at
          WHERE message_id = @messageId AND seq = @seq`,
       ),
+      partSubmitting: db.prepare(
+        `UPDATE message_parts SET status = 'submitting' WHERE message_id = @messageId AND seq = @seq AND status = 'sending'`,
+      ),
       partSent: db.prepare(
         `UPDATE message_parts SET status = 'sent', mr = @mr, sent_at = @at, error_code = NULL, error_message = NULL
          WHERE message_id = @messageId AND seq = @seq`,
@@ -203,9 +219,10 @@ export class MessagesRepository {
         `UPDATE message_parts SET status = 'failed', error_code = @code, error_message = @message
          WHERE message_id = @messageId AND seq = @seq`,
       ),
-      partByMr: db.prepare<[string, number], PartRow>(
-        `SELECT ${PART_COLUMNS} FROM message_parts WHERE line_id = ? AND mr = ? AND sent_at IS NOT NULL
-         ORDER BY sent_at DESC LIMIT 1`,
+      awaitingReport: db.prepare<[string, number], PartRow & { contact: string }>(
+        `SELECT ${PART_COLUMNS}, (SELECT contact FROM messages WHERE id = message_id) AS contact
+         FROM message_parts INDEXED BY message_parts_awaiting_report
+         WHERE line_id = ? AND mr = ? AND status = 'sent' ORDER BY sent_at, rowid`,
       ),
       partReport: db.prepare(
         `UPDATE message_parts SET status = @status, report_status = @raw, report_at = @at,
@@ -216,6 +233,10 @@ export class MessagesRepository {
            sent_at = COALESCE(sent_at, @sentAt), delivered_at = COALESCE(delivered_at, @deliveredAt) WHERE id = @id`,
       ),
       requeueSending: db.prepare(`UPDATE message_parts SET status = 'queued' WHERE status = 'sending'`),
+      requeueSubmitting: db.prepare(
+        `UPDATE message_parts SET status = 'queued', resubmitted_after_restart = resubmitted_after_restart + 1
+         WHERE status = 'submitting'`,
+      ),
     };
   }
 
@@ -315,6 +336,14 @@ export class MessagesRepository {
     this.stmts.defer.run({ messageId, seq, at });
   }
 
+  /**
+   * Commits, before AT+CMGS is written, that the modem may accept this part from now on: after
+   * a crash it is the one part per line whose fate the store cannot know.
+   */
+  markPartSubmitting(messageId: string, seq: number): void {
+    this.stmts.partSubmitting.run({ messageId, seq });
+  }
+
   markPartSent(messageId: string, seq: number, mr: number, at: string): void {
     this.stmts.partSent.run({ messageId, seq, mr, at });
   }
@@ -327,10 +356,12 @@ export class MessagesRepository {
     this.stmts.partFailed.run({ messageId, seq, code, message });
   }
 
-  /** The most recent part sent on `lineId` with this TP-MR (MRs wrap at 256). */
-  partByMr(lineId: string, mr: number): PartRecord | undefined {
-    const row = this.stmts.partByMr.get(lineId, mr);
-    return row && toPart(row);
+  /**
+   * Parts sent on `lineId` with this TP-MR that no report has settled yet, oldest first. MRs
+   * wrap at 256, so there may be several: the caller tells them apart by recipient and time.
+   */
+  awaitingReport(lineId: string, mr: number): AwaitingReportPart[] {
+    return this.stmts.awaitingReport.all(lineId, mr).map((row) => ({ ...toPart(row), contact: row.contact }));
   }
 
   recordReport(p: { messageId: string; seq: number; status: PartStatus; raw: number; at: string; code: string | null; message: string | null }): void {
@@ -353,9 +384,16 @@ export class MessagesRepository {
     this.changed(id);
   }
 
-  /** After a restart: parts that were being handed to a modem go back in line. */
-  requeueInterrupted(): number {
-    return this.stmts.requeueSending.run().changes;
+  /**
+   * After a restart: parts that were being handed to a modem go back in line. `requeued` never
+   * reached the modem; `resubmitted` were being submitted (AT+CMGS) when the process stopped and
+   * may already have been accepted: they are sent again (at least once) and marked so.
+   */
+  requeueInterrupted(): { requeued: number; resubmitted: number } {
+    return this.db.transaction(() => ({
+      requeued: this.stmts.requeueSending.run().changes,
+      resubmitted: this.stmts.requeueSubmitting.run().changes,
+    }))();
   }
 
   transaction<T>(fn: () => T): T {

@@ -21,6 +21,11 @@ export interface CommandOptions {
   redactedAs?: string;
   /** Bytes written raw once the modem answers CONNECT (file uploads: AT+QFUPL, AT+CMMSDOWN). */
   upload?: Uint8Array;
+  /**
+   * Runs before every waiting command without it (after the one in flight and earlier priority
+   * ones): reading what the modem announced must not wait behind a queue of sends.
+   */
+  priority?: boolean;
 }
 
 export interface AtResponse {
@@ -103,7 +108,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   command(command: string, options: CommandOptions = {}): Promise<AtResponse> {
     if (this.#closed) return Promise.reject(new ModemError('port closed', { kind: 'closed', command: labelOf(command, options) }));
     return new Promise((resolve, reject) => {
-      this.#queue.push({
+      const pending: Pending = {
         command,
         label: labelOf(command, options),
         options,
@@ -114,7 +119,10 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
         awaitingPrompt: options.payload !== undefined,
         sawResponse: false,
         uploaded: false,
-      });
+      };
+      const at = options.priority ? this.#queue.findIndex((p) => !p.options.priority) : -1;
+      if (at < 0) this.#queue.push(pending);
+      else this.#queue.splice(at, 0, pending);
       this.#next();
     });
   }

@@ -11,7 +11,9 @@ export type Urc =
   | { type: 'sim'; state: string } // +CPIN, ^SIMST
   | { type: 'storage-full'; storage?: string } // ^SMMEMFULL, +QIND "smsfull", +CIEV
   | { type: 'boot'; raw: string } // ^BOOT, RDY, +CFUN
-  | { type: 'vendor'; raw: string }; // anything else we recognise as unsolicited
+  | { type: 'vendor'; raw: string } // anything else we recognise as unsolicited
+  /** A URC we know whose parameters do not parse (a storage index that is no number): ignored, never acted on. */
+  | { type: 'malformed'; head: string; reason: string };
 
 /** URCs whose PDU comes on the next line. */
 export const TWO_LINE_URCS = ['+CMT:', '+CDS:'] as const;
@@ -50,6 +52,12 @@ export function splitParams(text: string): string[] {
   return out;
 }
 
+/** A message storage index as 27.005 writes it: decimal digits only, at most five of them. */
+export function storageIndex(text: string | undefined): number | undefined {
+  const value = (text ?? '').trim();
+  return /^\d{1,5}$/.test(value) ? Number(value) : undefined;
+}
+
 /** Parses a one-line URC (two-line URCs are assembled by the channel). */
 export function parseUrc(line: string, pdu?: string): Urc {
   const colon = line.indexOf(':');
@@ -57,9 +65,12 @@ export function parseUrc(line: string, pdu?: string): Urc {
   const params = colon < 0 ? [] : splitParams(line.slice(colon + 1));
   switch (head) {
     case '+CMTI':
-      return { type: 'new-message', storage: unquote(params[0]), index: Number(params[1]) };
-    case '+CDSI':
-      return { type: 'new-status-report', storage: unquote(params[0]), index: Number(params[1]) };
+    case '+CDSI': {
+      // An index that is not a plain decimal would become AT+CMGR=NaN (or read some other slot).
+      const index = storageIndex(params[1]);
+      if (index === undefined) return { type: 'malformed', head, reason: 'storage index is not a non-negative integer' };
+      return { type: head === '+CMTI' ? 'new-message' : 'new-status-report', storage: unquote(params[0]), index };
+    }
     case '+CMT':
       return { type: 'message', pdu: pdu ?? '', length: Number(params[params.length - 1]) };
     case '+CDS':

@@ -52,6 +52,8 @@ export interface NetworkFaults {
   rejectSubmits: { count: number; code: number };
   /** TP-ST for the next status reports (0 delivered, 0x40+ failed). */
   reportStatus: number;
+  /** Keep status reports back until releaseHeldReports() (reports that come late, all at once). */
+  holdReports: boolean;
 }
 
 export interface VirtualPortInfo {
@@ -81,13 +83,14 @@ export class VirtualNetwork extends EventEmitter<{
   delivered: [{ lineId: string; kind: 'deliver' | 'status-report' }];
 }> implements ModemNetworkPort {
   readonly clock: TimerClock;
-  readonly faults: NetworkFaults = { dropParts: 0, duplicateParts: 0, reorderNext: false, rejectSubmits: { count: 0, code: 500 }, reportStatus: 0 };
+  readonly faults: NetworkFaults = { dropParts: 0, duplicateParts: 0, reorderNext: false, rejectSubmits: { count: 0, code: 500 }, reportStatus: 0, holdReports: false };
   #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed'>>;
   #modems = new Map<string, VirtualModem>();
   #pending = new Map<VirtualModem, { kind: 'deliver' | 'status-report'; pdu: string }[]>();
   #inboxes = new Map<string, SubscriberMessage[]>();
   #partials = new Map<string, PartialSet>();
   #mr = new Map<VirtualModem, number>();
+  #heldReports: { modem: VirtualModem; pdu: string }[] = [];
   #ref = 0;
   #rng: () => number;
   /**
@@ -221,10 +224,18 @@ export class VirtualNetwork extends EventEmitter<{
     if (decoded.statusReportRequested) {
       this.clock.setTimeout(() => {
         const report = encodeStatusReport({ messageRef: mr, recipient: to, scts: submittedAt, discharge: new Date(this.clock.now()), status: this.faults.reportStatus });
-        this.#offer(modem, 'status-report', report);
+        if (this.faults.holdReports) this.#heldReports.push({ modem, pdu: report });
+        else this.#offer(modem, 'status-report', report);
       }, this.#latency(this.#o.reportLatency));
     }
     return mr;
+  }
+
+  /** Sends the held status reports, newest first (as out of order as reports can come); returns how many. */
+  releaseHeldReports(): number {
+    const held = this.#heldReports.splice(0).reverse();
+    for (const { modem, pdu } of held) this.#offer(modem, 'status-report', pdu);
+    return held.length;
   }
 
   ready(modem: VirtualModem): void {

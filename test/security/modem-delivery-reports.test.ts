@@ -1,0 +1,166 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/index.ts';
+import { createCore, type Core } from '../../src/core.ts';
+import { OutboundDispatcher, ReceiveService } from '../../src/messaging/index.ts';
+import { createModemPool, createVirtualNetwork, type ModemPool, type VirtualNetwork } from '../../src/modem/index.ts';
+import { decodePdu, encodeStatusReport, Reassembler, SqlitePartStore, type DecodedStatusReport } from '../../src/sms/index.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
+import { until } from '../helpers/wait.ts';
+
+const LINE = 'line-1';
+const OUR_NUMBER = '+15550000001';
+const RECIPIENTS = ['+15551110000', '+15551110001', '+15551110002'];
+
+interface Rig {
+  core: Core;
+  network: VirtualNetwork;
+  pool: ModemPool;
+  outbound: OutboundDispatcher;
+  numberId: string;
+  warnings: string[];
+  send(to: string, body: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The gateway's messaging path (real SQLite, virtual modem on a PTY) with a network the test tunes. */
+async function rig(dataDir: string): Promise<Rig> {
+  const warnings: string[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        warnings.push(String((JSON.parse(String(chunk)) as { msg: string }).msg));
+        done();
+      },
+    }),
+  );
+  const core = createCore(validateConfig({ dataDir, adminToken: 'test-admin-token-0123456789', log: { level: 'silent' } }), logger);
+  const fast = { minMs: 0, maxMs: 1 };
+  const network = createVirtualNetwork({ submitLatency: fast, deliverLatency: fast, reportLatency: fast });
+  network.addLine({ lineId: LINE, number: OUR_NUMBER, dialect: 'quectel' });
+  const pool = createModemPool({ lines: [], autodetect: false, messagesPerMinute: 600_000 }, { logger, network });
+  const outbound = new OutboundDispatcher({
+    db: core.db,
+    messages: core.messages,
+    transport: {
+      sendPdu: async (lineId, pdu, hooks) => ({ messageRef: (await pool.send(lineId, pdu, hooks)).mr }),
+      readyLines: () => pool.lines().filter((l) => l.state === 'ready').map((l) => l.id),
+    },
+    tracker: core.tracker,
+    webhooks: core.webhooks,
+    clock: core.clock,
+    logger,
+    metrics: core.metrics,
+  });
+  core.outboundNotifier.target = outbound;
+  const receive = new ReceiveService({
+    messages: core.messages,
+    numbers: core.numbersRepo,
+    outbox: core.outbox,
+    ledger: core.ledger,
+    reassembler: new Reassembler({ store: new SqlitePartStore(core.db), clock: core.clock, timeoutMs: 60_000 }),
+    clock: core.clock,
+    logger,
+    webhooks: core.webhooks,
+    onStatusReport: (lineId, report) => outbound.onStatusReport(lineId, report),
+  });
+  pool.on('pdu', (pdu) => void receive.receive(pdu).catch(() => undefined));
+  const numberId = core.numbers.lineFound(LINE, OUR_NUMBER).id;
+  await pool.start();
+  await until(() => pool.line(LINE).state === 'ready', 15_000, 'line ready');
+  outbound.start();
+  const principal = core.apiKeys.authenticate(core.apiKeys.create({ name: 'test' }).key)!;
+  return {
+    core,
+    network,
+    pool,
+    outbound,
+    numberId,
+    warnings,
+    send: async (to, body) => (await core.send.send(principal, numberId, { to, body })).response.messageId,
+    stop: async () => {
+      await outbound.stop(100);
+      await pool.stop();
+      network.close();
+      core.close();
+    },
+  };
+}
+
+function report(o: { mr: number; to: string; receivedAt: Date; status?: number }): DecodedStatusReport {
+  const decoded = decodePdu(encodeStatusReport({ messageRef: o.mr, recipient: o.to, scts: o.receivedAt, discharge: o.receivedAt, status: o.status ?? 0 }), {
+    hasSmsc: true,
+  });
+  if (decoded.type !== 'status-report') throw new Error('not a status report');
+  return decoded;
+}
+
+describe('delivery reports reach the message they are about', () => {
+  const tempDir = useTempDir();
+  let current: Rig | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+
+  it('credits every report to its own message when 300 sends wrap TP-MR and the reports come late, newest first', async () => {
+    const r = (current = await rig(tempDir()));
+    r.network.faults.holdReports = true;
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push(await r.send(RECIPIENTS[i % RECIPIENTS.length]!, `message ${i}`));
+    // Every part sent (MRs 0–255, then 0–43 again) before a single report comes back.
+    await until(() => ids.every((id) => r.core.messages.get(id)?.status === 'sent'), 60_000, 'all 300 sent');
+    const modem = r.network.line(LINE);
+    let reportsIn = 0;
+    r.network.on('delivered', ({ kind }) => {
+      if (kind === 'status-report') reportsIn++;
+    });
+    expect(r.network.releaseHeldReports()).toBe(300);
+    // All 300 reach the modem (its 30 report slots fill and free again) and are read and deleted.
+    await until(() => reportsIn === 300 && modem.store.used('SR') === 0, 60_000, 'every report read off the modem');
+    const statuses = ids.map((id) => r.core.messages.get(id)!.status);
+    expect(statuses.filter((s) => s !== 'delivered')).toEqual([]);
+    // Each announced report was read where it was announced, none looked for in vain.
+    expect(r.warnings.filter((w) => w === 'announced message not found in any storage')).toEqual([]);
+  }, 120_000);
+
+  it('matches on recipient and send time: a part whose report was lost long ago or went to someone else takes no credit', async () => {
+    const r = (current = await rig(tempDir()));
+    const { core } = r;
+    r.network.faults.holdReports = true;
+    const now = Date.now();
+    const sentAt = (msAgo: number) => new Date(now - msAgo).toISOString();
+    // Three parts on the line that all got TP-MR 5 from the modem, to the same subscriber:
+    // one two days ago whose report never came, one ten seconds ago, and one just now (MR wrapped).
+    const [lost, earlier, latest, other] = [
+      await r.send(RECIPIENTS[0]!, 'lost report'),
+      await r.send(RECIPIENTS[0]!, 'earlier'),
+      await r.send(RECIPIENTS[0]!, 'latest'),
+      await r.send(RECIPIENTS[1]!, 'someone else'),
+    ];
+    await until(() => [lost, earlier, latest, other].every((id) => core.messages.get(id)?.status === 'sent'), 15_000, 'sent');
+    const setSent = (id: string, msAgo: number) => core.messages.markPartSent(id!, 1, 5, sentAt(msAgo));
+    setSent(lost!, 2 * 24 * 3600_000);
+    setSent(earlier!, 10_000);
+    setSent(latest!, 0);
+    setSent(other!, 5_000);
+
+    // The service centre got "earlier" ten seconds ago; its report comes after the MR was reused.
+    r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now - 10_000) }));
+    expect([lost, earlier, latest, other].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'delivered', 'sent', 'sent']);
+
+    // A report with that MR for a recipient none of these parts went to credits nothing.
+    r.outbound.onStatusReport(LINE, report({ mr: 5, to: '+15559999999', receivedAt: new Date(now) }));
+    expect([lost, latest, other].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'sent', 'sent']);
+
+    // A failure report for the other recipient lands on its part only.
+    r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[1]!, receivedAt: new Date(now - 5_000), status: 0x41 }));
+    expect([lost, latest, other].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'sent', 'failed']);
+
+    // Then the latest one's report: the lost one, outside the window, is still not credited.
+    r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now) }));
+    expect([lost, latest].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'delivered']);
+  }, 60_000);
+});
