@@ -53,6 +53,23 @@ export interface AppDeps {
   routes?: readonly RouteRegistrar[];
 }
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** The route's body schema, when it takes one. */
+  body: unknown;
+}
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
+
+/**
+ * Every route the app serves (HEAD twins left out), as registered: the security suite walks
+ * it, so a route added anywhere is checked for auth without anyone listing it.
+ */
+export function routeTable(app: App): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
 /** Builds the HTTP surface. Never listens: main.ts does, tests use inject() or listen themselves. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
@@ -65,6 +82,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     requestIdHeader: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const table: RouteEntry[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, body: route.schema?.body });
+    }
+  });
 
   app.setValidatorCompiler(createValidatorCompiler());
   // Every body route here takes JSON; anything else is a 415, not a confusing schema error.

@@ -1,4 +1,4 @@
-export { buildApp, closeApp, type App, type AppDeps, type RouteRegistrar } from './app.ts';
+export { buildApp, closeApp, routeTable, type App, type AppDeps, type RouteEntry, type RouteRegistrar } from './app.ts';
 export { toErrorResponse, type ErrorBody } from './error-handler.ts';
 export { bearerToken, principalOf } from './auth.ts';
 export { ErrorSchema, errorResponses, NumberIdParams, NumberViewSchema } from './schemas.ts';
