@@ -86,7 +86,9 @@ function describe(err: unknown): { name: string; message: string; stack?: string
 }
 
 export function signatureOf(kind: FailureKind, name: string, message: string, frame = ''): string {
-  return `${kind}:${name}:${message.replace(/\d+/g, 'N').slice(0, 160)}${frame ? `@${frame}` : ''}`;
+  // Values blanked (numbers, quoted text) so one cause seen with many values is one failure.
+  const shape = message.replace(/"[^"]*"/g, 'S').replace(/-?(\d[\d.e+]*|NaN|Infinity)/g, 'N');
+  return `${kind}:${name}:${shape.slice(0, 160)}${frame ? `@${frame}` : ''}`;
 }
 
 /** Collects failures per signature, keeping each one's shortest input. */

@@ -6,6 +6,7 @@ export const TARGETS: Readonly<Record<string, () => FuzzTarget | Promise<FuzzTar
   'mms-pdu': async () => (await import('./mms-pdu.ts')).createTarget(),
   'wap-push': async () => (await import('./wap-push.ts')).createTarget(),
   'at-lines': async () => (await import('./at-lines.ts')).createTarget(),
+  'at-channel': async () => (await import('./at-channel.ts')).createTarget(),
   rtp: async () => (await import('./rtp.ts')).createTarget(),
   sdp: async () => (await import('./sdp.ts')).createTarget(),
   wav: async () => (await import('./wav.ts')).createTarget(),
