@@ -43,6 +43,8 @@ export interface SendServiceDeps {
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+/** With the u flag a well-formed pair is one code point, so this matches lone halves only. */
+const UNPAIRED_SURROGATE = /\p{Surrogate}/u;
 
 interface QueueMeta {
   apiKeyId: string | null;
@@ -111,6 +113,9 @@ export class SendService {
     const to = toE164(input.to, 'to');
     const body = input.body === undefined || input.body === null ? '' : input.body;
     if (typeof body !== 'string') throw new ValidationError('body: must be a string');
+    // JSON can carry half a UTF-16 pair ("\ud83d"): a phone would get an invalid character and
+    // the store U+FFFD in its place. API sends and inline replies both come through here.
+    if (UNPAIRED_SURROGATE.test(body)) throw new ValidationError('body: contains an unpaired surrogate (half of a UTF-16 pair)');
     const media = parseMedia(input.media);
     if (media.length > 0 && !(this.deps.mmsEnabled?.(number) ?? false)) {
       throw new ValidationError("media: this number's line has no MMS configured, so it can send text only; remove media or configure MMS for the line");
