@@ -28,6 +28,8 @@ export interface TargetResult {
   slowestMs: number;
   slowestIndex: number;
   peakRssBytes: number;
+  /** Set when the runner gave the target up after repeated dead workers: `inputs` is short of the count. */
+  abandoned?: boolean;
 }
 
 export interface EngineOptions {

@@ -162,7 +162,10 @@ export async function runFuzz(o: RunOptions): Promise<TargetResult[]> {
     restarts.set(job.target, tries);
     const rest = job.count - done;
     const next: Job[] = stop.index >= 0 && rest > 0 && tries < MAX_RESTARTS ? [{ target: job.target, start: stop.index + 1, count: rest }] : [];
-    if (next.length === 0) o.onResult?.(total);
+    if (next.length === 0) {
+      if (stop.index < 0 || rest > 0) total.abandoned = true;
+      o.onResult?.(total);
+    }
     jobs = [...next, ...current.slice(stop.job + 1)];
   }
   return o.targets.map((t) => merged.get(t)!);
@@ -178,6 +181,7 @@ export function formatResult(r: TargetResult): string {
     `${r.target.padEnd(10)} ${String(r.inputs).padStart(9)} inputs ${(r.elapsedMs / 1000).toFixed(1).padStart(7)} s ${String(perSecond).padStart(8)} inputs/s  ` +
       `${failed === 0 ? 'ok' : `${failed} FAILED (${r.failures.length} distinct)`}  slowest ${r.slowestMs.toFixed(1)} ms (#${r.slowestIndex})  peak rss ${Math.round(r.peakRssBytes / 1_048_576)} MiB`,
   ];
+  if (r.abandoned) lines.push(`  GAVE UP (the target would not load, or ${MAX_RESTARTS} workers died or stuck): the other inputs were not run`);
   for (const f of r.failures) {
     lines.push(`  FAIL ${f.kind} ×${f.count}: ${f.message.split('\n')[0]}`);
     const frames = f.stack?.split('\n').filter((l) => l.trimStart().startsWith('at ') || l.startsWith('caused by')).slice(0, 4) ?? [];
