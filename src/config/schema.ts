@@ -82,6 +82,16 @@ const Media = Type.Object(
     maxFileBytes: Type.Integer({ default: 5_242_880, minimum: 1024 }),
     fetchTimeoutMs: Type.Integer({ default: 15_000, minimum: 100 }),
     maxRedirects: Type.Integer({ default: 3, minimum: 0 }),
+    /** Media URLs one message may carry (API sends and inline webhook replies). */
+    maxPerMessage: Type.Integer({ default: 10, minimum: 1 }),
+    /** Longest media URL accepted, in characters. */
+    maxUrlLength: Type.Integer({ default: 2048, minimum: 64 }),
+    /** Bytes fetched for all of one message's media together (before images are shrunk). */
+    maxTotalBytes: Type.Integer({ default: 20_971_520, minimum: 1024 }),
+    /** Media URLs of one message fetched at once. */
+    fetchesPerMessage: Type.Integer({ default: 2, minimum: 1 }),
+    /** Media fetches open at once across the gateway. */
+    fetchesPerGateway: Type.Integer({ default: 8, minimum: 1 }),
     /** Hosts, addresses or CIDR ranges media URLs may reach although private/loopback/link-local. */
     allowPrivateHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   },

@@ -8,6 +8,7 @@ import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { encodeSubmit, segmentInfo, type SubmitPdu } from '../sms/index.ts';
 import { GroupCommit, type Db, type IdempotencyRepository, type MessagesRepository, type NumberRecord } from '../store/index.ts';
+import { parseMediaUrls, type MediaUrlLimits } from './media-urls.ts';
 import { toE164 } from './phone.ts';
 import type { Notifier } from './ports.ts';
 
@@ -34,6 +35,8 @@ export interface SendServiceDeps {
   idempotency: IdempotencyRepository;
   ledger: UsageLedger;
   sms: Config['sms'];
+  /** Count and length limits on a send's media URLs. */
+  media: MediaUrlLimits;
   clock: Clock;
   dispatcher: Notifier;
   /** Whether the number's line can carry MMS (no line can until MMS is configured). */
@@ -116,7 +119,7 @@ export class SendService {
     // JSON can carry half a UTF-16 pair ("\ud83d"): a phone would get an invalid character and
     // the store U+FFFD in its place. API sends and inline replies both come through here.
     if (UNPAIRED_SURROGATE.test(body)) throw new ValidationError('body: contains an unpaired surrogate (half of a UTF-16 pair)');
-    const media = parseMedia(input.media);
+    const media = parseMediaUrls(input.media, this.deps.media);
     if (media.length > 0 && !(this.deps.mmsEnabled?.(number) ?? false)) {
       throw new ValidationError("media: this number's line has no MMS configured, so it can send text only; remove media or configure MMS for the line");
     }
@@ -184,15 +187,6 @@ export class SendService {
       throw err;
     }
   }
-}
-
-function parseMedia(media: unknown): string[] {
-  if (media === undefined || media === null) return [];
-  if (!Array.isArray(media)) throw new ValidationError('media: must be an array of URLs');
-  return media.map((m, i) => {
-    if (typeof m !== 'string' || !/^https?:\/\/\S+$/.test(m)) throw new ValidationError(`media[${i}]: must be an http(s) URL`);
-    return m;
-  });
 }
 
 function hashRequest(input: SendInput): string {

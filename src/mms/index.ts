@@ -12,8 +12,9 @@ export { MmsRepository, type OutboundMms, type InboundNotification, type MediaRo
 export { MmsService, type MmsServiceDeps } from './mms-service.ts';
 export { MediaStore, type StoredMedia, type MediaStoreOptions } from './media/media-store.ts';
 export { AddressPolicy } from './media/address-policy.ts';
-export { fetchMedia, type FetchLimits, type FetchedMedia } from './media/fetch-media.ts';
-export { fitMedia, type MediaItem } from './media/fit-media.ts';
+export { ByteBudget, fetchMedia, type FetchLimits, type FetchedMedia, type FetchOptions } from './media/fetch-media.ts';
+export { MediaFetcher, type MediaFetcherOptions } from './media/media-fetcher.ts';
+export { fitMedia, type MediaItem, type StagedItem } from './media/fit-media.ts';
 export { MediaError, type MediaErrorCode } from './media/media-error.ts';
 export { ALLOWED_MEDIA_TYPES, normalizeType, sniffType } from './media/content-types.ts';
 export { VirtualMmsc, type SubscriberMms, type VirtualMmscOptions } from './virtual/virtual-mmsc.ts';

@@ -13,13 +13,12 @@ import type { UsageLedger } from '../metering/index.ts';
 import type { MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
 import type { InboundPayload } from '../webhooks/index.ts';
 import { composeSendReq, fromMmsAddress, readMessage } from './compose.ts';
-import type { AddressPolicy } from './media/address-policy.ts';
-import { fetchMedia, type FetchLimits } from './media/fetch-media.ts';
 import { fitMedia } from './media/fit-media.ts';
+import type { MediaFetcher } from './media/media-fetcher.ts';
 import type { MediaStore } from './media/media-store.ts';
 import type { InboundNotification, MmsRepository, OutboundMms } from './mms-repository.ts';
 import type { MmsTransport } from './mms-transport.ts';
-import { decodeMmsPush, MmsError, responseStatusInfo, toDeliveryInd, toNotification } from './pdu/index.ts';
+import { decodeMmsPush, MmsError, responseStatusInfo, toDeliveryInd, toNotification, type MmsPdu } from './pdu/index.ts';
 
 export interface MmsServiceDeps {
   repo: MmsRepository;
@@ -37,8 +36,8 @@ export interface MmsServiceDeps {
   /** Largest MMS the line's carrier takes, in bytes. */
   maxMessageBytes(lineId: string): number;
   readyLines(): string[];
-  fetchLimits: FetchLimits;
-  addressPolicy: AddressPolicy;
+  /** Fetches an outgoing message's media URLs (bounded in count, bytes and concurrency). */
+  fetcher: MediaFetcher;
   maxAttempts?: number;
   retryDelaysMs?: readonly number[];
 }
@@ -178,9 +177,14 @@ export class MmsService implements Notifier {
     const transport = this.d.transport(row.lineId);
     if (!message || !transport) return this.fail(row, 'MMS_NOT_CONFIGURED', "the message's line has no MMS configured", false);
     try {
-      const fetched = await Promise.all(message.media.map((url, i) => fetchMedia(url, i, this.d.fetchLimits, this.d.addressPolicy)));
-      const media = await fitMedia(fetched, this.d.maxMessageBytes(row.lineId), ENVELOPE_BYTES + Buffer.byteLength(message.body));
-      const pdu = composeSendReq({ to: [message.contact], text: message.body, media, transactionId: row.transactionId, deliveryReport: true });
+      const fetched = await this.d.fetcher.fetchAll(message.media);
+      let pdu: MmsPdu;
+      try {
+        const media = await fitMedia(fetched, this.d.maxMessageBytes(row.lineId), ENVELOPE_BYTES + Buffer.byteLength(message.body));
+        pdu = composeSendReq({ to: [message.contact], text: message.body, media, transactionId: row.transactionId, deliveryReport: true });
+      } finally {
+        await this.d.fetcher.discard(fetched);
+      }
       const conf = await transport.send(pdu);
       const status = responseStatusInfo(conf.responseStatus);
       if (!status.ok) return this.fail(row, 'MMSC_REFUSED', `the MMSC refused the message: ${conf.responseText ?? status.description}`, status.retryable);
@@ -190,8 +194,11 @@ export class MmsService implements Notifier {
       });
       if (wrote) this.d.webhooks.notify();
     } catch (err) {
-      if (!(err instanceof AgentPhoneError)) throw err;
-      this.fail(row, err.code, err.message, err.retryable);
+      if (err instanceof AgentPhoneError) return this.fail(row, err.code, err.message, err.retryable);
+      // Not one of ours (a bug, a file system error): the message still ends, with an event,
+      // instead of staying `sending` and being taken again at every restart.
+      this.log.error({ err, messageId: row.messageId }, 'MMS send failed unexpectedly');
+      this.fail(row, 'MMS_FAILED', 'the MMS could not be sent (an internal error; the gateway log has the details)', false);
     }
   }
 

@@ -5,6 +5,7 @@ import type { LineAtPort, VirtualNetwork } from '../modem/index.ts';
 import type { Db } from '../store/index.ts';
 import { AtMmsTransport } from './at-mms-transport.ts';
 import { AddressPolicy } from './media/address-policy.ts';
+import { MediaFetcher } from './media/media-fetcher.ts';
 import { MediaStore } from './media/media-store.ts';
 import { MmsRepository } from './mms-repository.ts';
 import { MmsService, type MmsServiceDeps } from './mms-service.ts';
@@ -74,6 +75,16 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     if (mms.transport === 'at') log.info({ line: modem.id }, "MMS over the modem's own client: sending only, inbound MMS cannot be fetched on this line");
     limits.set(modem.id, mms.maxMessageBytes);
   }
+  const fetcher = new MediaFetcher({
+    dir: join(config.dataDir, 'media-fetch'),
+    limits: { maxFileBytes: config.media.maxFileBytes, timeoutMs: config.media.fetchTimeoutMs, maxRedirects: config.media.maxRedirects },
+    policy: new AddressPolicy(config.media.allowPrivateHosts),
+    maxPerMessage: config.media.maxPerMessage,
+    maxTotalBytes: config.media.maxTotalBytes,
+    perMessage: config.media.fetchesPerMessage,
+    perGateway: config.media.fetchesPerGateway,
+  });
+  await fetcher.prepare();
   const { messages, numbers, outbox, ledger, tracker, webhooks, clock, logger, readyLines } = d;
   const service = new MmsService({
     messages,
@@ -89,8 +100,7 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     media,
     transport: (lineId) => transports.get(lineId),
     maxMessageBytes: (lineId) => limits.get(lineId) ?? 614_400,
-    fetchLimits: { maxFileBytes: config.media.maxFileBytes, timeoutMs: config.media.fetchTimeoutMs, maxRedirects: config.media.maxRedirects },
-    addressPolicy: new AddressPolicy(config.media.allowPrivateHosts),
+    fetcher,
   });
   let cleanup: NodeJS.Timeout | undefined;
   return {

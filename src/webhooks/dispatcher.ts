@@ -2,7 +2,7 @@ import type { Clock } from '../clock/index.ts';
 import { waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { Db, OutboxEvent, OutboxRepository } from '../store/index.ts';
-import { WebhookTransportError, type HttpPost, type WebhookResponse } from './http-post.ts';
+import { MAX_RESPONSE_BYTES, WebhookTransportError, type HttpPost, type WebhookResponse } from './http-post.ts';
 import { parseWebhookReply, type WebhookReply } from './reply.ts';
 import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from './retry-policy.ts';
 import { signWebhook, type WebhookPayload } from './signer.ts';
@@ -151,7 +151,12 @@ export class WebhookDispatcher {
       this.failed(event, res.status, res.retryAfterS, `HTTP ${res.status}`, log);
       return;
     }
-    const reply: WebhookReply = event.event === 'message.inbound' ? parseWebhookReply(res.contentType, res.text) : { action: 'ignore' };
+    const reply: WebhookReply =
+      event.event !== 'message.inbound'
+        ? { action: 'ignore' }
+        : res.truncated
+          ? { action: 'ignore', warning: `response body over ${MAX_RESPONSE_BYTES} bytes` }
+          : parseWebhookReply(res.contentType, res.text);
     let replyError: string | undefined;
     this.deps.db.transaction(() => {
       this.deps.outbox.markDelivered(event.id, res.status, this.deps.clock.now());

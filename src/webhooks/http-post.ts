@@ -10,7 +10,10 @@ export interface WebhookResponse {
   status: number;
   contentType: string | undefined;
   retryAfterS: number | undefined;
+  /** The body, up to MAX_RESPONSE_BYTES. */
   text: string;
+  /** The body went on past MAX_RESPONSE_BYTES; the rest was never read. */
+  truncated?: boolean;
 }
 
 /** The port to the outside world; throws WebhookTransportError on timeout or connection failure. */
@@ -27,20 +30,49 @@ export class WebhookTransportError extends Error {
 }
 
 /** Largest response body read from an agent (an inline reply is small). */
-const MAX_RESPONSE_BYTES = 256 * 1024;
+export const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/**
+ * Reads at most `max` bytes of a body as they arrive; past that the download is cancelled,
+ * which closes the connection, so an endless answer costs no more than the cap.
+ */
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<{ text: string; truncated: boolean }> {
+  if (!body) return { text: '', truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.length > max) {
+      chunks.push(value.subarray(0, max - size));
+      await reader.cancel();
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
 
 /** The real adapter: Node's fetch with a deadline that covers the whole exchange. */
 export const fetchPost: HttpPost = async (request) => {
   const signal = AbortSignal.timeout(request.timeoutMs);
   try {
     const res = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, signal, redirect: 'manual' });
-    const text = (await res.text()).slice(0, MAX_RESPONSE_BYTES);
+    const declared = Number(res.headers.get('content-length'));
+    const { text, truncated } =
+      Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES
+        ? // Said to be too large: not worth a byte.
+          (await res.body?.cancel(), { text: '', truncated: true })
+        : await readCapped(res.body, MAX_RESPONSE_BYTES);
     const retryAfter = res.headers.get('retry-after');
     return {
       status: res.status,
       contentType: res.headers.get('content-type') ?? undefined,
       retryAfterS: retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined,
       text,
+      ...(truncated && { truncated }),
     };
   } catch (err) {
     if (signal.aborted) throw new WebhookTransportError(`no answer within ${request.timeoutMs} ms`, true);

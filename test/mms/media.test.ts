@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { AddressPolicy, fetchMedia, fitMedia, MediaError, MediaStore, MmsRepository } from '../../src/mms/index.ts';
@@ -37,7 +37,13 @@ describe('media address policy (SSRF)', () => {
 
 describe('fetchMedia', () => {
   const server = new MediaServer();
-  beforeEach(() => server.start());
+  const tempDir = useTempDir();
+  let dir = '';
+  const fetchTo = (url: string, index: number, limits: typeof LIMITS, policy: AddressPolicy) => fetchMedia(url, index, limits, policy, { dir });
+  beforeEach(async () => {
+    dir = tempDir();
+    await server.start();
+  });
   afterEach(() => server.stop());
 
   async function refusal(p: Promise<unknown>): Promise<MediaError> {
@@ -48,46 +54,48 @@ describe('fetchMedia', () => {
 
   it('fetches an allowed type with its name, trusting the bytes over a generic header', async () => {
     const jpeg = await smallJpeg();
-    const got = await fetchMedia(server.add('/a/photo.jpg', 'application/octet-stream', jpeg), 0, LIMITS, loopbackOk);
+    const got = await fetchTo(server.add('/a/photo.jpg', 'application/octet-stream', jpeg), 0, LIMITS, loopbackOk);
     expect(got).toMatchObject({ contentType: 'image/jpeg', name: 'photo.jpg' });
-    expect(Buffer.from(got.data).equals(Buffer.from(jpeg))).toBe(true);
+    expect(got.size).toBe(jpeg.length);
+    expect(readFileSync(got.path).equals(Buffer.from(jpeg))).toBe(true);
+    expect(statSync(got.path).mode & 0o777).toBe(0o600);
   });
 
   it('refuses loopback without an allowlist, by literal address and by name', async () => {
     const url = server.add('/x.jpg', 'image/jpeg', await smallJpeg());
-    expect((await refusal(fetchMedia(url, 0, LIMITS, new AddressPolicy()))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
+    expect((await refusal(fetchTo(url, 0, LIMITS, new AddressPolicy()))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
     const byName = url.replace('127.0.0.1', 'localhost');
-    expect((await refusal(fetchMedia(byName, 0, LIMITS, new AddressPolicy()))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
-    expect((await refusal(fetchMedia('http://169.254.169.254/latest/meta-data/', 0, LIMITS, new AddressPolicy()))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
+    expect((await refusal(fetchTo(byName, 0, LIMITS, new AddressPolicy()))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
+    expect((await refusal(fetchTo('http://169.254.169.254/latest/meta-data/', 0, LIMITS, new AddressPolicy()))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
   });
 
   it('checks every redirect hop against the policy and caps their number', async () => {
     server.redirects.set('/to-metadata', 'http://169.254.169.254/latest/meta-data/');
-    expect((await refusal(fetchMedia(`${server.base}/to-metadata`, 0, LIMITS, loopbackOk))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
+    expect((await refusal(fetchTo(`${server.base}/to-metadata`, 0, LIMITS, loopbackOk))).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
     server.redirects.set('/r1', '/r2');
     server.redirects.set('/r2', '/r3');
     server.redirects.set('/r3', '/img');
     server.add('/img', 'image/jpeg', await smallJpeg());
-    expect((await refusal(fetchMedia(`${server.base}/r1`, 0, LIMITS, loopbackOk))).code).toBe('MEDIA_REDIRECTS');
-    expect((await fetchMedia(`${server.base}/r2`, 0, LIMITS, loopbackOk)).contentType).toBe('image/jpeg');
+    expect((await refusal(fetchTo(`${server.base}/r1`, 0, LIMITS, loopbackOk))).code).toBe('MEDIA_REDIRECTS');
+    expect((await fetchTo(`${server.base}/r2`, 0, LIMITS, loopbackOk)).contentType).toBe('image/jpeg');
   });
 
   it('refuses files over the per-file limit and types MMS cannot carry', async () => {
     const big = await noisePng(400, 400);
     expect(big.length).toBeGreaterThan(LIMITS.maxFileBytes);
-    expect((await refusal(fetchMedia(server.add('/big.png', 'image/png', big), 0, LIMITS, loopbackOk))).code).toBe('MEDIA_TOO_LARGE');
+    expect((await refusal(fetchTo(server.add('/big.png', 'image/png', big), 0, LIMITS, loopbackOk))).code).toBe('MEDIA_TOO_LARGE');
     const html = server.add('/p.html', 'text/html', new TextEncoder().encode('<html>'));
-    const err = await refusal(fetchMedia(html, 2, LIMITS, loopbackOk));
+    const err = await refusal(fetchTo(html, 2, LIMITS, loopbackOk));
     expect(err.code).toBe('MEDIA_TYPE');
     expect(err.message).toMatch(/^media\[2\]: content type "text\/html"/);
-    expect((await refusal(fetchMedia(`${server.base}/missing`, 0, LIMITS, loopbackOk))).code).toBe('MEDIA_FETCH_FAILED');
+    expect((await refusal(fetchTo(`${server.base}/missing`, 0, LIMITS, loopbackOk))).code).toBe('MEDIA_FETCH_FAILED');
   });
 
   it('gives up on a server that does not answer in time', async () => {
     const slow: Server = createServer(() => undefined);
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow.jpg`;
-    const err = await refusal(fetchMedia(url, 0, { ...LIMITS, timeoutMs: 200 }, loopbackOk));
+    const err = await refusal(fetchTo(url, 0, { ...LIMITS, timeoutMs: 200 }, loopbackOk));
     expect(err.code).toBe('MEDIA_TIMEOUT');
     expect(err.retryable).toBe(true);
     slow.closeAllConnections();

@@ -1,8 +1,11 @@
-/** Outbound media: fetch an agent's URL with size, time, redirect, type and address limits. */
+/** Outbound media: fetch an agent's URL to a file, with size, time, redirect, type and address limits. */
+import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { open, unlink } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { join } from 'node:path';
 import type { AddressPolicy } from './address-policy.ts';
 import { ALLOWED_MEDIA_TYPES, extensionOf, normalizeType, sniffType } from './content-types.ts';
 import { MediaError } from './media-error.ts';
@@ -13,11 +16,42 @@ export interface FetchLimits {
   maxRedirects: number;
 }
 
+/** A fetched file, on disk until the send is done with it. */
 export interface FetchedMedia {
   url: string;
   contentType: string;
   name: string;
-  data: Uint8Array;
+  path: string;
+  size: number;
+}
+
+/** What the files of one message may take together; fetches running side by side draw on it. */
+export class ByteBudget {
+  private left: number;
+
+  constructor(readonly limit: number) {
+    this.left = limit;
+  }
+
+  /** False (and nothing taken) when `bytes` more would go over. */
+  take(bytes: number): boolean {
+    if (bytes > this.left) return false;
+    this.left -= bytes;
+    return true;
+  }
+
+  get remaining(): number {
+    return this.left;
+  }
+}
+
+export interface FetchOptions {
+  /** Where the body is written (a file of its own, mode 0600). */
+  dir: string;
+  /** Aborts the fetch (another file of the same message failed). */
+  signal?: AbortSignal;
+  /** Shared by the files of one message; unlimited when absent. */
+  budget?: ByteBudget;
 }
 
 function guardedLookup(policy: AddressPolicy, shown: string): LookupFunction {
@@ -48,66 +82,107 @@ function get(url: URL, policy: AddressPolicy, signal: AbortSignal, shown: string
   });
 }
 
-async function readBody(res: IncomingMessage, max: number, shown: string): Promise<Uint8Array> {
+/** The first bytes are all sniffing needs. */
+const HEAD_BYTES = 16;
+
+/**
+ * Streams the body into `path`, counting bytes as they arrive: the first byte over the file's
+ * or the message's limit ends the download and closes the socket. Returns the size and head.
+ */
+async function saveBody(res: IncomingMessage, path: string, max: number, budget: ByteBudget | undefined, shown: string): Promise<{ size: number; head: Buffer }> {
+  const tooBig = () => new MediaError('MEDIA_TOO_LARGE', `${shown}: larger than the ${max}-byte limit per media file`);
+  const overBudget = () => new MediaError('MEDIA_TOO_LARGE', `${shown}: the message's media together are over their ${budget?.limit ?? 0}-byte limit`);
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     res.destroy();
     throw new MediaError('MEDIA_TOO_LARGE', `${shown}: ${declared} bytes is over the ${max}-byte limit per media file`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      res.destroy();
-      throw new MediaError('MEDIA_TOO_LARGE', `${shown}: larger than the ${max}-byte limit per media file`);
-    }
-    chunks.push(chunk);
+  if (budget && Number.isFinite(declared) && declared > budget.remaining) {
+    res.destroy();
+    throw overBudget();
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  const file = await open(path, 'wx', 0o600);
+  let size = 0;
+  let head = Buffer.alloc(0);
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) throw tooBig();
+      if (budget && !budget.take(chunk.length)) throw overBudget();
+      if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+      await file.write(chunk);
+    }
+  } catch (err) {
+    res.destroy();
+    throw err;
+  } finally {
+    await file.close();
+  }
+  return { size, head };
 }
 
 function nameFrom(url: URL, type: string, index: number): string {
-  const last = decodeURIComponent(url.pathname.split('/').pop() ?? '').replace(/[^\w.-]/g, '_');
+  const segment = url.pathname.split('/').pop() ?? '';
+  let decoded = segment;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // A malformed escape (%E0) names nothing; the segment is used as it stands.
+  }
+  const last = decoded.replace(/[^\w.-]/g, '_');
   if (last && /\.\w{2,4}$/.test(last)) return last.slice(-64);
   return `media${index + 1}.${extensionOf(type)}`;
 }
 
-/** Fetches one media URL, or throws a MediaError that says what was wrong with it. */
-export async function fetchMedia(raw: string, index: number, limits: FetchLimits, policy: AddressPolicy): Promise<FetchedMedia> {
+/** Fetches one media URL into a file under `opts.dir`, or throws a MediaError that says what was wrong with it. */
+export async function fetchMedia(raw: string, index: number, limits: FetchLimits, policy: AddressPolicy, opts: FetchOptions): Promise<FetchedMedia> {
   const shown = `media[${index}]`;
-  const signal = AbortSignal.timeout(limits.timeoutMs);
-  let url = new URL(raw);
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  const path = join(opts.dir, `${randomBytes(12).toString('base64url')}.part`);
+  let written = false;
   try {
+    let url = parseUrl(raw, shown);
     for (let hop = 0; ; hop++) {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MediaError('MEDIA_FETCH_FAILED', `${shown}: only http and https URLs can be fetched`);
       const res = await get(url, policy, signal, shown);
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
-        res.resume();
+        res.destroy();
         if (hop >= limits.maxRedirects) throw new MediaError('MEDIA_REDIRECTS', `${shown}: more than ${limits.maxRedirects} redirects`);
-        url = new URL(res.headers.location, url);
+        url = parseUrl(res.headers.location, shown, url);
         continue;
       }
       if (status !== 200) {
-        res.resume();
+        res.destroy();
         throw new MediaError('MEDIA_FETCH_FAILED', `${shown}: the server answered HTTP ${status}`, status >= 500 || status === 429);
       }
-      const data = await readBody(res, limits.maxFileBytes, shown);
+      written = true;
+      const { size, head } = await saveBody(res, path, limits.maxFileBytes, opts.budget, shown);
       const declared = normalizeType(res.headers['content-type']);
-      const sniffed = sniffType(data);
+      const sniffed = sniffType(head);
       // The bytes win over the header for the binary formats; text keeps its declared type.
       const type = sniffed ?? (declared === 'application/octet-stream' ? '' : declared);
       if (!ALLOWED_MEDIA_TYPES.has(type)) {
         throw new MediaError('MEDIA_TYPE', `${shown}: content type "${type || declared || 'unknown'}" cannot be sent by MMS (JPEG, PNG, GIF, MP4/3GPP, AMR/MP3, vCard and text can)`);
       }
-      return { url: url.href, contentType: type, name: nameFrom(url, type, index), data };
+      return { url: url.href, contentType: type, name: nameFrom(url, type, index), path, size };
     }
   } catch (err) {
+    if (written) await unlink(path).catch(() => undefined);
     if (err instanceof MediaError) throw err;
-    if (signal.aborted) throw new MediaError('MEDIA_TIMEOUT', `${shown}: not fetched within ${limits.timeoutMs} ms`, true);
+    if (timeout.aborted) throw new MediaError('MEDIA_TIMEOUT', `${shown}: not fetched within ${limits.timeoutMs} ms`, true);
     if (err instanceof Error && err.cause instanceof MediaError) throw err.cause;
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new MediaError('MEDIA_FETCH_FAILED', `${shown}: could not be fetched (${code})`, true);
+  }
+}
+
+/** The WHATWG parser, as the API validates with; a URL it refuses is the agent's error, not a crash. */
+function parseUrl(raw: string, shown: string, base?: URL): URL {
+  try {
+    return new URL(raw, base);
+  } catch {
+    throw new MediaError('MEDIA_FETCH_FAILED', `${shown}: ${base ? 'redirects to' : 'is'} a malformed URL`);
   }
 }

@@ -1,4 +1,5 @@
 /** Makes a message's media fit the carrier's size limit: images are scaled and recompressed, not refused. */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { MediaError } from './media-error.ts';
 
@@ -8,16 +9,29 @@ export interface MediaItem {
   data: Uint8Array;
 }
 
+/** A part still on disk (a fetched file): read only once it is known to fit, or shrunk from the file. */
+export interface StagedItem {
+  contentType: string;
+  name: string;
+  path: string;
+  size: number;
+}
+
+type Input = MediaItem | StagedItem;
+const sizeOf = (i: Input) => ('data' in i ? i.data.length : i.size);
+const load = async (i: Input): Promise<MediaItem> =>
+  'data' in i ? i : { contentType: i.contentType, name: i.name, data: new Uint8Array(await readFile(i.path)) };
+
 const RESIZABLE = new Set(['image/jpeg', 'image/png', 'image/gif']);
 /** Longest side and JPEG quality, tried in order until the image fits its share. */
 const STEPS: readonly [number, number][] = [
   [1600, 85], [1280, 80], [1024, 75], [800, 70], [640, 60], [480, 50], [320, 40], [160, 30],
 ];
 
-async function shrink(item: MediaItem, budget: number): Promise<MediaItem> {
+async function shrink(item: Input, budget: number): Promise<MediaItem> {
   const base = item.name.replace(/\.\w+$/, '');
   for (const [side, quality] of STEPS) {
-    const out = await sharp(item.data, { animated: false })
+    const out = await sharp('data' in item ? item.data : item.path, { animated: false })
       .rotate()
       .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
@@ -29,13 +43,14 @@ async function shrink(item: MediaItem, budget: number): Promise<MediaItem> {
 }
 
 /**
- * Returns the items so that their bytes plus `overheadBytes` fit `maxTotalBytes`. Images are
- * shrunk to share what the other parts leave; anything else over the limit is a MediaError.
+ * Returns the items, in memory, so that their bytes plus `overheadBytes` fit `maxTotalBytes`.
+ * Images are shrunk to share what the other parts leave; anything else over the limit is a
+ * MediaError. Staged files are read only when they fit, so memory stays within the limit.
  */
-export async function fitMedia(items: readonly MediaItem[], maxTotalBytes: number, overheadBytes: number): Promise<MediaItem[]> {
-  const total = items.reduce((n, i) => n + i.data.length, overheadBytes);
-  if (total <= maxTotalBytes) return [...items];
-  const fixed = items.filter((i) => !RESIZABLE.has(i.contentType)).reduce((n, i) => n + i.data.length, overheadBytes);
+export async function fitMedia(items: readonly Input[], maxTotalBytes: number, overheadBytes: number): Promise<MediaItem[]> {
+  const total = items.reduce((n, i) => n + sizeOf(i), overheadBytes);
+  if (total <= maxTotalBytes) return Promise.all(items.map(load));
+  const fixed = items.filter((i) => !RESIZABLE.has(i.contentType)).reduce((n, i) => n + sizeOf(i), overheadBytes);
   const images = items.filter((i) => RESIZABLE.has(i.contentType));
   const room = maxTotalBytes - fixed;
   if (images.length === 0 || room <= 1024 * images.length) {
@@ -44,7 +59,7 @@ export async function fitMedia(items: readonly MediaItem[], maxTotalBytes: numbe
   const share = Math.floor(room / images.length);
   const out: MediaItem[] = [];
   for (const item of items) {
-    if (!RESIZABLE.has(item.contentType) || item.data.length <= share) out.push(item);
+    if (!RESIZABLE.has(item.contentType) || sizeOf(item) <= share) out.push(await load(item));
     else {
       try {
         out.push(await shrink(item, share));
