@@ -2,6 +2,9 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchPost, parseWebhookReply } from '../../src/webhooks/index.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
+import { startTestGateway } from '../helpers/test-gateway.ts';
+import { until } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 const CAP = 256 * 1024;
@@ -81,5 +84,34 @@ describe('webhook answers are read only up to the cap', () => {
     const res = await post(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
     expect(res.truncated).toBeUndefined();
     expect(parseWebhookReply(res.contentType, res.text)).toEqual({ action: 'respond', reply: 'hi', media: [] });
+  });
+});
+
+describe('an inline reply over the cap is not acted on', () => {
+  const tempDir = useTempDir();
+  let server: Server | undefined;
+  let gw: Awaited<ReturnType<typeof startTestGateway>> | undefined;
+  afterEach(async () => {
+    await gw?.stop();
+    server?.closeAllConnections();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  });
+
+  it('a valid respond padded past 256 KiB is delivered as ignore: no reply is sent', async () => {
+    // Valid JSON whole: cut at the cap it would still parse, which is what must not count.
+    const answer = `{"action":"respond","reply":"hi"}${' '.repeat(CAP)}`;
+    const deliveries: string[] = [];
+    server = createServer((req, res) => {
+      deliveries.push(req.headers['x-agentphone-delivery'] as string);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    gw = await startTestGateway(tempDir());
+    gw.core.numbers.setWebhook(gw.numberA, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` });
+    gw.network!.text('+15557654321', '+15550000001', 'hello');
+    const delivery = await until(() => deliveries[0], 20_000, 'the inbound webhook');
+    await until(() => gw!.core.outbox.get(delivery)?.status === 'delivered', 10_000, 'the event delivered');
+    expect(gw.core.messages.getByReplyTo(delivery)).toBeUndefined();
   });
 });

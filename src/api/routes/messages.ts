@@ -13,7 +13,9 @@ const SendBody = Type.Object(
   {
     to: Type.String({ description: 'E.164 recipient, e.g. +15559876543' }),
     body: Type.Optional(Type.String({ description: 'Message text; may be empty when media is given' })),
-    media: Type.Optional(Type.Array(Type.String(), { description: 'Public media URLs; makes the message an MMS' })),
+    media: Type.Optional(
+      Type.Array(Type.String(), { description: 'Public http(s) media URLs (at most media.maxPerMessage, default 10, of media.maxUrlLength characters, default 2048); makes the message an MMS' }),
+    ),
     smart: Type.Optional(Type.Boolean({ description: 'Replace Unicode look-alikes so the text stays GSM-7' })),
   },
   { additionalProperties: true },
