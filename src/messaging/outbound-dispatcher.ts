@@ -88,7 +88,8 @@ export class OutboundDispatcher implements Notifier {
 
   /**
    * Stops claiming and waits (up to `graceMs`) for parts in flight to be recorded. Parts still
-   * in flight after that stay 'sending' in the store and are requeued at the next start.
+   * in flight after that stay 'sending' or 'submitting' in the store and are requeued at the
+   * next start (the 'submitting' ones counted as resubmitted).
    */
   async stop(graceMs = 5000): Promise<void> {
     this.running = false;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sameRecipient } from '../../src/messaging/index.ts';
 import { decodePdu, encodeStatusReport, type DecodedStatusReport } from '../../src/sms/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { until } from '../helpers/wait.ts';
@@ -78,4 +79,10 @@ describe('delivery reports reach the message they are about', () => {
     r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now) }));
     expect([lost, latest].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'delivered']);
   }, 60_000);
+
+  it('takes TP-RA as the same recipient in international or national form, nothing else', () => {
+    const ours = '+447911123456';
+    expect(['+447911123456', '447911123456', '07911123456', '7911123456'].map((ra) => sameRecipient(ours, ra))).toEqual([true, true, true, true]);
+    expect(['+17911123456', '+447911123457', '123', '', 'VODAFONE', '+7911123456'].map((ra) => sameRecipient(ours, ra))).toEqual([false, false, false, false, false, false]);
+  });
 });
