@@ -143,7 +143,7 @@ async function call(results: Results): Promise<void> {
     ts += 160 * 150;
   }
   results.delayMs.push(media.jitterDelayMs);
-  results.reanchors += media.pacerReanchors;
+  results.reanchors += media.pacerCatchUps;
   results.packets += media.sentPackets;
   session.stop();
   media.close();
@@ -187,6 +187,6 @@ for (const calls of [1, 20]) {
   console.log(
     `           outbound spacing jitter at the caller p50 ${fmt(pct(results.spacing, 50))} ms  p99 ${fmt(pct(results.spacing, 99))} ms` +
       `  at the sender p99 ${fmt(pct(results.sendSpacing, 99))} ms  (×${(pct(results.sendSpacing, 99) / Math.max(pct(base, 99), 0.001)).toFixed(2)} of the bare timer)` +
-      `  min spacing ${fmt(results.minSpacing)} ms  re-anchored ${results.reanchors} of ${results.packets} packets`,
+      `  min spacing ${fmt(results.minSpacing)} ms  caught up ${results.reanchors} times over ${results.packets} packets`,
   );
 }

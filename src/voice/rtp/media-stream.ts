@@ -7,6 +7,7 @@ import { JitterBuffer, type JitterBufferOptions, type JitterOutput, type JitterS
 import { decodeRtp, isRtcp } from './packet.ts';
 import { Pacer } from './pacer.ts';
 import { ReceiverStats } from './receiver-stats.ts';
+import { RtpError } from './errors.ts';
 import { decodeRtcp, encodeRtcp, toNtp, type RtcpReport } from './rtcp.ts';
 import { RtpSender } from './rtp-sender.ts';
 import type { RtpSockets } from './udp-port.ts';
@@ -44,7 +45,15 @@ export interface MediaStreamOptions {
   latch?: boolean;
   /** Called with the clock time of every outgoing packet (benchmarks measure pacing with it). */
   onSend?: (atMs: number, marker: boolean) => void;
+  /** Called for every datagram dropped as malformed (metrics count them by kind). */
+  onDropped?: (kind: DroppedKind) => void;
 }
+
+/** Why a received datagram was dropped: not RTP, a bad RTCP compound, an unreadable RFC 4733 event; or a socket error. */
+export type DroppedKind = 'rtp' | 'rtcp' | 'dtmf' | 'socket';
+
+/** The most 20 ms packets sent back to back when the send timer fired late (500 ms of audio). */
+export const MAX_CATCH_UP_FRAMES = 25;
 
 export interface MediaStreamEvents {
   /**
@@ -57,6 +66,11 @@ export interface MediaStreamEvents {
   /** Everything queued has been sent. */
   drained: [];
   rtcp: [report: RtcpReport];
+  /**
+   * Something inside this stream failed (a bug, not a bad datagram: those are dropped and
+   * counted). The stream has closed itself; the call it belongs to must end.
+   */
+  fault: [err: Error];
 }
 
 export const DEFAULT_JITTER: JitterBufferOptions = { minDelayMs: 10, maxDelayMs: 200, maxDepth: 25 };
@@ -64,8 +78,15 @@ export const DEFAULT_JITTER: JitterBufferOptions = { minDelayMs: 10, maxDelayMs:
 /**
  * One call's media: a UDP RTP/RTCP pair, the receive jitter buffer (reordering only: frames go up
  * the moment they are in sequence) with loss concealment, G.711 coding, RFC 4733 digits both
- * ways, and the outgoing queue paced on a drift-corrected 20 ms clock. A reply's first packet
- * goes out as soon as it is queued, and the pacing restarts from it. Barge-in is `flush()`.
+ * ways, and the outgoing stream on a fixed 20 ms grid of the monotonic clock (see Pacer): packet
+ * n of the call is due at start + n × 20 ms and stamped with the timestamp of that instant, so
+ * the stream keeps the wall clock's rate over the whole call and a late timer sends the packets
+ * it owes at once instead of leaving a gap. A reply's first packet goes out as soon as it is
+ * queued. Barge-in is `flush()`.
+ *
+ * Every handler a peer can reach is total: a datagram that does not decode is dropped and
+ * reported through `onDropped`; anything else that throws closes this stream and emits `fault`,
+ * never escaping into the event loop (where it would end the process and every other call).
  */
 export class MediaStream extends EventEmitter<MediaStreamEvents> {
   private readonly sender = new RtpSender();
@@ -86,10 +107,8 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   private rxTimerAt = Infinity;
   private closed = false;
   private started = false;
-  /** When the last pacer tick ran, the RTP timestamp it stood for, and whether it sent a packet. */
-  private tickAt = 0;
-  private tickTs = 0;
-  private tickSent = false;
+  /** The last send slot that put a packet on the wire (-1: none yet). */
+  private lastSentSlot = -1;
   /** Samples of queued audio sent so far (what the caller has heard). */
   playedSamples = 0;
 
@@ -99,9 +118,32 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     this.codec = options.codec;
     this.jitter = new JitterBuffer(options.jitter ?? DEFAULT_JITTER);
     this.dtmfIn = new DtmfReceiver(SAMPLE_RATE_HZ);
-    this.pacer = new Pacer(options.clock, { periodMs: FRAME_MS, reanchorAfterMs: FRAME_MS / 2 }, () => this.tick());
-    options.sockets.rtp.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
-    options.sockets.rtcp.on('message', (msg) => this.onRtcp(msg));
+    this.pacer = new Pacer(options.clock, { periodMs: FRAME_MS, maxCatchUp: MAX_CATCH_UP_FRAMES }, (slot) => this.guard(() => this.tick(slot)));
+    const { rtp, rtcp } = options.sockets;
+    rtp.on('message', (msg, rinfo) => this.guard(() => this.onDatagram(msg, rinfo.address, rinfo.port)));
+    rtcp.on('message', (msg) => this.guard(() => this.onRtcp(msg)));
+    // An unhandled 'error' on a dgram socket is thrown (a send to an unroutable address, say).
+    rtp.on('error', () => this.options.onDropped?.('socket'));
+    rtcp.on('error', () => this.options.onDropped?.('socket'));
+  }
+
+  /** Runs a handler the event loop calls; a throw ends this stream, not the process. */
+  private guard(fn: () => void): void {
+    if (this.closed) return;
+    try {
+      fn();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const listeners = this.listeners('fault');
+      this.close();
+      for (const l of listeners) {
+        try {
+          l(error);
+        } catch {
+          // a listener's own failure must not escape either
+        }
+      }
+    }
   }
 
   get localPort(): number {
@@ -117,9 +159,14 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     return this.jitter.delayMs;
   }
 
-  /** Times the send schedule was re-anchored after a late timer. */
-  get pacerReanchors(): number {
-    return this.pacer.reanchors;
+  /** Times the send timer fired a period or more late and packets went out back to back. */
+  get pacerCatchUps(): number {
+    return this.pacer.catchUps;
+  }
+
+  /** Packets not sent because the send timer was more than MAX_CATCH_UP_FRAMES late. */
+  get pacerSkipped(): number {
+    return this.pacer.skipped;
   }
 
   get queuedMs(): number {
@@ -137,8 +184,6 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   start(): void {
     if (this.started || this.closed) return;
     this.started = true;
-    this.tickAt = this.options.clock.now();
-    this.tickTs = this.sender.rtpTimestamp;
     this.pacer.start();
     this.scheduleRtcp();
   }
@@ -158,20 +203,26 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   }
 
   /**
-   * Sends the first frame of a talkspurt now and restarts the pacing from it. Its timestamp is
-   * the sampling instant now, except right after a sent silence frame, whose time span it must
-   * not overlap: then it is the next frame's (sent up to one frame early; the marker bit tells
-   * the far end to re-sync).
+   * Sends the first frame of a talkspurt now, in the next slot of the grid. When the last slot
+   * sent nothing (silence suppressed), the grid moves earlier so that slot starts now: timestamps
+   * move with it, so they still follow the clock. After a sent silence frame, whose time span the
+   * new frame must not overlap, the grid stays and the frame goes up to one slot early (the marker
+   * bit tells the far end to re-sync).
    */
   private sendNow(): void {
-    const now = this.options.clock.now();
-    const elapsed = Math.max(0, Math.round(((now - this.tickAt) * SAMPLE_RATE_HZ) / 1000));
-    if (!this.tickSent && elapsed < FRAME_SAMPLES) this.sender.retime((this.tickTs + elapsed) >>> 0);
-    this.tickAt = now;
-    this.tickTs = this.sender.rtpTimestamp;
-    this.sendNext();
-    this.tickSent = true;
-    this.pacer.restart();
+    const next = this.pacer.nextSlot;
+    if (this.lastSentSlot < next - 1) {
+      const aheadMs = this.pacer.dueAt(next) - this.options.clock.now();
+      const samples = Math.round((Math.min(Math.max(aheadMs, 0), FRAME_MS) * SAMPLE_RATE_HZ) / 1000);
+      this.pacer.shiftEarlier((samples * 1000) / SAMPLE_RATE_HZ);
+      this.sender.shiftEarlier(samples);
+    }
+    this.sendSlot(this.pacer.takeNext());
+  }
+
+  /** The RTP timestamp of the first sample of send slot `slot`. */
+  private slotTimestamp(slot: number): number {
+    return this.sender.timestampAt(slot * FRAME_SAMPLES);
   }
 
   /** Barge-in: drops everything not yet sent; returns how many ms were dropped. */
@@ -182,7 +233,7 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
   }
 
   sendDtmf(digit: string, durationMs = 100): void {
-    const timestamp = this.sender.rtpTimestamp;
+    const timestamp = this.slotTimestamp(this.pacer.nextSlot);
     if (this.codec.dtmfPayloadType === null) return;
     for (const p of dtmfPackets(digit, durationMs)) this.dtmfOut.push({ ...p, timestamp });
   }
@@ -216,8 +267,10 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     let packet;
     try {
       packet = decodeRtp(msg);
-    } catch {
-      return; // not RTP: ignored, as a media port must
+    } catch (err) {
+      if (!(err instanceof RtpError)) throw err;
+      this.options.onDropped?.('rtp'); // not RTP: dropped, as a media port must
+      return;
     }
     if (this.options.latch !== false && !this.latched) {
       this.latched = true;
@@ -227,8 +280,10 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
       let digits;
       try {
         digits = this.dtmfIn.onPacket(packet.timestamp, packet.payload);
-      } catch {
-        return; // a telephone-event too short to read: ignored like any bad datagram (thrown here, it would end the process)
+      } catch (err) {
+        if (!(err instanceof RtpError)) throw err;
+        this.options.onDropped?.('dtmf'); // a telephone-event too short to read
+        return;
       }
       for (const digit of digits) this.emit('dtmf', digit);
       return;
@@ -257,20 +312,25 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     this.rxTimer?.cancel();
     this.rxTimerAt = at;
     const clock = this.options.clock;
-    this.rxTimer = clock.setTimeout(() => {
-      this.rxTimer = undefined;
-      this.rxTimerAt = Infinity;
-      if (this.closed) return;
-      this.emitFrames(this.jitter.due(clock.now()));
-      this.scheduleReceive();
-    }, Math.ceil(at - clock.now()));
+    this.rxTimer = clock.setTimeout(
+      () =>
+        this.guard(() => {
+          this.rxTimer = undefined;
+          this.rxTimerAt = Infinity;
+          this.emitFrames(this.jitter.due(clock.now()));
+          this.scheduleReceive();
+        }),
+      Math.ceil(at - clock.now()),
+    );
   }
 
   private onRtcp(msg: Buffer): void {
     let reports: RtcpReport[];
     try {
       reports = decodeRtcp(msg);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof RtpError)) throw err;
+      this.options.onDropped?.('rtcp');
       return;
     }
     for (const r of reports) {
@@ -279,23 +339,18 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     }
   }
 
-  private tick(): void {
-    if (this.closed) return;
+  private tick(slot: number): void {
     // Before the caller's first packet there is no receive timeline: the send clock stands in.
     if (!this.jitter.started) this.emit('frame', new Int16Array(FRAME_SAMPLES));
     if (this.closed) return;
-    this.tickAt = this.options.clock.now();
-    this.tickTs = this.sender.rtpTimestamp;
-    const sentBefore = this.sender.packets;
-    this.sendNext();
-    this.tickSent = this.sender.packets !== sentBefore;
+    this.sendSlot(slot);
   }
 
-  private sendNext(): void {
+  /** What slot `slot` carries: a queued digit, else queued audio, else silence (unless suppressed). */
+  private sendSlot(slot: number): void {
     const dtmf = this.dtmfOut.shift();
     if (dtmf && this.codec.dtmfPayloadType !== null) {
-      this.send(this.sender.packet(this.codec.dtmfPayloadType, dtmf.payload, dtmf.timestamp, dtmf.marker), dtmf.marker);
-      this.sender.advance(FRAME_SAMPLES);
+      this.send(slot, this.codec.dtmfPayloadType, dtmf.payload, dtmf.timestamp, dtmf.marker);
       return;
     }
     const next = this.queue.shift();
@@ -303,31 +358,40 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
       const marker = !this.talking;
       this.talking = true;
       this.playedSamples += next.length;
-      this.send(this.sender.media(this.codec.payloadType, encodeG711(this.codec.law, next), FRAME_SAMPLES, marker), marker);
+      this.send(slot, this.codec.payloadType, encodeG711(this.codec.law, next), this.slotTimestamp(slot), marker);
       if (this.queue.length === 0) this.emit('drained');
       return;
     }
     this.talking = false;
-    if (this.options.sendSilence === false || this.held) {
-      this.sender.advance(FRAME_SAMPLES);
-      return;
-    }
-    this.send(this.sender.media(this.codec.payloadType, new Uint8Array(FRAME_SAMPLES).fill(G711_SILENCE[this.codec.law]), FRAME_SAMPLES, false), false);
+    if (this.options.sendSilence === false) return;
+    this.send(slot, this.codec.payloadType, new Uint8Array(FRAME_SAMPLES).fill(G711_SILENCE[this.codec.law]), this.slotTimestamp(slot), false);
   }
 
-  private send(packet: Buffer, marker: boolean): void {
+  private send(slot: number, payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): void {
     if (this.held) return;
+    const packet = this.sender.packet(payloadType, payload, timestamp, marker);
+    this.lastSentSlot = slot;
     this.options.onSend?.(this.options.clock.now(), marker);
     this.options.sockets.rtp.send(packet, this.remote.port, this.remote.address);
   }
 
+  /** The RTP timestamp of this instant (what an RTCP sender report pairs with its NTP time). */
+  private timestampNow(): number {
+    if (!this.started) return this.sender.timestampAt(0);
+    const samples = Math.round(((this.options.clock.now() - this.pacer.dueAt(0)) * SAMPLE_RATE_HZ) / 1000);
+    return this.sender.timestampAt(samples);
+  }
+
   private scheduleRtcp(): void {
     const interval = this.options.rtcpIntervalMs ?? 5000;
-    this.rtcpTimer = this.options.clock.setTimeout(() => {
-      if (this.closed) return;
-      this.sendRtcp();
-      this.scheduleRtcp();
-    }, interval);
+    this.rtcpTimer = this.options.clock.setTimeout(
+      () =>
+        this.guard(() => {
+          this.sendRtcp();
+          this.scheduleRtcp();
+        }),
+      interval,
+    );
   }
 
   /** A sender report when we have sent media, else a receiver report (RFC 3550 §6.4). */
@@ -341,7 +405,7 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
             ssrc: this.sender.ssrc,
             ntpSeconds: ntp.seconds,
             ntpFraction: ntp.fraction,
-            rtpTimestamp: this.sender.rtpTimestamp,
+            rtpTimestamp: this.timestampNow(),
             packetCount: this.sender.packets,
             octetCount: this.sender.octets,
             reports,

@@ -1,58 +1,63 @@
 import type { TimerClock, Timer } from '../../clock/index.ts';
 
+/** How early a timer may wake and still run its slot (see Pacer). */
+const EARLY_MS = 1;
+
 export interface PacerOptions {
   periodMs: number;
   /**
-   * A tick later than this re-anchors the schedule at the moment it ran. Capped at half a
-   * period, so a late tick is never followed by another less than half a period later.
+   * Most slots run in one burst when the timer fires late; slots older than that are skipped
+   * (counted in `skipped`). Bounds the burst a receiver gets after a stall.
    */
-  reanchorAfterMs: number;
+  maxCatchUp: number;
 }
 
 /**
- * A periodic tick on absolute deadlines (anchor + n × period), so ordinary timer lateness never
- * accumulates into drift: a tick that fires 3 ms late is followed by one scheduled 3 ms sooner.
+ * A fixed grid of slots on the monotonic clock: slot n is due at anchor + n × period, for the
+ * whole life of the stream. Each timer is set for the next slot's deadline (never chained from
+ * the previous firing), and a timer that fires late runs every slot that has come due, in order,
+ * so a busy event loop delays packets but never drops or slows the stream: over a call the slot
+ * rate is exactly 1000 / period per second.
  *
- * Missed ticks are never caught up. A tick later than `reanchorAfterMs` (at most half a period)
- * runs once and the schedule restarts from it: the next tick is a full period later. For RTP this
- * is the choice that keeps packet spacing: catching up would send packets back to back, and
- * skipping a slot would leave a hole in the reply (or a 40 ms gap) that the caller hears; a
- * re-anchored stream is one packet late once, which the far end's jitter buffer absorbs, and its
- * timestamps stay contiguous.
+ * A slot within `EARLY_MS` of its deadline counts as due: timers fire on a millisecond loop clock
+ * and can wake a fraction of a millisecond early; waiting again would make that slot 1 ms late.
  */
 export class Pacer {
   private anchor = 0;
-  /** Slot of the pending deadline, counted from the anchor. */
-  private slot = 0;
-  private count = 0;
+  /** The next slot to run. */
+  private next = 1;
   private timer: Timer | undefined;
   private running = false;
-  /** Times the schedule was re-anchored after a late tick. */
-  reanchors = 0;
+  /** Timer firings that ran more than one slot (the timer was at least a period late). */
+  catchUps = 0;
+  /** Slots skipped because the timer was later than `maxCatchUp` periods. */
+  skipped = 0;
 
   constructor(
     private readonly clock: TimerClock,
     private readonly options: PacerOptions,
-    private readonly onTick: (tick: number) => void,
+    private readonly onSlot: (slot: number) => void,
   ) {}
 
   get isRunning(): boolean {
     return this.running;
   }
 
+  /** The slot that runs next. */
+  get nextSlot(): number {
+    return this.next;
+  }
+
+  /** When slot `n` is due on the clock. */
+  dueAt(slot: number): number {
+    return this.anchor + slot * this.options.periodMs;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.count = 0;
-    this.restart();
-  }
-
-  /** Re-anchors the schedule at now: the next tick is one period away (after a send out of schedule). */
-  restart(): void {
-    if (!this.running) return;
-    this.timer?.cancel();
     this.anchor = this.clock.now();
-    this.slot = 1;
+    this.next = 1;
     this.schedule();
   }
 
@@ -62,28 +67,40 @@ export class Pacer {
     this.timer = undefined;
   }
 
-  private due(): number {
-    return this.anchor + this.slot * this.options.periodMs;
+  /** Claims the next slot to run now, ahead of its deadline; it will not run from the timer. */
+  takeNext(): number {
+    const slot = this.next++;
+    if (this.running) this.schedule();
+    return slot;
+  }
+
+  /**
+   * Moves the whole grid earlier by `ms` (0 ≤ ms ≤ one period), so the next slot is due that much
+   * sooner. The rate is unchanged; the caller moves its timestamps by the same amount.
+   */
+  shiftEarlier(ms: number): void {
+    this.anchor -= Math.min(Math.max(ms, 0), this.options.periodMs);
+    if (this.running) this.schedule();
   }
 
   private schedule(): void {
-    this.timer = this.clock.setTimeout(() => this.fire(), this.due() - this.clock.now());
+    this.timer?.cancel();
+    this.timer = this.clock.setTimeout(() => this.fire(), this.dueAt(this.next) - this.clock.now());
   }
 
   private fire(): void {
     this.timer = undefined;
     if (!this.running) return;
     const now = this.clock.now();
-    const lateMs = now - this.due();
-    if (lateMs > Math.min(this.options.reanchorAfterMs, this.options.periodMs / 2)) {
-      this.reanchors++;
-      this.anchor = now;
-      this.slot = 0;
+    const last = Math.floor((now + EARLY_MS - this.anchor) / this.options.periodMs);
+    if (last - this.next + 1 > this.options.maxCatchUp) {
+      const from = last - this.options.maxCatchUp + 1;
+      this.skipped += from - this.next;
+      this.next = from;
     }
-    this.slot++;
-    this.count++;
-    this.onTick(this.count);
-    // onTick may have re-anchored (and scheduled) already.
+    if (last > this.next) this.catchUps++;
+    while (this.running && this.next <= last) this.onSlot(this.next++);
+    // onSlot may have stopped the pacer or claimed slots (and scheduled) already.
     if (this.running && this.timer === undefined) this.schedule();
   }
 }

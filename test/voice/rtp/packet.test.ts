@@ -61,17 +61,19 @@ describe('RTP packets', () => {
 });
 
 describe('RtpSender', () => {
-  it('numbers packets: sequence +1 and timestamp +160 per frame, both wrapping', () => {
+  it('numbers packets: sequence +1 per packet, timestamps from sampling time, both wrapping', () => {
     const s = new RtpSender({ ssrc: 7, sequence: 0xffff, timestamp: 0xffffff00 });
-    const a = decodeRtp(s.media(0, new Uint8Array(160), 160, true));
-    const b = decodeRtp(s.media(0, new Uint8Array(160), 160, false));
-    s.advance(160); // a silent frame not sent
-    const c = decodeRtp(s.media(0, new Uint8Array(160), 160, true));
+    const a = decodeRtp(s.packet(0, new Uint8Array(160), s.timestampAt(0), true));
+    const b = decodeRtp(s.packet(0, new Uint8Array(160), s.timestampAt(160), false));
+    // a silent frame not sent (samples 320-479), then a talkspurt
+    const c = decodeRtp(s.packet(0, new Uint8Array(160), s.timestampAt(480), true));
     expect([a.sequence, b.sequence, c.sequence]).toEqual([0xffff, 0, 1]);
     expect([a.timestamp, b.timestamp, c.timestamp]).toEqual([0xffffff00, 0xffffffa0, 0xe0]);
     expect([a.marker, b.marker, c.marker]).toEqual([true, false, true]);
     expect(s.packets).toBe(3);
     expect(s.octets).toBe(480);
+    s.shiftEarlier(0x100);
+    expect(s.timestampAt(0)).toBe(0xfffffe00);
   });
 
   it('picks a random SSRC and starting numbers', () => {
