@@ -54,6 +54,8 @@ describe('the data dir is readable by its owner only', () => {
   it('a started gateway keeps its media and everything else under dataDir private too', async () => {
     const dataDir = join(tempDir(), 'data');
     const gw = await startTestGateway(dataDir, { adminToken: null });
+    // startGateway tightens the umask; the media store's own modes must hold without it.
+    process.umask(0o022);
     try {
       const row = await gw.mms.media.write(Buffer.from('a received picture'), 'image/png', 'p.png');
       const file = gw.mms.media.pathOf(row.sha256);

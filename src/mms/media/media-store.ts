@@ -72,10 +72,10 @@ export class MediaStore {
     name = safeMediaName(name);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const path = this.pathOf(sha256);
-    await mkdir(join(this.o.dir, sha256.slice(0, 2)), { recursive: true });
+    await mkdir(join(this.o.dir, sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
     // Write-then-rename: a reader never sees half a file, and equal content lands once.
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, data);
+    await writeFile(tmp, data, { mode: 0o600 });
     await rename(tmp, path);
     const now = this.o.clock.now();
     return {
