@@ -66,6 +66,9 @@ export interface VoiceSettingsRecord {
   voice: string | null;
 }
 
+/** Statuses a call can still leave; completed, failed, canceled and refused are final. */
+const LIVE = `('queued', 'ringing', 'in-progress')`;
+
 const COLUMNS = `id, number_id, direction, contact, status, sip_call_id, greeting, instructions, end_reason, sip_status,
   error_message, turns, duration_ms, billable_minutes, api_key_id, created_at, answered_at, ended_at`;
 
@@ -107,23 +110,26 @@ export class CallsRepository {
         `SELECT ${COLUMNS} FROM calls WHERE number_id = ? AND (? IS NULL OR status = ?)
            AND (? IS NULL OR created_at < ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
       ),
-      status: db.prepare<[CallStatus, string]>(`UPDATE calls SET status = ? WHERE id = ?`),
-      sipCallId: db.prepare<[string, string]>(`UPDATE calls SET sip_call_id = ? WHERE id = ?`),
-      answered: db.prepare<[string, string]>(`UPDATE calls SET status = 'in-progress', answered_at = ? WHERE id = ?`),
-      turn: db.prepare<[string]>(`UPDATE calls SET turns = turns + 1 WHERE id = ?`),
+      // Every update is limited to live calls: an ended call's record never changes again (a late
+      // answer or a turn racing the hangup must not bring it back or add to it).
+      status: db.prepare<[CallStatus, string]>(`UPDATE calls SET status = ? WHERE id = ? AND status IN ${LIVE}`),
+      sipCallId: db.prepare<[string, string]>(`UPDATE calls SET sip_call_id = ? WHERE id = ? AND status IN ${LIVE}`),
+      answered: db.prepare<[string, string]>(`UPDATE calls SET status = 'in-progress', answered_at = ? WHERE id = ? AND status IN ('queued', 'ringing')`),
+      turn: db.prepare<[string]>(`UPDATE calls SET turns = turns + 1 WHERE id = ? AND status IN ${LIVE}`),
       end: db.prepare(
         `UPDATE calls SET status = @status, end_reason = @endReason, sip_status = @sipStatus, error_message = @errorMessage,
            duration_ms = @durationMs, billable_minutes = @billableMinutes, ended_at = @endedAt
-         WHERE id = @id AND status IN ('queued', 'ringing', 'in-progress')`,
+         WHERE id = @id AND status IN ${LIVE}`,
       ),
-      live: db.prepare<[], CallRow>(`SELECT ${COLUMNS} FROM calls WHERE status IN ('queued', 'ringing', 'in-progress')`),
+      live: db.prepare<[], CallRow>(`SELECT ${COLUMNS} FROM calls WHERE status IN ${LIVE}`),
       addTurn: db.prepare(
         `INSERT INTO call_turns (call_id, seq, caller_text, dtmf, action, agent_reply, created_at)
-         VALUES (@callId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM call_turns WHERE call_id = @callId), @callerText, @dtmf, @action, @agentReply, @createdAt)`,
+         SELECT @callId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM call_turns WHERE call_id = @callId), @callerText, @dtmf, @action, @agentReply, @createdAt
+         WHERE EXISTS (SELECT 1 FROM calls WHERE id = @callId AND status IN ${LIVE})`,
       ),
       heard: db.prepare<[number, string, string]>(
         `UPDATE call_turns SET heard_fraction = ?
-         WHERE call_id = ? AND seq = (SELECT MAX(seq) FROM call_turns WHERE call_id = ? AND agent_reply IS NOT NULL)`,
+         WHERE call_id = ? AND EXISTS (SELECT 1 FROM calls WHERE id = call_turns.call_id AND status IN ${LIVE}) AND seq = (SELECT MAX(seq) FROM call_turns WHERE call_id = ? AND agent_reply IS NOT NULL)`,
       ),
       turns: db.prepare<[string], { seq: number; caller_text: string; dtmf: string | null; action: string; agent_reply: string | null; heard_fraction: number | null; created_at: string }>(
         `SELECT seq, caller_text, dtmf, action, agent_reply, heard_fraction, created_at FROM call_turns WHERE call_id = ? ORDER BY seq`,
@@ -157,16 +163,18 @@ export class CallsRepository {
     return this.stmts.list.all(numberId, status, status, before, before, opts.limit).map(toRecord);
   }
 
-  setStatus(id: string, status: CallStatus): void {
-    this.stmts.status.run(status, id);
+  /** Moves a live call to `status`; false when the call has ended (its record is final). */
+  setStatus(id: string, status: CallStatus): boolean {
+    return this.stmts.status.run(status, id).changes === 1;
   }
 
-  setSipCallId(id: string, sipCallId: string): void {
-    this.stmts.sipCallId.run(sipCallId, id);
+  setSipCallId(id: string, sipCallId: string): boolean {
+    return this.stmts.sipCallId.run(sipCallId, id).changes === 1;
   }
 
-  markAnswered(id: string, at: string): void {
-    this.stmts.answered.run(at, id);
+  /** Marks a ringing call answered; false when it was already answered or has ended. */
+  markAnswered(id: string, at: string): boolean {
+    return this.stmts.answered.run(at, id).changes === 1;
   }
 
   countTurn(id: string): void {
@@ -178,10 +186,11 @@ export class CallsRepository {
     return this.stmts.end.run(e).changes === 1;
   }
 
-  /** Records a turn and counts it on the call. */
-  addTurn(callId: string, t: Omit<CallTurnRecord, 'seq' | 'heardFraction'>): void {
-    this.stmts.addTurn.run({ callId, ...t });
+  /** Records a turn and counts it on a live call (a turn finishing after the hangup is dropped). */
+  addTurn(callId: string, t: Omit<CallTurnRecord, 'seq' | 'heardFraction'>): boolean {
+    if (this.stmts.addTurn.run({ callId, ...t }).changes === 0) return false;
     this.stmts.turn.run(callId);
+    return true;
   }
 
   /** The caller talked over the latest reply after hearing this share of it. */

@@ -63,19 +63,23 @@ export class CallLog {
     return record;
   }
 
+  /** A live call rings (an ended one stays as it ended). */
   ringing(callId: string, sipCallId: string | null): void {
     this.deps.calls.setStatus(callId, 'ringing');
     if (sipCallId) this.deps.calls.setSipCallId(callId, sipCallId);
   }
 
-  answered(number: NumberRecord, callId: string): void {
-    this.deps.db.transaction(() => {
+  /** Marks the call answered with its call.answered event; false when it had already ended. */
+  answered(number: NumberRecord, callId: string): boolean {
+    const changed = this.deps.db.transaction(() => {
       const at = this.iso();
-      this.deps.calls.markAnswered(callId, at);
+      if (!this.deps.calls.markAnswered(callId, at)) return false;
       const call = this.deps.calls.get(callId) as CallRecord;
       this.event(number, call, { event: 'call.answered', ...this.base(number, call), timestamp: at });
+      return true;
     })();
-    this.deps.notify();
+    if (changed) this.deps.notify();
+    return changed;
   }
 
   /** Stores a turn's transcript with the call (and counts it). */

@@ -11,11 +11,12 @@ import type { CallEnd, CallLog } from './call-log.ts';
 import type { TimerClock } from '../clock/index.ts';
 import { TTS_RATE_HZ, type CallAgent, type VoiceInference } from './ports.ts';
 import type { JitterBufferOptions } from './rtp/jitter-buffer.ts';
+import type { MediaMetrics } from './rtp/media-metrics.ts';
 import { MediaStream, SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream.ts';
-import { bindRtpPorts, type PortRange } from './rtp/udp-port.ts';
+import { bindRtpPorts, type PortRange, type RtpSockets } from './rtp/udp-port.ts';
 import { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type LocalMedia, type Negotiated } from './sdp/sdp.ts';
 import { CallSession, type TurnLoopSettings } from './session/call-session.ts';
-import { SipCallError, type IncomingCall, type SignalingStatus, type SipDialog, type SipSignaling } from './sip/signaling.ts';
+import { SignalingLostError, SipCallError, type IncomingCall, type SignalingStatus, type SipDialog, type SipSignaling } from './sip/signaling.ts';
 
 export interface CallManagerSettings {
   /** Address written in our SDP (where the trunk sends RTP). */
@@ -45,6 +46,20 @@ export interface CallManagerDeps {
   logger: Logger;
   /** Chooses the agent (tests); by default the number's webhook, else the built-in chat model. */
   agentFor?: (number: NumberRecord, call: CallRecord) => CallAgent;
+  /** Counts malformed datagrams and media faults. */
+  mediaMetrics?: MediaMetrics;
+}
+
+const CALLER_CANCELED: CallEnd = { status: 'canceled', reason: 'caller_canceled', sipStatus: 487 };
+
+/** A rejection's text: drachtio-srf sometimes rejects with a bare string instead of an Error. */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function closeSockets(s: RtpSockets): void {
+  s.rtp.close();
+  s.rtcp.close();
 }
 
 interface LiveCall {
@@ -55,6 +70,8 @@ interface LiveCall {
   dialog?: SipDialog;
   local?: LocalMedia;
   outbound?: AbortController;
+  /** An inbound INVITE not answered yet (an API hangup declines it). */
+  invite?: IncomingCall;
   maxTimer?: ReturnType<TimerClock['setTimeout']>;
   ending?: boolean;
 }
@@ -118,7 +135,9 @@ export class CallManager {
   async hangup(callId: string): Promise<boolean> {
     const live = this.live.get(callId);
     if (!live) return false;
-    await this.hangupLive(live, { status: live.dialog ? 'completed' : 'canceled', reason: 'api_hangup' });
+    // Not answered yet: an outbound INVITE is canceled (487), an inbound one declined (603).
+    const unanswered: CallEnd = { status: 'canceled', reason: 'api_hangup', sipStatus: live.outbound ? 487 : 603 };
+    await this.hangupLive(live, live.dialog ? { status: 'completed', reason: 'api_hangup' } : unanswered);
     return true;
   }
 
@@ -130,21 +149,21 @@ export class CallManager {
       return;
     }
     const record = this.deps.log.create(number, { direction: 'inbound', contact: invite.from, sipCallId: invite.sipCallId });
-    const live: LiveCall = { record, number };
+    const live: LiveCall = { record, number, invite };
     this.live.set(record.id, live);
-    let canceled = false;
-    invite.onCancel(() => {
-      canceled = true;
-      void this.finish(live, { status: 'canceled', reason: 'caller_canceled', sipStatus: 487 });
-    });
-    let negotiated: Negotiated;
-    try {
-      negotiated = negotiate(describeAudio(invite.offer));
-    } catch (err) {
-      const status = err instanceof SdpError ? 488 : 400;
-      await invite.reject(status, 'Not Acceptable Here');
-      await this.finish(live, { status: 'failed', reason: 'sdp_not_acceptable', sipStatus: status, errorMessage: (err as Error).message });
-      return;
+    invite.onCancel(() => void this.finish(live, CALLER_CANCELED));
+    // An INVITE without SDP is a late offer: our offer goes in the 200, the answer comes in the ACK.
+    const lateOffer = invite.offer.trim() === '';
+    let negotiated: Negotiated | undefined;
+    if (!lateOffer) {
+      try {
+        negotiated = negotiate(describeAudio(invite.offer));
+      } catch (err) {
+        const status = err instanceof SdpError ? 488 : 400;
+        await invite.reject(status, 'Not Acceptable Here');
+        await this.finish(live, { status: 'failed', reason: 'sdp_not_acceptable', sipStatus: status, errorMessage: messageOf(err) });
+        return;
+      }
     }
     if (!this.deps.inference) {
       await invite.reject(480, 'Temporarily Unavailable');
@@ -152,20 +171,49 @@ export class CallManager {
       return;
     }
     const refused = !this.deps.log.mayCall(number);
-    const media = await this.openMedia(live, negotiated);
-    if (canceled) {
-      media.close();
-      return;
-    }
-    const answer = buildAnswer(live.local as LocalMedia, negotiated);
-    let dialog: SipDialog;
+    let sockets: RtpSockets;
     try {
-      dialog = await invite.answer(answer);
+      sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
     } catch (err) {
-      media.close();
-      await this.finish(live, { status: canceled ? 'canceled' : 'failed', reason: 'answer_failed', errorMessage: (err as Error).message });
+      await invite.reject(503, 'Service Unavailable');
+      await this.finish(live, { status: 'failed', reason: 'no_rtp_ports', sipStatus: 503, errorMessage: messageOf(err) });
       return;
     }
+    if (live.ending) {
+      closeSockets(sockets);
+      return;
+    }
+    const local: LocalMedia = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
+    live.local = local;
+    let dialog: SipDialog;
+    let answerSdp: string | undefined;
+    try {
+      if (negotiated) dialog = await invite.answer(buildAnswer(local, negotiated));
+      else ({ dialog, answer: answerSdp } = await invite.answerWithOffer(buildOffer(local)));
+    } catch (err) {
+      closeSockets(sockets);
+      const canceled = err instanceof SipCallError && err.sipStatus === 487;
+      await this.finish(live, canceled ? CALLER_CANCELED : { status: 'failed', reason: 'answer_failed', sipStatus: err instanceof SipCallError ? err.sipStatus : null, errorMessage: messageOf(err) });
+      return;
+    }
+    live.invite = undefined;
+    if (answerSdp !== undefined) {
+      try {
+        negotiated = acceptAnswer(describeAudio(answerSdp));
+      } catch (err) {
+        closeSockets(sockets);
+        await dialog.bye().catch(() => undefined);
+        await this.finish(live, { status: 'failed', reason: 'sdp_not_acceptable', sipStatus: null, errorMessage: messageOf(err) });
+        return;
+      }
+    }
+    if (live.ending) {
+      // Ended (API hangup, shutdown) while the 200 was on its way.
+      closeSockets(sockets);
+      await dialog.bye().catch(() => undefined);
+      return;
+    }
+    live.media = this.mediaFor(sockets, negotiated as Negotiated);
     this.attachDialog(live, dialog);
     if (refused) {
       await this.refuse(live);
@@ -176,43 +224,46 @@ export class CallManager {
 
   private async dial(live: LiveCall): Promise<void> {
     const signal = (live.outbound as AbortController).signal;
-    let media: MediaStream | undefined;
+    let sockets: RtpSockets | undefined;
+    let dialog: SipDialog | undefined;
     try {
-      const sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
+      sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
       live.local = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
       this.deps.log.ringing(live.record.id, null);
-      const { dialog, answer } = await this.deps.signaling.call({ from: live.number.phoneNumber, to: live.record.contact, offer: buildOffer(live.local), signal }).catch((err: unknown) => {
-        sockets.rtp.close();
-        sockets.rtcp.close();
-        throw err;
-      });
-      const n = acceptAnswer(describeAudio(answer));
-      media = this.mediaFor(sockets, n);
-      live.media = media;
+      const placed = await this.deps.signaling.call({ from: live.number.phoneNumber, to: live.record.contact, offer: buildOffer(live.local), signal });
+      dialog = placed.dialog;
+      if (live.ending) {
+        await dialog.bye().catch(() => undefined);
+        return;
+      }
+      const n = acceptAnswer(describeAudio(placed.answer));
+      live.media = this.mediaFor(sockets, n);
       this.deps.log.ringing(live.record.id, dialog.sipCallId);
       this.attachDialog(live, dialog);
       await this.begin(live, live.record.greeting ?? this.greetingFor(live.number));
     } catch (err) {
-      media?.close();
+      // An answer we cannot use (its SDP) still made a dialog: end it.
+      if (dialog && !live.dialog) await dialog.bye().catch(() => undefined);
       if (signal.aborted) {
         await this.finish(live, { status: 'canceled', reason: 'api_hangup', sipStatus: 487 });
         return;
       }
-      const sipStatus = err instanceof SipCallError ? err.sipStatus : null;
-      await this.finish(live, { status: 'failed', reason: sipStatus ? `sip_${sipStatus}` : 'dial_failed', sipStatus, errorMessage: (err as Error).message });
+      await this.finish(live, this.dialFailure(err));
+    } finally {
+      if (sockets && !live.media) closeSockets(sockets);
     }
+  }
+
+  private dialFailure(err: unknown): CallEnd {
+    const errorMessage = messageOf(err);
+    if (err instanceof SignalingLostError) return { status: 'failed', reason: 'signaling_lost', sipStatus: null, errorMessage };
+    if (err instanceof SdpError) return { status: 'failed', reason: 'sdp_not_acceptable', sipStatus: null, errorMessage };
+    const sipStatus = err instanceof SipCallError ? err.sipStatus : null;
+    return { status: 'failed', reason: sipStatus ? `sip_${sipStatus}` : 'dial_failed', sipStatus, errorMessage };
   }
 
   private greetingFor(number: NumberRecord): string | null {
     return this.deps.voiceSettings(number.id)?.greeting ?? this.deps.settings.greeting;
-  }
-
-  private async openMedia(live: LiveCall, n: Negotiated): Promise<MediaStream> {
-    const sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
-    live.local = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
-    const media = this.mediaFor(sockets, n);
-    live.media = media;
-    return media;
   }
 
   private mediaFor(sockets: Awaited<ReturnType<typeof bindRtpPorts>>, n: Negotiated): MediaStream {
@@ -223,6 +274,7 @@ export class CallManager {
       remote: n.remote,
       codec,
       jitter: this.deps.settings.jitter,
+      onDropped: (kind) => this.deps.mediaMetrics?.drop(kind),
       ...(this.deps.settings.rtcpIntervalMs !== undefined && { rtcpIntervalMs: this.deps.settings.rtcpIntervalMs }),
     });
     if (n.hold) media.update(n.remote, codec, true);
@@ -231,6 +283,12 @@ export class CallManager {
 
   private attachDialog(live: LiveCall, dialog: SipDialog): void {
     live.dialog = dialog;
+    // A failure inside this call's media ends this call only (the stream has closed itself).
+    live.media?.on('fault', (err) => {
+      this.deps.mediaMetrics?.faults.inc();
+      this.log.error({ err, call: live.record.id }, 'call media failed');
+      void this.hangupLive(live, { status: 'failed', reason: 'media_fault', errorMessage: err.message });
+    });
     dialog.onEnd((reason) => void this.finish(live, { status: 'completed', reason: reason === 'bye' ? 'remote_hangup' : 'signaling_lost' }));
     dialog.onReinvite((offer) => {
       const n = negotiate(describeAudio(offer));
@@ -242,8 +300,7 @@ export class CallManager {
   }
 
   private async begin(live: LiveCall, greeting: string | null): Promise<void> {
-    if (live.ending) return;
-    this.deps.log.answered(live.number, live.record.id);
+    if (live.ending || !this.deps.log.answered(live.number, live.record.id)) return;
     const media = live.media as MediaStream;
     const inference = this.deps.inference as VoiceInference;
     const settings = this.deps.voiceSettings(live.number.id);
@@ -305,7 +362,8 @@ export class CallManager {
   private async hangupLive(live: LiveCall, end: CallEnd): Promise<void> {
     if (live.ending) return;
     if (live.dialog) await live.dialog.bye().catch((err: unknown) => this.log.warn({ err, call: live.record.id }, 'BYE failed'));
-    else live.outbound?.abort();
+    else if (live.outbound) live.outbound.abort();
+    else if (live.invite) await live.invite.reject(603, 'Decline').catch((err: unknown) => this.log.warn({ err, call: live.record.id }, 'declining the INVITE failed'));
     await this.finish(live, end);
   }
 

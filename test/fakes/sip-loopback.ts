@@ -90,6 +90,9 @@ export class LoopbackSignaling implements SipSignaling {
         settle({ status: 200, sdp, dialog });
         return dialog;
       },
+      answerWithOffer: async () => {
+        throw new SipCallError(488, 'the loopback driver has no late offer (the real-SIP suite covers it)');
+      },
       reject: async (status) => {
         done = true;
         settle({ status });

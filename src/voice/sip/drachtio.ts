@@ -1,8 +1,10 @@
 import Srf from 'drachtio-srf';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { SdpError } from '../sdp/sdp.ts';
-import { SipCallError, type IncomingCall, type OutboundCall, type SignalingStatus, type SipDialog, type SipSignaling, type TrunkStatus } from './signaling.ts';
+import { DrachtioDialog, SignalingBacklog, type SrfRequester } from './drachtio-dialog.ts';
+import { sendInvite, type PendingInvite } from './drachtio-uac.ts';
+import { ackAnswer, answerInvite } from './drachtio-uas.ts';
+import { SignalingLostError, SipCallError, type IncomingCall, type OutboundCall, type SignalingStatus, type SipDialog, type SipSignaling, type TrunkStatus } from './signaling.ts';
 
 type VoiceConfig = Config['voice'];
 type TrunkConfig = VoiceConfig['trunks'][number];
@@ -19,55 +21,12 @@ export function refreshDelayMs(expiresS: number): number {
   return Math.max(5_000, Math.min(expiresS * 800, (expiresS - 30) * 1000));
 }
 
-class DrachtioDialog implements SipDialog {
-  private readonly endFns: Array<(reason: 'bye' | 'lost') => void> = [];
-  private over = false;
-
-  constructor(
-    private readonly dialog: Srf.Dialog,
-    private readonly forget: (d: DrachtioDialog) => void,
-  ) {
-    dialog.on('destroy', () => this.end('bye'));
-  }
-  get sipCallId(): string {
-    return this.dialog.sip.callId;
-  }
-  onEnd(fn: (reason: 'bye' | 'lost') => void): void {
-    this.endFns.push(fn);
-  }
-  /** The signaling connection dropped: the dialog cannot be continued. */
-  end(reason: 'bye' | 'lost'): void {
-    if (this.over) return;
-    this.over = true;
-    this.forget(this);
-    for (const fn of this.endFns) fn(reason);
-  }
-  onReinvite(fn: (offer: string) => string): void {
-    this.dialog.on('modify', (req, res) => {
-      try {
-        res.send(200, { body: fn(req.body ?? req.sdp), headers: { 'Content-Type': 'application/sdp' } });
-      } catch (err) {
-        res.send(err instanceof SdpError ? 488 : 500);
-      }
-    });
-  }
-  bye(): Promise<void> {
-    this.over = true;
-    this.forget(this);
-    return new Promise((resolve) => this.dialog.destroy(undefined, () => resolve()));
-  }
-  async refer(to: string): Promise<void> {
-    const host = /@([^;>]+)/.exec(this.dialog.remote.uri)?.[1] ?? '';
-    const res = await this.dialog.request({ method: 'REFER', headers: { 'Refer-To': `<sip:${to}@${host}>` } } as unknown as Srf.SrfRequest);
-    if (res.status >= 300) throw new SipCallError(res.status, `REFER refused with ${res.status}`);
-  }
-}
-
 /**
  * SipSignaling over drachtio-srf: the gateway is a drachtio application connected to a
  * drachtio-server's admin port. drachtio-srf reconnects with backoff by itself; on every
- * (re)connect the trunks register again, and dialogs that were up when the connection dropped
- * are reported lost so their calls end cleanly.
+ * (re)connect the trunks register again. When the connection drops, calls end here at once
+ * (their media stops with them) and INVITEs still ringing fail; the BYE and CANCEL they owe the
+ * far end go out on the next connection (SignalingBacklog).
  */
 export class DrachtioSignaling implements SipSignaling {
   private readonly srf = new Srf();
@@ -75,6 +34,8 @@ export class DrachtioSignaling implements SipSignaling {
   private readonly trunks = new Map<string, TrunkStatus>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly dialogs = new Set<DrachtioDialog>();
+  private readonly invites = new Set<PendingInvite>();
+  private readonly backlog: SignalingBacklog;
   private handler: ((call: IncomingCall) => void) | undefined;
   private readonly log: Logger;
 
@@ -83,6 +44,7 @@ export class DrachtioSignaling implements SipSignaling {
     logger: Logger,
   ) {
     this.log = logger.child({ mod: 'sip' });
+    this.backlog = new SignalingBacklog(this.log);
     for (const t of config.trunks) {
       this.trunks.set(t.name, { name: t.name, kind: t.register ? 'register' : 'ip', state: t.register ? 'registering' : 'ip', expiresAt: null, lastError: null });
     }
@@ -99,6 +61,7 @@ export class DrachtioSignaling implements SipSignaling {
       if (err) return;
       this.connected = true;
       this.log.info({ host: d.host, port: d.port }, 'connected to drachtio-server');
+      this.backlog.flush(this.srf as unknown as SrfRequester);
       for (const t of this.config.trunks) if (t.register) this.register(t);
     });
     this.srf.on('error', (err) => this.log.warn({ err: err.message }, 'drachtio connection error'));
@@ -124,27 +87,8 @@ export class DrachtioSignaling implements SipSignaling {
     const trunk = this.config.trunks[0];
     if (!trunk) throw new SipCallError(503, 'no SIP trunk configured for outbound calls');
     if (!this.connected) throw new SipCallError(503, 'not connected to the drachtio-server');
-    let sent: Srf.SrfRequest | undefined;
-    const onAbort = () => sent?.cancel(() => undefined);
-    request.signal.addEventListener('abort', onAbort);
-    try {
-      const dialog = await this.srf.createUAC(
-        `sip:${request.to}@${trunk.host}:${trunk.port};transport=${trunk.transport}`,
-        {
-          localSdp: request.offer,
-          headers: { From: `<sip:${request.from}@${trunk.host}>`, 'P-Asserted-Identity': `<sip:${request.from}@${trunk.host}>` },
-          ...(trunk.username && trunk.password && { auth: { username: trunk.username, password: trunk.password } }),
-        },
-        { cbRequest: (req) => (sent = req) },
-      );
-      const d = this.track(dialog);
-      return { dialog: d, answer: dialog.remote.sdp };
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      throw new SipCallError(status ?? 500, status ? `the call was refused with SIP ${status}` : `the call failed: ${(err as Error).message}`);
-    } finally {
-      request.signal.removeEventListener('abort', onAbort);
-    }
+    const dialog = await sendInvite(this.srf, trunk, request, this.invites);
+    return { dialog: this.track(dialog), answer: dialog.remote.sdp };
   }
 
   private onInviteRequest(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
@@ -163,8 +107,15 @@ export class DrachtioSignaling implements SipSignaling {
       to,
       offer: req.body ?? req.sdp,
       onCancel: (fn) => cancelFns.push(fn),
-      answer: async (sdp) => {
-        return this.track(await this.srf.createUAS(req, res, { localSdp: sdp }));
+      answer: async (sdp) => this.track(await answerInvite(this.srf, req, res, sdp)),
+      answerWithOffer: async (offer) => {
+        const dialog = this.track(await answerInvite(this.srf, req, res, offer));
+        try {
+          return { dialog, answer: await ackAnswer(dialog.dialog) };
+        } catch (err) {
+          await dialog.bye();
+          throw err;
+        }
       },
       reject: async (status) => {
         if (!res.finalResponseSent) res.send(status);
@@ -182,7 +133,15 @@ export class DrachtioSignaling implements SipSignaling {
     if (!this.connected) return;
     this.connected = false;
     this.log.warn('lost the drachtio-server; reconnecting');
-    for (const d of [...this.dialogs]) d.end('lost');
+    for (const p of [...this.invites]) {
+      if (p.sent) this.backlog.cancel(p.sent);
+      p.fail(new SignalingLostError());
+    }
+    for (const d of [...this.dialogs]) {
+      this.backlog.bye(d.stackDialog);
+      (this.srf as unknown as SrfRequester).removeDialog(d.dialog);
+      d.end('lost');
+    }
     for (const t of this.trunks.values()) if (t.kind === 'register') t.state = 'registering';
   }
 

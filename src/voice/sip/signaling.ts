@@ -10,6 +10,13 @@ export class SipCallError extends AgentPhoneError {
   }
 }
 
+/** The drachtio-server connection dropped before the call was set up: no SIP answer will come. */
+export class SignalingLostError extends SipCallError {
+  constructor(message = 'the connection to the drachtio-server was lost before the call was answered') {
+    super(503, message);
+  }
+}
+
 /** An established call leg (a SIP dialog). */
 export interface SipDialog {
   readonly sipCallId: string;
@@ -29,10 +36,14 @@ export interface IncomingCall {
   readonly from: string;
   /** The dialled number, E.164. */
   readonly to: string;
+  /** The caller's SDP offer; '' for a late offer (an INVITE without SDP). */
   readonly offer: string;
   /** The caller gave up before we answered (CANCEL). */
   onCancel(fn: () => void): void;
+  /** 200 with our answer; rejects with SipCallError 487 when the caller canceled first. */
   answer(sdp: string): Promise<SipDialog>;
+  /** Late offer: 200 with our offer; resolves with the caller's answer from the ACK. */
+  answerWithOffer(offer: string): Promise<{ dialog: SipDialog; answer: string }>;
   reject(status: number, reason?: string): Promise<void>;
 }
 
