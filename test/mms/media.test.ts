@@ -117,6 +117,16 @@ describe('fitMedia', () => {
     expect((await sharp(out[0]!.data).metadata()).format).toBe('jpeg');
   });
 
+  it('refuses, before decoding, an image that claims more pixels than any camera takes (a decompression bomb)', async () => {
+    // A real PNG whose IHDR is rewritten to claim 20,000 × 20,000 pixels (1.6 GB decoded), CRC fixed.
+    const png = Buffer.from(await noisePng(64, 64));
+    png.writeUInt32BE(20_000, 16);
+    png.writeUInt32BE(20_000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    const bomb = { contentType: 'image/png', name: 'bomb.png', data: new Uint8Array(png) };
+    await expect(fitMedia([bomb], 1024 * 8, 2048)).rejects.toMatchObject({ code: 'MEDIA_TOO_LARGE', message: expect.stringContaining('20000×20000 pixels') });
+  });
+
   it('refuses what cannot shrink: non-images over the limit', async () => {
     const video = { contentType: 'video/mp4', name: 'v.mp4', data: new Uint8Array(700_000) };
     await expect(fitMedia([video], 600_000, 2048)).rejects.toMatchObject({ code: 'MEDIA_TOO_LARGE' });
@@ -152,3 +162,12 @@ describe('MediaStore', () => {
     db.close();
   });
 });
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}

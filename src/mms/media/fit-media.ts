@@ -23,6 +23,11 @@ const load = async (i: Input): Promise<MediaItem> =>
   'data' in i ? i : { contentType: i.contentType, name: i.name, data: new Uint8Array(await readFile(i.path)) };
 
 const RESIZABLE = new Set(['image/jpeg', 'image/png', 'image/gif']);
+/**
+ * The most pixels an image may declare before it is decoded: a few KB of PNG can claim
+ * 20,000 × 20,000 pixels (1.6 GB decoded). 40 MP covers any phone camera.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
 /** Longest side and JPEG quality, tried in order until the image fits its share. */
 const STEPS: readonly [number, number][] = [
   [1600, 85], [1280, 80], [1024, 75], [800, 70], [640, 60], [480, 50], [320, 40], [160, 30],
@@ -30,8 +35,13 @@ const STEPS: readonly [number, number][] = [
 
 async function shrink(item: Input, budget: number): Promise<MediaItem> {
   const base = item.name.replace(/\.\w+$/, '');
+  // The header alone says how big the decode would be: refuse before any pixel is allocated.
+  const { width = 0, height = 0 } = await sharp('data' in item ? item.data : item.path, { limitInputPixels: false }).metadata();
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new MediaError('MEDIA_TOO_LARGE', `${item.name}: ${width}×${height} pixels, more than the ${MAX_IMAGE_PIXELS} an MMS image may have`);
+  }
   for (const [side, quality] of STEPS) {
-    const out = await sharp('data' in item ? item.data : item.path, { animated: false })
+    const out = await sharp('data' in item ? item.data : item.path, { animated: false, limitInputPixels: MAX_IMAGE_PIXELS })
       .rotate()
       .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
