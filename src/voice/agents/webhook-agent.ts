@@ -42,8 +42,9 @@ export class WebhookAgent implements CallAgent {
       event: 'call.turn',
       call_id: r.callId,
       direction: r.direction,
-      from: r.direction === 'inbound' ? r.from : r.to,
-      to: r.direction === 'inbound' ? r.to : r.from,
+      // Caller and callee as in every other call.* event: on an outbound call the number calls.
+      from: r.from,
+      to: r.to,
       transcript: r.transcript,
       dtmf: r.dtmf,
       history: r.history.filter((m): m is { role: 'user' | 'assistant'; content: string } => m.role !== 'system'),

@@ -5,6 +5,7 @@ import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from 
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
+import { RtpPeer } from '../helpers/rtp-peer.ts';
 import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, writeScenario } from '../helpers/real-sip.ts';
 
 /*
@@ -111,6 +112,95 @@ Content-Length: 0
 
 ]]></send>`;
 
+/** Answers at once with media at `mediaPort` (the test's RTP peer), then waits for the gateway's BYE. */
+const answerAt = (mediaPort: number) => `
+  <recv request="INVITE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=callee 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio ${mediaPort} RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+
+]]></send>
+  <recv request="ACK"/>
+  <recv request="BYE" timeout="15000"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+
+/** A caller with a late offer: INVITE without SDP, our offer in the 200, its answer in the ACK. */
+const lateOfferCaller = (number: string, mediaPort: number) => `
+  <send retrans="500"><![CDATA[
+INVITE sip:${number.slice(1)}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:${number.slice(1)}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send><![CDATA[
+ACK sip:${number.slice(1)}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:${number.slice(1)}@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio ${mediaPort} RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+
+]]></send>
+  <recv request="BYE" timeout="15000"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+
 const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
 describeWithTool('outbound call control on a real drachtio-server', missing === undefined, missing ?? '', () => {
   let server: DrachtioServer;
@@ -160,5 +250,60 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     await c.hooks.waitFor(() => c.hooks.events('call.failed').length === 1);
     expect(c.hooks.events('call.answered')).toHaveLength(0);
     expect(c.hooks.events('call.completed')).toHaveLength(0);
+  });
+
+  it('an answered outbound call: bracketed To header, call.turn names caller and callee as the other call.* events do', async () => {
+    const dir = tempDir();
+    const peer = await RtpPeer.open();
+    cleanup.push(async () => peer.close());
+    // The gateway's RTP port is where its greeting comes from.
+    peer.socket.once('message', (_m, rinfo) => peer.sendTo(rinfo.address, rinfo.port));
+    const sipp = await startSipp(dir, writeScenario(dir, 'callee', answerAt(peer.port)));
+    const rtpPorts = smallRtpRange();
+    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts, trunkPort: sipp.port });
+    cleanup.push(() => g.stop());
+    g.hooks.answer = (h) => ({ status: 200, body: h.json.event === 'call.turn' ? { action: 'hangup' } : {} });
+    const res = await g.gw.api(`/api/numbers/${g.number.id}/calls`, { method: 'POST', body: JSON.stringify({ to: CALLEE }) });
+    const { callId } = (await res.json()) as { callId: string };
+    await peer.until(() => peer.received.length > 0);
+    await peer.digit('5');
+    const result = await sipp.done;
+    expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
+    const invite = readFileSync(sipp.messageFile, 'utf8').split(/^INVITE /m)[1] ?? '';
+    expect(invite).toMatch(/^To: <sip:\+15557654321@127\.0\.0\.1>\r?$/m);
+    expect(invite.startsWith(`sip:+15557654321@127.0.0.1:${sipp.port};transport=udp SIP/2.0`)).toBe(true);
+    await g.hooks.waitFor(() => g.hooks.events('call.completed').length === 1);
+    const pair = (e: string) => g.hooks.events(e).map((h) => ({ from: h.json.from, to: h.json.to }))[0];
+    const expected = { from: g.number.phoneNumber, to: CALLEE };
+    expect(pair('call.answered')).toEqual(expected);
+    expect(pair('call.turn')).toEqual(expected);
+    expect(pair('call.completed')).toEqual(expected);
+    expect(g.hooks.events('call.turn')[0]?.json).toMatchObject({ call_id: callId, direction: 'outbound', dtmf: '5' });
+    expect(g.gw.voice.calls.get(callId)).toMatchObject({ status: 'completed', endReason: 'agent_hangup' });
+    await untilRtpPortsFree(rtpPorts);
+  });
+
+  it('answers a late-offer INVITE (no SDP): offer in the 200, answer taken from the ACK, RTP flows', async () => {
+    const dir = tempDir();
+    const rtpPorts = smallRtpRange();
+    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts });
+    cleanup.push(() => g.stop());
+    const peer = await RtpPeer.open();
+    cleanup.push(async () => peer.close());
+    peer.socket.once('message', (_m, rinfo) => peer.sendTo(rinfo.address, rinfo.port));
+    g.hooks.answer = (h) => ({ status: 200, body: h.json.event === 'call.turn' ? { action: 'hangup' } : {} });
+    const caller = await startSipp(dir, writeScenario(dir, 'caller', lateOfferCaller(g.number.phoneNumber, peer.port)), [server.sip]);
+    // The greeting reaches the port the caller named in its ACK; a digit back reaches the agent.
+    await peer.until(() => peer.received.filter((p) => p.payloadType === 0).length >= 10);
+    await peer.digit('7');
+    const result = await caller.done;
+    expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
+    const ok = readFileSync(caller.messageFile, 'utf8').split(/^SIP\/2\.0 200 OK/m)[1] ?? '';
+    expect(ok).toMatch(/^m=audio \d+ RTP\/AVP 0 8 101/m);
+    await g.hooks.waitFor(() => g.hooks.events('call.completed').length === 1);
+    expect(g.hooks.events('call.turn')[0]?.json).toMatchObject({ direction: 'inbound', dtmf: '7', to: g.number.phoneNumber });
+    const [call] = g.gw.voice.calls.list(g.number.id, { limit: 1 });
+    expect(call).toMatchObject({ direction: 'inbound', status: 'completed', endReason: 'agent_hangup' });
+    await untilRtpPortsFree(rtpPorts);
   });
 });
