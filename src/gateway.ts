@@ -8,7 +8,7 @@ import { createModemPool, createVirtualNetwork, registerModemMetrics, type Modem
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
 import { callsRoutes } from './api/routes/calls.ts';
-import { createVoiceInference, startVoice, type Voice, type VoiceOptions } from './voice/index.ts';
+import { createVoiceInference, startVoice, voiceHealth, type Voice, type VoiceOptions } from './voice/index.ts';
 import { speechServicesFor } from './speech-services.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
 import { adminMmsSimRoutes } from './api/admin/mms-sim.ts';
@@ -188,7 +188,9 @@ export async function startGateway(
       health: () => {
         const lines = pool.lines();
         const ready = lines.filter((l) => l.state === 'ready').length;
-        return { status: lines.length > 0 && ready === 0 ? 'degraded' : 'ok', lines: { total: lines.length, ready } };
+        const sip = voice.manager && voiceHealth(voice.manager.signalingStatus());
+        const degraded = (lines.length > 0 && ready === 0) || sip?.degraded === true;
+        return { status: degraded ? 'degraded' : 'ok', lines: { total: lines.length, ready }, ...(sip && { voice: sip.voice }) };
       },
       routes: [(root) => root.register(mediaRoutes, { media: mms.media })],
       apiRoutes: [

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, join as joinPath, resolve } from 'node:path';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
@@ -129,6 +130,16 @@ function crossFieldProblems(config: Config): string[] {
     if (!lineIds.has(n.line)) problems.push(`numbers[${i}].line: no modem or virtual line has id "${n.line}"`);
     if (bound.has(n.line)) problems.push(`numbers[${i}].line: line "${n.line}" already has a number`);
     bound.add(n.line);
+  });
+  config.voice.trunks.forEach((t, i) => {
+    t.allow?.forEach((entry, j) => {
+      const [address = '', prefix] = entry.split('/');
+      const family = isIP(address);
+      if (prefix !== undefined && (family === 0 || Number(prefix) > (family === 4 ? 32 : 128))) {
+        problems.push(`voice.trunks[${i}].allow[${j}]: "${entry}" is not an IPv4/IPv6 CIDR range`);
+      }
+    });
+    if (t.register && (!t.username || !t.password)) problems.push(`voice.trunks[${i}]: register needs username and password`);
   });
   return problems;
 }

@@ -296,6 +296,13 @@ const Trunk = Type.Object(
     /** REGISTER with the credentials (refreshed before expiry); false: the trunk authenticates our IP. */
     register: Type.Boolean({ default: false }),
     registerExpiresS: Type.Integer({ default: 3600, minimum: 60 }),
+    /**
+     * Who may send INVITEs over this trunk: IPs, CIDRs or host names (resolved at start and on
+     * each reconnect). Default: the trunk's host; a registered trunk also accepts its registrar.
+     */
+    allow: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}(/[0-9]{1,3})?$' }), { maxItems: 256 })),
+    /** The number calls sent to this trunk's registration are for; default: the number in their To header. */
+    number: Type.Optional(E164),
   },
   closed,
 );

@@ -23,4 +23,8 @@ export { STT_RATE_HZ, TTS_RATE_HZ, type AgentAction, type CallAgent, type ChatMe
 export { startVoice, type Voice, type VoiceCoreDeps, type VoiceOptions } from './voice-service.ts';
 export { SileroVad, sileroModelPath } from './audio/silero-vad.ts';
 export { createVoiceInference, type SpeechServices } from './inference-adapter.ts';
-export { DrachtioSignaling, e164FromUri, refreshDelayMs } from './sip/drachtio.ts';
+export { DrachtioSignaling } from './sip/drachtio.ts';
+export { CallerPolicy, dialledNumber, e164FromUri, parseSourceRule } from './sip/trunk-policy.ts';
+export { refreshDelayMs, TrunkRegistration } from './sip/trunk-registration.ts';
+export { VoiceMetrics } from './metrics.ts';
+export { voiceHealth, type VoiceHealth } from './health.ts';

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -9,6 +10,7 @@ import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
 import { monotonicClock, type TimerClock } from '../clock/index.ts';
 import type { VoiceInference } from './ports.ts';
+import { VoiceMetrics } from './metrics.ts';
 import { DrachtioSignaling } from './sip/drachtio.ts';
 import type { SipSignaling } from './sip/signaling.ts';
 
@@ -30,6 +32,7 @@ export interface VoiceCoreDeps {
   outbox: OutboxRepository;
   ledger: UsageLedger;
   webhooks: { notify(): void };
+  metrics: Registry;
 }
 
 export interface Voice {
@@ -40,13 +43,13 @@ export interface Voice {
 }
 
 export interface VoiceAdapters {
-  signaling(v: Config['voice']): SipSignaling | undefined;
+  signaling(v: Config['voice'], metrics: VoiceMetrics): SipSignaling | undefined;
   inference(): VoiceInference | null;
 }
 
 /** drachtio when configured; inference is bound by the composition root (none: calls get 480). */
 function defaultAdapters(logger: Logger): VoiceAdapters {
-  return { signaling: (v) => (v.drachtio ? new DrachtioSignaling(v, logger) : undefined), inference: () => null };
+  return { signaling: (v, metrics) => (v.drachtio ? new DrachtioSignaling(v, logger, metrics) : undefined), inference: () => null };
 }
 
 /** Builds and starts voice calls when configured; otherwise only the calls store (for the API). */
@@ -58,8 +61,12 @@ export async function startVoice(
 ): Promise<Voice> {
   const calls = new CallsRepository(core.db);
   const v = core.config.voice;
-  const signaling = options.signaling ?? adapters.signaling(v);
+  const enabled = options.signaling !== undefined || v.drachtio !== null;
+  if (!enabled) return { manager: undefined, calls, stop: async () => {} };
+  const metrics = new VoiceMetrics(core.metrics);
+  const signaling = options.signaling ?? adapters.signaling(v, metrics);
   if (!signaling) return { manager: undefined, calls, stop: async () => {} };
+  metrics.observe(() => signaling.status());
   const log = new CallLog({
     db: core.db,
     calls,

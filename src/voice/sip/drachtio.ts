@@ -1,25 +1,15 @@
 import Srf from 'drachtio-srf';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import type { VoiceMetrics } from '../metrics.ts';
 import { DrachtioDialog, SignalingBacklog, type SrfRequester } from './drachtio-dialog.ts';
 import { sendInvite, type PendingInvite } from './drachtio-uac.ts';
 import { ackAnswer, answerInvite } from './drachtio-uas.ts';
 import { SignalingLostError, SipCallError, type IncomingCall, type OutboundCall, type SignalingStatus, type SipDialog, type SipSignaling, type TrunkStatus } from './signaling.ts';
+import { CallerPolicy, dialledNumber, e164FromUri } from './trunk-policy.ts';
+import { TrunkRegistration, type SipRequester } from './trunk-registration.ts';
 
 type VoiceConfig = Config['voice'];
-type TrunkConfig = VoiceConfig['trunks'][number];
-
-/** The user part of a SIP URI as E.164 (a leading + added to bare digits). */
-export function e164FromUri(uri: string): string {
-  const user = /^(?:sips?|tel):\+?([^@;>]+)/i.exec(uri.replace(/^.*</, ''))?.[1] ?? '';
-  const digits = user.replace(/[^0-9]/g, '');
-  return digits ? `+${digits}` : user;
-}
-
-/** Registration refresh point: 80 % of the granted expiry, at least 30 s before it. */
-export function refreshDelayMs(expiresS: number): number {
-  return Math.max(5_000, Math.min(expiresS * 800, (expiresS - 30) * 1000));
-}
 
 /**
  * SipSignaling over drachtio-srf: the gateway is a drachtio application connected to a
@@ -31,8 +21,9 @@ export function refreshDelayMs(expiresS: number): number {
 export class DrachtioSignaling implements SipSignaling {
   private readonly srf = new Srf();
   private connected = false;
-  private readonly trunks = new Map<string, TrunkStatus>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly ipTrunks: TrunkStatus[] = [];
+  private readonly registrations: TrunkRegistration[] = [];
+  private readonly callers: CallerPolicy;
   private readonly dialogs = new Set<DrachtioDialog>();
   private readonly invites = new Set<PendingInvite>();
   private readonly backlog: SignalingBacklog;
@@ -42,11 +33,15 @@ export class DrachtioSignaling implements SipSignaling {
   constructor(
     private readonly config: VoiceConfig,
     logger: Logger,
+    private readonly metrics?: VoiceMetrics,
   ) {
     this.log = logger.child({ mod: 'sip' });
     this.backlog = new SignalingBacklog(this.log);
+    this.callers = new CallerPolicy(config.trunks);
+    const requester = this.srf as unknown as SipRequester;
     for (const t of config.trunks) {
-      this.trunks.set(t.name, { name: t.name, kind: t.register ? 'register' : 'ip', state: t.register ? 'registering' : 'ip', expiresAt: null, lastError: null });
+      if (t.register) this.registrations.push(new TrunkRegistration(t, requester, this.log, (address) => this.callers.learnRegistrar(t.name, address)));
+      else this.ipTrunks.push({ name: t.name, kind: 'ip', state: 'ip', expiresAt: null, lastError: null });
     }
   }
 
@@ -62,7 +57,8 @@ export class DrachtioSignaling implements SipSignaling {
       this.connected = true;
       this.log.info({ host: d.host, port: d.port }, 'connected to drachtio-server');
       this.backlog.flush(this.srf as unknown as SrfRequester);
-      for (const t of this.config.trunks) if (t.register) this.register(t);
+      void this.refreshCallers();
+      for (const r of this.registrations) r.start();
     });
     this.srf.on('error', (err) => this.log.warn({ err: err.message }, 'drachtio connection error'));
     this.srf.on('disconnect', () => this.lost());
@@ -73,14 +69,14 @@ export class DrachtioSignaling implements SipSignaling {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-    this.srf.disconnect();
+    for (const r of this.registrations) r.pause();
+    // drachtio-srf's disconnect throws when the server is already gone (no socket to end).
+    if (this.connected) this.srf.disconnect();
     this.connected = false;
   }
 
   status(): SignalingStatus {
-    return { connected: this.connected, trunks: [...this.trunks.values()] };
+    return { connected: this.connected, trunks: [...this.registrations.map((r) => ({ ...r.status })), ...this.ipTrunks.map((t) => ({ ...t }))] };
   }
 
   async call(request: OutboundCall): Promise<{ dialog: SipDialog; answer: string }> {
@@ -92,6 +88,14 @@ export class DrachtioSignaling implements SipSignaling {
   }
 
   private onInviteRequest(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
+    // Only the carriers' hosts may call in (else anyone who finds the SIP port makes calls on our numbers).
+    const source = this.callers.check(req.source_address);
+    if (!source.allowed) {
+      this.metrics?.invitesRefused.inc({ reason: 'source_not_allowed' });
+      this.log.warn({ source: req.source_address }, 'INVITE from a host that is no trunk: 403');
+      res.send(403);
+      return;
+    }
     if (!this.handler) {
       res.send(503);
       return;
@@ -100,7 +104,7 @@ export class DrachtioSignaling implements SipSignaling {
     req.on('cancel', () => {
       for (const fn of cancelFns) fn();
     });
-    const to = e164FromUri(req.uri) || e164FromUri(req.get('To'));
+    const to = dialledNumber(req.uri, req.get('To'), source.trunk);
     this.handler({
       sipCallId: req.callId,
       from: e164FromUri(req.get('From')),
@@ -142,53 +146,10 @@ export class DrachtioSignaling implements SipSignaling {
       (this.srf as unknown as SrfRequester).removeDialog(d.dialog);
       d.end('lost');
     }
-    for (const t of this.trunks.values()) if (t.kind === 'register') t.state = 'registering';
+    for (const r of this.registrations) r.pause();
   }
 
-  private register(t: TrunkConfig): void {
-    const status = this.trunks.get(t.name) as TrunkStatus;
-    clearTimeout(this.timers.get(t.name));
-    const aor = `sip:${t.username ?? 'agentphone'}@${t.host}`;
-    this.srf.request(
-      `sip:${t.host}:${t.port};transport=${t.transport}`,
-      {
-        method: 'REGISTER',
-        headers: { To: `<${aor}>`, From: `<${aor}>`, Contact: `<sip:${t.username ?? 'agentphone'}@localhost>`, Expires: String(t.registerExpiresS) },
-        ...(t.username && t.password && { auth: { username: t.username, password: t.password } }),
-      } as unknown as Srf.SrfRequest,
-      'REGISTER' as never,
-      [],
-      (err: unknown, req: Srf.SrfRequest) => {
-        if (err) {
-          status.state = 'failed';
-          status.lastError = (err as Error).message;
-          this.retryRegister(t, 30);
-          return;
-        }
-        req.on('response', (res) => {
-          if (!res) return;
-          if (res.status >= 200 && res.status < 300) {
-            const granted = Number(/expires=(\d+)/i.exec(res.get('Contact') ?? '')?.[1] ?? res.get('Expires') ?? t.registerExpiresS);
-            status.state = 'registered';
-            status.lastError = null;
-            status.expiresAt = new Date(Date.now() + granted * 1000).toISOString();
-            this.log.info({ trunk: t.name, expiresS: granted }, 'trunk registered');
-            this.retryRegister(t, granted, true);
-          } else if (res.status >= 300) {
-            status.state = 'failed';
-            status.lastError = `REGISTER answered ${res.status}`;
-            this.log.warn({ trunk: t.name, status: res.status }, 'trunk registration refused');
-            this.retryRegister(t, 60);
-          }
-        });
-      },
-    );
-  }
-
-  private retryRegister(t: TrunkConfig, seconds: number, refresh = false): void {
-    const delay = refresh ? refreshDelayMs(seconds) : seconds * 1000;
-    const timer = setTimeout(() => this.connected && this.register(t), delay);
-    timer.unref();
-    this.timers.set(t.name, timer);
+  private async refreshCallers(): Promise<void> {
+    for (const f of await this.callers.refresh()) this.log.warn({ trunk: f.trunk, host: f.host, err: f.error }, 'trunk allow host did not resolve');
   }
 }
