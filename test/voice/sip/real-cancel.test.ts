@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { describeWithTool } from '../../helpers/system-tool.ts';
+import { useTempDir } from '../../helpers/temp-dir.ts';
+import { until } from '../../helpers/wait.ts';
+import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, writeScenario } from '../helpers/real-sip.ts';
+
+/*
+ * The CANCEL race on a real drachtio-server: callers that CANCEL right after their INVITE. The
+ * CANCEL reaches drachtio-server before the gateway's 200 can, so the server answers 487 itself;
+ * the gateway learns it either from the CANCEL or from the refusal of its 200 (drachtio-srf
+ * rejects with a bare string then). Every such call must be recorded canceled with 487.
+ */
+
+const CALLS = 20;
+const tempDir = useTempDir('agentphone-real-cancel-');
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+// CANCEL as soon as drachtio-server's 100 Trying arrives (RFC 3261 §9.1), long before the
+// gateway can answer; it reuses the INVITE's branch, so both carry a fixed one per call.
+const CANCELING_CALLER = `
+  <send><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-ap-[call_number]-[pid]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+
+]]></send>
+  <recv response="100"/>
+  <send><![CDATA[
+CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-ap-[call_number]-[pid]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+  <recv response="487"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-ap-[call_number]-[pid]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
+const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+describeWithTool('the CANCEL race on a real drachtio-server', missing === undefined, missing ?? '', () => {
+  let server: DrachtioServer;
+  beforeAll(async () => {
+    server = await startDrachtio();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it(`${CALLS} callers that CANCEL at once: every call canceled with 487, a call.failed each, every RTP port free`, async () => {
+    const dir = tempDir();
+    const rtpPorts = smallRtpRange();
+    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts });
+    cleanup.push(() => g.stop());
+    const callers = await startSipp(dir, writeScenario(dir, 'cancel', CANCELING_CALLER), [server.sip, '-s', g.number.phoneNumber.slice(1), '-m', String(CALLS), '-r', '10', '-l', '4']);
+    const result = await callers.done;
+    expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
+    const ended = () => {
+      const calls = g.gw.voice.calls.list(g.number.id, { limit: 100 });
+      return calls.length === CALLS && calls.every((c) => c.endedAt !== null) ? calls : undefined;
+    };
+    const calls = await until(ended, 10_000, 'every canceled call ended');
+    const summary = calls.map((c) => `${c.status}/${c.endReason}/${c.sipStatus}`);
+    expect(summary).toEqual(Array(CALLS).fill('canceled/caller_canceled/487'));
+    await g.hooks.waitFor(() => g.hooks.events('call.failed').length === CALLS);
+    for (const h of g.hooks.events('call.failed')) expect(h.json).toMatchObject({ reason: 'caller_canceled', sip_status: 487 });
+    expect(g.hooks.events('call.answered')).toHaveLength(0);
+    await untilRtpPortsFree(rtpPorts);
+  });
+});
