@@ -12,6 +12,7 @@ import { createVoiceInference, startVoice, voiceHealth, type Voice, type VoiceOp
 import { speechServicesFor } from './speech-services.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
 import { adminMmsSimRoutes } from './api/admin/mms-sim.ts';
+import { adminVoiceStatusRoutes } from './api/admin/voice-status.ts';
 import { mediaRoutes } from './api/routes/media.ts';
 import { createMmsRuntime, type MmsRuntime } from './mms/index.ts';
 import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
@@ -209,6 +210,7 @@ export async function startGateway(
         (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
         (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), liveIntervalMs: config.dashboard.liveIntervalMs }),
         (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network }),
+        (admin) => admin.register(adminVoiceStatusRoutes, { status: () => voice.manager?.signalingStatus() }),
       ],
     });
     stack.push(() => closeApp(app));

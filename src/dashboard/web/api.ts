@@ -119,6 +119,12 @@ export interface LineStatus {
   lastError: string | null;
 }
 
+export interface VoiceStatus {
+  enabled: boolean;
+  connected: boolean;
+  trunks: Array<{ name: string; kind: 'register' | 'ip'; state: 'registered' | 'registering' | 'failed' | 'ip'; expiresAt: string | null; lastError: string | null }>;
+}
+
 export interface KeyView {
   id: string;
   name: string;

@@ -22,6 +22,7 @@ describe('registration refresh point', () => {
   });
 });
 
+const ADMIN = { authorization: 'Bearer test-admin-token-0123456789' };
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
 /** The digest response RFC 2617 (no qop) gives for a REGISTER's Authorization header. */
@@ -101,6 +102,10 @@ describeWithTool('trunks on a real drachtio-server', missing === undefined, miss
     expect(metrics).toMatch(/^agentphone_sip_connected 1$/m);
     expect(metrics).toMatch(/^agentphone_sip_trunk_state\{trunk="carrier",state="registered"\} 1$/m);
     expect(metrics).toMatch(/^agentphone_sip_trunk_state\{trunk="carrier",state="failed"\} 0$/m);
+    // The dashboard's voice card reads the admin API, which has the expiry too.
+    const admin = (await (await fetch(`${gw.url}/admin/voice/status`, { headers: ADMIN })).json()) as Record<string, unknown>;
+    expect(admin).toMatchObject({ enabled: true, connected: true, trunks: [{ name: 'carrier', kind: 'register', state: 'registered', expiresAt: status.expiresAt, lastError: null }] });
+    expect((await fetch(`${gw.url}/admin/voice/status`)).status).toBe(401);
   });
 
   it('reports the drachtio connection in /healthz and /metrics, and degraded once drachtio-server is gone', async () => {
@@ -135,5 +140,7 @@ describeWithTool('trunks on a real drachtio-server', missing === undefined, miss
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toMatch(/^agentphone_sip_connected 0$/m);
     expect(metrics).toMatch(/^agentphone_sip_trunk_state\{trunk="ip-carrier",state="ip"\} 1$/m);
+    const admin = (await (await fetch(`${gw.url}/admin/voice/status`, { headers: ADMIN })).json()) as Record<string, unknown>;
+    expect(admin).toMatchObject({ enabled: true, connected: false, trunks: [{ name: 'ip-carrier', kind: 'ip', state: 'ip' }] });
   });
 });

@@ -1,8 +1,57 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, subscribe, type LineStatus, type Overview } from '../api.ts';
+import { get, subscribe, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, SignalBars, useAsync } from '../components.tsx';
 
 const stateKind = (state: string) => (state === 'ready' ? 'ok' : state === 'failed' || state === 'absent' ? 'bad' : 'warn');
+const trunkKind = (state: string) => (state === 'registered' || state === 'ip' ? 'ok' : state === 'failed' ? 'bad' : 'warn');
+const VOICE_REFRESH_MS = 5000;
+
+/** The SIP server connection and each trunk's registration (shown only when voice is configured). */
+function Voice() {
+  const voice = useAsync(() => get<VoiceStatus>('/admin/voice/status'));
+  useEffect(() => {
+    const timer = setInterval(() => voice.reload(), VOICE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
+  const v = voice.data;
+  if (!v?.enabled) return null;
+  return (
+    <section aria-labelledby="voice-h">
+      <div class="row between">
+        <h2 id="voice-h">Voice</h2>
+        <Badge kind={v.connected ? 'ok' : 'bad'}>{v.connected ? 'SIP server connected' : 'SIP server unreachable'}</Badge>
+      </div>
+      {v.trunks.length === 0 ? (
+        <Empty title="No trunks">Only this host (loopback) may call in. Add a carrier under voice.trunks: in the config file.</Empty>
+      ) : (
+        <table class="responsive">
+          <thead>
+            <tr>
+              <th scope="col">Trunk</th>
+              <th scope="col">Authentication</th>
+              <th scope="col">State</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {v.trunks.map((t) => (
+              <tr key={t.name} data-trunk={t.name}>
+                <th scope="row" data-label="Trunk">{t.name}</th>
+                <td data-label="Authentication">{t.kind === 'register' ? 'registration' : 'by IP address'}</td>
+                <td data-label="State">
+                  <Badge kind={trunkKind(t.state)}>{t.state === 'ip' ? 'ready' : t.state}</Badge>
+                </td>
+                <td data-label="Expires">{t.expiresAt ? new Date(t.expiresAt).toLocaleString() : '—'}</td>
+                <td data-label="Last error">{t.lastError ?? <span class="muted">none</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
 
 function Lines() {
   const [lines, setLines] = useState<LineStatus[]>();
@@ -106,6 +155,7 @@ export function OverviewPage() {
         </div>
       )}
       <Lines />
+      <Voice />
     </>
   );
 }
