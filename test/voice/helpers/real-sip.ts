@@ -81,7 +81,7 @@ export interface SipGatewayOptions {
 export async function startSipGateway(o: SipGatewayOptions) {
   const hooks = new WebhookReceiver();
   const url = await hooks.start();
-  const drachtio = o.drachtio ?? { host: o.server.host, port: o.server.port };
+  const drachtio = o.drachtio ? { host: o.drachtio.host, port: o.drachtio.port } : { host: o.server.host, port: o.server.port };
   const gw = await startTestGateway(
     o.dataDir,
     {

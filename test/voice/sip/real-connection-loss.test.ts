@@ -1,0 +1,182 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { describeWithTool } from '../../helpers/system-tool.ts';
+import { useTempDir } from '../../helpers/temp-dir.ts';
+import { until } from '../../helpers/wait.ts';
+import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, writeScenario } from '../helpers/real-sip.ts';
+
+/*
+ * Losing the connection to drachtio-server, both ways it happens: the server dies (killed), or
+ * the TCP link between the gateway and the server's admin port breaks while the server lives
+ * on (a TCP proxy in between has its sockets destroyed). Calls end here at once and give their
+ * RTP ports back; a ringing outbound INVITE settles as failed; where the server still knows the
+ * dialog, the caller gets its BYE as soon as the gateway is connected again.
+ */
+
+const tempDir = useTempDir('agentphone-real-loss-');
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+/** A TCP relay to drachtio's admin port whose connections the test can cut. */
+async function adminProxy(target: { host: string; port: number }) {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    /** Breaks every open link at once (both directions), as a network fault would. */
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A caller with a normal offer that, once connected, waits for the gateway's BYE. */
+const CALLER_AWAITING_BYE = `
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv request="BYE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+
+/** A callee that rings (and tells the test) and never answers. */
+const RINGING_CALLEE = `
+  <recv request="INVITE"/>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>
+  <nop><action><exec command="touch ringing.flag"/></action></nop>
+  <recv request="CANCEL"/>`;
+
+const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+describeWithTool('losing the drachtio-server connection', missing === undefined, missing ?? '', () => {
+  async function setup(opts: { proxy?: boolean; trunkPort?: number } = {}) {
+    const dir = tempDir();
+    const server: DrachtioServer = await startDrachtio();
+    cleanup.push(() => server.stop());
+    const proxy = opts.proxy ? await adminProxy(server) : undefined;
+    if (proxy) cleanup.push(() => proxy.close());
+    const rtpPorts = smallRtpRange();
+    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts, ...(opts.trunkPort && { trunkPort: opts.trunkPort }), ...(proxy && { drachtio: proxy }) });
+    cleanup.push(async () => {
+      proxy?.cut(); // a gateway stopping on a dead link must not wait for it
+      await g.stop();
+    });
+    return { dir, server, proxy, rtpPorts, ...g };
+  }
+
+  async function connectedCall(s: Awaited<ReturnType<typeof setup>>) {
+    const caller = await startSipp(s.dir, writeScenario(s.dir, 'caller', CALLER_AWAITING_BYE), [s.server.sip, '-s', s.number.phoneNumber.slice(1), '-timeout', '15s']);
+    const call = await until(() => s.gw.voice.calls.list(s.number.id, { limit: 1 }).find((c) => c.status === 'in-progress'), 10_000, 'the call answered');
+    return { caller, callId: call.id };
+  }
+
+  it('TCP link to drachtio cut mid-call: the call ends here at once, and the caller gets its BYE once reconnected', async () => {
+    const s = await setup({ proxy: true });
+    const { caller, callId } = await connectedCall(s);
+    s.proxy?.cut();
+    await until(() => s.gw.voice.calls.get(callId)?.status === 'completed', 5000, 'the call ended locally');
+    expect(s.gw.voice.calls.get(callId)).toMatchObject({ endReason: 'signaling_lost' });
+    await untilRtpPortsFree(s.rtpPorts);
+    // drachtio-srf reconnects through the proxy; drachtio-server still holds the dialog.
+    const result = await caller.done;
+    expect(result.code, `the caller never got a BYE:\n${result.stdout.slice(-2000)}${result.stderr}`).toBe(0);
+    expect(s.gw.voice.manager?.signalingStatus().connected).toBe(true);
+    await s.hooks.waitFor(() => s.hooks.events('call.completed').length === 1);
+    expect(s.hooks.events('call.completed')[0]?.json).toMatchObject({ call_id: callId, end_reason: 'signaling_lost' });
+  });
+
+  it('drachtio-server killed mid-call: the call ends here at once with its ports (the dialog died with the server)', async () => {
+    const s = await setup();
+    const { callId } = await connectedCall(s);
+    await s.server.kill();
+    await until(() => s.gw.voice.calls.get(callId)?.status === 'completed', 5000, 'the call ended locally');
+    expect(s.gw.voice.calls.get(callId)).toMatchObject({ endReason: 'signaling_lost', billableMinutes: 1 });
+    expect(s.gw.voice.manager?.signalingStatus().connected).toBe(false);
+    await untilRtpPortsFree(s.rtpPorts);
+    await s.hooks.waitFor(() => s.hooks.events('call.completed').length === 1);
+  });
+
+  it('drachtio-server killed while an outbound call rings: the call ends failed (signaling_lost) and its ports are free', async () => {
+    const dir = tempDir();
+    const callee = await startSipp(dir, writeScenario(dir, 'callee', RINGING_CALLEE), ['-timeout', '10s']);
+    const s = await setup({ trunkPort: callee.port });
+    const res = await s.gw.api(`/api/numbers/${s.number.id}/calls`, { method: 'POST', body: JSON.stringify({ to: '+15557654321' }) });
+    const { callId } = (await res.json()) as { callId: string };
+    await until(() => existsSync(join(dir, 'ringing.flag')), 10_000, 'the callee ringing');
+    await s.server.kill();
+    await until(() => s.gw.voice.calls.get(callId)?.endedAt, 5000, 'the ringing call settled');
+    expect(s.gw.voice.calls.get(callId)).toMatchObject({ status: 'failed', endReason: 'signaling_lost', sipStatus: null, answeredAt: null });
+    expect(s.gw.voice.calls.get(callId)?.errorMessage).toMatch(/connection to the drachtio-server was lost/);
+    await untilRtpPortsFree(s.rtpPorts);
+    await s.hooks.waitFor(() => s.hooks.events('call.failed').length === 1);
+    expect(s.hooks.events('call.failed')[0]?.json).toMatchObject({ call_id: callId, reason: 'signaling_lost', sip_status: null });
+  });
+});
