@@ -108,7 +108,9 @@ export class CallerPolicy {
     this.registrars.set(trunk, set);
   }
 
-  check(address: string | undefined): SourceVerdict {
+  check(source: string | undefined): SourceVerdict {
+    // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
+    const address = source?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
     const family = address === undefined ? undefined : familyOf(address);
     if (!address || !family) return { allowed: false };
     if (this.trunks.length === 0) return LOOPBACK.check(address, family) ? { allowed: true, trunk: undefined } : { allowed: false };

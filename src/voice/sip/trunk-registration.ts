@@ -81,10 +81,19 @@ export class TrunkRegistration {
   private send(): void {
     clearTimeout(this.timer);
     const epoch = this.epoch;
+    this.cseq++;
+    try {
+      this.request(epoch);
+    } catch (err) {
+      // drachtio-srf throws (rather than calling back) when its socket is already gone.
+      this.fail((err as Error).message, RETRY_AFTER_ERROR_S);
+    }
+  }
+
+  private request(epoch: number): void {
     const t = this.trunk;
     const user = contactUser(t);
     const aor = `sip:${user}@${t.host}`;
-    this.cseq++;
     this.requester.request(
       `sip:${t.host}:${t.port};transport=${t.transport}`,
       {

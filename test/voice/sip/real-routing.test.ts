@@ -47,6 +47,7 @@ describe('dialled number and caller policy', () => {
     await policy.refresh();
     expect(policy.check('203.0.113.7')).toMatchObject({ allowed: true, trunk: { name: 'ranged' } });
     expect(policy.check('127.0.0.1').allowed).toBe(false); // trunks configured: loopback is no exception
+    expect(policy.check('::ffff:192.0.2.10')).toMatchObject({ allowed: true, trunk: { name: 'ip' } });
     expect(policy.check(undefined).allowed).toBe(false);
     expect(policy.check('not-an-address').allowed).toBe(false);
     policy.learnRegistrar('ip', '192.0.2.99');
@@ -59,6 +60,7 @@ describe('dialled number and caller policy', () => {
     expect(parseSourceRule('10.0.0.0/33')).toBeUndefined();
     expect(() => validateConfig({ dataDir: '/tmp/unused', voice: { trunks: [{ name: 'c', host: 'h', allow: ['10.0.0.0/40'] }] } })).toThrow(/allow\[0\]/);
     expect(() => validateConfig({ dataDir: '/tmp/unused', voice: { trunks: [{ name: 'c', host: 'h', allow: ['a b'] }] } })).toThrow(/allow\/0|allow\[0\]/);
+    expect(() => validateConfig({ dataDir: '/tmp/unused', voice: { trunks: [{ name: 'c', host: 'h', register: true }] } })).toThrow(/register needs username and password/);
   });
 });
 

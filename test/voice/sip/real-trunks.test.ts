@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { refreshDelayMs } from '../../../src/voice/index.ts';
+import { validateConfig, type Config } from '../../../src/config/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { refreshDelayMs, TrunkRegistration } from '../../../src/voice/index.ts';
+import type { RegisterResponse, SipRequester } from '../../../src/voice/sip/trunk-registration.ts';
 import { FakeInference } from '../../fakes/voice.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
@@ -19,6 +22,43 @@ describe('registration refresh point', () => {
     expect(refreshDelayMs(10)).toBe(5000);
     // A registrar may grant far less than asked: refresh well before that expiry, not 5 s after it.
     expect(refreshDelayMs(2)).toBe(1000);
+  });
+});
+
+describe('trunk registration edge cases', () => {
+  const trunk = validateConfig({ dataDir: '/tmp/unused', voice: { trunks: [{ name: 'c', host: '192.0.2.1', register: true, username: 'u', password: 'p', registerExpiresS: 60 }] } }).voice.trunks[0] as Config['voice']['trunks'][number];
+  const response = (status: number, headers: Record<string, string>): RegisterResponse => ({ status, get: (name) => headers[name] });
+
+  it('asks again with the Min-Expires of a 423, and keeps the Call-ID', () => {
+    const sent: Array<Record<string, string>> = [];
+    const answers = [response(423, { 'Min-Expires': '600', CSeq: '1 REGISTER' }), response(200, { Expires: '600', CSeq: '2 REGISTER' })];
+    const requester: SipRequester = {
+      request: (_uri, opts, callback) => {
+        sent.push(opts.headers);
+        const res = answers.shift() as RegisterResponse;
+        callback(null, { on: (_event, fn) => fn(res) });
+      },
+    };
+    const registration = new TrunkRegistration(trunk, requester, silentLogger(), () => undefined);
+    registration.start();
+    registration.pause();
+    expect(sent.map((h) => [h.Expires, h.CSeq])).toEqual([['60', '1 REGISTER'], ['600', '2 REGISTER']]);
+    expect(new Set(sent.map((h) => h['Call-ID'])).size).toBe(1);
+  });
+
+  it('records a failure when drachtio-srf throws instead of calling back (its socket is gone)', () => {
+    const requester: SipRequester = {
+      request: () => {
+        throw new Error('provided socket has been destroyed');
+      },
+    };
+    const registration = new TrunkRegistration(trunk, requester, silentLogger(), () => undefined);
+    registration.start();
+    registration.pause();
+    expect(registration.status).toMatchObject({ state: 'registering' });
+    registration.start();
+    expect(registration.status).toMatchObject({ state: 'failed', lastError: 'provided socket has been destroyed' });
+    registration.pause();
   });
 });
 
