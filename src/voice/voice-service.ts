@@ -11,6 +11,7 @@ import { CallManager, type CallManagerDeps } from './call-manager.ts';
 import { monotonicClock, type TimerClock } from '../clock/index.ts';
 import type { VoiceInference } from './ports.ts';
 import { VoiceMetrics } from './metrics.ts';
+import { MediaMetrics } from './rtp/media-metrics.ts';
 import { DrachtioSignaling } from './sip/drachtio.ts';
 import type { SipSignaling } from './sip/signaling.ts';
 
@@ -91,6 +92,7 @@ export async function startVoice(
     clock: core.clock,
     voiceClock: options.voiceClock ?? monotonicClock,
     logger: core.logger,
+    mediaMetrics: new MediaMetrics(core.metrics),
     ...(options.agentFor && { agentFor: options.agentFor }),
     settings: {
       mediaAddress: v.mediaAddress,
