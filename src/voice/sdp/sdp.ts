@@ -23,6 +23,17 @@ export interface AudioDescription {
   ptimeMs: number | null;
   /** Held by the other side: sendonly, inactive, or the RFC 2543 c=0.0.0.0 form. */
   held: boolean;
+  /** Every m= line, in order (an answer has one for each, RFC 3264 §6), and which one this is. */
+  streams: OfferedStream[];
+  streamIndex: number;
+}
+
+/** One m= line as offered: what a rejecting answer line repeats. */
+export interface OfferedStream {
+  type: string;
+  protocol: string;
+  /** The format list as written (payload types, or tokens for non-RTP media). */
+  formats: string;
 }
 
 /** What we will send and receive after offer/answer. */
@@ -35,6 +46,9 @@ export interface Negotiated {
   direction: Direction;
   /** Whether we must stop sending (the other side put the call on hold). */
   hold: boolean;
+  /** The offer's m= lines and the audio one we took; the answer rejects the others (port 0). */
+  streams: OfferedStream[];
+  streamIndex: number;
 }
 
 export interface LocalMedia {
@@ -77,8 +91,10 @@ const isPayloadType = (pt: number): boolean => Number.isInteger(pt) && pt >= 0 &
 /** Reads the first audio stream of an offer or answer. */
 export function describeAudio(text: string): AudioDescription {
   const session = parseSdp(text);
-  const audio = session.media.find((m) => m.type === 'audio' && m.port !== 0);
+  const streamIndex = session.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
+  const audio = session.media[streamIndex];
   if (!audio) throw new SdpError('SDP has no active audio stream');
+  const streams = session.media.map((m) => ({ type: String(m.type), protocol: String(m.protocol), formats: String(m.payloads ?? '').trim() }));
   if (!/^RTP\/AVP$/i.test(audio.protocol)) throw new SdpError(`unsupported media protocol ${audio.protocol} (only RTP/AVP)`);
   // sdp-transform turns an all-digit value into a number: `c=IN IP4 200` gives 200.
   const address = String(audio.connection?.ip ?? session.connection?.ip ?? '');
@@ -107,6 +123,8 @@ export function describeAudio(text: string): AudioDescription {
     dtmfPayloadType: dtmf?.payloadType ?? null,
     ptimeMs: typeof ptime === 'number' && ptime > 0 ? ptime : null,
     held: direction === 'sendonly' || direction === 'inactive' || address === '0.0.0.0',
+    streams,
+    streamIndex,
   };
 }
 
@@ -124,6 +142,8 @@ export function negotiate(offer: AudioDescription): Negotiated {
     remote: { address: offer.address, port: offer.port, rtcpPort: offer.rtcpPort },
     direction,
     hold: offer.held,
+    streams: offer.streams,
+    streamIndex: offer.streamIndex,
   };
 }
 
@@ -133,23 +153,31 @@ export function acceptAnswer(answer: AudioDescription): Negotiated {
   return { ...n, direction: ANSWER_DIRECTION[answer.direction] };
 }
 
-function audioSdp(local: LocalMedia, media: Pick<MediaDescription, 'rtp' | 'fmtp' | 'payloads'>, direction: Direction): string {
+/**
+ * Our SDP: the audio stream, at `streams[streamIndex]` among the offer's m= lines when answering.
+ * Every other offered line is rejected (RFC 3264 §6): port 0, same type, protocol and formats.
+ */
+function audioSdp(local: LocalMedia, media: Pick<MediaDescription, 'rtp' | 'fmtp' | 'payloads'>, direction: Direction, offered?: Pick<Negotiated, 'streams' | 'streamIndex'>): string {
+  const audio = {
+    type: 'audio',
+    port: local.port,
+    protocol: 'RTP/AVP',
+    ...media,
+    ptime: PTIME_MS,
+    direction,
+  } as MediaDescription;
+  const lines = offered
+    ? offered.streams.map((m, i) =>
+        i === offered.streamIndex ? audio : ({ type: m.type, port: 0, protocol: m.protocol, payloads: m.formats, rtp: [], fmtp: [] } as unknown as MediaDescription),
+      )
+    : [audio];
   const session: SessionDescription = {
     version: 0,
     origin: { username: 'agentphone', sessionId: local.sessionId, sessionVersion: local.sessionVersion, netType: 'IN', ipVer: 4, address: local.address },
     name: 'AgentPhone',
     connection: { version: 4, ip: local.address },
     timing: { start: 0, stop: 0 },
-    media: [
-      {
-        type: 'audio',
-        port: local.port,
-        protocol: 'RTP/AVP',
-        ...media,
-        ptime: PTIME_MS,
-        direction,
-      } as MediaDescription,
-    ],
+    media: lines,
   };
   return write(session);
 }
@@ -171,7 +199,7 @@ export function buildOffer(local: LocalMedia, direction: Direction = 'sendrecv')
   );
 }
 
-/** Our answer to a negotiated offer: the one codec chosen, plus telephone-event when offered. */
+/** Our answer to a negotiated offer: the one codec chosen, plus telephone-event when offered; every other m= line rejected. */
 export function buildAnswer(local: LocalMedia, n: Negotiated): string {
   const codecName = n.law === 'pcmu' ? 'PCMU' : 'PCMA';
   const rtp = [{ payload: n.payloadType, codec: codecName, rate: 8000 }];
@@ -180,5 +208,5 @@ export function buildAnswer(local: LocalMedia, n: Negotiated): string {
     rtp.push({ payload: n.dtmfPayloadType, codec: 'telephone-event', rate: 8000 });
     fmtp.push({ payload: n.dtmfPayloadType, config: '0-16' });
   }
-  return audioSdp(local, { payloads: rtp.map((r) => r.payload).join(' '), rtp, fmtp }, n.direction);
+  return audioSdp(local, { payloads: rtp.map((r) => r.payload).join(' '), rtp, fmtp }, n.direction, n);
 }

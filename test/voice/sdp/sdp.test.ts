@@ -102,3 +102,40 @@ describe('SDP offer/answer', () => {
     expect(negotiate(d)).toMatchObject({ law: 'pcmu', payloadType: 0, remote: { address: '200' } });
   });
 });
+
+describe('SDP answers to offers with several m= lines (RFC 3264 §6)', () => {
+  // A softphone's audio+video offer (baresip, Linphone): video first, then audio, then a second audio.
+  const AV_OFFER = [
+    'v=0',
+    'o=- 1 1 IN IP4 198.51.100.7',
+    's=-',
+    'c=IN IP4 198.51.100.7',
+    't=0 0',
+    'm=video 20000 RTP/AVP 96 97',
+    'a=rtpmap:96 H264/90000',
+    'a=rtpmap:97 VP8/90000',
+    'm=audio 20002 RTP/AVP 0 101',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'm=audio 0 RTP/AVP 8',
+    'm=application 20004 UDP/BFCP *',
+    '',
+  ].join('\r\n');
+
+  it('answers every offered m= line in order, the audio one accepted and the others rejected with port 0 and their formats', () => {
+    const answer = buildAnswer(local, negotiate(describeAudio(AV_OFFER)));
+    const mLines = answer.split('\r\n').filter((l) => l.startsWith('m='));
+    expect(mLines).toEqual(['m=video 0 RTP/AVP 96 97', 'm=audio 30000 RTP/AVP 0 101', 'm=audio 0 RTP/AVP 8', 'm=application 0 UDP/BFCP *']);
+    // Our attributes belong to the audio line only.
+    const afterAudio = answer.slice(answer.indexOf('m=audio 30000'));
+    expect(afterAudio.slice(0, afterAudio.indexOf('m=audio 0'))).toContain('a=rtpmap:0 PCMU/8000');
+    expect(answer.slice(0, answer.indexOf('m=audio 30000'))).not.toContain('a=rtpmap');
+    // The answer reads back as the same one audio stream.
+    expect(describeAudio(answer)).toMatchObject({ port: 30_000, streamIndex: 1, dtmfPayloadType: 101 });
+  });
+
+  it('an audio-only offer still gets a one-line answer, and our own offer has one line', () => {
+    expect(buildAnswer(local, negotiate(describeAudio(TRUNK_OFFER))).match(/^m=/gm)).toHaveLength(1);
+    expect(buildOffer(local).match(/^m=/gm)).toHaveLength(1);
+  });
+});

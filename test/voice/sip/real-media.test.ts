@@ -1,0 +1,60 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { callerScenario, receivedMessages } from '../../helpers/sipp-scenarios.ts';
+import { describeWithTool } from '../../helpers/system-tool.ts';
+import { useTempDir } from '../../helpers/temp-dir.ts';
+import { until } from '../../helpers/wait.ts';
+import { RtpPeer } from '../helpers/rtp-peer.ts';
+import { smallRtpRange, startSipGateway, untilRtpPortsFree } from '../helpers/real-sip.ts';
+
+const tempDir = useTempDir('agentphone-real-media-');
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+describeWithTool('media negotiation with a real SIP caller (drachtio-server + sipp)', missing === undefined, missing ?? '', () => {
+  let server: DrachtioServer;
+  beforeAll(async () => {
+    server = await startDrachtio();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers an audio+video offer with both m= lines: audio accepted, video rejected with port 0 and its formats; audio flows', async () => {
+    const rtpPorts = smallRtpRange();
+    const g = await startSipGateway({ server, dataDir: tempDir(), rtpPorts });
+    cleanup.push(() => g.stop());
+    // The caller's media is a node RTP endpoint, so the test can count what the gateway sends.
+    const peer = await RtpPeer.open();
+    cleanup.push(() => peer.close());
+    const dir = tempDir();
+    const scenario = callerScenario(dir, { requestUser: g.number.phoneNumber, toUser: g.number.phoneNumber, expect: 200, name: 'audio-video' });
+    const xml = readFileSync(scenario, 'utf8')
+      .replace('m=audio [media_port] RTP/AVP 0\na=rtpmap:0 PCMU/8000\n', `m=video ${peer.port + 2} RTP/AVP 96\na=rtpmap:96 H264/90000\nm=audio ${peer.port} RTP/AVP 0\na=rtpmap:0 PCMU/8000\n`)
+      .replace('c=IN IP[media_ip_type] [media_ip]', 'c=IN IP4 127.0.0.1')
+      .replace('<pause milliseconds="300" />', '<pause milliseconds="1500" />');
+    expect(xml).toContain('m=video');
+    writeFileSync(scenario, xml);
+    const messages = join(dir, 'messages.log');
+    const res = await runPeer('sipp', ['-sf', scenario, server.sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '15s', '-nostdin', '-trace_msg', '-message_file', messages], { timeoutMs: 30_000 });
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+
+    const ok = receivedMessages(messages).find((m) => m.startsWith('SIP/2.0 200') && /CSeq:\s*1 INVITE/i.test(m)) ?? '';
+    const mLines = ok.split('\n').filter((l) => l.startsWith('m='));
+    expect(mLines).toHaveLength(2);
+    expect(mLines[0]).toBe('m=video 0 RTP/AVP 96');
+    expect(mLines[1]).toMatch(/^m=audio (\d+) RTP\/AVP 0 ?$/);
+    const audioPort = Number(/^m=audio (\d+)/.exec(mLines[1] as string)?.[1]);
+    expect(audioPort).toBeGreaterThanOrEqual(rtpPorts.min);
+    expect(audioPort).toBeLessThanOrEqual(rtpPorts.max);
+    // The greeting and silence frames reached the caller's audio port during the call.
+    expect(peer.received.filter((p) => p.payloadType === 0).length).toBeGreaterThan(20);
+    await until(() => g.gw.voice.calls.list(g.number.id, { limit: 1 })[0]?.status === 'completed', 10_000, 'call completed');
+    await untilRtpPortsFree(rtpPorts);
+  });
+});
