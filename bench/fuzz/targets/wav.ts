@@ -1,6 +1,6 @@
 /** WAV uploads (the transcription route's own decoder): RIFF chunks, fmt, every sample format. */
 import { AgentPhoneError } from '../../../src/errors/index.ts';
-import { AudioDecodeError, TARGET_RATE_HZ, decodeWav, downmix, resample } from '../../../src/inference/audio/index.ts';
+import { AudioDecodeError, DEFAULT_MAX_AUDIO_SECONDS, wavTo16kMono } from '../../../src/inference/audio/index.ts';
 import { tokens } from '../mutate.ts';
 import type { FuzzTarget } from '../target.ts';
 
@@ -76,11 +76,8 @@ export function createTarget(): FuzzTarget {
       dictionary: [...tokens('RIFF', 'WAVE', 'fmt ', 'data', 'LIST', 'fact'), Uint8Array.of(0xff, 0xff, 0xff, 0xff), Uint8Array.of(0xfe, 0xff), Uint8Array.of(0xff, 0xff), Uint8Array.of(0, 0, 0, 0)],
       maxBytes: 16_384,
     },
-    // As decodeAudio does for a WAV upload: decode, downmix, resample to 16 kHz.
-    run(input) {
-      const wav = decodeWav(input);
-      return resample(downmix(wav.channels), wav.sampleRateHz, TARGET_RATE_HZ);
-    },
+    // What the gateway's worker runs for a WAV upload: header checks, decode, downmix, 16 kHz.
+    run: (input) => wavTo16kMono(input, DEFAULT_MAX_AUDIO_SECONDS),
     expected: (err) => err instanceof AudioDecodeError || err instanceof AgentPhoneError,
   };
 }
