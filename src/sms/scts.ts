@@ -35,7 +35,9 @@ export function readScts(r: PduReader, field: string): Timestamp {
   }
   const [yy, mo, d, h, mi, s, quarters] = v as [number, number, number, number, number, number, number];
   const tzOffsetMinutes = ((bytes[6] as number) & 0x08 ? -1 : 1) * quarters * 15;
-  const year = 2000 + yy;
+  // Two-digit years pivot as gammu reads them: 90–99 are the 1990s (a phone's clock
+  // reset, or an old stored message), 00–89 this century.
+  const year = yy >= 90 ? 1900 + yy : 2000 + yy;
   const epochMs = Date.UTC(year, mo - 1, d, h, mi, s) - tzOffsetMinutes * 60_000;
   const iso = `${year}-${p2(mo)}-${p2(d)}T${p2(h)}:${p2(mi)}:${p2(s)}${formatOffset(tzOffsetMinutes)}`;
   return { iso, epochMs, tzOffsetMinutes };

@@ -24,8 +24,9 @@ export function readUserData(r: PduReader, udhi: boolean, dcs: Dcs): UserData {
   const ud = r.take(septets ? septetBytes(udl) : udl, 'TP-UD');
   let udh: Udh | null = null;
   let headerBytes = 0;
-  if (udhi) {
-    if (ud.length === 0) r.fail('PDU_INVALID_FIELD', 'TP-UDHI is set but the user data is empty', udStart);
+  // TP-UDHI with no user data at all is an empty message, not a malformed one (phones send
+  // them; rejecting one left it on the modem, read again at every listing).
+  if (udhi && ud.length > 0) {
     const hr = new PduReader(ud, r.base + udStart);
     udh = readUdh(hr);
     headerBytes = hr.pos;

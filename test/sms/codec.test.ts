@@ -100,7 +100,8 @@ describe('round trips', () => {
         fc.integer({ min: 0, max: 255 }),
         fc.integer({ min: 0, max: 255 }),
         fc.integer({ min: -79, max: 79 }),
-        fc.date({ min: new Date('2001-01-01T00:00:00Z'), max: new Date('2098-12-31T00:00:00Z'), noInvalidDate: true }),
+        // SCTS years pivot as gammu's do: 90–99 read back as the 1990s, so 1990–2089 round-trip.
+        fc.date({ min: new Date('2001-01-01T00:00:00Z'), max: new Date('2089-12-31T00:00:00Z'), noInvalidDate: true }),
         (messageRef, status, quarters, date) => {
           const scts = new Date(Math.floor(date.getTime() / 1000) * 1000);
           const discharge = new Date(scts.getTime() + 42_000);
