@@ -186,6 +186,18 @@ export class VirtualNetwork extends EventEmitter<{
     return true;
   }
 
+  /**
+   * Carries SMS-DELIVER PDUs exactly as given (hex, SMSC field first; malformed ones too) to
+   * the line with `to` as its number, with the network's faults and latency; false when no
+   * line has it. What a real network can deliver that `text` never composes.
+   */
+  deliverPdus(to: string, pdus: readonly string[]): boolean {
+    const target = this.lines().find((m) => m.number === to);
+    if (!target) return false;
+    this.#carry(target, [...pdus]);
+    return true;
+  }
+
   /** What a subscriber phone has received, oldest first. */
   inbox(phone: string): SubscriberMessage[] {
     return [...(this.#inboxes.get(phone) ?? [])];
