@@ -1,12 +1,31 @@
 #!/usr/bin/env node
 // The agentphone command. Runs the TypeScript sources through tsx, so `npm install` is all
 // the build a checkout needs.
+import { writeSync } from 'node:fs';
 import { register } from 'tsx/esm/api';
 
-register();
-const { runCli, processIo } = await import('./main.ts');
-const code = await runCli(process.argv.slice(2), processIo);
-if (process.argv[2] === 'start') {
+const command = process.argv[2] ?? '';
+let settled = false;
+// Node ends a process whose top-level await can never settle (every handle gone, a promise
+// nobody will resolve) with exit code 13 and no word. That is a bug, but the operator must
+// still learn that the command did not finish and what to do.
+process.on('exit', () => {
+  if (settled) return;
+  writeSync(2, `agentphone ${command}: stopped before finishing: a step was left waiting on nothing; run again with AGENTPHONE_LOG_LEVEL=debug and report the last log lines\n`);
+});
+
+let code;
+try {
+  register();
+  const { runCli, processIo } = await import('./main.ts');
+  code = await runCli(process.argv.slice(2), processIo);
+} catch (err) {
+  // runCli never throws; this is the sources failing to load (a broken install or checkout).
+  writeSync(2, `agentphone: cannot load the AgentPhone sources: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; run npm install in the checkout\n`);
+  code = 1;
+}
+settled = true;
+if (command === 'start') {
   // The gateway has stopped cleanly: leave now, whatever device handles linger.
   process.exit(code);
 }

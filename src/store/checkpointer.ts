@@ -31,6 +31,9 @@ parentPort.on('message', () => {
  * checkpoint by itself; if the thread fails, the main connection takes checkpoints back.
  */
 export class WalCheckpointer {
+  /** False once the thread has exited (stopped, or failed): its 'exit' will not come again. */
+  private running = true;
+
   private constructor(
     private readonly db: Db,
     private readonly worker: Worker,
@@ -54,14 +57,22 @@ export class WalCheckpointer {
     worker.on('exit', (code) => {
       if (code !== 0) fallBack(`checkpoint thread exited with ${code}`);
     });
-    return new WalCheckpointer(db, worker);
+    const checkpointer = new WalCheckpointer(db, worker);
+    worker.once('exit', () => (checkpointer.running = false));
+    return checkpointer;
   }
 
   /** Stops the thread and folds the whole WAL into the database (the main connection, last). */
   async stop(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage('stop');
-    await exited;
+    if (this.running) {
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      // The thread is unref'd so it never holds the process open, but while it winds down it
+      // is all that does: a stop right after start (a failed start-up) otherwise let Node
+      // exit mid-await with code 13 and nothing said.
+      this.worker.ref();
+      this.worker.postMessage('stop');
+      await exited;
+    }
     if (this.db.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.pragma('wal_autocheckpoint = 1000');

@@ -1,8 +1,9 @@
-import { loadConfig } from '../../config/index.ts';
-import { startGateway } from '../../gateway.ts';
-import { createLogger } from '../../logging/index.ts';
+import { loadConfig, type Config } from '../../config/index.ts';
+import { startGateway, type Gateway } from '../../gateway.ts';
+import { createLogger, type Logger } from '../../logging/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, type CliCommand } from '../command.ts';
+import { describeStartupError } from '../startup-errors.ts';
 
 export const startCommand: CliCommand = {
   name: 'start',
@@ -11,9 +12,18 @@ export const startCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
-    const logger = createLogger({ level: config.log.level });
-    const gateway = await startGateway(config, logger);
+    let config: Readonly<Config> | undefined;
+    let logger: Logger;
+    let gateway: Gateway;
+    try {
+      config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
+      logger = createLogger({ level: config.log.level });
+      gateway = await startGateway(config, logger);
+    } catch (err) {
+      // Every start-up failure ends here: one clear line (the config's problems, one each), exit 1.
+      io.stderr(`agentphone start: ${describeStartupError(err, config && { host: config.server.host, port: config.server.port, dataDir: config.dataDir })}\n`);
+      return 1;
+    }
     io.stderr(`AgentPhone listening on ${gateway.url} (data: ${config.dataDir})\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
