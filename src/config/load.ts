@@ -4,6 +4,8 @@ import { isAbsolute, join as joinPath, resolve } from 'node:path';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
+// The profile list only (JSON files), not the modem domain's runtime.
+import { loadProfiles } from '../modem/profiles.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { readSecretsKeyFile, secretsKeyProblems } from './secrets-key.ts';
 
@@ -48,6 +50,7 @@ export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
 export function validateConfig(raw: unknown): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
   const problems = schemaProblems(withDefaults);
+  problems.push(...profileProblems(withDefaults));
   if (problems.length === 0) problems.push(...crossFieldProblems(withDefaults as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as Config;
@@ -102,6 +105,26 @@ function schemaProblems(value: unknown): string[] {
     }
   }
   return [...new Set(problems)];
+}
+
+/**
+ * Modem profile names must name a bundled profile (hardware/profiles). Checked even when other
+ * settings are wrong, so a mistyped profile is reported with everything else at once.
+ */
+function profileProblems(value: unknown): string[] {
+  const modems = (value as { modems?: unknown }).modems;
+  if (!Array.isArray(modems)) return [];
+  let known: string[] | undefined;
+  const problems: string[] = [];
+  modems.forEach((m: unknown, i) => {
+    const profile = (m as { profile?: unknown } | null)?.profile;
+    if (typeof profile !== 'string' || profile === '') return;
+    known ??= loadProfiles().map((p) => p.id);
+    if (!known.includes(profile)) {
+      problems.push(`modems[${i}].profile: unknown modem profile "${profile}"; known: ${known.join(', ')} (or leave it out to detect the modem)`);
+    }
+  });
+  return problems;
 }
 
 function crossFieldProblems(config: Config): string[] {

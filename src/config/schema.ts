@@ -114,7 +114,8 @@ const Modem = Type.Object(
         closed,
       ),
     ),
-    profile: Type.String({ default: 'generic', minLength: 1 }),
+    /** Hardware profile id (hardware/profiles/*.json); absent: detected from the USB id, AT+CGMI/CGMM and ATI. */
+    profile: Type.Optional(Type.String({ minLength: 1 })),
     baudRate: Type.Integer({ default: 115_200, minimum: 300 }),
     /** SIM PIN; never logged. */
     pin: Type.Optional(Type.String({ pattern: '^[0-9]{4,8}$' })),
