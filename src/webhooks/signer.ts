@@ -10,6 +10,16 @@ export interface InboundPayload {
   media: string[];
   timestamp: string;
   message_id: string;
+  /** Extension, after the spec's keys: what a data (8-bit) or port-addressed SMS carried. */
+  data?: InboundData;
+}
+
+/** An inbound SMS's payload bytes and application ports (absent from text-only messages). */
+export interface InboundData {
+  encoding: 'base64';
+  /** The 8-bit user data, parts joined, in base64; empty for a port-addressed text message. */
+  bytes: string;
+  ports: { source: number; destination: number } | null;
 }
 
 /** An outbound message's status change. */
