@@ -141,6 +141,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
       send.reply(event.id, event.numberId, from, reply.reply, reply.media);
     },
   });
+  numbers.onWebhookSet((numberId) => webhooks.releaseHeld(numberId));
   return {
     config,
     logger,

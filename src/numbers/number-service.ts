@@ -39,6 +39,8 @@ export function newWebhookSecret(): string {
 }
 
 export class NumberService {
+  private readonly webhookListeners: Array<(numberId: string) => void> = [];
+
   constructor(
     private readonly repo: NumbersRepository,
     private readonly clock: Clock,
@@ -47,6 +49,11 @@ export class NumberService {
 
   private nowIso(): string {
     return new Date(this.clock.now()).toISOString();
+  }
+
+  /** Called after a number gets a webhook URL (the dispatcher releases its held events). */
+  onWebhookSet(listener: (numberId: string) => void): void {
+    this.webhookListeners.push(listener);
   }
 
   /**
@@ -63,7 +70,7 @@ export class NumberService {
     });
     const s = this.settings.find((c) => c.line === lineId);
     if (!s) return record;
-    return (
+    const updated =
       this.repo.updateSettings(
         record.id,
         {
@@ -73,8 +80,9 @@ export class NumberService {
           ...(s.overage !== undefined && { overageEnabled: s.overage }),
         },
         this.nowIso(),
-      ) ?? record
-    );
+      ) ?? record;
+    if (s.webhookUrl) for (const l of this.webhookListeners) l(updated.id);
+    return updated;
   }
 
   list(principal?: ApiPrincipal): NumberRecord[] {
@@ -103,11 +111,13 @@ export class NumberService {
     if (input.timeoutMs !== undefined && (!Number.isInteger(input.timeoutMs) || input.timeoutMs < 100 || input.timeoutMs > 120_000)) {
       throw new ValidationError('timeoutMs: must be an integer between 100 and 120000');
     }
-    return this.repo.updateSettings(
+    const updated = this.repo.updateSettings(
       id,
       { webhookUrl: input.url, ...(input.timeoutMs !== undefined && { webhookTimeoutMs: input.timeoutMs }) },
       this.nowIso(),
     ) as NumberRecord;
+    if (updated.webhookUrl !== null) for (const l of this.webhookListeners) l(id);
+    return updated;
   }
 
   setOverage(id: string, enabled: boolean): NumberRecord {

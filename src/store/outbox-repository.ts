@@ -1,6 +1,7 @@
 import type { Db } from './db.ts';
 
-export type OutboxStatus = 'pending' | 'delivered' | 'dead';
+/** `held`: waiting for its number to get a webhook URL; not a failure, never retried on a clock. */
+export type OutboxStatus = 'pending' | 'held' | 'delivered' | 'dead';
 
 export interface OutboxEvent {
   /** Also the X-AgentPhone-Delivery header: the same across retries. */
@@ -86,6 +87,15 @@ export class OutboxRepository {
       dead: db.prepare<[number | null, string, string]>(
         `UPDATE outbox SET status = 'dead', last_status = ?, last_error = ?, lease_until = 0 WHERE id = ?`,
       ),
+      hold: db.prepare<[string]>(
+        `UPDATE outbox SET status = 'held', attempts = 0, lease_until = 0, last_error = NULL WHERE id = ?`,
+      ),
+      claimHeld: db.prepare<[number, string], OutboxRow>(
+        `UPDATE outbox SET status = 'pending', lease_until = ?, attempts = 1
+         WHERE id = (SELECT id FROM outbox WHERE number_id = ? AND status = 'held' ORDER BY created_at, rowid LIMIT 1)
+         RETURNING ${COLUMNS}`,
+      ),
+      heldNumbers: db.prepare<[], { number_id: string }>(`SELECT DISTINCT number_id FROM outbox WHERE status = 'held'`),
       redeliver: db.prepare<[number, string]>(
         `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = 0 WHERE id = ?`,
       ),
@@ -130,6 +140,22 @@ export class OutboxRepository {
 
   markDead(id: string, httpStatus: number | null, error: string): void {
     this.stmts.dead.run(httpStatus, error, id);
+  }
+
+  /** The number has no webhook URL: the event waits, unattempted, until one is set. */
+  hold(id: string): void {
+    this.stmts.hold.run(id);
+  }
+
+  /** Leases the oldest held event of a number (now pending, one attempt); undefined when none is left. */
+  claimHeld(numberId: string, now: number, leaseMs: number): OutboxEvent | undefined {
+    const row = this.stmts.claimHeld.get(now + leaseMs, numberId);
+    return row && toEvent(row);
+  }
+
+  /** Numbers that have events held. */
+  heldNumberIds(): string[] {
+    return this.stmts.heldNumbers.all().map((r) => r.number_id);
   }
 
   /** Puts a delivered or dead event back in line, as new. */

@@ -44,7 +44,10 @@ const USER_AGENT = 'AgentPhone-Webhooks/1';
 /** Longer than the longest webhook timeout, so a live delivery is never taken twice. */
 const LEASE_MS = 130_000;
 
-/** Delivers outbox events at least once, signed, with retries, then dead-letters them. */
+/**
+ * Delivers outbox events at least once, signed, with retries, then dead-letters them; events
+ * for a number without a URL are held until one is set.
+ */
 export class WebhookDispatcher {
   private readonly policy: RetryPolicy;
   private readonly random: () => number;
@@ -55,6 +58,8 @@ export class WebhookDispatcher {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** Numbers whose held events are being sent, one at a time. */
+  private readonly draining = new Set<string>();
 
   constructor(private readonly deps: WebhookDispatcherDeps) {
     this.policy = deps.policy ?? DEFAULT_RETRY_POLICY;
@@ -70,6 +75,8 @@ export class WebhookDispatcher {
     if (released > 0) this.log.warn({ deliveries: released }, 'resuming deliveries interrupted by a restart');
     this.running = true;
     this.pump();
+    // URLs set while the gateway was down (config file, another process) release their events now.
+    for (const numberId of this.deps.outbox.heldNumberIds()) this.releaseHeld(numberId);
   }
 
   /**
@@ -85,6 +92,33 @@ export class WebhookDispatcher {
   /** A new event was written: look now instead of at the next poll. */
   notify(): void {
     if (this.running) this.pump();
+  }
+
+  /**
+   * The number's webhook URL was set: its held events go out oldest first, one at a time, so
+   * the agent sees them in the order they happened. Does nothing while the number has no URL.
+   */
+  releaseHeld(numberId: string): void {
+    if (!this.running || this.draining.has(numberId) || !this.deps.target(numberId)?.url) return;
+    this.draining.add(numberId);
+    this.inFlight++;
+    void this.drainHeld(numberId).finally(() => {
+      this.draining.delete(numberId);
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
+  }
+
+  private async drainHeld(numberId: string): Promise<void> {
+    let released = 0;
+    // Stops when the URL goes away again (deliver() holds the event once more) or at stop().
+    while (this.running && this.deps.target(numberId)?.url) {
+      const event = this.deps.outbox.claimHeld(numberId, this.deps.clock.now(), LEASE_MS);
+      if (!event) break;
+      released++;
+      await this.deliver(event);
+    }
+    if (released > 0) this.log.info({ numberId, deliveries: released }, 'held webhook events released');
   }
 
   /** Puts a delivered or dead event back in line. */
@@ -136,8 +170,9 @@ export class WebhookDispatcher {
     const log = this.log.child({ delivery: event.id, event: event.event, attempt: event.attempts });
     const target = this.deps.target(event.numberId);
     if (!target?.url) {
-      this.deps.outbox.markDead(event.id, null, 'no webhook URL set for this number');
-      log.info('webhook dead-lettered: no URL set');
+      // Not a failure: it waits for a URL (releaseHeld), in the dashboard as `held`.
+      this.deps.outbox.hold(event.id);
+      log.info('webhook held: no URL set');
       return;
     }
     let res: WebhookResponse;

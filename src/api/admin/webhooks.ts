@@ -52,11 +52,11 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox<AdminWebhookRoutesOpt
     '/numbers/:id/deliveries',
     {
       schema: {
-        summary: "A number's webhook deliveries, newest first (status=dead for the dead letters)",
+        summary: "A number's webhook deliveries, newest first (status=dead for the dead letters, held for those waiting for a URL)",
         tags: ['admin'],
         params: NumberIdParams,
         querystring: Type.Object({
-          status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')])),
+          status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('held'), Type.Literal('delivered'), Type.Literal('dead')])),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
         }),
         response: { 200: Type.Object({ deliveries: Type.Array(DeliveryView) }), ...errorResponses },

@@ -147,7 +147,7 @@ export interface Delivery {
   numberId: string;
   event: string;
   messageId: string | null;
-  status: 'pending' | 'delivered' | 'dead';
+  status: 'pending' | 'held' | 'delivered' | 'dead';
   attempts: number;
   nextAttemptAt: string | null;
   lastStatus: number | null;
