@@ -72,13 +72,18 @@ export class WspReader {
     return this.pos < this.end && (this.bytes[this.pos] as number) <= 31;
   }
 
-  /** Bytes up to a NUL (consumed, not returned). A leading quote (0x7F or '"') is dropped. */
+  /**
+   * Bytes up to a NUL (consumed, not returned). A text that runs to the end of its window
+   * without one is taken whole, as Android's and mmsd's parsers do: MMSCs (MTS Russia) leave
+   * the NUL off the last header of a notification, and a value-length already bounds it.
+   */
   cstring(field: string): Uint8Array {
     const start = this.pos;
+    if (start >= this.end) this.fail('MMS_TRUNCATED', `ends before ${field}`);
     const nul = this.bytes.indexOf(0, start);
-    if (nul < 0 || nul >= this.end) this.fail('MMS_TRUNCATED', `${field}: text without its terminating NUL`);
-    this.pos = nul + 1;
-    return this.bytes.subarray(start, nul);
+    const stop = nul < 0 || nul >= this.end ? this.end : nul;
+    this.pos = stop === this.end ? this.end : stop + 1;
+    return this.bytes.subarray(start, stop);
   }
 
   /** Text-string (UTF-8, as every MMSC in practice sends it); the 0x7F quote is dropped. */

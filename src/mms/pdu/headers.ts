@@ -108,11 +108,14 @@ export function readHeaders(r: WspReader, pdu: Partial<MmsPdu>): boolean {
         pdu.date = new Date(r.longInteger('Date') * 1000);
         break;
       case FIELD.from: {
-        const inner = r.window(r.valueLength('From'), 'From');
-        const token = inner.byte('From');
+        // The value-length is read but not trusted (as Android does): MMSCs miscount it, and
+        // the token and the encoded-string-value after it delimit themselves.
+        const declared = r.valueLength('From');
+        if (declared === 0) r.fail('MMS_INVALID_VALUE', 'From: empty value', r.pos - 1);
+        const token = r.byte('From');
         if (token === 0x81) pdu.from = null;
-        else if (token === 0x80) pdu.from = readEncodedString(inner, 'From');
-        else inner.fail('MMS_INVALID_VALUE', 'From: expected address-present (128) or insert-address (129)', inner.pos - 1);
+        else if (token === 0x80) pdu.from = readEncodedString(r, 'From');
+        else r.fail('MMS_INVALID_VALUE', 'From: expected address-present (128) or insert-address (129)', r.pos - 1);
         break;
       }
       case FIELD.to:
@@ -149,7 +152,8 @@ export function readHeaders(r: WspReader, pdu: Partial<MmsPdu>): boolean {
         pdu.senderVisibility = r.byte('X-Mms-Sender-Visibility') === 0x80 ? 'hide' : 'show';
         break;
       case FIELD.messageSize:
-        pdu.messageSize = r.longInteger('X-Mms-Message-Size');
+        // A long-integer by the spec; some MMSCs send a small size as a short-integer.
+        pdu.messageSize = r.integer('X-Mms-Message-Size');
         break;
       case FIELD.contentLocation:
         pdu.contentLocation = r.text('X-Mms-Content-Location');
