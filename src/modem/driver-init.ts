@@ -2,7 +2,8 @@ import type { Logger } from '../logging/index.ts';
 import type { AtChannel, AtResponse, CommandOptions } from './at/channel.ts';
 import { delay, type TimerClock } from '../clock/index.ts';
 import { ModemError } from './errors.ts';
-import { cpmsCommand, getProfile, profileForIdentity, type HardwareProfile } from './profiles.ts';
+import { detectLineProfile, type ProfileClues } from './profile-detect.ts';
+import { cpmsCommand, getProfile, type HardwareProfile } from './profiles.ts';
 import { parseCnum, parseIccid, unquote, valueOf } from './responses.ts';
 
 export interface ModemIdentity {
@@ -21,6 +22,8 @@ export interface InitOptions {
   logger: Logger;
   profile?: HardwareProfile;
   profiles: HardwareProfile[];
+  /** The port's USB ids, a clue for detecting the profile when none is configured. */
+  usb?: ProfileClues['usb'];
   pin?: string;
   number?: string;
   /** A modem seen before: a different IMEI and ICCID means this is someone else's port. */
@@ -58,7 +61,7 @@ export async function initializeModem(options: InitOptions): Promise<InitResult>
   identity.manufacturer = await optional(() => cmd('AT+CGMI'), '+CGMI:');
   identity.model = await optional(() => cmd('AT+CGMM'), '+CGMM:');
   identity.revision = await optional(() => cmd('AT+CGMR'), '+CGMR:');
-  const profile = options.profile ?? profileForIdentity(identity.manufacturer ?? '', identity.model ?? '', options.profiles);
+  const profile = options.profile ?? (await detect(options, identity, cmd));
   identity.imsi = digits(await busy(() => optional(() => cmd('AT+CIMI'), '+CIMI:')));
   identity.iccid = await readIccid(profile, cmd, options.profiles);
   if (expected && (expected.imei || expected.iccid) && !imeiMatches && !(expected.iccid && expected.iccid === identity.iccid)) {
@@ -80,6 +83,15 @@ export async function initializeModem(options: InitOptions): Promise<InitResult>
     },
   );
   return { identity, profile, pollInbox };
+}
+
+/** No profile configured: the modem's USB id and identity (ATI when those are not enough) choose one. */
+async function detect(options: InitOptions, identity: ModemIdentity, cmd: (c: string) => Promise<AtResponse>): Promise<HardwareProfile> {
+  const clues = { usb: options.usb, manufacturer: identity.manufacturer, model: identity.model };
+  const readAti = () => cmd('ATI').then((r) => r.lines.join('\n'), () => undefined);
+  const { profile, by } = await detectLineProfile(clues, readAti, options.profiles);
+  options.logger.info({ profile: profile.id, by, model: identity.model }, 'modem profile detected');
+  return profile;
 }
 
 /** Gets a silent or confused modem back to answering `AT` with `OK`. */

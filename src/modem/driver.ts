@@ -7,6 +7,7 @@ import type { TimerClock, Timer } from '../clock/index.ts';
 import { initializeModem, type ModemIdentity } from './driver-init.ts';
 import { ModemError } from './errors.ts';
 import { Inbox, type InboundPdu } from './inbox.ts';
+import type { ProfileClues } from './profile-detect.ts';
 import type { Dialect, HardwareProfile } from './profiles.ts';
 import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, registrationOf, type Registration } from './responses.ts';
 
@@ -57,6 +58,8 @@ export interface DriverOptions {
   path?: string;
   profile?: HardwareProfile;
   profiles: HardwareProfile[];
+  /** The USB ids of the port at a path (a clue for detecting the profile when none is set). */
+  usbIdOf?: (path: string) => Promise<ProfileClues['usb']>;
   pin?: string;
   number?: string;
   openTransport: OpenTransport;
@@ -328,6 +331,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       logger: this.#log,
       profile: this.#o.profile,
       profiles: this.#o.profiles,
+      usb: this.#o.profile || !this.#o.usbIdOf ? undefined : await this.#o.usbIdOf(path).catch(() => undefined),
       pin: this.#o.pin,
       number: this.#o.number,
       expected: known,

@@ -17,7 +17,7 @@ export interface ModemLineConfig {
   path?: string;
   /** Find the port by USB id instead (and after a replug, at whatever path it gets). */
   usb?: { vendorId: string; productId: string; interface?: number };
-  /** Profile id from hardware/profiles; detected from the USB id or AT+CGMI/CGMM when absent. */
+  /** Profile id from hardware/profiles; when absent the driver detects it (profile-detect.ts) from the USB id, AT+CGMI/CGMM and ATI. */
   profile?: string;
   pin?: string;
   /** E.164 number of the SIM when AT+CNUM does not know it. */
@@ -173,6 +173,7 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
       number: config.number,
       openTransport: this.#deps.openTransport ?? openSerialTransport,
       locate: () => this.#locate(config),
+      usbIdOf: (path) => this.#usbIdOf(path),
       claim: (path) => this.#claim(path, config.id),
       release: (path) => {
         if (this.#claims.get(path) === config.id) this.#claims.delete(path);
@@ -199,6 +200,12 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
     if (this.#deps.listPorts) return this.#deps.listPorts();
     if (this.#deps.network) return this.#deps.network.listPorts();
     return SerialPort.list();
+  }
+
+  /** The USB ids SerialPort.list() shows for a path (none for a port it does not list). */
+  async #usbIdOf(path: string): Promise<{ vendorId?: string; productId?: string } | undefined> {
+    const port = (await this.#ports()).find((p) => p.path === path);
+    return port && { ...(port.vendorId !== undefined && { vendorId: port.vendorId }), ...(port.productId !== undefined && { productId: port.productId }) };
   }
 
   /** Unclaimed ports that could be this line's modem after a replug, by USB id. */

@@ -75,16 +75,6 @@ export function profileForUsb(
   return undefined;
 }
 
-/** The profile that claims a manufacturer/model pair read from the modem, else the generic one. */
-export function profileForIdentity(manufacturer: string, model: string, profiles: HardwareProfile[] = loadProfiles()): HardwareProfile {
-  const hit = profiles.find((p) => {
-    const { manufacturer: m, model: mm } = p.identify;
-    if (!m && !mm) return false;
-    return (!m || new RegExp(m, 'i').test(manufacturer)) && (!mm || new RegExp(mm, 'i').test(model));
-  });
-  return hit ?? getProfile(GENERIC_PROFILE_ID, profiles);
-}
-
 /** `AT+CPMS="ME","ME","ME"` with as many parameters as the model accepts. */
 export function cpmsCommand(profile: HardwareProfile): string {
   const { read, write, receive, paramCount } = profile.storage;

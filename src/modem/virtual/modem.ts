@@ -43,6 +43,8 @@ export interface ModemFaults {
   cmsErrorOnSend?: number;
   /** Emit noise lines between responses. */
   garbage?: boolean;
+  /** Answer these exact command lines (e.g. "AT+CGMI") with ERROR, as models lacking them do. */
+  refuse?: string[];
 }
 
 interface UploadState {
@@ -277,7 +279,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     if (this.faults.silent) return;
     if (this.#echo) this.#pty?.write(`${line}\r`);
     if (this.faults.garbage) this.emitGarbage();
-    if (!/^AT/i.test(line)) {
+    if (!/^AT/i.test(line) || this.faults.refuse?.includes(line.toUpperCase())) {
       this.#final('ERROR');
       return;
     }
