@@ -54,6 +54,7 @@ function lineConfig(m: ModemConfig): ModemLineConfig {
     ...(m.pin !== undefined && { pin: m.pin }),
     ...(m.number !== undefined && { number: m.number }),
     messagesPerMinute: m.sendsPerMinute,
+    ...(m.deliveryMode !== undefined && { deliveryMode: m.deliveryMode }),
   };
 }
 
@@ -82,7 +83,7 @@ export async function startGateway(
       network = createVirtualNetwork({ submitLatency: latency, deliverLatency: latency, reportLatency: latency });
       const net = network;
       stack.push(() => net.close());
-      for (const line of config.virtual.lines) network.addLine({ lineId: line.id, number: line.number, dialect: line.dialect });
+      for (const line of config.virtual.lines) network.addLine({ lineId: line.id, number: line.number, dialect: line.dialect, deliveryMode: line.deliveryMode });
     }
     const pool = createModemPool(
       { lines: config.modems.map(lineConfig), autodetect: false, ...(network && { messagesPerMinute: config.virtual.sendsPerMinute }) },
@@ -209,7 +210,7 @@ export async function startGateway(
       adminRoutes: [
         (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
         (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), liveIntervalMs: config.dashboard.liveIntervalMs }),
-        (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network }),
+        (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network, service: mms.service }),
         (admin) => admin.register(adminVoiceStatusRoutes, { status: () => voice.manager?.signalingStatus() }),
       ],
     });

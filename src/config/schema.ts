@@ -98,6 +98,8 @@ const Media = Type.Object(
   { ...closed, default: {} },
 );
 
+const DeliveryMode = Type.Union([Type.Literal('storage'), Type.Literal('direct')]);
+
 const Modem = Type.Object(
   {
     id: Id,
@@ -122,6 +124,8 @@ const Modem = Type.Object(
     /** The SIM's own number when AT+CNUM does not report it. */
     number: Type.Optional(E164),
     sendsPerMinute: Type.Integer({ default: 30, minimum: 1 }),
+    /** storage: +CMTI, read from the SIM/ME; direct: +CMT/+CDS, acked (AT+CNMA) once stored. Absent: the profile's (storage). */
+    deliveryMode: Type.Optional(DeliveryMode),
     mms: Type.Optional(ModemMms),
   },
   closed,
@@ -138,6 +142,8 @@ const VirtualLine = Type.Object(
     ),
     /** How the line sends MMS: http (the gateway posts to the MMSC) or at (the modem's own MMS client; quectel and simcom). */
     mmsTransport: Type.Union([Type.Literal('http'), Type.Literal('at')], { default: 'http' }),
+    /** How the gateway takes this line's messages, as modems[].deliveryMode (the virtual modem speaks both). */
+    deliveryMode: Type.Optional(DeliveryMode),
   },
   closed,
 );

@@ -31,13 +31,23 @@ export interface InitOptions {
   commandTimeoutMs: number;
   simBusyRetries: number;
   simBusyDelayMs: number;
+  /** The line's delivery mode; absent: the profile's, else storage. */
+  deliveryMode?: DeliveryMode;
 }
+
+export type DeliveryMode = 'storage' | 'direct';
 
 export interface InitResult {
   identity: ModemIdentity;
   profile: HardwareProfile;
   /** AT+CNMI was refused: new messages must be polled with AT+CMGL. */
   pollInbox: boolean;
+  /** How new messages arrive: announced in storage (+CMTI) or handed over directly (+CMT/+CDS). */
+  delivery: DeliveryMode;
+  /** The AT+CNMI command in force (sent again when the modem turned routing off). */
+  cnmi: string;
+  /** +CMT/+CDS must be acknowledged with AT+CNMA (AT+CSMS=1 accepted). */
+  ackDirect: boolean;
 }
 
 /** The init sequence: sync, echo off, errors numeric, SIM, identity, PDU mode, storage, CNMI. */
@@ -73,16 +83,59 @@ export async function initializeModem(options: InitOptions): Promise<InitResult>
     await cmd(command).catch((error: unknown) => log.warn({ command, err: String(error) }, 'profile init command failed'));
   }
   await cmd('AT+CMGF=0');
-  await cmd(`AT+CSMS=${profile.csms}`).catch(() => log.warn('AT+CSMS refused; keeping the default service'));
+  let delivery = options.deliveryMode ?? profile.deliveryMode ?? 'storage';
+  // Direct delivery is only safe with phase 2+ (CSMS 1): the gateway acknowledges each message
+  // once it is stored. Under CSMS 0 the modem acks on its own and a failed store would lose it.
+  const csms = delivery === 'direct' ? 1 : profile.csms;
+  const csmsSet = await cmd(`AT+CSMS=${csms}`).then(
+    () => true,
+    () => {
+      log.warn({ csms }, 'AT+CSMS refused; keeping the default service');
+      return false;
+    },
+  );
+  if (delivery === 'direct' && !csmsSet) {
+    log.warn('direct delivery needs AT+CSMS=1; reading messages from storage instead');
+    delivery = 'storage';
+  }
   await busy(() => cmd(cpmsCommand(profile)));
-  const pollInbox = await cmd(profile.cnmi).then(
+  const cnmi = delivery === 'direct' ? directCnmi(profile.cnmi) : profile.cnmi;
+  const pollInbox = await cmd(cnmi).then(
     () => false,
     (error: unknown) => {
       log.warn({ err: String(error) }, 'AT+CNMI refused; polling the inbox instead');
       return true;
     },
   );
-  return { identity, profile, pollInbox };
+  if (pollInbox) delivery = 'storage';
+  await enableRegistrationUrcs(profile, cmd, log);
+  return { identity, profile, pollInbox, delivery, cnmi, ackDirect: csmsSet && csms === 1 };
+}
+
+/** The profile's AT+CNMI with <mt>=2 (+CMT) and <ds>=1 (+CDS): messages and reports handed over directly. */
+export function directCnmi(cnmi: string): string {
+  const params = cnmi.replace(/^AT\+CNMI=/i, '').split(',');
+  while (params.length < 5) params.push('0');
+  params[1] = '2';
+  params[3] = '1';
+  return `AT+CNMI=${params.join(',')}`;
+}
+
+/** The commands that turn registration URCs on for a profile (see HardwareProfile.registrationUrcs). */
+export function registrationUrcCommands(profile: HardwareProfile): string[] {
+  return profile.registrationUrcs ?? ['AT+CREG=2', 'AT+CGREG=2', ...(profile.lte ? ['AT+CEREG=2'] : [])];
+}
+
+/** Each command, or its `=1` form (stat only) where the modem refuses `=2` (with location). */
+async function enableRegistrationUrcs(profile: HardwareProfile, cmd: (c: string) => Promise<AtResponse>, log: Logger): Promise<void> {
+  for (const command of registrationUrcCommands(profile)) {
+    const ok = await cmd(command).then(() => true, () => false);
+    if (ok) continue;
+    const fallback = command.endsWith('=2') ? `${command.slice(0, -1)}1` : undefined;
+    if (!fallback || !(await cmd(fallback).then(() => true, () => false))) {
+      log.warn({ command }, 'registration URCs refused; registration is seen by the health poll only');
+    }
+  }
 }
 
 /** No profile configured: the modem's USB id and identity (ATI when those are not enough) choose one. */

@@ -2,14 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../logging/index.ts';
 import { AtChannel, type AtResponse, type CommandOptions } from './at/channel.ts';
 import type { OpenTransport } from './at/transport.ts';
-import type { Urc } from './at/urc.ts';
+import type { RegistrationDomain, Urc } from './at/urc.ts';
 import type { TimerClock, Timer } from '../clock/index.ts';
-import { initializeModem, type ModemIdentity } from './driver-init.ts';
+import { initializeModem, type DeliveryMode, type ModemIdentity } from './driver-init.ts';
 import { ModemError } from './errors.ts';
 import { Inbox, type InboundPdu } from './inbox.ts';
+import { LineEventLog, type LineEvent } from './line-events.ts';
 import type { ProfileClues } from './profile-detect.ts';
 import type { Dialect, HardwareProfile } from './profiles.ts';
-import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, registrationOf, type Registration } from './responses.ts';
+import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, registrationOf, valueOf, type Registration } from './responses.ts';
 
 export type LineState = 'connecting' | 'initializing' | 'ready' | 'degraded' | 'disconnected';
 
@@ -50,6 +51,8 @@ export interface DriverStatus {
   operator: string | undefined;
   lastError: string | undefined;
   consecutiveTimeouts: number;
+  /** How new messages reach the gateway now; undefined before the modem is initialised. */
+  delivery: DeliveryMode | undefined;
 }
 
 export interface DriverOptions {
@@ -62,6 +65,8 @@ export interface DriverOptions {
   usbIdOf?: (path: string) => Promise<ProfileClues['usb']>;
   pin?: string;
   number?: string;
+  /** storage (+CMTI) or direct (+CMT/+CDS with AT+CNMA); absent: the profile's, else storage. */
+  deliveryMode?: DeliveryMode;
   openTransport: OpenTransport;
   /** Other paths where this modem might be now (after a replug), best first. */
   locate?: () => Promise<string[]>;
@@ -117,6 +122,10 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
   #identity: ModemIdentity = {};
   #health = { rssi: undefined as number | undefined, signalDbm: undefined as number | undefined, registration: 'unknown' as Registration, operator: undefined as string | undefined };
   #lastError: string | undefined;
+  /** Registration per domain, from polls and URCs; the line's registration is derived from them. */
+  #reg: Record<RegistrationDomain, Registration> = { cs: 'unknown', ps: 'unknown', eps: 'unknown' };
+  #events: LineEventLog;
+  #delivery: { mode: DeliveryMode; cnmi: string } | undefined;
   #timeouts = 0;
   #attempt = 0;
   #timer: Timer | undefined;
@@ -143,6 +152,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as DriverOptions),
     };
     this.#log = options.logger.child({ mod: 'modem', line: options.lineId });
+    this.#events = new LineEventLog(() => this.#o.clock.now());
   }
 
   get state(): LineState {
@@ -159,7 +169,13 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       ...this.#health,
       lastError: this.#lastError,
       consecutiveTimeouts: this.#timeouts,
+      delivery: this.#delivery?.mode,
     };
+  }
+
+  /** The line's recent history (state, registration, errors, recoveries), oldest first. */
+  events(): LineEvent[] {
+    return this.#events.list();
   }
 
   start(): void {
@@ -230,15 +246,18 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     if (!channel || this.#state === 'connecting' || this.#state === 'disconnected') return;
     try {
       Object.assign(this.#health, parseCsq((await this.#cmd('AT+CSQ')).lines));
-      let registration = parseReg((await this.#cmd('AT+CREG?')).lines, '+CREG:');
-      if (this.#profile?.lte && !isRegistered(registration)) {
-        registration = await this.#cmd('AT+CEREG?').then((r) => parseReg(r.lines, '+CEREG:'), () => registration);
+      this.#noteRegistration('cs', parseReg((await this.#cmd('AT+CREG?')).lines, '+CREG:'));
+      if (this.#profile?.lte && !isRegistered(this.#reg.cs)) {
+        const eps = await this.#cmd('AT+CEREG?').then((r) => parseReg(r.lines, '+CEREG:'), () => undefined);
+        if (eps !== undefined) this.#noteRegistration('eps', eps);
       }
-      this.#health.registration = registration;
+      const registration = this.#health.registration;
       this.#health.operator = await this.#cmd('AT+COPS?').then((r) => parseCops(r.lines), () => this.#health.operator);
       const storage = await this.#cmd('AT+CPMS?').then((r) => parseCpmsQuery(r.lines), () => undefined);
-      if ((storage && storage.used >= storage.total && storage.total > 0) || this.#pollInbox) await this.drain();
+      const rearmed = await this.#checkRouting();
+      if ((storage && storage.used >= storage.total && storage.total > 0) || this.#pollInbox || rearmed) await this.drain();
       this.#setState(isRegistered(registration) ? 'ready' : 'degraded');
+      if (isRegistered(registration)) this.#clearError();
     } catch (error) {
       this.#noteError(error);
       if (this.#channel === channel && !channel.closed) this.#setState('degraded');
@@ -250,7 +269,51 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     if (previous === next) return;
     this.#state = next;
     this.#log.info({ state: next, previous }, 'line state');
+    this.#events.add('state', `${next} (was ${previous})`);
+    if (next === 'ready') this.#clearError();
     this.emit('state', next, previous);
+  }
+
+  /** The line is healthy again: the error is history (kept in the event log), not the present. */
+  #clearError(): void {
+    if (this.#lastError === undefined) return;
+    this.#events.add('recovered', this.#lastError);
+    this.#lastError = undefined;
+  }
+
+  /** One domain's registration (poll or URC); the line counts as registered on CS, or on EPS for LTE models. */
+  #noteRegistration(domain: RegistrationDomain, registration: Registration): void {
+    if (this.#reg[domain] !== registration) {
+      this.#reg[domain] = registration;
+      this.#events.add('registration', `${domain} ${registration}`);
+      this.#log.info({ domain, registration }, 'registration changed');
+    }
+    const { cs, eps } = this.#reg;
+    this.#health.registration = isRegistered(cs) ? cs : this.#profile?.lte && isRegistered(eps) ? eps : cs;
+  }
+
+  /**
+   * Direct delivery only: a modem whose +CMT/+CDS went unacknowledged turns routing off
+   * (27.005 +CNMA: <mt> and <ds> set to 0), so later messages sit in storage unannounced.
+   * Turns it back on; true when it did (the caller then reads the storage).
+   */
+  async #checkRouting(): Promise<boolean> {
+    const delivery = this.#delivery;
+    if (delivery?.mode !== 'direct') return false;
+    const current = await this.#cmd('AT+CNMI?').then((r) => valueOf(r.lines, '+CNMI:'), () => undefined);
+    const wanted = delivery.cnmi.replace(/^AT\+CNMI=/i, '').split(',');
+    const now = current?.split(',').map((p) => p.trim());
+    if (!now || (now[1] === wanted[1] && now[3] === wanted[3])) return false;
+    await this.#rearmRouting();
+    return true;
+  }
+
+  async #rearmRouting(): Promise<void> {
+    const delivery = this.#delivery;
+    if (delivery?.mode !== 'direct') return;
+    this.#log.warn('modem turned direct delivery off (an acknowledgement came too late); turning it on again');
+    this.#events.add('routing', 'direct delivery re-enabled after a missed acknowledgement');
+    await this.#cmd(delivery.cnmi);
   }
 
   async #cmd(command: string, options: CommandOptions = {}): Promise<AtResponse> {
@@ -274,6 +337,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
 
   #noteError(error: unknown): void {
     this.#lastError = error instanceof Error ? error.message : String(error);
+    this.#events.add('error', this.#lastError);
   }
 
   async #connect(): Promise<void> {
@@ -334,6 +398,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       usb: this.#o.profile || !this.#o.usbIdOf ? undefined : await this.#o.usbIdOf(path).catch(() => undefined),
       pin: this.#o.pin,
       number: this.#o.number,
+      deliveryMode: this.#o.deliveryMode,
       expected: known,
       commandTimeoutMs: this.#o.commandTimeoutMs,
       simBusyRetries: this.#o.simBusyRetries,
@@ -343,6 +408,9 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     this.#identity = init.identity;
     this.#profile = init.profile;
     this.#pollInbox = init.pollInbox;
+    this.#delivery = { mode: init.delivery, cnmi: init.cnmi };
+    // Registration URCs from before this init described another session of the modem.
+    this.#reg = { cs: 'unknown', ps: 'unknown', eps: 'unknown' };
     this.#timeouts = 0;
     const ctx = {
       lineId: this.lineId,
@@ -350,6 +418,10 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
       profile: init.profile,
       logger: this.#log,
       commandTimeoutMs: this.#o.commandTimeoutMs,
+      ackDirect: init.ackDirect,
+      onAckRefused: () => {
+        void this.#rearmRouting().then(() => this.drain()).catch((error: unknown) => this.#noteError(error));
+      },
       emit: (pdu: InboundPdu) => this.emit('pdu', pdu),
     };
     if (this.#inbox) this.#inbox.reset(ctx);
@@ -372,7 +444,8 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
         if (!this.#resetting) void this.#reinit(channel);
         break;
       case 'registration':
-        this.#health.registration = registrationOf(urc.stat);
+        // Seen at once rather than at the next health poll: sends stop going to a line without network.
+        this.#noteRegistration(urc.domain, registrationOf(urc.stat));
         if (this.#state === 'ready' || this.#state === 'degraded') this.#setState(isRegistered(this.#health.registration) ? 'ready' : 'degraded');
         break;
       case 'malformed':

@@ -26,6 +26,10 @@ export interface InboxContext {
   profile: HardwareProfile;
   logger: Logger;
   commandTimeoutMs: number;
+  /** +CMT/+CDS must be acknowledged with AT+CNMA (the modem runs CSMS service 1); absent: as the profile's csms says. */
+  ackDirect?: boolean;
+  /** AT+CNMA came too late: the modem has turned direct routing off and the network will redeliver. */
+  onAckRefused?: () => void;
   emit(pdu: InboundPdu): void;
 }
 
@@ -40,6 +44,8 @@ export class Inbox {
   #lock: Promise<unknown> = Promise.resolve();
   /** A listing queued behind other storage work and not started yet: later requests share it. */
   #drainQueued: Promise<number> | undefined;
+  /** Counts +CMT/+CDS: the modem hands over one at a time, so a newer one means an older one's ack is void. */
+  #directSeq = 0;
 
   constructor(ctx: InboxContext) {
     this.#ctx = ctx;
@@ -156,6 +162,7 @@ export class Inbox {
 
   #direct(kind: 'deliver' | 'status-report', pdu: string): void {
     const ctx = this.#ctx;
+    const seq = ++this.#directSeq;
     let acked = false;
     ctx.emit({
       lineId: ctx.lineId,
@@ -164,12 +171,17 @@ export class Inbox {
       storage: undefined,
       index: undefined,
       stat: undefined,
+      // Called only once the message is committed: an unacknowledged one is redelivered.
       confirm: async () => {
-        if (acked || ctx.profile.csms !== 1) return;
+        // Not after a reconnect or a newer +CMT/+CDS: an AT+CNMA acks whatever the modem holds now.
+        if (acked || !(ctx.ackDirect ?? ctx.profile.csms === 1) || this.#ctx !== ctx || seq !== this.#directSeq) return;
         acked = true;
         await this.#cmd('AT+CNMA').catch((error: unknown) => {
-          // 340: the modem expected no acknowledgement (CSMS 0 or already acked).
+          // 340: no acknowledgement expected any more: the modem gave up waiting (and turned
+          // routing off); the network redelivers, and the store drops the duplicate.
           if (!(error instanceof ModemError && error.errorCode === 340)) throw error;
+          ctx.logger.warn('acknowledgement refused: the modem stopped waiting for it');
+          ctx.onAckRefused?.();
         });
       },
     });

@@ -6,7 +6,9 @@ import { openSerialTransport, type OpenTransport } from './at/transport.ts';
 import { systemClock, type TimerClock } from '../clock/index.ts';
 import { ModemDriver, type DriverOptions, type LineAtPort, type LineState, type SendHooks, type SubmitPdu, type TunableOption } from './driver.ts';
 import { ModemError } from './errors.ts';
+import type { DeliveryMode } from './driver-init.ts';
 import type { InboundPdu } from './inbox.ts';
+import type { LineEvent } from './line-events.ts';
 import { getProfile, loadProfiles, profileForUsb, type HardwareProfile } from './profiles.ts';
 import { SendQueue } from './send-queue.ts';
 import type { VirtualNetwork } from './virtual/network.ts';
@@ -23,6 +25,8 @@ export interface ModemLineConfig {
   /** E.164 number of the SIM when AT+CNUM does not know it. */
   number?: string;
   messagesPerMinute?: number;
+  /** storage (+CMTI) or direct (+CMT/+CDS acknowledged with AT+CNMA once stored); absent: the profile's. */
+  deliveryMode?: DeliveryMode;
 }
 
 /** The lines, and driver settings for all of them (unset ones keep the driver's defaults). */
@@ -66,6 +70,8 @@ export interface LineStatus {
   operator: string | null;
   queueDepth: number;
   lastError: string | null;
+  /** How new messages reach the gateway (null until the modem is initialised). */
+  delivery: DeliveryMode | null;
 }
 
 interface Line {
@@ -104,7 +110,7 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
     if (configs.length === 0 && network) {
       for (const modem of network.lines()) {
         const profile = this.#profiles.find((p) => p.dialect === modem.dialect);
-        configs.push({ id: modem.lineId, path: modem.path, number: modem.number, profile: profile?.id });
+        configs.push({ id: modem.lineId, path: modem.path, number: modem.number, profile: profile?.id, deliveryMode: modem.deliveryMode });
       }
     }
     if (this.#config.autodetect ?? configs.length === 0) configs.push(...(await this.#detect(configs)));
@@ -151,6 +157,11 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
     };
   }
 
+  /** One line's recent events (state, registration, errors, recoveries), oldest first. */
+  events(lineId: string): LineEvent[] {
+    return this.#get(lineId).driver.events();
+  }
+
   /** The driver of one line (for health checks and draining from tests or the admin API). */
   driver(lineId: string): ModemDriver {
     return this.#get(lineId).driver;
@@ -171,6 +182,7 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
       profiles: this.#profiles,
       pin: config.pin,
       number: config.number,
+      deliveryMode: config.deliveryMode,
       openTransport: this.#deps.openTransport ?? openSerialTransport,
       locate: () => this.#locate(config),
       usbIdOf: (path) => this.#usbIdOf(path),
@@ -256,6 +268,7 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
       operator: s.operator ?? null,
       queueDepth: line.queue.depth,
       lastError: s.lastError ?? null,
+      delivery: s.delivery ?? null,
     };
   }
 }

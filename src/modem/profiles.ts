@@ -34,6 +34,13 @@ export interface HardwareProfile {
   resetReenumerates: boolean;
   /** Registration is also read with AT+CEREG? (LTE). */
   lte: boolean;
+  /**
+   * Commands that turn on registration URCs (+CREG/+CGREG/+CEREG), so a lost network is seen
+   * at once; absent: AT+CREG=2, AT+CGREG=2 and, on LTE models, AT+CEREG=2. [] turns them off.
+   */
+  registrationUrcs?: string[];
+  /** storage (default): +CMTI, read from storage; direct: +CMT/+CDS, acknowledged with AT+CNMA. */
+  deliveryMode?: 'storage' | 'direct';
   sendTimeoutMs: number;
   notes?: string;
 }

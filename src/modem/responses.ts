@@ -26,9 +26,14 @@ export function parseCsq(lines: readonly string[]): { rssi: number | undefined; 
   return { rssi, signalDbm: -113 + 2 * rssi };
 }
 
-/** `+CREG: 0,1` (answer to a query) → registration. */
-export function parseReg(lines: readonly string[], prefix: '+CREG:' | '+CEREG:'): Registration {
-  const params = splitParams(valueOf(lines, prefix) ?? '');
+/**
+ * `+CREG: 2,1,"00C3","0000B1A2",7` (answer to a query: <n>,<stat>,…) → registration. With
+ * registration URCs on, a `+CREG: 1,"00C3",…` URC (<stat>,<lac>,…) can land among the answer's
+ * lines: the answer is the line whose second parameter is a plain number.
+ */
+export function parseReg(lines: readonly string[], prefix: '+CREG:' | '+CEREG:' | '+CGREG:'): Registration {
+  const candidates = lines.filter((l) => l.toUpperCase().startsWith(prefix)).map((l) => splitParams(l.slice(prefix.length)));
+  const params = candidates.find((p) => /^\d+$/.test(p[1] ?? '')) ?? splitParams(valueOf(lines, prefix) ?? '');
   const stat = Number(params.length >= 2 ? params[1] : params[0]);
   return registrationOf(stat);
 }

@@ -10,8 +10,10 @@ import {
   type HardwareProfile,
   type InboundPdu,
   type LineState,
+  type VirtualLineOptions,
   type VirtualModem,
   type VirtualNetwork,
+  type VirtualNetworkOptions,
 } from '../../src/modem/index.ts';
 import type { TimerClock } from '../../src/clock/index.ts';
 import { ManualClock } from '../fakes/manual-clock.ts';
@@ -43,11 +45,21 @@ export interface Rig {
 /** A driver (on a manual clock) against one virtual modem (on a zero-latency network). */
 export function rig(
   dialect: Dialect,
-  extra: { pin?: string; simBusyCount?: number; storageSlots?: number; profile?: HardwareProfile; driver?: Partial<DriverOptions>; clock?: TimerClock; logger?: Logger } = {},
+  extra: {
+    pin?: string;
+    simBusyCount?: number;
+    storageSlots?: number;
+    profile?: HardwareProfile;
+    driver?: Partial<DriverOptions>;
+    clock?: TimerClock;
+    logger?: Logger;
+    network?: Partial<VirtualNetworkOptions>;
+    line?: Partial<VirtualLineOptions>;
+  } = {},
 ): Rig {
   const zero = { minMs: 0, maxMs: 0 };
-  const network = createVirtualNetwork({ submitLatency: zero, deliverLatency: zero, reportLatency: zero });
-  const modem = network.addLine({ lineId: 'l1', number: LINE_NUMBER, dialect, pin: extra.pin, simBusyCount: extra.simBusyCount, storageSlots: extra.storageSlots });
+  const network = createVirtualNetwork({ submitLatency: zero, deliverLatency: zero, reportLatency: zero, ...extra.network });
+  const modem = network.addLine({ lineId: 'l1', number: LINE_NUMBER, dialect, pin: extra.pin, simBusyCount: extra.simBusyCount, storageSlots: extra.storageSlots, ...extra.line });
   const clock = new ManualClock();
   const profile = extra.profile ?? getProfile(PROFILE_FOR[dialect]);
   const driver = new ModemDriver({

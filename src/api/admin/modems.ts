@@ -19,6 +19,14 @@ const LineStatusSchema = Type.Object({
   operator: Type.Union([Type.String(), Type.Null()]),
   queueDepth: Type.Integer(),
   lastError: Type.Union([Type.String(), Type.Null()]),
+  delivery: Type.Union([Type.Literal('storage'), Type.Literal('direct'), Type.Null()]),
+});
+
+const LineEventSchema = Type.Object({
+  at: Type.String(),
+  type: Type.Union([Type.Literal('state'), Type.Literal('registration'), Type.Literal('error'), Type.Literal('recovered'), Type.Literal('routing')]),
+  detail: Type.String(),
+  repeated: Type.Integer(),
 });
 
 const SubscriberMessageSchema = Type.Object({
@@ -38,7 +46,7 @@ export interface AdminModemsOptions {
   network?: VirtualNetwork;
 }
 
-/** GET /modems, POST /sim/text, GET /sim/inbox — register under the /admin prefix. */
+/** GET /modems, GET /modems/:id/events, POST /sim/text, GET /sim/inbox — register under the /admin prefix. */
 export const adminModemsRoutes: FastifyPluginAsyncTypebox<AdminModemsOptions> = async (app, { pool, network }) => {
   const requireNetwork = (): VirtualNetwork => {
     if (!network) throw new UnavailableError('No virtual modem network is running: the gateway uses real modems');
@@ -49,6 +57,19 @@ export const adminModemsRoutes: FastifyPluginAsyncTypebox<AdminModemsOptions> = 
     '/modems',
     { schema: { summary: 'Every modem line and its health', tags: ['admin'], response: { 200: Type.Object({ lines: Type.Array(LineStatusSchema) }) } } },
     async () => ({ lines: pool.lines() }),
+  );
+
+  app.get(
+    '/modems/:id/events',
+    {
+      schema: {
+        summary: "A line's recent events (state, registration, errors and recoveries), oldest first; kept in memory, the last 50",
+        tags: ['admin'],
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: Type.Object({ id: Type.String(), events: Type.Array(LineEventSchema) }), ...errorResponses },
+      },
+    },
+    async (request) => ({ id: request.params.id, events: pool.events(request.params.id) }),
   );
 
   app.post(

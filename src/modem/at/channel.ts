@@ -179,8 +179,13 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     if (this.#pendingUrc !== undefined) {
       const head = this.#pendingUrc;
       this.#pendingUrc = undefined;
-      this.emit('urc', parseUrc(head, line));
-      return;
+      // +CMT/+CDS: the PDU is the next line. A line that is no hex (a PDU line lost to noise)
+      // is not taken as the PDU: it may be the final result of the command in flight.
+      if (/^[0-9A-F]+$/i.test(line)) {
+        this.emit('urc', parseUrc(head, line));
+        return;
+      }
+      this.emit('urc', { type: 'malformed', head: head.slice(0, 4).toUpperCase(), reason: 'no PDU line after the header' });
     }
     const current = this.#current;
     if (current && isEchoOrPrompt(line, current)) return;

@@ -7,13 +7,18 @@ export type Urc =
   | { type: 'ring' }
   | { type: 'caller-id'; number: string } // +CLIP
   | { type: 'signal'; rssi: number } // ^RSSI
-  | { type: 'registration'; stat: number } // +CREG / +CEREG / +CGREG
+  /** +CREG (circuit switched), +CGREG (packet), +CEREG (EPS/LTE): `<stat>[,<lac>,<ci>[,<AcT>]]`. */
+  | { type: 'registration'; domain: RegistrationDomain; stat: number }
   | { type: 'sim'; state: string } // +CPIN, ^SIMST
   | { type: 'storage-full'; storage?: string } // ^SMMEMFULL, +QIND "smsfull", +CIEV
   | { type: 'boot'; raw: string } // ^BOOT, RDY, +CFUN
   | { type: 'vendor'; raw: string } // anything else we recognise as unsolicited
   /** A URC we know whose parameters do not parse (a storage index that is no number): ignored, never acted on. */
   | { type: 'malformed'; head: string; reason: string };
+
+export type RegistrationDomain = 'cs' | 'ps' | 'eps';
+
+const REGISTRATION_DOMAINS: Record<string, RegistrationDomain> = { '+CREG': 'cs', '+CGREG': 'ps', '+CEREG': 'eps' };
 
 /** URCs whose PDU comes on the next line. */
 export const TWO_LINE_URCS = ['+CMT:', '+CDS:'] as const;
@@ -84,8 +89,12 @@ export function parseUrc(line: string, pdu?: string): Urc {
       return { type: 'signal', rssi: Number(params[0]) };
     case '+CREG':
     case '+CEREG':
-    case '+CGREG':
-      return { type: 'registration', stat: Number(params[0]) };
+    case '+CGREG': {
+      // The URC carries <stat> first; a stat that is no number must not read as "not registered".
+      const stat = /^\d$/.test(params[0] ?? '') ? Number(params[0]) : undefined;
+      if (stat === undefined) return { type: 'malformed', head, reason: 'registration status is not a number' };
+      return { type: 'registration', domain: REGISTRATION_DOMAINS[head]!, stat };
+    }
     case '+CPIN':
       return { type: 'sim', state: unquote(params[0]) };
     case '^SIMST':

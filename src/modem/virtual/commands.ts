@@ -26,15 +26,18 @@ export interface CommandContext {
     csms: number;
     cnmi: number[];
     creg: number;
+    cgreg: number;
+    cereg: number;
     pinLocked: boolean;
     radioOn: boolean;
     mem: [string, string, string];
   };
-  set(patch: Partial<{ echo: boolean; cmee: number; cmgf: number; csms: number; cnmi: number[]; creg: number; radioOn: boolean; mem: [string, string, string] }>): void;
+  set(patch: Partial<{ echo: boolean; cmee: number; cmgf: number; csms: number; cnmi: number[]; creg: number; cgreg: number; cereg: number; radioOn: boolean; mem: [string, string, string] }>): void;
   unlock(pin: string): boolean;
   simBusy(): boolean;
   startPrompt(length: number): void;
-  ack(): boolean;
+  /** AT+CNMA: positive (RP-ACK) or AT+CNMA=2 (RP-ERROR); false when nothing awaits one. */
+  ack(positive: boolean): boolean;
   reboot(reenumerate: boolean): void;
   freed(): void;
   /** The modem's own MMS client (Quectel and SIMCom dialects). */
@@ -136,16 +139,25 @@ function runOne(ctx: CommandContext, command: string): Outcome {
       if (query) return ok([`+CNMI: ${st.cnmi.join(',')}`]);
       ctx.set({ cnmi: [0, 1, 2, 3, 4].map((i) => Number(args[i] ?? 0)) });
       return ok();
-    case '+CNMA':
-      return ctx.ack() ? ok() : cms(340);
+    case '+CNMA': {
+      const n = Number(args[0] ?? 0);
+      if (st.csms !== 1 || ![0, 1, 2].includes(n)) return cms(340);
+      return ctx.ack(n !== 2) ? ok() : cms(340);
+    }
     case '+CSQ':
       return ok([`+CSQ: ${modem.registered && st.radioOn ? modem.rssi : 99},99`]);
-    case '+CREG': case '+CEREG': case '+CGREG':
+    case '+CREG': case '+CEREG': case '+CGREG': {
+      const key = name === '+CREG' ? 'creg' : name === '+CGREG' ? 'cgreg' : 'cereg';
       if (!query) {
-        if (name === '+CREG') ctx.set({ creg: Number(args[0] ?? 0) });
+        const n = Number(args[0] ?? 0);
+        if (![0, 1, 2].includes(n)) return cme(3);
+        ctx.set({ [key]: n });
         return ok();
       }
-      return ok([`${name}: ${name === '+CREG' ? st.creg : 0},${modem.registered && st.radioOn ? 1 : 0}`]);
+      const registered = modem.registered && st.radioOn;
+      const location = st[key] === 2 && registered ? ',"00C3","0000B1A2",7' : '';
+      return ok([`${name}: ${st[key]},${registered ? 1 : 0}${location}`]);
+    }
     case '+COPS':
       if (!query) return ok();
       return ok([modem.registered && st.radioOn ? '+COPS: 0,0,"AgentPhone Virtual",7' : '+COPS: 0']);

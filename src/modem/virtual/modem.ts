@@ -14,6 +14,8 @@ export interface ModemNetworkPort {
   submit(modem: VirtualModem, pduHex: string): Promise<number>;
   /** The modem has room again (or came back): undelivered PDUs may be retried. */
   ready(modem: VirtualModem): void;
+  /** A +CMT/+CDS the TE did not acknowledge (or refused with AT+CNMA=2): the network sends it again later. */
+  undelivered(modem: VirtualModem, kind: 'deliver' | 'status-report', pdu: string): void;
   /** The modem's own MMS client sends (AT+QMMSEND / AT+CMMSSEND). */
   sendMms(modem: VirtualModem, request: ModemMmsRequest): Promise<ModemMmsResult>;
 }
@@ -31,6 +33,15 @@ export interface VirtualModemOptions {
   storageSlots?: number;
   /** Answer AT+CPIN? with +CME ERROR: 14 this many times after power-up. */
   simBusyCount?: number;
+  /** How the gateway should take this line's messages (carried to the pool; the modem follows AT+CNMI). */
+  deliveryMode?: 'storage' | 'direct';
+}
+
+/** A +CMT/+CDS waiting for its AT+CNMA. */
+interface AwaitingAck {
+  kind: 'deliver' | 'status-report';
+  pdu: string;
+  timer: Timer;
 }
 
 /** Faults a test (or a curious operator) can switch on. */
@@ -75,6 +86,9 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   readonly faults: ModemFaults = {};
   registered = true;
   rssi = 23;
+  /** How long a +CMT/+CDS waits for AT+CNMA before the modem gives up (RP-ERROR to the network). */
+  ackTimeoutMs = 20_000;
+  readonly deliveryMode: 'storage' | 'direct' | undefined;
   #o: VirtualModemOptions;
   #pty: Pty | undefined;
   #input = '';
@@ -86,13 +100,16 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   #cmgf = 0;
   #csms = 0;
   #cnmi = [0, 0, 0, 0, 0];
+  /** +CREG/+CGREG/+CEREG URC modes: 0 off, 1 <stat>, 2 <stat>,<lac>,<ci>,<act>. */
   #creg = 0;
+  #cgreg = 0;
+  #cereg = 0;
   #pinLocked: boolean;
   #simBusyLeft: number;
   #radioOn = true;
   #store: SmsStore;
   #mem: [string, string, string];
-  #awaitingAck = false;
+  #awaitingAck: AwaitingAck | undefined;
   #timers = new Set<Timer>();
 
   constructor(options: VirtualModemOptions) {
@@ -104,6 +121,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.iccid = options.iccid;
     this.imsi = options.imsi;
     this.dialect = options.dialect;
+    this.deliveryMode = options.deliveryMode;
     this.spec = DIALECTS[options.dialect];
     this.#pinLocked = options.pin !== undefined;
     this.#simBusyLeft = options.simBusyCount ?? 0;
@@ -152,6 +170,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   unplug(): void {
     for (const timer of this.#timers) timer.cancel();
     this.#timers.clear();
+    this.#dropAwaitingAck();
     this.#pty?.close();
   }
 
@@ -160,8 +179,9 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     if (!this.plugged || !this.registered || !this.#radioOn) return false;
     const mt = this.#cnmi[1] ?? 0;
     if (mt === 2 || mt === 3) {
-      this.#awaitingAck = this.#csms === 1;
-      this.#urc(`+CMT: ,${tpduLength(pdu)}\r\n${pdu}`);
+      // One transfer at a time: the next waits until this one is acknowledged or given up.
+      if (this.#awaitingAck) return false;
+      this.#handOver('deliver', pdu, `+CMT: ,${tpduLength(pdu)}`);
       return true;
     }
     const mem = this.#mem[2];
@@ -179,8 +199,8 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     if (!this.plugged || !this.#radioOn) return false;
     const ds = this.#cnmi[3] ?? 0;
     if (ds === 1) {
-      this.#awaitingAck = this.#csms === 1;
-      this.#urc(`+CDS: ${tpduLength(pdu)}\r\n${pdu}`);
+      if (this.#awaitingAck) return false;
+      this.#handOver('status-report', pdu, `+CDS: ${tpduLength(pdu)}`);
       return true;
     }
     if (ds !== 2) return true; // not routed: dropped, as the modem would
@@ -193,10 +213,43 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     return true;
   }
 
-  setRegistered(registered: boolean): void {
+  /** Network side: registration lost (stat 0, or another 27.007 stat) or regained; URCs as enabled. */
+  setRegistered(registered: boolean, stat: number = registered ? 1 : 0): void {
     this.registered = registered;
-    if (this.#creg > 0) this.#urc(`+CREG: ${registered ? 1 : 0}`);
+    for (const [name, mode] of [['+CREG', this.#creg], ['+CGREG', this.#cgreg], ['+CEREG', this.#cereg]] as const) {
+      if (mode === 1) this.#urc(`${name}: ${stat}`);
+      else if (mode === 2) this.#urc(`${name}: ${stat}${registered ? ',"00C3","0000B1A2",7' : ''}`);
+    }
     if (registered) this.#o.network.ready(this);
+  }
+
+  /**
+   * +CMT/+CDS to the TE. Under CSMS 1 it waits for AT+CNMA: without one in time the modem
+   * answers the network with an error (which delivers again later) and, as 27.005 requires,
+   * turns routing to the TE off (<mt> and <ds> of AT+CNMI to 0).
+   */
+  #handOver(kind: 'deliver' | 'status-report', pdu: string, header: string): void {
+    if (this.#csms === 1) {
+      const timer = this.#o.clock.setTimeout(() => {
+        this.#timers.delete(timer);
+        if (this.#awaitingAck?.timer !== timer) return;
+        this.#awaitingAck = undefined;
+        this.#cnmi = this.#cnmi.map((v, i) => (i === 1 || i === 3 ? 0 : v));
+        this.#o.network.undelivered(this, kind, pdu);
+      }, this.ackTimeoutMs);
+      this.#timers.add(timer);
+      this.#awaitingAck = { kind, pdu, timer };
+    }
+    this.#urc(`${header}\r\n${pdu}`);
+  }
+
+  /** Unplugged or rebooted with a transfer unacknowledged: the network still has it. */
+  #dropAwaitingAck(): void {
+    const awaiting = this.#awaitingAck;
+    if (!awaiting) return;
+    this.#awaitingAck = undefined;
+    awaiting.timer.cancel();
+    this.#o.network.undelivered(this, awaiting.kind, awaiting.pdu);
   }
 
   /** Writes bytes that are no AT at all, as a modem with a noisy line or a confused firmware. */
@@ -208,6 +261,11 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.#echo = true;
     this.#cmee = 0;
     this.#cnmi = [0, 0, 0, 0, 0];
+    this.#csms = 0;
+    this.#creg = 0;
+    this.#cgreg = 0;
+    this.#cereg = 0;
+    this.#dropAwaitingAck();
     this.#radioOn = true;
     this.#pinLocked = this.#o.pin !== undefined;
     this.#mms.reset();
@@ -295,16 +353,18 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     cms: (code: number) => this.#final(this.#cmeeError('CMS', code)),
     state: () => ({
       pin: this.#o.pin,
-      echo: this.#echo, cmee: this.#cmee, cmgf: this.#cmgf, csms: this.#csms, cnmi: this.#cnmi, creg: this.#creg,
+      echo: this.#echo, cmee: this.#cmee, cmgf: this.#cmgf, csms: this.#csms, cnmi: this.#cnmi, creg: this.#creg, cgreg: this.#cgreg, cereg: this.#cereg,
       pinLocked: this.#pinLocked, radioOn: this.#radioOn, mem: this.#mem,
     }),
-    set: (patch: Partial<{ echo: boolean; cmee: number; cmgf: number; csms: number; cnmi: number[]; creg: number; radioOn: boolean; mem: [string, string, string] }>) => {
+    set: (patch: Partial<{ echo: boolean; cmee: number; cmgf: number; csms: number; cnmi: number[]; creg: number; cgreg: number; cereg: number; radioOn: boolean; mem: [string, string, string] }>) => {
       if (patch.echo !== undefined) this.#echo = patch.echo;
       if (patch.cmee !== undefined) this.#cmee = patch.cmee;
       if (patch.cmgf !== undefined) this.#cmgf = patch.cmgf;
       if (patch.csms !== undefined) this.#csms = patch.csms;
       if (patch.cnmi !== undefined) this.#cnmi = patch.cnmi;
       if (patch.creg !== undefined) this.#creg = patch.creg;
+      if (patch.cgreg !== undefined) this.#cgreg = patch.cgreg;
+      if (patch.cereg !== undefined) this.#cereg = patch.cereg;
       if (patch.radioOn !== undefined) this.#radioOn = patch.radioOn;
       if (patch.mem !== undefined) this.#mem = patch.mem;
     },
@@ -324,10 +384,16 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
       this.#prompt = { length, buffer: '', hung };
       this.#pty?.write('\r\n> ');
     },
-    ack: (): boolean => {
-      const was = this.#awaitingAck;
-      this.#awaitingAck = false;
-      return was;
+    ack: (positive: boolean): boolean => {
+      const awaiting = this.#awaitingAck;
+      if (!awaiting) return false;
+      this.#awaitingAck = undefined;
+      awaiting.timer.cancel();
+      this.#timers.delete(awaiting.timer);
+      // RP-ERROR (AT+CNMA=2): the network keeps the message and tries again later.
+      if (!positive) this.#o.network.undelivered(this, awaiting.kind, awaiting.pdu);
+      else this.#o.network.ready(this);
+      return true;
     },
     reboot: (reenumerate: boolean) => {
       this.#later(10, () => {

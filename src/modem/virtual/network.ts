@@ -18,6 +18,8 @@ export interface VirtualNetworkOptions {
   deliverLatency?: LatencyRange;
   /** Time from a SUBMIT to its status report. */
   reportLatency?: LatencyRange;
+  /** How long the network waits before delivering again a +CMT/+CDS the modem did not acknowledge. */
+  redeliverAfterMs?: number;
   /** Seed for latency jitter, so runs repeat. */
   seed?: number;
 }
@@ -29,6 +31,8 @@ export interface VirtualLineOptions {
   pin?: string;
   storageSlots?: number;
   simBusyCount?: number;
+  /** How the gateway takes this line's messages: storage (+CMTI) or direct (+CMT/+CDS with AT+CNMA). */
+  deliveryMode?: 'storage' | 'direct';
 }
 
 /** A message as a virtual subscriber phone received it. */
@@ -81,6 +85,8 @@ export class VirtualNetwork extends EventEmitter<{
   submit: [{ lineId: string; to: string; mr: number }];
   inbox: [string];
   delivered: [{ lineId: string; kind: 'deliver' | 'status-report' }];
+  /** A +CMT/+CDS went unacknowledged (or was refused): it will be offered again after redeliverAfterMs. */
+  undelivered: [{ lineId: string; kind: 'deliver' | 'status-report' }];
 }> implements ModemNetworkPort {
   readonly clock: TimerClock;
   readonly faults: NetworkFaults = { dropParts: 0, duplicateParts: 0, reorderNext: false, rejectSubmits: { count: 0, code: 500 }, reportStatus: 0, holdReports: false };
@@ -106,6 +112,7 @@ export class VirtualNetwork extends EventEmitter<{
       submitLatency: options.submitLatency ?? { minMs: 1000, maxMs: 3000 },
       deliverLatency: options.deliverLatency ?? { minMs: 1000, maxMs: 3000 },
       reportLatency: options.reportLatency ?? { minMs: 1000, maxMs: 3000 },
+      redeliverAfterMs: options.redeliverAfterMs ?? 30_000,
     };
     let state = (options.seed ?? 0x5eed) >>> 0;
     this.#rng = () => {
@@ -127,6 +134,7 @@ export class VirtualNetwork extends EventEmitter<{
       imsi: `31026${String(1000000000 + n).padStart(10, '0')}`,
       pin: options.pin,
       simBusyCount: options.simBusyCount,
+      deliveryMode: options.deliveryMode,
       storageSlots: options.storageSlots,
       clock: this.clock,
       network: this,
@@ -248,6 +256,16 @@ export class VirtualNetwork extends EventEmitter<{
     const held = this.#heldReports.splice(0).reverse();
     for (const { modem, pdu } of held) this.#offer(modem, 'status-report', pdu);
     return held.length;
+  }
+
+  undelivered(modem: VirtualModem, kind: 'deliver' | 'status-report', pdu: string): void {
+    this.emit('undelivered', { lineId: modem.lineId, kind });
+    this.clock.setTimeout(() => this.#offer(modem, kind, pdu), this.#o.redeliverAfterMs);
+  }
+
+  /** The line loses (false) or regains (true) its registration; the modem reports it in the URCs the TE enabled. */
+  setRegistered(lineId: string, registered: boolean): void {
+    this.line(lineId).setRegistered(registered);
   }
 
   ready(modem: VirtualModem): void {
