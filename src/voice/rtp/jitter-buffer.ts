@@ -45,6 +45,15 @@ const QUANTILE = 0.95;
 const TRANSIT_CREEP = 0.001;
 /** A packet this far off the timeline means the sender restarted its clock: the timeline is re-synced. */
 const RESYNC_MS = 2000;
+/**
+ * Most idle frames one call releases (1 s of 20 ms frames). A timeline further behind than that
+ * (a stalled process, or a peer's timestamps built to make it so) jumps to now: replaying it
+ * frame by frame would hand millions of frames up at once.
+ */
+const MAX_IDLE_BURST = 50;
+/** Frame lengths the buffer learns from consecutive packets (G.711 ptime is 10-120 ms in practice). */
+const MIN_FRAME_MS = 10;
+const MAX_FRAME_MS = 120;
 
 /**
  * Receive jitter buffer that only reorders. A packet that is next in sequence is released the
@@ -195,6 +204,7 @@ export class JitterBuffer {
 
   private release(nowMs: number): JitterOutput[] {
     const out: JitterOutput[] = [];
+    let idle = 0;
     for (;;) {
       const next = this.next as number;
       const slot = this.slots.get(next);
@@ -210,6 +220,13 @@ export class JitterBuffer {
       if (this.slots.size === 0) this.gapSince = undefined;
       if (!overfull && nowMs < this.deadline()) break;
       if (this.slots.size === 0) {
+        if (idle++ >= MAX_IDLE_BURST) {
+          // Far behind: skip to now, so the next idle frame is due one frame from now.
+          const behind = Math.floor((nowMs - this.deadline()) / this.frameMs) + 1;
+          this.stats.skipped += behind;
+          this.playedMs += behind * this.frameMs;
+          break;
+        }
         this.playedMs += this.frameMs;
         this.stats.idle++;
         out.push({ kind: 'idle', timestamp: this.timestampAt(this.playedMs) });
@@ -235,7 +252,7 @@ export class JitterBuffer {
   private learnFrameLength(sequence: number, mediaMs: number): void {
     if (this.lastAudioSeq !== undefined && seqDelta(this.lastAudioSeq, sequence) === 1) {
       const step = mediaMs - this.lastAudioMs;
-      if (step > 0 && step <= 120) this.frameMs = step;
+      if (step >= MIN_FRAME_MS && step <= MAX_FRAME_MS) this.frameMs = step;
     }
     this.lastAudioSeq = sequence;
     this.lastAudioMs = mediaMs;

@@ -130,3 +130,29 @@ describe('JitterBuffer (reordering only, adaptive delay)', () => {
     expect(jb.due(1075)).toEqual([]);
   });
 });
+
+// Found by `npm run fuzz -- --target live-rtp`: packets one sample apart taught the buffer a
+// 0.125 ms frame, and the next idle deadline released millions of frames at once (4 GB, OOM).
+describe('JitterBuffer bounds what one call releases', () => {
+  it('does not learn a frame length from timestamps a sample apart, and releases at most 50 idle frames (1 s) after a stall', () => {
+    const jb = new JitterBuffer(opts);
+    jb.push(1, 0, payload(1), 0);
+    jb.push(2, 1, payload(2), 0); // one sample later
+    const out = jb.due(100_000);
+    expect(out.length).toBeLessThanOrEqual(50);
+    expect(out.every((f) => f.kind === 'idle')).toBe(true);
+    // The timeline jumped to now: the next idle frame is one 20 ms frame away.
+    expect(jb.nextDeadline()).toBeGreaterThan(100_000);
+    expect(jb.nextDeadline()).toBeLessThanOrEqual(100_020 + opts.maxDelayMs);
+    expect(jb.stats.skipped).toBeGreaterThan(4000);
+  });
+
+  it('a 60 s stall of an ordinary 20 ms stream gives 1 s of idle frames, not 60 s', () => {
+    const jb = new JitterBuffer(opts);
+    for (let i = 0; i < 10; i++) jb.push(i, i * 160, payload(i), i * 20);
+    const out = jb.due(60_000);
+    expect(out).toHaveLength(50);
+    expect(jb.due(60_000)).toEqual([]);
+  });
+});
+
