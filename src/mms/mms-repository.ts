@@ -1,4 +1,4 @@
-/** The MMS tables: media rows, outbound sends and inbound notifications (migration 004). */
+/** The MMS tables: media rows, outbound sends, inbound notifications (migrations 004, 012) and kept raw pushes. */
 import type { Db } from '../store/index.ts';
 
 export type OutboundMmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
@@ -11,6 +11,45 @@ export interface OutboundMms {
   attempts: number;
   nextAttemptAt: number;
   mmsMessageId: string | null;
+}
+
+/** A WAP push kept because it could not be used (mms_raw_pushes). */
+export interface RawPush {
+  id: number;
+  lineId: string;
+  /** undecodable | incomplete | partial */
+  reason: string;
+  errorCode: string | null;
+  /** Byte offset where decoding stopped. */
+  errorAt: number | null;
+  data: Uint8Array;
+  createdAt: number;
+}
+
+export interface UnfetchableNotification {
+  id: number;
+  lineId: string;
+  sender: string | null;
+  size: number | null;
+  createdAt: number;
+}
+
+interface RawPushDbRow {
+  id: number;
+  line_id: string;
+  reason: string;
+  error_code: string | null;
+  error_at: number | null;
+  data: Buffer;
+  created_at: number;
+}
+
+interface UnfetchableDbRow {
+  id: number;
+  line_id: string;
+  sender: string | null;
+  size: number | null;
+  created_at: number;
 }
 
 export interface InboundNotification {
@@ -121,8 +160,25 @@ export class MmsRepository {
       requeueOut: db.prepare(`UPDATE mms_outbound SET status = 'queued' WHERE status = 'sending'`),
       insertIn: db.prepare(
         `INSERT INTO mms_inbound (line_id, transaction_id, content_location, sender, size, status, created_at)
-         VALUES (@lineId, @transactionId, @contentLocation, @sender, @size, 'pending', @now) ON CONFLICT DO NOTHING`,
+         VALUES (@lineId, @transactionId, @contentLocation, @sender, @size, @status, @now) ON CONFLICT DO NOTHING`,
       ),
+      unfetchableLines: db.prepare<[], { line_id: string }>(`SELECT DISTINCT line_id FROM mms_inbound WHERE status = 'unfetchable'`),
+      refetchable: db.prepare<[string]>(
+        `UPDATE mms_inbound SET status = 'pending', next_attempt_at = 0, error = NULL
+         WHERE status = 'unfetchable' AND line_id IN (SELECT value FROM json_each(?))`,
+      ),
+      unfetchable: db.prepare<[number], UnfetchableDbRow>(
+        `SELECT id, line_id, sender, size, created_at FROM mms_inbound WHERE status = 'unfetchable' ORDER BY id DESC LIMIT ?`,
+      ),
+      unfetchableCount: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM mms_inbound WHERE status = 'unfetchable'`),
+      insertRaw: db.prepare(
+        `INSERT INTO mms_raw_pushes (line_id, reason, error_code, error_at, data, created_at)
+         VALUES (@lineId, @reason, @code, @at, @data, @now)`,
+      ),
+      rawPushes: db.prepare<[number], RawPushDbRow>(
+        `SELECT id, line_id, reason, error_code, error_at, data, created_at FROM mms_raw_pushes ORDER BY id DESC LIMIT ?`,
+      ),
+      rawPushCount: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM mms_raw_pushes`),
       dueIn: db.prepare<[number, string, number], InboundRow>(
         `SELECT ${IN_COLS} FROM mms_inbound WHERE status = 'pending' AND next_attempt_at <= ? AND line_id IN (SELECT value FROM json_each(?))
          ORDER BY id LIMIT ?`,
@@ -178,9 +234,55 @@ export class MmsRepository {
     return this.s.requeueOut.run().changes;
   }
 
-  /** False when this line already has a notification with this transaction id. */
-  insertNotification(n: { lineId: string; transactionId: string; contentLocation: string; sender: string | null; size: number | null; now: number }): boolean {
-    return this.s.insertIn.run(n).changes === 1;
+  /**
+   * False when this line already has a notification with this transaction id. `unfetchable`:
+   * the line has no MMS configured, so nothing will fetch it (until MMS is configured).
+   */
+  insertNotification(n: {
+    lineId: string;
+    transactionId: string;
+    contentLocation: string;
+    sender: string | null;
+    size: number | null;
+    now: number;
+    status?: 'pending' | 'unfetchable';
+  }): boolean {
+    return this.s.insertIn.run({ ...n, status: n.status ?? 'pending' }).changes === 1;
+  }
+
+  /** Lines that now have MMS: their unfetchable notifications are fetched after all. */
+  requeueUnfetchable(hasMms: (lineId: string) => boolean): number {
+    const lines = this.s.unfetchableLines.all().map((r) => r.line_id).filter(hasMms);
+    return lines.length === 0 ? 0 : this.s.refetchable.run(JSON.stringify(lines)).changes;
+  }
+
+  /** Notifications nothing can fetch (no MMS on their line), newest first, and how many there are. */
+  unfetchable(limit: number): { count: number; items: UnfetchableNotification[] } {
+    return {
+      count: this.s.unfetchableCount.get()?.n ?? 0,
+      items: this.s.unfetchable.all(limit).map((r) => ({ id: r.id, lineId: r.line_id, sender: r.sender, size: r.size, createdAt: r.created_at })),
+    };
+  }
+
+  /** Keeps the bytes of a WAP push that could not be used (undecodable, or not a usable notification). */
+  insertRawPush(p: { lineId: string; reason: string; code: string | null; at: number | null; data: Uint8Array; now: number }): void {
+    this.s.insertRaw.run({ ...p, data: Buffer.from(p.data) });
+  }
+
+  /** Kept pushes, newest first, and how many there are. */
+  rawPushes(limit: number): { count: number; items: RawPush[] } {
+    return {
+      count: this.s.rawPushCount.get()?.n ?? 0,
+      items: this.s.rawPushes.all(limit).map((r) => ({
+        id: r.id,
+        lineId: r.line_id,
+        reason: r.reason,
+        errorCode: r.error_code,
+        errorAt: r.error_at,
+        data: new Uint8Array(r.data),
+        createdAt: r.created_at,
+      })),
+    };
   }
 
   dueNotifications(now: number, lineIds: readonly string[], limit: number): InboundNotification[] {

@@ -11,12 +11,12 @@ import type { Logger } from '../logging/index.ts';
 import type { MessageStatusTracker, Notifier } from '../messaging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
-import type { InboundPayload } from '../webhooks/index.ts';
+import type { InboundPayload, MmsUnfetchablePayload } from '../webhooks/index.ts';
 import { composeSendReq, fromMmsAddress, readMessage } from './compose.ts';
 import { fitMedia } from './media/fit-media.ts';
 import type { MediaFetcher } from './media/media-fetcher.ts';
 import type { MediaStore } from './media/media-store.ts';
-import type { InboundNotification, MmsRepository, OutboundMms } from './mms-repository.ts';
+import type { InboundNotification, MmsRepository, OutboundMms, RawPush, UnfetchableNotification } from './mms-repository.ts';
 import type { MmsTransport } from './mms-transport.ts';
 import { decodeMmsPush, MmsError, responseStatusInfo, toDeliveryInd, toNotification, type MmsPdu } from './pdu/index.ts';
 
@@ -74,6 +74,8 @@ export class MmsService implements Notifier {
   start(): void {
     const requeued = this.d.repo.requeueInterrupted();
     if (requeued > 0) this.log.warn({ messages: requeued }, 'requeued MMS sends interrupted by a restart');
+    const refetch = this.d.repo.requeueUnfetchable((l) => this.enabled(l));
+    if (refetch > 0) this.log.info({ notifications: refetch }, 'fetching MMS that arrived before MMS was configured');
     this.running = true;
     this.pump();
   }
@@ -99,25 +101,31 @@ export class MmsService implements Notifier {
       pdu = decodeMmsPush(data).pdu;
     } catch (err) {
       if (!(err instanceof MmsError)) throw err;
-      this.log.warn({ line: lineId, code: err.code, offset: err.offset }, 'undecodable WAP push dropped');
+      // Kept, never only dropped: the operator sees it (admin API) and can decode it later.
+      this.keepRawPush(lineId, 'undecodable', data, err);
       return false;
     }
     if (pdu.type === 'm-notification-ind') {
       const n = toNotification(pdu);
       if (!n.contentLocation || !n.transactionId) {
-        this.log.warn({ line: lineId }, 'MMS notification without a content location or transaction id dropped');
+        this.keepRawPush(lineId, 'incomplete', data);
         return false;
       }
+      const now = this.d.clock.now();
+      const sender = n.from === null ? null : fromMmsAddress(n.from);
+      const fetchable = this.enabled(lineId);
       const fresh = this.d.repo.insertNotification({
         lineId,
         transactionId: n.transactionId,
         contentLocation: n.contentLocation,
-        sender: n.from === null ? null : fromMmsAddress(n.from),
+        sender,
         size: n.messageSize,
-        now: this.d.clock.now(),
+        now,
+        status: fetchable ? 'pending' : 'unfetchable',
       });
-      if (fresh) this.notify();
-      return false;
+      if (fresh && fetchable) this.notify();
+      if (!fresh || fetchable) return false;
+      return this.tellUnfetchable(lineId, n, sender, now);
     }
     if (pdu.type === 'm-delivery-ind') {
       const report = toDeliveryInd(pdu);
@@ -131,6 +139,37 @@ export class MmsService implements Notifier {
     }
     this.log.info({ line: lineId, type: pdu.type }, 'ignoring an MMS push of a type not handled');
     return false;
+  }
+
+  /** For the operator: kept pushes and notifications nothing can fetch, newest first, with counts. */
+  inboundProblems(limit: number): { rawPushes: { count: number; items: RawPush[] }; unfetchable: { count: number; items: UnfetchableNotification[] } } {
+    return { rawPushes: this.d.repo.rawPushes(limit), unfetchable: this.d.repo.unfetchable(limit) };
+  }
+
+  /** Part of the receive transaction: the bytes go to mms_raw_pushes, the log says so without them. */
+  keepRawPush(lineId: string, reason: 'undecodable' | 'incomplete' | 'partial', data: Uint8Array, err?: MmsError): void {
+    this.d.repo.insertRawPush({ lineId, reason, code: err?.code ?? null, at: err?.offset ?? null, data, now: this.d.clock.now() });
+    this.log.warn({ line: lineId, reason, code: err?.code, offset: err?.offset, bytes: data.length }, 'unusable WAP push kept (admin API: /admin/mms/inbound-problems)');
+  }
+
+  /** An MMS nothing on this line can fetch: the agent gets mms.unfetchable, the operator a warning. */
+  private tellUnfetchable(lineId: string, n: ReturnType<typeof toNotification>, sender: string | null, now: number): boolean {
+    this.log.warn({ line: lineId, bytes: n.messageSize }, 'MMS arrived on a line without MMS configured; it stays on the MMSC until MMS is configured');
+    const number = this.d.numbers.getByLine(lineId);
+    if (!number) return false;
+    const payload: MmsUnfetchablePayload = {
+      event: 'mms.unfetchable',
+      channel: 'mms',
+      from: sender,
+      to: number.phoneNumber,
+      size: n.messageSize,
+      subject: n.subject ?? null,
+      expires_at: n.expiry === undefined ? null : 'absolute' in n.expiry ? n.expiry.absolute.toISOString() : new Date(now + n.expiry.relativeSeconds * 1000).toISOString(),
+      reason: 'mms_not_configured',
+      timestamp: new Date(now).toISOString(),
+    };
+    this.d.outbox.insert({ id: newId('evt'), numberId: number.id, event: payload.event, messageId: null, payload: JSON.stringify(payload), now });
+    return true;
   }
 
   private pump(): void {

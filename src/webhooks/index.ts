@@ -11,6 +11,7 @@ export {
   type CallPayload,
   type CallTurnPayload,
   type InboundPayload,
+  type MmsUnfetchablePayload,
   type SignedWebhook,
   type StatusPayload,
   type TestPayload,

@@ -34,6 +34,26 @@ export interface StatusPayload {
   error: { code: string; message: string } | null;
 }
 
+/**
+ * Extension of the spec: an MMS arrived on a line without MMS configured. Its notification is
+ * kept; the message itself stays on the carrier's MMSC (until it expires) and is fetched
+ * once MMS is configured for the line and the gateway restarts.
+ */
+export interface MmsUnfetchablePayload {
+  event: 'mms.unfetchable';
+  channel: 'mms';
+  /** The sender, or null when the MMSC hides it. */
+  from: string | null;
+  to: string;
+  /** The size the MMSC announced, in bytes. */
+  size: number;
+  subject: string | null;
+  /** When the MMSC deletes the message if nobody fetches it; null when not announced. */
+  expires_at: string | null;
+  reason: 'mms_not_configured';
+  timestamp: string;
+}
+
 /** Sent by `agentphone webhook test`. */
 export interface TestPayload {
   event: 'webhook.test';
@@ -92,7 +112,7 @@ export interface CallTurnPayload extends CallEventBase {
 
 export type CallPayload = CallInboundPayload | CallAnsweredPayload | CallCompletedPayload | CallFailedPayload | CallTurnPayload;
 
-export type WebhookPayload = InboundPayload | StatusPayload | TestPayload | CallPayload;
+export type WebhookPayload = InboundPayload | StatusPayload | TestPayload | CallPayload | MmsUnfetchablePayload;
 
 export interface SignedWebhook {
   /** The exact bytes to POST. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { UnavailableError, ValidationError } from '../../errors/index.ts';
-import { ALLOWED_MEDIA_TYPES, normalizeType, sniffType, type VirtualMmsc } from '../../mms/index.ts';
+import { ALLOWED_MEDIA_TYPES, normalizeType, sniffType, type MmsService, type VirtualMmsc } from '../../mms/index.ts';
 import type { VirtualNetwork } from '../../modem/index.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -16,10 +16,78 @@ const MediaFile = Type.Object({
 export interface AdminMmsSimOptions {
   mmsc: VirtualMmsc | undefined;
   network: VirtualNetwork | undefined;
+  /** For GET /mms/inbound-problems (absent: the route is not offered). */
+  service?: Pick<MmsService, 'inboundProblems'>;
 }
 
-/** POST /sim/mms, GET /sim/mms-inbox — a virtual subscriber's MMS, under /admin. */
-export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = async (app, { mmsc, network }) => {
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * POST /sim/mms, GET /sim/mms-inbox — a virtual subscriber's MMS — and GET /mms/inbound-problems
+ * (real lines too: WAP pushes kept undecoded, MMS nothing can fetch), under /admin.
+ */
+export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = async (app, { mmsc, network, service }) => {
+  if (service) {
+    app.get(
+      '/mms/inbound-problems',
+      {
+        schema: {
+          summary: 'WAP pushes kept because they could not be used (bytes in hex), and MMS notifications on lines without MMS',
+          tags: ['admin'],
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) }),
+          response: {
+            200: Type.Object({
+              rawPushes: Type.Object({
+                count: Type.Integer(),
+                items: Type.Array(
+                  Type.Object({
+                    id: Type.Integer(),
+                    line: Type.String(),
+                    reason: Type.String(),
+                    errorCode: Type.Union([Type.String(), Type.Null()]),
+                    errorAt: Type.Union([Type.Integer(), Type.Null()]),
+                    size: Type.Integer(),
+                    hex: Type.String(),
+                    receivedAt: Type.String(),
+                  }),
+                ),
+              }),
+              unfetchable: Type.Object({
+                count: Type.Integer(),
+                items: Type.Array(
+                  Type.Object({ id: Type.Integer(), line: Type.String(), sender: Type.Union([Type.String(), Type.Null()]), size: Type.Union([Type.Integer(), Type.Null()]), receivedAt: Type.String() }),
+                ),
+              }),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const { rawPushes, unfetchable } = service.inboundProblems(request.query.limit ?? 50);
+        return {
+          rawPushes: {
+            count: rawPushes.count,
+            items: rawPushes.items.map((p) => ({
+              id: p.id,
+              line: p.lineId,
+              reason: p.reason,
+              errorCode: p.errorCode,
+              errorAt: p.errorAt,
+              size: p.data.length,
+              hex: Buffer.from(p.data).toString('hex'),
+              receivedAt: iso(p.createdAt),
+            })),
+          },
+          unfetchable: {
+            count: unfetchable.count,
+            items: unfetchable.items.map((n) => ({ id: n.id, line: n.lineId, sender: n.sender, size: n.size, receivedAt: iso(n.createdAt) })),
+          },
+        };
+      },
+    );
+  }
+
   const require = (): { mmsc: VirtualMmsc; network: VirtualNetwork } => {
     if (!mmsc || !network) throw new UnavailableError('No virtual MMSC is running: the gateway uses real modems, or virtual.mms.enabled is false');
     return { mmsc, network };
