@@ -8,6 +8,7 @@ export const TARGETS: Readonly<Record<string, () => FuzzTarget | Promise<FuzzTar
   'at-lines': async () => (await import('./at-lines.ts')).createTarget(),
   'at-channel': async () => (await import('./at-channel.ts')).createTarget(),
   rtp: async () => (await import('./rtp.ts')).createTarget(),
+  'live-rtp': async () => (await import('./live-rtp.ts')).createTarget(),
   sdp: async () => (await import('./sdp.ts')).createTarget(),
   wav: async () => (await import('./wav.ts')).createTarget(),
   multipart: async () => (await import('./multipart.ts')).createTarget(),
