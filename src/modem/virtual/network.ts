@@ -90,7 +90,9 @@ export class VirtualNetwork extends EventEmitter<{
 }> implements ModemNetworkPort {
   readonly clock: TimerClock;
   readonly faults: NetworkFaults = { dropParts: 0, duplicateParts: 0, reorderNext: false, rejectSubmits: { count: 0, code: 500 }, reportStatus: 0, holdReports: false };
-  #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed'>>;
+  /** How long before a +CMT/+CDS the modem did not acknowledge is offered again (tests shorten it). */
+  redeliverAfterMs: number;
+  #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed' | 'redeliverAfterMs'>>;
   #modems = new Map<string, VirtualModem>();
   #pending = new Map<VirtualModem, { kind: 'deliver' | 'status-report'; pdu: string }[]>();
   #inboxes = new Map<string, SubscriberMessage[]>();
@@ -112,8 +114,8 @@ export class VirtualNetwork extends EventEmitter<{
       submitLatency: options.submitLatency ?? { minMs: 1000, maxMs: 3000 },
       deliverLatency: options.deliverLatency ?? { minMs: 1000, maxMs: 3000 },
       reportLatency: options.reportLatency ?? { minMs: 1000, maxMs: 3000 },
-      redeliverAfterMs: options.redeliverAfterMs ?? 30_000,
     };
+    this.redeliverAfterMs = options.redeliverAfterMs ?? 30_000;
     let state = (options.seed ?? 0x5eed) >>> 0;
     this.#rng = () => {
       state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -260,7 +262,7 @@ export class VirtualNetwork extends EventEmitter<{
 
   undelivered(modem: VirtualModem, kind: 'deliver' | 'status-report', pdu: string): void {
     this.emit('undelivered', { lineId: modem.lineId, kind });
-    this.clock.setTimeout(() => this.#offer(modem, kind, pdu), this.#o.redeliverAfterMs);
+    this.clock.setTimeout(() => this.#offer(modem, kind, pdu), this.redeliverAfterMs);
   }
 
   /** The line loses (false) or regains (true) its registration; the modem reports it in the URCs the TE enabled. */
