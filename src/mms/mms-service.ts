@@ -66,6 +66,11 @@ export class MmsService implements Notifier {
     return this.d.transport(lineId) !== undefined;
   }
 
+  /** Whether the line can fetch received MMS: an HTTP transport (the AT one only sends). */
+  private canFetch(lineId: string): boolean {
+    return this.d.transport(lineId)?.kind === 'http';
+  }
+
   /** Inside the send transaction: the message (already written, channel mms) goes in line for its MMSC. */
   queue(messageId: string, lineId: string): void {
     this.d.repo.queueOutbound(messageId, lineId, randomBytes(12).toString('base64url'));
@@ -74,7 +79,7 @@ export class MmsService implements Notifier {
   start(): void {
     const requeued = this.d.repo.requeueInterrupted();
     if (requeued > 0) this.log.warn({ messages: requeued }, 'requeued MMS sends interrupted by a restart');
-    const refetch = this.d.repo.requeueUnfetchable((l) => this.enabled(l));
+    const refetch = this.d.repo.requeueUnfetchable((l) => this.canFetch(l));
     if (refetch > 0) this.log.info({ notifications: refetch }, 'fetching MMS that arrived before MMS was configured');
     this.running = true;
     this.pump();
@@ -113,7 +118,7 @@ export class MmsService implements Notifier {
       }
       const now = this.d.clock.now();
       const sender = n.from === null ? null : fromMmsAddress(n.from);
-      const fetchable = this.enabled(lineId);
+      const fetchable = this.canFetch(lineId);
       const fresh = this.d.repo.insertNotification({
         lineId,
         transactionId: n.transactionId,
@@ -154,7 +159,7 @@ export class MmsService implements Notifier {
 
   /** An MMS nothing on this line can fetch: the agent gets mms.unfetchable, the operator a warning. */
   private tellUnfetchable(lineId: string, n: ReturnType<typeof toNotification>, sender: string | null, now: number): boolean {
-    this.log.warn({ line: lineId, bytes: n.messageSize }, 'MMS arrived on a line without MMS configured; it stays on the MMSC until MMS is configured');
+    this.log.warn({ line: lineId, bytes: n.messageSize }, 'MMS arrived on a line that cannot fetch it (no MMS, or mms.transport at); it stays on the MMSC until the line gets an http MMS transport');
     const number = this.d.numbers.getByLine(lineId);
     if (!number) return false;
     const payload: MmsUnfetchablePayload = {

@@ -64,4 +64,15 @@ describe('inbound MMS the gateway cannot use: kept, and told to the agent and th
     expect(p.unfetchable).toEqual({ count: 1, items: [expect.objectContaining({ line: 'virtual-1', sender: '+447785342749', size: 29696 })] });
     expect(p.rawPushes.count).toBe(0);
   });
+
+  it('tells the agent when an MMS reaches a line whose modem only sends MMS (mms.transport at)', async () => {
+    gw = await startTestGateway(tempDir(), {
+      virtual: { lines: [{ id: 'virtual-1', number: LINE_A, dialect: 'quectel', mmsTransport: 'at' }, { id: 'virtual-2', number: '+15550000002', dialect: 'huawei' }] },
+    });
+    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    gw.mms.mmsc!.subscriberSend('+15557654321', LINE_A, 'a photo', []);
+    await receiver.waitFor(() => receiver.events('mms.unfetchable').length === 1);
+    expect(receiver.events('mms.unfetchable')[0]!.json).toMatchObject({ from: '+15557654321', to: LINE_A, reason: 'mms_not_configured' });
+    expect(receiver.events('message.inbound')).toEqual([]);
+  });
 });
