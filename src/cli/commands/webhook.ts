@@ -39,7 +39,7 @@ export const webhookCommand: CliCommand = {
     'agentphone webhook show --number NUMBER_ID [--json]',
     'agentphone webhook rotate-secret --number NUMBER_ID [--json]',
     'agentphone webhook test --number NUMBER_ID [--json]',
-    'agentphone webhook deliveries --number NUMBER_ID [--status pending|delivered|dead] [--limit N] [--json]',
+    'agentphone webhook deliveries --number NUMBER_ID [--status pending|held|delivered|dead] [--limit N] [--json]',
     'agentphone webhook redeliver DELIVERY_ID [--json]',
   ].join('\n       '),
   async run(args, io) {
@@ -74,7 +74,7 @@ export const webhookCommand: CliCommand = {
       case 'deliveries': {
         const query = new URLSearchParams();
         if (values.status !== undefined) {
-          if (!['pending', 'delivered', 'dead'].includes(values.status)) throw new UsageError('--status must be pending, delivered or dead');
+          if (!['pending', 'held', 'delivered', 'dead'].includes(values.status)) throw new UsageError('--status must be pending, held, delivered or dead');
           query.set('status', values.status);
         }
         if (values.limit !== undefined) {
