@@ -11,6 +11,10 @@
  * stops sending after speaking, so the silence frames come at its deadlines); and the jitter of
  * outbound packet spacing (|Δt − 20 ms|) against a bare 20 ms setTimeout loop on absolute
  * deadlines measured in the same run (the ratio is printed).
+ * Outbound spacing jitter and long-run rate error are measured at the caller over the whole call
+ * (silence frames included, as in production), for 1, 5 and 20 concurrent calls.
+ * `npm run bench:voice -- --sip` adds the same calls through a real drachtio-server from sipp
+ * (bench/voice-sip.ts), with call setup time, beside these loopback-port figures.
  * The machine is shared: figures move with its load.
  */
 import { createSocket } from 'node:dgram';
@@ -19,9 +23,12 @@ import { encodeG711 } from '../src/voice/audio/g711.ts';
 import { monotonicClock } from '../src/clock/index.ts';
 import type { VadSession, VoiceInference } from '../src/voice/ports.ts';
 import { decodeRtp, encodeRtp } from '../src/voice/rtp/packet.ts';
+import { parseArgs } from 'node:util';
 import { MediaStream } from '../src/voice/rtp/media-stream.ts';
 import { bindRtpPorts } from '../src/voice/rtp/udp-port.ts';
 import { CallSession } from '../src/voice/session/call-session.ts';
+import { CallerStats, pct, worst, type MediaFigures } from './voice-media-stats.ts';
+import { runSipCalls, sipUnavailable } from './voice-sip.ts';
 
 const SILENCE_MS = Number(process.env.BENCH_SILENCE_MS ?? 300);
 const MIN_DELAY_MS = Number(process.env.BENCH_JITTER_MIN_MS ?? 10);
@@ -47,21 +54,18 @@ const instant: VoiceInference = {
   chat: async () => ({ value: 'hi', modelMs: 0 }),
 };
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const fmt = (x: number) => x.toFixed(2).padStart(7);
+const fmtPct = (x: number) => `${(x * 100).toFixed(3)} %`;
 
-interface Results {
-  share: number[];
+interface Results extends MediaFigures {
   /** Parts of the share: endpoint decision − speech end − silence; decision → first reply audio queued; queued → at the caller. */
   endpoint: number[];
   turn: number[];
   wire: number[];
-  spacing: number[];
-  sendSpacing: number[];
   delayMs: number[];
-  reanchors: number;
+  catchUps: number;
+  skipped: number;
   packets: number;
-  minSpacing: number;
 }
 
 async function call(results: Results): Promise<void> {
@@ -69,22 +73,12 @@ async function call(results: Results): Promise<void> {
   peer.bind(0, '127.0.0.1');
   await once(peer, 'listening');
   const sockets = await bindRtpPorts('127.0.0.1', { min: 42_000, max: 43_999 });
-  let lastSend = 0;
   const media = new MediaStream({
     clock: monotonicClock,
     sockets,
     remote: { address: '127.0.0.1', port: peer.address().port },
     codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: 101 },
     jitter: { minDelayMs: MIN_DELAY_MS, maxDelayMs: 200, maxDepth: 25 },
-    sendSilence: false,
-    // Spacing within a talkspurt (a marker starts a new one), late packets included.
-    onSend: (at, marker) => {
-      if (lastSend > 0 && !marker) {
-        results.sendSpacing.push(Math.abs(at - lastSend - 20));
-        results.minSpacing = Math.min(results.minSpacing, at - lastSend);
-      }
-      lastSend = at;
-    },
   });
   const session = new CallSession({
     media,
@@ -97,13 +91,14 @@ async function call(results: Results): Promise<void> {
   media.start();
   await session.start(null);
 
+  const stats = new CallerStats();
   let speechEnd = 0;
   let waiting = false;
-  let prevArrival = 0;
   let replyResolve: (() => void) | undefined;
   peer.on('message', (msg) => {
     const at = performance.now();
     const p = decodeRtp(msg);
+    stats.onPacket(p, at);
     if (p.marker && waiting) {
       waiting = false;
       results.share.push(at - speechEnd - SILENCE_MS);
@@ -113,12 +108,7 @@ async function call(results: Results): Promise<void> {
         results.turn.push(t.firstAudioAt - t.endpointAt);
         results.wire.push(at - t.firstAudioAt);
       }
-      prevArrival = at;
-      return;
     }
-    if (prevArrival > 0 && !p.marker) results.spacing.push(Math.abs(at - prevArrival - 20));
-    prevArrival = at;
-    if (p.marker) prevArrival = at;
   });
   session.on('state', (s) => {
     if (s === 'listening' && replyResolve) replyResolve();
@@ -136,14 +126,17 @@ async function call(results: Results): Promise<void> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     waiting = true;
-    prevArrival = 0;
     // The 2 s reply plays out, then the session listens again.
     await new Promise<void>((r) => (replyResolve = r));
     replyResolve = undefined;
     ts += 160 * 150;
   }
+  // Let the last packets arrive, then read the whole call.
+  await new Promise((r) => setTimeout(r, 100));
+  stats.addTo(results);
   results.delayMs.push(media.jitterDelayMs);
-  results.reanchors += media.pacerCatchUps;
+  results.catchUps += media.pacerCatchUps;
+  results.skipped += media.pacerSkipped;
   results.packets += media.sentPackets;
   session.stop();
   media.close();
@@ -169,14 +162,25 @@ async function baselineSpacing(ms: number): Promise<number[]> {
   return out;
 }
 
+
+const { values: args } = parseArgs({ options: { sip: { type: 'boolean' }, calls: { type: 'string' } } });
+const COUNTS = (args.calls ?? '1,5,20').split(',').map(Number);
+
+function mediaLine(label: string, f: MediaFigures, jitterTarget: number): string {
+  return (
+    `${label} outbound spacing jitter at the caller p50 ${fmt(pct(f.spacing, 50))} ms  p99 ${fmt(pct(f.spacing, 99))} ms (target < ${jitterTarget})` +
+    `  rate error worst ${fmtPct(worst(f.rateError))}  RTP clock vs wall worst ${fmtPct(worst(f.clockError))} (target ±0.5 %)`
+  );
+}
+
 console.log(`bench:voice — endpointing silence ${SILENCE_MS} ms, adaptive jitter buffer (floor ${MIN_DELAY_MS} ms), ${TURNS} turns per call; shared machine, figures vary with its load`);
 const base = await baselineSpacing(3000);
 console.log(`baseline: bare 20 ms timer loop spacing jitter p50 ${fmt(pct(base, 50))} ms  p99 ${fmt(pct(base, 99))} ms`);
-for (const calls of [1, 20]) {
-  const results: Results = { share: [], endpoint: [], turn: [], wire: [], spacing: [], sendSpacing: [], delayMs: [], reanchors: 0, packets: 0, minSpacing: Infinity };
+for (const calls of COUNTS) {
+  const results: Results = { ...CallerStats.empty(), endpoint: [], turn: [], wire: [], delayMs: [], catchUps: 0, skipped: 0, packets: 0 };
   await Promise.all(Array.from({ length: calls }, () => call(results)));
   console.log(
-    `${String(calls).padStart(2)} call(s): gateway share of turn latency p50 ${fmt(pct(results.share, 50))} ms  p99 ${fmt(pct(results.share, 99))} ms` +
+    `${String(calls).padStart(2)} call(s), loopback port: gateway share of turn latency p50 ${fmt(pct(results.share, 50))} ms  p99 ${fmt(pct(results.share, 99))} ms` +
       `  (target p99 < 50; jitter buffer delay settled at ${fmt(pct(results.delayMs, 50))} ms)  n=${results.share.length}`,
   );
   console.log(
@@ -185,8 +189,26 @@ for (const calls of [1, 20]) {
       `  send → caller p50 ${fmt(pct(results.wire, 50))} p99 ${fmt(pct(results.wire, 99))} ms`,
   );
   console.log(
-    `           outbound spacing jitter at the caller p50 ${fmt(pct(results.spacing, 50))} ms  p99 ${fmt(pct(results.spacing, 99))} ms` +
-      `  at the sender p99 ${fmt(pct(results.sendSpacing, 99))} ms  (×${(pct(results.sendSpacing, 99) / Math.max(pct(base, 99), 0.001)).toFixed(2)} of the bare timer)` +
-      `  min spacing ${fmt(results.minSpacing)} ms  caught up ${results.reanchors} times over ${results.packets} packets`,
+    mediaLine('          ', results, calls === 1 ? 2 : 5) +
+      `  (×${(pct(results.spacing, 99) / Math.max(pct(base, 99), 0.001)).toFixed(2)} of the bare timer; late-timer catch-ups ${results.catchUps}, skipped ${results.skipped} of ${results.packets} packets)`,
   );
+}
+
+if (args.sip) {
+  const missing = sipUnavailable();
+  if (missing) {
+    console.log(`--sip: needs ${missing}`);
+    process.exitCode = 1;
+  } else {
+    const sipTurns = Math.max(2, Math.min(TURNS, 3));
+    console.log(`--sip: sipp callers through drachtio-server, webhook agent on loopback, ${sipTurns} turns per call`);
+    for (const calls of COUNTS) {
+      const f = await runSipCalls(calls, sipTurns, SILENCE_MS, instant);
+      console.log(
+        `${String(calls).padStart(2)} call(s), real SIP:      call setup INVITE → 200 p50 ${fmt(pct(f.setupMs, 50))} ms  p99 ${fmt(pct(f.setupMs, 99))} ms` +
+          `  gateway share of turn latency p50 ${fmt(pct(f.share, 50))} ms  p99 ${fmt(pct(f.share, 99))} ms (target p99 < 50)  n=${f.share.length}${f.failed ? `  FAILED calls ${f.failed}` : ''}`,
+      );
+      console.log(mediaLine('          ', f, calls === 1 ? 2 : 5));
+    }
+  }
 }

@@ -1,0 +1,241 @@
+/**
+ * `npm run bench:voice -- --sip`: N concurrent calls from sipp through a real drachtio-server
+ * (../shared/tools/drachtio, started on free loopback ports as the real-SIP tests do) into a
+ * gateway with a webhook agent on loopback and instant "models". sipp does the signaling; each
+ * caller's media is a node RTP endpoint named in sipp's SDP, which speaks 600 ms, waits for the
+ * reply, and again, until the agent hangs up (the gateway sends BYE). Measured: call setup
+ * (sipp's INVITE sent → 200 received, from its message trace), the gateway's share of turn
+ * latency, outbound spacing jitter and rate error at the caller (see voice-media-stats.ts).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeG711 } from '../src/voice/audio/g711.ts';
+import type { VoiceInference } from '../src/voice/ports.ts';
+import { decodeRtp, encodeRtp } from '../src/voice/rtp/packet.ts';
+import { drachtioUnavailable, onPath, runPeer, startDrachtio } from '../test/helpers/sip-peers.ts';
+import { startTestGateway } from '../test/helpers/test-gateway.ts';
+import { until } from '../test/helpers/wait.ts';
+import { WebhookReceiver } from '../test/helpers/webhook-receiver.ts';
+import { CallerStats, type MediaFigures } from './voice-media-stats.ts';
+
+export interface SipFigures extends MediaFigures {
+  setupMs: number[];
+  failed: number;
+}
+
+const SPEECH = encodeG711('pcmu', new Int16Array(160).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 300 * i) / 8000))));
+
+/** A caller's phone: an RTP socket that speaks and listens; the gateway's port is learned from its first packet. */
+class Caller {
+  readonly stats = new CallerStats();
+  private target: { address: string; port: number } | undefined;
+  private seq = 1;
+  private ts = 0;
+  private replyStarted: (() => void) | undefined;
+  private replyEnded: (() => void) | undefined;
+  private voiced = 0;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('message', (msg, rinfo) => {
+      this.target ??= { address: rinfo.address, port: rinfo.port };
+      let p;
+      try {
+        p = decodeRtp(msg);
+      } catch {
+        return; // RTCP
+      }
+      this.stats.onPacket(p, performance.now());
+      const voiced = p.payload.some((b) => b !== 0xff && b !== 0x7f);
+      if (voiced) this.voiced++;
+      if (p.marker && this.replyStarted) {
+        this.replyStarted();
+        this.replyStarted = undefined;
+      }
+      if (!voiced && this.voiced > 0 && this.replyEnded) {
+        this.voiced = 0;
+        this.replyEnded();
+        this.replyEnded = undefined;
+      }
+    });
+  }
+
+  static async open(): Promise<Caller> {
+    for (;;) {
+      const s = createSocket('udp4');
+      s.bind(0, '127.0.0.1');
+      await once(s, 'listening');
+      if (s.address().port % 2 === 0) return new Caller(s);
+      s.close();
+    }
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  /** One turn: 600 ms of speech paced at 20 ms, then the wait for the whole reply. */
+  async turn(silenceMs: number): Promise<void> {
+    await until(() => this.target, 10_000, 'the gateway RTP stream');
+    const target = this.target as { address: string; port: number };
+    const start = performance.now();
+    let speechEnd = 0;
+    for (let i = 0; i < 30; i++) {
+      this.socket.send(encodeRtp({ payloadType: 0, marker: i === 0, sequence: this.seq++, timestamp: (this.ts += 160), ssrc: 7, payload: SPEECH }), target.port, target.address);
+      speechEnd = performance.now();
+      const wait = start + (i + 1) * 20 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    this.ts += 160 * 200;
+    this.voiced = 0;
+    await new Promise<void>((resolve) => (this.replyStarted = resolve));
+    this.stats.share.push(performance.now() - speechEnd - silenceMs);
+    await new Promise<void>((resolve) => (this.replyEnded = resolve));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function scenario(dir: string, n: number, mediaPort: number, to: string): string {
+  const file = join(dir, `uac-${n}.xml`);
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="bench caller ${n}">
+  <send retrans="500"><![CDATA[
+INVITE sip:${to}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:1555777${String(n).padStart(4, '0')}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:${to}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio ${mediaPort} RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+
+]]></send>
+  <recv response="100" optional="true" />
+  <recv response="180" optional="true" />
+  <recv response="200" />
+  <send><![CDATA[
+ACK sip:${to}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:1555777${String(n).padStart(4, '0')}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:${to}@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv request="BYE" timeout="120000" />
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>
+`,
+  );
+  return file;
+}
+
+/** INVITE sent → 200 received, from sipp's -trace_msg file (each message follows a dashed line with its time). */
+function setupTime(messageFile: string): number | undefined {
+  const text = readFileSync(messageFile, 'utf8');
+  const blocks = text.split(/^-{10,}\s*/m).slice(1);
+  const at = (b: string) => {
+    const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(b);
+    return m ? Date.parse(`${m[1]}T${m[2]?.slice(0, 12)}Z`) + Number(`0.${m[2]?.split('.')[1]?.slice(3) ?? '0'}`) : undefined;
+  };
+  const invite = blocks.find((b) => /message sent/.test(b) && /\nINVITE /.test(b));
+  const ok = blocks.find((b) => /message received/.test(b) && /\nSIP\/2\.0 200/.test(b) && /CSeq:\s*1 INVITE/i.test(b));
+  const a = invite ? at(invite) : undefined;
+  const b = ok ? at(ok) : undefined;
+  return a !== undefined && b !== undefined ? b - a : undefined;
+}
+
+export function sipUnavailable(): string | undefined {
+  return drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+}
+
+/** Runs `calls` concurrent sipp calls of `turns` turns each through drachtio and the gateway. */
+export async function runSipCalls(calls: number, turns: number, silenceMs: number, inference: VoiceInference): Promise<SipFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentphone-bench-sip-'));
+  const server = await startDrachtio();
+  const hooks = new WebhookReceiver();
+  const url = await hooks.start();
+  const turnsBy = new Map<string, number>();
+  hooks.answer = (h) => {
+    if (h.json.event !== 'call.turn') return { status: 200, body: { action: 'ignore' } };
+    const id = String(h.json.call_id);
+    const n = (turnsBy.get(id) ?? 0) + 1;
+    turnsBy.set(id, n);
+    return { status: 200, body: n >= turns ? { action: 'hangup', reply: 'goodbye' } : { action: 'respond', reply: 'ok' } };
+  };
+  const gw = await startTestGateway(
+    join(dir, 'data'),
+    {
+      log: { level: 'silent' },
+      voice: {
+        drachtio: { host: server.host, port: server.port, secret: server.secret },
+        mediaAddress: '127.0.0.1',
+        rtpBindHost: '127.0.0.1',
+        rtpPorts: { min: 48_000, max: 48_999 },
+        greeting: null,
+        endpointing: { silenceMs, minSpeechMs: 64, prerollMs: 200 },
+        agentDeadlineMs: 5000,
+      },
+    },
+    undefined,
+    { voice: { inference } },
+  );
+  const figures: SipFigures = { ...CallerStats.empty(), setupMs: [], failed: 0 };
+  try {
+    await until(() => gw.voice.manager?.signalingStatus().connected, 10_000, 'voice connected to drachtio');
+    const number = gw.core.numbers.setWebhook(gw.numberA, { url });
+    await Promise.all(
+      Array.from({ length: calls }, async (_, n) => {
+        const caller = await Caller.open();
+        const messages = join(dir, `messages-${n}.log`);
+        const sipp = runPeer('sipp', ['-sf', scenario(dir, n, caller.port, number.phoneNumber), server.sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '180s', '-nostdin', '-trace_msg', '-message_file', messages], { cwd: dir, timeoutMs: 200_000 });
+        try {
+          for (let t = 0; t < turns; t++) await caller.turn(silenceMs);
+          const res = await sipp;
+          if (res.code !== 0) figures.failed++;
+          const setup = setupTime(messages);
+          if (setup !== undefined) figures.setupMs.push(setup);
+          caller.stats.addTo(figures);
+        } catch {
+          figures.failed++;
+        } finally {
+          caller.close();
+        }
+      }),
+    );
+  } finally {
+    await gw.stop();
+    await hooks.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
