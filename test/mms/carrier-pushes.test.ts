@@ -6,6 +6,7 @@ import { decodePdu } from '../../src/sms/index.ts';
 interface CarrierPushes {
   notifications: { name: string; hex: string; fromContains: string }[];
   pushSmsSets: { name: string; pdus: string[]; ref: number; expect: Record<string, unknown> }[];
+  pushSms: { name: string; pdu: string; expect: Record<string, unknown> }[];
 }
 const vectors = JSON.parse(readFileSync(new URL('../fixtures/mms/carrier-pushes.json', import.meta.url), 'utf8')) as CarrierPushes;
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
@@ -84,6 +85,17 @@ describe('real carrier push SMS, concatenated (python-messaging, O2 UK)', () => 
         expect(p.applicationId).toBe(4);
         expect(pdu).toMatchObject({ type: 'm-notification-ind', ...v.expect });
       }
+    });
+  }
+});
+
+describe('a real carrier push SMS in one part (OpenHarmony test data)', () => {
+  for (const v of vectors.pushSms) {
+    it(`decodes ${v.name}: DELIVER, port 2948, push with Push-Flag, notification`, () => {
+      const d = decodePdu(v.pdu, { hasSmsc: true });
+      if (d.type !== 'deliver' || !d.data) throw new Error('not a data SMS');
+      expect(d.ports?.destination).toBe(2948);
+      expect(decodeMmsPush(d.data).pdu).toMatchObject({ type: 'm-notification-ind', ...v.expect });
     });
   }
 });
