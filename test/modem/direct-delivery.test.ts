@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/errors/index.ts';
 import { decodePdu, encodeSubmit } from '../../src/sms/index.ts';
 import type { Dialect } from '../../src/modem/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
@@ -115,6 +117,21 @@ describe('direct delivery when an acknowledgement never comes', () => {
     expect(cnmas(commands)).toEqual([]);
     await newer.confirm();
     expect(cnmas(commands)).toEqual(['AT+CNMA']);
+  });
+});
+
+describe('direct delivery config', () => {
+  it('takes modems[].deliveryMode storage or direct, and refuses anything else', () => {
+    expect(validateConfig({ modems: [{ id: 'a', port: '/dev/a', deliveryMode: 'direct' }] }).modems[0]!.deliveryMode).toBe('direct');
+    expect(validateConfig({ modems: [{ id: 'a', port: '/dev/a' }] }).modems[0]!.deliveryMode).toBeUndefined();
+    let problems: readonly string[] = [];
+    try {
+      validateConfig({ modems: [{ id: 'a', port: '/dev/a', deliveryMode: 'sideways' }] });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems.join('\n')).toMatch(/deliveryMode/);
   });
 });
 
