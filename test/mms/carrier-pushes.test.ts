@@ -125,6 +125,16 @@ describe('header encodings MMSCs get wrong, decoded as Android decodes them', ()
     expect(decodeNotificationInd(withFrom([0x01, 0x81])).from).toBeNull();
   });
 
+  it('reads a UCS-2 Subject (charset 1000) whole, NUL bytes inside it and all', () => {
+    const ucs2 = [...Buffer.from('Hi 你好', 'utf16le').swap16()];
+    const subject = [0x96, 3 + ucs2.length + 2, 0x02, 0x03, 0xe8, ...ucs2, 0x00, 0x00];
+    const encoded = encodeMms({ ...base });
+    const pdu = cat(encoded.subarray(0, 8), subject, encoded.subarray(8));
+    expect(decodeNotificationInd(pdu)).toMatchObject({ subject: 'Hi 你好', contentLocation: base.contentLocation });
+    const le = [0x96, 5 + ucs2.length, 0x02, 0x03, 0xf7, 0xff, 0xfe, ...Buffer.from('Hi 你好', 'utf16le')];
+    expect(decodeNotificationInd(cat(encoded.subarray(0, 8), le, encoded.subarray(8))).subject).toBe('Hi 你好');
+  });
+
   it('reads X-Mms-Message-Size sent as a short-integer', () => {
     const encoded = encodeMms({ ...base, messageSize: 0x1234 });
     const at = Buffer.from(encoded).indexOf(Buffer.from([0x8e, 0x02, 0x12, 0x34]));

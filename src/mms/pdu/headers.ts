@@ -47,6 +47,13 @@ export function readEncodedString(r: WspReader, field: string): string {
   if (length === 0) return '';
   const inner = r.window(length, field);
   const charset = charsetName(inner.integer(`${field} charset`));
+  if (charset === 'iso-10646-ucs-2' || charset === 'utf-16') {
+    // Two-byte text has NUL bytes inside it: the value-length, not the first NUL, ends it.
+    let raw = inner.take(inner.remaining, field);
+    while (raw.length >= 2 && raw[raw.length - 1] === 0 && raw[raw.length - 2] === 0) raw = raw.subarray(0, -2);
+    if (raw.length % 2 === 1 && raw[raw.length - 1] === 0) raw = raw.subarray(0, -1);
+    return decodeText(raw, charset);
+  }
   let raw = inner.cstring(field);
   if (raw[0] === 0x7f) raw = raw.subarray(1);
   return decodeText(raw, charset);

@@ -61,7 +61,9 @@ export function charsetCode(name: string): number | undefined {
 
 /** Decodes text in a WSP charset; unknown or unsupported charsets fall back to UTF-8. */
 export function decodeText(bytes: Uint8Array, charset: string | undefined): string {
-  const label = charset === 'iso-10646-ucs-2' ? 'utf-16be' : (charset ?? 'utf-8');
+  // UCS-2 and UTF-16 are big-endian unless a byte order mark says otherwise (RFC 2781).
+  const wide = charset === 'iso-10646-ucs-2' || charset === 'utf-16';
+  const label = wide ? (bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : 'utf-16be') : (charset ?? 'utf-8');
   try {
     return new TextDecoder(label).decode(bytes);
   } catch {
