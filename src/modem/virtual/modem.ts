@@ -247,6 +247,8 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   #dropAwaitingAck(): void {
     const awaiting = this.#awaitingAck;
     if (!awaiting) return;
+        // What queued behind it comes now, into storage (routing is off).
+        this.#o.network.ready(this);
     this.#awaitingAck = undefined;
     awaiting.timer.cancel();
     this.#o.network.undelivered(this, awaiting.kind, awaiting.pdu);
