@@ -20,8 +20,10 @@ try {
   const { runCli, processIo } = await import('./main.ts');
   code = await runCli(process.argv.slice(2), processIo);
 } catch (err) {
-  // runCli never throws; this is the sources failing to load (a broken install or checkout).
-  writeSync(2, `agentphone: cannot load the AgentPhone sources: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; run npm install in the checkout\n`);
+  // runCli never throws; this is the sources failing to load (a broken checkout or install).
+  // esbuild puts the file and line on the message's second line.
+  const detail = err instanceof Error ? err.message.split('\n').filter((l) => l.trim() !== '').slice(0, 2).join(' ') : String(err);
+  writeSync(2, `agentphone: cannot load the AgentPhone sources: ${detail}; fix the file named or run npm install in the checkout\n`);
   code = 1;
 }
 settled = true;
