@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock/index.ts';
 import { newMessageId, newId } from '../ids/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -7,6 +6,7 @@ import { decodePdu, inboundPart, PduError, type DecodedPdu, type Reassembler, ty
 import type { MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
 import type { InboundPayload } from '../webhooks/index.ts';
 import type { Notifier } from './ports.ts';
+import { inboundData } from './views.ts';
 
 /** A PDU a line received, as the modem pool hands it over. */
 export interface ReceivedPdu {
@@ -55,9 +55,19 @@ export class ReceiveService {
     try {
       decoded = decodePdu(received.pdu, { hasSmsc: true, ...(received.stat !== undefined && { direction: received.stat <= 1 ? 'incoming' : 'outgoing' }) });
     } catch (err) {
-      // Left on the modem, where `agentphone pdu decode` can look at it; never silently dropped.
-      if (err instanceof PduError) log.warn({ code: err.code, offset: err.offset }, 'undecodable PDU left on the modem');
-      else throw err;
+      if (!(err instanceof PduError)) throw err;
+      // Kept in the store as received (`agentphone pdu decode` reads it), then deleted: left on
+      // the modem it held a storage slot for good and was read again after every reconnect.
+      const kept = this.deps.messages.recordUndecodable({
+        lineId: received.lineId,
+        pdu: received.pdu,
+        errorCode: err.code,
+        errorOffset: err.offset,
+        reason: err.reason,
+        receivedAt: new Date(this.deps.clock.now()).toISOString(),
+      });
+      log.warn({ code: err.code, offset: err.offset, kept }, 'undecodable PDU kept in sms_undecodable and deleted from the modem');
+      await received.confirm();
       return;
     }
     if (decoded.type === 'status-report') {
@@ -70,7 +80,11 @@ export class ReceiveService {
       return;
     }
     const onWapPush = this.deps.onWapPush;
-    if (decoded.ports?.destination === WAP_PUSH_PORT && onWapPush) {
+    if (decoded.ports?.destination === WAP_PUSH_PORT) {
+      if (!onWapPush) {
+        log.info({ port: WAP_PUSH_PORT }, 'WAP push left on the modem (no MMS handler)');
+        return;
+      }
       let wrote = false;
       this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
         // A push with parts missing cannot be decoded; the MMSC resends notifications it sees unanswered.
@@ -78,11 +92,6 @@ export class ReceiveService {
       });
       await received.confirm();
       if (wrote) this.deps.webhooks.notify();
-      return;
-    }
-    if (decoded.ports !== null) {
-      // Port-addressed data other than WAP push has no handler.
-      log.info({ port: decoded.ports.destination }, 'port-addressed SMS left on the modem (no handler for its port)');
       return;
     }
     const number = this.deps.numbers.getByLine(received.lineId);
@@ -115,6 +124,7 @@ export class ReceiveService {
     const now = this.deps.clock.now();
     const id = newMessageId(now);
     const body = message.text;
+    const data = inboundData(message);
     const timestamp = message.sentAt === null ? new Date(now).toISOString() : new Date(message.sentAt).toISOString();
     const inserted = this.deps.messages.insertInbound({
       id,
@@ -127,7 +137,10 @@ export class ReceiveService {
       segments: message.receivedParts,
       partial: message.partial,
       missingParts: [...message.missingParts],
-      dedupeKey: dedupeKey(message),
+      // The same message read twice (a restart before the modem deleted it) is stored once.
+      dedupeKey: message.fingerprint,
+      data: message.data,
+      ports: message.ports,
       createdAt: new Date(now).toISOString(),
     });
     if (!inserted) return false;
@@ -141,15 +154,9 @@ export class ReceiveService {
       media: [],
       timestamp,
       message_id: id,
+      ...(data && { data }),
     };
     this.deps.outbox.insert({ id: newId('evt'), numberId, event: payload.event, messageId: id, payload: JSON.stringify(payload), now });
     return true;
   }
-}
-
-/** The same message read twice (a restart before the modem deleted it) is stored once. */
-function dedupeKey(m: ReassembledMessage): string {
-  return createHash('sha256')
-    .update(JSON.stringify([m.line, m.originator, m.sentAt, m.reference, m.total, m.missingParts, m.text]))
-    .digest('hex');
 }

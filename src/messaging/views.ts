@@ -1,4 +1,5 @@
 import type { MessageRecord, NumberRecord, PartRecord } from '../store/index.ts';
+import type { InboundPayload } from '../webhooks/index.ts';
 
 export interface PartView {
   seq: number;
@@ -28,6 +29,8 @@ export interface MessageView {
   createdAt: string;
   sentAt: string | null;
   deliveredAt: string | null;
+  /** The bytes and ports of an inbound data or port-addressed SMS, as its webhook carried them. */
+  data?: NonNullable<InboundPayload['data']>;
   parts?: PartView[];
 }
 
@@ -51,6 +54,7 @@ export function toMessageView(m: MessageRecord, number: NumberRecord, parts?: re
     createdAt: m.createdAt,
     sentAt: m.sentAt,
     deliveredAt: m.deliveredAt,
+    ...dataField(m),
     ...(parts && {
       parts: parts.map((p) => ({
         seq: p.seq,
@@ -63,6 +67,24 @@ export function toMessageView(m: MessageRecord, number: NumberRecord, parts?: re
       })),
     }),
   };
+}
+
+/**
+ * The payload extension of a data (8-bit) or port-addressed SMS; undefined for plain text, whose
+ * payload stays exactly the spec's.
+ */
+export function inboundData(m: { data: Uint8Array | null; ports: { source: number; destination: number } | null }): InboundPayload['data'] {
+  if (m.data === null && m.ports === null) return undefined;
+  return {
+    encoding: 'base64',
+    bytes: m.data === null ? '' : Buffer.from(m.data).toString('base64'),
+    ports: m.ports && { source: m.ports.source, destination: m.ports.destination },
+  };
+}
+
+function dataField(m: MessageRecord): { data?: NonNullable<InboundPayload['data']> } {
+  const data = inboundData(m);
+  return data ? { data } : {};
 }
 
 /** Opaque pagination cursor: the last item's (createdAt, id). */

@@ -3,7 +3,7 @@
  * STATUS-REPORT), segmentation and reassembly. The codec is pure: bytes in, values out.
  */
 export { PduError, type PduErrorCode } from './pdu-error.ts';
-export { decodePdu, directionFromStat, tpduLengthOf, type DecodeOptions, type Direction } from './pdu.ts';
+export { decodePdu, directionFromStat, tpduHexOf, tpduLengthOf, type DecodeOptions, type Direction } from './pdu.ts';
 export { encodeSubmit, type SubmitOptions, type SubmitPdu } from './submit.ts';
 export { encodeDeliver, type DeliverOptions } from './deliver.ts';
 export { encodeStatusReport, deliveryStatus, type StatusReportOptions } from './status-report.ts';
@@ -33,6 +33,7 @@ export {
   DEFAULT_REASSEMBLY_TIMEOUT_MS,
   type AcceptOutcome,
   type InboundPart,
+  type MessagePorts,
   type PartStore,
   type ReassembledMessage,
   type ReassemblerOptions,

@@ -1,6 +1,6 @@
 /** Entry point for decoding: SMSC field, TP-MTI and direction, then the TPDU's own decoder. */
 import { readSmsc } from './address.ts';
-import { PduReader, hexToBytes } from './bytes.ts';
+import { PduReader, bytesToHex, hexToBytes } from './bytes.ts';
 import { readDeliver } from './deliver.ts';
 import { PduError } from './pdu-error.ts';
 import { readStatusReport } from './status-report.ts';
@@ -61,4 +61,20 @@ export function tpduLengthOf(hex: string): number {
   const smscLength = bytes[0] as number;
   if (1 + smscLength > bytes.length) throw new PduError('PDU_TRUNCATED', 0, 'SMSC field runs past the PDU');
   return bytes.length - 1 - smscLength;
+}
+
+/**
+ * The TPDU of a hex PDU that starts with an SMSC field, as uppercase hex (the SMSC field is how
+ * it reached us, not part of the message); undefined when the hex is malformed.
+ */
+export function tpduHexOf(hex: string): string | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = hexToBytes(hex);
+  } catch {
+    return undefined;
+  }
+  const smscLength = bytes[0];
+  if (smscLength === undefined || 1 + smscLength > bytes.length) return undefined;
+  return bytesToHex(bytes.subarray(1 + smscLength));
 }

@@ -3,9 +3,11 @@
  * caller acknowledges (deletes from the modem) only what is safe on disk; a set completes
  * when every part is in, or is delivered partial after a timeout (default 24 h).
  */
+import { createHash } from 'node:crypto';
 import type { Alphabet } from './dcs.ts';
+import { tpduHexOf } from './pdu.ts';
 import type { DecodedDeliver } from './types.ts';
-import type { Concat } from './udh.ts';
+import type { Concat, Ports } from './udh.ts';
 
 export interface InboundPart {
   readonly line: string;
@@ -15,10 +17,18 @@ export interface InboundPart {
   readonly encoding: Alphabet;
   readonly text: string | null;
   readonly data: Uint8Array | null;
+  /** Application ports from the UDH, when the part is port-addressed. */
+  readonly ports?: Ports | null;
   /** The service centre time stamp, ISO 8601 with offset. */
   readonly sentAt: string | null;
-  /** The raw PDU, kept for operators. */
+  /** The raw PDU, kept for operators; its TPDU is what tells two parts apart. */
   readonly pdu?: string;
+}
+
+/** Application ports as a message carries them (the element's size does not matter to it). */
+export interface MessagePorts {
+  readonly source: number;
+  readonly destination: number;
 }
 
 export interface ReassembledMessage {
@@ -29,6 +39,8 @@ export interface ReassembledMessage {
   readonly text: string;
   /** Part payloads joined in order, for 8-bit messages. */
   readonly data: Uint8Array | null;
+  /** The ports of a port-addressed message (from the first part that names them). */
+  readonly ports: MessagePorts | null;
   readonly reference: number | null;
   readonly total: number;
   readonly receivedParts: number;
@@ -37,6 +49,12 @@ export interface ReassembledMessage {
   /** Time stamp of the first part present. */
   readonly sentAt: string | null;
   readonly firstReceivedAtMs: number;
+  /**
+   * SHA-256 over the line and every present part's whole TPDU (originator, PID, DCS, SCTS, UDH
+   * and user data): the same message read twice has the same one, two messages that differ in
+   * any octet do not. Parts stored without their PDU count by their decoded content instead.
+   */
+  readonly fingerprint: string;
 }
 
 export interface SetKey {
@@ -57,7 +75,10 @@ export interface StoredPart {
   readonly encoding: Alphabet;
   readonly text: string | null;
   readonly data: Uint8Array | null;
+  readonly ports: MessagePorts | null;
   readonly sentAt: string | null;
+  /** The raw PDU (SMSC field first), null when it was not given. */
+  readonly pdu: string | null;
   readonly receivedAtMs: number;
 }
 
@@ -112,7 +133,16 @@ export class Reassembler {
     const now = this.clock.now();
     const c = part.concat;
     if (c === null) {
-      const stored: StoredPart = { seq: 1, encoding: part.encoding, text: part.text, data: part.data, sentAt: part.sentAt, receivedAtMs: now };
+      const stored: StoredPart = {
+        seq: 1,
+        encoding: part.encoding,
+        text: part.text,
+        data: part.data,
+        ports: messagePorts(part.ports),
+        sentAt: part.sentAt,
+        pdu: part.pdu ?? null,
+        receivedAtMs: now,
+      };
       this.store.transaction(() => deliver(assemble(part, null, 1, [stored])));
       return 'delivered';
     }
@@ -151,11 +181,15 @@ export class Reassembler {
     return delivered;
   }
 
-  /** A part equal to one of a recently delivered set with the same key. */
+  /**
+   * A part equal to one of a recently delivered set with the same key: the same TPDU, octet
+   * for octet (a part with another PID, DCS or time stamp is another message's).
+   */
   private isLateDuplicate(key: SetKey, seq: number, part: InboundPart, now: number): boolean {
+    const incoming = partIdentity({ ...part, seq, ports: messagePorts(part.ports), pdu: part.pdu ?? null, receivedAtMs: now });
     for (const set of this.store.findDeliveredSets(key, now - this.duplicateWindowMs)) {
       const same = this.store.parts(set.id).find((p) => p.seq === seq);
-      if (same && same.text === part.text && sameBytes(same.data, part.data)) return true;
+      if (same && partIdentity(same) === incoming) return true;
     }
     return false;
   }
@@ -170,6 +204,7 @@ export function inboundPart(line: string, pdu: DecodedDeliver, raw?: string): In
     encoding: pdu.encoding,
     text: pdu.text,
     data: pdu.data,
+    ports: pdu.ports,
     sentAt: pdu.timestamp.iso,
     ...(raw === undefined ? {} : { pdu: raw }),
   };
@@ -187,12 +222,14 @@ function assemble(
   for (let seq = 1; seq <= total; seq++) if (!have.has(seq)) missingParts.push(seq);
   const eightBit = sorted.some((p) => p.data !== null && p.text === null);
   const data = eightBit ? Buffer.concat(sorted.map((p) => p.data ?? new Uint8Array(0))) : null;
+  const fingerprint = createHash('sha256').update(JSON.stringify([anchor.line, sorted.map(partIdentity)])).digest('hex');
   return {
     line: anchor.line,
     originator: anchor.originator,
     encoding: sorted[0]?.encoding ?? anchor.encoding,
     text: sorted.map((p) => p.text ?? '').join(''),
     data: data === null ? null : new Uint8Array(data),
+    ports: sorted.find((p) => p.ports !== null)?.ports ?? null,
     reference,
     total,
     receivedParts: sorted.length,
@@ -200,10 +237,20 @@ function assemble(
     missingParts,
     sentAt: sorted[0]?.sentAt ?? null,
     firstReceivedAtMs: Math.min(...sorted.map((p) => p.receivedAtMs)),
+    fingerprint,
   };
 }
 
-function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+/** What makes a part itself: its whole TPDU (not the SMSC field), or, without it, its decoded content. */
+function partIdentity(p: StoredPart): string {
+  if (p.pdu !== null) {
+    const tpdu = tpduHexOf(p.pdu);
+    if (tpdu !== undefined) return `${p.seq}:${tpdu}`;
+  }
+  const data = p.data === null ? null : Buffer.from(p.data).toString('hex');
+  return JSON.stringify([p.seq, p.encoding, p.text, data, p.ports, p.sentAt]);
+}
+
+function messagePorts(ports: Ports | null | undefined): MessagePorts | null {
+  return ports ? { source: ports.source, destination: ports.destination } : null;
 }

@@ -1,7 +1,7 @@
-/** The PartStore on the gateway's SQLite database (tables from migration 002). */
+/** The PartStore on the gateway's SQLite database (tables from migration 002, ports from 013). */
 import type Database from 'better-sqlite3';
 import type { Alphabet } from './dcs.ts';
-import type { InboundPart, PartStore, SetKey, StoredPart, StoredSet } from './reassembly.ts';
+import type { InboundPart, MessagePorts, PartStore, SetKey, StoredPart, StoredSet } from './reassembly.ts';
 
 interface SetRow {
   id: number;
@@ -18,7 +18,9 @@ interface PartRow {
   encoding: Alphabet;
   text: string | null;
   data: Buffer | null;
+  ports: string | null;
   sent_at: string | null;
+  pdu: string | null;
   received_at_ms: number;
 }
 
@@ -37,10 +39,10 @@ export class SqlitePartStore implements PartStore {
         'INSERT INTO sms_part_sets (line_id, originator, ref_bits, reference, total, first_seen_ms) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       addPart: db.prepare(
-        `INSERT INTO sms_parts (set_id, seq, encoding, text, data, sent_at, pdu, received_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (set_id, seq) DO NOTHING`,
+        `INSERT INTO sms_parts (set_id, seq, encoding, text, data, ports, sent_at, pdu, received_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (set_id, seq) DO NOTHING`,
       ),
-      parts: db.prepare('SELECT seq, encoding, text, data, sent_at, received_at_ms FROM sms_parts WHERE set_id = ? ORDER BY seq'),
+      parts: db.prepare('SELECT seq, encoding, text, data, ports, sent_at, pdu, received_at_ms FROM sms_parts WHERE set_id = ? ORDER BY seq'),
       markDelivered: db.prepare('UPDATE sms_part_sets SET delivered_at_ms = ? WHERE id = ?'),
       expired: db.prepare('SELECT * FROM sms_part_sets WHERE delivered_at_ms IS NULL AND first_seen_ms <= ? ORDER BY first_seen_ms'),
       purge: db.prepare('DELETE FROM sms_part_sets WHERE delivered_at_ms IS NOT NULL AND delivered_at_ms < ?'),
@@ -67,7 +69,8 @@ export class SqlitePartStore implements PartStore {
 
   addPart(setId: number, seq: number, part: InboundPart, nowMs: number): boolean {
     const data = part.data === null ? null : Buffer.from(part.data);
-    return this.q.addPart.run(setId, seq, part.encoding, part.text, data, part.sentAt, part.pdu ?? null, nowMs).changes === 1;
+    const ports = part.ports ? JSON.stringify({ source: part.ports.source, destination: part.ports.destination }) : null;
+    return this.q.addPart.run(setId, seq, part.encoding, part.text, data, ports, part.sentAt, part.pdu ?? null, nowMs).changes === 1;
   }
 
   parts(setId: number): StoredPart[] {
@@ -76,7 +79,9 @@ export class SqlitePartStore implements PartStore {
       encoding: r.encoding,
       text: r.text,
       data: r.data === null ? null : new Uint8Array(r.data),
+      ports: r.ports === null ? null : (JSON.parse(r.ports) as MessagePorts),
       sentAt: r.sent_at,
+      pdu: r.pdu,
       receivedAtMs: r.received_at_ms,
     }));
   }

@@ -14,6 +14,7 @@ export {
   type AwaitingReportPart,
   type PartRecord,
   type PartStatus,
+  type UndecodablePdu,
 } from './messages-repository.ts';
 export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-repository.ts';
 export { DashboardRepository, type ConversationRow, type DailyTotals, type DashboardMessageFilter } from './dashboard-repository.ts';

@@ -29,6 +29,20 @@ export interface MessageRecord {
   updatedAt: string;
   sentAt: string | null;
   deliveredAt: string | null;
+  /** The bytes of an inbound 8-bit (data) message, parts joined; null otherwise. */
+  data: Uint8Array | null;
+  /** The application ports of an inbound port-addressed message. */
+  ports: { source: number; destination: number } | null;
+}
+
+/** A received PDU the decoder refused, kept for the operator (it is deleted from the modem). */
+export interface UndecodablePdu {
+  lineId: string;
+  pdu: string;
+  errorCode: string;
+  errorOffset: number;
+  reason: string;
+  receivedAt: string;
 }
 
 export interface PartRecord {
@@ -88,6 +102,8 @@ interface MessageRow {
   updated_at: string;
   sent_at: string | null;
   delivered_at: string | null;
+  data: Buffer | null;
+  ports: string | null;
 }
 
 interface PartRow {
@@ -129,6 +145,8 @@ const toMessage = (r: MessageRow): MessageRecord => ({
   updatedAt: r.updated_at,
   sentAt: r.sent_at,
   deliveredAt: r.delivered_at,
+  data: r.data === null ? null : new Uint8Array(r.data),
+  ports: r.ports === null ? null : (JSON.parse(r.ports) as MessageRecord['ports']),
 });
 
 const toPart = (r: PartRow): PartRecord => ({
@@ -151,6 +169,8 @@ const toPart = (r: PartRow): PartRecord => ({
 
 const MESSAGE_COLUMNS = `id, number_id, direction, channel, contact, body, media, status, encoding, segments, partial,
   missing_parts, error_code, error_message, reply_to, api_key_id, created_at, updated_at, sent_at, delivered_at`;
+/** What a read returns: the written columns and the inbound payload (migration 013). */
+const READ_COLUMNS = `${MESSAGE_COLUMNS}, data, ports`;
 const PART_COLUMNS = `message_id, seq, pdu, tpdu_length, status, line_id, mr, attempts, next_attempt_at, error_code,
   error_message, sent_at, report_status, report_at, resubmitted_after_restart`;
 
@@ -167,18 +187,18 @@ export class MessagesRepository {
           NULL, NULL)`,
       ),
       insertInbound: db.prepare(
-        `INSERT INTO messages (${MESSAGE_COLUMNS}, dedupe_key) VALUES (@id, @numberId, 'inbound', @channel, @contact, @body,
+        `INSERT INTO messages (${MESSAGE_COLUMNS}, dedupe_key, data, ports) VALUES (@id, @numberId, 'inbound', @channel, @contact, @body,
           @media, 'received', @encoding, @segments, @partial, @missingParts, NULL, NULL, NULL, NULL, @createdAt, @createdAt,
-          NULL, NULL, @dedupeKey) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+          NULL, NULL, @dedupeKey, @data, @ports) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
       ),
       insertPart: db.prepare(
         `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id, next_attempt_at)
          VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId, @queuedAt)`,
       ),
-      get: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
-      byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE reply_to = ? AND reply_to IS NOT NULL`),
+      get: db.prepare<[string], MessageRow>(`SELECT ${READ_COLUMNS} FROM messages WHERE id = ?`),
+      byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${READ_COLUMNS} FROM messages WHERE reply_to = ? AND reply_to IS NOT NULL`),
       list: db.prepare<Record<string, unknown>, MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages
+        `SELECT ${READ_COLUMNS} FROM messages
          WHERE number_id = @numberId
            AND (@direction IS NULL OR direction = @direction)
            AND (@status IS NULL OR status = @status)
@@ -187,6 +207,10 @@ export class MessagesRepository {
            AND (@until IS NULL OR created_at < @until)
            AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
          ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      ),
+      undecodable: db.prepare(
+        `INSERT INTO sms_undecodable (line_id, pdu, error_code, error_offset, reason, received_at)
+         VALUES (@lineId, @pdu, @errorCode, @errorOffset, @reason, @receivedAt) ON CONFLICT (line_id, pdu) DO NOTHING`,
       ),
       parts: db.prepare<[string], PartRow>(`SELECT ${PART_COLUMNS} FROM message_parts WHERE message_id = ? ORDER BY seq`),
       claimParts: db.prepare<[string, number, number], PartRow>(
@@ -274,7 +298,7 @@ export class MessagesRepository {
     m: Pick<MessageRecord, 'id' | 'numberId' | 'channel' | 'contact' | 'body' | 'media' | 'encoding' | 'segments' | 'partial' | 'createdAt'> & {
       missingParts: number[];
       dedupeKey: string;
-    },
+    } & Partial<Pick<MessageRecord, 'data' | 'ports'>>,
   ): boolean {
     const inserted =
       this.stmts.insertInbound.run({
@@ -282,9 +306,16 @@ export class MessagesRepository {
         media: JSON.stringify(m.media),
         partial: m.partial ? 1 : 0,
         missingParts: m.missingParts.length > 0 ? JSON.stringify(m.missingParts) : null,
+        data: m.data ? Buffer.from(m.data) : null,
+        ports: m.ports ? JSON.stringify({ source: m.ports.source, destination: m.ports.destination }) : null,
       }).changes === 1;
     if (inserted) this.changed(m.id);
     return inserted;
+  }
+
+  /** Keeps a PDU the decoder refused; false when this line already kept the same one. */
+  recordUndecodable(p: UndecodablePdu): boolean {
+    return this.stmts.undecodable.run(p).changes === 1;
   }
 
   /** A part in line to send; `queuedAt` (ms) places it in the first-come, first-served queue. */

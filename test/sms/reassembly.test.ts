@@ -175,4 +175,38 @@ describe('Reassembler', () => {
     }
     expect(t.delivered[0]?.data).toEqual(data);
   });
+
+  it('takes a part that differs from a delivered one only in its PID as another message, and the same TPDU as a duplicate', () => {
+    const t = setup();
+    const decode = (hex: string): InboundPart => {
+      const d = decodePdu(hex, { direction: 'incoming' });
+      if (d.type !== 'deliver') throw new Error('expected deliver');
+      return inboundPart('line-1', d, hex);
+    };
+    const text = long('p');
+    const first = encodeDeliver({ originator: '+15551230000', text, timestamp: when, reference: 40 });
+    const otherPid = encodeDeliver({ originator: '+15551230000', text, timestamp: when, reference: 40, pid: 0x01 });
+    for (const hex of first) t.reassembler.accept(decode(hex), t.deliver);
+    expect(t.delivered).toHaveLength(1);
+    // Same originator, reference, part number, text and second: another TPDU all the same.
+    expect(t.reassembler.accept(decode(otherPid[0] as string), t.deliver)).toBe('stored');
+    expect(t.reassembler.accept(decode(first[0] as string), t.deliver)).toBe('duplicate');
+    for (const hex of otherPid.slice(1)) t.reassembler.accept(decode(hex), t.deliver);
+    expect(t.delivered).toHaveLength(2);
+    expect(t.delivered[1]?.fingerprint).not.toBe(t.delivered[0]?.fingerprint);
+  });
+
+  it('gives a message read twice the same fingerprint, and one differing in any TPDU octet another', () => {
+    const t = setup();
+    const hex = encodeDeliver({ originator: '+15551230000', text: 'hi', timestamp: when })[0] as string;
+    const again = hex.replace(/^00/, '07911326040000F0'); // the same TPDU through another SMSC field
+    const otherDcs = encodeDeliver({ originator: '+15551230000', text: 'hi', timestamp: when, messageClass: 1 })[0] as string;
+    for (const h of [hex, again, otherDcs]) {
+      const d = decodePdu(h, { direction: 'incoming' });
+      if (d.type === 'deliver') t.reassembler.accept(inboundPart('line-1', d, h), t.deliver);
+    }
+    const [a, b, c] = t.delivered.map((m) => m.fingerprint);
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
 });

@@ -48,6 +48,16 @@ export const MessageView = Type.Object({
   createdAt: Type.String(),
   sentAt: Type.Union([Type.String(), Type.Null()]),
   deliveredAt: Type.Union([Type.String(), Type.Null()]),
+  data: Type.Optional(
+    Type.Object(
+      {
+        encoding: Type.Literal('base64'),
+        bytes: Type.String(),
+        ports: Type.Union([Type.Object({ source: Type.Integer(), destination: Type.Integer() }), Type.Null()]),
+      },
+      { description: 'Inbound data (8-bit) or port-addressed SMS only: the payload in base64 (empty for text) and the UDH ports' },
+    ),
+  ),
   parts: Type.Optional(
     Type.Array(
       Type.Object({
