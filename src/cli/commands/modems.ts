@@ -17,11 +17,12 @@ export const modemsCommand: CliCommand = {
       body.lines.length === 0
         ? 'No modem lines.'
         : table(
-            ['LINE', 'STATE', 'MODEL', 'IMEI', 'ICCID', 'NUMBER', 'SIGNAL', 'REG', 'QUEUE', 'LAST ERROR'],
+            ['LINE', 'STATE', 'MODEL', 'PROFILE', 'IMEI', 'ICCID', 'NUMBER', 'SIGNAL', 'REG', 'QUEUE', 'LAST ERROR'],
             body.lines.map((l) => [
               l.id,
               l.state,
               l.model ?? '-',
+              l.profile ?? '-',
               l.imei ?? '-',
               l.iccid ?? '-',
               l.number ?? '-',
