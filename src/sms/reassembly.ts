@@ -186,10 +186,10 @@ export class Reassembler {
    * for octet (a part with another PID, DCS or time stamp is another message's).
    */
   private isLateDuplicate(key: SetKey, seq: number, part: InboundPart, now: number): boolean {
-    const incoming = partIdentity({ ...part, seq, ports: messagePorts(part.ports), pdu: part.pdu ?? null, receivedAtMs: now });
+    const incoming: StoredPart = { ...part, seq, ports: messagePorts(part.ports), pdu: part.pdu ?? null, receivedAtMs: now };
     for (const set of this.store.findDeliveredSets(key, now - this.duplicateWindowMs)) {
       const same = this.store.parts(set.id).find((p) => p.seq === seq);
-      if (same && partIdentity(same) === incoming) return true;
+      if (same && samePart(same, incoming)) return true;
     }
     return false;
   }
@@ -243,12 +243,20 @@ function assemble(
 
 /** What makes a part itself: its whole TPDU (not the SMSC field), or, without it, its decoded content. */
 function partIdentity(p: StoredPart): string {
-  if (p.pdu !== null) {
-    const tpdu = tpduHexOf(p.pdu);
-    if (tpdu !== undefined) return `${p.seq}:${tpdu}`;
-  }
+  const tpdu = p.pdu === null ? undefined : tpduHexOf(p.pdu);
+  return tpdu === undefined ? contentIdentity(p) : `${p.seq}:${tpdu}`;
+}
+
+function contentIdentity(p: StoredPart): string {
   const data = p.data === null ? null : Buffer.from(p.data).toString('hex');
   return JSON.stringify([p.seq, p.encoding, p.text, data, p.ports, p.sentAt]);
+}
+
+/** Same TPDU when both have theirs; otherwise (a part stored without it) the same decoded content. */
+function samePart(a: StoredPart, b: StoredPart): boolean {
+  const ta = a.pdu === null ? undefined : tpduHexOf(a.pdu);
+  const tb = b.pdu === null ? undefined : tpduHexOf(b.pdu);
+  return ta !== undefined && tb !== undefined ? ta === tb : contentIdentity(a) === contentIdentity(b);
 }
 
 function messagePorts(ports: Ports | null | undefined): MessagePorts | null {

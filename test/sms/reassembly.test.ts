@@ -209,4 +209,17 @@ describe('Reassembler', () => {
     expect(a).toBe(b);
     expect(c).not.toBe(a);
   });
+
+  it('keeps the ports of a port-addressed set delivered partial after the timeout', () => {
+    const t = setup();
+    const data = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const hexes = encodeDeliver({ originator: '+1', data, ports: { destination: 5000, source: 6000, bits: 16 }, timestamp: when, reference: 3, maxParts: 10 });
+    for (const hex of hexes.slice(1)) {
+      const d = decodePdu(hex, { direction: 'incoming' });
+      if (d.type === 'deliver') t.reassembler.accept(inboundPart('l', d, hex), t.deliver);
+    }
+    t.clock.ms += 24 * HOUR;
+    expect(t.reassembler.expire(t.deliver)).toBe(1);
+    expect(t.delivered[0]).toMatchObject({ partial: true, missingParts: [1], ports: { source: 6000, destination: 5000 } });
+  });
 });
