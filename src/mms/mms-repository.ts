@@ -162,6 +162,11 @@ export class MmsRepository {
         `INSERT INTO mms_inbound (line_id, transaction_id, content_location, sender, size, status, created_at)
          VALUES (@lineId, @transactionId, @contentLocation, @sender, @size, @status, @now) ON CONFLICT DO NOTHING`,
       ),
+      pendingLines: db.prepare<[], { line_id: string }>(`SELECT DISTINCT line_id FROM mms_inbound WHERE status = 'pending'`),
+      strand: db.prepare<[string], InboundRow>(
+        `UPDATE mms_inbound SET status = 'unfetchable'
+         WHERE status = 'pending' AND line_id IN (SELECT value FROM json_each(?)) RETURNING ${IN_COLS}`,
+      ),
       unfetchableLines: db.prepare<[], { line_id: string }>(`SELECT DISTINCT line_id FROM mms_inbound WHERE status = 'unfetchable'`),
       refetchable: db.prepare<[string]>(
         `UPDATE mms_inbound SET status = 'pending', next_attempt_at = 0, error = NULL
@@ -248,6 +253,15 @@ export class MmsRepository {
     status?: 'pending' | 'unfetchable';
   }): boolean {
     return this.s.insertIn.run({ ...n, status: n.status ?? 'pending' }).changes === 1;
+  }
+
+  /**
+   * Pending notifications on lines that can no longer fetch (MMS removed from the line, or
+   * rows from before `unfetchable` existed) become unfetchable; returns them.
+   */
+  strandPending(canFetch: (lineId: string) => boolean): InboundNotification[] {
+    const lines = this.s.pendingLines.all().map((r) => r.line_id).filter((l) => !canFetch(l));
+    return lines.length === 0 ? [] : this.s.strand.all(JSON.stringify(lines)).map(toInbound);
   }
 
   /** Lines that now have MMS: their unfetchable notifications are fetched after all. */

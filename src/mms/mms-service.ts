@@ -18,7 +18,7 @@ import type { MediaFetcher } from './media/media-fetcher.ts';
 import type { MediaStore } from './media/media-store.ts';
 import type { InboundNotification, MmsRepository, OutboundMms, RawPush, UnfetchableNotification } from './mms-repository.ts';
 import type { MmsTransport } from './mms-transport.ts';
-import { decodeMmsPush, MmsError, responseStatusInfo, toDeliveryInd, toNotification, type MmsPdu } from './pdu/index.ts';
+import { decodeMmsPush, MmsError, responseStatusInfo, toDeliveryInd, toNotification, type MmsPdu, type NotificationInd } from './pdu/index.ts';
 
 export interface MmsServiceDeps {
   repo: MmsRepository;
@@ -80,6 +80,10 @@ export class MmsService implements Notifier {
     const requeued = this.d.repo.requeueInterrupted();
     if (requeued > 0) this.log.warn({ messages: requeued }, 'requeued MMS sends interrupted by a restart');
     const refetch = this.d.repo.requeueUnfetchable((l) => this.canFetch(l));
+    const stranded = this.d.repo.transaction(() =>
+      this.d.repo.strandPending((l) => this.canFetch(l)).filter((n) => this.tellUnfetchable(n.lineId, { messageSize: n.size ?? 0, expiry: undefined }, n.sender, this.d.clock.now())),
+    );
+    if (stranded.length > 0) this.d.webhooks.notify();
     if (refetch > 0) this.log.info({ notifications: refetch }, 'fetching MMS that arrived before MMS was configured');
     this.running = true;
     this.pump();
@@ -158,7 +162,7 @@ export class MmsService implements Notifier {
   }
 
   /** An MMS nothing on this line can fetch: the agent gets mms.unfetchable, the operator a warning. */
-  private tellUnfetchable(lineId: string, n: ReturnType<typeof toNotification>, sender: string | null, now: number): boolean {
+  private tellUnfetchable(lineId: string, n: Pick<NotificationInd, 'messageSize' | 'subject' | 'expiry'>, sender: string | null, now: number): boolean {
     this.log.warn({ line: lineId, bytes: n.messageSize }, 'MMS arrived on a line that cannot fetch it (no MMS, or mms.transport at); it stays on the MMSC until the line gets an http MMS transport');
     const number = this.d.numbers.getByLine(lineId);
     if (!number) return false;

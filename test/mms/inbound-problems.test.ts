@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { encodeWapPush, WAP_PUSH_PORT, WAP_PUSH_SOURCE_PORT } from '../../src/mms/pdu/index.ts';
+import { DATABASE_FILE, openDatabase } from '../../src/store/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
 import { until } from '../helpers/wait.ts';
@@ -74,5 +76,21 @@ describe('inbound MMS the gateway cannot use: kept, and told to the agent and th
     await receiver.waitFor(() => receiver.events('mms.unfetchable').length === 1);
     expect(receiver.events('mms.unfetchable')[0]!.json).toMatchObject({ from: '+15557654321', to: LINE_A, reason: 'mms_not_configured' });
     expect(receiver.events('message.inbound')).toEqual([]);
+  });
+
+  it('tells the agent at start about notifications left pending on a line that has no MMS now', async () => {
+    const dir = tempDir();
+    gw = await startTestGateway(dir, { virtual: { mms: { enabled: false } } });
+    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.stop();
+    // What a gateway before mms.unfetchable (or one whose line lost its mms block) left behind.
+    const db = openDatabase(join(dir, DATABASE_FILE));
+    db.prepare(`INSERT INTO mms_inbound (line_id, transaction_id, content_location, sender, size, status, created_at)
+                VALUES ('virtual-1', 'T-old', 'http://mmsc.example/T-old', '+15557654321', 4096, 'pending', 1)`).run();
+    db.close();
+    gw = await startTestGateway(dir, { virtual: { mms: { enabled: false } } });
+    await receiver.waitFor(() => receiver.events('mms.unfetchable').length === 1);
+    expect(receiver.events('mms.unfetchable')[0]!.json).toMatchObject({ from: '+15557654321', to: LINE_A, size: 4096, expires_at: null });
+    expect((await problems()).unfetchable.count).toBe(1);
   });
 });
