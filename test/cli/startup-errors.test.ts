@@ -14,7 +14,8 @@ function said(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
 }
 
-describe('agentphone start: start-up failures say why (real processes)', () => {
+// Each test starts a real gateway process (tsx compile, store, workers): slow on a busy machine.
+describe('agentphone start: start-up failures say why (real processes)', { timeout: 60_000 }, () => {
   const tempDir = useTempDir();
 
   function configFile(dir: string, yaml: string): string {
@@ -56,6 +57,28 @@ describe('agentphone start: start-up failures say why (real processes)', () => {
     await exited;
     // Before: the schema's default profile "generic" named no profile and start-up died with exit 13, silent.
     expect({ listening, stderr: said(stderr) }).toEqual({ listening: true, stderr: [`AgentPhone listening on http://127.0.0.1:${port} (data: ${join(dir, 'data')})`] });
+  });
+
+  it('a data directory that cannot be made: one line naming it and the setting, non-zero exit', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const noDir = await cliProcess(['start'], { AGENTPHONE_DATA_DIR: join(file, 'data'), AGENTPHONE_LOG_LEVEL: 'warn' });
+    expect(noDir.code).toBe(1);
+    expect(said(noDir.stderr)).toEqual([
+      `agentphone start: cannot use ${join(file, 'data')} (ENOTDIR): check that the data directory ${join(file, 'data')} (dataDir, AGENTPHONE_DATA_DIR) exists or can be created, is writable by this user and has free space`,
+    ]);
+  });
+
+  it('an address not on this machine: one line naming it and the setting, non-zero exit', async () => {
+    const dir = tempDir();
+    // 192.0.2.0/24 is TEST-NET-1: never a local address.
+    const port = await freePort();
+    const noAddress = await cliProcess(['start'], { AGENTPHONE_DATA_DIR: join(dir, 'data'), AGENTPHONE_HOST: '192.0.2.1', AGENTPHONE_PORT: String(port), AGENTPHONE_LOG_LEVEL: 'warn' });
+    expect(noAddress.code).toBe(1);
+    expect(said(noAddress.stderr)).toEqual([
+      `agentphone start: cannot listen on 192.0.2.1:${port}: no interface of this machine has that address; set server.host (AGENTPHONE_HOST) to one of its addresses or 0.0.0.0`,
+    ]);
   });
 
   it('a port already in use: one line naming the address and the setting, non-zero exit', async () => {
