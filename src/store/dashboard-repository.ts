@@ -70,10 +70,11 @@ export class DashboardRepository {
         `SELECT direction, COUNT(*) AS n FROM messages WHERE number_id = ? AND created_at >= ? GROUP BY direction`,
       ),
       numberIds: db.prepare<[], { id: string }>(`SELECT id FROM numbers`),
-      webhookTrouble: db.prepare<[], { dead: number; retrying: number }>(
+      webhookTrouble: db.prepare<[], { dead: number; retrying: number; held: number }>(
         `SELECT COALESCE(SUM(status = 'dead'), 0) AS dead,
-                COALESCE(SUM(status = 'pending' AND last_error IS NOT NULL), 0) AS retrying
-         FROM outbox WHERE status IN ('dead', 'pending')`,
+                COALESCE(SUM(status = 'pending' AND last_error IS NOT NULL), 0) AS retrying,
+                COALESCE(SUM(status = 'held'), 0) AS held
+         FROM outbox WHERE status IN ('dead', 'pending', 'held')`,
       ),
       deliveriesOf: db.prepare<[string], { id: string }>(`SELECT id FROM outbox WHERE message_id = ? ORDER BY created_at, id`),
     };
@@ -165,9 +166,9 @@ export class DashboardRepository {
     return counts;
   }
 
-  /** Webhook events dead-lettered, and those still retrying after a failed attempt. */
-  webhookTrouble(): { dead: number; retrying: number } {
-    return this.stmts.webhookTrouble.get() as { dead: number; retrying: number };
+  /** Webhook events dead-lettered, those still retrying after a failed attempt, and those held for a URL. */
+  webhookTrouble(): { dead: number; retrying: number; held: number } {
+    return this.stmts.webhookTrouble.get() as { dead: number; retrying: number; held: number };
   }
 
   /** Outbox event ids about one message, oldest first. */

@@ -40,6 +40,9 @@ describe('webhook events for a number without a URL are held, then delivered in 
     const held = await deliveries(gw.numberA, 'held');
     expect(held.every((d) => d.event === 'message.inbound' && d.attempts === 0)).toBe(true);
     expect(await deliveries(gw.numberA, 'dead')).toEqual([]);
+    // The dashboard's overview counts them apart from failures.
+    const overview = async () => ((await (await fetch(`${gw!.url}/admin/dashboard/overview`, { headers: ADMIN })).json()) as { webhooks: Record<string, number> }).webhooks;
+    expect(await overview()).toEqual({ dead: 0, retrying: 0, held: 3 });
 
     const put = await fetch(`${gw.url}/admin/numbers/${gw.numberA}/webhook`, { method: 'PUT', headers: ADMIN, body: JSON.stringify({ url: hookUrl }) });
     expect(put.status).toBe(200);
@@ -48,6 +51,7 @@ describe('webhook events for a number without a URL are held, then delivered in 
     expect(receiver.events('message.inbound').map((h) => h.json.body)).toEqual(bodies);
     expect(new Set(receiver.received.map((h) => h.headers['x-agentphone-delivery'])).size).toBe(receiver.received.length);
     expect(await deliveries(gw.numberA, 'held')).toEqual([]);
+    expect(await overview()).toEqual({ dead: 0, retrying: 0, held: 0 });
   });
 
   it('releases events held before a restart once the URL is there at start', async () => {

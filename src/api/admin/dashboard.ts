@@ -49,7 +49,7 @@ const DayUsage = Type.Object({ date: Type.String(), segmentsOut: Type.Number(), 
 const Overview = Type.Object({
   month: Type.String(),
   today: Type.Object({ date: Type.String(), inbound: Type.Integer(), outbound: Type.Integer() }),
-  webhooks: Type.Object({ dead: Type.Integer(), retrying: Type.Integer() }),
+  webhooks: Type.Object({ dead: Type.Integer(), retrying: Type.Integer(), held: Type.Integer() }),
   quota: Type.Array(
     Type.Object({
       numberId: Type.String(),

@@ -232,7 +232,7 @@ export interface DailyUsage {
 export interface Overview {
   month: string;
   today: { date: string; inbound: number; outbound: number };
-  webhooks: { dead: number; retrying: number };
+  webhooks: { dead: number; retrying: number; held: number };
   quota: Array<{
     numberId: string;
     phoneNumber: string;

@@ -131,7 +131,7 @@ export function OverviewPage() {
             <h2 id="hooks-h">Webhook failures</h2>
             <p class={o.webhooks.dead > 0 ? 'big bad' : 'big'}>{o.webhooks.dead}</p>
             <p class="muted">
-              dead letters · {o.webhooks.retrying} retrying · <a href="#/numbers">see Numbers</a>
+              dead letters · {o.webhooks.retrying} retrying · {o.webhooks.held} held (no URL yet) · <a href="#/numbers">see Numbers</a>
             </p>
           </section>
           <section class="card" aria-labelledby="quota-h">
