@@ -164,7 +164,11 @@ export class Inbox {
     const ctx = this.#ctx;
     const seq = ++this.#directSeq;
     let acked = false;
-    ctx.emit({
+    // Handed out on the next turn of the event loop, not from inside the line parser: a +CDS
+    // often follows the `+CMGS: <mr>` / `OK` of its own send in the same read, and the send's
+    // TP-MR is recorded in the promise chain that OK resolves. Taken at once, the report
+    // would be matched before its message has an MR, found no part, and be acknowledged lost.
+    setImmediate(() => ctx.emit({
       lineId: ctx.lineId,
       kind,
       pdu: pdu.toUpperCase(),
@@ -184,7 +188,7 @@ export class Inbox {
           ctx.onAckRefused?.();
         });
       },
-    });
+    }));
   }
 
   #statusReportStorages(announced: string): string[] {

@@ -161,6 +161,9 @@ describe('direct delivery through the gateway', () => {
       const modem = gw.network!.line('virtual-1');
       const commands: string[] = [];
       modem.on('command', (c) => commands.push(c));
+      // The webhook can overtake the AT+CNMA written after the commit: wait for the modem to see both.
+      let acks = 0;
+      const bothAcked = waitForEvent(modem, 'command', (c: string) => c === 'AT+CNMA' && ++acks === 2);
 
       gw.network!.text(SUBSCRIBER, '+15550000001', 'hello direct');
       await receiver.waitFor(() => receiver.events('message.inbound').length === 1);
@@ -169,6 +172,7 @@ describe('direct delivery through the gateway', () => {
       const sent = await gw.api(`/api/numbers/${gw.numberA}/send/sms`, { method: 'POST', body: JSON.stringify({ to: SUBSCRIBER, body: 'report back' }) });
       const { messageId } = (await sent.json()) as { messageId: string };
       await receiver.waitFor(() => receiver.events('message.status').some((h) => h.json.message_id === messageId && h.json.status === 'delivered'));
+      await bothAcked;
       expect(cnmas(commands)).toEqual(['AT+CNMA', 'AT+CNMA']);
       expect(modem.store.used('ME') + modem.store.used('SR')).toBe(0);
     } finally {
