@@ -152,7 +152,8 @@ async function synchronise(channel: AtChannel, timeoutMs: number): Promise<void>
   let last: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await channel.command('AT', { timeoutMs: Math.min(timeoutMs, 3_000) });
+      // Itself a resynchronisation: no handshake before it (the channel does one before ATE0).
+      await channel.command('AT', { timeoutMs: Math.min(timeoutMs, 3_000), skipResync: true });
       return;
     } catch (error) {
       last = error;

@@ -474,7 +474,8 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     try {
       await channel.escape();
       for (const command of this.#profile?.resetCommands ?? ['AT+CFUN=1,1']) {
-        await channel.command(command, { timeoutMs: this.#o.commandTimeoutMs }).catch(() => undefined);
+        // No resynchronising handshake first: the reset is the recovery.
+        await channel.command(command, { timeoutMs: this.#o.commandTimeoutMs, skipResync: true }).catch(() => undefined);
       }
     } finally {
       this.#resetting = false;

@@ -199,11 +199,11 @@ export class Inbox {
   async #onStorage<T>(storage: string, fn: () => Promise<T>): Promise<T> {
     const home = this.#ctx.profile.storage.read;
     if (storage === home) return fn();
-    await this.#cmd(`AT+CPMS="${storage}"`);
+    await this.#cmd(cpmsReading(this.#ctx.profile, storage));
     try {
       return await fn();
     } finally {
-      await this.#cmd(`AT+CPMS="${home}"`).catch(() => undefined);
+      await this.#cmd(cpmsReading(this.#ctx.profile, home)).catch(() => undefined);
     }
   }
 
@@ -227,4 +227,14 @@ export class Inbox {
       this.#ctx.logger.warn({ err: String(error) }, 'reading a received message failed');
     }
   }
+}
+
+/**
+ * AT+CPMS that reads and deletes from `storage`, with the parameter count the model accepts
+ * (the Huawei E3372 answers the one-parameter form with ERROR); the write and receive storages
+ * stay the profile's, so switching never moves where new messages land.
+ */
+export function cpmsReading(profile: HardwareProfile, storage: string): string {
+  const { write, receive, paramCount } = profile.storage;
+  return `AT+CPMS=${[storage, write, receive].slice(0, paramCount).map((s) => `"${s}"`).join(',')}`;
 }

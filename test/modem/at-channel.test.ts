@@ -74,15 +74,19 @@ describe('AtChannel', () => {
     expect((await p).lines).toEqual(['+CMGS: 7']);
   });
 
-  it('gives up on a missing prompt, sends ESC and stays usable', async () => {
+  it('gives up on a missing prompt, sends ESC, resynchronises and stays usable', async () => {
     const { t, clock, channel } = setup();
     const p = channel.command('AT+CMGS=12', { payload: '00', promptTimeoutMs: 500 }).catch((e: unknown) => e);
     clock.advance(500);
     expect(await p).toMatchObject({ kind: 'no-prompt' });
     expect(t.written).toContain('\x1b');
-    const next = channel.command('AT');
-    t.push('\r\nOK\r\n');
-    expect(await next).toEqual({ lines: [], final: 'OK' });
+    const next = channel.command('AT+CSQ');
+    t.push('\r\nOK\r\n'); // the cancelled send's final, after the ESC
+    expect(t.written.at(-1)).toBe('AT+CMEE?\r');
+    t.push('\r\n+CMEE: 1\r\n\r\nOK\r\n');
+    expect(t.written.at(-1)).toBe('AT+CSQ\r');
+    t.push('\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+    expect(await next).toEqual({ lines: ['+CSQ: 20,99'], final: 'OK' });
   });
 
   it('ignores a stray OK when the command requires its response line', async () => {
@@ -109,5 +113,98 @@ describe('AtChannel', () => {
     expect(await a).toMatchObject({ kind: 'closed' });
     expect(await b).toMatchObject({ kind: 'closed' });
     await expect(channel.command('AT')).rejects.toMatchObject({ kind: 'closed' });
+  });
+
+  describe('staying in step', () => {
+    it('never takes a timed-out command\'s late answer for the next command\'s', async () => {
+      const { t, clock, channel } = setup();
+      const csq = channel.command('AT+CSQ').catch((e: unknown) => e);
+      const creg = channel.command('AT+CREG?');
+      clock.advance(1000);
+      expect(await csq).toMatchObject({ kind: 'timeout' });
+      expect(t.written).toEqual(['AT+CSQ\r']); // the next command waits for the late final
+      t.push('\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+      expect(t.written).toEqual(['AT+CSQ\r', 'AT+CMEE?\r']);
+      t.push('\r\n+CMEE: 1\r\n\r\nOK\r\n');
+      expect(t.written.at(-1)).toBe('AT+CREG?\r');
+      t.push('\r\n+CREG: 0,1\r\n\r\nOK\r\n');
+      expect((await creg).lines).toEqual(['+CREG: 0,1']);
+      expect(channel.outOfStep).toBe(false);
+    });
+
+    it('discards what comes before the handshake\'s own answer when the late final comes after it was written', async () => {
+      const { t, clock, channel } = setup();
+      const csq = channel.command('AT+CSQ').catch((e: unknown) => e);
+      const creg = channel.command('AT+CREG?');
+      clock.advance(1000); // CSQ cut off
+      clock.advance(1000); // its final does not come within the wait: handshake anyway
+      expect(t.written).toEqual(['AT+CSQ\r', 'AT+CMEE?\r']);
+      expect(await csq).toMatchObject({ kind: 'timeout' });
+      t.push('\r\n+CSQ: 20,99\r\n\r\nOK\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n');
+      t.push('\r\n+CREG: 0,5\r\n\r\nOK\r\n');
+      expect((await creg).lines).toEqual(['+CREG: 0,5']);
+    });
+
+    it('discards an answer given twice in one burst instead of giving it to the queued command', async () => {
+      const { t, channel } = setup();
+      const csq = channel.command('AT+CSQ');
+      const cmgd = channel.command('AT+CMGD=3').catch((e: unknown) => e);
+      t.push('\r\n+CSQ: 20,99\r\n\r\nOK\r\n\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+      expect((await csq).lines).toEqual(['+CSQ: 20,99']);
+      expect(t.written).toEqual(['AT+CSQ\r', 'AT+CMEE?\r']);
+      t.push('\r\n+CMEE: 1\r\n\r\nOK\r\n');
+      expect(t.written.at(-1)).toBe('AT+CMGD=3\r');
+      t.push('\r\n+CMS ERROR: 321\r\n');
+      expect(await cmgd).toMatchObject({ kind: 'cms', errorCode: 321 });
+    });
+
+    it('takes no message reference from before the "> " prompt', async () => {
+      const { t, channel } = setup();
+      const p = channel.command('AT+CMGS=12', { payload: '0011000B915155214365F70000AA01C8' });
+      t.push('\r\n+CMGS: 4\r\n\r\nOK\r\n'); // an earlier send's answer, repeated
+      t.push('\r\n> ');
+      t.push('\r\n+CMGS: 5\r\n\r\nOK\r\n');
+      expect((await p).lines).toEqual(['+CMGS: 5']);
+      expect(channel.outOfStep).toBe(true);
+    });
+
+    it('keeps a query waiting past another command\'s answer lines and bare OK', async () => {
+      const { t, channel } = setup();
+      const p = channel.command('AT+CREG?');
+      t.push('\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+      t.push('\r\n+CREG: 0,1\r\n\r\nOK\r\n');
+      expect((await p).lines).toEqual(['+CREG: 0,1']);
+    });
+
+    it('never reuses a handshake that was itself cut off', async () => {
+      const { t, clock, channel } = setup();
+      const csq = channel.command('AT+CSQ').catch((e: unknown) => e);
+      const creg = channel.command('AT+CREG?').catch((e: unknown) => e);
+      const cops = channel.command('AT+COPS?');
+      clock.advance(1000); // CSQ cut off
+      clock.advance(1000); // no late final
+      clock.advance(1000); // AT+CMEE? cut off too: the command it was for fails with it
+      expect(await csq).toMatchObject({ kind: 'timeout' });
+      expect(await creg).toMatchObject({ kind: 'timeout', command: 'AT+CREG?' });
+      t.push('\r\nOK\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n'); // both late finals
+      expect(t.written).toEqual(['AT+CSQ\r', 'AT+CMEE?\r', 'AT+CMGF?\r']);
+      t.push('\r\n+CMGF: 0\r\n\r\nOK\r\n');
+      t.push('\r\n+COPS: 0,0,"Op",7\r\n\r\nOK\r\n');
+      expect((await cops).lines).toEqual(['+COPS: 0,0,"Op",7']);
+    });
+
+    it('fails each waiting command whose handshake goes unanswered', async () => {
+      const { t, clock, channel } = setup();
+      const csq = channel.command('AT+CSQ').catch((e: unknown) => e);
+      const creg = channel.command('AT+CREG?').catch((e: unknown) => e);
+      const cops = channel.command('AT+COPS?').catch((e: unknown) => e);
+      clock.advance(1000);
+      for (let i = 0; i < 2; i++) clock.advance(2000); // each wait and each handshake runs out
+      expect(await csq).toMatchObject({ kind: 'timeout' });
+      expect(await creg).toMatchObject({ kind: 'timeout', command: 'AT+CREG?' });
+      expect(await cops).toMatchObject({ kind: 'timeout', command: 'AT+COPS?' });
+      expect(t.written).toEqual(['AT+CSQ\r', 'AT+CMEE?\r', 'AT+CMGF?\r']);
+      expect(channel.outOfStep).toBe(true);
+    });
   });
 });

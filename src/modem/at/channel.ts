@@ -15,7 +15,11 @@ export interface CommandOptions {
   promptTimeoutMs?: number;
   /** Lines starting with this belong to the response; derived from the command when absent. */
   responsePrefix?: string;
-  /** A final OK before a line with the response prefix is a stray from an earlier exchange. */
+  /**
+   * A final OK before a line with the response prefix is a stray from an earlier exchange.
+   * Derived when absent: extended queries (`AT+CREG?`), `AT+CSQ` and `AT+CMGS` must carry their
+   * `+XXX:` line; `AT+CMGR` may also be a bare OK (an empty slot on some modems).
+   */
   requireResponse?: boolean;
   /** Logged instead of the command text (for AT+CPIN=<pin>). */
   redactedAs?: string;
@@ -26,6 +30,11 @@ export interface CommandOptions {
    * ones): reading what the modem announced must not wait behind a queue of sends.
    */
   priority?: boolean;
+  /**
+   * Written even while the channel is out of step, without the resynchronising handshake first:
+   * for commands that are themselves the recovery (the init's first `AT`, a reset).
+   */
+  skipResync?: boolean;
 }
 
 export interface AtResponse {
@@ -34,11 +43,17 @@ export interface AtResponse {
   final: string;
 }
 
+/** What a well-formed answer must carry (see CommandOptions.requireResponse). */
+type Shape = 'required' | 'or-empty' | 'any';
+
 interface Pending {
   command: string;
   label: string;
   options: CommandOptions;
   prefix: string | undefined;
+  shape: Shape;
+  /** The channel's own resynchronising handshake. */
+  marker?: boolean;
   lines: string[];
   resolve: (response: AtResponse) => void;
   reject: (error: ModemError) => void;
@@ -53,7 +68,19 @@ export interface AtChannelOptions {
   clock: TimerClock;
   logger: Logger;
   defaultTimeoutMs?: number;
+  /** After a timeout or cancel, how long to wait for the cut-off command's late final result; defaults to defaultTimeoutMs. */
+  resyncWaitMs?: number;
 }
+
+/**
+ * Handshakes that bring a confused channel back in step. Each is a query every 27.005/27.007
+ * modem answers with one information line of its own prefix, which no command the gateway
+ * otherwise sends produces; a modem answers in order, so everything before the marker's line
+ * belongs to older commands and is discarded. A plain `AT` would not do: its `OK` is the same
+ * as any late `OK`. A marker whose own attempt was cut off is not used again until the channel
+ * is back in step, so a late answer to it can never pass for the next attempt's.
+ */
+export const RESYNC_MARKERS = ['AT+CMEE?', 'AT+CMGF?', 'AT+CSCS?'] as const;
 
 const FINAL_OK = /^OK$/i;
 const FINAL_ERROR = /^(ERROR|\+CM[ES] ERROR:.*|COMMAND NOT SUPPORT|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|ABORTED)$/i;
@@ -61,6 +88,8 @@ const CONNECT = /^CONNECT(\s+\d+)?$/i;
 const CTRL_Z = '\x1a';
 const ESC = '\x1b';
 const LEADING_ESC = new RegExp(`^${ESC}+`);
+/** An information line of some command's answer (`+CSQ: 20,99`), as opposed to a bare value. */
+const RESPONSE_LINE = /^[+^$#!][A-Z0-9]+:/i;
 
 export interface AtChannelEvents {
   urc: [Urc];
@@ -84,6 +113,19 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   #pendingUrc: string | undefined;
   #rawTail = '';
   #closed = false;
+  #resyncWaitMs: number;
+  /** Lines from the modem are being parsed: the next command is written once the whole chunk is read. */
+  #parsing = false;
+  /** Something answered out of turn (a timeout, a cancel, a stray): resynchronise before the next command. */
+  #outOfStep = false;
+  /** Final results still owed by commands that were cut off (timed out or cancelled). */
+  #owed = 0;
+  /** Waiting (bounded) for those owed finals before the handshake. */
+  #drainTimer: Timer | undefined;
+  /** Response prefixes of commands cut off since the channel was last in step: no marker may share one. */
+  #cutPrefixes = new Set<string>();
+  /** A cut-off command had a `> ` prompt: the modem may sit at one now and needs ESC first. */
+  #cutPrompt = false;
 
   constructor(transport: ModemTransport, options: AtChannelOptions) {
     super();
@@ -91,6 +133,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.#clock = options.clock;
     this.#log = options.logger;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+    this.#resyncWaitMs = options.resyncWaitMs ?? this.#defaultTimeoutMs;
     this.#parser.on('data', (line: string) => this.#onLine(line));
     transport.on('data', this.#onData);
     transport.on('close', this.#onClose);
@@ -104,15 +147,22 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     return this.#current !== undefined || this.#queue.length > 0;
   }
 
+  /** The next command will be preceded by a resynchronising handshake. */
+  get outOfStep(): boolean {
+    return this.#outOfStep;
+  }
+
   /** Runs one command; resolves on OK, rejects with ModemError on an error code, timeout or close. */
   command(command: string, options: CommandOptions = {}): Promise<AtResponse> {
     if (this.#closed) return Promise.reject(new ModemError('port closed', { kind: 'closed', command: labelOf(command, options) }));
     return new Promise((resolve, reject) => {
+      const prefix = options.responsePrefix ?? derivePrefix(command);
       const pending: Pending = {
         command,
         label: labelOf(command, options),
         options,
-        prefix: options.responsePrefix ?? derivePrefix(command),
+        prefix,
+        shape: shapeOf(command, options, prefix),
         lines: [],
         resolve,
         reject,
@@ -139,9 +189,74 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   #next(): void {
-    if (this.#current || this.#closed) return;
-    const pending = this.#queue.shift();
-    if (!pending) return;
+    if (this.#current || this.#closed || this.#parsing) return;
+    const head = this.#queue[0];
+    if (!head) return;
+    if (this.#outOfStep && !head.options.skipResync) {
+      this.#resync(head);
+      return;
+    }
+    this.#queue.shift();
+    this.#write(head);
+  }
+
+  /**
+   * Before the next command after a timeout, cancel or stray answer: wait (bounded) for the
+   * finals the cut-off commands still owe, then a marker handshake (see RESYNC_MARKERS).
+   */
+  #resync(head: Pending): void {
+    if (this.#drainTimer) return;
+    if (this.#owed > 0) {
+      this.#drainTimer = this.#clock.setTimeout(() => {
+        this.#drainTimer = undefined;
+        this.#owed = 0;
+        this.#next();
+      }, this.#resyncWaitMs);
+      return;
+    }
+    const marker = RESYNC_MARKERS.find((m) => !this.#cutPrefixes.has(derivePrefix(m)!));
+    if (!marker) {
+      // Every handshake was cut off: give up on this command; the next one starts over.
+      this.#cutPrefixes.clear();
+      this.#queue.shift();
+      head.reject(new ModemError('modem out of step: no resynchronising handshake answered', { kind: 'timeout', command: head.label }));
+      this.#next();
+      return;
+    }
+    this.#log.debug({ marker, before: head.label }, 'resynchronising the AT channel');
+    if (this.#cutPrompt) void this.escape();
+    this.#cutPrompt = false;
+    const prefix = derivePrefix(marker);
+    this.#write({
+      command: marker,
+      label: marker,
+      options: {},
+      prefix,
+      shape: 'required',
+      marker: true,
+      lines: [],
+      resolve: () => {
+        this.#outOfStep = false;
+        this.#cutPrefixes.clear();
+      },
+      reject: (error) => {
+        this.#cutPrefixes.add(prefix!);
+        // Answered with an error (unsupported?): try another marker. Cut off: the waiting command
+        // fails with it, so a silent modem costs each command one wait and one handshake, and
+        // the driver's timeout count reaches its soft reset.
+        if (error.kind !== 'timeout') return;
+        const at = this.#queue.indexOf(head);
+        if (at < 0) return;
+        this.#queue.splice(at, 1);
+        head.reject(new ModemError('modem out of step: the resynchronising handshake went unanswered', { kind: 'timeout', command: head.label }));
+      },
+      awaitingPrompt: false,
+      sawResponse: false,
+      uploaded: false,
+    });
+  }
+
+  #write(pending: Pending): void {
     this.#current = pending;
     const timeoutMs = pending.awaitingPrompt
       ? (pending.options.promptTimeoutMs ?? 10_000)
@@ -160,7 +275,14 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.#rawTail = (this.#rawTail + text).slice(-64);
       if (/(^|[\r\n])> ?$/.test(this.#rawTail) || /(^|[\r\n])> /.test(this.#rawTail)) this.#onPrompt(current);
     }
-    this.#parser.write(chunk);
+    this.#parsing = true;
+    try {
+      this.#parser.write(chunk);
+    } finally {
+      this.#parsing = false;
+    }
+    // Only now: a second answer later in the same chunk must not pass for the next command's.
+    this.#next();
   };
 
   #onPrompt(pending: Pending): void {
@@ -197,6 +319,11 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       return;
     }
     if (current?.prefix && line.toUpperCase().startsWith(current.prefix)) {
+      if (current.awaitingPrompt) {
+        // No answer comes before the prompt: this one belongs to an earlier command.
+        this.#stray(line);
+        return;
+      }
       current.sawResponse = true;
       current.lines.push(line);
       return;
@@ -206,13 +333,26 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       else this.emit('urc', parseUrc(line));
       return;
     }
+    const final = FINAL_OK.test(line) || FINAL_ERROR.test(line);
     if (!current) {
-      if (!FINAL_OK.test(line) && !FINAL_ERROR.test(line)) this.emit('garbage', line);
+      if (final && this.#owed > 0) {
+        // A cut-off command's late answer: the wait for it can end once none is owed.
+        if (--this.#owed === 0) {
+          this.#drainTimer?.cancel();
+          this.#drainTimer = undefined;
+        }
+      } else if (final) this.#stray(line);
+      else if (this.#outOfStep) this.#log.debug({ length: line.length }, 'discarded a late answer line');
+      else this.emit('garbage', line);
       return;
     }
+    // The marker's answer is the first line of its own prefix; whatever comes before is older.
+    if (current.marker && !current.sawResponse) return;
     if (FINAL_OK.test(line)) {
-      if (current.options.requireResponse && !current.sawResponse) return; // stray OK from an aborted exchange
-      if (current.awaitingPrompt) return; // an OK cannot answer AT+CMGS before its prompt
+      if (current.awaitingPrompt) return this.#stray(line); // an OK cannot answer AT+CMGS before its prompt
+      if (current.shape === 'required' && !current.sawResponse) return this.#stray(line);
+      // An empty slot on some modems, or a stray: either way the next command resynchronises first.
+      if (current.shape === 'or-empty' && !current.sawResponse) this.#outOfStep = true;
       this.#finish(current, { lines: current.lines, final: line });
       return;
     }
@@ -220,7 +360,18 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.#finish(current, ModemError.fromFinal(line, current.label));
       return;
     }
+    if (current.shape !== 'any' && current.prefix && RESPONSE_LINE.test(line)) {
+      // Another command's answer (`+CSQ:` while `+CREG:` is awaited): never part of this one.
+      this.#stray(line);
+      return;
+    }
     current.lines.push(line);
+  }
+
+  /** A line that answers no command in flight: discard it, and resynchronise before the next command. */
+  #stray(line: string): void {
+    this.#outOfStep = true;
+    this.#log.debug({ length: line.length }, 'discarded an answer out of turn');
   }
 
   #onTimeout(pending: Pending): void {
@@ -228,6 +379,11 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     const stage = pending.awaitingPrompt ? 'no-prompt' : 'timeout';
     // A modem left sitting at "> " would swallow every later command as PDU text.
     if (pending.options.payload !== undefined) void this.escape();
+    // The modem still owes this command (or the ESC) a final result, which must not answer the next one.
+    this.#outOfStep = true;
+    this.#owed++;
+    if (pending.prefix) this.#cutPrefixes.add(pending.prefix);
+    if (pending.options.payload !== undefined) this.#cutPrompt = true;
     this.#finish(pending, new ModemError(stage === 'no-prompt' ? 'no "> " prompt' : 'no response before deadline', {
       kind: stage,
       command: pending.label,
@@ -252,6 +408,8 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     const failed = [...(this.#current ? [this.#current] : []), ...this.#queue];
     this.#current = undefined;
     this.#queue = [];
+    this.#drainTimer?.cancel();
+    this.#drainTimer = undefined;
     for (const pending of failed) {
       pending.timer?.cancel();
       pending.reject(new ModemError('port closed', { kind: 'closed', command: pending.label, cause: error }));
@@ -264,6 +422,16 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
 export function derivePrefix(command: string): string | undefined {
   const match = /^AT([+^$#!][A-Z0-9]+)/i.exec(command.trim());
   return match ? `${match[1]!.toUpperCase()}:` : undefined;
+}
+
+function shapeOf(command: string, options: CommandOptions, prefix: string | undefined): Shape {
+  if (options.requireResponse !== undefined) return options.requireResponse ? 'required' : 'any';
+  if (!prefix) return 'any';
+  const text = command.trim().toUpperCase();
+  if (options.payload !== undefined && text.startsWith('AT+CMGS=')) return 'required';
+  if (text.startsWith('AT+CMGR=')) return 'or-empty';
+  if (text === 'AT+CSQ' || /^AT\+[A-Z0-9]+\?$/.test(text)) return 'required';
+  return 'any';
 }
 
 function labelOf(command: string, options: CommandOptions): string {

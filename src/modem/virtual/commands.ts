@@ -131,7 +131,9 @@ function runOne(ctx: CommandContext, command: string): Outcome {
       if (query) return ok([`+CSMS: ${st.csms},1,1,1`]);
       ctx.set({ csms: Number(args[0] ?? 0) });
       return ok(['+CSMS: 1,1,1']);
-    case '+CSCS': case '^CURC': case '+QURCCFG': case '+CSCB':
+    case '+CSCS':
+      return ok(query ? ['+CSCS: "GSM"'] : []);
+    case '^CURC': case '+QURCCFG': case '+CSCB':
       return ok();
     case '+CPMS':
       return cpms(ctx, query, args);
@@ -227,7 +229,7 @@ function cpms(ctx: CommandContext, query: boolean, args: string[]): Outcome {
   const st = ctx.state();
   const usage = (mems: string[]): string => mems.map((m) => `${store.used(m)},${store.capacity(m)}`).join(',');
   if (query) return ok([`+CPMS: ${st.mem.map((m) => `"${m}",${store.used(m)},${store.capacity(m)}`).join(',')}`]);
-  if (args.length === 0 || args.length > spec.cpmsMaxParams) return { plainError: 'ERROR' };
+  if (args.length < spec.cpmsMinParams || args.length > spec.cpmsMaxParams) return { plainError: 'ERROR' };
   if (args.some((m) => !store.has(m))) return cms(302);
   const mem: [string, string, string] = [args[0]!, args[1] ?? st.mem[1], args[2] ?? st.mem[2]];
   ctx.set({ mem });

@@ -11,7 +11,8 @@ export interface DialectSpec {
   /** Final result for an unknown command. */
   unknownCommand: string;
   storages: string[];
-  /** Highest number of AT+CPMS parameters accepted. */
+  /** Lowest and highest number of AT+CPMS parameters accepted. */
+  cpmsMinParams: number;
   cpmsMaxParams: number;
   /** Where status reports for CNMI ds=2 are stored and the storage name the +CDSI names. */
   reportStorage: string;
@@ -31,6 +32,7 @@ export const DIALECTS: Readonly<Record<Dialect, DialectSpec>> = {
     bootUrcs: ['RDY', '+CFUN: 1', '+CPIN: READY', '+QUSIM: 1', '+QIND: SMS DONE', '+QIND: PB DONE'],
     unknownCommand: 'ERROR',
     storages: ['SM', 'ME', 'MT', 'SR'],
+    cpmsMinParams: 1,
     cpmsMaxParams: 3,
     reportStorage: 'SR',
     reportAnnouncedAs: 'SR',
@@ -45,6 +47,7 @@ export const DIALECTS: Readonly<Record<Dialect, DialectSpec>> = {
     bootUrcs: ['RDY', '+CPIN: READY', 'SMS DONE', 'PB DONE'],
     unknownCommand: 'ERROR',
     storages: ['SM', 'ME', 'SR'],
+    cpmsMinParams: 1,
     cpmsMaxParams: 3,
     reportStorage: 'SR',
     reportAnnouncedAs: 'SR',
@@ -59,6 +62,8 @@ export const DIALECTS: Readonly<Record<Dialect, DialectSpec>> = {
     bootUrcs: ['^SYSSTART', '^SIMST: 1'],
     unknownCommand: 'COMMAND NOT SUPPORT',
     storages: ['SM', 'ME', 'SR'],
+    // As the E3372 stick firmware: the one-parameter AT+CPMS="SR" is answered with ERROR.
+    cpmsMinParams: 3,
     cpmsMaxParams: 3,
     // Reports land in SR but are announced as SM: the driver must look elsewhere.
     reportStorage: 'SR',
@@ -75,6 +80,7 @@ export const DIALECTS: Readonly<Record<Dialect, DialectSpec>> = {
     bootUrcs: [],
     unknownCommand: 'ERROR',
     storages: ['SM', 'ME'],
+    cpmsMinParams: 1,
     cpmsMaxParams: 3,
     reportStorage: 'ME',
     reportAnnouncedAs: 'ME',
@@ -89,6 +95,7 @@ export const DIALECTS: Readonly<Record<Dialect, DialectSpec>> = {
     bootUrcs: [],
     unknownCommand: 'ERROR',
     storages: ['SM', 'ME', 'SR'],
+    cpmsMinParams: 1,
     cpmsMaxParams: 3,
     reportStorage: 'SR',
     reportAnnouncedAs: 'SR',
@@ -103,6 +110,7 @@ export const DIALECTS: Readonly<Record<Dialect, DialectSpec>> = {
     bootUrcs: [],
     unknownCommand: 'ERROR',
     storages: ['SM'],
+    cpmsMinParams: 1,
     cpmsMaxParams: 1,
     reportStorage: 'SM',
     reportAnnouncedAs: 'SM',

@@ -56,6 +56,14 @@ export interface ModemFaults {
   garbage?: boolean;
   /** Answer these exact command lines (e.g. "AT+CGMI") with ERROR, as models lacking them do. */
   refuse?: string[];
+  /**
+   * Hold back the next final result (with its lines) until releaseAnswer(): a modem that answers
+   * after the driver's deadline. Command lines that come meanwhile wait behind it, as a busy
+   * modem's input buffer keeps them, so the held answer comes after the next command was written.
+   */
+  holdAnswer?: boolean;
+  /** Write the next final result (with its lines) twice in one burst. */
+  answerTwice?: boolean;
 }
 
 interface UploadState {
@@ -75,7 +83,7 @@ interface PromptState {
  * A modem that speaks one vendor's AT dialect on a real PTY: SIM, PIN, storages, CNMI,
  * PDU mode send and receive, status reports, health queries and injectable faults.
  */
-export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [string]; unplugged: [] }> {
+export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [string]; unplugged: []; ignoredPdu: [] }> {
   readonly lineId: string;
   readonly number: string;
   readonly imei: string;
@@ -111,6 +119,8 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   #mem: [string, string, string];
   #awaitingAck: AwaitingAck | undefined;
   #timers = new Set<Timer>();
+  /** A held answer and the command lines received since (see ModemFaults.holdAnswer). */
+  #held: { answer: string; waiting: string[] } | undefined;
 
   constructor(options: VirtualModemOptions) {
     super();
@@ -157,6 +167,7 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.#input = '';
     this.#prompt = undefined;
     this.#upload = undefined;
+    this.#held = undefined;
     pty.on('data', (chunk) => this.#onData(chunk.toString('latin1')));
     pty.on('close', () => {
       if (this.#pty === pty) this.emit('unplugged');
@@ -254,6 +265,15 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     this.#o.network.undelivered(this, awaiting.kind, awaiting.pdu);
   }
 
+  /** Writes the answer held back by faults.holdAnswer, then runs the commands that waited behind it. */
+  releaseAnswer(): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = undefined;
+    this.#pty?.write(held.answer);
+    for (const line of held.waiting) this.#onCommandLine(line, false);
+  }
+
   /** Writes bytes that are no AT at all, as a modem with a noisy line or a confused firmware. */
   emitGarbage(): void {
     this.#pty?.write('\r\n\x00\xff#$%garbage\x07\r\n');
@@ -324,7 +344,11 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
       this.#final('OK');
       return;
     }
-    if (prompt.hung) return;
+    if (prompt.hung) {
+      // Tests learn from this that the driver saw the prompt and its send now waits in vain.
+      if (ch === '\x1a') this.emit('ignoredPdu');
+      return;
+    }
     if (ch === '\x1a') {
       this.#prompt = undefined;
       void this.#submit(prompt.length, prompt.buffer.trim());
@@ -334,9 +358,17 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
     prompt.buffer += ch;
   }
 
-  #onCommandLine(line: string): void {
-    this.emit('command', line.toUpperCase().startsWith('AT+CPIN=') ? 'AT+CPIN=<redacted>' : line);
+  #onCommandLine(line: string, arriving = true): void {
+    if (arriving) this.emit('command', line.toUpperCase().startsWith('AT+CPIN=') ? 'AT+CPIN=<redacted>' : line);
     if (this.faults.silent) return;
+    if (this.#held) {
+      this.#held.waiting.push(line);
+      return;
+    }
+    this.#execute(line);
+  }
+
+  #execute(line: string): void {
     if (this.#echo) this.#pty?.write(`${line}\r`);
     if (this.faults.garbage) this.emitGarbage();
     if (!/^AT/i.test(line) || this.faults.refuse?.includes(line.toUpperCase())) {
@@ -457,7 +489,17 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   #final(text: string, lines: readonly string[] = []): void {
     let out = '';
     for (const l of lines) out += `\r\n${l}\r\n`;
-    this.#pty?.write(`${out}\r\n${text}\r\n`);
+    let answer = `${out}\r\n${text}\r\n`;
+    if (this.faults.answerTwice) {
+      this.faults.answerTwice = false;
+      answer += answer;
+    }
+    if (this.faults.holdAnswer) {
+      this.faults.holdAnswer = false;
+      this.#held = { answer, waiting: [] };
+      return;
+    }
+    this.#pty?.write(answer);
   }
 }
 
