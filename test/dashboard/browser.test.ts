@@ -93,6 +93,9 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       await row.getByText('ready').waitFor();
       expect(await row.locator('td[data-label="Number"]').textContent()).toBe('+15550000001');
       expect(await row.getByRole('img').getAttribute('aria-label')).toMatch(/^Signal \d of 4 bars \(-\d+ dBm\)$/);
+      // The line's event log opens under its last error.
+      await row.getByText('History').click();
+      await row.getByText('state: ready (was initializing)').waitFor();
       await page.getByText('Live', { exact: true }).waitFor();
       const cookies = await context.cookies(gw.url);
       expect(cookies.find((c) => c.name === 'agentphone_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });

@@ -117,6 +117,15 @@ export interface LineStatus {
   operator: string | null;
   queueDepth: number;
   lastError: string | null;
+  delivery: 'storage' | 'direct' | null;
+}
+
+/** One entry of a line's event log (GET /admin/modems/:id/events). */
+export interface LineEvent {
+  at: string;
+  type: 'state' | 'registration' | 'error' | 'recovered' | 'routing';
+  detail: string;
+  repeated: number;
 }
 
 export interface VoiceStatus {

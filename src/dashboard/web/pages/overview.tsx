@@ -1,10 +1,41 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, subscribe, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
+import { get, subscribe, type LineEvent, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, SignalBars, useAsync } from '../components.tsx';
 
 const stateKind = (state: string) => (state === 'ready' ? 'ok' : state === 'failed' || state === 'absent' ? 'bad' : 'warn');
 const trunkKind = (state: string) => (state === 'registered' || state === 'ip' ? 'ok' : state === 'failed' ? 'bad' : 'warn');
 const VOICE_REFRESH_MS = 5000;
+
+/** A line's recent events, newest first, loaded when opened (the last error alone hides what came before). */
+function LineHistory({ id }: { id: string }) {
+  const [events, setEvents] = useState<LineEvent[] | undefined>(undefined);
+  const [failed, setFailed] = useState(false);
+  const load = () => {
+    setFailed(false);
+    get<{ events: LineEvent[] }>(`/admin/modems/${encodeURIComponent(id)}/events`).then((r) => setEvents(r.events), () => setFailed(true));
+  };
+  return (
+    <details class="line-history" onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && load()}>
+      <summary>History</summary>
+      {failed ? (
+        <span class="muted">could not load</span>
+      ) : events === undefined ? (
+        <span class="muted">loading…</span>
+      ) : events.length === 0 ? (
+        <span class="muted">nothing yet</span>
+      ) : (
+        <ol>
+          {[...events].reverse().map((e) => (
+            <li key={`${e.at}-${e.type}-${e.detail}`}>
+              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time> {e.type}: {e.detail}
+              {e.repeated > 1 ? ` (×${e.repeated})` : ''}
+            </li>
+          ))}
+        </ol>
+      )}
+    </details>
+  );
+}
 
 /** The SIP server connection and each trunk's registration (shown only when voice is configured). */
 function Voice() {
@@ -99,7 +130,10 @@ function Lines() {
                   <Badge kind={stateKind(l.state)}>{l.state}</Badge>
                 </td>
                 <td data-label="Queue">{l.queueDepth}</td>
-                <td data-label="Last error">{l.lastError ?? <span class="muted">none</span>}</td>
+                <td data-label="Last error">
+                  {l.lastError ?? <span class="muted">none</span>}
+                  <LineHistory id={l.id} />
+                </td>
               </tr>
             ))}
           </tbody>
