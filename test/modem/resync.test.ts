@@ -62,6 +62,7 @@ describe('AT channel resynchronisation through a virtual modem', () => {
 
   it('discards a send\'s answer given twice instead of passing it to the health poll behind it', async () => {
     const r = (current = await started(rig('telit')));
+    await r.driver.checkHealth(); // the start-up backlog read is done
     const [pdu] = encodeSubmit({ to: SUBSCRIBER, text: 'answered twice' });
     r.modem.faults.answerTwice = true; // the next final is the +CMGS answer
     const submitted = waitForEvent<[{ mr: number }]>(r.network, 'submit');
