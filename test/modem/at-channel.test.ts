@@ -168,6 +168,19 @@ describe('AtChannel', () => {
       expect(channel.outOfStep).toBe(true);
     });
 
+    it('reads a bare OK to AT+CMGR as an empty slot, and resynchronises before the next command', async () => {
+      const { t, channel } = setup();
+      const cmgr = channel.command('AT+CMGR=2');
+      const next = channel.command('AT+CMGR=3');
+      t.push('\r\nOK\r\n');
+      expect(await cmgr).toEqual({ lines: [], final: 'OK' });
+      expect(t.written.at(-1)).toBe('AT+CMEE?\r'); // that OK may have been a stray
+      t.push('\r\n+CMGR: 0,,5\r\n0000000000\r\n\r\nOK\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n');
+      expect(t.written.at(-1)).toBe('AT+CMGR=3\r');
+      t.push('\r\n+CMGR: 1,,6\r\n070000000000\r\n\r\nOK\r\n');
+      expect((await next).lines).toEqual(['+CMGR: 1,,6', '070000000000']);
+    });
+
     it('keeps a query waiting past another command\'s answer lines and bare OK', async () => {
       const { t, channel } = setup();
       const p = channel.command('AT+CREG?');

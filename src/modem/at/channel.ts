@@ -342,12 +342,15 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
           this.#drainTimer = undefined;
         }
       } else if (final) this.#stray(line);
-      else if (this.#outOfStep) this.#log.debug({ length: line.length }, 'discarded a late answer line');
+      else if (this.#outOfStep) this.#late(line);
       else this.emit('garbage', line);
       return;
     }
     // The marker's answer is the first line of its own prefix; whatever comes before is older.
-    if (current.marker && !current.sawResponse) return;
+    if (current.marker && !current.sawResponse) {
+      if (!final) this.#late(line);
+      return;
+    }
     if (FINAL_OK.test(line)) {
       if (current.awaitingPrompt) return this.#stray(line); // an OK cannot answer AT+CMGS before its prompt
       if (current.shape === 'required' && !current.sawResponse) return this.#stray(line);
@@ -366,6 +369,13 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       return;
     }
     current.lines.push(line);
+  }
+
+  /** A line of a cut-off command's late answer, discarded. */
+  #late(line: string): void {
+    // The network took a send the driver gave up on: a retry of it will go out twice.
+    if (/^\+CMGS:/i.test(line)) this.#log.warn('a send that timed out was accepted late; a retry sends it again');
+    else this.#log.debug({ length: line.length }, 'discarded a late answer line');
   }
 
   /** A line that answers no command in flight: discard it, and resynchronise before the next command. */
