@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { wavFile } from '../../../src/inference/runners/tts/wav.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
@@ -26,22 +27,9 @@ afterEach(async () => {
  */
 function toneWav(seconds: number, fromS: number, toS: number): Buffer {
   const rate = 8000;
-  const samples = rate * seconds;
-  const out = Buffer.alloc(44 + samples * 2);
-  out.write('RIFF', 0);
-  out.writeUInt32LE(36 + samples * 2, 4);
-  out.write('WAVEfmt ', 8);
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(1, 20);
-  out.writeUInt16LE(1, 22);
-  out.writeUInt32LE(rate, 24);
-  out.writeUInt32LE(rate * 2, 28);
-  out.writeUInt16LE(2, 32);
-  out.writeUInt16LE(16, 34);
-  out.write('data', 36);
-  out.writeUInt32LE(samples * 2, 40);
-  for (let i = rate * fromS; i < rate * toS; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
-  return out;
+  const pcm = Buffer.alloc(rate * seconds * 2);
+  for (let i = rate * fromS; i < rate * toS; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
+  return wavFile(pcm, rate);
 }
 
 /** A baresip config dir: no sound card (a tone file in, a bridge out), G.711 only, calls recorded. */
