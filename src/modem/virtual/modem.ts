@@ -247,6 +247,8 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
         this.#awaitingAck = undefined;
         this.#cnmi = this.#cnmi.map((v, i) => (i === 1 || i === 3 ? 0 : v));
         this.#o.network.undelivered(this, kind, pdu);
+        // What queued behind it comes now, into storage (routing is off).
+        this.#o.network.ready(this);
       }, this.ackTimeoutMs);
       this.#timers.add(timer);
       this.#awaitingAck = { kind, pdu, timer };
@@ -258,8 +260,6 @@ export class VirtualModem extends EventEmitter<{ command: [string]; plugged: [st
   #dropAwaitingAck(): void {
     const awaiting = this.#awaitingAck;
     if (!awaiting) return;
-        // What queued behind it comes now, into storage (routing is off).
-        this.#o.network.ready(this);
     this.#awaitingAck = undefined;
     awaiting.timer.cancel();
     this.#o.network.undelivered(this, awaiting.kind, awaiting.pdu);
