@@ -9,13 +9,14 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeG711 } from '../src/voice/audio/g711.ts';
 import type { VoiceInference } from '../src/voice/ports.ts';
 import { decodeRtp, encodeRtp } from '../src/voice/rtp/packet.ts';
 import { drachtioUnavailable, onPath, runPeer, startDrachtio } from '../test/helpers/sip-peers.ts';
+import { audioSdp, awaitByeAndConfirm, sippRequest, writeScenario } from '../test/helpers/sipp-scenarios.ts';
 import { startTestGateway } from '../test/helpers/test-gateway.ts';
 import { until } from '../test/helpers/wait.ts';
 import { WebhookReceiver } from '../test/helpers/webhook-receiver.ts';
@@ -100,62 +101,14 @@ class Caller {
   }
 }
 
+/** Caller n's scenario: INVITE with its media at `mediaPort`, ACK the 200, then wait (long) for the gateway's BYE. */
 function scenario(dir: string, n: number, mediaPort: number, to: string): string {
-  const file = join(dir, `uac-${n}.xml`);
-  writeFileSync(
-    file,
-    `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="bench caller ${n}">
-  <send retrans="500"><![CDATA[
-INVITE sip:${to}@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:1555777${String(n).padStart(4, '0')}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:${to}@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:caller@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=caller 1 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio ${mediaPort} RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-
-]]></send>
-  <recv response="100" optional="true" />
+  const call = { user: to, from: `1555777${String(n).padStart(4, '0')}`, cseq: 1 };
+  const xml = `${sippRequest('INVITE', { ...call, contact: 'caller', retrans: true, sdp: audioSdp({ owner: 'caller', port: mediaPort }) })}  <recv response="100" optional="true" />
   <recv response="180" optional="true" />
   <recv response="200" />
-  <send><![CDATA[
-ACK sip:${to}@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:1555777${String(n).padStart(4, '0')}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:${to}@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv request="BYE" timeout="120000" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>
-`,
-  );
-  return file;
+${sippRequest('ACK', { ...call, inDialog: true })}${awaitByeAndConfirm(120_000)}`;
+  return writeScenario(dir, `uac-${n}`, xml);
 }
 
 /** INVITE sent → 200 received, from sipp's -trace_msg file (each message follows a dashed line with its time). */

@@ -1,13 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeDeliver, type DeliverOptions } from '../../src/sms/index.ts';
-import { useTempDir } from '../helpers/temp-dir.ts';
-import { startTestGateway } from '../helpers/test-gateway.ts';
 import { until } from '../helpers/wait.ts';
-import { WebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.ts';
+import type { ReceivedWebhook } from '../helpers/webhook-receiver.ts';
+import { useWebhookGateway } from '../helpers/webhook-gateway.ts';
 
-type TestGateway = Awaited<ReturnType<typeof startTestGateway>>;
 const SENDER = '+15557654321';
 const LINE_NUMBER = '+15550000001';
 const STORAGES = ['SM', 'ME', 'MT', 'SR'];
@@ -21,27 +19,14 @@ function pdu(opts: Partial<DeliverOptions>): string {
 }
 
 describe('inbound fidelity: every received PDU reaches the agent as what it is (virtual modem on a PTY, loopback webhook)', () => {
-  const tempDir = useTempDir();
-  let gw: TestGateway;
-  let receiver: WebhookReceiver;
-
-  beforeEach(async () => {
-    receiver = new WebhookReceiver();
-    const url = await receiver.start();
-    gw = await startTestGateway(tempDir());
-    gw.core.numbers.setWebhook(gw.numberA, { url });
-  });
-  afterEach(async () => {
-    await gw?.stop();
-    await receiver.stop();
-  });
+  const rig = useWebhookGateway();
 
   /**
    * Carries `pdus` to line 1 and waits until the modem has taken every one and the gateway has
    * deleted every one (so each was decoded and stored, or kept as undecodable).
    */
   async function deliverAll(pdus: string[]): Promise<void> {
-    const network = gw.network!;
+    const network = rig.gw.network!;
     let arrived = 0;
     const onDelivered = ({ lineId, kind }: { lineId: string; kind: string }) => {
       if (lineId === 'virtual-1' && kind === 'deliver') arrived++;
@@ -56,8 +41,8 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     }
   }
 
-  const inboundRows = () => gw.core.messages.list(gw.numberA, { direction: 'inbound', limit: 50 });
-  const hooks = () => receiver.events('message.inbound');
+  const inboundRows = () => rig.gw.core.messages.list(rig.gw.numberA, { direction: 'inbound', limit: 50 });
+  const hooks = () => rig.receiver.events('message.inbound');
 
   it('keeps two messages apart that differ only in PID, DCS or bytes; a byte-identical TPDU is one message', async () => {
     const plain = pdu({ text: 'same words' });
@@ -68,7 +53,7 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     // The network delivering the very same TPDU again (same SCTS to the second): a true duplicate.
     await deliverAll([plain, otherPid, otherClass, dataA, dataB, plain, dataA]);
     expect(inboundRows()).toHaveLength(5);
-    await receiver.waitFor(() => hooks().length === 5);
+    await rig.receiver.waitFor(() => hooks().length === 5);
     const texts = hooks().filter((h) => h.json.data === undefined);
     expect(texts.map((h) => h.json.body)).toEqual(['same words', 'same words', 'same words']);
     const data = hooks()
@@ -84,7 +69,7 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     expect(long.length).toBeGreaterThan(1);
     const short = pdu({ data: Uint8Array.from([0xca, 0xfe]), ports: { destination: 0x50, source: 0x51, bits: 8 } });
     await deliverAll([...long.reverse(), short]);
-    await receiver.waitFor(() => hooks().length === 2);
+    await rig.receiver.waitFor(() => hooks().length === 2);
 
     const byPort = (port: number) => hooks().find((h) => (h.json.data as { ports: { destination: number } }).ports.destination === port) as ReceivedWebhook;
     const joined = byPort(5000);
@@ -93,7 +78,7 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     expect(joined.json.data).toEqual({ encoding: 'base64', bytes: Buffer.from(payload).toString('base64'), ports: { source: 16001, destination: 5000 } });
     expect(byPort(0x50).json.data).toEqual({ encoding: 'base64', bytes: Buffer.from([0xca, 0xfe]).toString('base64'), ports: { source: 0x51, destination: 0x50 } });
 
-    const secret = gw.core.numbers.get(gw.numberA).webhookSecret;
+    const secret = rig.gw.core.numbers.get(rig.gw.numberA).webhookSecret;
     const header = String(joined.headers['x-agentphone-signature']);
     // Node example: HMAC of JSON.stringify(req.body); Python example: HMAC of the raw bytes.
     const nodeExpected = createHmac('sha256', secret).update(JSON.stringify(JSON.parse(joined.raw.toString('utf8')))).digest('hex');
@@ -108,20 +93,20 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     expect(signature).toBe(createHmac('sha256', secret).update(JSON.stringify(unsigned)).digest('hex'));
 
     // Stored with the message, and shown by the messages API.
-    const res = await gw.api(`/api/numbers/${gw.numberA}/messages?direction=inbound`);
+    const res = await rig.gw.api(`/api/numbers/${rig.gw.numberA}/messages?direction=inbound`);
     expect(res.status).toBe(200);
     const listed = (await res.json()) as { messages: Array<{ id: string; body: string; segments: number; data?: unknown }> };
     const listedJoined = listed.messages.find((m) => m.id === joined.json.message_id);
     expect(listedJoined).toMatchObject({ body: '', segments: long.length, data: joined.json.data });
-    const one = (await (await gw.api(`/api/numbers/${gw.numberA}/messages/${String(byPort(0x50).json.message_id)}`)).json()) as { data?: unknown };
+    const one = (await (await rig.gw.api(`/api/numbers/${rig.gw.numberA}/messages/${String(byPort(0x50).json.message_id)}`)).json()) as { data?: unknown };
     expect(one.data).toEqual(byPort(0x50).json.data);
   });
 
   it('keeps plain text payloads exactly the spec’s (no data key)', async () => {
     await deliverAll([pdu({ text: 'just text' })]);
-    await receiver.waitFor(() => hooks().length === 1);
+    await rig.receiver.waitFor(() => hooks().length === 1);
     expect(Object.keys(hooks()[0]!.json)).toEqual(['event', 'channel', 'from', 'to', 'body', 'media', 'timestamp', 'message_id', 'signature']);
-    const listed = (await (await gw.api(`/api/numbers/${gw.numberA}/messages?direction=inbound`)).json()) as { messages: object[] };
+    const listed = (await (await rig.gw.api(`/api/numbers/${rig.gw.numberA}/messages?direction=inbound`)).json()) as { messages: object[] };
     expect(listed.messages[0]).not.toHaveProperty('data');
   });
 
@@ -129,7 +114,7 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     // SMSC 00, first octet 0x44 (UDHI), OA +15557654321, PID 00, DCS 00, SCTS 99-12-31 23:59:59 +00, UDL 0.
     const empty = '00440B915155674523F10000992113329595' + '0000';
     await deliverAll([empty]);
-    await receiver.waitFor(() => hooks().length === 1);
+    await rig.receiver.waitFor(() => hooks().length === 1);
     expect(hooks()[0]!.json).toMatchObject({ from: SENDER, body: '', timestamp: '1999-12-31T23:59:59.000Z' });
   });
 
@@ -137,9 +122,9 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     // A DELIVER cut off inside its time stamp.
     const truncated = '00040B915155674523F1000042103191';
     await deliverAll([truncated, pdu({ text: 'after it' })]);
-    const kept = gw.core.db.prepare('SELECT line_id, pdu, error_code, error_offset FROM sms_undecodable').all();
+    const kept = rig.gw.core.db.prepare('SELECT line_id, pdu, error_code, error_offset FROM sms_undecodable').all();
     expect(kept).toEqual([{ line_id: 'virtual-1', pdu: truncated, error_code: 'PDU_TRUNCATED', error_offset: expect.any(Number) }]);
-    await receiver.waitFor(() => hooks().length === 1);
+    await rig.receiver.waitFor(() => hooks().length === 1);
     expect(hooks()[0]!.json.body).toBe('after it');
   });
 });

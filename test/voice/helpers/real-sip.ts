@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeInference } from '../../fakes/voice.ts';
 import { freePort } from '../../helpers/free-port.ts';
@@ -48,12 +47,6 @@ export async function rtpPortsFree(range: PortRange): Promise<boolean> {
 /** Waits until the RTP port pool is full again (sockets close on the next loop turns). */
 export function untilRtpPortsFree(range: PortRange, timeoutMs = 5000): Promise<true> {
   return until(async () => (await rtpPortsFree(range)) || undefined, timeoutMs, `RTP ports ${range.min}-${range.max} all free`);
-}
-
-export function writeScenario(dir: string, name: string, xml: string): string {
-  const path = join(dir, `${name}.xml`);
-  writeFileSync(path, `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n<scenario name="${name}">\n${xml}\n</scenario>\n`);
-  return path;
 }
 
 export interface SippPeer {

@@ -2,11 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { audioSdp, awaitByeAndConfirm, CALLEE_TAG, ringingCallee, sippRequest, sippResponse, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
 import { RtpPeer } from '../helpers/rtp-peer.ts';
-import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, writeScenario } from '../helpers/real-sip.ts';
+import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '../helpers/real-sip.ts';
 
 /*
  * Outbound call control against a real drachtio-server, with sipp as the callee: hanging up a
@@ -21,185 +22,31 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-// The 180 is followed by a flag file so the test knows the callee is ringing.
-const RINGING = `
-  <recv request="INVITE"><action><ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseq"/></action></recv>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-
-]]></send>
-  <nop><action><exec command="touch ringing.flag"/></action></nop>`;
-
 /** Rings; answers the CANCEL with 200 and the INVITE with 487. */
-const RING_THEN_CANCELED = `${RINGING}
-  <recv request="CANCEL" timeout="15000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <send><![CDATA[
-SIP/2.0 487 Request Terminated
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: [$cseq] INVITE
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK"/>`;
+const RING_THEN_CANCELED = `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
+${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('487 Request Terminated', { toTag: CALLEE_TAG, cseq: 'CSeq: [$cseq] INVITE' })}  <recv request="ACK"/>`;
 
 /**
  * The race: the CANCEL reaches a callee that answers anyway (its 200 crossed the CANCEL on the
  * wire). The gateway must ACK that 200 and end the dialog with BYE at once.
  */
-const RING_CANCEL_CROSSES_200 = `${RINGING}
-  <recv request="CANCEL" timeout="15000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: [$cseq] INVITE
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=callee 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-
-]]></send>
-  <recv request="ACK" timeout="10000"/>
-  <recv request="BYE" timeout="10000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
+const RING_CANCEL_CROSSES_200 = `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
+${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('200 OK', { toTag: CALLEE_TAG, cseq: 'CSeq: [$cseq] INVITE', contact: true, sdp: audioSdp({ owner: 'callee', sippAddresses: true, dtmf: true }) })}  <recv request="ACK" timeout="10000"/>
+${awaitByeAndConfirm(10_000)}`;
 
 /** Answers at once with media at `mediaPort` (the test's RTP peer), then waits for the gateway's BYE. */
-const answerAt = (mediaPort: number) => `
-  <recv request="INVITE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=callee 1 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio ${mediaPort} RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-
-]]></send>
-  <recv request="ACK"/>
-  <recv request="BYE" timeout="15000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
+const answerAt = (mediaPort: number) => `  <recv request="INVITE"/>
+${sippResponse('200 OK', { toTag: CALLEE_TAG, contact: true, sdp: audioSdp({ owner: 'callee', port: mediaPort, dtmf: true, dtmfEvents: '0-16' }) })}  <recv request="ACK"/>
+${awaitByeAndConfirm(15_000)}`;
 
 /** A caller with a late offer: INVITE without SDP, our offer in the 200, its answer in the ACK. */
-const lateOfferCaller = (number: string, mediaPort: number) => `
-  <send retrans="500"><![CDATA[
-INVITE sip:${number.slice(1)}@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:${number.slice(1)}@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:caller@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv response="100" optional="true"/>
+const lateOfferCaller = (number: string, mediaPort: number) => {
+  const call = { user: number.slice(1), from: '15551234567', contact: 'caller', cseq: 1 };
+  return `${sippRequest('INVITE', { ...call, retrans: true })}  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:${number.slice(1)}@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:${number.slice(1)}@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:caller@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=caller 1 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio ${mediaPort} RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-
-]]></send>
-  <recv request="BYE" timeout="15000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
+${sippRequest('ACK', { ...call, inDialog: true, sdp: audioSdp({ owner: 'caller', port: mediaPort, dtmf: true }) })}${awaitByeAndConfirm(15_000)}`;
+};
 
 const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
 describeWithTool('outbound call control on a real drachtio-server', missing === undefined, missing ?? '', () => {

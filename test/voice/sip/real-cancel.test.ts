@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { audioSdp, sippRequest, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
-import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, writeScenario } from '../helpers/real-sip.ts';
+import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '../helpers/real-sip.ts';
 
 /*
  * The CANCEL race on a real drachtio-server: callers that CANCEL right after their INVITE. The
@@ -22,54 +23,13 @@ afterEach(async () => {
 
 // CANCEL as soon as drachtio-server's 100 Trying arrives (RFC 3261 §9.1), long before the
 // gateway can answer; it reuses the INVITE's branch, so both carry a fixed one per call.
-const CANCELING_CALLER = `
-  <send><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-ap-[call_number]-[pid]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:caller@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=caller 1 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-
-]]></send>
-  <recv response="100"/>
-  <send><![CDATA[
-CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-ap-[call_number]-[pid]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 CANCEL
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv response="200"/>
+const CANCELING_CALLER = (() => {
+  const call = { user: '[service]', from: '15551234567', cseq: 1, branch: 'z9hG4bK-ap-[call_number]-[pid]' };
+  return `${sippRequest('INVITE', { ...call, contact: 'caller', sdp: audioSdp({ owner: 'caller', dtmf: true }) })}  <recv response="100"/>
+${sippRequest('CANCEL', call)}  <recv response="200"/>
   <recv response="487"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-ap-[call_number]-[pid]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>`;
+${sippRequest('ACK', { ...call, inDialog: true })}`;
+})();
 
 const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
 describeWithTool('the CANCEL race on a real drachtio-server', missing === undefined, missing ?? '', () => {

@@ -4,10 +4,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { audioSdp, awaitByeAndConfirm, ringingCallee, sippRequest, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
-import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, writeScenario } from '../helpers/real-sip.ts';
+import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '../helpers/real-sip.ts';
 
 /*
  * Losing the connection to drachtio-server, both ways it happens: the server dies (killed), or
@@ -48,72 +49,16 @@ async function adminProxy(target: { host: string; port: number }) {
 }
 
 /** A caller with a normal offer that, once connected, waits for the gateway's BYE. */
-const CALLER_AWAITING_BYE = `
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:caller@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=caller 1 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-
-]]></send>
-  <recv response="100" optional="true"/>
+const CALLER_AWAITING_BYE = (() => {
+  const call = { user: '[service]', from: '15551234567', contact: 'caller', cseq: 1 };
+  return `${sippRequest('INVITE', { ...call, retrans: true, sdp: audioSdp({ owner: 'caller', dtmf: true }) })}  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:15551234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:caller@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
+${sippRequest('ACK', { ...call, inDialog: true })}${awaitByeAndConfirm()}`;
+})();
 
 /** A callee that rings (and tells the test) and never answers. */
-const RINGING_CALLEE = `
-  <recv request="INVITE"/>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-
-]]></send>
-  <nop><action><exec command="touch ringing.flag"/></action></nop>
-  <recv request="CANCEL"/>`;
+const RINGING_CALLEE = `${ringingCallee()}  <recv request="CANCEL"/>`;
 
 const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
 describeWithTool('losing the drachtio-server connection', missing === undefined, missing ?? '', () => {
