@@ -2,8 +2,9 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { FakeInference } from '../../fakes/voice.ts';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort } from '../../helpers/free-port.ts';
-import { runPeer, type DrachtioServer, type PeerResult } from '../../helpers/sip-peers.ts';
+import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer, type PeerResult } from '../../helpers/sip-peers.ts';
 import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { until } from '../../helpers/wait.ts';
 import { WebhookReceiver } from '../../helpers/webhook-receiver.ts';
@@ -14,6 +15,35 @@ import { WebhookReceiver } from '../../helpers/webhook-receiver.ts';
  * its first number, and a small RTP port range of its own so a test can check that every pair
  * was given back.
  */
+
+/** Why the sipp suites cannot run on this machine (no drachtio-server or no sipp), or undefined. */
+export function sippUnavailable(): string | undefined {
+  return drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+}
+
+/** Stops what a test pushed after it ends, last pushed first (a gateway before the server it uses). */
+export function useCleanup(): Array<() => Promise<void> | void> {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+  return cleanup;
+}
+
+/** One drachtio-server for the calling describe block, started before its first test and stopped after its last. */
+export function useDrachtioServer(): () => DrachtioServer {
+  let server: DrachtioServer | undefined;
+  beforeAll(async () => {
+    server = await startDrachtio();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('drachtio-server not started (useDrachtioServer belongs inside the describe block)');
+    return server;
+  };
+}
 
 export interface PortRange {
   min: number;

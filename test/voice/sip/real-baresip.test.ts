@@ -1,12 +1,12 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { wavFile } from '../../../src/inference/runners/tts/wav.ts';
 import { freePort } from '../../helpers/free-port.ts';
-import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { drachtioUnavailable, onPath, runPeer } from '../../helpers/sip-peers.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
-import { smallRtpRange, startSipGateway, untilRtpPortsFree } from '../helpers/real-sip.ts';
+import { smallRtpRange, startSipGateway, untilRtpPortsFree, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 /*
  * A real SIP phone calls the gateway: Debian's baresip dials a number through a real
@@ -16,10 +16,7 @@ import { smallRtpRange, startSipGateway, untilRtpPortsFree } from '../helpers/re
  */
 
 const tempDir = useTempDir('agentphone-baresip-');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
 /**
  * 8 kHz mono 16-bit WAV: silence until `fromS` (the greeting plays undisturbed: talking over it
@@ -65,21 +62,15 @@ function baresipHome(dir: string, sipPort: number, codec: 'PCMU' | 'PCMA'): stri
 
 const missing = drachtioUnavailable() ?? (onPath('baresip') ? undefined : 'baresip (Debian baresip)');
 describeWithTool('a real SIP phone (baresip) calling through a real drachtio-server', missing === undefined, missing ?? '', () => {
-  let server: DrachtioServer;
-  beforeAll(async () => {
-    server = await startDrachtio();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useDrachtioServer();
 
   it.each(['PCMU', 'PCMA'] as const)('answers a baresip call in %s: the phone hears the greeting, the gateway hears the phone, the hangup completes the call', async (codec) => {
     const dir = tempDir();
     const rtpPorts = smallRtpRange();
-    const sip = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts });
+    const sip = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts });
     cleanup.push(() => sip.stop());
     const home = baresipHome(dir, await freePort(), codec);
-    const phone = runPeer('baresip', ['-f', home, '-e', `/dial sip:${sip.number.phoneNumber}@${server.sip}`, '-t', '6'], { timeoutMs: 30_000 });
+    const phone = runPeer('baresip', ['-f', home, '-e', `/dial sip:${sip.number.phoneNumber}@${server().sip}`, '-t', '6'], { timeoutMs: 30_000 });
     const result = await phone;
     const calls = sip.gw.voice.calls.list(sip.number.id, { limit: 1 });
     expect(calls[0], result.stdout + result.stderr).toMatchObject({ direction: 'inbound', status: 'completed', endReason: 'remote_hangup' });

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { expect, it } from 'vitest';
 import { audioSdp, awaitByeAndConfirm, CALLEE_TAG, ringingCallee, sippRequest, sippResponse, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
 import { RtpPeer } from '../helpers/rtp-peer.ts';
-import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '../helpers/real-sip.ts';
+import { sippUnavailable, smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 /*
  * Outbound call control against a real drachtio-server, with sipp as the callee: hanging up a
@@ -17,10 +16,7 @@ import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '..
 
 const CALLEE = '+15557654321';
 const tempDir = useTempDir('agentphone-real-calls-');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
 /** Rings; answers the CANCEL with 200 and the INVITE with 487. */
 const RING_THEN_CANCELED = `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
@@ -48,21 +44,15 @@ const lateOfferCaller = (number: string, mediaPort: number) => {
 ${sippRequest('ACK', { ...call, inDialog: true, sdp: audioSdp({ owner: 'caller', port: mediaPort, dtmf: true }) })}${awaitByeAndConfirm(15_000)}`;
 };
 
-const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+const missing = sippUnavailable();
 describeWithTool('outbound call control on a real drachtio-server', missing === undefined, missing ?? '', () => {
-  let server: DrachtioServer;
-  beforeAll(async () => {
-    server = await startDrachtio();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useDrachtioServer();
 
   async function ringingCall(scenarioXml: string) {
     const dir = tempDir();
     const sipp = await startSipp(dir, writeScenario(dir, 'callee', scenarioXml));
     const rtpPorts = smallRtpRange();
-    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts, trunkPort: sipp.port });
+    const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts, trunkPort: sipp.port });
     cleanup.push(() => g.stop());
     const res = await g.gw.api(`/api/numbers/${g.number.id}/calls`, { method: 'POST', body: JSON.stringify({ to: CALLEE }) });
     expect(res.status).toBe(200);
@@ -107,7 +97,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     peer.socket.once('message', (_m, rinfo) => peer.sendTo(rinfo.address, rinfo.port));
     const sipp = await startSipp(dir, writeScenario(dir, 'callee', answerAt(peer.port)));
     const rtpPorts = smallRtpRange();
-    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts, trunkPort: sipp.port });
+    const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts, trunkPort: sipp.port });
     cleanup.push(() => g.stop());
     g.hooks.answer = (h) => ({ status: 200, body: h.json.event === 'call.turn' ? { action: 'hangup' } : {} });
     const res = await g.gw.api(`/api/numbers/${g.number.id}/calls`, { method: 'POST', body: JSON.stringify({ to: CALLEE }) });
@@ -133,13 +123,13 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
   it('answers a late-offer INVITE (no SDP): offer in the 200, answer taken from the ACK, RTP flows', async () => {
     const dir = tempDir();
     const rtpPorts = smallRtpRange();
-    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts });
+    const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts });
     cleanup.push(() => g.stop());
     const peer = await RtpPeer.open();
     cleanup.push(async () => peer.close());
     peer.socket.once('message', (_m, rinfo) => peer.sendTo(rinfo.address, rinfo.port));
     g.hooks.answer = (h) => ({ status: 200, body: h.json.event === 'call.turn' ? { action: 'hangup' } : {} });
-    const caller = await startSipp(dir, writeScenario(dir, 'caller', lateOfferCaller(g.number.phoneNumber, peer.port)), [server.sip]);
+    const caller = await startSipp(dir, writeScenario(dir, 'caller', lateOfferCaller(g.number.phoneNumber, peer.port)), [server().sip]);
     // The greeting reaches the port the caller named in its ACK; a digit back reaches the agent.
     await peer.until(() => peer.received.filter((p) => p.payloadType === 0).length >= 10);
     await peer.digit('7');

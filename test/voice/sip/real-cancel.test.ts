@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { expect, it } from 'vitest';
 import { audioSdp, sippRequest, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
-import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '../helpers/real-sip.ts';
+import { sippUnavailable, smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 /*
  * The CANCEL race on a real drachtio-server: callers that CANCEL right after their INVITE. The
@@ -16,10 +15,7 @@ import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '..
 
 const CALLS = 20;
 const tempDir = useTempDir('agentphone-real-cancel-');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
 // CANCEL as soon as drachtio-server's 100 Trying arrives (RFC 3261 §9.1), long before the
 // gateway can answer; it reuses the INVITE's branch, so both carry a fixed one per call.
@@ -31,22 +27,16 @@ ${sippRequest('CANCEL', call)}  <recv response="200"/>
 ${sippRequest('ACK', { ...call, inDialog: true })}`;
 })();
 
-const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+const missing = sippUnavailable();
 describeWithTool('the CANCEL race on a real drachtio-server', missing === undefined, missing ?? '', () => {
-  let server: DrachtioServer;
-  beforeAll(async () => {
-    server = await startDrachtio();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useDrachtioServer();
 
   it(`${CALLS} callers that CANCEL at once: every call canceled with 487, a call.failed each, every RTP port free`, async () => {
     const dir = tempDir();
     const rtpPorts = smallRtpRange();
-    const g = await startSipGateway({ server, dataDir: join(dir, 'data'), rtpPorts });
+    const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts });
     cleanup.push(() => g.stop());
-    const callers = await startSipp(dir, writeScenario(dir, 'cancel', CANCELING_CALLER), [server.sip, '-s', g.number.phoneNumber.slice(1), '-m', String(CALLS), '-r', '10', '-l', '4']);
+    const callers = await startSipp(dir, writeScenario(dir, 'cancel', CANCELING_CALLER), [server().sip, '-s', g.number.phoneNumber.slice(1), '-m', String(CALLS), '-r', '10', '-l', '4']);
     const result = await callers.done;
     expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
     const ended = () => {

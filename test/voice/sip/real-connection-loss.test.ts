@@ -2,13 +2,13 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { drachtioUnavailable, onPath, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { expect, it } from 'vitest';
+import { startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
 import { audioSdp, awaitByeAndConfirm, ringingCallee, sippRequest, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
-import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '../helpers/real-sip.ts';
+import { sippUnavailable, smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree, useCleanup } from '../helpers/real-sip.ts';
 
 /*
  * Losing the connection to drachtio-server, both ways it happens: the server dies (killed), or
@@ -19,10 +19,7 @@ import { smallRtpRange, startSipGateway, startSipp, untilRtpPortsFree } from '..
  */
 
 const tempDir = useTempDir('agentphone-real-loss-');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
 /** A TCP relay to drachtio's admin port whose connections the test can cut. */
 async function adminProxy(target: { host: string; port: number }) {
@@ -60,7 +57,7 @@ ${sippRequest('ACK', { ...call, inDialog: true })}${awaitByeAndConfirm()}`;
 /** A callee that rings (and tells the test) and never answers. */
 const RINGING_CALLEE = `${ringingCallee()}  <recv request="CANCEL"/>`;
 
-const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+const missing = sippUnavailable();
 describeWithTool('losing the drachtio-server connection', missing === undefined, missing ?? '', () => {
   async function setup(opts: { proxy?: boolean; trunkPort?: number } = {}) {
     const dir = tempDir();

@@ -1,33 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { expect, it } from 'vitest';
+import { runPeer } from '../../helpers/sip-peers.ts';
 import { callerScenario, receivedMessages } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
 import { RtpPeer } from '../helpers/rtp-peer.ts';
-import { smallRtpRange, startSipGateway, untilRtpPortsFree } from '../helpers/real-sip.ts';
+import { sippUnavailable, smallRtpRange, startSipGateway, untilRtpPortsFree, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 const tempDir = useTempDir('agentphone-real-media-');
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
-const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+const missing = sippUnavailable();
 describeWithTool('media negotiation with a real SIP caller (drachtio-server + sipp)', missing === undefined, missing ?? '', () => {
-  let server: DrachtioServer;
-  beforeAll(async () => {
-    server = await startDrachtio();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useDrachtioServer();
 
   it('answers an audio+video offer with both m= lines: audio accepted, video rejected with port 0 and its formats; audio flows', async () => {
     const rtpPorts = smallRtpRange();
-    const g = await startSipGateway({ server, dataDir: tempDir(), rtpPorts });
+    const g = await startSipGateway({ server: server(), dataDir: tempDir(), rtpPorts });
     cleanup.push(() => g.stop());
     // The caller's media is a node RTP endpoint, so the test can count what the gateway sends.
     const peer = await RtpPeer.open();
@@ -39,7 +30,7 @@ describeWithTool('media negotiation with a real SIP caller (drachtio-server + si
     const scenario = callerScenario(dir, { requestUser: g.number.phoneNumber, toUser: g.number.phoneNumber, expect: 200, name: 'audio-video', sdp, pauseMs: 1500 });
     expect(readFileSync(scenario, 'utf8')).toContain('m=video');
     const messages = join(dir, 'messages.log');
-    const res = await runPeer('sipp', ['-sf', scenario, server.sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '15s', '-nostdin', '-trace_msg', '-message_file', messages], { timeoutMs: 30_000 });
+    const res = await runPeer('sipp', ['-sf', scenario, server().sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '15s', '-nostdin', '-trace_msg', '-message_file', messages], { timeoutMs: 30_000 });
     expect(res.code, res.stdout + res.stderr).toBe(0);
 
     const ok = receivedMessages(messages).find((m) => m.startsWith('SIP/2.0 200') && /CSeq:\s*1 INVITE/i.test(m)) ?? '';

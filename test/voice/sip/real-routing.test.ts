@@ -1,13 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/index.ts';
 import { CallerPolicy, dialledNumber, e164FromUri, parseSourceRule } from '../../../src/voice/index.ts';
 import { FakeInference } from '../../fakes/voice.ts';
-import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { runPeer } from '../../helpers/sip-peers.ts';
 import { callerScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
+import { sippUnavailable, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 const trunk = (t: Record<string, unknown>) => validateConfig({ dataDir: '/tmp/unused', voice: { trunks: [t] } }).voice.trunks[0] as ReturnType<typeof validateConfig>['voice']['trunks'][number];
 
@@ -65,25 +66,16 @@ describe('dialled number and caller policy', () => {
 });
 
 const tempDir = useTempDir('agentphone-routing-');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
-const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+const missing = sippUnavailable();
 describeWithTool('routing and caller checks on a real drachtio-server', missing === undefined, missing ?? '', () => {
-  let server: DrachtioServer;
-  beforeAll(async () => {
-    server = await startDrachtio();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useDrachtioServer();
 
   async function gateway(trunks: unknown[]) {
     const gw = await startTestGateway(
       tempDir(),
-      { voice: { drachtio: { host: server.host, port: server.port, secret: server.secret }, trunks, mediaAddress: '127.0.0.1', rtpBindHost: '127.0.0.1' } },
+      { voice: { drachtio: { host: server().host, port: server().port, secret: server().secret }, trunks, mediaAddress: '127.0.0.1', rtpBindHost: '127.0.0.1' } },
       undefined,
       { voice: { inference: new FakeInference() } },
     );
@@ -93,7 +85,7 @@ describeWithTool('routing and caller checks on a real drachtio-server', missing 
   }
 
   const sipp = (scenario: string, bind: string) =>
-    runPeer('sipp', ['-sf', scenario, server.sip, '-i', bind, '-p', '0', '-m', '1', '-timeout', '15s', '-nostdin', '-mp', '0']);
+    runPeer('sipp', ['-sf', scenario, server().sip, '-i', bind, '-p', '0', '-m', '1', '-timeout', '15s', '-nostdin', '-mp', '0']);
 
   it('routes a call to the registered contact (INVITE sip:1001@…) by its To header', async () => {
     // The registrar is absent (its REGISTER fails): routing depends on the configuration alone.

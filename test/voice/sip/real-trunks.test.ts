@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateConfig, type Config } from '../../../src/config/index.ts';
 import { silentLogger } from '../../../src/logging/index.ts';
 import { refreshDelayMs, TrunkRegistration } from '../../../src/voice/index.ts';
 import type { RegisterResponse, SipRequester } from '../../../src/voice/sip/trunk-registration.ts';
 import { FakeInference } from '../../fakes/voice.ts';
 import { freePort } from '../../helpers/free-port.ts';
-import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../../helpers/sip-peers.ts';
+import { runPeer, startDrachtio } from '../../helpers/sip-peers.ts';
 import { headerOf, receivedMessages, registrarScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
+import { sippUnavailable, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 describe('registration refresh point', () => {
   it('refreshes at 80 % of a long expiry, 30 s before a middling one and at half of a short one', () => {
@@ -74,20 +75,11 @@ function digestValid(authorization: string, password: string): boolean {
 }
 
 const tempDir = useTempDir('agentphone-trunks-');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = useCleanup();
 
-const missing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian sip-tester)');
+const missing = sippUnavailable();
 describeWithTool('trunks on a real drachtio-server', missing === undefined, missing ?? '', () => {
-  let server: DrachtioServer;
-  beforeAll(async () => {
-    server = await startDrachtio();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useDrachtioServer();
 
   it('registers with digest auth, refreshes before the granted expiry under one Call-ID with a rising CSeq, and shows it in /healthz and /metrics', async () => {
     const dir = tempDir();
@@ -103,7 +95,7 @@ describeWithTool('trunks on a real drachtio-server', missing === undefined, miss
       dir,
       {
         voice: {
-          drachtio: { host: server.host, port: server.port, secret: server.secret },
+          drachtio: { host: server().host, port: server().port, secret: server().secret },
           trunks: [{ name: 'carrier', host: '127.0.0.1', port: registrarPort, register: true, username: 'trunkuser', password: 's3cret-pw', registerExpiresS: 600 }],
           mediaAddress: '127.0.0.1',
           rtpBindHost: '127.0.0.1',
