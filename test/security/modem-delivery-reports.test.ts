@@ -33,6 +33,8 @@ describe('delivery reports reach the message they are about', () => {
     r.network.on('delivered', ({ kind }) => {
       if (kind === 'status-report') reportsIn++;
     });
+    // A report is generated a moment after the +CMGS the sender reads as 'sent'.
+    await until(() => r.network.heldReportCount === 300, 10_000, 'all 300 reports held by the network');
     expect(r.network.releaseHeldReports()).toBe(300);
     // All 300 reach the modem (its 30 report slots fill and free again) and are read and deleted.
     await until(() => reportsIn === 300 && modem.store.used('SR') === 0, 60_000, 'every report read off the modem');

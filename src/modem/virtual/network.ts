@@ -254,6 +254,11 @@ export class VirtualNetwork extends EventEmitter<{
   }
 
   /** Sends the held status reports, newest first (as out of order as reports can come); returns how many. */
+  /** Status reports held back so far. */
+  get heldReportCount(): number {
+    return this.#heldReports.length;
+  }
+
   releaseHeldReports(): number {
     const held = this.#heldReports.splice(0).reverse();
     for (const { modem, pdu } of held) this.#offer(modem, 'status-report', pdu);
