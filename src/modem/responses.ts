@@ -4,7 +4,7 @@ import { splitParams, storageIndex } from './at/urc.ts';
 
 export type Registration = 'home' | 'roaming' | 'searching' | 'denied' | 'not-registered' | 'unknown';
 
-/** The value after `+XXX:` in the first line that has it, else the first plain line. */
+/** The value after `+NAME:` in the first line that has it, else the first plain line. */
 export function valueOf(lines: readonly string[], prefix?: string): string | undefined {
   if (prefix) {
     const hit = lines.find((l) => l.toUpperCase().startsWith(prefix.toUpperCase()));

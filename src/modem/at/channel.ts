@@ -18,7 +18,7 @@ export interface CommandOptions {
   /**
    * A final OK before a line with the response prefix is a stray from an earlier exchange.
    * Derived when absent: extended queries (`AT+CREG?`), `AT+CSQ` and `AT+CMGS` must carry their
-   * `+XXX:` line; `AT+CMGR` may also be a bare OK (an empty slot on some modems).
+   * `+NAME:` line; `AT+CMGR` may also be a bare OK (an empty slot on some modems).
    */
   requireResponse?: boolean;
   /** Logged instead of the command text (for AT+CPIN=<pin>). */
