@@ -12,8 +12,8 @@ import type { TimerClock } from '../clock/index.ts';
 import { TTS_RATE_HZ, type CallAgent, type VoiceInference } from './ports.ts';
 import type { JitterBufferOptions } from './rtp/jitter-buffer.ts';
 import type { MediaMetrics } from './rtp/media-metrics.ts';
-import { MediaStream, SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream.ts';
-import { bindRtpPorts, type PortRange, type RtpSockets } from './rtp/udp-port.ts';
+import type { CallMedia, MediaEngine, MediaPorts } from './rtp/media-engine.ts';
+import { SAMPLE_RATE_HZ, type MediaCodec } from './rtp/media-stream.ts';
 import { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type LocalMedia, type Negotiated } from './sdp/sdp.ts';
 import { CallSession, type TurnLoopSettings } from './session/call-session.ts';
 import { SignalingLostError, SipCallError, type IncomingCall, type SignalingStatus, type SipDialog, type SipSignaling } from './sip/signaling.ts';
@@ -21,9 +21,6 @@ import { SignalingLostError, SipCallError, type IncomingCall, type SignalingStat
 export interface CallManagerSettings {
   /** Address written in our SDP (where the trunk sends RTP). */
   mediaAddress: string;
-  /** Local address the RTP sockets bind to. */
-  rtpBindHost: string;
-  rtpPorts: PortRange;
   jitter: JitterBufferOptions;
   turnLoop: TurnLoopSettings;
   greeting: string | null;
@@ -42,6 +39,8 @@ export interface CallManagerDeps {
   post: HttpPost;
   clock: Clock;
   voiceClock: TimerClock;
+  /** Where calls' RTP runs (the media worker in the gateway; this thread in tests with a fake clock). */
+  media: MediaEngine;
   settings: CallManagerSettings;
   logger: Logger;
   /** Chooses the agent (tests); by default the number's webhook, else the built-in chat model. */
@@ -57,15 +56,10 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function closeSockets(s: RtpSockets): void {
-  s.rtp.close();
-  s.rtcp.close();
-}
-
 interface LiveCall {
   record: CallRecord;
   number: NumberRecord;
-  media?: MediaStream;
+  media?: CallMedia;
   session?: CallSession;
   dialog?: SipDialog;
   local?: LocalMedia;
@@ -95,6 +89,7 @@ export class CallManager {
   async stop(): Promise<void> {
     await Promise.all([...this.live.values()].map((c) => this.hangupLive(c, { status: 'completed', reason: 'shutdown' })));
     await this.deps.signaling.stop();
+    await this.deps.media.close();
   }
 
   /** The SIP server connection and each trunk's registration. */
@@ -171,19 +166,19 @@ export class CallManager {
       return;
     }
     const refused = !this.deps.log.mayCall(number);
-    let sockets: RtpSockets;
+    let ports: MediaPorts;
     try {
-      sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
+      ports = await this.deps.media.allocate();
     } catch (err) {
       await invite.reject(503, 'Service Unavailable');
       await this.finish(live, { status: 'failed', reason: 'no_rtp_ports', sipStatus: 503, errorMessage: messageOf(err) });
       return;
     }
     if (live.ending) {
-      closeSockets(sockets);
+      ports.release();
       return;
     }
-    const local: LocalMedia = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
+    const local: LocalMedia = { address: this.deps.settings.mediaAddress, port: ports.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
     live.local = local;
     let dialog: SipDialog;
     let answerSdp: string | undefined;
@@ -191,7 +186,7 @@ export class CallManager {
       if (negotiated) dialog = await invite.answer(buildAnswer(local, negotiated));
       else ({ dialog, answer: answerSdp } = await invite.answerWithOffer(buildOffer(local)));
     } catch (err) {
-      closeSockets(sockets);
+      ports.release();
       const canceled = err instanceof SipCallError && err.sipStatus === 487;
       await this.finish(live, canceled ? CALLER_CANCELED : { status: 'failed', reason: 'answer_failed', sipStatus: err instanceof SipCallError ? err.sipStatus : null, errorMessage: messageOf(err) });
       return;
@@ -201,7 +196,7 @@ export class CallManager {
       try {
         negotiated = acceptAnswer(describeAudio(answerSdp));
       } catch (err) {
-        closeSockets(sockets);
+        ports.release();
         await dialog.bye().catch(() => undefined);
         await this.finish(live, { status: 'failed', reason: 'sdp_not_acceptable', sipStatus: null, errorMessage: messageOf(err) });
         return;
@@ -209,11 +204,11 @@ export class CallManager {
     }
     if (live.ending) {
       // Ended (API hangup, shutdown) while the 200 was on its way.
-      closeSockets(sockets);
+      ports.release();
       await dialog.bye().catch(() => undefined);
       return;
     }
-    live.media = this.mediaFor(sockets, negotiated as Negotiated);
+    live.media = this.mediaFor(ports, negotiated as Negotiated);
     this.attachDialog(live, dialog);
     if (refused) {
       await this.refuse(live);
@@ -224,11 +219,11 @@ export class CallManager {
 
   private async dial(live: LiveCall): Promise<void> {
     const signal = (live.outbound as AbortController).signal;
-    let sockets: RtpSockets | undefined;
+    let ports: MediaPorts | undefined;
     let dialog: SipDialog | undefined;
     try {
-      sockets = await bindRtpPorts(this.deps.settings.rtpBindHost, this.deps.settings.rtpPorts);
-      live.local = { address: this.deps.settings.mediaAddress, port: sockets.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
+      ports = await this.deps.media.allocate();
+      live.local = { address: this.deps.settings.mediaAddress, port: ports.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
       this.deps.log.ringing(live.record.id, null);
       const placed = await this.deps.signaling.call({ from: live.number.phoneNumber, to: live.record.contact, offer: buildOffer(live.local), signal });
       dialog = placed.dialog;
@@ -237,7 +232,7 @@ export class CallManager {
         return;
       }
       const n = acceptAnswer(describeAudio(placed.answer));
-      live.media = this.mediaFor(sockets, n);
+      live.media = this.mediaFor(ports, n);
       this.deps.log.ringing(live.record.id, dialog.sipCallId);
       this.attachDialog(live, dialog);
       await this.begin(live, live.record.greeting ?? this.greetingFor(live.number));
@@ -250,7 +245,7 @@ export class CallManager {
       }
       await this.finish(live, this.dialFailure(err));
     } finally {
-      if (sockets && !live.media) closeSockets(sockets);
+      if (ports && !live.media) ports.release();
     }
   }
 
@@ -266,19 +261,15 @@ export class CallManager {
     return this.deps.voiceSettings(number.id)?.greeting ?? this.deps.settings.greeting;
   }
 
-  private mediaFor(sockets: Awaited<ReturnType<typeof bindRtpPorts>>, n: Negotiated): MediaStream {
+  private mediaFor(ports: MediaPorts, n: Negotiated): CallMedia {
     const codec: MediaCodec = { law: n.law, payloadType: n.payloadType, dtmfPayloadType: n.dtmfPayloadType };
-    const media = new MediaStream({
-      clock: this.deps.voiceClock,
-      sockets,
+    return ports.stream({
       remote: n.remote,
       codec,
+      hold: n.hold,
       jitter: this.deps.settings.jitter,
-      onDropped: (kind) => this.deps.mediaMetrics?.drop(kind),
       ...(this.deps.settings.rtcpIntervalMs !== undefined && { rtcpIntervalMs: this.deps.settings.rtcpIntervalMs }),
     });
-    if (n.hold) media.update(n.remote, codec, true);
-    return media;
   }
 
   private attachDialog(live: LiveCall, dialog: SipDialog): void {
@@ -301,7 +292,7 @@ export class CallManager {
 
   private async begin(live: LiveCall, greeting: string | null): Promise<void> {
     if (live.ending || !this.deps.log.answered(live.number, live.record.id)) return;
-    const media = live.media as MediaStream;
+    const media = live.media as CallMedia;
     const inference = this.deps.inference as VoiceInference;
     const settings = this.deps.voiceSettings(live.number.id);
     const session = new CallSession({
@@ -332,7 +323,7 @@ export class CallManager {
 
   /** Minutes are used up and overage is off: say so, then hang up. */
   private async refuse(live: LiveCall): Promise<void> {
-    const media = live.media as MediaStream;
+    const media = live.media as CallMedia;
     media.start();
     const inference = this.deps.inference as VoiceInference;
     const abort = new AbortController();

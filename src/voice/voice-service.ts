@@ -11,7 +11,10 @@ import { CallManager, type CallManagerDeps } from './call-manager.ts';
 import { monotonicClock, type TimerClock } from '../clock/index.ts';
 import type { VoiceInference } from './ports.ts';
 import { VoiceMetrics } from './metrics.ts';
+import { InlineMediaEngine, type MediaEngine } from './rtp/media-engine.ts';
 import { MediaMetrics } from './rtp/media-metrics.ts';
+import type { DroppedKind } from './rtp/media-stream.ts';
+import { WorkerMediaEngine } from './rtp/worker-media-engine.ts';
 import { DrachtioSignaling } from './sip/drachtio.ts';
 import type { SipSignaling } from './sip/signaling.ts';
 
@@ -19,6 +22,7 @@ import type { SipSignaling } from './sip/signaling.ts';
 export interface VoiceOptions {
   signaling?: SipSignaling;
   inference?: VoiceInference | null;
+  /** Runs calls' media on this clock in the calling thread instead of the media worker. */
   voiceClock?: TimerClock;
   agentFor?: CallManagerDeps['agentFor'];
   rtcpIntervalMs?: number;
@@ -82,6 +86,15 @@ export async function startVoice(
     const number = core.numbers.get(c.numberId);
     log.end(number, c.id, { status: c.answeredAt ? 'completed' : 'failed', reason: 'gateway_restart' });
   }
+  const mediaMetrics = new MediaMetrics(core.metrics);
+  const engineSettings = { bindHost: v.rtpBindHost, range: v.rtpPorts, onDropped: (kind: DroppedKind, n?: number) => mediaMetrics.drop(kind, n) };
+  let media: MediaEngine;
+  if (options.voiceClock) media = new InlineMediaEngine(options.voiceClock, engineSettings);
+  else {
+    const worker = new WorkerMediaEngine(engineSettings);
+    worker.warm();
+    media = worker;
+  }
   const manager = new CallManager({
     signaling,
     numbers: core.numbers,
@@ -91,13 +104,12 @@ export async function startVoice(
     post,
     clock: core.clock,
     voiceClock: options.voiceClock ?? monotonicClock,
+    media,
     logger: core.logger,
-    mediaMetrics: new MediaMetrics(core.metrics),
+    mediaMetrics,
     ...(options.agentFor && { agentFor: options.agentFor }),
     settings: {
       mediaAddress: v.mediaAddress,
-      rtpBindHost: v.rtpBindHost,
-      rtpPorts: v.rtpPorts,
       jitter: { minDelayMs: v.jitterBuffer.minDelayMs, maxDelayMs: v.jitterBuffer.maxDelayMs, maxDepth: v.jitterBuffer.maxFrames },
       turnLoop: {
         endpointing: v.endpointing,

@@ -20,7 +20,7 @@ export class MediaMetrics {
     });
   }
 
-  drop(kind: DroppedKind): void {
-    this.dropped.inc({ kind });
+  drop(kind: DroppedKind, count = 1): void {
+    this.dropped.inc({ kind }, count);
   }
 }

@@ -47,6 +47,8 @@ export interface MediaStreamOptions {
   onSend?: (atMs: number, marker: boolean) => void;
   /** Called for every datagram dropped as malformed (metrics count them by kind). */
   onDropped?: (kind: DroppedKind) => void;
+  /** Called once when the stream closes (its sockets are closed). */
+  onClose?: () => void;
 }
 
 /** Why a received datagram was dropped: not RTP, a bad RTCP compound, an unreadable RFC 4733 event; or a socket error. */
@@ -256,6 +258,7 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     this.options.sockets.rtp.close();
     this.options.sockets.rtcp.close();
     this.removeAllListeners();
+    this.options.onClose?.();
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
