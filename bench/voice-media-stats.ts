@@ -48,6 +48,14 @@ export class CallerStats {
   }
 }
 
+/** Adds one call's figures (as a caller thread reports them) to the run's. */
+export function addFigures(into: MediaFigures, from: MediaFigures): void {
+  into.share.push(...from.share);
+  into.spacing.push(...from.spacing);
+  into.rateError.push(...from.rateError);
+  into.clockError.push(...from.clockError);
+}
+
 export const pct = (xs: readonly number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 /** The error furthest from zero. */
 export const worst = (xs: readonly number[]): number => xs.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0);

@@ -7,98 +7,21 @@
  * (sipp's INVITE sent → 200 received, from its message trace), the gateway's share of turn
  * latency, outbound spacing jitter and rate error at the caller (see voice-media-stats.ts).
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeG711 } from '../src/voice/audio/g711.ts';
 import type { VoiceInference } from '../src/voice/ports.ts';
-import { decodeRtp, encodeRtp } from '../src/voice/rtp/packet.ts';
-import { drachtioUnavailable, onPath, runPeer, startDrachtio } from '../test/helpers/sip-peers.ts';
+import { drachtioUnavailable, onPath, startDrachtio } from '../test/helpers/sip-peers.ts';
 import { audioSdp, awaitByeAndConfirm, sippRequest, writeScenario } from '../test/helpers/sipp-scenarios.ts';
 import { startTestGateway } from '../test/helpers/test-gateway.ts';
 import { until } from '../test/helpers/wait.ts';
 import { WebhookReceiver } from '../test/helpers/webhook-receiver.ts';
-import { CallerStats, type MediaFigures } from './voice-media-stats.ts';
+import { CallerThread } from './voice-callers.ts';
+import { addFigures, CallerStats, type MediaFigures } from './voice-media-stats.ts';
 
 export interface SipFigures extends MediaFigures {
   setupMs: number[];
   failed: number;
-}
-
-const SPEECH = encodeG711('pcmu', new Int16Array(160).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 300 * i) / 8000))));
-
-/** A caller's phone: an RTP socket that speaks and listens; the gateway's port is learned from its first packet. */
-class Caller {
-  readonly stats = new CallerStats();
-  private target: { address: string; port: number } | undefined;
-  private seq = 1;
-  private ts = 0;
-  private replyStarted: (() => void) | undefined;
-  private replyEnded: (() => void) | undefined;
-  private voiced = 0;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('message', (msg, rinfo) => {
-      this.target ??= { address: rinfo.address, port: rinfo.port };
-      let p;
-      try {
-        p = decodeRtp(msg);
-      } catch {
-        return; // RTCP
-      }
-      this.stats.onPacket(p, performance.now());
-      const voiced = p.payload.some((b) => b !== 0xff && b !== 0x7f);
-      if (voiced) this.voiced++;
-      if (p.marker && this.replyStarted) {
-        this.replyStarted();
-        this.replyStarted = undefined;
-      }
-      if (!voiced && this.voiced > 0 && this.replyEnded) {
-        this.voiced = 0;
-        this.replyEnded();
-        this.replyEnded = undefined;
-      }
-    });
-  }
-
-  static async open(): Promise<Caller> {
-    for (;;) {
-      const s = createSocket('udp4');
-      s.bind(0, '127.0.0.1');
-      await once(s, 'listening');
-      if (s.address().port % 2 === 0) return new Caller(s);
-      s.close();
-    }
-  }
-
-  get port(): number {
-    return this.socket.address().port;
-  }
-
-  /** One turn: 600 ms of speech paced at 20 ms, then the wait for the whole reply. */
-  async turn(silenceMs: number): Promise<void> {
-    await until(() => this.target, 10_000, 'the gateway RTP stream');
-    const target = this.target as { address: string; port: number };
-    const start = performance.now();
-    let speechEnd = 0;
-    for (let i = 0; i < 30; i++) {
-      this.socket.send(encodeRtp({ payloadType: 0, marker: i === 0, sequence: this.seq++, timestamp: (this.ts += 160), ssrc: 7, payload: SPEECH }), target.port, target.address);
-      speechEnd = performance.now();
-      const wait = start + (i + 1) * 20 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    this.ts += 160 * 200;
-    this.voiced = 0;
-    await new Promise<void>((resolve) => (this.replyStarted = resolve));
-    this.stats.share.push(performance.now() - speechEnd - silenceMs);
-    await new Promise<void>((resolve) => (this.replyEnded = resolve));
-  }
-
-  close(): void {
-    this.socket.close();
-  }
 }
 
 /** Caller n's scenario: INVITE with its media at `mediaPort`, ACK the 200, then wait (long) for the gateway's BYE. */
@@ -162,29 +85,33 @@ export async function runSipCalls(calls: number, turns: number, silenceMs: numbe
     { voice: { inference } },
   );
   const figures: SipFigures = { ...CallerStats.empty(), setupMs: [], failed: 0 };
+  const callers = new CallerThread();
   try {
     await until(() => gw.voice.manager?.signalingStatus().connected, 10_000, 'voice connected to drachtio');
     const number = gw.core.numbers.setWebhook(gw.numberA, { url });
     await Promise.all(
       Array.from({ length: calls }, async (_, n) => {
-        const caller = await Caller.open();
+        const caller = await callers.open();
         const messages = join(dir, `messages-${n}.log`);
-        const sipp = runPeer('sipp', ['-sf', scenario(dir, n, caller.port, number.phoneNumber), server.sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '180s', '-nostdin', '-trace_msg', '-message_file', messages], { cwd: dir, timeoutMs: 200_000 });
+        const sipp = callers.run('sipp', ['-sf', scenario(dir, n, caller.port, number.phoneNumber), server.sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '180s', '-nostdin', '-trace_msg', '-message_file', messages], dir, 200_000);
         try {
-          for (let t = 0; t < turns; t++) await caller.turn(silenceMs);
+          for (let t = 0; t < turns; t++) {
+            const { speechEnd, replyAt } = await caller.turn();
+            figures.share.push(replyAt - speechEnd - silenceMs);
+          }
           const res = await sipp;
           if (res.code !== 0) figures.failed++;
           const setup = setupTime(messages);
           if (setup !== undefined) figures.setupMs.push(setup);
-          caller.stats.addTo(figures);
         } catch {
           figures.failed++;
         } finally {
-          caller.close();
+          addFigures(figures, await caller.close());
         }
       }),
     );
   } finally {
+    await callers.stop();
     await gw.stop();
     await hooks.stop();
     await server.stop();

@@ -17,17 +17,13 @@
  * (bench/voice-sip.ts), with call setup time, beside these loopback-port figures.
  * The machine is shared: figures move with its load.
  */
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { encodeG711 } from '../src/voice/audio/g711.ts';
 import { monotonicClock } from '../src/clock/index.ts';
 import type { VadSession, VoiceInference } from '../src/voice/ports.ts';
-import { decodeRtp, encodeRtp } from '../src/voice/rtp/packet.ts';
 import { parseArgs } from 'node:util';
-import { MediaStream } from '../src/voice/rtp/media-stream.ts';
-import { bindRtpPorts } from '../src/voice/rtp/udp-port.ts';
+import { WorkerMediaEngine } from '../src/voice/rtp/worker-media-engine.ts';
 import { CallSession } from '../src/voice/session/call-session.ts';
-import { CallerStats, pct, worst, type MediaFigures } from './voice-media-stats.ts';
+import { CallerThread } from './voice-callers.ts';
+import { addFigures, CallerStats, pct, worst, type MediaFigures } from './voice-media-stats.ts';
 import { runSipCalls, sipUnavailable } from './voice-sip.ts';
 
 const SILENCE_MS = Number(process.env.BENCH_SILENCE_MS ?? 300);
@@ -62,22 +58,15 @@ interface Results extends MediaFigures {
   endpoint: number[];
   turn: number[];
   wire: number[];
-  delayMs: number[];
-  catchUps: number;
-  skipped: number;
-  packets: number;
 }
 
-async function call(results: Results): Promise<void> {
-  const peer = createSocket('udp4');
-  peer.bind(0, '127.0.0.1');
-  await once(peer, 'listening');
-  const sockets = await bindRtpPorts('127.0.0.1', { min: 42_000, max: 43_999 });
-  const media = new MediaStream({
-    clock: monotonicClock,
-    sockets,
-    remote: { address: '127.0.0.1', port: peer.address().port },
+async function call(results: Results, callers: CallerThread): Promise<void> {
+  const ports = await engine.allocate();
+  const caller = await callers.open({ address: '127.0.0.1', port: ports.port });
+  const media = ports.stream({
+    remote: { address: '127.0.0.1', port: caller.port },
     codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: 101 },
+    hold: false,
     jitter: { minDelayMs: MIN_DELAY_MS, maxDelayMs: 200, maxDepth: 25 },
   });
   const session = new CallSession({
@@ -90,78 +79,23 @@ async function call(results: Results): Promise<void> {
   });
   media.start();
   await session.start(null);
-
-  const stats = new CallerStats();
-  let speechEnd = 0;
-  let waiting = false;
-  let replyResolve: (() => void) | undefined;
-  peer.on('message', (msg) => {
-    const at = performance.now();
-    const p = decodeRtp(msg);
-    stats.onPacket(p, at);
-    if (p.marker && waiting) {
-      waiting = false;
-      results.share.push(at - speechEnd - SILENCE_MS);
-      const t = session.turns[session.turns.length - 1]?.timings;
-      if (t?.firstAudioAt != null) {
-        results.endpoint.push(t.endpointAt - speechEnd - SILENCE_MS);
-        results.turn.push(t.firstAudioAt - t.endpointAt);
-        results.wire.push(at - t.firstAudioAt);
-      }
-    }
-  });
-  session.on('state', (s) => {
-    if (s === 'listening' && replyResolve) replyResolve();
-  });
-
-  const frame = encodeG711('pcmu', new Int16Array(160).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 300 * i) / 8000))));
-  let seq = 1;
-  let ts = 0;
   for (let turn = 0; turn < TURNS; turn++) {
-    const start = performance.now();
-    for (let i = 0; i < 30; i++) {
-      peer.send(encodeRtp({ payloadType: 0, marker: i === 0, sequence: seq++, timestamp: (ts += 160), ssrc: 7, payload: frame }), sockets.port, '127.0.0.1');
-      speechEnd = performance.now();
-      const wait = start + (i + 1) * 20 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // 600 ms of speech from the caller, then the whole 2 s reply.
+    const { speechEnd, replyAt } = await caller.turn();
+    results.share.push(replyAt - speechEnd - SILENCE_MS);
+    const t = session.turns[session.turns.length - 1]?.timings;
+    if (t?.firstAudioAt != null) {
+      results.endpoint.push(t.endpointAt - speechEnd - SILENCE_MS);
+      results.turn.push(t.firstAudioAt - t.endpointAt);
+      results.wire.push(replyAt - t.firstAudioAt);
     }
-    waiting = true;
-    // The 2 s reply plays out, then the session listens again.
-    await new Promise<void>((r) => (replyResolve = r));
-    replyResolve = undefined;
-    ts += 160 * 150;
   }
   // Let the last packets arrive, then read the whole call.
   await new Promise((r) => setTimeout(r, 100));
-  stats.addTo(results);
-  results.delayMs.push(media.jitterDelayMs);
-  results.catchUps += media.pacerCatchUps;
-  results.skipped += media.pacerSkipped;
-  results.packets += media.sentPackets;
+  addFigures(results, await caller.close());
   session.stop();
   media.close();
-  peer.close();
 }
-
-async function baselineSpacing(ms: number): Promise<number[]> {
-  const out: number[] = [];
-  const start = performance.now();
-  let n = 0;
-  let last = start;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      if (n > 0) out.push(Math.abs(now - last - 20));
-      last = now;
-      n++;
-      if (now - start > ms) return resolve();
-      setTimeout(tick, start + n * 20 - performance.now());
-    };
-    setTimeout(tick, 20);
-  });
-  return out;
-}
-
 
 const { values: args } = parseArgs({ options: { sip: { type: 'boolean' }, calls: { type: 'string' } } });
 const COUNTS = (args.calls ?? '1,5,20').split(',').map(Number);
@@ -174,14 +108,21 @@ function mediaLine(label: string, f: MediaFigures, jitterTarget: number): string
 }
 
 console.log(`bench:voice — endpointing silence ${SILENCE_MS} ms, adaptive jitter buffer (floor ${MIN_DELAY_MS} ms), ${TURNS} turns per call; shared machine, figures vary with its load`);
-const base = await baselineSpacing(3000);
-console.log(`baseline: bare 20 ms timer loop spacing jitter p50 ${fmt(pct(base, 50))} ms  p99 ${fmt(pct(base, 99))} ms`);
+// Media runs in the gateway's media worker; the callers listen in a thread of their own.
+const engine = new WorkerMediaEngine({ bindHost: '127.0.0.1', range: { min: 42_000, max: 43_999 }, threadNice: -10 });
+engine.warm();
+const callers = new CallerThread();
+// Both threads started (and their sources compiled) before anything is measured.
+(await engine.allocate()).release();
+await callers.baseline(500);
+const base = await callers.baseline(3000);
+console.log(`baseline: bare 20 ms timer loop in an idle thread, spacing jitter p50 ${fmt(pct(base, 50))} ms  p99 ${fmt(pct(base, 99))} ms`);
 for (const calls of COUNTS) {
-  const results: Results = { ...CallerStats.empty(), endpoint: [], turn: [], wire: [], delayMs: [], catchUps: 0, skipped: 0, packets: 0 };
-  await Promise.all(Array.from({ length: calls }, () => call(results)));
+  const results: Results = { ...CallerStats.empty(), endpoint: [], turn: [], wire: [] };
+  await Promise.all(Array.from({ length: calls }, () => call(results, callers)));
   console.log(
     `${String(calls).padStart(2)} call(s), loopback port: gateway share of turn latency p50 ${fmt(pct(results.share, 50))} ms  p99 ${fmt(pct(results.share, 99))} ms` +
-      `  (target p99 < 50; jitter buffer delay settled at ${fmt(pct(results.delayMs, 50))} ms)  n=${results.share.length}`,
+      `  (target p99 < 50)  n=${results.share.length}`,
   );
   console.log(
     `           of which endpointing p50 ${fmt(pct(results.endpoint, 50))} p99 ${fmt(pct(results.endpoint, 99))}` +
@@ -190,7 +131,7 @@ for (const calls of COUNTS) {
   );
   console.log(
     mediaLine('          ', results, calls === 1 ? 2 : 5) +
-      `  (×${(pct(results.spacing, 99) / Math.max(pct(base, 99), 0.001)).toFixed(2)} of the bare timer; late-timer catch-ups ${results.catchUps}, skipped ${results.skipped} of ${results.packets} packets)`,
+      `  (×${(pct(results.spacing, 99) / Math.max(pct(base, 99), 0.001)).toFixed(2)} of the bare timer)`,
   );
 }
 
@@ -212,3 +153,5 @@ if (args.sip) {
     }
   }
 }
+await callers.stop();
+await engine.close();

@@ -87,7 +87,17 @@ export async function startVoice(
     log.end(number, c.id, { status: c.answeredAt ? 'completed' : 'failed', reason: 'gateway_restart' });
   }
   const mediaMetrics = new MediaMetrics(core.metrics);
-  const engineSettings = { bindHost: v.rtpBindHost, range: v.rtpPorts, onDropped: (kind: DroppedKind, n?: number) => mediaMetrics.drop(kind, n) };
+  const voiceLog = core.logger.child({ mod: 'voice' });
+  const engineSettings = {
+    bindHost: v.rtpBindHost,
+    range: v.rtpPorts,
+    onDropped: (kind: DroppedKind, n?: number) => mediaMetrics.drop(kind, n),
+    threadNice: v.mediaThreadNice,
+    onPriority: (nice: number | null, error: string | null) => {
+      if (error) voiceLog.warn({ wanted: v.mediaThreadNice, error }, 'media thread priority left unchanged (lowering nice needs root or CAP_SYS_NICE; see docs/voice.md)');
+      else voiceLog.info({ nice }, 'media thread priority set');
+    },
+  };
   let media: MediaEngine;
   if (options.voiceClock) media = new InlineMediaEngine(options.voiceClock, engineSettings);
   else {

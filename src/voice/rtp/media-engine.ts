@@ -46,6 +46,10 @@ export interface MediaEngineSettings {
   range: PortRange;
   /** Counts malformed datagrams on the media ports. */
   onDropped?: (kind: DroppedKind, count?: number) => void;
+  /** nice of the media worker thread (WorkerMediaEngine only); null or absent leaves it. */
+  threadNice?: number | null;
+  /** Told whether the thread's priority was set (WorkerMediaEngine only). */
+  onPriority?: (nice: number | null, error: string | null) => void;
 }
 
 /** Where calls' RTP runs. */

@@ -8,6 +8,8 @@ import type { RtcpReport } from './rtcp.ts';
 export interface MediaWorkerData {
   bindHost: string;
   range: PortRange;
+  /** nice for the worker thread alone; null leaves it. */
+  nice: number | null;
 }
 
 /** Call ids are the engine's own numbers for a port pair, from allocation to close. */
@@ -36,6 +38,7 @@ export interface Playout {
 }
 
 export type FromMediaWorker =
+  | { t: 'priority'; nice: number | null; error: string | null }
   | { t: 'allocated'; id: number; port: number }
   | { t: 'alloc-failed'; id: number; code: string; message: string; status: number; retryable: boolean }
   | { t: 'frame'; id: number; pcm: Int16Array; playout: Playout }

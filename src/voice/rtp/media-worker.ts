@@ -9,6 +9,7 @@ import { monotonicClock } from '../../clock/index.ts';
 import { AgentPhoneError } from '../../errors/index.ts';
 import { allocateInline, type InlinePorts, type StreamSettings } from './media-engine.ts';
 import type { FromMediaWorker, MediaWorkerData, Playout, ToMediaWorker } from './media-protocol.ts';
+import { setThreadNice } from './thread-priority.ts';
 import { FRAME_SAMPLES, type DroppedKind, type MediaStream } from './media-stream.ts';
 
 /** How often drop counts go up to the main thread (a flood of junk must not become a flood of messages). */
@@ -112,6 +113,19 @@ function handle(msg: ToMediaWorker): void {
       return;
   }
 }
+
+/** This thread's priority, so the media keeps its pace while other work holds the CPUs. */
+function raisePriority(nice: number | null): void {
+  if (nice === null) return;
+  try {
+    setThreadNice(nice);
+    post({ t: 'priority', nice, error: null });
+  } catch (err) {
+    post({ t: 'priority', nice: null, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+raisePriority(data.nice);
 
 port.on('message', (msg: ToMediaWorker) => {
   try {

@@ -217,7 +217,7 @@ export class WorkerMediaEngine implements MediaEngine {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const data: MediaWorkerData = { bindHost: this.settings.bindHost, range: this.settings.range };
+    const data: MediaWorkerData = { bindHost: this.settings.bindHost, range: this.settings.range, nice: this.settings.threadNice ?? null };
     const worker = new Worker(ENTRY, { workerData: data, name: 'agentphone-media' });
     worker.unref(); // the gateway ends it on stop; it must never hold a finished process open
     worker.on('message', (msg: FromMediaWorker) => this.onMessage(msg));
@@ -237,6 +237,10 @@ export class WorkerMediaEngine implements MediaEngine {
   }
 
   private onMessage(msg: FromMediaWorker): void {
+    if (msg.t === 'priority') {
+      this.settings.onPriority?.(msg.nice, msg.error);
+      return;
+    }
     if (msg.t === 'dropped') {
       for (const [kind, n] of Object.entries(msg.counts) as Array<[DroppedKind, number]>) this.settings.onDropped?.(kind, n);
       return;
