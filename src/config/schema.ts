@@ -98,6 +98,39 @@ const Media = Type.Object(
   { ...closed, default: {} },
 );
 
+/** Hosts, addresses or CIDR ranges one purpose may connect to, besides what the config names. */
+const EgressList = Type.Array(Type.String({ pattern: '^[A-Za-z0-9.:_-]{1,253}(/[0-9]{1,3})?$' }), { default: [], maxItems: 1024 });
+
+/** Where the gateway may open connections (see docs/privacy.md). */
+const Egress = Type.Object(
+  {
+    /**
+     * default: what the config names and these lists, plus public addresses for media, webhooks
+     * and the MMSC (and the host of a webhook URL set for a number); strict: only those named or listed.
+     */
+    mode: Type.Union([Type.Literal('default'), Type.Literal('strict')], { default: 'default' }),
+    webhooks: EgressList,
+    media: EgressList,
+    mmsc: EgressList,
+    sip: EgressList,
+    upstreams: EgressList,
+  },
+  { ...closed, default: {} },
+);
+
+/** How long stored messages and call transcripts are kept (media: media.retentionDays). */
+const Retention = Type.Object(
+  {
+    /** Days messages (text, parts, their webhook deliveries and media) are kept; 0 keeps them forever. */
+    messagesDays: Type.Integer({ default: 0, minimum: 0 }),
+    /** Days call transcripts (what was said each turn, greeting, instructions) are kept; 0 keeps them forever. */
+    callTranscriptsDays: Type.Integer({ default: 0, minimum: 0 }),
+    /** How often the purge job runs. */
+    purgeIntervalMinutes: Type.Integer({ default: 60, minimum: 1 }),
+  },
+  { ...closed, default: {} },
+);
+
 const DeliveryMode = Type.Union([Type.Literal('storage'), Type.Literal('direct')]);
 
 const Modem = Type.Object(
@@ -340,6 +373,8 @@ const Voice = Type.Object(
       { min: Type.Integer({ default: 40_000, minimum: 1024, maximum: 65534 }), max: Type.Integer({ default: 40_999, minimum: 1025, maximum: 65535 }) },
       { ...closed, default: {} },
     ),
+    /** nice (-20..19) of the media worker thread only; null leaves it unchanged. */
+    mediaThreadNice: Type.Union([Type.Integer({ minimum: -20, maximum: 19 }), Type.Null()], { default: -10 }),
     jitterBuffer: Type.Object(
       {
         /** Adaptive delay bounds (ms): how long a missing packet is waited for past its expected arrival. */
@@ -394,6 +429,8 @@ export const ConfigSchema = Type.Object(
     rateLimit: RateLimit,
     voice: Voice,
     media: Media,
+    egress: Egress,
+    retention: Retention,
     inference: InferenceSchema,
     upstreams: Type.Array(Upstream, {
       default: [
@@ -417,3 +454,4 @@ export type VirtualLineConfig = Static<typeof VirtualLine>;
 export type NumberConfig = Static<typeof NumberSettings>;
 export type UpstreamConfig = Static<typeof Upstream>;
 export type StoreConfig = Static<typeof Store>;
+export type RetentionConfig = Static<typeof Retention>;
