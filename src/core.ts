@@ -30,7 +30,8 @@ import {
   UsageRepository,
   type Db,
 } from './store/index.ts';
-import { fetchPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from './webhooks/index.ts';
+import { httpPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from './webhooks/index.ts';
+import { createEgress, type Egress } from './net/index.ts';
 
 /** Received media, under the data dir (the MMS runtime writes there). */
 const MEDIA_DIR = 'media';
@@ -72,6 +73,10 @@ export interface Core {
   idempotency: IdempotencyRepository;
   /** Lets sends with media go the MMS way once the gateway has an MMS service. */
   mms: LateMms;
+  /** Where outbound connections may go (config egress); every HTTP client is made from it. */
+  egress: Egress;
+  /** How webhooks are posted (through the egress policy unless a test injected its own). */
+  post: HttpPost;
   close(): void;
 }
 
@@ -109,6 +114,9 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
   const outboundNotifier = new LateNotifier();
   const idempotency = new IdempotencyRepository(db);
   const mms = new LateMms();
+  const egress = createEgress(config, logger);
+  // Webhooks go only to a number's URL, which the operator set (config, admin API, dashboard).
+  const post = options.post ?? httpPost(egress.fetch('webhooks', { operatorSet: true }));
   const send = new SendService({
     db,
     numbers,
@@ -130,7 +138,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     outbox,
     clock,
     logger,
-    post: options.post ?? fetchPost,
+    post,
     ...(options.webhookRetry && { policy: options.webhookRetry }),
     target: (numberId) => {
       const n = numbersRepo.get(numberId);
@@ -163,6 +171,8 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     outboundNotifier,
     idempotency,
     mms,
+    egress,
+    post,
     close: () => db.close(),
   };
 }

@@ -1,7 +1,6 @@
 import { closeApp, type App } from './api/index.ts';
 import type { Config, ModemConfig } from './config/index.ts';
 import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
-import { fetchPost } from './webhooks/index.ts';
 import type { Logger } from './logging/index.ts';
 import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messaging/index.ts';
 import { createModemPool, createVirtualNetwork, registerModemMetrics, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
@@ -19,7 +18,10 @@ import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
 import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
-import { UsageRepository, WalCheckpointer } from './store/index.ts';
+import { PurgeJob, UsageRepository, WalCheckpointer } from './store/index.ts';
+import { join } from 'node:path';
+import { testExtraConnect } from './config/index.ts';
+import { openTestExtraConnection } from './net/index.ts';
 import { restrictFileCreationMask } from './lifecycle/index.ts';
 
 export interface Gateway {
@@ -36,6 +38,8 @@ export interface Gateway {
   mms: MmsRuntime;
   outbound: OutboundDispatcher;
   receive: ReceiveService;
+  /** Retention: purges messages and call transcripts past retention.* (idle when both are 0). */
+  purge: PurgeJob;
   /** The address it listens on, e.g. http://127.0.0.1:3000 */
   url: string;
   stop(): Promise<void>;
@@ -122,6 +126,7 @@ export async function startGateway(
       readyLines: transport.readyLines,
       atPort: (lineId) => pool.atPort(lineId),
       selfUrl: () => selfUrl,
+      egress: core.egress,
     });
     stack.push(() => mms.stop());
     core.mms.target = mms.service;
@@ -167,12 +172,16 @@ export async function startGateway(
     }, EXPIRE_INTERVAL_MS);
     expiry.unref();
     stack.push(() => clearInterval(expiry));
+    const purge = new PurgeJob({ db: core.db, mediaDir: join(config.dataDir, 'media'), retention: config.retention, now: () => core.clock.now(), logger });
+    purge.start();
+    stack.push(() => purge.stop());
+    openTestExtraConnection(testExtraConnect(), logger);
 
     // Worker threads start here, never in the CLI's offline core.
     const inference = createInference(config, logger, core.metrics);
     stack.push(() => inference.close());
     const whisper = new WhisperService(inference);
-    const voiceAi = voiceAiRoutes({ ...core, inference });
+    const voiceAi = voiceAiRoutes({ ...core, inference, fetch: core.egress.fetch('upstreams') });
     stack.push(() => voiceAi.close());
     // Voice starts only when configured (voice.drachtio) or injected; `npm start` needs no SIP server.
     // Its turn loop runs on the same Whisper, Orpheus and chat services as /api/v1.
@@ -183,7 +192,7 @@ export async function startGateway(
       voiceInference = bound;
       stack.push(() => bound.close());
     }
-    const voice = await startVoice(core, options.post ?? fetchPost, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) });
+    const voice = await startVoice(core, core.post, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) });
     stack.push(() => voice.stop());
     const app = await buildCoreApp(core, {
       defaultMetrics: true,
@@ -218,7 +227,7 @@ export async function startGateway(
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     selfUrl = url;
     logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');
-    return { core, app, pool, voice, inference, network, mms, outbound, receive, url, stop: unwind };
+    return { core, app, pool, voice, inference, network, mms, outbound, receive, purge, url, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

@@ -5,6 +5,7 @@ import { modemsCommand } from './commands/modems.ts';
 import { numbersCommand } from './commands/numbers.ts';
 import { modelsCommand } from './commands/models.ts';
 import { pduCommand } from './commands/pdu.ts';
+import { purgeCommand } from './commands/purge.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
 import { usageCommand } from './commands/usage.ts';
@@ -12,7 +13,7 @@ import { webhookCommand } from './commands/webhook.ts';
 import { voiceCommand } from './commands/voice.ts';
 
 /** Every top-level command. Domains add theirs here. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

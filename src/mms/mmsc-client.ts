@@ -2,9 +2,9 @@
  * MMS over HTTP (OMA MMS CTR, WAP 2.0): POST to the line's MMSC and GET content locations,
  * through the carrier's MMS proxy, from the modem's data interface or address.
  */
-import { request, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
+import { AddressPolicy, guardedRequest, type AddressGate } from '../net/index.ts';
 import type { MmsTransport } from './mms-transport.ts';
 import { MmscError } from './mmsc-error.ts';
 import {
@@ -35,6 +35,8 @@ export interface MmscClientOptions {
   /** Largest response accepted (a retrieved message). */
   maxResponseBytes?: number;
   userAgent?: string;
+  /** Which addresses may be connected to (the egress policy's MMSC gate); default: the MMSC's and proxy's hosts, and public addresses. */
+  gate?: AddressGate;
 }
 
 function bindAddress(o: MmscClientOptions): string | undefined {
@@ -46,10 +48,18 @@ function bindAddress(o: MmscClientOptions): string | undefined {
   return v4.address;
 }
 
+/** The hosts this client was configured with, and public addresses (a content location may be on another carrier host). */
+function namedGate(o: MmscClientOptions): AddressGate {
+  return new AddressPolicy([new URL(o.mmsc).hostname.replace(/^\[|\]$/g, ''), ...(o.proxy ? [o.proxy.split(':')[0] as string] : [])]);
+}
+
 export class HttpMmscClient implements MmsTransport {
   readonly kind = 'http' as const;
+  private readonly gate: AddressGate;
 
-  constructor(private readonly o: MmscClientOptions) {}
+  constructor(private readonly o: MmscClientOptions) {
+    this.gate = o.gate ?? namedGate(o);
+  }
 
   async send(req: MmsPdu): Promise<SendConf> {
     const body = await this.exchange('POST', this.o.mmsc, encodeMms(req));
@@ -131,7 +141,13 @@ export class HttpMmscClient implements MmsTransport {
           else resolve(new Uint8Array(Buffer.concat(chunks)));
         });
       };
-      const req = !viaProxy && target.protocol === 'https:' ? httpsRequest(options, onResponse) : request(options, onResponse);
+      const refuse = (host: string) => new MmscError('MMSC_REFUSED', `the egress policy does not allow MMSC connections to ${host} (see egress.mmsc in the config)`, false);
+      let req;
+      try {
+        req = guardedRequest(viaProxy ? 'http:' : target.protocol, options, this.gate, refuse, onResponse);
+      } catch (err) {
+        return reject(err);
+      }
       req.on('timeout', () => req.destroy(new MmscError('MMSC_TIMEOUT', `no answer from the MMSC within ${this.o.timeoutMs} ms`, true)));
       req.on('error', (err) => {
         if (err instanceof MmscError) reject(err);

@@ -2,9 +2,9 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { LineAtPort, VirtualNetwork } from '../modem/index.ts';
+import type { Egress } from '../net/index.ts';
 import type { Db } from '../store/index.ts';
 import { AtMmsTransport } from './at-mms-transport.ts';
-import { AddressPolicy } from './media/address-policy.ts';
 import { MediaFetcher } from './media/media-fetcher.ts';
 import { MediaStore } from './media/media-store.ts';
 import { MmsRepository } from './mms-repository.ts';
@@ -23,6 +23,8 @@ export interface MmsRuntimeDeps
   atPort(lineId: string): LineAtPort;
   /** The gateway's own address, for media URLs when server.publicUrl is not set. */
   selfUrl(): string;
+  /** The egress policy: MMSC exchanges and media fetches connect only where it allows. */
+  egress: Egress;
 }
 
 export interface MmsRuntime {
@@ -58,7 +60,7 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
         line.id,
         line.mmsTransport === 'at'
           ? new AtMmsTransport(d.atPort(line.id), { mmsc: url, timeoutMs: 30_000 })
-          : new HttpMmscClient({ mmsc: url, timeoutMs: 10_000, retries: 1, retryDelayMs: 200 }),
+          : new HttpMmscClient({ mmsc: url, timeoutMs: 10_000, retries: 1, retryDelayMs: 200, gate: d.egress.gate('mmsc') }),
       );
       limits.set(line.id, config.virtual.mms.maxMessageBytes);
     }
@@ -70,7 +72,7 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
       modem.id,
       mms.transport === 'at'
         ? new AtMmsTransport(d.atPort(modem.id), { mmsc: mms.mmsc, proxy: mms.proxy, apn: mms.apn, timeoutMs: mms.timeoutMs })
-        : new HttpMmscClient({ mmsc: mms.mmsc, proxy: mms.proxy, interface: mms.interface, localAddress: mms.localAddress, timeoutMs: mms.timeoutMs, retries: mms.retries }),
+        : new HttpMmscClient({ mmsc: mms.mmsc, proxy: mms.proxy, interface: mms.interface, localAddress: mms.localAddress, timeoutMs: mms.timeoutMs, retries: mms.retries, gate: d.egress.gate('mmsc') }),
     );
     if (mms.transport === 'at') log.info({ line: modem.id }, "MMS over the modem's own client: sending only, inbound MMS cannot be fetched on this line");
     limits.set(modem.id, mms.maxMessageBytes);
@@ -78,7 +80,8 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
   const fetcher = new MediaFetcher({
     dir: join(config.dataDir, 'media-fetch'),
     limits: { maxFileBytes: config.media.maxFileBytes, timeoutMs: config.media.fetchTimeoutMs, maxRedirects: config.media.maxRedirects },
-    policy: new AddressPolicy(config.media.allowPrivateHosts),
+    // media.allowPrivateHosts is part of the egress policy's media list.
+    policy: d.egress.gate('media'),
     maxPerMessage: config.media.maxPerMessage,
     maxTotalBytes: config.media.maxTotalBytes,
     perMessage: config.media.fetchesPerMessage,

@@ -21,3 +21,5 @@ export { DashboardRepository, type ConversationRow, type DailyTotals, type Dashb
 export { CallsRepository, type CallDirection, type CallRecord, type CallStatus, type CallTurnRecord, type VoiceSettingsRecord } from './calls-repository.ts';
 export { WalCheckpointer } from './checkpointer.ts';
 export { GroupCommit } from './group-commit.ts';
+export { mediaFilePath, purgeStored, retentionCutoffs, type PurgeCounts, type PurgeCutoffs } from './retention.ts';
+export { PurgeJob, type PurgeJobDeps } from './purge-job.ts';

@@ -1,3 +1,5 @@
+import { AgentPhoneError } from '../errors/index.ts';
+
 /** One webhook POST. */
 export interface WebhookRequest {
   url: string;
@@ -55,11 +57,14 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, max: number):
   return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }
 
-/** The real adapter: Node's fetch with a deadline that covers the whole exchange. */
-export const fetchPost: HttpPost = async (request) => {
+/** A fetch() as the egress policy's webhook client gives it (src/net). */
+export type WebhookFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** The real adapter over `fetcher` (the gateway passes the egress-checked one), with a deadline that covers the whole exchange. */
+export const httpPost = (fetcher: WebhookFetch): HttpPost => async (request) => {
   const signal = AbortSignal.timeout(request.timeoutMs);
   try {
-    const res = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, signal, redirect: 'manual' });
+    const res = await fetcher(request.url, { method: 'POST', body: request.body, headers: request.headers, signal, redirect: 'manual' });
     const declared = Number(res.headers.get('content-length'));
     const { text, truncated } =
       Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES
@@ -76,7 +81,12 @@ export const fetchPost: HttpPost = async (request) => {
     };
   } catch (err) {
     if (signal.aborted) throw new WebhookTransportError(`no answer within ${request.timeoutMs} ms`, true);
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    // A refusal by the egress policy says so (its message names the host, never the path).
+    if (err instanceof AgentPhoneError) throw new WebhookTransportError(err.message, false);
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
     throw new WebhookTransportError(cause ? `connection failed (${cause})` : 'connection failed', false);
   }
 };
+
+/** Node's own fetch, unchecked: for tools and tests that build a dispatcher without a gateway. */
+export const fetchPost: HttpPost = httpPost((url, init) => fetch(url, init));

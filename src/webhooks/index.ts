@@ -1,5 +1,5 @@
 export { WebhookDispatcher, type TestDelivery, type WebhookDispatcherDeps, type WebhookTarget } from './dispatcher.ts';
-export { fetchPost, WebhookTransportError, type HttpPost, type WebhookRequest, type WebhookResponse } from './http-post.ts';
+export { fetchPost, httpPost, WebhookTransportError, type WebhookFetch, type HttpPost, type WebhookRequest, type WebhookResponse } from './http-post.ts';
 export { parseWebhookReply, type WebhookReply } from './reply.ts';
 export { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type AttemptOutcome, type RetryPolicy } from './retry-policy.ts';
 export {

@@ -1,12 +1,9 @@
 /** Outbound media: fetch an agent's URL to a file, with size, time, redirect, type and address limits. */
 import { randomBytes } from 'node:crypto';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { open, unlink } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import type { AddressPolicy } from './address-policy.ts';
+import { guardedRequest, urlOptions, type AddressGate } from '../../net/index.ts';
 import { ALLOWED_MEDIA_TYPES, extensionOf, normalizeType, sniffType } from './content-types.ts';
 import { MediaError } from './media-error.ts';
 
@@ -54,29 +51,11 @@ export interface FetchOptions {
   budget?: ByteBudget;
 }
 
-function guardedLookup(policy: AddressPolicy, shown: string): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 4);
-      const ok = addresses.filter((a) => policy.permits(hostname, a.address));
-      if (ok.length === 0) {
-        return callback(new MediaError('MEDIA_FORBIDDEN_ADDRESS', `${shown}: resolves to a private, loopback or link-local address, which media fetches may not reach`), '', 4);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, ok);
-      const first = ok[0] as LookupAddress;
-      return callback(null, first.address, first.family);
-    });
-  };
-}
-
-function get(url: URL, policy: AddressPolicy, signal: AbortSignal, shown: string): Promise<IncomingMessage> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0 && !policy.permits(host, host)) {
-    return Promise.reject(new MediaError('MEDIA_FORBIDDEN_ADDRESS', `${shown}: ${host} is a private, loopback or link-local address, which media fetches may not reach`));
-  }
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+/** Connections go through the egress gate: the address checked is the one connected to. */
+function get(url: URL, policy: AddressGate, signal: AbortSignal, shown: string): Promise<IncomingMessage> {
+  const refuse = (host: string) => new MediaError('MEDIA_FORBIDDEN_ADDRESS', `${shown}: ${host} is or resolves to an address media fetches may not reach (private, loopback or link-local, or outside the egress policy)`);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', signal, lookup: guardedLookup(policy, shown), headers: { 'user-agent': 'AgentPhone-MMS/1', accept: '*/*' } }, resolve);
+    const req = guardedRequest(url.protocol, { ...urlOptions(url), method: 'GET', signal, headers: { 'user-agent': 'AgentPhone-MMS/1', accept: '*/*' } }, policy, refuse, resolve);
     req.on('error', reject);
     req.end();
   });
@@ -135,7 +114,7 @@ function nameFrom(url: URL, type: string, index: number): string {
 }
 
 /** Fetches one media URL into a file under `opts.dir`, or throws a MediaError that says what was wrong with it. */
-export async function fetchMedia(raw: string, index: number, limits: FetchLimits, policy: AddressPolicy, opts: FetchOptions): Promise<FetchedMedia> {
+export async function fetchMedia(raw: string, index: number, limits: FetchLimits, policy: AddressGate, opts: FetchOptions): Promise<FetchedMedia> {
   const shown = `media[${index}]`;
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AddressPolicy } from './address-policy.ts';
+import type { AddressGate } from '../../net/index.ts';
 import { ByteBudget, fetchMedia, type FetchedMedia, type FetchLimits } from './fetch-media.ts';
 import { MediaError } from './media-error.ts';
 
@@ -12,7 +12,8 @@ export interface MediaFetcherOptions {
   /** Staging directory for bodies being fetched; owned by the fetcher (emptied at start). */
   dir: string;
   limits: FetchLimits;
-  policy: AddressPolicy;
+  /** Which addresses fetches may reach (the egress policy's media gate). */
+  policy: AddressGate;
   maxPerMessage: number;
   maxTotalBytes: number;
   perMessage: number;

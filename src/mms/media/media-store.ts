@@ -4,6 +4,7 @@ import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../clock/index.ts';
 import { base62 } from '../../ids/index.ts';
+import { mediaFilePath } from '../../store/index.ts';
 import type { MediaRow, MmsRepository } from '../mms-repository.ts';
 
 export interface StoredMedia {
@@ -59,7 +60,7 @@ export class MediaStore {
   constructor(private readonly o: MediaStoreOptions) {}
 
   pathOf(sha256: string): string {
-    return join(this.o.dir, sha256.slice(0, 2), sha256);
+    return mediaFilePath(this.o.dir, sha256);
   }
 
   urlOf(id: string): string {
