@@ -113,6 +113,24 @@ describeWithTool('losing the drachtio-server connection', missing === undefined,
     await s.hooks.waitFor(() => s.hooks.events('call.completed').length === 1);
   });
 
+  it('TCP link to drachtio cut while an outbound call rings: the call ends failed (signaling_lost) with its ports, and the callee gets its CANCEL once reconnected', async () => {
+    const dir = tempDir();
+    const callee = await startSipp(dir, writeScenario(dir, 'callee', RINGING_CALLEE), ['-timeout', '15s']);
+    const s = await setup({ proxy: true, trunkPort: callee.port });
+    const res = await s.gw.api(`/api/numbers/${s.number.id}/calls`, { method: 'POST', body: JSON.stringify({ to: '+15557654321' }) });
+    const { callId } = (await res.json()) as { callId: string };
+    await until(() => existsSync(join(dir, 'ringing.flag')), 10_000, 'the callee ringing');
+    s.proxy?.cut();
+    expect(await ended(s, callId)).toMatchObject({ status: 'failed', endReason: 'signaling_lost', sipStatus: null, answeredAt: null });
+    await untilRtpPortsFree(s.rtpPorts);
+    // drachtio-server still holds the INVITE transaction: the gateway's CANCEL goes out on reconnect.
+    const result = await callee.done;
+    expect(result.code, `the callee never got a CANCEL:\n${result.stdout.slice(-2000)}${result.stderr}`).toBe(0);
+    expect(s.gw.voice.manager?.signalingStatus().connected).toBe(true);
+    await s.hooks.waitFor(() => s.hooks.events('call.failed').length === 1);
+    expect(s.gw.voice.calls.get(callId)).toMatchObject({ status: 'failed' });
+  });
+
   it('drachtio-server killed while an outbound call rings: the call ends failed (signaling_lost) and its ports are free', async () => {
     const dir = tempDir();
     const callee = await startSipp(dir, writeScenario(dir, 'callee', RINGING_CALLEE), ['-timeout', '10s']);
