@@ -86,10 +86,22 @@ export interface PeerResult {
   stderr: string;
 }
 
+/** Peers still running: a test that ends early (a failure, a peer waiting for a BYE that never comes) must not leave them behind. */
+const running = new Set<ChildProcess>();
+
+/** Kills every peer still running (useCleanup does after each test; also at exit). */
+export function killPeers(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+process.once('exit', killPeers);
+
 /** Runs a peer (sipp, baresip) to its end without blocking the event loop. */
 export function runPeer(command: string, args: readonly string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<PeerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

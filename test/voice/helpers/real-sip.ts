@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FakeInference } from '../../fakes/voice.ts';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort } from '../../helpers/free-port.ts';
-import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer, type PeerResult } from '../../helpers/sip-peers.ts';
+import { drachtioUnavailable, killPeers, onPath, runPeer, startDrachtio, type DrachtioServer, type PeerResult } from '../../helpers/sip-peers.ts';
 import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { until } from '../../helpers/wait.ts';
 import { WebhookReceiver } from '../../helpers/webhook-receiver.ts';
@@ -26,6 +26,7 @@ export function useCleanup(): Array<() => Promise<void> | void> {
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c();
+    killPeers();
   });
   return cleanup;
 }
