@@ -22,7 +22,9 @@ export type ToMediaWorker =
   | { t: 'flush'; id: number; epoch: number }
   | { t: 'dtmf'; id: number; digit: string; durationMs: number | undefined }
   | { t: 'update'; id: number; remote: RemoteMedia; codec: MediaCodec; hold: boolean }
-  | { t: 'close'; id: number };
+  | { t: 'close'; id: number }
+  /** The caller's thread has taken `frames` more frames (credit for the worker to send more). */
+  | { t: 'ack'; id: number; frames: number };
 
 /**
  * Where a stream's playout stands, sent with every frame and drain: the caller's thread reads

@@ -51,8 +51,12 @@ export interface MediaStreamOptions {
   onClose?: () => void;
 }
 
-/** Why a received datagram was dropped: not RTP, a bad RTCP compound, an unreadable RFC 4733 event; or a socket error. */
-export type DroppedKind = 'rtp' | 'rtcp' | 'dtmf' | 'socket';
+/**
+ * Why received media was dropped: a datagram that is not RTP, a bad RTCP compound, an
+ * unreadable RFC 4733 event; a socket error; or (media worker) caller frames the turn loop had
+ * not taken yet when over a second more came (a flood must not queue without bound).
+ */
+export type DroppedKind = 'rtp' | 'rtcp' | 'dtmf' | 'socket' | 'overrun';
 
 /** The most 20 ms packets sent back to back when the send timer fired late (500 ms of audio). */
 export const MAX_CATCH_UP_FRAMES = 25;

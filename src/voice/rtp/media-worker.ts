@@ -14,12 +14,19 @@ import { FRAME_SAMPLES, type DroppedKind, type MediaStream } from './media-strea
 
 /** How often drop counts go up to the main thread (a flood of junk must not become a flood of messages). */
 const DROP_REPORT_MS = 200;
+/**
+ * Caller frames sent up and not yet taken by the main thread, at most (1 s of audio). Past it
+ * frames are dropped and counted ('overrun'): a datagram flood can make the jitter buffer hand
+ * out frames faster than the turn loop takes them, and the messages must not pile up unbounded.
+ */
+const MAX_UNACKED_FRAMES = 50;
 
 interface Call {
   ports: InlinePorts;
   media?: MediaStream;
   accepted: number;
   epoch: number;
+  unacked: number;
 }
 
 const port = parentPort;
@@ -35,7 +42,8 @@ function post(msg: FromMediaWorker, transfer?: ArrayBuffer[]): void {
 
 function onDropped(kind: DroppedKind): void {
   drops[kind] = (drops[kind] ?? 0) + 1;
-  dropTimer ??= setTimeout(() => {
+  if (dropTimer) return;
+  dropTimer = setTimeout(() => {
     dropTimer = undefined;
     post({ t: 'dropped', counts: { ...drops } });
     for (const k of Object.keys(drops) as DroppedKind[]) delete drops[k];
@@ -49,7 +57,14 @@ function playout(call: Call, media: MediaStream): Playout {
 function openStream(id: number, call: Call, settings: StreamSettings): void {
   const media = call.ports.stream(settings);
   call.media = media;
-  media.on('frame', (pcm) => post({ t: 'frame', id, pcm, playout: playout(call, media) }, [pcm.buffer as ArrayBuffer]));
+  media.on('frame', (pcm) => {
+    if (call.unacked >= MAX_UNACKED_FRAMES) {
+      onDropped('overrun');
+      return;
+    }
+    call.unacked++;
+    post({ t: 'frame', id, pcm, playout: playout(call, media) }, [pcm.buffer as ArrayBuffer]);
+  });
   media.on('drained', () => post({ t: 'drained', id, playout: playout(call, media) }));
   media.on('dtmf', (event) => post({ t: 'dtmf', id, event }));
   media.on('rtcp', (report) => post({ t: 'rtcp', id, report }));
@@ -62,7 +77,7 @@ function openStream(id: number, call: Call, settings: StreamSettings): void {
 async function allocate(id: number): Promise<void> {
   try {
     const ports = await allocateInline(monotonicClock, { bindHost: data.bindHost, range: data.range, onDropped });
-    calls.set(id, { ports, accepted: 0, epoch: 0 });
+    calls.set(id, { ports, accepted: 0, epoch: 0, unacked: 0 });
     post({ t: 'allocated', id, port: ports.port });
   } catch (err) {
     const e = err instanceof AgentPhoneError ? err : new AgentPhoneError('RTP_PORTS', err instanceof Error ? err.message : String(err), { status: 503 });
@@ -93,6 +108,9 @@ function handle(msg: ToMediaWorker): void {
     case 'release':
     case 'close':
       close(msg.id, call);
+      return;
+    case 'ack':
+      call.unacked = Math.max(0, call.unacked - msg.frames);
       return;
     case 'start':
       media?.start();

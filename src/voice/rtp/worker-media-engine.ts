@@ -21,6 +21,8 @@ class WorkerCallMedia extends EventEmitter<MediaStreamEvents> implements CallMed
   private epoch = 0;
   private report: Playout | undefined;
   private closed = false;
+  /** Frames taken since the last ack; acked once per turn of the event loop. */
+  private taken = 0;
 
   constructor(
     private readonly engine: WorkerMediaEngine,
@@ -110,6 +112,7 @@ class WorkerCallMedia extends EventEmitter<MediaStreamEvents> implements CallMed
     switch (msg.t) {
       case 'frame':
         this.report = msg.playout;
+        if (this.taken++ === 0) setImmediate(() => this.ack());
         this.emit('frame', msg.pcm);
         return;
       case 'drained':
@@ -129,6 +132,12 @@ class WorkerCallMedia extends EventEmitter<MediaStreamEvents> implements CallMed
       default:
         return;
     }
+  }
+
+  private ack(): void {
+    const frames = this.taken;
+    this.taken = 0;
+    this.send({ t: 'ack', id: this.id, frames });
   }
 
   private send(msg: ToMediaWorker, transfer?: ArrayBuffer[]): void {

@@ -153,4 +153,40 @@ describe('WorkerMediaEngine (RTP in a worker thread)', () => {
     expect(during).toBeGreaterThanOrEqual(15);
     media.close();
   });
+
+  it('a main thread that falls behind gets at most 1 s of caller frames queued; the rest are dropped and counted (overrun)', async () => {
+    const drops: Record<string, number> = {};
+    const e = engine(drops);
+    const ports = await e.allocate();
+    const media = ports.stream({ remote: { address: '127.0.0.1', port: 9 }, codec: { law: 'pcmu', payloadType: 0, dtmfPayloadType: null }, hold: false, jitter: { minDelayMs: 10, maxDelayMs: 200, maxDepth: 25 } });
+    let frames = 0;
+    media.on('frame', () => frames++);
+    media.start();
+    // A sender in its own thread: 150 packets (3 s of audio) as fast as it can, while this thread is busy.
+    const sender = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const s = require('node:dgram').createSocket('udp4');
+       let n = 0;
+       const next = () => {
+         if (n === 150) return parentPort.postMessage('sent');
+         const b = Buffer.alloc(172); b[0] = 0x80; b[1] = 0; b.writeUInt16BE(n, 2); b.writeUInt32BE(n * 160, 4); b.writeUInt32BE(7, 8); b.fill(0x55, 12);
+         n++;
+         s.send(b, workerData.port, '127.0.0.1', () => setTimeout(next, 2));
+       };
+       next();`,
+      { eval: true, workerData: { port: ports.port } },
+    );
+    const sent = once(sender, 'message');
+    const from = performance.now();
+    while (performance.now() < from + 1500); // this thread takes nothing for 1.5 s
+    await sent;
+    await sender.terminate();
+    await until(() => (drops.overrun ?? 0) > 0 || undefined, 3000, 'overrun counted');
+    // What had queued for this thread was at most 50 frames, whatever the sender did.
+    const queued = frames;
+    expect(queued).toBeLessThanOrEqual(50 + 5);
+    // Taking frames again gives credit back: frames flow again.
+    await until(() => frames > queued + 10 || undefined, 3000, 'frames flowing again');
+    media.close();
+  });
 });
