@@ -20,7 +20,7 @@ import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
 import { PurgeJob, UsageRepository, WalCheckpointer } from './store/index.ts';
 import { join } from 'node:path';
-import { testExtraConnect } from './config/index.ts';
+import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
 import { restrictFileCreationMask } from './lifecycle/index.ts';
 
@@ -73,6 +73,8 @@ export async function startGateway(
   options: CoreOptions & { voice?: VoiceOptions } = {},
 ): Promise<Gateway> {
   restrictFileCreationMask();
+  // Before any inference session exists: ONNX Runtime would otherwise send telemetry.
+  disableLibraryTelemetry();
   const core = createCore(config, logger, options);
   const stack: Array<() => Promise<void> | void> = [() => core.close()];
   const unwind = async () => {

@@ -3,3 +3,4 @@ export { ConfigSchema, type Config, type MediaConfig, type ModemConfig, type Mod
 export { MODEL_DTYPES, type InferenceConfig, type ModelConfig, type SessionDefaultsConfig } from './inference.ts';
 export { secretsKeyBytes } from './secrets-key.ts';
 export { testExtraConnect } from './test-hooks.ts';
+export { disableLibraryTelemetry, LIBRARY_TELEMETRY_SWITCHES } from './library-telemetry.ts';
