@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/logging/index.ts';
+import { fetchMedia, MediaError } from '../../src/mms/index.ts';
 import { createEgress, describeEgressPolicy, EgressPolicy, EgressRefusedError } from '../../src/net/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
@@ -53,6 +54,7 @@ describe('EgressPolicy', () => {
 });
 
 describe('egress fetch (real loopback server)', () => {
+  const tempDir = useTempDir();
   let server: Server;
   let port: number;
   const hits: string[] = [];
@@ -75,6 +77,26 @@ describe('egress fetch (real loopback server)', () => {
     expect(hits).toEqual(['/v1/x']);
   });
 
+  it('streams the body as it arrives, and an abort closes the connection mid-body', async () => {
+    let closed!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
+    server.removeAllListeners('request');
+    server.on('request', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      res.on('close', () => closed());
+    });
+    const egress = createEgress(config({ egress: { upstreams: ['127.0.0.1'] } }), silentLogger());
+    const abort = new AbortController();
+    const res = await egress.fetch('upstreams')(`http://127.0.0.1:${port}/v1/stream`, { method: 'POST', body: '{}', signal: abort.signal });
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe('data: one\n\n');
+    abort.abort();
+    await serverSawClose;
+    await expect(reader.read()).rejects.toThrow();
+  });
+
   it('refuses a name whose resolved address is not allowed (checked on the address connected to), before any byte is sent', async () => {
     // "localhost" resolves to loopback: public-only media must not reach it, whatever the name says.
     const egress = createEgress(config(), silentLogger());
@@ -83,6 +105,20 @@ describe('egress fetch (real loopback server)', () => {
     expect((err as EgressRefusedError).purpose).toBe('media');
     expect((err as Error).message).toContain('localhost');
     expect(hits).toEqual([]);
+  });
+
+  it('gates media fetches: strict mode refuses a media URL not listed (MEDIA_FORBIDDEN_ADDRESS), listing it lets it through', async () => {
+    const dir = tempDir();
+    const limits = { maxFileBytes: 1024, timeoutMs: 5000, maxRedirects: 0 };
+    const strict = createEgress(config({ egress: { mode: 'strict' }, media: { allowPrivateHosts: [] } }), silentLogger());
+    const err = await fetchMedia(`http://127.0.0.1:${port}/a.txt`, 0, limits, strict.gate('media'), { dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MediaError);
+    expect((err as MediaError).code).toBe('MEDIA_FORBIDDEN_ADDRESS');
+    expect(hits).toEqual([]);
+    const listed = createEgress(config({ egress: { mode: 'strict', media: ['127.0.0.0/8'] } }), silentLogger());
+    const fetched = await fetchMedia(`http://127.0.0.1:${port}/a.txt`, 0, limits, listed.gate('media'), { dir });
+    expect(fetched.contentType).toBe('text/plain');
+    expect(hits).toEqual(['/a.txt']);
   });
 
   it('refuses an IP literal outside the policy at once', async () => {
