@@ -391,6 +391,8 @@ const Voice = Type.Object(
         prerollMs: Type.Integer({ default: 300, minimum: 0 }),
         startThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1 }),
         endThreshold: Type.Number({ default: 0.35, minimum: 0, maximum: 1 }),
+        /** Speech with no pause this long ends the turn there (bounds what is held and transcribed). */
+        maxUtteranceMs: Type.Integer({ default: 30_000, minimum: 1000, maximum: 300_000 }),
       },
       { ...closed, default: {} },
     ),

@@ -60,6 +60,8 @@ export interface FakeInferenceOptions {
   /** TTS output: ms of 24 kHz audio per chunk, and chunks per reply. */
   ttsChunkMs?: number;
   ttsChunks?: (text: string) => number;
+  /** Keep what was transcribed and spoken for the test to read (off for long fuzz runs: it grows without end). */
+  record?: boolean;
 }
 
 export class FakeInference implements VoiceInference {
@@ -73,11 +75,11 @@ export class FakeInference implements VoiceInference {
     return v;
   }
   async transcribe(pcm16k: Int16Array): Promise<TimedResult<string>> {
-    this.transcribed.push(pcm16k);
+    if (this.options.record !== false) this.transcribed.push(pcm16k);
     return { value: this.options.transcript?.(pcm16k) ?? 'hello there', modelMs: 0 };
   }
   async *speak(text: string, _voice: string, signal: AbortSignal): AsyncIterable<Int16Array> {
-    this.spoken.push(text);
+    if (this.options.record !== false) this.spoken.push(text);
     const chunks = this.options.ttsChunks?.(text) ?? 3;
     const samples = ((this.options.ttsChunkMs ?? 100) * 24_000) / 1000;
     for (let c = 0; c < chunks && !signal.aborted; c++) {

@@ -19,6 +19,10 @@ export interface SessionMedia {
   readonly queuedMs: number;
 }
 
+/** Caller frames queued for the VAD at most (1 s): more while it is behind are dropped, not queued without bound. */
+const MAX_VAD_BACKLOG = 50;
+const DEFAULT_MAX_UTTERANCE_MS = 30_000;
+
 export interface TurnLoopSettings {
   endpointing: EndpointerOptions;
   /** Speech kept from before the detected start (the VAD needs a window or two to fire). */
@@ -96,6 +100,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   /** The newest VAD window of caller audio (overlapping: it slides by one frame at a time). */
   private window: Int16Array = new Int16Array(0);
   private vadChain: Promise<void> = Promise.resolve();
+  /** Frames waiting for the VAD; past MAX_VAD_BACKLOG new frames are dropped (counted). */
+  private vadBacklog = 0;
+  /** Caller frames dropped because the VAD was over a second behind (an overloaded host, a flood). */
+  framesDropped = 0;
   private readonly preroll: Int16Array[] = [];
   private utterance = new Utterance();
   private lastVoicedAt = 0;
@@ -155,7 +163,15 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     }
     this.window = w;
     const newSamples = Math.min(pcm.length, size);
-    this.vadChain = this.vadChain.then(() => this.onWindow(w, newSamples, pcm, arrivedAt)).catch((err: unknown) => this.fail(err));
+    if (this.vadBacklog >= MAX_VAD_BACKLOG) {
+      this.framesDropped++;
+      return;
+    }
+    this.vadBacklog++;
+    this.vadChain = this.vadChain
+      .then(() => this.onWindow(w, newSamples, pcm, arrivedAt))
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => this.vadBacklog--);
   }
 
   private async onWindow(w: Int16Array, newSamples: number, frame: Int16Array, arrivedAt: number): Promise<void> {
@@ -170,6 +186,12 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       while (this.preroll.length * hopMs > this.deps.settings.prerollMs) this.preroll.shift();
     }
     if (p >= this.deps.settings.endpointing.endThreshold) this.lastVoicedAt = arrivedAt;
+    if (wasSpeech && this.utterance.durationMs >= (this.deps.settings.endpointing.maxUtteranceMs ?? DEFAULT_MAX_UTTERANCE_MS)) {
+      // Speech with no pause this long: the turn ends here and the rest starts the next one.
+      this.endpointer.reset();
+      this.onSpeechEnd(arrivedAt);
+      return;
+    }
     const event = this.endpointer.feed(p, hopMs, windowMs);
     if (event === 'speech-start') this.onSpeechStart();
     else if (event === 'speech-end') this.onSpeechEnd(arrivedAt);

@@ -7,6 +7,12 @@ export interface EndpointerOptions {
   minSpeechMs: number;
   /** Silence this long (ms) after speech ends the utterance. */
   silenceMs: number;
+  /**
+   * The longest utterance (ms): speech that runs on this long (a caller who never pauses, noise
+   * the VAD takes for speech) ends the turn there, so no utterance grows without bound. Default
+   * 30 000, one Whisper window.
+   */
+  maxUtteranceMs?: number;
 }
 
 export type EndpointEvent = 'speech-start' | 'speech-end' | null;

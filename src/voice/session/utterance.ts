@@ -28,6 +28,11 @@ export class Utterance {
     return this.heard;
   }
 
+  /** Length of the audio heard so far (ms). */
+  get durationMs(): number {
+    return (this.samples * 1000) / SAMPLE_RATE_HZ;
+  }
+
   get empty(): boolean {
     return this.heard.length === 0;
   }

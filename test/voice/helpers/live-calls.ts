@@ -48,7 +48,7 @@ const VOICE = {
 
 export async function startLiveCalls(dataDir: string, count: number, rtpPorts = { min: 45_000, max: 45_999 }): Promise<LiveCalls> {
   const signaling = new LoopbackSignaling();
-  const gw = await startTestGateway(dataDir, { voice: { ...VOICE, rtpPorts } }, undefined, { voice: { signaling, inference: new FakeInference(), rtcpIntervalMs: 200 } });
+  const gw = await startTestGateway(dataDir, { voice: { ...VOICE, rtpPorts } }, undefined, { voice: { signaling, inference: new FakeInference({ record: false }), rtcpIntervalMs: 200 } });
   const number = gw.core.numbers.get(gw.numberA);
   const calls: LiveCall[] = [];
   const attacker = createSocket('udp4');

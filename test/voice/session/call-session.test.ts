@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CallSession, type TurnLoopSettings } from '../../../src/voice/session/call-session.ts';
 import type { AgentAction } from '../../../src/voice/ports.ts';
 import { ManualClock } from '../../fakes/manual-clock.ts';
-import { FakeInference, FakeMedia, ScriptedAgent, voiceFrame } from '../../fakes/voice.ts';
+import { EnergyVad, FakeInference, FakeMedia, ScriptedAgent, voiceFrame } from '../../fakes/voice.ts';
 
 const settings: TurnLoopSettings = {
   endpointing: { startThreshold: 0.5, endThreshold: 0.35, minSpeechMs: 96, silenceMs: 480 },
@@ -20,7 +20,7 @@ async function settle(session: CallSession): Promise<void> {
   }
 }
 
-async function setup(script: Array<AgentAction | 'wait'> = [], greeting: string | null = null, inferenceOptions = {}) {
+async function setup(script: Array<AgentAction | 'wait'> = [], greeting: string | null = null, inferenceOptions = {}, overrides: Partial<TurnLoopSettings> = {}) {
   const clock = new ManualClock(0);
   const media = new FakeMedia();
   const inference = new FakeInference(inferenceOptions);
@@ -30,7 +30,7 @@ async function setup(script: Array<AgentAction | 'wait'> = [], greeting: string 
     inference,
     agent,
     clock,
-    settings,
+    settings: { ...settings, ...overrides },
     call: { callId: 'call_1', numberId: 'num_1', from: '+15551230000', to: '+15550000001', direction: 'inbound', instructions: null },
   });
   const states: string[] = [];
@@ -48,6 +48,35 @@ async function setup(script: Array<AgentAction | 'wait'> = [], greeting: string 
 }
 
 describe('CallSession turn loop', () => {
+  it('speech that never pauses ends its turn at endpointing.maxUtteranceMs, and the next turn goes on from there', async () => {
+    const { inference, talk } = await setup([{ action: 'respond', reply: 'a' }, { action: 'respond', reply: 'b' }], null, {}, { endpointing: { ...settings.endpointing, maxUtteranceMs: 2000 } });
+    await talk(4600);
+    expect(inference.transcribed.length).toBeGreaterThanOrEqual(2);
+    for (const pcm of inference.transcribed) expect(pcm.length / 16_000).toBeLessThanOrEqual(2.05);
+  });
+
+  it('queues at most 1 s of caller frames for a VAD that is behind; the rest are dropped and counted', async () => {
+    const { media, session, inference } = await setup();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let windows = 0;
+    const vad = inference.vadSessions[0] as EnergyVad;
+    vad.probability = async () => {
+      windows++;
+      await gate;
+      return 0.02;
+    };
+    for (let i = 0; i < 200; i++) media.tick(voiceFrame(true));
+    release();
+    await settle(session);
+    expect(windows).toBeLessThanOrEqual(50);
+    expect(session.framesDropped).toBe(150);
+    const before = windows;
+    media.tick(voiceFrame(true));
+    await settle(session);
+    expect(windows).toBe(before + 1); // frames flow again once it has caught up
+  });
+
   it('speaks the greeting on answer, then listens', async () => {
     const { media, inference, session, talk } = await setup([], 'Hello, this is the agent.');
     expect(inference.spoken).toEqual(['Hello, this is the agent.']);
