@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CallSession, type TurnLoopSettings } from '../../../src/voice/session/call-session.ts';
 import type { AgentAction } from '../../../src/voice/ports.ts';
 import { ManualClock } from '../../fakes/manual-clock.ts';
-import { EnergyVad, FakeInference, FakeMedia, ScriptedAgent, voiceFrame } from '../../fakes/voice.ts';
+import type { EnergyVad} from '../../fakes/voice.ts';
+import { FakeInference, FakeMedia, ScriptedAgent, voiceFrame } from '../../fakes/voice.ts';
 
 const settings: TurnLoopSettings = {
   endpointing: { startThreshold: 0.5, endThreshold: 0.35, minSpeechMs: 96, silenceMs: 480 },
