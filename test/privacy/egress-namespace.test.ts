@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeWithTool, hasCommand } from '../helpers/system-tool.ts';
 import type { ScenarioResult } from './egress-scenario.ts';
-import { isLoopback, listeningPorts, parseStrace, unexpectedCalls, type SocketCall } from './strace-log.ts';
+import { drachtioUnavailable, onPath } from '../helpers/sip-peers.ts';
+import { isLoopback, LISTEN, listeningPorts, parseStrace, unexpectedCalls, type SocketCall } from './strace-log.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** As root (CI) a plain network namespace; otherwise one inside a user namespace. */
@@ -34,7 +35,8 @@ function runScenario(dir: string, mode: 'full' | 'startup', env: Record<string, 
       if (code !== 0) return reject(new Error(`scenario exited ${code}: ${output.slice(-3000)}`));
       const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ScenarioResult;
       const calls = parseStrace(readFileSync(join(dir, 'gateway.strace'), 'utf8'));
-      const unexpected = unexpectedCalls(calls, listeningPorts(result.procNetTcp)).filter((c) => !(c.family === 'unix' && TSX_IPC.test(c.address)));
+      const listening = new Set([...listeningPorts(result.procNetTcp, LISTEN.tcp), ...listeningPorts(result.procNetUdp, LISTEN.udp)]);
+      const unexpected = unexpectedCalls(calls, listening).filter((c) => !(c.family === 'unix' && TSX_IPC.test(c.address)));
       resolve({ result, calls, unexpected });
     });
   });
@@ -98,7 +100,12 @@ describeWithTool('the whole gateway in a loopback-only network namespace, every 
       'speech (tiny orpheus + snac)',
       'transcription (tiny whisper)',
       'webhook test event',
+      ...(result.voice === 'ran' ? ['call in (sipp through drachtio), greeting spoken over RTP'] : []),
     ]);
+    // The voice part needs drachtio-server and sipp; where both can run it must have run.
+    if (drachtioUnavailable() === undefined && onPath('sipp')) expect(result.voice).toBe('ran');
+    // The call's RTP (from the media worker thread) was watched too: datagrams to sipp's bound media port.
+    if (result.voice === 'ran') expect(calls.filter((c) => (c.call === 'sendmsg' || c.call === 'sendto') && isLoopback(c.address)).length).toBeGreaterThan(10);
     // Nothing but loopback listeners: no DNS (resolver or nscd), no NTP, no telemetry, no update checks.
     expect(shown(unexpected)).toEqual([]);
     // The watched process did make the configured connections: webhooks, media URL, upstream engine, virtual MMSC.

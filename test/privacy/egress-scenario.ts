@@ -9,7 +9,7 @@
  *   node --import tsx test/privacy/egress-scenario.ts OUT_DIR full|startup
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTestModels } from '../../src/inference/index.ts';
@@ -18,6 +18,8 @@ import { LoopbackUpstream } from '../inference/upstream-server.ts';
 import { MediaServer, smallJpeg } from '../mms/media-server.ts';
 import { until as waitUntil } from '../helpers/wait.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { drachtioUnavailable, onPath, runPeer, startDrachtio, type DrachtioServer } from '../helpers/sip-peers.ts';
+import { callerScenario } from '../helpers/sipp-scenarios.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ADMIN = 'privacy-admin-token-0123456789';
@@ -30,8 +32,12 @@ export interface ScenarioResult {
   gatewayUrl: string;
   /** Ports of the test's own listeners, by name. */
   listeners: Record<string, number>;
-  /** TCP ports listening in the namespace while the gateway ran (the test's and the gateway's). */
+  /** TCP ports listening in the namespace while the gateway ran (the test's, drachtio's and the gateway's). */
   procNetTcp: string[];
+  /** UDP sockets bound in the namespace (drachtio's SIP side, sipp's SIP and RTP ports). */
+  procNetUdp: string[];
+  /** Why no call was made, when none was. */
+  voice: string;
   flows: Array<{ name: string; ok: boolean; detail: string }>;
   /** Every request the dashboard page made (URL), or why the browser part did not run. */
   pageRequests: string[];
@@ -69,6 +75,9 @@ async function main(): Promise<void> {
   await media.start();
   const upstreamUrl = await upstream.start();
   const full = mode === 'full';
+  // A call through a real drachtio-server and a sipp caller, when both can run here.
+  const sipMissing = drachtioUnavailable() ?? (onPath('sipp') ? undefined : 'sipp (Debian package sip-tester)');
+  const drachtio: DrachtioServer | undefined = full && sipMissing === undefined ? await startDrachtio() : undefined;
   if (full) makeTestModels(modelsDir, ['whisper-large-v3', 'orpheus-3b', 'snac-24khz', 'qwen3-0.6b']);
   const config = {
     dataDir,
@@ -87,6 +96,16 @@ async function main(): Promise<void> {
     inference: { modelsDir, workers: 1, session: { provider: 'cpu', intraOpThreads: 1, interOpThreads: 1 } },
     speech: { maxAudioTokens: 70 },
     chat: { defaultModel: 'qwen3-0.6b' },
+    ...(drachtio && {
+      voice: {
+        drachtio: { host: drachtio.host, port: drachtio.port, secret: drachtio.secret },
+        trunks: [{ name: 'carrier', host: '127.0.0.1' }],
+        mediaAddress: '127.0.0.1',
+        rtpBindHost: '127.0.0.1',
+        rtpPorts: { min: 47_000, max: 47_019 },
+        greeting: 'Hello.',
+      },
+    }),
   };
   const configFile = join(outDir, 'agentphone.json.yaml');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -105,6 +124,8 @@ async function main(): Promise<void> {
     gatewayUrl: '',
     listeners: { receiver: Number(new URL(hookUrl).port), media: Number(new URL(media.base).port), upstream: Number(new URL(upstreamUrl).port) },
     procNetTcp: [],
+    procNetUdp: [],
+    voice: 'not run',
     flows: [],
     pageRequests: [],
     browser: 'not run',
@@ -114,6 +135,7 @@ async function main(): Promise<void> {
     const url = await waitForListening(gateway);
     result.gatewayUrl = url;
     if (full) await driveFlows(url, receiver, media, upstream, result);
+    if (full) result.voice = drachtio ? await call(url, drachtio, result) : `skipped: needs ${sipMissing ?? ''}`;
     result.procNetTcp = ['/proc/net/tcp', '/proc/net/tcp6'].filter(existsSync).map((f) => readFileSync(f, 'utf8'));
   } finally {
     const pid = gatewayPid(gateway);
@@ -123,7 +145,7 @@ async function main(): Promise<void> {
     result.hits = { receiver: receiver.received.length, upstream: upstream.requests.length };
     result.webhookEvents = receiver.received.map((h) => String(h.json.event));
     writeFileSync(join(outDir, 'result.json'), JSON.stringify(result, null, 2));
-    await Promise.all([receiver.stop(), media.stop(), upstream.stop()]);
+    await Promise.all([receiver.stop(), media.stop(), upstream.stop(), drachtio?.stop()]);
   }
 }
 
@@ -220,6 +242,25 @@ async function driveFlows(url: string, receiver: WebhookReceiver, media: MediaSe
     return 'sent';
   });
   await dashboard(url, result);
+}
+
+/**
+ * A caller (sipp) rings the first number through drachtio: the gateway answers, speaks its
+ * greeting over RTP to sipp's media port, and ends the call on sipp's BYE. UDP sockets bound
+ * meanwhile (sipp's SIP and media ports) are read while the call runs.
+ */
+async function call(url: string, drachtio: DrachtioServer, result: ScenarioResult): Promise<string> {
+  const admin = (path: string) => fetch(`${url}/admin${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  await until(async () => ((await (await admin('/voice/status')).json()) as { connected?: boolean }).connected === true, 'voice connected to drachtio');
+  const dir = join(outDir, 'sipp');
+  mkdirSync(dir, { recursive: true });
+  const scenario = callerScenario(dir, { requestUser: LINE_A, toUser: LINE_A, expect: 200, name: 'privacy-call', pauseMs: 2500 });
+  const running = runPeer('sipp', ['-sf', scenario, drachtio.sip, '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '30s', '-nostdin', '-mp', '0'], { cwd: dir, timeoutMs: 60_000 });
+  await new Promise((r) => setTimeout(r, 1500));
+  result.procNetUdp = ['/proc/net/udp', '/proc/net/udp6'].filter(existsSync).map((f) => readFileSync(f, 'utf8'));
+  const res = await running;
+  result.flows.push({ name: 'call in (sipp through drachtio), greeting spoken over RTP', ok: res.code === 0, detail: res.code === 0 ? 'answered and hung up' : `sipp exited ${res.code}: ${res.stderr.slice(-500)}` });
+  return 'ran';
 }
 
 /** The dashboard's pages in headless Chromium; every request the page makes is recorded. */

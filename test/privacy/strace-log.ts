@@ -41,13 +41,16 @@ export function isLoopback(address: string): boolean {
   return address === '::1' || /^::ffff:127\./i.test(address);
 }
 
-/** The ports listening on TCP in this network namespace (/proc/net/tcp and tcp6, state 0A). */
-export function listeningPorts(procNetTcp: readonly string[]): Set<number> {
+/** TCP_LISTEN in /proc/net/tcp; an unconnected bound socket (TCP_CLOSE) in /proc/net/udp. */
+export const LISTEN = { tcp: '0A', udp: '07' } as const;
+
+/** The local ports of sockets in `state` in this network namespace (/proc/net/tcp, tcp6, udp, udp6). */
+export function listeningPorts(procNet: readonly string[], state: string = LISTEN.tcp): Set<number> {
   const ports = new Set<number>();
-  for (const text of procNetTcp) {
+  for (const text of procNet) {
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[3] !== '0A') continue;
+      if (cols[3] !== state) continue;
       const port = parseInt((cols[1] ?? '').split(':').pop() ?? '', 16);
       if (Number.isFinite(port)) ports.add(port);
     }
