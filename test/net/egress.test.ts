@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/index.ts';
+import { testExtraConnect, validateConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/logging/index.ts';
 import { fetchMedia, MediaError } from '../../src/mms/index.ts';
 import { createEgress, describeEgressPolicy, EgressPolicy, EgressRefusedError } from '../../src/net/index.ts';
@@ -50,6 +50,14 @@ describe('EgressPolicy', () => {
     expect(lines).toContain('mmsc: mmsc.carrier.example, 10.0.0.1');
     expect(lines).toContain('media: nothing listed');
     expect(describeEgressPolicy(config())).toContain('media: nothing listed; plus public addresses');
+  });
+});
+
+describe('AGENTPHONE_TEST_EXTRA_CONNECT', () => {
+  it('is honoured only with NODE_ENV=test', () => {
+    expect(testExtraConnect({ NODE_ENV: 'test', AGENTPHONE_TEST_EXTRA_CONNECT: '203.0.113.9:443' })).toEqual({ host: '203.0.113.9', port: 443 });
+    expect(testExtraConnect({ NODE_ENV: 'production', AGENTPHONE_TEST_EXTRA_CONNECT: '203.0.113.9:443' })).toBeUndefined();
+    expect(testExtraConnect({ AGENTPHONE_TEST_EXTRA_CONNECT: '203.0.113.9:443' })).toBeUndefined();
   });
 });
 
