@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testExtraConnect, validateConfig } from '../../src/config/index.ts';
-import { silentLogger } from '../../src/logging/index.ts';
+import { createLogger, silentLogger } from '../../src/logging/index.ts';
 import { fetchMedia, MediaError } from '../../src/mms/index.ts';
 import { createEgress, describeEgressPolicy, EgressPolicy, EgressRefusedError } from '../../src/net/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
@@ -127,6 +127,17 @@ describe('egress fetch (real loopback server)', () => {
     const fetched = await fetchMedia(`http://127.0.0.1:${port}/a.txt`, 0, limits, listed.gate('media'), { dir });
     expect(fetched.contentType).toBe('text/plain');
     expect(hits).toEqual(['/a.txt']);
+  });
+
+  it('logs a refusal with its purpose, host and address, never the path, query or body', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const egress = createEgress(config({ egress: { mode: 'strict' } }), logger);
+    await egress.fetch('webhooks')(`http://localhost:${port}/hook/secret-path?token=s3cret`, { method: 'POST', body: 'message text' }).catch(() => undefined);
+    const refused = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'outbound connection refused by the egress policy');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toMatchObject({ level: 40, mod: 'egress', purpose: 'webhooks', host: 'localhost', mode: 'strict' });
+    expect(lines.join('')).not.toMatch(/secret-path|s3cret|message text/);
   });
 
   it('refuses an IP literal outside the policy at once', async () => {
