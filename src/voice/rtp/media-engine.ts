@@ -6,7 +6,8 @@ import { bindRtpPorts, type PortRange, type RtpSockets } from './udp-port.ts';
 
 /**
  * One call's media as the call manager and the turn loop use it: a MediaStream in this thread
- * or its proxy in the media worker (see WorkerMediaEngine). Events are MediaStream's.
+ * or its proxy in the media worker (see WorkerMediaEngine). Events are MediaStream's; the
+ * worker's proxy does not emit 'rtcp' (reports are used where the stream runs).
  */
 export interface CallMedia extends Pick<EventEmitter<MediaStreamEvents>, 'on' | 'once' | 'off'> {
   readonly localPort: number;

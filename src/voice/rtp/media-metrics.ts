@@ -9,7 +9,7 @@ export class MediaMetrics {
   constructor(registry: Registry) {
     this.dropped = new Counter({
       name: 'agentphone_rtp_dropped_total',
-      help: 'Datagrams dropped on call media ports, by kind: rtp (not RTP), rtcp (bad RTCP), dtmf (unreadable RFC 4733 event), socket (socket error), overrun (caller frames dropped because the turn loop was over a second behind)',
+      help: 'Datagrams dropped on call media ports, by kind: rtp (not RTP), rtcp (bad RTCP), dtmf (unreadable RFC 4733 event, or digits past 10/s on a call), socket (socket error), overrun (caller frames dropped because the turn loop was over a second behind)',
       labelNames: ['kind'] as const,
       registers: [registry],
     });

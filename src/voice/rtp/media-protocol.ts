@@ -3,7 +3,6 @@ import type { StreamSettings } from './media-engine.ts';
 import type { DtmfDigitEvent } from './dtmf.ts';
 import type { DroppedKind, MediaCodec, RemoteMedia } from './media-stream.ts';
 import type { PortRange } from './udp-port.ts';
-import type { RtcpReport } from './rtcp.ts';
 
 export interface MediaWorkerData {
   bindHost: string;
@@ -23,7 +22,7 @@ export type ToMediaWorker =
   | { t: 'dtmf'; id: number; digit: string; durationMs: number | undefined }
   | { t: 'update'; id: number; remote: RemoteMedia; codec: MediaCodec; hold: boolean }
   | { t: 'close'; id: number }
-  /** The caller's thread has taken `frames` more frames (credit for the worker to send more). */
+  /** The caller's thread has taken `frames` more frames and digits (credit for the worker to send more). */
   | { t: 'ack'; id: number; frames: number };
 
 /**
@@ -46,7 +45,6 @@ export type FromMediaWorker =
   | { t: 'frame'; id: number; pcm: Int16Array; playout: Playout }
   | { t: 'drained'; id: number; playout: Playout }
   | { t: 'dtmf'; id: number; event: DtmfDigitEvent }
-  | { t: 'rtcp'; id: number; report: RtcpReport }
   | { t: 'fault'; id: number; message: string }
   | { t: 'closed'; id: number }
   | { t: 'dropped'; counts: Partial<Record<DroppedKind, number>> };

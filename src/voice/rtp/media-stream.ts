@@ -53,7 +53,7 @@ export interface MediaStreamOptions {
 
 /**
  * Why received media was dropped: a datagram that is not RTP, a bad RTCP compound, an
- * unreadable RFC 4733 event; a socket error; or (media worker) caller frames the turn loop had
+ * unreadable RFC 4733 event (or, in the media worker, digits past 10 a second); a socket error; or (media worker) caller frames the turn loop had
  * not taken yet when over a second more came (a flood must not queue without bound).
  */
 export type DroppedKind = 'rtp' | 'rtcp' | 'dtmf' | 'socket' | 'overrun';

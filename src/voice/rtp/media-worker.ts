@@ -19,7 +19,9 @@ const DROP_REPORT_MS = 200;
  * frames are dropped and counted ('overrun'): a datagram flood can make the jitter buffer hand
  * out frames faster than the turn loop takes them, and the messages must not pile up unbounded.
  */
-const MAX_UNACKED_FRAMES = 50;
+const MAX_UNACKED = 50;
+/** Digits handed up per call per second, at most: a person keys a few; each digit starts a turn. */
+const MAX_DIGITS_PER_S = 10;
 
 interface Call {
   ports: InlinePorts;
@@ -27,6 +29,8 @@ interface Call {
   accepted: number;
   epoch: number;
   unacked: number;
+  /** Start of the current second of digits, and how many went up in it. */
+  digitWindow: { at: number; n: number };
 }
 
 const port = parentPort;
@@ -57,17 +61,31 @@ function playout(call: Call, media: MediaStream): Playout {
 function openStream(id: number, call: Call, settings: StreamSettings): void {
   const media = call.ports.stream(settings);
   call.media = media;
-  media.on('frame', (pcm) => {
-    if (call.unacked >= MAX_UNACKED_FRAMES) {
+  // Caller frames and digits go up on credit (see MAX_UNACKED); RTCP reports stay here (nothing
+  // on the main thread reads them; the stream's receiver statistics do).
+  const credit = (): boolean => {
+    if (call.unacked >= MAX_UNACKED) {
       onDropped('overrun');
-      return;
+      return false;
     }
     call.unacked++;
-    post({ t: 'frame', id, pcm, playout: playout(call, media) }, [pcm.buffer as ArrayBuffer]);
+    return true;
+  };
+  media.on('frame', (pcm) => {
+    if (credit()) post({ t: 'frame', id, pcm, playout: playout(call, media) }, [pcm.buffer as ArrayBuffer]);
   });
   media.on('drained', () => post({ t: 'drained', id, playout: playout(call, media) }));
-  media.on('dtmf', (event) => post({ t: 'dtmf', id, event }));
-  media.on('rtcp', (report) => post({ t: 'rtcp', id, report }));
+  media.on('dtmf', (event) => {
+    const w = call.digitWindow;
+    const now = monotonicClock.now();
+    if (now - w.at >= 1000) call.digitWindow = { at: now, n: 0 };
+    if (call.digitWindow.n >= MAX_DIGITS_PER_S) {
+      onDropped('dtmf');
+      return;
+    }
+    call.digitWindow.n++;
+    if (credit()) post({ t: 'dtmf', id, event });
+  });
   media.on('fault', (err) => {
     calls.delete(id);
     post({ t: 'fault', id, message: err.message });
@@ -77,7 +95,7 @@ function openStream(id: number, call: Call, settings: StreamSettings): void {
 async function allocate(id: number): Promise<void> {
   try {
     const ports = await allocateInline(monotonicClock, { bindHost: data.bindHost, range: data.range, onDropped });
-    calls.set(id, { ports, accepted: 0, epoch: 0, unacked: 0 });
+    calls.set(id, { ports, accepted: 0, epoch: 0, unacked: 0, digitWindow: { at: -Infinity, n: 0 } });
     post({ t: 'allocated', id, port: ports.port });
   } catch (err) {
     const e = err instanceof AgentPhoneError ? err : new AgentPhoneError('RTP_PORTS', err instanceof Error ? err.message : String(err), { status: 503 });

@@ -121,10 +121,8 @@ class WorkerCallMedia extends EventEmitter<MediaStreamEvents> implements CallMed
         if (this.queuedMs === 0) this.emit('drained');
         return;
       case 'dtmf':
+        if (this.taken++ === 0) setImmediate(() => this.ack());
         this.emit('dtmf', msg.event);
-        return;
-      case 'rtcp':
-        this.emit('rtcp', msg.report);
         return;
       case 'fault':
         this.fail(new AgentPhoneError('MEDIA_FAULT', msg.message));
