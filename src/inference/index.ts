@@ -15,7 +15,6 @@ export { InferencePool, type InferencePoolOptions, type PoolRunOptions, type Poo
 export {
   DTYPE_SUFFIX,
   isTestModel,
-  localModelEntries,
   ModelRegistry,
   modelFamily,
   onnxFileWithData,

@@ -138,11 +138,3 @@ export function isTestModel(dir: string): boolean {
     return false;
   }
 }
-
-/** `/api/v1/models` entries for the installed local models; generated test models are marked. */
-export function localModelEntries(registry: ModelRegistry, created: number): Array<{ id: string; object: 'model'; created: number; owned_by: string }> {
-  return registry
-    .list()
-    .filter((m) => m.installed)
-    .map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: m.test ? 'agentphone-test' : 'agentphone' }));
-}

@@ -35,22 +35,23 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   const created = Math.floor(deps.clock.now() / 1000);
   const locals: LocalChatModel[] = [];
   let tts: TtsService | undefined;
-  const sources: Array<() => ModelEntry[]> = [() => router.models()];
+  // Local chat runners are listed by the installed-models source below, only once their files are
+  // in place: a configured model that is not installed cannot answer, so it is not listed.
+  const routedLocals = new Set<string>();
+  const sources: Array<() => ModelEntry[]> = [() => router.models().filter((m) => !routedLocals.has(m.id))];
   if (inference) {
     for (const m of inference.registry.list().filter((x) => x.family === 'llm')) {
       const local = new LocalChatModel(m.name, inference.registry, { maxBatch: config.chat.maxBatch, defaultMaxTokens: config.chat.defaultMaxTokens, testModel: m.test });
       locals.push(local);
-      if (!router.has(m.name)) router.add(local);
+      if (!router.has(m.name)) {
+        router.add(local);
+        routedLocals.add(m.name);
+      }
     }
     tts = new TtsService(inference, config.speech, config.chat.maxBatch, ttsUpstreams);
     sources.push(() => [...ttsUpstreams.values()].map((e) => ({ id: e.model, object: 'model' as const, created, owned_by: e.ownedBy })));
-    // Installed local models of every kind (speech-to-text, TTS, chat), listed after the chat router's.
-    sources.push(() =>
-      inference.registry
-        .list()
-        .filter((m) => m.installed)
-        .map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: m.test ? 'agentphone-test' : 'agentphone' })),
-    );
+    // Installed local models that an endpoint serves (speech-to-text, TTS, chat), after the chat router's.
+    sources.push(() => answeringLocalModels(inference, config.speech.snacModel, created));
   }
   return {
     router,
@@ -64,4 +65,17 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
       await tts?.close();
     },
   };
+}
+
+/**
+ * The local models a request can use now: installed, of a family an endpoint serves (the SNAC
+ * decoder is a part of TTS, not a model to ask for), and an Orpheus model only while the SNAC
+ * decoder it needs is installed too.
+ */
+function answeringLocalModels(inference: Inference, snacModel: string, created: number): ModelEntry[] {
+  const installed = inference.registry.list().filter((m) => m.installed);
+  const snacReady = installed.some((m) => m.name === snacModel && m.family === 'snac');
+  return installed
+    .filter((m) => m.family === 'whisper' || m.family === 'llm' || (m.family === 'orpheus' && snacReady))
+    .map((m) => ({ id: m.name, object: 'model' as const, created, owned_by: m.test ? 'agentphone-test' : 'agentphone' }));
 }
