@@ -130,7 +130,16 @@ export class Resampler {
       let acc = 0;
       const xi = newest - firstIndex;
       const taps = Math.min(this.tapsPerPhase, xi + 1);
-      for (let i = 0; i < taps; i++) acc += (phase[i] as number) * (buf[xi - i] as number);
+      if (this.up === 1 && taps === this.tapsPerPhase && (taps & 1) === 1) {
+        // Decimation uses the whole linear-phase filter, symmetric about its centre (an odd
+        // number of taps): one multiply per pair of samples, half the work.
+        const last = xi - taps + 1;
+        const half = taps >> 1;
+        for (let i = 0; i < half; i++) acc += (phase[i] as number) * ((buf[xi - i] as number) + (buf[last + i] as number));
+        acc += (phase[half] as number) * (buf[xi - half] as number);
+      } else {
+        for (let i = 0; i < taps; i++) acc += (phase[i] as number) * (buf[xi - i] as number);
+      }
       const v = Math.round(acc);
       pcm[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
     }
