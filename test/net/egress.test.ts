@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testExtraConnect, validateConfig } from '../../src/config/index.ts';
 import { createLogger, silentLogger } from '../../src/logging/index.ts';
-import { fetchMedia, MediaError } from '../../src/mms/index.ts';
+import { fetchMedia, HttpMmscClient, MediaError } from '../../src/mms/index.ts';
 import { createEgress, describeEgressPolicy, EgressPolicy, EgressRefusedError } from '../../src/net/index.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
@@ -138,6 +138,18 @@ describe('egress fetch (real loopback server)', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(refused[0]).toMatchObject({ level: 40, mod: 'egress', purpose: 'webhooks', host: 'localhost', mode: 'strict' });
     expect(lines.join('')).not.toMatch(/secret-path|s3cret|message text/);
+  });
+
+  it("limits an MMS content location (from a WAP push anyone can send) to the MMSC's host or public addresses", async () => {
+    const client = new HttpMmscClient({ mmsc: `http://127.0.0.1:${port}/mms`, timeoutMs: 2000, retries: 0 });
+    const err = await client.retrieve(`http://127.0.0.2:${port}/internal`).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('MMSC_REFUSED');
+    expect((err as Error).message).toContain('egress policy does not allow MMSC connections to 127.0.0.2');
+    expect(hits).toEqual([]);
+    // The MMSC's own host is reached (the answer is no m-retrieve-conf, which is a different error).
+    const other = await client.retrieve(`http://127.0.0.1:${port}/msg/1`).catch((e: unknown) => e);
+    expect((other as { code?: string }).code).toBe('MMSC_BAD_RESPONSE');
+    expect(hits).toEqual(['/msg/1']);
   });
 
   it('refuses an IP literal outside the policy at once', async () => {
