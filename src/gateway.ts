@@ -3,7 +3,7 @@ import type { Config, ModemConfig } from './config/index.ts';
 import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
 import type { Logger } from './logging/index.ts';
 import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messaging/index.ts';
-import { createModemPool, createVirtualNetwork, registerModemMetrics, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
+import { createModemPool, createVirtualNetwork, registerModemMetrics, SqliteSubscriberInbox, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
 import { Reassembler, SqlitePartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
 import { callsRoutes } from './api/routes/calls.ts';
@@ -86,7 +86,8 @@ export async function startGateway(
     let network: VirtualNetwork | undefined;
     if (virtualLinesEnabled(config)) {
       const latency = config.virtual.latency;
-      network = createVirtualNetwork({ submitLatency: latency, deliverLatency: latency, reportLatency: latency });
+      // Subscriber phones' inboxes live in the database, so what they received survives a restart.
+      network = createVirtualNetwork({ submitLatency: latency, deliverLatency: latency, reportLatency: latency, inbox: new SqliteSubscriberInbox(core.db) });
       const net = network;
       stack.push(() => net.close());
       for (const line of config.virtual.lines) network.addLine({ lineId: line.id, number: line.number, dialect: line.dialect, deliveryMode: line.deliveryMode });
@@ -220,7 +221,7 @@ export async function startGateway(
       ],
       adminRoutes: [
         (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
-        (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), liveIntervalMs: config.dashboard.liveIntervalMs }),
+        (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), ...(mms.mmsc && { mmsc: mms.mmsc }), liveIntervalMs: config.dashboard.liveIntervalMs }),
         (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network, service: mms.service }),
         (admin) => admin.register(adminVoiceStatusRoutes, { status: () => voice.manager?.signalingStatus() }),
       ],

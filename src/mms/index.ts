@@ -17,5 +17,5 @@ export { MediaFetcher, type MediaFetcherOptions } from './media/media-fetcher.ts
 export { fitMedia, type MediaItem, type StagedItem } from './media/fit-media.ts';
 export { MediaError, type MediaErrorCode } from './media/media-error.ts';
 export { ALLOWED_MEDIA_TYPES, normalizeType, sniffType } from './media/content-types.ts';
-export { VirtualMmsc, type SubscriberMms, type VirtualMmscOptions } from './virtual/virtual-mmsc.ts';
+export { VirtualMmsc, type VirtualMmscOptions } from './virtual/virtual-mmsc.ts';
 export { createMmsRuntime, type MmsRuntime, type MmsRuntimeDeps } from './runtime.ts';

@@ -17,11 +17,19 @@ export {
   createVirtualNetwork,
   VirtualNetwork,
   type NetworkFaults,
-  type SubscriberMessage,
   type VirtualLineOptions,
   type VirtualNetworkOptions,
 } from './virtual/network.ts';
 export { VirtualModem, type ModemFaults } from './virtual/modem.ts';
+export {
+  MemorySubscriberInbox,
+  type SubscriberInbox,
+  type SubscriberMediaPart,
+  type SubscriberMessage,
+  type SubscriberMms,
+  type SubscriberMmsEntry,
+} from './virtual/subscriber-inbox.ts';
+export { SqliteSubscriberInbox, SUBSCRIBER_INBOX_LIMIT } from './virtual/sqlite-subscriber-inbox.ts';
 export type { ModemMmsRequest, ModemMmsResult } from './virtual/mms-client.ts';
 export { ptyAvailable } from './virtual/pty.ts';
 export { createDefaultVirtualLines } from './virtual/defaults.ts';

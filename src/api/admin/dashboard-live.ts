@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { UnavailableError } from '../../errors/index.ts';
+import type { VirtualMmsc } from '../../mms/index.ts';
 import type { ModemPool, VirtualNetwork } from '../../modem/index.ts';
 import { errorResponses } from '../schemas.ts';
 import { every, SseHub } from './dashboard-sse.ts';
+import { mmsInboxView } from './mms-sim.ts';
 
 export interface AdminDashboardLiveOptions {
   pool: ModemPool;
   network?: VirtualNetwork;
+  /** The virtual MMSC, whose MMS to subscriber phones the simulator's stream carries too. */
+  mmsc?: VirtualMmsc;
   /** How often line status is sampled for changes (signal, queue depth…; state changes go at once). */
   liveIntervalMs: number;
 }
@@ -15,7 +19,7 @@ export interface AdminDashboardLiveOptions {
 const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{1,14}$' });
 
 /** Live views that need the modem pool: line status and the virtual subscriber's phone, as server-sent events. */
-export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardLiveOptions> = async (app, { pool, network, liveIntervalMs }) => {
+export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardLiveOptions> = async (app, { pool, network, mmsc, liveIntervalMs }) => {
   const hub = new SseHub(app);
 
   app.get(
@@ -54,7 +58,7 @@ export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardL
     '/sim/stream',
     {
       schema: {
-        summary: 'Server-sent events: "inbox" with everything a virtual subscriber phone has received, on every arrival',
+        summary: 'Server-sent events: "inbox" with everything a virtual subscriber phone has received (texts, and MMS with media by URL), on every arrival',
         tags: ['dashboard'],
         hide: true,
         querystring: Type.Object({ phone: E164 }),
@@ -66,13 +70,17 @@ export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardL
       const net = network;
       const phone = request.query.phone;
       const stream = hub.open(request, reply);
-      const push = () => stream.send('inbox', { phone, messages: net.inbox(phone) });
+      const push = () => stream.send('inbox', { phone, messages: net.inbox(phone), mms: mmsc ? mmsInboxView(mmsc, phone) : [] });
       const onInbox = (to: string) => {
         if (to === phone) push();
       };
       push();
       net.on('inbox', onInbox);
-      stream.onClose(() => net.off('inbox', onInbox));
+      mmsc?.on('inbox', onInbox);
+      stream.onClose(() => {
+        net.off('inbox', onInbox);
+        mmsc?.off('inbox', onInbox);
+      });
     },
   );
 };

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { UnavailableError, ValidationError } from '../../errors/index.ts';
+import { NotFoundError, UnavailableError, ValidationError } from '../../errors/index.ts';
 import { ALLOWED_MEDIA_TYPES, normalizeType, sniffType, type MmsService, type VirtualMmsc } from '../../mms/index.ts';
 import type { VirtualNetwork } from '../../modem/index.ts';
+import { sendMedia } from '../routes/media.ts';
 import { errorResponses } from '../schemas.ts';
 
 const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{1,14}$' });
@@ -22,8 +23,19 @@ export interface AdminMmsSimOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The MMS a subscriber phone received, each media part by its URL under /admin (never its bytes). */
+export function mmsInboxView(mmsc: VirtualMmsc, phone: string) {
+  return mmsc.entries(phone).map((m) => ({
+    from: m.from,
+    subject: m.subject,
+    body: m.text,
+    receivedAt: m.receivedAt,
+    media: m.media.map((f) => ({ contentType: f.contentType, name: f.name, size: f.size, url: `/admin/sim/media/${f.id}` })),
+  }));
+}
+
 /**
- * POST /sim/mms, GET /sim/mms-inbox — a virtual subscriber's MMS — and GET /mms/inbound-problems
+ * POST /sim/mms, GET /sim/mms-inbox, GET /sim/media/:id — a virtual subscriber's MMS — and GET /mms/inbound-problems
  * (real lines too: WAP pushes kept undecoded, MMS nothing can fetch), under /admin.
  */
 export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = async (app, { mmsc, network, service }) => {
@@ -124,7 +136,7 @@ export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = 
     '/sim/mms-inbox',
     {
       schema: {
-        summary: 'The MMS a virtual subscriber phone has received (media as base64)',
+        summary: 'The MMS a virtual subscriber phone has received (kept in the database); each media part by URL (GET /admin/sim/media/:id)',
         tags: ['admin'],
         querystring: Type.Object({ phone: E164 }),
         response: {
@@ -133,9 +145,12 @@ export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = 
             messages: Type.Array(
               Type.Object({
                 from: Type.String(),
+                subject: Type.Union([Type.String(), Type.Null()]),
                 body: Type.String(),
                 receivedAt: Type.String(),
-                media: Type.Array(Type.Object({ contentType: Type.String(), name: Type.Union([Type.String(), Type.Null()]), size: Type.Integer(), data: Type.String() })),
+                media: Type.Array(
+                  Type.Object({ contentType: Type.String(), name: Type.Union([Type.String(), Type.Null()]), size: Type.Integer(), url: Type.String() }),
+                ),
               }),
             ),
           }),
@@ -143,16 +158,23 @@ export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = 
         },
       },
     },
-    async (request) => ({
-      phone: request.query.phone,
-      messages: require()
-        .mmsc.inbox(request.query.phone)
-        .map((m) => ({
-          from: m.from,
-          body: m.text,
-          receivedAt: m.receivedAt,
-          media: m.media.map((f) => ({ contentType: f.contentType, name: f.name, size: f.data.length, data: Buffer.from(f.data).toString('base64') })),
-        })),
-    }),
+    async (request) => ({ phone: request.query.phone, messages: mmsInboxView(require().mmsc, request.query.phone) }),
+  );
+
+  app.get(
+    '/sim/media/:id',
+    {
+      schema: {
+        summary: 'One media part of an MMS a virtual subscriber phone received, served like /media (inline only types that cannot run script)',
+        tags: ['admin'],
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9A-Za-z]{1,32}$' }) }),
+        response: { ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const part = require().mmsc.mediaPart(request.params.id);
+      if (!part) throw new NotFoundError('No such media part in a virtual phone\'s inbox');
+      return sendMedia(reply, part.contentType, part.name, part.data.length).send(Buffer.from(part.data.buffer, part.data.byteOffset, part.data.length));
+    },
   );
 };

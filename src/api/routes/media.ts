@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { NotFoundError } from '../../errors/index.ts';
 import type { MediaStore } from '../../mms/index.ts';
@@ -55,6 +56,19 @@ export function contentDisposition(kind: 'inline' | 'attachment', name: string |
 }
 
 /**
+ * Sets the headers every answer carrying received media has (/media and a virtual phone's
+ * parts): the served type and disposition, nosniff, MEDIA_CSP; the caller sends the bytes.
+ */
+export function sendMedia(reply: FastifyReply, contentType: string, name: string | null, size: number): FastifyReply {
+  return reply
+    .headers({ ...mediaHeaders(contentType, name) })
+    .header('content-length', size)
+    .header('x-content-type-options', NOSNIFF)
+    .header('content-security-policy', MEDIA_CSP)
+    .header('cache-control', 'private, max-age=3600');
+}
+
+/**
  * GET /media/:id — media of received MMS, as the webhook's `media` URLs name it. Public like
  * any MMS carrier's media link: the id is 128 random bits, and it expires with its retention.
  * A sender chooses these bytes, so they must never run in this origin: see mediaHeaders and
@@ -73,13 +87,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaStore }> = asy
     async (request, reply) => {
       const found = media.lookup(request.params.id);
       if (!found) throw new NotFoundError('No such media (it may have expired)');
-      return reply
-        .headers({ ...mediaHeaders(found.contentType, found.name) })
-        .header('content-length', found.size)
-        .header('x-content-type-options', NOSNIFF)
-        .header('content-security-policy', MEDIA_CSP)
-        .header('cache-control', 'private, max-age=3600')
-        .send(createReadStream(found.path));
+      return sendMedia(reply, found.contentType, found.name, found.size).send(createReadStream(found.path));
     },
   );
 };

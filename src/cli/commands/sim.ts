@@ -10,6 +10,46 @@ interface InboxView {
   messages: { from: string; body: string; parts: number; receivedAt: string }[];
 }
 
+interface MmsInboxView {
+  phone: string;
+  messages: { from: string; subject: string | null; body: string; receivedAt: string; media: MediaPartView[] }[];
+}
+
+interface MediaPartView {
+  contentType: string;
+  name: string | null;
+  size: number;
+  url: string;
+}
+
+/** 1234 → "1234 B", 52_000 → "50.8 KiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** Both inboxes of a phone, texts and MMS, oldest first; MMS parts by name, type and size. */
+function inboxTable(sms: InboxView, mms: MmsInboxView | null): string {
+  const rows = [
+    ...sms.messages.map((m) => ({ at: m.receivedAt, cells: [m.from, m.receivedAt, 'sms', String(m.parts), m.body, ''] })),
+    ...(mms?.messages ?? []).map((m) => ({
+      at: m.receivedAt,
+      cells: [
+        m.from,
+        m.receivedAt,
+        'mms',
+        String(m.media.length),
+        m.subject ? `[${m.subject}] ${m.body}` : m.body,
+        m.media.map((p) => `${p.name ?? '(unnamed)'} (${p.contentType}, ${formatBytes(p.size)})`).join('; '),
+      ],
+    })),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+  if (rows.length === 0) return `Nothing received by ${sms.phone} yet.`;
+  const unavailable = mms === null ? '\n(MMS not shown: no virtual MMSC is running)' : '';
+  return table(['FROM', 'RECEIVED', 'CHANNEL', 'PARTS', 'BODY', 'FILES'], rows.map((r) => r.cells)) + unavailable;
+}
+
 export const simCommand: CliCommand = {
   name: 'sim',
   summary: 'Act as a virtual subscriber phone on the virtual modem network',
@@ -40,12 +80,15 @@ export const simCommand: CliCommand = {
     }
     if (positionals[0] === 'inbox' && positionals.length === 1) {
       if (!values.phone) throw new UsageError('sim inbox needs --phone');
-      const res = await client.request('GET', `/sim/inbox?phone=${encodeURIComponent(values.phone)}`);
-      return report(io, values.json, res, (body: InboxView) =>
-        body.messages.length === 0
-          ? `Nothing received by ${body.phone} yet.`
-          : table(['FROM', 'RECEIVED', 'PARTS', 'BODY'], body.messages.map((m) => [m.from, m.receivedAt, String(m.parts), m.body])),
-      );
+      const phone = encodeURIComponent(values.phone);
+      const res = await client.request('GET', `/sim/inbox?phone=${phone}`);
+      if (res.status >= 400) return report(io, values.json, res, () => '');
+      // MMS come from the virtual MMSC, which answers 503 when virtual.mms.enabled is false.
+      const mmsRes = await client.request('GET', `/sim/mms-inbox?phone=${phone}`);
+      if (mmsRes.status >= 400 && mmsRes.status !== 503) return report(io, values.json, mmsRes, () => '');
+      const mms = mmsRes.status < 400 ? (mmsRes.body as MmsInboxView) : null;
+      const both = { status: res.status, body: { ...(res.body as InboxView), mms: mms?.messages ?? null } };
+      return report(io, values.json, both, (body: InboxView) => inboxTable(body, mms));
     }
     throw new UsageError('expected: sim text ... | sim inbox ...');
   },

@@ -7,20 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ModemMmsRequest, ModemMmsResult, VirtualModem, VirtualNetwork } from '../../modem/index.ts';
+import type { ModemMmsRequest, ModemMmsResult, SubscriberMms, SubscriberMmsEntry, VirtualModem, VirtualNetwork } from '../../modem/index.ts';
 import { composeSendReq, fromMmsAddress, readMessage, toMmsAddress } from '../compose.ts';
 import { sniffType, typeOfName } from '../media/content-types.ts';
 import { decodeMms, encodeMms, encodeWapPush, MMS_CONTENT_TYPE, MmsError, WAP_PUSH_PORT, WAP_PUSH_SOURCE_PORT, type MmsPart, type MmsPdu } from '../pdu/index.ts';
-
-/** An MMS as a virtual subscriber phone received it. */
-export interface SubscriberMms {
-  from: string;
-  to: string;
-  subject: string | null;
-  text: string;
-  media: { contentType: string; name: string | null; data: Uint8Array }[];
-  receivedAt: string;
-}
 
 interface Stored {
   id: string;
@@ -49,7 +39,6 @@ export class VirtualMmsc extends EventEmitter<{ inbox: [string]; retrieved: [str
   private server: Server | undefined;
   private base = '';
   private readonly messages = new Map<string, Stored>();
-  private readonly inboxes = new Map<string, SubscriberMms[]>();
   private pushTid = 0;
 
   constructor(private readonly o: VirtualMmscOptions) {
@@ -80,8 +69,19 @@ export class VirtualMmsc extends EventEmitter<{ inbox: [string]; retrieved: [str
     return `${this.base}/mms/${encodeURIComponent(lineId)}`;
   }
 
+  /** The MMS a subscriber phone received, oldest first, each part with its bytes. */
   inbox(phone: string): SubscriberMms[] {
-    return [...(this.inboxes.get(phone) ?? [])];
+    const inbox = this.o.network.subscriberInbox;
+    return inbox.mms(phone).map((m) => ({ ...m, media: m.media.flatMap((part) => inbox.mediaPart(part.id) ?? []) }));
+  }
+
+  /** The same, each part by id, type, name and size (its bytes from mediaPart). */
+  entries(phone: string): SubscriberMmsEntry[] {
+    return this.o.network.subscriberInbox.mms(phone);
+  }
+
+  mediaPart(id: string): SubscriberMms['media'][number] | undefined {
+    return this.o.network.subscriberInbox.mediaPart(id);
   }
 
   /** A virtual subscriber sends an MMS (text and files) to a number on the network. */
@@ -225,8 +225,7 @@ export class VirtualMmsc extends EventEmitter<{ inbox: [string]; retrieved: [str
   }
 
   private toSubscriber(from: string, to: string, subject: string | null, text: string, media: MmsPart[]): void {
-    const inbox = this.inboxes.get(to) ?? [];
-    inbox.push({
+    this.o.network.subscriberInbox.addMms({
       from,
       to,
       subject,
@@ -234,7 +233,6 @@ export class VirtualMmsc extends EventEmitter<{ inbox: [string]; retrieved: [str
       media: media.map((m) => ({ contentType: m.contentType, name: m.name ?? null, data: m.data })),
       receivedAt: new Date(this.o.network.clock.now()).toISOString(),
     });
-    this.inboxes.set(to, inbox);
     this.emit('inbox', to);
   }
 

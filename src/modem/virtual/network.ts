@@ -4,6 +4,7 @@ import { systemClock, type TimerClock } from '../../clock/index.ts';
 import { loadProfiles, type Dialect } from '../profiles.ts';
 import type { ModemMmsRequest, ModemMmsResult } from './mms-client.ts';
 import { VirtualModem, type ModemNetworkPort } from './modem.ts';
+import { MemorySubscriberInbox, type SubscriberInbox, type SubscriberMessage } from './subscriber-inbox.ts';
 
 export interface LatencyRange {
   minMs: number;
@@ -22,6 +23,8 @@ export interface VirtualNetworkOptions {
   redeliverAfterMs?: number;
   /** Seed for latency jitter, so runs repeat. */
   seed?: number;
+  /** Where subscriber phones keep what they receive (default: in memory; the gateway's survives a restart). */
+  inbox?: SubscriberInbox;
 }
 
 export interface VirtualLineOptions {
@@ -35,16 +38,6 @@ export interface VirtualLineOptions {
   deliveryMode?: 'storage' | 'direct';
 }
 
-/** A message as a virtual subscriber phone received it. */
-export interface SubscriberMessage {
-  from: string;
-  to: string;
-  body: string;
-  parts: number;
-  /** False while parts of a concatenated set are missing. */
-  complete: boolean;
-  receivedAt: string;
-}
 
 /** Faults applied to the next parts the network carries (counters count down). */
 export interface NetworkFaults {
@@ -92,10 +85,11 @@ export class VirtualNetwork extends EventEmitter<{
   readonly faults: NetworkFaults = { dropParts: 0, duplicateParts: 0, reorderNext: false, rejectSubmits: { count: 0, code: 500 }, reportStatus: 0, holdReports: false };
   /** How long before a +CMT/+CDS the modem did not acknowledge is offered again (tests shorten it). */
   redeliverAfterMs: number;
-  #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed' | 'redeliverAfterMs'>>;
+  #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed' | 'redeliverAfterMs' | 'inbox'>>;
   #modems = new Map<string, VirtualModem>();
   #pending = new Map<VirtualModem, { kind: 'deliver' | 'status-report'; pdu: string }[]>();
-  #inboxes = new Map<string, SubscriberMessage[]>();
+  /** The subscriber phones' inboxes, texts and (through the virtual MMSC) MMS. */
+  readonly subscriberInbox: SubscriberInbox;
   #partials = new Map<string, PartialSet>();
   #mr = new Map<VirtualModem, number>();
   #heldReports: { modem: VirtualModem; pdu: string }[] = [];
@@ -116,6 +110,7 @@ export class VirtualNetwork extends EventEmitter<{
       reportLatency: options.reportLatency ?? { minMs: 1000, maxMs: 3000 },
     };
     this.redeliverAfterMs = options.redeliverAfterMs ?? 30_000;
+    this.subscriberInbox = options.inbox ?? new MemorySubscriberInbox();
     let state = (options.seed ?? 0x5eed) >>> 0;
     this.#rng = () => {
       state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -210,7 +205,7 @@ export class VirtualNetwork extends EventEmitter<{
 
   /** What a subscriber phone has received, oldest first. */
   inbox(phone: string): SubscriberMessage[] {
-    return [...(this.#inboxes.get(phone) ?? [])];
+    return this.subscriberInbox.texts(phone);
   }
 
   close(): void {
@@ -334,16 +329,14 @@ export class VirtualNetwork extends EventEmitter<{
   }
 
   #toSubscriber(from: string, to: string, parts: { text: string; concat: { ref: number; part: number; total: number } | null }[]): void {
-    const inbox = this.#inboxes.get(to) ?? [];
     for (const { text, concat } of parts) {
       if (!concat || concat.total <= 1) {
-        inbox.push({ from, to, body: text, parts: 1, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
+        this.subscriberInbox.addText({ from, to, body: text, parts: 1, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
         continue;
       }
       const body = this.#collect(from, to, text, concat);
-      if (body !== undefined) inbox.push({ from, to, body, parts: concat.total, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
+      if (body !== undefined) this.subscriberInbox.addText({ from, to, body, parts: concat.total, complete: true, receivedAt: new Date(this.clock.now()).toISOString() });
     }
-    this.#inboxes.set(to, inbox);
     this.emit('inbox', to);
   }
 
