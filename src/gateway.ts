@@ -1,4 +1,4 @@
-import { closeApp, type App } from './api/index.ts';
+import { closeApp, reloadTls, type App } from './api/index.ts';
 import type { Config, ModemConfig } from './config/index.ts';
 import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
 import type { Logger } from './logging/index.ts';
@@ -42,6 +42,8 @@ export interface Gateway {
   purge: PurgeJob;
   /** The address it listens on, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** Re-reads server.tls's certificate and key for new connections (SIGHUP); throws, keeping the old pair, when they are unusable. */
+  reloadTls(): void;
   stop(): Promise<void>;
 }
 
@@ -230,7 +232,13 @@ export async function startGateway(
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     selfUrl = url;
     logger.info({ url, dataDir: config.dataDir, lines: pool.lines().length, virtual: network !== undefined }, 'AgentPhone gateway listening');
-    return { core, app, pool, voice, inference, network, mms, outbound, receive, purge, url, stop: unwind };
+    const reload = () => {
+      const { tls } = config.server;
+      if (tls === null) return;
+      reloadTls(app.server, tls);
+      logger.info({}, 'TLS certificate reloaded');
+    };
+    return { core, app, pool, voice, inference, network, mms, outbound, receive, purge, url, reloadTls: reload, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

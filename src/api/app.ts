@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyHttpOptions,
   type FastifyInstance,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -24,6 +25,7 @@ import { healthRoutes, type HealthReport } from './routes/health.ts';
 import { numbersRoutes } from './routes/numbers.ts';
 import { ErrorSchema } from './schemas.ts';
 import { createValidatorCompiler } from './validator.ts';
+import { readTlsMaterial } from './tls.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -72,7 +74,13 @@ export function routeTable(app: App): readonly RouteEntry[] {
 
 /** Builds the HTTP surface. Never listens: main.ts does, tests use inject() or listen themselves. */
 export async function buildApp(deps: AppDeps): Promise<App> {
+  const { tls, trustProxy } = deps.config.server;
+  // With server.tls the server is an https.Server: the same request API as http.Server (so the
+  // App type stays), and reloadTls() swaps its certificate on SIGHUP. fastify also takes a hop
+  // count for trustProxy, which its types leave out.
+  const serverOptions = { ...(tls !== null && { https: readTlsMaterial(tls) }), trustProxy } as Pick<FastifyHttpOptions<RawServerDefault>, 'trustProxy'>;
   const app = Fastify({
+    ...serverOptions,
     // Our req serializer: fastify's own logs the URL with its query string, secrets and all.
     loggerInstance: deps.logger.child({ mod: 'http' }, { serializers: { req: requestSerializer } }) as FastifyBaseLogger,
     bodyLimit: deps.config.server.bodyLimitBytes,

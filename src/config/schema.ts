@@ -21,6 +21,17 @@ const Server = Type.Object(
     metricsRequireAdmin: Type.Boolean({ default: false }),
     /** /docs (Swagger UI and the OpenAPI document) answers only with the admin token or a dashboard session. */
     docsRequireAdmin: Type.Boolean({ default: false }),
+    /** Serve HTTPS with this PEM certificate (chain) and key; both files are re-read on SIGHUP. null = plain HTTP. */
+    tls: Type.Union(
+      [Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, closed), Type.Null()],
+      { default: null },
+    ),
+    /**
+     * Behind a reverse proxy: whose X-Forwarded-For/-Proto/-Host to believe (fastify trustProxy):
+     * false = none, true = any (only when nothing else can reach the port), a hop count, or a
+     * list of proxy addresses/CIDRs. Client addresses (login lockout, logs) come from it.
+     */
+    trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { default: false }),
   },
   { ...closed, default: {} },
 );

@@ -22,7 +22,7 @@ describe('config', () => {
 
   it('runs on embedded defaults with no file', () => {
     const config = loadConfig({ env: {}, cwd: '/srv/app' });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, publicUrl: null, bodyLimitBytes: 1_048_576, metricsRequireAdmin: false, docsRequireAdmin: false });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, publicUrl: null, bodyLimitBytes: 1_048_576, metricsRequireAdmin: false, docsRequireAdmin: false, tls: null, trustProxy: false });
     expect(config.dataDir).toBe('/srv/app/data');
     expect(config.sms.maxParts).toBe(10);
     expect(config.virtual.lines).toHaveLength(2);
