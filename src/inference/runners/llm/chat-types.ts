@@ -60,7 +60,7 @@ export interface ChatChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string };
+    delta: { role?: 'assistant'; content?: string; reasoning_content?: string; tool_calls?: Array<Record<string, unknown>> };
     finish_reason: FinishReason | null;
     logprobs: null;
   }>;
