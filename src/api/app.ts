@@ -13,6 +13,7 @@ import Fastify, {
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ApiKeyService } from '../auth/index.ts';
 import type { Config } from '../config/index.ts';
+import { FAVICON_SVG, LOGO_SVG } from '../dashboard/index.ts';
 import { requestSerializer, type Logger } from '../logging/index.ts';
 import type { RateLimiter } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
@@ -138,7 +139,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if ((docsRequireAdmin && docs) || (metricsRequireAdmin && route === '/metrics')) await adminOnly(request);
     });
   }
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: DOCS_CSP,
+    // The product's mark and name, not Swagger's or fastify's.
+    logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: '/docs', target: '_self' },
+    theme: {
+      title: 'AgentPhone API',
+      favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(FAVICON_SVG) }],
+    },
+  });
 
   const health = deps.health ?? (() => ({ status: 'ok' as const }));
   await app.register(healthRoutes, { metrics: deps.metrics, health });

@@ -5,3 +5,4 @@
 export { DashboardSessions, SESSION_COOKIE, CSRF_HEADER, type SessionRequest } from './sessions.ts';
 export { dashboardRoutes, dashboardSecurityHeaders, defaultAssetsDir, type DashboardRoutesOptions } from './routes.ts';
 export { LoginThrottle, type LoginThrottleOptions } from './login-throttle.ts';
+export { FAVICON_SVG, LOGO_SVG, faviconRoutes } from './brand.ts';

@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { RateLimitedError, UnauthorizedError } from '../errors/index.ts';
+import { faviconRoutes } from './brand.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { CSRF_HEADER, SESSION_COOKIE, type DashboardSessions } from './sessions.ts';
 
@@ -53,6 +54,7 @@ export function dashboardSecurityHeaders(mediaOrigin?: string): Record<string, s
 }
 
 const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>AgentPhone</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;line-height:1.5">
 <h1>AgentPhone dashboard not built</h1>
 <p>Build it with <code>npm run build:dashboard</code> (<code>npm install</code> does this) and restart the gateway.
@@ -132,6 +134,8 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardRoutesOptions> 
       return reply.code(204).send(null);
     },
   );
+
+  await app.register(faviconRoutes);
 
   if (!opts.assetsDir) {
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>

@@ -21,6 +21,8 @@ export const DeliveryView = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   deliveredAt: Type.Union([Type.String(), Type.Null()]),
+  /** Worth delivering again by hand: dead, or still pending after a failed attempt (the dashboard offers Redeliver only for these). */
+  redeliverable: Type.Boolean(),
 });
 
 export function deliveryView(e: OutboxEvent) {
@@ -36,6 +38,7 @@ export function deliveryView(e: OutboxEvent) {
     lastError: e.lastError,
     createdAt: e.createdAt,
     deliveredAt: e.deliveredAt,
+    redeliverable: e.status === 'dead' || (e.status === 'pending' && e.attempts > 0),
   };
 }
 

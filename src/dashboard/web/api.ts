@@ -163,6 +163,8 @@ export interface Delivery {
   lastError: string | null;
   createdAt: string;
   deliveredAt: string | null;
+  /** Dead, or pending after a failed attempt: only these offer Redeliver. */
+  redeliverable: boolean;
 }
 
 export interface TestResult {
@@ -253,11 +255,13 @@ export interface Overview {
   }>;
 }
 
-export interface SubscriberMessage {
+export type { SubscriberMessage } from '../../modem/virtual/subscriber-inbox.ts';
+
+/** An MMS a virtual subscriber phone received (GET /admin/sim/mms-inbox, the simulator's stream). */
+export interface SubscriberMmsView {
   from: string;
-  to: string;
+  subject: string | null;
   body: string;
-  parts: number;
-  complete: boolean;
   receivedAt: string;
+  media: Array<{ contentType: string; name: string | null; size: number; url: string }>;
 }

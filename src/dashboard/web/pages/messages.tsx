@@ -2,25 +2,53 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, qs, subscribe, type Conversation, type Delivery, type MessageView, type NumberView } from '../api.ts';
 import { DeliveryCells, Empty, ErrorNote, Loading, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
 
-/** Media the gateway stored (a received MMS): shown. Anything else (an agent's URL) is only named. */
-const STORED_MEDIA = /^https?:\/\/[^/]+(?:\/[^?#]*)?\/media\/[0-9A-Za-z]{1,32}$/;
+/** Media the gateway stored (a received MMS part): `<base>/media/<id>`, served by this gateway too. */
+const STORED_MEDIA = /\/media\/([0-9A-Za-z]{1,32})$/;
+
+/**
+ * Why a part has no stored copy to show. Only received media are stored; what an agent sends
+ * is fetched from its URL at send time and not kept, and loading that URL here would tell a
+ * third party when the operator looks (the page's CSP refuses it anyway).
+ */
+function unstoredReason(m: MessageView): string {
+  if (m.direction === 'inbound') return 'not stored by the gateway';
+  if (m.status === 'failed') return `not sent: ${m.error?.message ?? 'the send failed'}`;
+  return "sent from the agent's URL; the gateway keeps no copy";
+}
+
+/** One media part: the stored file (picture inline, else a link), or a placeholder that says why there is none. */
+function MediaPart({ m, url }: { m: MessageView; url: string }) {
+  const [notImage, setNotImage] = useState(false);
+  const stored = m.direction === 'inbound' ? STORED_MEDIA.exec(url) : null;
+  if (!stored) {
+    return (
+      <span class="media-missing" title={url}>
+        <span aria-hidden="true">📎</span> <span class="ellipsis">{url}</span>
+        <span class="small">({unstoredReason(m)})</span>
+      </span>
+    );
+  }
+  // Loaded from this origin (the gateway serves /media itself), whatever media.publicUrl says.
+  const src = `/media/${stored[1] as string}`;
+  return notImage ? (
+    <a class="media-file" href={url} target="_blank" rel="noreferrer noopener">
+      📎 Attachment (open or download)
+    </a>
+  ) : (
+    <a href={url} target="_blank" rel="noreferrer noopener">
+      <img src={src} alt="Attachment" loading="lazy" onError={() => setNotImage(true)} />
+    </a>
+  );
+}
 
 function Bubble({ m }: { m: MessageView }) {
   return (
     <li class={`bubble ${m.direction}`}>
       {m.media.length > 0 && (
         <div class="media">
-          {m.media.map((url) =>
-            STORED_MEDIA.test(url) ? (
-              <a key={url} href={url} target="_blank" rel="noreferrer noopener">
-                <img src={url} alt="Attachment" loading="lazy" />
-              </a>
-            ) : (
-              <span key={url} class="muted" title={url}>
-                📎 {url}
-              </span>
-            ),
-          )}
+          {m.media.map((url, i) => (
+            <MediaPart key={`${i}:${url}`} m={m} url={url} />
+          ))}
         </div>
       )}
       {m.body && <p>{m.body}</p>}
@@ -151,10 +179,12 @@ function Table({ version }: { version: number }) {
             <tr>
               <th scope="col">When</th>
               <th scope="col">Direction</th>
+              <th scope="col">Channel</th>
               <th scope="col">From</th>
               <th scope="col">To</th>
               <th scope="col">Text</th>
               <th scope="col">Status</th>
+              <th scope="col">Failure reason</th>
               <th scope="col">Segments</th>
             </tr>
           </thead>
@@ -167,12 +197,16 @@ function Table({ version }: { version: number }) {
                   </a>
                 </td>
                 <td data-label="Direction">{m.direction === 'inbound' ? 'Received' : 'Sent'}</td>
+                <td data-label="Channel">{m.channel.toUpperCase()}</td>
                 <td data-label="From">{m.from}</td>
                 <td data-label="To">{m.to}</td>
                 <td data-label="Text" class="ellipsis">
-                  {m.body}
+                  {m.body || (m.media.length > 0 ? `📎 ${m.media.length} attachment${m.media.length > 1 ? 's' : ''}` : '')}
                 </td>
                 <td data-label="Status">{m.status}</td>
+                <td data-label="Failure reason" class="failure" title={m.error?.code}>
+                  {m.error ? m.error.message : m.partial ? `parts missing: ${m.missingParts.join(', ')}` : ''}
+                </td>
                 <td data-label="Segments">{m.segments}</td>
               </tr>
             ))}

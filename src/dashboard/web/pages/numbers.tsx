@@ -203,7 +203,7 @@ function Deliveries({ numberId, status }: { numberId: string; status?: 'dead' })
                   <Time iso={d.createdAt} />
                 </td>
                 <td>
-                  {d.status !== 'pending' && (
+                  {d.redeliverable && (
                     <button type="button" onClick={() => void redeliver(d.id)} aria-label={`Redeliver ${d.event} ${d.id}`}>
                       Redeliver
                     </button>

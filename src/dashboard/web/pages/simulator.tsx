@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, post, subscribe, type SubscriberMessage } from '../api.ts';
+import { get, post, subscribe, type SubscriberMessage, type SubscriberMmsView } from '../api.ts';
 import { Empty, ErrorNote, Loading, PageHeader, messageOf, useAsync } from '../components.tsx';
 
 interface SimInfo {
@@ -13,6 +13,27 @@ interface Bubble {
   peer: string;
   body: string;
   at: string;
+  /** MMS parts the phone received, served by the admin API (never the bytes inline). */
+  media?: SubscriberMmsView['media'];
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** Pictures the phone received are shown; anything else is a link with its name, type and size. */
+function ReceivedPart({ part }: { part: NonNullable<Bubble['media']>[number] }) {
+  const label = `${part.name ?? 'attachment'} (${part.contentType}, ${formatBytes(part.size)})`;
+  return /^image\/(jpeg|png|gif|webp|bmp)$/.test(part.contentType) ? (
+    <a href={part.url} target="_blank" rel="noreferrer noopener">
+      <img src={part.url} alt={label} loading="lazy" />
+    </a>
+  ) : (
+    <a class="media-file" href={part.url} target="_blank" rel="noreferrer noopener">
+      📎 {label}
+    </a>
+  );
 }
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
@@ -32,12 +53,17 @@ function Phone({ lines }: { lines: SimInfo['lines'] }) {
   const [fileInput, setFileInput] = useState(0);
   const [sent, setSent] = useState<Bubble[]>([]);
   const [inbox, setInbox] = useState<SubscriberMessage[]>([]);
+  const [mmsInbox, setMmsInbox] = useState<SubscriberMmsView[]>([]);
   const [error, setError] = useState<string>();
   const valid = E164.test(phone);
   useEffect(() => {
     setInbox([]);
+    setMmsInbox([]);
     if (!valid) return;
-    return subscribe<{ messages: SubscriberMessage[] }>(`/admin/sim/stream?phone=${encodeURIComponent(phone)}`, 'inbox', (d) => setInbox(d.messages));
+    return subscribe<{ messages: SubscriberMessage[]; mms?: SubscriberMmsView[] }>(`/admin/sim/stream?phone=${encodeURIComponent(phone)}`, 'inbox', (d) => {
+      setInbox(d.messages);
+      setMmsInbox(d.mms ?? []);
+    });
   }, [phone, valid]);
   const send = async (e: Event) => {
     e.preventDefault();
@@ -62,6 +88,9 @@ function Phone({ lines }: { lines: SimInfo['lines'] }) {
   const bubbles = [
     ...sent.filter((b) => b.peer === to),
     ...inbox.filter((m) => m.from === to).map((m, i): Bubble => ({ key: `r${i}`, mine: false, peer: m.from, body: m.body, at: m.receivedAt })),
+    ...mmsInbox
+      .filter((m) => m.from === to)
+      .map((m, i): Bubble => ({ key: `m${i}`, mine: false, peer: m.from, body: m.subject ? `${m.subject}\n${m.body}` : m.body, at: m.receivedAt, media: m.media })),
   ].sort((a, b) => a.at.localeCompare(b.at));
   return (
     <div class="phone-wrap">
@@ -86,7 +115,14 @@ function Phone({ lines }: { lines: SimInfo['lines'] }) {
           {bubbles.length === 0 && <li class="muted center">No messages yet. Say hello.</li>}
           {bubbles.map((b) => (
             <li key={b.key} class={`bubble ${b.mine ? 'outbound' : 'inbound'}`} data-from={b.mine ? 'me' : 'agent'}>
-              <p>{b.body}</p>
+              {b.media && b.media.length > 0 && (
+                <div class="media">
+                  {b.media.map((part) => (
+                    <ReceivedPart key={part.url} part={part} />
+                  ))}
+                </div>
+              )}
+              {b.body && <p>{b.body}</p>}
             </li>
           ))}
         </ol>
@@ -95,20 +131,37 @@ function Phone({ lines }: { lines: SimInfo['lines'] }) {
             Message
           </label>
           <input id="sim-text" placeholder="Text message" value={text} onInput={(e) => setText(e.currentTarget.value)} autocomplete="off" />
-          <label for="sim-file" class="sr-only">
-            Attach a picture or file (sends an MMS)
-          </label>
-          <input
-            key={fileInput}
-            id="sim-file"
-            type="file"
-            accept="image/*,video/*,audio/*,text/vcard,text/plain"
-            title="Attach a picture or file (sends an MMS)"
-            onChange={(e) => setFile(e.currentTarget.files?.[0])}
-          />
-          <button type="submit" class="primary" disabled={!valid || (text.trim() === '' && !file) || to === ''}>
-            Send
-          </button>
+          <div class="composer-row">
+            <input
+              key={fileInput}
+              id="sim-file"
+              class="file-input"
+              type="file"
+              accept="image/*,video/*,audio/*,text/vcard,text/plain"
+              onChange={(e) => setFile(e.currentTarget.files?.[0])}
+            />
+            <label for="sim-file" class="attach" title="Attach a picture or file (sends an MMS)">
+              <span aria-hidden="true">📎</span> Attach<span class="sr-only"> a picture or file (sends an MMS)</span>
+            </label>
+            <span class="file-name ellipsis" aria-live="polite">
+              {file ? `${file.name} (${formatBytes(file.size)})` : <span class="muted">No file: an SMS</span>}
+            </span>
+            {file && (
+              <button
+                type="button"
+                class="link"
+                onClick={() => {
+                  setFile(undefined);
+                  setFileInput((n) => n + 1);
+                }}
+              >
+                Remove
+              </button>
+            )}
+            <button type="submit" class="primary" disabled={!valid || (text.trim() === '' && !file) || to === ''}>
+              Send
+            </button>
+          </div>
         </form>
         <ErrorNote error={error} />
       </section>
