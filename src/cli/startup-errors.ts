@@ -1,4 +1,5 @@
 import { AgentPhoneError, ConfigError } from '../errors/index.ts';
+import { DataDirLockedError } from '../lifecycle/index.ts';
 
 /** Where the gateway was told to listen and keep its data, for naming them in a failure. */
 export interface StartupTarget {
@@ -15,6 +16,10 @@ export interface StartupTarget {
 export function describeStartupError(err: unknown, target: StartupTarget | undefined): string {
   if (err instanceof ConfigError) {
     return `invalid configuration; fix these and start again:\n  ${err.problems.join('\n  ')}`;
+  }
+  if (err instanceof DataDirLockedError) {
+    const stop = err.holderPid === null ? 'stop that gateway' : `stop that gateway (kill ${err.holderPid}, or systemctl stop agentphone)`;
+    return `${err.message}; ${stop} or set dataDir (AGENTPHONE_DATA_DIR) to another directory`;
   }
   const sys = err as NodeJS.ErrnoException & { address?: string; port?: number };
   const where = target ? `${target.host}:${target.port}` : `${sys.address ?? '?'}:${sys.port ?? '?'}`;

@@ -50,8 +50,9 @@ export function loadConfig(options: LoadConfigOptions): Readonly<Config> {
 export function validateConfig(raw: unknown): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
   const problems = schemaProblems(withDefaults);
-  problems.push(...profileProblems(withDefaults));
-  if (problems.length === 0) problems.push(...crossFieldProblems(withDefaults as Config));
+  // Settings that relate several fields are checked wherever those fields are well-formed, so a
+  // file with a schema error and a cross-field error reports both.
+  problems.push(...profileProblems(withDefaults), ...crossFieldProblems(withDefaults as Config, problems));
   if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as Config;
 }
@@ -91,10 +92,16 @@ function applyEnv(target: Record<string, unknown>, env: LoadConfigOptions['env']
 
 function schemaProblems(value: unknown): string[] {
   const problems: string[] = [];
+  // A union of literals fails once per literal: one line listing them all instead.
+  const allowed = new Map<string, unknown[]>();
   for (const error of Value.Errors(ConfigSchema, value)) {
     const at = formatPath(error.instancePath);
-    const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[] };
-    if (error.keyword === 'required') {
+    const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[]; allowedValue?: unknown };
+    if (error.keyword === 'const') {
+      const values = allowed.get(at) ?? [];
+      if (values.length === 0) problems.push(at);
+      allowed.set(at, [...values, params.allowedValue]);
+    } else if (error.keyword === 'required') {
       for (const p of params.requiredProperties ?? []) problems.push(`${join(at, p)}: required`);
     } else if (error.keyword === 'additionalProperties') {
       for (const p of params.additionalProperties ?? []) problems.push(`${join(at, p)}: unknown setting`);
@@ -104,7 +111,7 @@ function schemaProblems(value: unknown): string[] {
       problems.push(`${at || '(root)'}: ${error.message}`);
     }
   }
-  return [...new Set(problems)];
+  return [...new Set(problems.map((p) => (allowed.has(p) ? `${p || '(root)'}: must be one of ${allowed.get(p)?.map((v) => JSON.stringify(v)).join(', ')}` : p)))];
 }
 
 /**
@@ -127,43 +134,59 @@ function profileProblems(value: unknown): string[] {
   return problems;
 }
 
-function crossFieldProblems(config: Config): string[] {
+/** Where `problems` (from the schema) leave every setting under `roots` well-formed. */
+function wellFormed(problems: readonly string[], roots: readonly string[]): boolean {
+  return !problems.some((p) => {
+    const at = p.slice(0, p.indexOf(':'));
+    return at === '(root)' || roots.some((r) => at === r || at.startsWith(`${r}.`) || at.startsWith(`${r}[`));
+  });
+}
+
+function crossFieldProblems(config: Config, schemaProblems: readonly string[]): string[] {
   const problems: string[] = [];
+  const ok = (...roots: string[]): boolean => wellFormed(schemaProblems, roots);
   const lineIds = new Set<string>();
   const addLine = (id: string, at: string): void => {
     if (lineIds.has(id)) problems.push(`${at}.id: duplicate line id "${id}"`);
     lineIds.add(id);
   };
-  config.modems.forEach((m, i) => {
-    if (m.port === undefined && m.usb === undefined) problems.push(`modems[${i}].port: required (or modems[${i}].usb)`);
-    addLine(m.id, `modems[${i}]`);
-  });
-  config.virtual.lines.forEach((l, i) => {
-    addLine(l.id, `virtual.lines[${i}]`);
-    if (l.mmsTransport === 'at' && l.dialect !== 'quectel' && l.dialect !== 'simcom') {
-      problems.push(`virtual.lines[${i}].mmsTransport: "at" needs a modem with its own MMS client (dialect quectel or simcom), not ${l.dialect}`);
-    }
-  });
-  problems.push(...secretsKeyProblems(config.store));
-  if (config.virtual.latency.minMs > config.virtual.latency.maxMs) {
-    problems.push('virtual.latency.minMs: must not be greater than virtual.latency.maxMs');
-  }
-  const bound = new Set<string>();
-  config.numbers.forEach((n, i) => {
-    if (!lineIds.has(n.line)) problems.push(`numbers[${i}].line: no modem or virtual line has id "${n.line}"`);
-    if (bound.has(n.line)) problems.push(`numbers[${i}].line: line "${n.line}" already has a number`);
-    bound.add(n.line);
-  });
-  config.voice.trunks.forEach((t, i) => {
-    t.allow?.forEach((entry, j) => {
-      const [address = '', prefix] = entry.split('/');
-      const family = isIP(address);
-      if (prefix !== undefined && (family === 0 || Number(prefix) > (family === 4 ? 32 : 128))) {
-        problems.push(`voice.trunks[${i}].allow[${j}]: "${entry}" is not an IPv4/IPv6 CIDR range`);
+  const linesOk = ok('modems', 'virtual');
+  if (linesOk) {
+    config.modems.forEach((m, i) => {
+      if (m.port === undefined && m.usb === undefined) problems.push(`modems[${i}].port: required (or modems[${i}].usb)`);
+      addLine(m.id, `modems[${i}]`);
+    });
+    config.virtual.lines.forEach((l, i) => {
+      addLine(l.id, `virtual.lines[${i}]`);
+      if (l.mmsTransport === 'at' && l.dialect !== 'quectel' && l.dialect !== 'simcom') {
+        problems.push(`virtual.lines[${i}].mmsTransport: "at" needs a modem with its own MMS client (dialect quectel or simcom), not ${l.dialect}`);
       }
     });
-    if (t.register && (!t.username || !t.password)) problems.push(`voice.trunks[${i}]: register needs username and password`);
-  });
+    if (config.virtual.latency.minMs > config.virtual.latency.maxMs) {
+      problems.push('virtual.latency.minMs: must not be greater than virtual.latency.maxMs');
+    }
+  }
+  if (ok('store')) problems.push(...secretsKeyProblems(config.store));
+  const bound = new Set<string>();
+  if (linesOk && ok('numbers')) {
+    config.numbers.forEach((n, i) => {
+      if (!lineIds.has(n.line)) problems.push(`numbers[${i}].line: no modem or virtual line has id "${n.line}"`);
+      if (bound.has(n.line)) problems.push(`numbers[${i}].line: line "${n.line}" already has a number`);
+      bound.add(n.line);
+    });
+  }
+  if (ok('voice')) {
+    config.voice.trunks.forEach((t, i) => {
+      t.allow?.forEach((entry, j) => {
+        const [address = '', prefix] = entry.split('/');
+        const family = isIP(address);
+        if (prefix !== undefined && (family === 0 || Number(prefix) > (family === 4 ? 32 : 128))) {
+          problems.push(`voice.trunks[${i}].allow[${j}]: "${entry}" is not an IPv4/IPv6 CIDR range`);
+        }
+      });
+      if (t.register && (!t.username || !t.password)) problems.push(`voice.trunks[${i}]: register needs username and password`);
+    });
+  }
   return problems;
 }
 

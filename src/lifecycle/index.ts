@@ -19,3 +19,5 @@ export function waitOrTimeout(register: (resolve: () => void) => void, ms: numbe
 export function restrictFileCreationMask(): void {
   if (isMainThread) process.umask(0o077);
 }
+
+export { acquireDataDirLock, readDataDirLock, DataDirLockedError, LOCK_FILE, PID_FILE, type DataDirLock, type DataDirLockInfo } from './data-lock.ts';
