@@ -1,31 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
 import { describeWithTool, hasCommand } from '../helpers/system-tool.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { CHROMIUM, useChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** A 1×1 PNG, for the simulator's MMS. */
 const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Screenshots of every page, kept as test artifacts (dist/ is gitignored). */
-const SHOTS = join(ROOT, 'dist/test-artifacts/dashboard');
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // What the page-side callbacks use (this file is type-checked without the DOM library).
 interface BrowserGlobals {
@@ -37,39 +20,16 @@ interface CanvasLike {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
 }
 
-/** The suite drives the built dashboard; build it when `npm install` has not (e.g. a fresh checkout with --ignore-scripts). */
-async function ensureBuilt(): Promise<void> {
-  if (existsSync(join(ROOT, 'dist/dashboard/index.html'))) return;
-  const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'src/dashboard/vite.config.ts') });
-}
-
 describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, loopback webhook receiver)', hasCommand(CHROMIUM), 'the Debian package chromium', () => {
   const tempDir = useTempDir();
+  const browser = useChromium();
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    mkdirSync(SHOTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'agentphone-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 860 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-  }, 60_000);
-
-  afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+  beforeAll(() => {
+    context = browser.context();
+    page = browser.page();
   });
-
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = browser.shot;
 
   it('logs in, creates and revokes a key, sets a webhook and tests it, texts a line from the simulator, shows messages and usage', async () => {
     const receiver = new WebhookReceiver();
