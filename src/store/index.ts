@@ -23,3 +23,4 @@ export { WalCheckpointer } from './checkpointer.ts';
 export { GroupCommit } from './group-commit.ts';
 export { mediaFilePath, purgeStored, retentionCutoffs, type PurgeCounts, type PurgeCutoffs } from './retention.ts';
 export { PurgeJob, type PurgeJobDeps } from './purge-job.ts';
+export { backupDataDir, restoreDataDir, type BackupResult, type RestoreResult } from './backup.ts';

@@ -9,7 +9,7 @@ import { startTestGateway } from '../helpers/test-gateway.ts';
  * anywhere under /api or /admin is checked here without being listed. Routes outside them
  * are public by design and listed below, so a new public route is a conscious choice.
  */
-const PUBLIC_ROUTES = new Set(['/healthz', '/metrics', '/media/:id', '/auth/login', '/auth/session', '/auth/logout', '/', '/index.html']);
+const PUBLIC_ROUTES = new Set(['/healthz', '/metrics', '/media/:id', '/auth/login', '/auth/session', '/auth/logout', '/', '/index.html', '/favicon.ico', '/favicon.svg']);
 const isPublic = (url: string) => PUBLIC_ROUTES.has(url) || url === '/docs' || url.startsWith('/docs/') || url.startsWith('/assets/');
 
 /** A body the route accepts, so that a scoped-key request reaches the handler (not a 400). */
