@@ -75,8 +75,20 @@ export const InferenceSchema = Type.Object(
     modelsDir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
     /** Hugging Face-compatible endpoint for `models pull`. AGENTPHONE_HF_ENDPOINT overrides. */
     hfEndpoint: Type.String({ default: 'https://huggingface.co', pattern: '^https?://' }),
-    /** Worker threads, each holding its own sessions of every model it has run. */
+    /** Worker threads of each pool (transcription and speech have a pool each), each holding its own sessions. */
     workers: Type.Integer({ default: 1, minimum: 1 }),
+    /**
+     * Workers of one pool, where it should differ from `workers`: `stt` runs Whisper (and upload
+     * decoding), `tts` runs SNAC. Separate pools keep speech audio from waiting behind a long
+     * transcription. null = `workers`.
+     */
+    pools: Type.Object(
+      {
+        stt: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+        tts: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Tasks waiting for a worker; past this, requests get 503. */
     maxQueue: Type.Integer({ default: 64, minimum: 0 }),
     batching: Batching,

@@ -23,8 +23,8 @@ export {
   type ModelFamily,
   type ModelInfo,
 } from './registry.ts';
-export { createInference, type Inference } from './service.ts';
-export { sessionOptions } from './sessions.ts';
+export { createInference, type Inference, type PoolName } from './service.ts';
+export { sessionOptions, cudaUnavailableReason } from './sessions.ts';
 export type { ModelDtype, ModelRuntime, RunnerModule, RunnerOp, SessionSettings, TaskContext, WorkerNote } from './types.ts';
 export {
   Graph,
@@ -37,7 +37,7 @@ export {
   type Dim,
   type TestModelSpec,
 } from './generator/index.ts';
-export { AudioDecodeError, decodeAudio, decodeWav, decodeWithFfmpeg, downmix, resample, TARGET_RATE_HZ } from './audio/index.ts';
+export { AudioDecodeError, decodeAudio, decodeWav, decodeWithFfmpeg, downmix, FFMPEG_MISSING, ffmpegAvailable, resample, TARGET_RATE_HZ } from './audio/index.ts';
 export { LANGUAGE_NAMES, toSrt, toVtt, WhisperService, whisperFamily, type Segment, type TranscribeOptions, type Transcription } from './runners/whisper/index.ts';
 export { downloadFile, listRepoFiles, pullModel, PullError, type PullOptions, type PullProgress, type RepoFile } from './pull.ts';
 // Chat (local decoder-only runner) and TTS (Orpheus + SNAC) families register themselves.

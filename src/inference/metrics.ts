@@ -57,8 +57,10 @@ export class InferenceMetrics {
     });
   }
 
+  /** Adds a pool's queue to the queue-depth gauge (the gauge is the sum over the pools). */
   bindQueue(size: () => number): void {
-    this.queueSize = size;
+    const before = this.queueSize;
+    this.queueSize = () => before() + size();
   }
 
   taskDone(model: string, stage: string, outcome: string, totalS: number, runS?: number): void {

@@ -5,9 +5,16 @@ import { InferenceMetrics } from './metrics.ts';
 import { InferencePool } from './pool.ts';
 import { ModelRegistry } from './registry.ts';
 
-/** The pool, the model registry and the metrics, as the gateway wires them. */
+/** The pools a model family runs on: Whisper and upload decoding on `stt`, SNAC on `tts`. */
+export type PoolName = 'stt' | 'tts';
+
+/** The pools, the model registry and the metrics, as the gateway wires them. */
 export interface Inference {
-  pool: InferencePool;
+  /**
+   * One worker pool per kind of work, so a long transcription (encoder batches, hundreds of
+   * decoder steps) never holds up the SNAC windows a caller is waiting to hear.
+   */
+  pools: Readonly<Record<PoolName, InferencePool>>;
   registry: ModelRegistry;
   metrics: InferenceMetrics;
   logger: Logger;
@@ -20,9 +27,11 @@ export function createInference(config: Readonly<Config>, logger: Logger, regist
   const log = logger.child({ mod: 'inference' });
   const metrics = new InferenceMetrics(registry);
   const models = new ModelRegistry(config.inference, config.dataDir);
-  const pool = new InferencePool({ workers: config.inference.workers, maxQueue: config.inference.maxQueue, logger: log, metrics });
+  const c = config.inference;
+  const pool = (name: PoolName) => new InferencePool({ workers: c.pools[name] ?? c.workers, maxQueue: c.maxQueue, logger: log.child({ pool: name }), metrics });
+  const pools = { stt: pool('stt'), tts: pool('tts') };
   for (const m of models.list()) {
     if (m.installed && m.test) log.warn({ model: m.name }, 'serving a generated test model: its output is noise');
   }
-  return { pool, registry: models, metrics, logger: log, config: config.inference, close: () => pool.close() };
+  return { pools, registry: models, metrics, logger: log, config: c, close: async () => void (await Promise.all([pools.stt.close(), pools.tts.close()])) };
 }

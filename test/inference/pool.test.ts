@@ -104,3 +104,39 @@ describe('InferencePool', () => {
     expect(text).toMatch(/agentphone_inference_run_seconds_count\{model="-",stage="double"\} 1/);
   });
 });
+
+describe('the gateway’s pools (createInference)', () => {
+  it('runs speech on a pool of its own: a SNAC task finishes while a long transcription holds every stt worker', async () => {
+    const { createInference } = await import('../../src/inference/index.ts');
+    const { validateConfig } = await import('../../src/config/index.ts');
+    const config = validateConfig({ dataDir: '/nonexistent-agentphone', inference: { workers: 1 } });
+    const inference = createInference(config, silentLogger(), new Registry());
+    try {
+      expect(inference.pools.stt.threads).toBe(1);
+      const closed = gate();
+      let transcriptionDone = false;
+      // The "transcription": one task that keeps the only stt worker busy until the gate opens.
+      const long = inference.pools.stt.run({ runner, op: 'steps', payload: { gate: closed, steps: 100_000, progress: gate() } }).then(() => (transcriptionDone = true));
+      const speech = await inference.pools.tts.run<{ samples: Float32Array }>({ runner, op: 'double', payload: { samples: new Float32Array([1]) } });
+      expect(Array.from(speech.samples)).toEqual([2]);
+      expect(transcriptionDone).toBe(false);
+      Atomics.store(closed, 0, 1);
+      Atomics.notify(closed, 0);
+      await long;
+    } finally {
+      await inference.close();
+    }
+  });
+
+  it('sizes each pool from inference.pools, else inference.workers', async () => {
+    const { createInference } = await import('../../src/inference/index.ts');
+    const { validateConfig } = await import('../../src/config/index.ts');
+    const inference = createInference(validateConfig({ dataDir: '/nonexistent-agentphone', inference: { workers: 1, pools: { stt: 2 } } }), silentLogger(), new Registry());
+    try {
+      expect(inference.pools.stt.threads).toBe(2);
+      expect(inference.pools.tts.threads).toBe(1);
+    } finally {
+      await inference.close();
+    }
+  });
+});

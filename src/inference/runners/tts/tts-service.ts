@@ -63,7 +63,7 @@ export class TtsService {
       const window = new SnacStreamWindow();
       const decode = async (step: DecodeStep) => {
         const payload: SnacDecodePayload = { ...step.snac, keepFrom: step.keepFrom, keepTo: step.keepTo };
-        const samples = await this.inference.pool.run<Float32Array>(
+        const samples = await this.inference.pools.tts.run<Float32Array>(
           { runner: SNAC_RUNNER, op: 'decode', model: snac, payload },
           { transfer: [payload.codes0.buffer, payload.codes1.buffer, payload.codes2.buffer], signal, stage: 'snac' },
         );

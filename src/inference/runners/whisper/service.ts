@@ -75,7 +75,7 @@ export class WhisperService {
     const audio = new Float32Array(windows.length * CHUNK_SAMPLES);
     windows.forEach((w, i) => audio.set(w, i * CHUNK_SAMPLES));
     const payload: EncodePayload = { audio, count: windows.length };
-    const out = await this.inference.pool.run<EncodeResult>({ runner: RUNNER, op: 'encode', model, payload }, { transfer: [audio.buffer], signal, stage: 'encode' });
+    const out = await this.inference.pools.stt.run<EncodeResult>({ runner: RUNNER, op: 'encode', model, payload }, { transfer: [audio.buffer], signal, stage: 'encode' });
     this.inference.metrics.stage(name, 'features', out.featureS);
     this.inference.metrics.stage(name, 'encoder', out.encodeS);
     const per = out.data.length / windows.length;
@@ -96,7 +96,7 @@ export class WhisperService {
 
   /** An uploaded audio file → 16 kHz mono, off the event loop, within inference.maxAudioSeconds. */
   decode(bytes: Uint8Array, signal?: AbortSignal): Promise<Float32Array> {
-    return decodeUpload(bytes, { pool: this.inference.pool, maxSeconds: this.inference.config.maxAudioSeconds, ...(signal && { signal }) });
+    return decodeUpload(bytes, { pool: this.inference.pools.stt, maxSeconds: this.inference.config.maxAudioSeconds, ...(signal && { signal }) });
   }
 
   async transcribe(audio: Float32Array, options: TranscribeOptions): Promise<Transcription> {
@@ -104,7 +104,7 @@ export class WhisperService {
     const model = this.resolve(options.model);
     const { signal } = options;
     const promptTokens = options.prompt
-      ? await this.inference.pool.run<number[]>({ runner: RUNNER, op: 'encodeText', model, payload: { text: options.prompt } }, { signal, stage: 'tokenize' })
+      ? await this.inference.pools.stt.run<number[]>({ runner: RUNNER, op: 'encodeText', model, payload: { text: options.prompt } }, { signal, stage: 'tokenize' })
       : [];
     const temperatures = options.temperature !== undefined && options.temperature > 0 ? [options.temperature] : FALLBACK;
     let language = options.language ?? null;
@@ -124,7 +124,7 @@ export class WhisperService {
         },
       };
       const t0 = performance.now();
-      const result = await this.inference.pool.run<DecodeResult>({ runner: RUNNER, op: 'decode', model, payload }, { transfer: [hidden.data.buffer], signal, stage: 'decode' });
+      const result = await this.inference.pools.stt.run<DecodeResult>({ runner: RUNNER, op: 'decode', model, payload }, { transfer: [hidden.data.buffer], signal, stage: 'decode' });
       this.inference.metrics.stage(model.name, 'decoder', (performance.now() - t0) / 1000);
       language ??= result.language;
       return result;
