@@ -84,7 +84,7 @@ const ALSO: Record<EgressMode, Partial<Record<EgressPurpose, string>>> = {
 /** The effective policy, one line per purpose, for `agentphone doctor` and the logs. */
 export function describeEgressPolicy(config: Readonly<Config>): string[] {
   const policy = new EgressPolicy(config);
-  const lines = [`egress mode: ${policy.mode}${policy.mode === 'strict' ? ' (only the hosts below)' : ''}`];
+  const lines = [`mode: ${policy.mode}${policy.mode === 'strict' ? ' (only the hosts below)' : ''}`];
   for (const purpose of EGRESS_PURPOSES) {
     const listed = policy.listed(purpose);
     const also = ALSO[policy.mode][purpose];

@@ -45,7 +45,7 @@ describe('EgressPolicy', () => {
 
   it('describes the effective policy one line per purpose', () => {
     const lines = describeEgressPolicy(config({ egress: { mode: 'strict', webhooks: ['hooks.example'] }, modems: [{ id: 'm1', port: '/dev/ttyUSB2', mms: { mmsc: 'http://mmsc.carrier.example/mms', proxy: '10.0.0.1:8080' } }] }));
-    expect(lines[0]).toBe('egress mode: strict (only the hosts below)');
+    expect(lines[0]).toBe('mode: strict (only the hosts below)');
     expect(lines).toContain('webhooks: hooks.example');
     expect(lines).toContain('mmsc: mmsc.carrier.example, 10.0.0.1');
     expect(lines).toContain('media: nothing listed');

@@ -1,15 +1,17 @@
 import { resolve } from 'node:path';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, type Config } from '../../config/index.ts';
 import { backupDataDir } from '../../store/index.ts';
 import { parseCommandArgs } from '../args.ts';
-import { UsageError, printResult, type CliCommand } from '../command.ts';
+import { UsageError, printResult, type CliCommand, type CliIo } from '../command.ts';
 
-/** The one positional FILE both backup and restore take. */
-export function fileArgument(positionals: readonly string[], verb: string): string {
+/** What backup and restore both take: one FILE (made absolute) and the config. */
+export function fileCommandArgs(args: readonly string[], io: CliIo, verb: string): { json: boolean; file: string; config: Readonly<Config> } {
+  const { values, positionals } = parseCommandArgs(args, {});
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError(`${verb} needs a FILE`);
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  return resolve(file);
+  const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
+  return { json: values.json, file: resolve(file), config };
 }
 
 export const backupCommand: CliCommand = {
@@ -17,11 +19,9 @@ export const backupCommand: CliCommand = {
   summary: 'Write a consistent backup of the store and its media to FILE (safe while the gateway runs)',
   usage: 'agentphone backup FILE [--config FILE] [--json]',
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {});
-    const file = fileArgument(positionals, 'backup');
-    const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
+    const { json, file, config } = fileCommandArgs(args, io, 'backup');
     const result = await backupDataDir(config.dataDir, file);
-    printResult(io, values.json, result, () =>
+    printResult(io, json, result, () =>
       [
         `Backed up ${config.dataDir} to ${file} (${result.bytes} bytes, schema version ${result.schemaVersion}):`,
         `  messages     ${result.messages}`,

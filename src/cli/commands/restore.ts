@@ -1,24 +1,20 @@
-import { loadConfig } from '../../config/index.ts';
 import { acquireDataDirLock } from '../../lifecycle/index.ts';
 import { ensurePrivateDir, restoreDataDir } from '../../store/index.ts';
-import { parseCommandArgs } from '../args.ts';
 import { printResult, type CliCommand } from '../command.ts';
-import { fileArgument } from './backup.ts';
+import { fileCommandArgs } from './backup.ts';
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
   summary: 'Replace the store with a backup made by agentphone backup (the gateway must be stopped)',
   usage: 'agentphone restore FILE [--config FILE] [--json]',
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {});
-    const file = fileArgument(positionals, 'restore');
-    const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
+    const { json, file, config } = fileCommandArgs(args, io, 'restore');
     ensurePrivateDir(config.dataDir);
     // Held for the whole restore: a running gateway refuses it, and no gateway starts mid-way.
     const lock = acquireDataDirLock(config.dataDir);
     try {
       const result = restoreDataDir(config.dataDir, file);
-      printResult(io, values.json, { file, ...result }, () =>
+      printResult(io, json, { file, ...result }, () =>
         [
           `Restored ${file} into ${config.dataDir} (schema version ${result.schemaVersion}):`,
           `  messages     ${result.messages}`,
