@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTestModels } from '../../src/inference/index.ts';
+import { makeTestModels, type ModelRuntime } from '../../src/inference/index.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Bump when the generator changes so cached models are rebuilt. */
-const GENERATION = 'v1';
+const GENERATION = 'v2';
 
 /**
  * The generated tiny models, built once per checkout into a gitignored cache
@@ -53,4 +53,9 @@ export function makeTempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'agentphone-inference-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** The runtime of a generated decoder-only model on one CPU thread. */
+export function cpuRuntime(name: string, dir: string): ModelRuntime {
+  return { name, family: 'llm', dir, dtype: 'fp32', session: { provider: 'cpu', deviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', memoryArena: true } };
 }

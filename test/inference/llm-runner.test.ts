@@ -9,6 +9,7 @@ import { CHAT_TEST_DIMS, writeChatTestModel } from '../../src/inference/runners/
 import type { ModelRuntime } from '../../src/inference/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { cpuRuntime } from './helpers.ts';
 
 const greedy = (maxTokens: number, stopTokens: number[] = []): GenerateParams => ({ sampling: GREEDY, seed: 1, maxTokens, stopTokens });
 
@@ -31,13 +32,7 @@ describe('local decoder-only runner (real onnxruntime on a generated GQA model)'
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentphone-llm-'));
     writeChatTestModel(join(dir, 'chat'));
-    runtime = {
-      name: 'tiny-chat',
-      family: 'llm',
-      dir: join(dir, 'chat'),
-      dtype: 'fp32',
-      session: { provider: 'cpu', deviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', memoryArena: true },
-    };
+    runtime = cpuRuntime('tiny-chat', join(dir, 'chat'));
     llm = await LocalLlm.start(runtime, { maxBatch: 8 });
   });
   afterAll(async () => {

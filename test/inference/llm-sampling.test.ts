@@ -45,6 +45,34 @@ describe('token sampling', () => {
     expect(seen).toEqual(new Set([1, 4]));
   });
 
+  it('keeps the exact nucleus over the whole vocabulary when more than 1,024 tokens are needed to reach top_p', () => {
+    // A draw of u → 1 returns the nucleus' last token, which a full sort finds independently.
+    const V = 5000;
+    const T = 0.7;
+    const p = 0.9;
+    /** The nucleus by a full sort of the softmax: its size and its last token. */
+    const exactNucleus = (l: Float32Array) => {
+      const order = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
+      const w = order.map((t) => Math.exp((l[t]! - l[order[0]!]!) / T));
+      const norm = w.reduce((a, b) => a + b);
+      let mass = 0;
+      let size = 0;
+      while (mass < p) mass += w[size++]! / norm;
+      return { size, last: order[size - 1]! };
+    };
+    const almostOne = { next: () => 1 - 1e-12 } as Rng;
+    const params = { temperature: T, topP: p, topK: 0, repetitionPenalty: 1 };
+    // Flat: the 0.9 nucleus holds ~4,500 tokens. Peaked: it fits in the pool, still measured against the full sum.
+    const flat = () => Float32Array.from({ length: V }, (_, i) => -i * 1e-4 + ((i * 7919) % 13) * 1e-5);
+    const peaked = () => Float32Array.from({ length: V }, (_, i) => (i < 40 ? 10 - i * 0.05 : -i * 1e-4));
+    const wide = exactNucleus(flat());
+    expect(wide.size).toBeGreaterThan(1024);
+    expect(sampleToken(flat(), params, almostOne)).toBe(wide.last);
+    const narrow = exactNucleus(peaked());
+    expect(narrow.size).toBeLessThan(1024);
+    expect(sampleToken(peaked(), params, almostOne)).toBe(narrow.last);
+  });
+
   it('draws in proportion to softmax(logits / T), reproducibly for a seed', () => {
     const draw = (seed: number) => Array.from({ length: 50 }, ((rng) => () => sampleToken(logits(), { temperature: 1, topP: 1, topK: 0, repetitionPenalty: 1 }, rng))(new Rng(seed)));
     expect(draw(42)).toEqual(draw(42));

@@ -18,4 +18,12 @@ export const decoderOnlyFamily: ModelFamily = {
 export const decoderOnlyFile = (dtype: keyof typeof DTYPE_SUFFIX) => `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
 
 registerModelFamily(decoderOnlyFamily);
-registerTestModel({ name: 'qwen3-0.6b', family: 'llm', write: (dir) => writeChatTestModel(dir) });
+registerTestModel({
+  name: 'qwen3-0.6b',
+  family: 'llm',
+  write: (dir) => {
+    writeChatTestModel(dir);
+    // What onnx-community's model_fp16.onnx declares: float16 caches and logits.
+    writeChatTestModel(dir, 5, { cacheType: 'float16', logitsType: 'float16' }, `model${DTYPE_SUFFIX.fp16}.onnx`);
+  },
+});

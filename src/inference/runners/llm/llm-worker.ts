@@ -6,13 +6,17 @@ import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { createSession } from '../../sessions.ts';
 import type { WorkerNote } from '../../types.ts';
 import type { FinishReason, FromWorker, GenerateParams, LoopStats, ToWorker } from './protocol.ts';
+import { planGroups, reconcile, type BatchCache, type CacheShape } from './batch-cache.ts';
+import { decoderIo, emptyPast, lastLogits, pastFeed, presentOutput, type CacheArray, type DecoderIo } from './decoder-io.ts';
 import { Rng, sampleToken } from './sampling.ts';
 
 /*
  * The continuous-batching decode loop of one local decoder-only model, on its own thread.
  * New sequences are prefilled one by one as they arrive; every step then decodes one token for
  * every live sequence in a single batched run (pasts left-padded to the longest, masked out),
- * so sequences join and leave between steps instead of queueing behind each other.
+ * so sequences join and leave between steps instead of queueing behind each other. Exports
+ * without position_ids batch only sequences of equal length (one run per length). Cache and
+ * logits types, and the inputs fed, follow the export (decoder-io.ts).
  */
 
 interface Sequence {
@@ -23,9 +27,9 @@ interface Sequence {
   tokens: number[];
   seen: Set<number>;
   generated: number;
-  /** Per layer: [kvHeads, len, headDim] keys and values. */
-  keys: Float32Array[];
-  values: Float32Array[];
+  /** Per layer: [kvHeads, len, headDim] keys and values, in the export's cache type. */
+  keys: CacheArray[];
+  values: CacheArray[];
   len: number;
 }
 
@@ -35,11 +39,13 @@ const send = (m: FromWorker) => port.postMessage(m);
 
 let session: InferenceSession | undefined;
 let shape = { layers: 0, kvHeads: 0, headDim: 0, vocabSize: 0 };
+let io: DecoderIo = { layers: 0, cacheType: 'float32', positionIds: true, logitsToKeep: false, fetches: [] };
+let cacheShape: CacheShape = { layers: 0, kvHeads: 0, headDim: 0, type: 'float32' };
 let maxBatch = 16;
 const pending: Array<{ id: number; prompt: Int32Array; params: GenerateParams }> = [];
 const live = new Map<number, Sequence>();
 const cancelled = new Set<number>();
-const stats: LoopStats = { steps: 0, batchedTokens: 0, maxBatchSeen: 0 };
+const stats: LoopStats = { steps: 0, batchedTokens: 0, maxBatchSeen: 0, logitValues: 0 };
 let running = false;
 let closing = false;
 
@@ -87,6 +93,13 @@ async function init(model: Parameters<typeof createSession>[0], file: string, ba
     const notes: WorkerNote[] = [];
     const created = await createSession(model, file, notes);
     session = created.session;
+    try {
+      io = decoderIo(session, shape.layers);
+    } catch (err) {
+      await session.release().catch(() => undefined);
+      throw err;
+    }
+    cacheShape = { layers: shape.layers, kvHeads: shape.kvHeads, headDim: shape.headDim, type: io.cacheType };
     send({ type: 'ready', provider: created.provider, ...shape });
   } catch (err) {
     send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
@@ -117,12 +130,15 @@ async function loop(): Promise<void> {
           out.done.push([next.id, 'error', err instanceof Error ? err.message : String(err)]);
         }
       }
-      const batch = [...live.values()].filter((s) => !out.done.some(([id]) => id === s.id));
-      if (batch.length > 0) {
+      const ready = [...live.values()].filter((s) => !out.done.some(([id]) => id === s.id));
+      batches = reconcile(batches, planGroups(ready, io.positionIds), (id) => live.get(id), cacheShape);
+      for (const cache of [...batches]) {
+        const batch = cache.ids.map((id) => live.get(id) as Sequence);
         try {
-          const tokens = await decodeStep(batch);
+          const tokens = await decodeStep(batch, cache);
           batch.forEach((s, i) => accept(s, tokens[i] as number, out));
         } catch (err) {
+          batches = batches.filter((c) => c !== cache);
           for (const s of batch) {
             live.delete(s.id);
             out.done.push([s.id, 'error', err instanceof Error ? err.message : String(err)]);
@@ -154,114 +170,46 @@ function finish(seq: Sequence, reason: FinishReason, out: FromWorker & { type: '
   out.done.push([seq.id, reason]);
 }
 
-function emptyPast(batch: number, len: number): Record<string, Tensor> {
-  const feeds: Record<string, Tensor> = {};
-  const { layers, kvHeads, headDim } = shape;
-  for (let l = 0; l < layers; l++) {
-    feeds[`past_key_values.${l}.key`] = new Tensor('float32', new Float32Array(batch * kvHeads * len * headDim), [batch, kvHeads, len, headDim]);
-    feeds[`past_key_values.${l}.value`] = new Tensor('float32', new Float32Array(batch * kvHeads * len * headDim), [batch, kvHeads, len, headDim]);
-  }
-  return feeds;
-}
-
 const int64 = (values: ArrayLike<number>, dims: number[]) => new Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
+/** num_logits_to_keep = 1: only the last position's logits are computed and copied back. */
+const keepLast = () => new Tensor('int64', BigInt64Array.of(1n), []);
 
-function pick(logits: Float32Array, row: number, seq: Sequence): number {
-  const V = shape.vocabSize;
-  const slice = logits.slice(row * V, (row + 1) * V);
-  return sampleToken(slice, seq.params.sampling, seq.rng, seq.seen);
+/** Runs the session fetching only logits and presents; counts the logits copied back. */
+async function run(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType> {
+  const res = await (session as InferenceSession).run(feeds, io.fetches);
+  stats.logitValues += (res.logits as Tensor).size;
+  return res;
 }
 
 async function prefill(id: number, prompt: Int32Array, params: GenerateParams): Promise<Sequence & { lastToken: number }> {
   const S = prompt.length;
-  const feeds = {
+  const feeds: Record<string, Tensor> = {
     input_ids: int64(prompt, [1, S]),
     attention_mask: int64(new Array<number>(S).fill(1), [1, S]),
-    position_ids: int64(Array.from({ length: S }, (_, i) => i), [1, S]),
-    ...emptyPast(1, 0),
+    ...emptyPast(io, 1, shape.kvHeads, shape.headDim),
   };
-  const res = await (session as InferenceSession).run(feeds);
+  if (io.positionIds) feeds.position_ids = int64(Array.from({ length: S }, (_, i) => i), [1, S]);
+  if (io.logitsToKeep) feeds.num_logits_to_keep = keepLast();
+  const res = await run(feeds);
   const seq: Sequence = { id, params, rng: new Rng(params.seed), tokens: Array.from(prompt), seen: new Set(params.sampling.repetitionPenalty === 1 ? [] : prompt), generated: 0, keys: [], values: [], len: S };
   for (let l = 0; l < shape.layers; l++) {
-    seq.keys.push((res[`present.${l}.key`] as Tensor).data as Float32Array);
-    seq.values.push((res[`present.${l}.value`] as Tensor).data as Float32Array);
+    seq.keys.push((res[presentOutput(l, 'key')] as Tensor).data as CacheArray);
+    seq.values.push((res[presentOutput(l, 'value')] as Tensor).data as CacheArray);
   }
   live.set(id, seq);
-  const logits = (res.logits as Tensor).data as Float32Array;
-  return Object.assign(seq, { lastToken: pick(logits, S - 1, seq) });
+  return Object.assign(seq, { lastToken: pick(res.logits as Tensor, 0, seq) });
 }
 
-/**
- * The batch as the model last saw it: its presents are the next step's pasts as long as the
- * same sequences stay (each row keeps its left padding), so a step copies no cache at all.
- * Only when sequences join or leave is the batch cache rebuilt from per-sequence caches.
- */
-let state: { ids: number[]; P: number; pads: number[]; keys: Tensor[]; values: Tensor[] } | undefined;
-
-/** Copies each remaining row of the batch cache back into its sequence (without the padding). */
-function unbatch(): void {
-  if (!state) return;
-  const { kvHeads, headDim, layers } = shape;
-  const { P } = state;
-  const block = kvHeads * P * headDim;
-  state.ids.forEach((id, b) => {
-    const s = live.get(id);
-    if (!s) return;
-    const pad = (state as NonNullable<typeof state>).pads[b] as number;
-    for (let l = 0; l < layers; l++) {
-      const pk = (state as NonNullable<typeof state>).keys[l]?.data as Float32Array;
-      const pv = (state as NonNullable<typeof state>).values[l]?.data as Float32Array;
-      const k = new Float32Array(kvHeads * s.len * headDim);
-      const v = new Float32Array(kvHeads * s.len * headDim);
-      for (let h = 0; h < kvHeads; h++) {
-        const src = b * block + (h * P + pad) * headDim;
-        k.set(pk.subarray(src, src + s.len * headDim), h * s.len * headDim);
-        v.set(pv.subarray(src, src + s.len * headDim), h * s.len * headDim);
-      }
-      s.keys[l] = k;
-      s.values[l] = v;
-    }
-  });
-  state = undefined;
+function pick(logits: Tensor, row: number, seq: Sequence): number {
+  return sampleToken(lastLogits(logits, row), seq.params.sampling, seq.rng, seq.seen);
 }
 
-function rebatch(batch: Sequence[]): NonNullable<typeof state> {
-  const { layers, kvHeads, headDim } = shape;
+/** The decode batches as the model last saw them (one, or one per length without position_ids). */
+let batches: BatchCache[] = [];
+
+/** One token for every sequence of a batch in one run; pasts are left-padded to the longest and masked. */
+async function decodeStep(batch: Sequence[], st: BatchCache): Promise<number[]> {
   const B = batch.length;
-  const P = Math.max(...batch.map((s) => s.len));
-  const block = kvHeads * P * headDim;
-  const keys: Tensor[] = [];
-  const values: Tensor[] = [];
-  for (let l = 0; l < layers; l++) {
-    const k = new Float32Array(B * block);
-    const v = new Float32Array(B * block);
-    batch.forEach((s, b) => {
-      const pad = P - s.len;
-      for (let h = 0; h < kvHeads; h++) {
-        const src = h * s.len * headDim;
-        const dst = b * block + (h * P + pad) * headDim;
-        k.set((s.keys[l] as Float32Array).subarray(src, src + s.len * headDim), dst);
-        v.set((s.values[l] as Float32Array).subarray(src, src + s.len * headDim), dst);
-      }
-      s.keys[l] = new Float32Array(0);
-      s.values[l] = new Float32Array(0);
-    });
-    keys.push(new Tensor('float32', k, [B, kvHeads, P, headDim]));
-    values.push(new Tensor('float32', v, [B, kvHeads, P, headDim]));
-  }
-  return { ids: batch.map((s) => s.id), P, pads: batch.map((s) => P - s.len), keys, values };
-}
-
-/** One token for every sequence in one run; pasts are left-padded to the longest and masked. */
-async function decodeStep(batch: Sequence[]): Promise<number[]> {
-  const B = batch.length;
-  const { layers } = shape;
-  const same = state !== undefined && state.ids.length === B && state.ids.every((id, b) => batch[b]?.id === id);
-  if (!same) {
-    unbatch();
-    state = rebatch(batch);
-  }
-  const st = state as NonNullable<typeof state>;
   const T = st.P + 1;
   const mask = new BigInt64Array(B * T);
   const ids = new BigInt64Array(B);
@@ -274,22 +222,22 @@ async function decodeStep(batch: Sequence[]): Promise<number[]> {
   const feeds: Record<string, Tensor> = {
     input_ids: new Tensor('int64', ids, [B, 1]),
     attention_mask: new Tensor('int64', mask, [B, T]),
-    position_ids: new Tensor('int64', positions, [B, 1]),
   };
-  for (let l = 0; l < layers; l++) {
-    feeds[`past_key_values.${l}.key`] = st.keys[l] as Tensor;
-    feeds[`past_key_values.${l}.value`] = st.values[l] as Tensor;
+  if (io.positionIds) feeds.position_ids = new Tensor('int64', positions, [B, 1]);
+  if (io.logitsToKeep) feeds.num_logits_to_keep = keepLast();
+  for (let l = 0; l < shape.layers; l++) {
+    feeds[pastFeed(l, 'key')] = st.keys[l] as Tensor;
+    feeds[pastFeed(l, 'value')] = st.values[l] as Tensor;
   }
-  const res = await (session as InferenceSession).run(feeds);
+  const res = await run(feeds);
   stats.steps++;
   stats.batchedTokens += B;
   stats.maxBatchSeen = Math.max(stats.maxBatchSeen, B);
-  for (let l = 0; l < layers; l++) {
-    st.keys[l] = res[`present.${l}.key`] as Tensor;
-    st.values[l] = res[`present.${l}.value`] as Tensor;
+  for (let l = 0; l < shape.layers; l++) {
+    st.keys[l] = res[presentOutput(l, 'key')] as Tensor;
+    st.values[l] = res[presentOutput(l, 'value')] as Tensor;
   }
   st.P = T;
   for (const s of batch) s.len++;
-  const logits = (res.logits as Tensor).data as Float32Array;
-  return batch.map((s, b) => pick(logits, b, s));
+  return batch.map((s, b) => pick(res.logits as Tensor, b, s));
 }

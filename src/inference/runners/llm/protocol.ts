@@ -26,6 +26,8 @@ export interface LoopStats {
   /** Sum over steps of the batch size (÷ steps = mean batch). */
   batchedTokens: number;
   maxBatchSeen: number;
+  /** Logit values copied back from all runs (prefill: vocab × prompt length, or × 1 with num_logits_to_keep). */
+  logitValues: number;
 }
 
 export type FromWorker =

@@ -14,7 +14,7 @@ export interface SamplingParams {
 
 export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
 
-/** Candidates a nucleus is drawn from when no top_k is given (an exact nucleus almost always fits). */
+/** Candidates a nucleus is first looked for in when no top_k is given (it almost always fits). */
 const NUCLEUS_POOL = 1024;
 
 /** A seeded PRNG (mulberry32): the same seed gives the same tokens. */
@@ -92,44 +92,72 @@ function kthLargest(a: Float32Array, k: number): number {
 /**
  * Picks the next token. `logits` may be modified (penalty applied in place); `seen` are the
  * tokens the penalty applies to (prompt and generated so far).
+ *
+ * top_k then top_p, as transformers' warpers: with top_k the nucleus is taken within the
+ * top_k renormalised. Without top_k the nucleus is exact over the whole vocabulary: it is
+ * looked for among the NUCLEUS_POOL largest logits, measured against the full softmax sum,
+ * and when those hold less than top_p of the mass every token is sorted and walked.
  */
 export function sampleToken(logits: Float32Array, params: SamplingParams, rng: Rng, seen: Iterable<number> = []): number {
   applyRepetitionPenalty(logits, seen, params.repetitionPenalty);
   if (params.temperature <= 0 || params.topK === 1) return argmax(logits);
-  const k = params.topK > 0 ? params.topK : params.topP < 1 ? NUCLEUS_POOL : logits.length;
-  const candidates = k >= logits.length ? null : topIndices(logits, k);
-  const count = candidates ? candidates.length : logits.length;
-  const at = (i: number) => (candidates ? (candidates[i] as number) : i);
-  let max = -Infinity;
-  for (let i = 0; i < count; i++) max = Math.max(max, logits[at(i)] as number);
-  const probs = new Float64Array(count);
+  const V = logits.length;
+  const nucleus = params.topP < 1;
+  const k = params.topK > 0 ? params.topK : nucleus ? NUCLEUS_POOL : V;
+  // Sorted, largest first; null = every token in vocabulary order (no top_k, no top_p).
+  let candidates = k >= V && !nucleus ? null : topIndices(logits, k);
+  const max = logits[argmax(logits)] as number;
+  const weight = (t: number) => Math.exp(((logits[t] as number) - max) / params.temperature);
+  let probs = weigh(candidates, V, weight);
+  if (nucleus) {
+    let norm = probs.sum;
+    if (params.topK <= 0 && candidates && candidates.length < V) {
+      norm = 0;
+      for (let t = 0; t < V; t++) norm += weight(t);
+      if (probs.sum / norm < params.topP) {
+        candidates = topIndices(logits, V);
+        probs = weigh(candidates, V, weight);
+      }
+    }
+    keepNucleus(probs.values, norm, params.topP);
+  }
+  return draw(probs.values, candidates, rng);
+}
+
+function weigh(candidates: Int32Array | null, V: number, weight: (t: number) => number): { values: Float64Array; sum: number } {
+  const count = candidates ? candidates.length : V;
+  const values = new Float64Array(count);
   let sum = 0;
   for (let i = 0; i < count; i++) {
-    const p = Math.exp(((logits[at(i)] as number) - max) / params.temperature);
-    probs[i] = p;
+    const p = weight(candidates ? (candidates[i] as number) : i);
+    values[i] = p;
     sum += p;
   }
-  if (params.topP < 1) {
-    // Candidates are sorted when they were selected; otherwise sort now (small vocabularies only).
-    const order = candidates ? null : Array.from({ length: count }, (_, i) => i).sort((a, b) => (probs[b] as number) - (probs[a] as number));
-    let mass = 0;
-    const kept = new Float64Array(count);
-    for (let r = 0; r < count; r++) {
-      const i = order ? (order[r] as number) : r;
-      kept[i] = probs[i] as number;
-      mass += (probs[i] as number) / sum;
-      if (mass >= params.topP) break;
+  return { values, sum };
+}
+
+/** Zeroes every weight past the smallest prefix (weights sorted, largest first) holding topP of `norm`. */
+function keepNucleus(sorted: Float64Array, norm: number, topP: number): void {
+  let mass = 0;
+  for (let r = 0; r < sorted.length; r++) {
+    if (mass >= topP) {
+      sorted.fill(0, r);
+      return;
     }
-    probs.set(kept);
+    mass += (sorted[r] as number) / norm;
   }
+}
+
+function draw(probs: Float64Array, candidates: Int32Array | null, rng: Rng): number {
+  const at = (i: number) => (candidates ? (candidates[i] as number) : i);
   let total = 0;
-  for (let i = 0; i < count; i++) total += probs[i] as number;
+  for (let i = 0; i < probs.length; i++) total += probs[i] as number;
   let u = rng.next() * total;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < probs.length; i++) {
     u -= probs[i] as number;
     if (u < 0 && (probs[i] as number) > 0) return at(i);
   }
   // Rounding left u just above zero: the last kept candidate.
-  for (let i = count - 1; i >= 0; i--) if ((probs[i] as number) > 0) return at(i);
+  for (let i = probs.length - 1; i >= 0; i--) if ((probs[i] as number) > 0) return at(i);
   return at(0);
 }

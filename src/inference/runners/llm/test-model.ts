@@ -9,6 +9,7 @@ import { TEST_MODEL_MARKER } from '../../registry.ts';
  * position_ids, past_key_values.N.key/value [batch, kv_heads, past, head_dim] → logits,
  * present.N.key/value, with grouped-query attention, causal and padding masks. Positions use a
  * learned table instead of rotary embeddings: the interface is the same, the graph is smaller.
+ * `DecoderExport` varies the interface the way real exports do (see docs/inference.md).
  */
 
 export interface DecoderDims {
@@ -33,22 +34,56 @@ export interface TransitionBias {
   bonus: (cls: number, token: number) => number;
 }
 
-export function decoderOnlyGraph(dims: DecoderDims, seed: number, transition?: TransitionBias): Graph {
+/** Where real decoder-only exports differ in their interface; the defaults are optimum's fp32 export. */
+export interface DecoderExport {
+  /** Element type of past_key_values.* and present.* (onnx-community fp16 / q4f16 exports: float16). */
+  cacheType?: 'float32' | 'float16';
+  /** Element type of logits (fp16 / q4f16 exports: float16). */
+  logitsType?: 'float32' | 'float16';
+  /**
+   * false: no position_ids input; positions are taken from the cache length onward, as
+   * GroupQueryAttention-style exports do, so a left-padded row gets the wrong positions.
+   */
+  positionIds?: boolean;
+  /** An int64 scalar input `num_logits_to_keep`: logits for the last N positions only (0 = all). */
+  logitsToKeep?: boolean;
+}
+
+const FLOAT16 = 10;
+const FLOAT32 = 1;
+
+export function decoderOnlyGraph(dims: DecoderDims, seed: number, transition?: TransitionBias, variant: DecoderExport = {}): Graph {
   const g = new Graph('decoder');
   const next = rng(seed);
   const w = (dimsOf: number[], scale: number) => g.init('w', 'float32', dimsOf, randomValues(dimsOf.reduce((a, b) => a * b, 1), scale, next));
   const { vocabSize: V, hidden: D, heads: H, kvHeads: KV, headDim: hd } = dims;
+  const cacheType = variant.cacheType ?? 'float32';
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
-  const pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
-  g.output('logits', 'float32', ['batch_size', 'sequence_length', V]);
+  const past = Array.from({ length: dims.layers }, (_, l) =>
+    (['key', 'value'] as const).map((kind) => g.input(`past_key_values.${l}.${kind}`, cacheType, ['batch_size', KV, 'past_sequence_length', hd])),
+  );
+  const S = g.op('Gather', [g.op('Shape', [ids]), g.scalar('int64', 1)]);
+  let pos: string;
+  if (variant.positionIds === false) {
+    // [1, S]: past_len … past_len + S − 1, the same for every row whatever its padding.
+    const pastLen = g.op('Gather', [g.op('Shape', [past[0]?.[0] as string]), g.scalar('int64', 2)]);
+    pos = g.op('Unsqueeze', [g.op('Range', [pastLen, g.op('Add', [pastLen, S]), g.scalar('int64', 1)]), g.ints([0])]);
+  } else {
+    pos = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  }
+  const keep = variant.logitsToKeep ? g.input('num_logits_to_keep', 'int64', []) : undefined;
+  g.output('logits', variant.logitsType ?? 'float32', ['batch_size', keep ? 'num_logits_to_keep' : 'sequence_length', V]);
+  // fp16 caches: new keys and values are rounded to half before use, so a cached step and a full
+  // recompute see the same values (as in a real fp16 model).
+  const toCache = (t: string) => (cacheType === 'float16' ? g.op('Cast', [t], { to: FLOAT16 }) : t);
+  const fromCache = (t: string) => (cacheType === 'float16' ? g.op('Cast', [t], { to: FLOAT32 }) : t);
 
   let x = g.op('Add', [g.op('Gather', [w([V, D], 1), ids]), g.op('Gather', [w([dims.maxPositions, D], 0.5), pos])]);
   // Padding bias [B,1,1,T] and causal bias [S,T]: query i (at T-S+i) sees keys j <= T-S+i.
   const maskF = g.op('Cast', [mask], { to: 1 });
   const padBias = g.op('Unsqueeze', [g.op('Mul', [g.op('Sub', [maskF, g.scalar('float32', 1)]), g.scalar('float32', 1e9)]), g.ints([1, 2])]);
   const T = g.op('Gather', [g.op('Shape', [mask]), g.scalar('int64', 1)]);
-  const S = g.op('Gather', [g.op('Shape', [ids]), g.scalar('int64', 1)]);
   const kpos = g.op('Range', [g.scalar('int64', 0), T, g.scalar('int64', 1)]);
   const qpos = g.op('Range', [g.op('Sub', [T, S]), T, g.scalar('int64', 1)]);
   const allowed = g.op('LessOrEqual', [g.op('Unsqueeze', [kpos, g.ints([0])]), g.op('Unsqueeze', [qpos, g.ints([1])])]);
@@ -59,13 +94,17 @@ export function decoderOnlyGraph(dims: DecoderDims, seed: number, transition?: T
     H === KV ? t : g.op('Reshape', [g.op('Tile', [g.op('Unsqueeze', [t, g.ints([2])]), g.ints([1, 1, H / KV, 1, 1])]), g.ints([0, H, -1, hd])]);
 
   for (let l = 0; l < dims.layers; l++) {
-    const pastK = g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', KV, 'past_sequence_length', hd]);
-    const pastV = g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', KV, 'past_sequence_length', hd]);
+    const [pastK, pastV] = past[l] as [string, string];
     const q = heads(g.op('MatMul', [x, w([D, H * hd], 1 / Math.sqrt(D))]), H);
-    const k = g.op('Concat', [pastK, heads(g.op('MatMul', [x, w([D, KV * hd], 1 / Math.sqrt(D))]), KV)], { axis: 2 }, [`present.${l}.key`]);
-    const v = g.op('Concat', [pastV, heads(g.op('MatMul', [x, w([D, KV * hd], 1 / Math.sqrt(D))]), KV)], { axis: 2 }, [`present.${l}.value`]);
-    g.output(`present.${l}.key`, 'float32', ['batch_size', KV, 'total_sequence_length', hd]);
-    g.output(`present.${l}.value`, 'float32', ['batch_size', KV, 'total_sequence_length', hd]);
+    const present = (pastT: string, kind: 'key' | 'value') => {
+      const fresh = toCache(heads(g.op('MatMul', [x, w([D, KV * hd], 1 / Math.sqrt(D))]), KV));
+      const name = `present.${l}.${kind}`;
+      g.op('Concat', [pastT, fresh], { axis: 2 }, [name]);
+      g.output(name, cacheType, ['batch_size', KV, 'total_sequence_length', hd]);
+      return fromCache(name);
+    };
+    const k = present(pastK, 'key');
+    const v = present(pastV, 'value');
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [repeat(k)], { perm: [0, 1, 3, 2] })]), g.scalar('float32', 1 / Math.sqrt(hd))]), bias]);
     const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), repeat(v)]);
     const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([0, 0, H * hd])]);
@@ -89,6 +128,12 @@ export function decoderOnlyGraph(dims: DecoderDims, seed: number, transition?: T
     const cls = g.op('Gather', [g.init('cls', 'float32', [V, C], oneHot), ids]);
     logits = g.op('Add', [logits, g.op('MatMul', [cls, g.init('bonus', 'float32', [C, V], bonus)])]);
   }
+  if (keep) {
+    // x[:, -keep:, :] (keep = 0: every position, as in transformers).
+    const start = g.op('Neg', [g.op('Unsqueeze', [keep, g.ints([0])])]);
+    logits = g.op('Slice', [logits, start, g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])]);
+  }
+  if (variant.logitsType === 'float16') logits = g.op('Cast', [logits], { to: FLOAT16 });
   g.op('Identity', [logits], {}, ['logits']);
   return g;
 }
@@ -144,6 +189,10 @@ export interface DecoderModelFiles {
   transition?: TransitionBias;
   note: string;
   family: string;
+  /** The export's interface (default: optimum's fp32 one). */
+  variant?: DecoderExport;
+  /** The ONNX file under onnx/ (default model.onnx; model_fp16.onnx for a dtype's file). */
+  file?: string;
 }
 
 /** Writes config.json, generation_config.json, tokenizer files and onnx/model.onnx. */
@@ -168,7 +217,7 @@ export function writeDecoderOnlyModel(dir: string, m: DecoderModelFiles): void {
   json('generation_config.json', { bos_token_id: m.bosTokenId, eos_token_id: m.eosTokenIds, do_sample: true });
   json('tokenizer.json', m.tokenizer);
   json('tokenizer_config.json', m.tokenizerConfig);
-  writeOnnx(join(dir, 'onnx'), 'model.onnx', decoderOnlyGraph(dims, m.seed, m.transition));
+  writeOnnx(join(dir, 'onnx'), m.file ?? 'model.onnx', decoderOnlyGraph(dims, m.seed, m.transition, m.variant));
   json(TEST_MODEL_MARKER, { generated: true, family: m.family, note: m.note });
 }
 
@@ -178,7 +227,7 @@ export const CHAT_TEST_SPECIALS = { endOfText: 256, imStart: 257, imEnd: 258 } a
 export const CHAT_TEST_DIMS: DecoderDims = { vocabSize: 260, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, maxPositions: 2048 };
 
 /** A tiny chat LM with a Qwen3-style ChatML tokenizer (random weights: its answers are noise). */
-export function writeChatTestModel(dir: string, seed = 5): void {
+export function writeChatTestModel(dir: string, seed = 5, variant?: DecoderExport, file?: string): void {
   const specials = [
     { id: CHAT_TEST_SPECIALS.endOfText, content: '<|endoftext|>' },
     { id: CHAT_TEST_SPECIALS.imStart, content: '<|im_start|>' },
@@ -194,5 +243,7 @@ export function writeChatTestModel(dir: string, seed = 5): void {
     bosTokenId: null,
     note: 'random weights: chat answers are noise',
     family: 'llm',
+    ...(variant && { variant }),
+    ...(file && { file }),
   });
 }
