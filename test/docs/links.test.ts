@@ -15,9 +15,33 @@ function linkTargets(markdown: string): string[] {
   return targets;
 }
 
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+function anchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  const text = markdown.replace(/^```[\s\S]*?^```/gm, '');
+  for (const m of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    const base = m[1]!
+      .replace(/`/g, '')
+      .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  for (const m of text.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) out.add(m[1]!);
+  return out;
+}
+
 const isExternal = (target: string) => /^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//');
 
 describe('relative links in README.md and docs/*.md', () => {
+  it('makes heading anchors as GitHub does', () => {
+    expect([...anchors('# Hello, World\n## `a.b` and [c](d.md)\n## Hello, World\n```\n# not\n```\n<a id="x"></a>')]).toEqual(['hello-world', 'ab-and-c', 'hello-world-1', 'x']);
+  });
+
   it('finds links the way GitHub renders them (and none inside code)', () => {
     expect(linkTargets('See [a](docs/a.md#x) and [`b`](../b.md "t"), <a href="c.md">c</a>.\n[r]: d.md\n```\n[no](e.md)\n```\n`[no](f.md)`')).toEqual([
       'docs/a.md#x',
@@ -28,16 +52,24 @@ describe('relative links in README.md and docs/*.md', () => {
   });
 
   for (const file of DOCS) {
-    it(`${file}: every relative link names a file inside the repository`, () => {
+    it(`${file}: every relative link names a file inside the repository (and a heading there, when it has #anchor)`, () => {
       const problems: string[] = [];
-      for (const target of linkTargets(readFileSync(join(ROOT, file), 'utf8'))) {
-        if (isExternal(target) || target.startsWith('#')) continue;
+      const own = readFileSync(join(ROOT, file), 'utf8');
+      for (const target of linkTargets(own)) {
+        if (target.startsWith('#')) {
+          if (!anchors(own).has(target.slice(1))) problems.push(`${target}: no such heading`);
+          continue;
+        }
+        if (isExternal(target)) continue;
         const path = decodeURIComponent(target.split('#')[0]!.split('?')[0]!);
         const absolute = path.startsWith('/') ? join(ROOT, path) : resolve(ROOT, dirname(file), path);
         const inside = relative(ROOT, absolute);
         if (/(^|\/)shared(\/|$)/.test(path)) problems.push(`${target}: links into shared/`);
         else if (inside.startsWith('..') || inside.split(sep)[0] === '..') problems.push(`${target}: outside the repository`);
         else if (!existsSync(absolute)) problems.push(`${target}: no such file`);
+        else if (target.includes('#') && absolute.endsWith('.md') && !anchors(readFileSync(absolute, 'utf8')).has(target.split('#')[1]!)) {
+          problems.push(`${target}: no such heading`);
+        }
       }
       expect(problems).toEqual([]);
     });
