@@ -1,17 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { BIN, cliProcess } from '../helpers/cli.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PID_FILE, readDataDirLock } from '../../src/lifecycle/index.ts';
+import { BIN, cliProcess, startGatewayProcess, type GatewayProcess } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
+import { until } from '../helpers/wait.ts';
 
 const KNOWN_PROFILES = 'generic-27005, huawei-e3372, huawei-me909s, quectel-ec25, sierra-em74xx, simcom-sim7600, telit-le910';
 
 /** The lines an operator reads: stderr without the JSON log lines. */
 function said(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+  // Also without bin.js's notice that it runs the sources because dist/src is stale (a build matter).
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{') && !l.includes('running the TypeScript sources through tsx'));
 }
 
 // Each test starts a real gateway process (tsx compile, store, workers): slow on a busy machine.
@@ -41,20 +43,11 @@ describe('agentphone start: start-up failures say why (real processes)', { timeo
     const port = await freePort();
     // No modem at that path: the line retries in the background; the gateway still serves.
     const file = configFile(dir, ['server:', '  host: 127.0.0.1', `  port: ${port}`, 'modems:', '  - id: sim-a', `    port: ${join(dir, 'no-such-tty')}`, ''].join('\n'));
-    const server = spawn(process.execPath, [BIN, 'start', '--config', file], {
-      env: { PATH: process.env.PATH, AGENTPHONE_DATA_DIR: join(dir, 'data'), AGENTPHONE_LOG_LEVEL: 'warn' },
-    });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
-    const listening = await new Promise<boolean>((resolve) => {
-      server.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('AgentPhone listening on')) resolve(true);
-      });
-      void exited.then(() => resolve(false));
-    });
-    server.kill('SIGTERM');
-    await exited;
+    const server = await startGatewayProcess(['--config', file], { AGENTPHONE_DATA_DIR: join(dir, 'data'), AGENTPHONE_LOG_LEVEL: 'warn' });
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const { listening } = server;
+    const stderr = server.stderr();
     // Before: the schema's default profile "generic" named no profile and start-up died with exit 13, silent.
     expect({ listening, stderr: said(stderr) }).toEqual({ listening: true, stderr: [`AgentPhone listening on http://127.0.0.1:${port} (data: ${join(dir, 'data')})`] });
   });
@@ -94,6 +87,103 @@ describe('agentphone start: start-up failures say why (real processes)', { timeo
       ]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
+
+describe('agentphone start: config problems are all reported together (real process)', { timeout: 60_000 }, () => {
+  const tempDir = useTempDir();
+
+  it('a file with a schema error, a bad value and a cross-field error lists all three', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'agentphone.yaml');
+    // Before: the cross-field check (numbers[].line) ran only when the schema had no problem, so two of three were listed.
+    writeFileSync(file, ['server:', '  port: 99999', 'log:', '  level: loud', 'numbers:', '  - number: "+15550001"', '    line: nope', ''].join('\n'));
+    const res = await cliProcess(['start', '--config', file], { AGENTPHONE_DATA_DIR: join(dir, 'data') });
+    expect(res.code).toBe(1);
+    expect(said(res.stderr)).toEqual([
+      'agentphone start: invalid configuration; fix these and start again:',
+      '  server.port: must be <= 65535',
+      '  log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
+      '  numbers[0].line: no modem or virtual line has id "nope"',
+    ]);
+  });
+});
+
+describe('agentphone start: one gateway per data directory (real processes)', { timeout: 120_000 }, () => {
+  const tempDir = useTempDir();
+  const running: GatewayProcess[] = [];
+  afterEach(async () => {
+    for (const g of running.splice(0)) {
+      g.child.kill('SIGKILL');
+      await g.exited;
+    }
+  });
+
+  async function gateway(dataDir: string, port: number, extra: Record<string, string> = {}, command?: [string, ...string[]]): Promise<GatewayProcess> {
+    const g = await startGatewayProcess([], { AGENTPHONE_DATA_DIR: dataDir, AGENTPHONE_HOST: '127.0.0.1', AGENTPHONE_PORT: String(port), AGENTPHONE_LOG_LEVEL: 'warn', ...extra }, command);
+    running.push(g);
+    return g;
+  }
+
+  it('a second gateway on the same data dir is refused naming the first one\'s pid; one on the same port is told the port is taken', async () => {
+    const dataDir = join(tempDir(), 'data');
+    const port = await freePort();
+    const first = await gateway(dataDir, port);
+    expect(first.listening).toBe(true);
+    expect(readDataDirLock(dataDir)).toEqual({ pid: first.child.pid, alive: true });
+
+    const sameDir = await cliProcess(['start'], { AGENTPHONE_DATA_DIR: dataDir, AGENTPHONE_HOST: '127.0.0.1', AGENTPHONE_PORT: String(await freePort()), AGENTPHONE_LOG_LEVEL: 'warn' });
+    expect(sameDir.code).toBe(1);
+    expect(said(sameDir.stderr)).toEqual([
+      `agentphone start: the data directory ${dataDir} is in use by another AgentPhone gateway (pid ${first.child.pid}); stop that gateway (kill ${first.child.pid}, or systemctl stop agentphone) or set dataDir (AGENTPHONE_DATA_DIR) to another directory`,
+    ]);
+
+    const samePort = await cliProcess(['start'], { AGENTPHONE_DATA_DIR: join(tempDir(), 'other'), AGENTPHONE_HOST: '127.0.0.1', AGENTPHONE_PORT: String(port), AGENTPHONE_LOG_LEVEL: 'warn' });
+    expect(samePort.code).toBe(1);
+    expect(said(samePort.stderr)).toEqual([
+      `agentphone start: cannot listen on 127.0.0.1:${port}: the port is already in use (another AgentPhone or another program); stop that or set server.port (AGENTPHONE_PORT) to a free port`,
+    ]);
+    // The refused ones left the first gateway's lock alone.
+    expect(readDataDirLock(dataDir)).toEqual({ pid: first.child.pid, alive: true });
+  });
+
+  it('a lock left by a gateway killed with -9 is taken over; SIGTERM then stops cleanly and frees the dir', async () => {
+    const dataDir = join(tempDir(), 'data');
+    const crashed = await gateway(dataDir, await freePort());
+    expect(crashed.listening).toBe(true);
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    expect(readDataDirLock(dataDir)).toEqual({ pid: crashed.child.pid, alive: false });
+
+    const next = await gateway(dataDir, await freePort());
+    expect(next.listening).toBe(true);
+    await until(() => next.stdout().includes(`"holderPid":${crashed.child.pid},"msg":"data directory was left locked by a gateway that died; taken over"`), 10_000, 'the take-over warning');
+    expect(readDataDirLock(dataDir)).toEqual({ pid: next.child.pid, alive: true });
+
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+    expect(readDataDirLock(dataDir)).toBeNull();
+    expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+  });
+
+  it('under npm (npm_lifecycle_event=start) the gateway stops when its parent shell is killed instead of running orphaned', async () => {
+    const dataDir = join(tempDir(), 'data');
+    // npm runs `sh -c "node src/cli/bin.js start"`; killing npm kills that shell, not node.
+    // The trailing `exit` keeps sh from exec'ing node, as npm's shell does not either.
+    const shell = await gateway(dataDir, await freePort(), { npm_lifecycle_event: 'start' }, ['sh', '-c', `"${process.execPath}" "${BIN}" "$@"; exit $?`, 'sh']);
+    expect(shell.listening).toBe(true);
+    const gatewayPid = readDataDirLock(dataDir)?.pid;
+    expect(gatewayPid).not.toBe(shell.child.pid);
+    try {
+      shell.child.kill('SIGKILL');
+      await shell.exited;
+      // It notices within a second and stops cleanly: the lock is released and gateway.pid removed.
+      await until(() => readDataDirLock(dataDir) === null, 30_000, 'the orphaned gateway to stop');
+      expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+    } finally {
+      // Not our child: afterEach cannot reach it if the test failed.
+      if (readDataDirLock(dataDir)?.alive === true && gatewayPid) process.kill(gatewayPid, 'SIGKILL');
     }
   });
 });

@@ -1,8 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.ts';
 
-export const BIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'bin.js');
+/** The command run from the sources (tsx), whatever state dist/ is in: tests see the code they test. */
+export const BIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'source-bin.js');
+/** What operators run: dist/src when it is built and fresh, else the sources with a notice. */
+export const BUILT_BIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'bin.js');
 
 export interface CliResult {
   code: number;
@@ -29,4 +32,34 @@ export function cliProcess(args: string[], env: Record<string, string | undefine
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  /** Whether it said "AgentPhone listening on" (false: it exited first). */
+  listening: boolean;
+  /** All it wrote to stderr so far. */
+  stderr(): string;
+  /** All it wrote to stdout (its JSON log) so far. */
+  stdout(): string;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+}
+
+/** Starts `agentphone start` (or `command` under a shell) as a real process and waits until it listens or exits. */
+export async function startGatewayProcess(args: string[], env: Record<string, string | undefined>, command: [string, ...string[]] = [process.execPath, BIN]): Promise<GatewayProcess> {
+  const [file, ...pre] = command;
+  const child = spawn(file, [...pre, 'start', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const listening = await new Promise<boolean>((resolve) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('AgentPhone listening on')) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+  });
+  return { child, listening, stderr: () => stderr, stdout: () => stdout, exited };
 }
