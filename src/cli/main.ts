@@ -11,11 +11,12 @@ import { startCommand } from './commands/start.ts';
 import { usageCommand } from './commands/usage.ts';
 import { webhookCommand } from './commands/webhook.ts';
 import { voiceCommand } from './commands/voice.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { backupCommand } from './commands/backup.ts';
 import { restoreCommand } from './commands/restore.ts';
 
 /** Every top-level command. Domains add theirs here. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

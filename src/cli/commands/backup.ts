@@ -1,15 +1,16 @@
 import { resolve } from 'node:path';
-import { loadConfig, type Config } from '../../config/index.ts';
-import { backupDataDir } from '../../store/index.ts';
+import type { Config } from '../../config/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, printResult, type CliCommand, type CliIo } from '../command.ts';
 
 /** What backup and restore both take: one FILE (made absolute) and the config. */
-export function fileCommandArgs(args: readonly string[], io: CliIo, verb: string): { json: boolean; file: string; config: Readonly<Config> } {
+export async function fileCommandArgs(args: readonly string[], io: CliIo, verb: string): Promise<{ json: boolean; file: string; config: Readonly<Config> }> {
   const { values, positionals } = parseCommandArgs(args, {});
   const [file, extra] = positionals;
   if (file === undefined) throw new UsageError(`${verb} needs a FILE`);
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  // Loaded when run, so --help and the other commands start without the config and store code.
+  const { loadConfig } = await import('../../config/index.ts');
   const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
   return { json: values.json, file: resolve(file), config };
 }
@@ -19,7 +20,8 @@ export const backupCommand: CliCommand = {
   summary: 'Write a consistent backup of the store and its media to FILE (safe while the gateway runs)',
   usage: 'agentphone backup FILE [--config FILE] [--json]',
   async run(args, io) {
-    const { json, file, config } = fileCommandArgs(args, io, 'backup');
+    const { json, file, config } = await fileCommandArgs(args, io, 'backup');
+    const { backupDataDir } = await import('../../store/index.ts');
     const result = await backupDataDir(config.dataDir, file);
     printResult(io, json, result, () =>
       [

@@ -1,5 +1,3 @@
-import { acquireDataDirLock } from '../../lifecycle/index.ts';
-import { ensurePrivateDir, restoreDataDir } from '../../store/index.ts';
 import { printResult, type CliCommand } from '../command.ts';
 import { fileCommandArgs } from './backup.ts';
 
@@ -8,7 +6,8 @@ export const restoreCommand: CliCommand = {
   summary: 'Replace the store with a backup made by agentphone backup (the gateway must be stopped)',
   usage: 'agentphone restore FILE [--config FILE] [--json]',
   async run(args, io) {
-    const { json, file, config } = fileCommandArgs(args, io, 'restore');
+    const { json, file, config } = await fileCommandArgs(args, io, 'restore');
+    const [{ acquireDataDirLock }, { ensurePrivateDir, restoreDataDir }] = await Promise.all([import('../../lifecycle/index.ts'), import('../../store/index.ts')]);
     ensurePrivateDir(config.dataDir);
     // Held for the whole restore: a running gateway refuses it, and no gateway starts mid-way.
     const lock = acquireDataDirLock(config.dataDir);

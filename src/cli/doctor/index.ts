@@ -1,0 +1,11 @@
+import type { DoctorCheck } from './check.ts';
+import { dataDirCheck, lockCheck } from './data-dir.ts';
+import { drachtioCheck, webhooksCheck } from './network.ts';
+import { modelsCheck, onnxRuntimeCheck, toolsCheck } from './runtime.ts';
+import { modemAtCheck, serialPortsCheck } from './serial.ts';
+
+export { fail, formatResult, ok, runChecks, warn, type CheckResult, type CheckStatus, type DoctorCheck, type DoctorContext } from './check.ts';
+export { probeAt } from './serial.ts';
+export { tcpProbe } from './network.ts';
+
+/** What `agentphone doctor` runs, in order. A new check is one more entry here. */
