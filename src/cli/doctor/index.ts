@@ -9,3 +9,4 @@ export { probeAt } from './serial.ts';
 export { tcpProbe } from './network.ts';
 
 /** What `agentphone doctor` runs, in order. A new check is one more entry here. */
+export const DOCTOR_CHECKS: DoctorCheck[] = [dataDirCheck, lockCheck, serialPortsCheck, modemAtCheck, toolsCheck, onnxRuntimeCheck, modelsCheck, drachtioCheck, webhooksCheck];
