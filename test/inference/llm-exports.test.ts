@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -103,8 +103,8 @@ describe('generated decoder exports differ the way real ones do', () => {
   });
 });
 
-describe('the registered qwen3-0.6b test model', () => {
-  it('has an fp16 file, as onnx-community’s, that the runner loads for dtype fp16 and decodes', async () => {
+describe('loading decoder exports', () => {
+  it('the registered qwen3-0.6b test model has an fp16 file, as onnx-community’s, that the runner loads for dtype fp16 and decodes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentphone-llm-fp16-'));
     try {
       const [made] = makeTestModels(dir, ['qwen3-0.6b']);
@@ -114,6 +114,21 @@ describe('the registered qwen3-0.6b test model', () => {
       } finally {
         await llm.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to load, with a 503 naming what is missing, an export without a past input config.json promises', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentphone-llm-bad-'));
+    try {
+      writeChatTestModel(dir);
+      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: layers + 1 }));
+      await expect(LocalLlm.start(cpuRuntime('tiny-bad', dir), { maxBatch: 2 })).rejects.toMatchObject({
+        status: 503,
+        message: `model tiny-bad could not be loaded: the export has no past_key_values.${layers}.key input (config.json says ${layers + 1} layers)`,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
