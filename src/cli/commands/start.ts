@@ -77,7 +77,10 @@ interface StopRequests {
   dispose(): void;
 }
 
-/** SIGINT/SIGTERM ask for a clean stop; a second one while stopping ends the process at once. */
+/**
+ * SIGINT/SIGTERM ask for a clean stop; a second one while stopping ends the process at once,
+ * by that signal's default action (so the exit status says which, as a shell expects).
+ */
 function stopSignals(io: CliIo, onForcedExit: () => void): StopRequests {
   let resolveAsked: (reason: string) => void = () => undefined;
   const asked = new Promise<string>((resolve) => (resolveAsked = resolve));
@@ -90,17 +93,15 @@ function stopSignals(io: CliIo, onForcedExit: () => void): StopRequests {
     }
     io.stderr(`agentphone start: ${reason} while stopping: exiting now without waiting for the stop to finish\n`);
     onForcedExit();
-    process.exit(1);
+    dispose();
+    process.kill(process.pid, reason === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
   const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  const dispose = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return {
-    asked,
-    stop,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
+  return { asked, stop, dispose };
 }
