@@ -1,10 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent, createServer as createHttpsServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { reloadTls } from '../../src/api/index.ts';
+import { ConfigError } from '../../src/errors/index.ts';
+import { testApp } from '../helpers/gateway.ts';
 import { BIN } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { hasCommand, describeWithTool } from '../helpers/system-tool.ts';
@@ -110,5 +114,49 @@ describeWithTool('HTTPS with server.tls (real gateway process, real openssl cert
     expect(after.socket).toBe(before.socket);
     keepAlive.destroy();
     expect(gateway.exitCode).toBeNull();
+  });
+});
+
+describeWithTool('reloadTls (real https server, real openssl certificates)', hasCommand('openssl', ['version']), 'openssl', () => {
+  const tempDir = useTempDir();
+
+  it('refuses a key that does not match the certificate and keeps serving the old pair', async () => {
+    const dir = tempDir();
+    const first = selfSigned(dir, 'first');
+    const other = selfSigned(dir, 'other');
+    const server = createHttpsServer({ cert: first.pem, key: readFileSync(first.key) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      expect(() => reloadTls(server, { certFile: first.cert, keyFile: other.key })).toThrow(ConfigError);
+      expect(() => reloadTls(server, { certFile: join(dir, 'missing.crt'), keyFile: first.key })).toThrow(/server\.tls\.certFile: cannot read .*missing\.crt \(ENOENT\)/);
+      const answer = await get(url, new Agent({ keepAlive: false, ca: first.pem }));
+      expect(answer.fingerprint).toBe(fingerprintOf(first.pem));
+      expect(answer.body).toBe('ok');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('server.trustProxy', () => {
+  const tempDir = useTempDir();
+
+  it('believes X-Forwarded-For only from a listed proxy', async () => {
+    for (const [trustProxy, remoteAddress, expected] of [
+      [['127.0.0.1'], '127.0.0.1', '203.0.113.9'],
+      [['127.0.0.1'], '192.0.2.1', '192.0.2.1'],
+      [false, '127.0.0.1', '127.0.0.1'],
+    ] as const) {
+      const { app, core } = await testApp(join(tempDir(), 'data'), { server: { trustProxy } });
+      app.get('/ip-probe', (request) => ({ ip: request.ip, protocol: request.protocol }));
+      try {
+        const res = await app.inject({ url: '/ip-probe', remoteAddress, headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' } });
+        expect(res.json()).toEqual({ ip: expected, protocol: expected === '203.0.113.9' ? 'https' : 'http' });
+      } finally {
+        await app.close();
+        core.close();
+      }
+    }
   });
 });
