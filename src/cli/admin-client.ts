@@ -1,9 +1,6 @@
 import type { App } from '../api/index.ts';
-import { readAdminTokenFile } from '../auth/index.ts';
-import { loadConfig, type Config } from '../config/index.ts';
-import { buildCoreApp, createCore } from '../core.ts';
+import type { Config } from '../config/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
-import { silentLogger } from '../logging/index.ts';
 import type { CliIo } from './command.ts';
 
 export interface AdminResponse {
@@ -32,51 +29,60 @@ export interface AdminClientOptions {
  * it. Offline-safe commands fall back to the same routes served in-process over the local store.
  */
 export class AdminClient {
-  private readonly config: Readonly<Config>;
-  private readonly baseUrl: string;
-  private readonly token: string | undefined;
+  private target: Promise<{ config: Readonly<Config>; baseUrl: string; token: string | undefined }> | undefined;
 
   constructor(
-    io: CliIo,
+    private readonly io: CliIo,
     private readonly options: AdminClientOptions,
-  ) {
-    this.config = loadConfig({ configPath: options.configPath, env: io.env, cwd: process.cwd() });
-    const host = ['0.0.0.0', '::', ''].includes(this.config.server.host) ? '127.0.0.1' : this.config.server.host;
-    const hostPart = host.includes(':') ? `[${host}]` : host;
-    this.baseUrl = (options.url ?? `http://${hostPart}:${this.config.server.port}`).replace(/\/+$/, '');
-    this.token = this.config.adminToken ?? readAdminTokenFile(this.config.dataDir);
+  ) {}
+
+  /** The config is read on the first request: its code (schema validation, YAML) is most of a short command's start-up. */
+  private resolveTarget() {
+    this.target ??= (async () => {
+      const [{ loadConfig }, { readAdminTokenFile }] = await Promise.all([import('../config/index.ts'), import('../auth/index.ts')]);
+      const config = loadConfig({ configPath: this.options.configPath, env: this.io.env, cwd: process.cwd() });
+      const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
+      const hostPart = host.includes(':') ? `[${host}]` : host;
+      const baseUrl = (this.options.url ?? `http://${hostPart}:${config.server.port}`).replace(/\/+$/, '');
+      return { config, baseUrl, token: config.adminToken ?? readAdminTokenFile(config.dataDir) };
+    })();
+    return this.target;
   }
 
   async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<AdminResponse> {
+    const target = await this.resolveTarget();
     try {
-      return await this.overHttp(method, path, body);
+      return await this.overHttp(target, method, path, body);
     } catch (err) {
       if (!(err instanceof GatewayUnreachableError) || !this.options.offlineSafe || this.options.url !== undefined) throw err;
-      return this.inProcess(method, path, body);
+      return this.inProcess(target.config, method, path, body);
     }
   }
 
-  private async overHttp(method: string, path: string, body: unknown): Promise<AdminResponse> {
+  private async overHttp(target: { baseUrl: string; token: string | undefined }, method: string, path: string, body: unknown): Promise<AdminResponse> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/admin${path}`, {
+      res = await fetch(`${target.baseUrl}/admin${path}`, {
         method,
         headers: {
-          ...(this.token !== undefined && { authorization: `Bearer ${this.token}` }),
+          ...(target.token !== undefined && { authorization: `Bearer ${target.token}` }),
           ...(body !== undefined && { 'content-type': 'application/json' }),
         },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(15_000),
       });
     } catch {
-      throw new GatewayUnreachableError(this.baseUrl);
+      throw new GatewayUnreachableError(target.baseUrl);
     }
     const text = await res.text();
     return { status: res.status, body: parseJson(text) };
   }
 
-  private async inProcess(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<AdminResponse> {
-    const core = createCore(this.config, silentLogger());
+  private async inProcess(config: Readonly<Config>, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<AdminResponse> {
+    // Loaded here, not at the top: the whole gateway (fastify, the store, every domain) is
+    // most of a command's start-up time, and only the offline path needs it.
+    const [{ buildCoreApp, createCore }, { silentLogger }] = await Promise.all([import('../core.ts'), import('../logging/index.ts')]);
+    const core = createCore(config, silentLogger());
     let app: App | undefined;
     try {
       app = await buildCoreApp(core);

@@ -1,35 +1,17 @@
 #!/usr/bin/env node
-// The agentphone command. Runs the TypeScript sources through tsx, so `npm install` is all
-// the build a checkout needs.
+// The agentphone command. Runs the JavaScript that `npm install` (the prepare script, or
+// `npm run build`) put in dist/src. When dist/src is missing or older than a source file (a
+// `git pull` without a build, an edit), it says so in one line on stderr and runs the
+// TypeScript sources through tsx instead: the same behaviour, seconds slower to start.
 import { writeSync } from 'node:fs';
-import { register } from 'tsx/esm/api';
+import { builtCli } from './dist-check.js';
+import { launch, loadSources } from './launch.js';
 
-const command = process.argv[2] ?? '';
-let settled = false;
-// Node ends a process whose top-level await can never settle (every handle gone, a promise
-// nobody will resolve) with exit code 13 and no word. That is a bug, but the operator must
-// still learn that the command did not finish and what to do.
-process.on('exit', () => {
-  if (settled) return;
-  writeSync(2, `agentphone ${command}: stopped before finishing: a step was left waiting on nothing; run again with AGENTPHONE_LOG_LEVEL=debug and report the last log lines\n`);
-});
-
-let code;
-try {
-  register();
-  const { runCli, processIo } = await import('./main.ts');
-  code = await runCli(process.argv.slice(2), processIo);
-} catch (err) {
-  // runCli never throws; this is the sources failing to load (a broken checkout or install).
-  // esbuild puts the file and line on the message's second line.
-  const detail = err instanceof Error ? err.message.split('\n').filter((l) => l.trim() !== '').slice(0, 2).join(' ') : String(err);
-  writeSync(2, `agentphone: cannot load the AgentPhone sources: ${detail}; fix the file named or run npm install in the checkout\n`);
-  code = 1;
+const built = builtCli();
+if (built.main) {
+  const main = built.main;
+  await launch(() => import(main), 'the built AgentPhone files in dist/src');
+} else {
+  writeSync(2, `agentphone: ${built.reason}; running the TypeScript sources through tsx (slower start; \`npm run build\` fixes it)\n`);
+  await launch(loadSources, 'the AgentPhone sources');
 }
-settled = true;
-if (command === 'start') {
-  // The gateway has stopped cleanly: leave now, whatever device handles linger.
-  process.exit(code);
-}
-// Other commands end when their output is flushed.
-process.exitCode = code;

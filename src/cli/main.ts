@@ -11,11 +11,15 @@ import { startCommand } from './commands/start.ts';
 import { usageCommand } from './commands/usage.ts';
 import { webhookCommand } from './commands/webhook.ts';
 import { voiceCommand } from './commands/voice.ts';
-import { doctorCommand } from './commands/doctor.ts';
 import { backupCommand } from './commands/backup.ts';
 import { restoreCommand } from './commands/restore.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { agentphoneVersion } from './version.ts';
 
-/** Every top-level command. Domains add theirs here. */
+/**
+ * Every top-level command. Domains add theirs here. A command module loads its heavy code
+ * (config, store, gateway) inside run(), so --help and every other command start fast.
+ */
 export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand];
 
 function usage(): string {
@@ -27,7 +31,7 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Every command takes --json (print exactly one JSON document), --config FILE and --url URL.',
-    "Run 'agentphone <command> --help' for a command's usage.",
+    "Run 'agentphone <command> --help' for a command's usage, 'agentphone --version' for the version.",
   ].join('\n');
 }
 
@@ -37,6 +41,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout)(`${usage()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`agentphone ${agentphoneVersion()}\n`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.ts';
 
-/** The command run from the sources (tsx), whatever state dist/ is in: tests see the code they test. */
+/**
+ * The command run from the sources (tsx), whatever state dist/ is in: tests see the code they
+ * test. test/cli/built-bin.test.ts runs src/cli/bin.js (what operators run) on a real build.
+ */
 export const BIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'source-bin.js');
-/** What operators run: dist/src when it is built and fresh, else the sources with a notice. */
-export const BUILT_BIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'bin.js');
 
 export interface CliResult {
   code: number;
@@ -23,8 +24,13 @@ export async function cli(args: string[], env: Record<string, string | undefined
 
 /** Runs the real `agentphone` binary as a child process. */
 export function cliProcess(args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<CliResult> {
+  return binProcess(BIN, args, env, cwd);
+}
+
+/** Runs `node <bin> args...` with only PATH and `env` in its environment. */
+export function binProcess(bin: string, args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd });
+    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env }, cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

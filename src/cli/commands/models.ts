@@ -1,14 +1,22 @@
 import { resolve } from 'node:path';
-import { loadConfig } from '../../config/index.ts';
-import { makeTestModels, modelFamily, ModelRegistry, pullModel, whisperFamily, type PullProgress } from '../../inference/index.ts';
+import type { ModelRegistry, PullProgress } from '../../inference/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, printResult, type CliCommand, type CliIo } from '../command.ts';
+import { table } from '../output.ts';
 
-void whisperFamily; // registers the whisper family
+/** The inference code (onnxruntime, tokenizers), loaded only by the subcommands that use it. */
+const inference = () => import('../../inference/index.ts');
 
-function registryOf(io: CliIo, configPath: string | undefined): { registry: ModelRegistry; endpoint: string } {
+/** The registry the gateway builds from the same configuration (src/inference/service.ts). */
+async function registryOf(io: CliIo, configPath: string | undefined): Promise<{ registry: ModelRegistry; endpoint: string }> {
+  const [{ loadConfig }, { ModelRegistry, whisperFamily }] = await Promise.all([import('../../config/index.ts'), inference()]);
   const config = loadConfig({ configPath, env: io.env, cwd: process.cwd() });
+  void whisperFamily; // registers the whisper family
   return { registry: new ModelRegistry(config.inference, config.dataDir), endpoint: config.inference.hfEndpoint };
+}
+
+function modelState(m: { installed: boolean; test?: boolean }): string {
+  return m.installed ? (m.test === true ? 'installed (test model)' : 'installed') : 'not installed';
 }
 
 const mb = (n: number) => (n / 1_048_576).toFixed(1);
@@ -36,17 +44,19 @@ export const modelsCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(rest, { dir: { type: 'string' } });
     if (sub === 'list') {
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-      const { registry } = registryOf(io, values.config);
+      const { registry } = await registryOf(io, values.config);
       const models = registry.list();
-      printResult(io, values.json, { models }, () =>
-        models.map((m) => `${m.name.padEnd(28)} ${m.family.padEnd(10)} ${m.dtype.padEnd(6)} ${m.installed ? (m.test ? 'installed (test model)' : 'installed') : 'not installed'}  ${m.dir}`).join('\n'),
+      const modelsDir = registry.modelsDir;
+      printResult(io, values.json, { modelsDir, models }, () =>
+        [`Models directory: ${modelsDir}`, '', table(['NAME', 'FAMILY', 'DTYPE', 'STATE', 'DIR'], models.map((m) => [m.name, m.family, m.dtype, modelState(m), m.dir]))].join('\n'),
       );
       return 0;
     }
     if (sub === 'pull') {
       const name = positionals[0];
       if (name === undefined || positionals.length > 1) throw new UsageError('models pull takes one model name');
-      const { registry, endpoint } = registryOf(io, values.config);
+      const { registry, endpoint } = await registryOf(io, values.config);
+      const { modelFamily, pullModel } = await inference();
       const model = registry.get(name);
       if (!model) throw new UsageError(`unknown model "${name}"; configured: ${registry.names().join(', ')}`);
       const family = modelFamily(model.family);
@@ -58,6 +68,7 @@ export const modelsCommand: CliCommand = {
     }
     if (sub === 'make-test') {
       if (values.dir === undefined) throw new UsageError('models make-test needs --dir DIR');
+      const { makeTestModels } = await inference();
       const written = makeTestModels(resolve(values.dir));
       printResult(io, values.json, { models: written }, () =>
         [...written.map((m) => `${m.name} (${m.family}): ${m.dir}`), `Serve them with AGENTPHONE_MODELS_DIR=${resolve(values.dir as string)} (random weights: output is noise).`].join('\n'),

@@ -1,6 +1,4 @@
 import { join } from 'node:path';
-import { loadConfig } from '../../config/index.ts';
-import { DATABASE_FILE, openDatabase, purgeStored } from '../../store/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, printResult, type CliCommand } from '../command.ts';
 
@@ -24,6 +22,8 @@ export const purgeCommand: CliCommand = {
     const beforeMs = parseBefore(values.before);
     const only = values.only as (typeof WHAT)[number];
     if (!WHAT.includes(only)) throw new UsageError(`--only must be messages or transcripts, not "${values.only}"`);
+    // Loaded when run, so --help and the other commands start without the store's code.
+    const [{ loadConfig }, { DATABASE_FILE, openDatabase, purgeStored }] = await Promise.all([import('../../config/index.ts'), import('../../store/index.ts')]);
     const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
     const db = openDatabase(join(config.dataDir, DATABASE_FILE));
     try {
