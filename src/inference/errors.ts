@@ -7,16 +7,17 @@ export class InferenceError extends AgentPhoneError {
   }
 }
 
-/** The exact message the API promises when a model's files are absent. */
+/** The exact message the API promises when a model's files are absent; a retry cannot install it, so it is not retryable. */
 export class ModelNotInstalledError extends InferenceError {
   constructor(readonly model: string) {
-    super('MODEL_NOT_INSTALLED', `model ${model} is not installed: run agentphone models pull ${model}`, { status: 503, retryable: true });
+    super('MODEL_NOT_INSTALLED', `model ${model} is not installed: run agentphone models pull ${model}`, { status: 503, retryable: false });
   }
 }
 
+/** 404 on every route that takes a model (the API answers it as OpenAI's model_not_found). */
 export class UnknownModelError extends InferenceError {
-  constructor(model: string, known: readonly string[]) {
-    super('UNKNOWN_MODEL', `model "${model}" does not exist; available: ${known.join(', ') || 'none'}`, { status: 404 });
+  constructor(model: string, known: readonly string[], scope?: string) {
+    super('UNKNOWN_MODEL', `model "${model}" does not exist; available${scope ? ` ${scope}` : ''}: ${known.join(', ') || 'none'}`, { status: 404 });
   }
 }
 

@@ -1,3 +1,4 @@
+import Type from 'typebox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/api/index.ts';
 import { AgentPhoneError } from '../../src/errors/index.ts';
@@ -27,6 +28,16 @@ describe('HTTP error contract', () => {
     app.get('/unavailable', async () => {
       throw new AgentPhoneError('MODEM_DOWN', 'No modem is ready for this number', { status: 503 });
     });
+    const Shape = Type.Object(
+      {
+        kind: Type.Union([Type.Literal('sms'), Type.Literal('mms'), Type.Literal('call')]),
+        size: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+        color: Type.Optional(Type.String({ enum: ['red', 'green'] })),
+        tags: Type.Optional(Type.Array(Type.Object({ name: Type.String() }))),
+      },
+      { additionalProperties: false },
+    );
+    app.post('/shape', { schema: { body: Shape } }, async () => ({ ok: true }));
   });
   afterEach(async () => {
     await app.close();
@@ -134,6 +145,22 @@ describe('HTTP error contract', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/numbers', '/api/numbers/{id}', '/healthz']));
     expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200);
+  });
+
+  it('speaks to a person about a body that breaks the schema: one line per field, a union folded into what it allows', async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ kind: 'fax' }, 'body.kind: must be one of: sms, mms, call'],
+      [{ kind: 'sms', size: 'big' }, 'body.size: must be an integer or null'],
+      [{ kind: 'sms', color: 'blue' }, 'body.color: must be one of: red, green'],
+      [{ kind: 'sms', tags: [{ name: 5 }] }, 'body.tags.0.name: must be a string'],
+      [{ kind: 'sms', extra: 1 }, 'body.extra: is not a known field'],
+      [{}, 'body.kind: required'],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await app.inject({ method: 'POST', url: '/shape', payload: payload as object });
+      expect(res.statusCode, message).toBe(400);
+      expect(res.json()).toEqual({ error: 'Bad Request', message });
+    }
   });
 
   it('answers with a request id, errors included', async () => {

@@ -170,8 +170,8 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     expect(apiErr.status).toBe(503);
     const raw = await post({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
     expect(raw.status).toBe(503);
-    expect(await raw.json()).toEqual({
-      error: 'Service Unavailable',
+    expect(await raw.json()).toMatchObject({
+      error: { type: 'server_error' },
       message: expect.stringMatching(/^model Qwen3-Next-80B is unavailable: its upstream engine at 127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED\)$/),
     });
     const streamErr = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true }).catch((e: unknown) => e);
@@ -184,7 +184,7 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     const bad = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(bad.status).toBe(400);
     const badRaw = await post({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
-    expect(await badRaw.json()).toEqual({ error: 'Bad Request', message: 'The upstream engine for Qwen3-Next-80B refused the request: max_tokens is too large: 999999' });
+    expect(await badRaw.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'The upstream engine for Qwen3-Next-80B refused the request: max_tokens is too large: 999999' });
     upstream.script = { pieces: [], promptTokens: 0, refuse: { status: 500, body: { message: 'CUDA out of memory' } } };
     const down = await post({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
     expect(down.status).toBe(503);
@@ -215,9 +215,9 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     expect(models).toContainEqual({ id: MODEL, object: 'model', created: expect.any(Number), owned_by: expect.stringMatching(/^127\.0\.0\.1:/) });
     const err = (await client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(404);
-    expect(await (await post({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).json()).toEqual({
-      error: 'Not Found',
-      message: 'The model nope does not exist; chat models: Qwen3-Next-80B',
+    expect(await (await post({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'model_not_found' },
+      message: 'model "nope" does not exist; available for chat: Qwen3-Next-80B',
     });
   });
 
@@ -225,6 +225,6 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     await start(await upstream.start());
     const res = await fetch(`${gatewayUrl}/api/v1/models`);
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'Unauthorized', message: 'Invalid or missing API key' });
+    expect(await res.json()).toMatchObject({ error: { type: 'authentication_error' }, message: 'Invalid or missing API key' });
   });
 });

@@ -85,16 +85,16 @@ describe('speech and local chat through the gateway (tiny generated models, real
       fetch(`${gateway.url}/api/v1/audio/speech`, { method: 'POST', headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const unknown = await post({ input: 'hi', voice: 'nova' });
     expect(unknown.status).toBe(400);
-    const body = (await unknown.json()) as { error: string; message: string };
-    expect(body.error).toBe('Bad Request');
+    const body = (await unknown.json()) as { error: { type: string; param: string }; message: string };
+    expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'voice' });
     expect(body.message).toMatch(/^body\.voice: unknown voice "nova"; valid voices: tara, leah, jess, leo, dan, mia, zac, zoe, pierre/);
     const long = await post({ input: 'x'.repeat(4097), voice: 'tara' });
     expect(long.status).toBe(400);
     expect(((await long.json()) as { message: string }).message).toBe('body.input: at most 4096 characters are accepted (got 4097); split the text');
     const french = await post({ input: 'Bonjour.', voice: 'pierre' });
     expect(french.status).toBe(503);
-    expect(await french.json()).toEqual({
-      error: 'Service Unavailable',
+    expect(await french.json()).toMatchObject({
+      error: { type: 'server_error' },
       message: 'voice pierre needs model orpheus-3b-fr (orpheus), which is not configured: add it to inference.models',
     });
   });

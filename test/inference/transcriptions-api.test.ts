@@ -82,7 +82,7 @@ describe('POST /api/v1/audio/transcriptions on generated models', () => {
     form.append('timestamp_granularities[]', 'word');
     const res = await fetch(`${gw.url}/api/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${gw.key}` } });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'Bad Request', message: 'timestamp_granularities[]: word timestamps need response_format verbose_json' });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'timestamp_granularities[]: word timestamps need response_format verbose_json' });
   });
 
   it('meters audio minutes per API key in the key usage ledger', async () => {
@@ -109,7 +109,7 @@ describe('POST /api/v1/audio/transcriptions on generated models', () => {
     form.append('file', new Blob([toneWav(70)]), 'big.wav');
     const res = await fetch(`${gw.url}/api/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${gw.key}` } });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: 'Payload Too Large', message: expect.stringMatching(/^file: /) as unknown as string });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: expect.stringMatching(/^file: /) as unknown as string });
   });
 
   it('answers 400 naming the field for a missing file or an undecodable one', async () => {
@@ -117,7 +117,7 @@ describe('POST /api/v1/audio/transcriptions on generated models', () => {
     form.append('model', 'whisper-large-v3');
     const res = await fetch(`${gw.url}/api/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${gw.key}` } });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'Bad Request', message: 'file: required' });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'file: required' });
   });
 
   it('cancels the work when the client disconnects', async () => {
@@ -147,8 +147,8 @@ describe('POST /api/v1/audio/transcriptions without model files', () => {
       form.append('model', 'whisper-large-v3');
       const res = await fetch(`${gw.url}/api/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${gw.key}` } });
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({
-        error: 'Service Unavailable',
+      expect(await res.json()).toMatchObject({
+        error: { type: 'server_error' },
         message: 'model whisper-large-v3 is not installed: run agentphone models pull whisper-large-v3',
       });
     } finally {

@@ -20,6 +20,8 @@ const VALID_BODIES: Record<string, unknown> = {
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const UNAUTHORIZED = { error: 'Unauthorized' };
+/** /api/v1 answers in the OpenAI error shape (docs/api-errors.md). */
+const UNAUTHORIZED_V1 = { error: { type: 'authentication_error', code: 'invalid_api_key' }, message: 'Invalid or missing API key' };
 
 describe('auth matrix over every route in the route table (whole gateway)', () => {
   const tempDir = useTempDir();
@@ -84,7 +86,7 @@ describe('auth matrix over every route in the route table (whole gateway)', () =
       for (const route of api) {
         const res = await send(route, headers());
         expect(res.statusCode, `${route.method} ${route.url}`).toBe(401);
-        expect(res.json(), `${route.method} ${route.url}`).toMatchObject(UNAUTHORIZED);
+        expect(res.json(), `${route.method} ${route.url}`).toMatchObject(route.url.startsWith('/api/v1/') ? UNAUTHORIZED_V1 : UNAUTHORIZED);
       }
     });
   }

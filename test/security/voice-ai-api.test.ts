@@ -61,13 +61,13 @@ describe('voice AI routes refuse hostile input with 4xx (tiny generated models)'
     expect(bytes.length).toBeLessThan(16_500);
     const res = await transcribe(formWith(bytes));
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'Bad Request', message: 'file: WAV channel count 65535 is not supported (1 to 8)' });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'file: WAV channel count 65535 is not supported (1 to 8)' });
   });
 
   it('answers 400 for a WAV longer than inference.maxAudioSeconds, before decoding it', async () => {
     const res = await transcribe(formWith(toneWav(MAX_AUDIO_SECONDS + 5, 8_000)));
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'Bad Request', message: `file: the audio is 25 s long; at most ${MAX_AUDIO_SECONDS} s are accepted` });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: `file: the audio is 25 s long; at most ${MAX_AUDIO_SECONDS} s are accepted` });
   });
 
   it('decodes uploaded WAV on an inference worker, not on the event loop', async () => {
@@ -85,7 +85,7 @@ describe('voice AI routes refuse hostile input with 4xx (tiny generated models)'
       headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'multipart/form-data' },
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'Bad Request', message: 'body: not valid multipart/form-data: Multipart: Boundary not found' });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'body: not valid multipart/form-data: Multipart: Boundary not found' });
   });
 
   it('answers 400 for a multipart body cut off mid-part', async () => {
@@ -95,19 +95,19 @@ describe('voice AI routes refuse hostile input with 4xx (tiny generated models)'
       headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'multipart/form-data; boundary=x' },
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'Bad Request', message: expect.stringMatching(/^body: not valid multipart\/form-data/) as unknown as string });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: expect.stringMatching(/^body: not valid multipart\/form-data/) as unknown as string });
   });
 
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'xx'])('answers 400 for language=%s', async (language) => {
     const res = await transcribe(formWith(toneWav(0.5), { language }));
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'Bad Request', message: 'language: must be an ISO-639-1 code Whisper knows (e.g. "en")' });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'language: must be an ISO-639-1 code Whisper knows (e.g. "en")' });
   });
 
   it('answers 413 for a form field over 64 KB instead of cutting it short', async () => {
     const res = await transcribe(formWith(toneWav(0.5), { prompt: 'word '.repeat(14_000) }));
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: 'Payload Too Large', message: 'prompt: a form field may hold at most 65536 bytes' });
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' }, message: 'prompt: a form field may hold at most 65536 bytes' });
   });
 
   it('answers 400 context_length_exceeded for a chat prompt longer than the model context, with both counts', async () => {
@@ -117,8 +117,8 @@ describe('voice AI routes refuse hostile input with 4xx (tiny generated models)'
       body: JSON.stringify({ model: 'qwen3-0.6b', messages: [{ role: 'user', content: 'a'.repeat(3000) }], max_tokens: 4 }),
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({
-      error: 'Bad Request',
+    expect(await res.json()).toMatchObject({
+      error: { type: 'invalid_request_error' },
       message: "body.messages: the prompt has 3019 tokens but qwen3-0.6b's context is 2048 tokens, prompt and answer together; shorten the messages",
     });
   });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,26 @@ import { AudioDecodeError } from './wav.ts';
 export const FFMPEG = 'ffmpeg';
 
 const OUT_RATE_HZ = 16_000;
+
+/** What every path that needs ffmpeg says when it is missing, after naming what needed it. */
+export const FFMPEG_MISSING = 'needs ffmpeg, which is not installed (apt-get install ffmpeg)';
+
+const found = new Set<string>();
+
+/**
+ * Whether ffmpeg runs here, asked when a request needs it (not once at start): an ffmpeg
+ * installed while the gateway runs is used by the next request. Only a success is
+ * remembered; a missing ffmpeg is asked again each time, which only costs the failing path.
+ */
+export function ffmpegAvailable(binary: string = FFMPEG): Promise<boolean> {
+  if (found.has(binary)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    execFile(binary, ['-version'], { timeout: 10_000, maxBuffer: 1_048_576 }, (err) => {
+      if (!err) found.add(binary);
+      resolve(!err);
+    });
+  });
+}
 
 export interface FfmpegDecodeOptions {
   signal?: AbortSignal;
@@ -62,7 +82,7 @@ function runFfmpeg(file: string, options: FfmpegDecodeOptions): Promise<Float32A
       if (stderr.length < 2000) stderr += c.toString();
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new AudioDecodeError('this audio format needs ffmpeg, which is not installed (apt-get install ffmpeg)'));
+      if (err.code === 'ENOENT') reject(new AudioDecodeError(`this audio format ${FFMPEG_MISSING}`));
       else reject(err);
     });
     child.on('close', (code) => {

@@ -33,5 +33,5 @@ export function wavTo16kMono(bytes: Uint8Array, maxSeconds: number): Float32Arra
 
 export { decodeUpload } from './off-thread.ts';
 export { AudioDecodeError, decodeWav, isWav, readWavHeader, WAV_LIMITS, type DecodedAudio, type WavHeader } from './wav.ts';
-export { decodeWithFfmpeg, FFMPEG, type FfmpegDecodeOptions } from './ffmpeg.ts';
+export { decodeWithFfmpeg, FFMPEG, FFMPEG_MISSING, ffmpegAvailable, type FfmpegDecodeOptions } from './ffmpeg.ts';
 export { downmix, resample } from './resample.ts';

@@ -7,8 +7,8 @@ import { AgentPhoneError } from '../../../errors/index.ts';
 import type { ChatRequest, ChatRouter, ChatStream } from '../../../inference/runners/llm/index.ts';
 import type { KeyUsageMeter } from '../../../metering/index.ts';
 import { principalOf } from '../../auth.ts';
-import { toErrorResponse } from '../../error-handler.ts';
-import { ErrorSchema, errorResponses } from '../../schemas.ts';
+import { toErrorResponse, toOpenAiError } from '../../error-handler.ts';
+import { openAiErrorResponses } from './error-schema.ts';
 
 export interface ChatRoutesOptions {
   chat: ChatRouter;
@@ -62,8 +62,9 @@ function sse(stream: ChatStream, signal: AbortSignal, onEnd: () => void): Readab
       yield 'data: [DONE]\n\n';
     } catch (err) {
       if (signal.aborted) return;
-      const { status, body } = toErrorResponse(err instanceof AgentPhoneError ? err : new AgentPhoneError('STREAM', 'The stream failed', { status: 500 }));
-      yield `data: ${JSON.stringify({ error: { ...body, code: status } })}\n\n`;
+      // The OpenAI SDKs throw an APIError from an event carrying `error`, reading its message and code.
+      const res = toErrorResponse(err instanceof AgentPhoneError ? err : new AgentPhoneError('STREAM', 'The stream failed', { status: 500 }));
+      yield `data: ${JSON.stringify({ error: toOpenAiError(res).error })}\n\n`;
     } finally {
       stream.close();
       onEnd();
@@ -80,7 +81,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (a
         summary: 'Chat completion (OpenAI-compatible; stream: true for SSE)',
         security: [{ bearer: [] }],
         body: ChatBody,
-        response: { 200: Type.Unknown({ description: 'chat.completion, or text/event-stream of chat.completion.chunk' }), ...errorResponses, 503: ErrorSchema },
+        response: { 200: Type.Unknown({ description: 'chat.completion, or text/event-stream of chat.completion.chunk' }), ...openAiErrorResponses },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { UnknownModelError } from '../../../inference/index.ts';
 import type { ModelEntry } from '../../../inference/runners/llm/index.ts';
-import { errorResponses } from '../../schemas.ts';
+import { openAiErrorResponses } from './error-schema.ts';
 
 export interface ModelsRoutesOptions {
   /** Each source lists its models (chat router, TTS, speech-to-text registry...). */
@@ -20,7 +21,7 @@ export const modelsRoutes: FastifyPluginAsyncTypebox<ModelsRoutesOptions> = asyn
   };
   app.get(
     '/models',
-    { schema: { summary: 'List available models', security: [{ bearer: [] }], response: { 200: ModelList, ...errorResponses } } },
+    { schema: { summary: 'List available models', security: [{ bearer: [] }], response: { 200: ModelList, ...openAiErrorResponses } } },
     async () => ({ object: 'list' as const, data: list() }),
   );
   app.get(
@@ -30,12 +31,13 @@ export const modelsRoutes: FastifyPluginAsyncTypebox<ModelsRoutesOptions> = asyn
         summary: 'One model',
         security: [{ bearer: [] }],
         params: Type.Object({ id: Type.String() }),
-        response: { 200: ModelSchema, ...errorResponses },
+        response: { 200: ModelSchema, ...openAiErrorResponses },
       },
     },
-    async (request, reply) => {
-      const model = list().find((m) => m.id === request.params.id);
-      if (!model) return reply.status(404).send({ error: 'Not Found', message: `The model ${request.params.id} does not exist` });
+    async (request) => {
+      const models = list();
+      const model = models.find((m) => m.id === request.params.id);
+      if (!model) throw new UnknownModelError(request.params.id, models.map((m) => m.id));
       return model;
     },
   );

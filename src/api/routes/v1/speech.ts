@@ -3,10 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Clock } from '../../../clock/index.ts';
 import { UnavailableError, ValidationError } from '../../../errors/index.ts';
+import { FFMPEG_MISSING, ffmpegAvailable, UnknownModelError } from '../../../inference/index.ts';
 import {
   CONTENT_TYPES,
   encodeWithFfmpeg,
-  ffmpegAvailable,
   findVoice,
   SAMPLE_RATE_HZ,
   VOICES,
@@ -15,7 +15,7 @@ import {
 } from '../../../inference/runners/tts/index.ts';
 import type { KeyUsageMeter } from '../../../metering/index.ts';
 import { principalOf } from '../../auth.ts';
-import { ErrorSchema, errorResponses } from '../../schemas.ts';
+import { openAiErrorResponses } from './error-schema.ts';
 import { clientGone } from './chat.ts';
 
 export interface SpeechRoutesOptions {
@@ -55,7 +55,7 @@ export const speechRoutes: FastifyPluginAsyncTypebox<SpeechRoutesOptions> = asyn
         summary: 'Text to speech (Orpheus, 24 kHz)',
         security: [{ bearer: [] }],
         body: SpeechBody,
-        response: { 200: Type.Unknown({ description: 'audio bytes' }), ...errorResponses, 503: ErrorSchema },
+        response: { 200: Type.Unknown({ description: 'audio bytes' }), ...openAiErrorResponses },
       },
     },
     async (request, reply) => {
@@ -66,14 +66,14 @@ export const speechRoutes: FastifyPluginAsyncTypebox<SpeechRoutesOptions> = asyn
       }
       const voice = findVoice(body.voice);
       if (!voice) throw new ValidationError(`body.voice: unknown voice "${body.voice}"; valid voices: ${VOICES.map((v) => v.id).join(', ')}`);
-      if (body.model !== undefined && !OPENAI_TTS_MODELS.has(body.model) && body.model !== options.defaultModel && body.model !== voice.model) {
-        throw new ValidationError(`body.model: "${body.model}" is not a TTS model; use ${options.defaultModel} (voice ${voice.id} is spoken by ${voice.model})`);
-      }
+      const models = new Set([...OPENAI_TTS_MODELS, options.defaultModel, voice.model]);
+      // The same 404 model_not_found as every /api/v1 route, naming what this voice accepts.
+      if (body.model !== undefined && !models.has(body.model)) throw new UnknownModelError(body.model, [...models], `for voice ${voice.id}`);
       if (body.speed !== undefined && body.speed !== 1) throw new ValidationError('body.speed: Orpheus speaks at its own pace; omit speed or use 1');
       const format = body.response_format ?? 'wav';
       if (format === 'aac') throw new ValidationError('body.response_format: aac is not offered; use wav, pcm, mp3, opus or flac');
-      if ((format === 'mp3' || format === 'opus' || format === 'flac') && !ffmpegAvailable()) {
-        throw new UnavailableError(`response_format ${format} needs ffmpeg, which is not installed (apt-get install ffmpeg); wav and pcm work without it`);
+      if ((format === 'mp3' || format === 'opus' || format === 'flac') && !(await ffmpegAvailable())) {
+        throw new UnavailableError(`response_format ${format} ${FFMPEG_MISSING}; wav and pcm work without it`, { retryable: false });
       }
       tts.check(voice);
       const signal = clientGone(reply);

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../../errors/index.ts';
+import { UnknownModelError } from '../../errors.ts';
 import type { ChatBackend } from './chat-types.ts';
 
 export interface ModelEntry {
@@ -31,7 +31,7 @@ export class ChatRouter {
     const name = model ?? this.defaultModel;
     const backend = this.backends.get(name);
     if (!backend) {
-      throw new NotFoundError(`The model ${name} does not exist; chat models: ${[...this.backends.keys()].join(', ') || 'none'}`);
+      throw new UnknownModelError(name, [...this.backends.keys()], 'for chat');
     }
     return backend;
   }

@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { UnavailableError } from '../../../errors/index.ts';
+import { FFMPEG, FFMPEG_MISSING } from '../../audio/ffmpeg.ts';
 import { SAMPLE_RATE_HZ } from './snac-codes.ts';
 
 export type CompressedFormat = 'mp3' | 'opus' | 'flac';
@@ -16,7 +17,7 @@ export const CONTENT_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm', mp3: 'audio/m
  * Encodes 24 kHz s16le mono PCM as it comes with ffmpeg (Debian's, run as a child process),
  * yielding the encoded bytes as ffmpeg writes them.
  */
-export async function* encodeWithFfmpeg(pcm: AsyncIterable<Buffer>, format: CompressedFormat, signal: AbortSignal, binary = 'ffmpeg'): AsyncGenerator<Buffer> {
+export async function* encodeWithFfmpeg(pcm: AsyncIterable<Buffer>, format: CompressedFormat, signal: AbortSignal, binary = FFMPEG): AsyncGenerator<Buffer> {
   const child = spawn(binary, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-f', 's16le', '-ar', String(SAMPLE_RATE_HZ), '-ac', '1', '-i', 'pipe:0', ...ARGS[format], 'pipe:1'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -25,7 +26,7 @@ export async function* encodeWithFfmpeg(pcm: AsyncIterable<Buffer>, format: Comp
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new UnavailableError(`response_format ${format} needs ffmpeg, which is not installed (apt-get install ffmpeg)`) : err),
+      reject(err.code === 'ENOENT' ? new UnavailableError(`response_format ${format} ${FFMPEG_MISSING}`, { retryable: false }) : err),
     );
     child.once('close', resolve);
   });
@@ -53,12 +54,4 @@ export async function* encodeWithFfmpeg(pcm: AsyncIterable<Buffer>, format: Comp
     signal.removeEventListener('abort', kill);
     if (child.exitCode === null) kill();
   }
-}
-
-let available: boolean | undefined;
-
-/** Whether ffmpeg runs here (checked once). */
-export function ffmpegAvailable(binary = 'ffmpeg'): boolean {
-  available ??= spawnSync(binary, ['-version'], { stdio: 'ignore' }).status === 0;
-  return available;
 }

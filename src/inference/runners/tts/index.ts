@@ -17,6 +17,6 @@ export {
 export { orpheusPrompt, splitSentences, type TextEncoder } from './prompt.ts';
 export { floatToPcm16, wavHeader, wavFile } from './wav.ts';
 export { TtsService } from './tts-service.ts';
-export { CONTENT_TYPES, encodeWithFfmpeg, ffmpegAvailable, type CompressedFormat } from './encode.ts';
+export { CONTENT_TYPES, encodeWithFfmpeg, type CompressedFormat } from './encode.ts';
 export { orpheusFamily, snacFamily } from './family.ts';
 export { writeOrpheusTestModel, writeSnacTestModel, snacDecoderGraph, ORPHEUS_TEST_DIMS, ORPHEUS_3B_DIMS } from './test-models.ts';

@@ -42,7 +42,7 @@ export class TtsService {
     const needed = [[voice.model, 'orpheus'], [this.settings.snacModel, 'snac']] as const;
     for (const [model, family] of needed.filter(([m]) => !this.upstreams.has(m))) {
       if (this.inference.registry.get(model)?.family !== family) {
-        throw new UnavailableError(`voice ${voice.id} needs model ${model} (${family}), which is not configured: add it to inference.models`);
+        throw new UnavailableError(`voice ${voice.id} needs model ${model} (${family}), which is not configured: add it to inference.models`, { retryable: false });
       }
       this.inference.registry.resolve(model, family);
     }
