@@ -139,11 +139,14 @@ describe('agentphone start: one gateway per data directory (real processes)', { 
       `agentphone start: the data directory ${dataDir} is in use by another AgentPhone gateway (pid ${first.child.pid}); stop that gateway (kill ${first.child.pid}, or systemctl stop agentphone) or set dataDir (AGENTPHONE_DATA_DIR) to another directory`,
     ]);
 
-    const samePort = await cliProcess(['start'], { AGENTPHONE_DATA_DIR: join(tempDir(), 'other'), AGENTPHONE_HOST: '127.0.0.1', AGENTPHONE_PORT: String(port), AGENTPHONE_LOG_LEVEL: 'warn' });
+    const otherDir = join(tempDir(), 'other');
+    const samePort = await cliProcess(['start'], { AGENTPHONE_DATA_DIR: otherDir, AGENTPHONE_HOST: '127.0.0.1', AGENTPHONE_PORT: String(port), AGENTPHONE_LOG_LEVEL: 'warn' });
     expect(samePort.code).toBe(1);
     expect(said(samePort.stderr)).toEqual([
       `agentphone start: cannot listen on 127.0.0.1:${port}: the port is already in use (another AgentPhone or another program); stop that or set server.port (AGENTPHONE_PORT) to a free port`,
     ]);
+    // Refused before opening a store (or a modem) it would not use.
+    expect(existsSync(join(otherDir, 'agentphone.db'))).toBe(false);
     // The refused ones left the first gateway's lock alone.
     expect(readDataDirLock(dataDir)).toEqual({ pid: first.child.pid, alive: true });
   });

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/index.ts';
 import type { Gateway } from '../../gateway.ts';
-import { acquireDataDirLock, type DataDirLock } from '../../lifecycle/index.ts';
+import { acquireDataDirLock, probeListen, type DataDirLock } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import { ensurePrivateDir } from '../../store/index.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -32,6 +32,7 @@ export const startCommand: CliCommand = {
       ensurePrivateDir(config.dataDir);
       lock = acquireDataDirLock(config.dataDir);
       if (lock.takenOverFrom !== undefined) logger.warn({ holderPid: lock.takenOverFrom }, 'data directory was left locked by a gateway that died; taken over');
+      await probeListen(config.server.host, config.server.port);
       gateway = await startGateway(config, logger);
     } catch (err) {
       lock?.release();
