@@ -1,4 +1,4 @@
-import { closeApp, reloadTls, type App } from './api/index.ts';
+import { closeApp, readTlsMaterial, reloadTls, type App } from './api/index.ts';
 import type { Config, ModemConfig } from './config/index.ts';
 import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts';
 import type { Logger } from './logging/index.ts';
@@ -75,6 +75,8 @@ export async function startGateway(
   options: CoreOptions & { voice?: VoiceOptions } = {},
 ): Promise<Gateway> {
   restrictFileCreationMask();
+  // An unreadable certificate or key refuses the start before the store, modems or port are touched.
+  if (config.server.tls !== null) readTlsMaterial(config.server.tls);
   // Before any inference session exists: ONNX Runtime would otherwise send telemetry.
   disableLibraryTelemetry();
   const core = createCore(config, logger, options);
