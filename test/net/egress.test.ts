@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { egressCheck } from '../../src/cli/doctor/egress.ts';
 import { testExtraConnect, validateConfig } from '../../src/config/index.ts';
 import { createLogger, silentLogger } from '../../src/logging/index.ts';
 import { fetchMedia, HttpMmscClient, MediaError } from '../../src/mms/index.ts';
@@ -41,6 +42,18 @@ describe('EgressPolicy', () => {
     expect(p.permits('media', 'x', '203.0.113.9')).toBe(true);
     expect(p.permits('media', 'x', '::ffff:203.0.113.9')).toBe(true);
     expect(p.permits('mmsc', 'mms.carrier.example', '93.184.216.34')).toBe(false);
+  });
+
+  it('agentphone doctor reports the effective policy, one ok line per purpose', async () => {
+    const results = await egressCheck({ config: config({ egress: { mode: 'strict', upstreams: ['10.0.0.0/8'] }, upstreams: [] }), timeoutMs: 100 });
+    expect(results.map((r) => `${r.status} ${r.name}: ${r.detail}`)).toEqual([
+      'ok egress: mode: strict (only the hosts below)',
+      'ok egress: webhooks: nothing listed',
+      'ok egress: media: nothing listed',
+      'ok egress: mmsc: 127.0.0.1',
+      'ok egress: sip: nothing listed',
+      'ok egress: upstreams: 10.0.0.0/8',
+    ]);
   });
 
   it('describes the effective policy one line per purpose', () => {
