@@ -104,10 +104,16 @@ agent) and their signatures are in [webhooks.md](webhooks.md).
 \`400\` invalid or missing parameters (the message names the field), \`401\` invalid or missing
 API key or admin token (\`{"error":"Unauthorized","message":"Invalid or missing API key"}\`),
 \`404\` no such resource (or a number the key may not use), \`413\` a body over its limit,
-\`415\` a body that is not JSON where JSON is expected, \`429\` a rate limit or quota (\`Retry-After\` when waiting helps), \`500\` a fault of ours,
+\`415\` a body that is not JSON where JSON is expected, \`429\` a rate limit or quota
+(\`Retry-After\` when waiting helps), \`500\` a fault of ours,
 \`503\` a service not configured, not installed or at capacity (the message says which).
 Each operation below lists the statuses its schema declares. Every answer carries
 \`X-Request-Id\` (yours, when you send one of up to 64 \`[A-Za-z0-9_.-]\`).
+
+**Events.** What the gateway POSTs to a number's webhook (\`message.inbound\`, \`message.status\`,
+\`mms.unfetchable\`, \`call.inbound\`, \`call.answered\`, \`call.turn\`, \`call.completed\`,
+\`call.failed\`, \`webhook.test\`), its headers and the answers it reads are in
+[webhooks.md](webhooks.md#events).
 `;
 
 /** The markdown reference for an OpenAPI document (plus the routes it leaves out). */

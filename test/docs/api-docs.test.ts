@@ -14,6 +14,18 @@ describe('docs/api.md', () => {
     }
   });
 
+  it('names every webhook event the gateway sends, as docs/webhooks.md does', () => {
+    const signer = readFileSync(join(import.meta.dirname, '..', '..', 'src', 'webhooks', 'signer.ts'), 'utf8');
+    const events = [...signer.matchAll(/event: '([\w.]+)'/g)].map((m) => m[1]!);
+    expect(events).toContain('message.inbound');
+    const api = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+    const webhooks = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'webhooks.md'), 'utf8');
+    for (const event of events) {
+      expect(api, event).toContain(`\`${event}\``);
+      expect(webhooks, event).toMatch(new RegExp(`(### |\\| )\`${event.replace('.', '\\.')}\``));
+    }
+  });
+
   it('renders fields, nested fields, unions and the {error, message} answers of a schema', () => {
     const error = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } };
     const md = renderApiDocs({
