@@ -100,7 +100,10 @@ document a running gateway serves at \`/docs\` and \`/docs/json\`). The contract
 implement is [api-contract.txt](api-contract.txt); webhook events (what the gateway POSTs to your
 agent) and their signatures are in [webhooks.md](webhooks.md).
 
-**Errors.** Every error, on every route, is \`{"error": "<HTTP reason>", "message": "<what went wrong>"}\`:
+**Errors.** Every error is JSON with \`error\` and \`message\`: on \`/api/*\` and \`/admin/*\`
+\`{"error": "<HTTP reason>", "message": "<what went wrong>"}\`; under \`/api/v1\`, \`error\` is
+OpenAI's error object (\`{message, type, param, code}\`) and the same \`message\` is kept beside it
+([api-errors.md](api-errors.md)). Statuses:
 \`400\` invalid or missing parameters (the message names the field), \`401\` invalid or missing
 API key or admin token (\`{"error":"Unauthorized","message":"Invalid or missing API key"}\`),
 \`404\` no such resource (or a number the key may not use), \`413\` a body over its limit,
@@ -177,7 +180,7 @@ function renderOperation(path: string, method: string, op: Operation): string[] 
       if (fields.length > 0) out.push(...(entries.length > 1 ? [`\`${type}\`:`, ''] : []), ...fields);
     }
   }
-  if (errors.length > 0) out.push(`Errors: ${errors.map((s) => `\`${s}\``).join(', ')} (\`{error, message}\`).`, '');
+  if (errors.length > 0) out.push(`Errors: ${errors.map((s) => `\`${s}\``).join(', ')} (\`{error, message}\`${path.startsWith('/api/v1') ? ', `error` in the OpenAI shape' : ''}).`, '');
   return out;
 }
 
