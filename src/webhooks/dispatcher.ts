@@ -183,7 +183,7 @@ export class WebhookDispatcher {
       return;
     }
     if (res.status < 200 || res.status >= 300) {
-      this.failed(event, res.status, res.retryAfterS, `HTTP ${res.status}`, log);
+      this.failed(event, res.status, res.retryAfterS, answerExcerpt(res), log);
       return;
     }
     const reply: WebhookReply =
@@ -212,10 +212,11 @@ export class WebhookDispatcher {
     const delay = nextRetryDelayMs(this.policy, event.attempts, { status, retryAfterS }, this.random());
     if (delay === null) {
       this.deps.outbox.markDead(event.id, status ?? null, error);
-      log.warn({ status, error }, 'webhook dead-lettered after last attempt');
+      // The stored answer may quote the agent's body: the log gets only the status.
+      log.warn({ status, error: status === undefined ? error : `HTTP ${status}` }, 'webhook dead-lettered after last attempt');
     } else {
       this.deps.outbox.scheduleRetry(event.id, status ?? null, error, this.deps.clock.now() + delay);
-      log.info({ status, error, retryInMs: delay }, 'webhook attempt failed');
+      log.info({ status, error: status === undefined ? error : `HTTP ${status}`, retryInMs: delay }, 'webhook attempt failed');
     }
   }
 
@@ -237,3 +238,18 @@ export class WebhookDispatcher {
 }
 
 export { WebhookTransportError };
+
+/** Longest part of a refusing endpoint's body kept with the delivery (what `webhook deliveries` shows). */
+export const ANSWER_EXCERPT_CHARS = 200;
+
+/**
+ * What a non-2xx answer said, for the operator: `HTTP 503: busy, try later`. The body is the
+ * endpoint's and may hold anything: control characters (terminal escapes) become spaces,
+ * whitespace runs collapse, and it is cut to ANSWER_EXCERPT_CHARS.
+ */
+export function answerExcerpt(res: Pick<WebhookResponse, 'status' | 'text'>): string {
+  // eslint-disable-next-line no-control-regex
+  const text = res.text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+  if (text === '') return `HTTP ${res.status}`;
+  return `HTTP ${res.status}: ${text.length > ANSWER_EXCERPT_CHARS ? `${text.slice(0, ANSWER_EXCERPT_CHARS)}…` : text}`;
+}

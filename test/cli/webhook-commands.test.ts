@@ -28,7 +28,7 @@ describe('webhook and usage CLI commands', () => {
     expect(receiver.events('webhook.test')).toHaveLength(1);
     expect(receiver.events('webhook.test')[0]!.headers['x-agentphone-signature']).toMatch(/^[0-9a-f]{64}$/);
 
-    receiver.answer = () => ({ status: 410 });
+    receiver.answer = () => ({ status: 410, body: { error: 'number gone' } });
     gw.network!.text('+15557654321', '+15550000001', 'lost?');
     await receiver.waitFor(() => receiver.events('message.inbound').length === 3);
     const listDead = async () => {
@@ -38,6 +38,14 @@ describe('webhook and usage CLI commands', () => {
     let dead = await listDead();
     while (dead.length === 0) dead = await listDead();
     expect(dead[0]).toMatchObject({ status: 'dead' });
+    // Human output: a header row, aligned columns, and what the endpoint answered (status and body excerpt).
+    const human = await cli(['webhook', 'deliveries', '--number', gw.numberA, '--status', 'dead', ...g], env);
+    expect(human.code).toBe(0);
+    const [header, ...rows] = human.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID +EVENT +STATUS +ATTEMPTS +CREATED +LAST ANSWER$/);
+    const answerAt = header!.indexOf('LAST ANSWER');
+    expect(rows[0]!.slice(answerAt)).toBe('HTTP 410: {"error":"number gone"}');
+    expect(rows[0]!.indexOf('dead')).toBe(header!.indexOf('STATUS'));
 
     receiver.answer = () => ({ status: 200, body: { action: 'ignore' } });
     const redo = await cli(['webhook', 'redeliver', dead[0]!.id, '--gateway-url', gw.url, '--json'], env);

@@ -28,6 +28,9 @@ interface TestResult {
   error: string | null;
 }
 
+/** What the endpoint last said: `HTTP 503: <body excerpt>` (stored by the dispatcher), a network error, or `-` before any attempt. */
+const lastAnswer = (d: Delivery): string => d.lastError ?? (d.lastStatus === null ? '-' : `HTTP ${d.lastStatus}`);
+
 const show = (w: WebhookView) =>
   [`number:  ${w.numberId}`, `url:     ${w.url ?? '(none)'}`, `timeout: ${w.timeoutMs} ms`, `secret:  ${w.secret}`].join('\n');
 
@@ -84,8 +87,8 @@ export const webhookCommand: CliCommand = {
         const res = await client().request('GET', `/numbers/${number}/deliveries${query.size > 0 ? `?${query}` : ''}`);
         return report(io, values.json, res, (b: { deliveries: Delivery[] }) =>
           table(
-            ['ID', 'EVENT', 'STATUS', 'ATTEMPTS', 'LAST', 'CREATED'],
-            b.deliveries.map((d) => [d.id, d.event, d.status, String(d.attempts), d.lastError ?? (d.lastStatus === null ? '-' : String(d.lastStatus)), d.createdAt]),
+            ['ID', 'EVENT', 'STATUS', 'ATTEMPTS', 'CREATED', 'LAST ANSWER'],
+            b.deliveries.map((d) => [d.id, d.event, d.status, String(d.attempts), d.createdAt, lastAnswer(d)]),
           ),
         );
       }
