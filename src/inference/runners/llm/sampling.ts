@@ -54,7 +54,7 @@ export function topIndices(logits: Float32Array, k: number): Int32Array {
   const n = logits.length;
   const want = Math.min(k, n);
   if (want <= 0) return new Int32Array(0);
-  const threshold = kthLargest(Float32Array.from(logits), want);
+  const threshold = kthLargest(logits, want);
   const idx = new Int32Array(want);
   let filled = 0;
   for (let i = 0; i < n && filled < want; i++) if ((logits[i] as number) > threshold) idx[filled++] = i;
@@ -62,31 +62,37 @@ export function topIndices(logits: Float32Array, k: number): Int32Array {
   return idx.sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b);
 }
 
-/** The k-th largest value (1-based) of `a`, which is reordered. */
+/**
+ * The k-th largest value (1-based) of `a`: a min-heap of the k largest seen so far. Most values
+ * of a logits row fall below the heap's minimum and cost one comparison.
+ */
 function kthLargest(a: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1] as number;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((a[i] as number) > pivot) i++;
-      while ((a[j] as number) < pivot) j--;
-      if (i <= j) {
-        const t = a[i] as number;
-        a[i] = a[j] as number;
-        a[j] = t;
-        i++;
-        j--;
-      }
+  const heap = a.slice(0, k);
+  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+  for (let i = k; i < a.length; i++) {
+    const v = a[i] as number;
+    if (v > (heap[0] as number)) {
+      heap[0] = v;
+      siftDown(heap, 0);
     }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return a[target] as number;
   }
-  return a[target] as number;
+  return heap[0] as number;
+}
+
+function siftDown(heap: Float32Array, from: number): void {
+  const n = heap.length;
+  let i = from;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) return;
+    const r = l + 1;
+    const c = r < n && (heap[r] as number) < (heap[l] as number) ? r : l;
+    if ((heap[c] as number) >= (heap[i] as number)) return;
+    const t = heap[i] as number;
+    heap[i] = heap[c] as number;
+    heap[c] = t;
+    i = c;
+  }
 }
 
 /**
@@ -96,7 +102,7 @@ function kthLargest(a: Float32Array, k: number): number {
  * top_k then top_p, as transformers' warpers: with top_k the nucleus is taken within the
  * top_k renormalised. Without top_k the nucleus is exact over the whole vocabulary: it is
  * looked for among the NUCLEUS_POOL largest logits, measured against the full softmax sum,
- * and when those hold less than top_p of the mass every token is sorted and walked.
+ * and when those hold less than top_p of the mass the pool is widened (×4) until they do.
  */
 export function sampleToken(logits: Float32Array, params: SamplingParams, rng: Rng, seen: Iterable<number> = []): number {
   applyRepetitionPenalty(logits, seen, params.repetitionPenalty);
@@ -113,9 +119,11 @@ export function sampleToken(logits: Float32Array, params: SamplingParams, rng: R
     let norm = probs.sum;
     if (params.topK <= 0 && candidates && candidates.length < V) {
       norm = 0;
-      for (let t = 0; t < V; t++) norm += weight(t);
-      if (probs.sum / norm < params.topP) {
-        candidates = topIndices(logits, V);
+      const T = params.temperature;
+      for (let t = 0; t < V; t++) norm += Math.exp(((logits[t] as number) - max) / T);
+      // A wide nucleus (Orpheus audio tokens: thousands of near-equal logits): widen the pool.
+      while (probs.sum / norm < params.topP && candidates.length < V) {
+        candidates = topIndices(logits, candidates.length * 4);
         probs = weigh(candidates, V, weight);
       }
     }
