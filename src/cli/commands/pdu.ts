@@ -31,10 +31,15 @@ export function describePdu(d: DecodedPdu): Record<string, unknown> {
   };
 }
 
+/** `name:  value` lines, values in one column however long the longest name; a multi-line text keeps that column. */
 function human(fields: Record<string, unknown>): string {
-  return Object.entries(fields)
-    .filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0))
-    .map(([k, v]) => `${`${k}:`.padEnd(22)}${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+  const shown = Object.entries(fields).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0));
+  const width = Math.max(...shown.map(([k]) => k.length)) + 2;
+  return shown
+    .map(([k, v]) => {
+      const value = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return `${`${k}:`.padEnd(width)}${value.split(/\r\n|\r|\n/).join(`\n${' '.repeat(width)}`)}`;
+    })
     .join('\n');
 }
 

@@ -42,6 +42,21 @@ describe('agentphone pdu', () => {
     expect(r.stdout).toMatch(/text:\s+Hello, world!/);
   });
 
+  it('aligns every value in one column, past the longest name, and keeps a multi-line text in it', async () => {
+    const enc = await cli(['pdu', 'encode', '--to', '+15551234567', '--text', 'line one\nline two', '--json'], {});
+    const hex = (JSON.parse(enc.stdout) as { pdus: { hex: string }[] }).pdus[0]?.hex ?? '';
+    const r = await cli(['pdu', 'decode', hex], {});
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    // statusReportRequested is the longest name (21): values start two columns after it.
+    const column = 'statusReportRequested: '.length;
+    expect(lines).toContain(`${'statusReportRequested:'.padEnd(column)}true`);
+    for (const line of lines) expect(line.slice(0, column)).toMatch(/^(\S+: *| +)$/);
+    for (const line of lines) expect(line[column]).toMatch(/\S/);
+    const text = lines.findIndex((l) => l.startsWith('text:'));
+    expect(lines.slice(text, text + 2)).toEqual([`${'text:'.padEnd(column)}line one`, `${' '.repeat(column)}line two`]);
+  });
+
   it('encodes SUBMIT parts with their TPDU lengths', async () => {
     const r = await cli(['pdu', 'encode', '--to', '+15551234567', '--text', 'x'.repeat(200), '--ref16', '--json'], {});
     expect(r.code).toBe(0);
