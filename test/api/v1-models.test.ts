@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -10,6 +12,7 @@ import { validateConfig } from '../../src/config/index.ts';
 import { buildCoreApp, createCore, type Core } from '../../src/core.ts';
 import { createInference, makeTestModels, type Inference } from '../../src/inference/index.ts';
 import { silentLogger } from '../../src/logging/index.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 // A real app (SQLite file, worker pool, generated ONNX models on disk) with the default model
 // list: whisper-large-v3, orpheus-3b, snac-24khz and qwen3-0.6b configured, and no upstream
@@ -23,14 +26,14 @@ interface Setup {
   key: string;
 }
 
-async function setup(installed: readonly string[]): Promise<Setup> {
+async function setup(installed: readonly string[], upstreams: ReadonlyArray<{ model: string; baseUrl: string }> = []): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'agentphone-models-'));
   const modelsDir = join(dir, 'models');
   if (installed.length > 0) makeTestModels(modelsDir, installed);
   const config = validateConfig({
     dataDir: dir,
     adminToken: 'test-admin-token-0123456789',
-    upstreams: [],
+    upstreams: upstreams.map((u) => ({ ...u, upstreamModel: u.model })),
     inference: { modelsDir, workers: 1, session: { provider: 'cpu', intraOpThreads: 1 } },
   });
   const logger = silentLogger();
@@ -78,6 +81,21 @@ describe('GET /api/v1/models lists only models that can answer', () => {
     });
     expect(res.statusCode).toBe(200);
     expect((res.json() as { object: string }).object).toBe('chat.completion');
+  });
+
+  it('lists an upstream engine\'s model while the engine answers, and not one whose engine is down', async () => {
+    // A real loopback engine that answers GET /v1/models as vLLM does; the other port has nobody.
+    const engine = createServer((req, res) => res.writeHead(req.url === '/v1/models' ? 200 : 404, { 'content-type': 'application/json' }).end('{"object":"list","data":[]}'));
+    await new Promise<void>((resolve) => engine.listen(0, '127.0.0.1', resolve));
+    try {
+      const up = `http://127.0.0.1:${(engine.address() as AddressInfo).port}/v1`;
+      const down = `http://127.0.0.1:${await freePort()}/v1`;
+      current = await setup([], [{ model: 'Engine-Up', baseUrl: up }, { model: 'Engine-Down', baseUrl: down }]);
+      expect(await listIds(current)).toEqual(['Engine-Up']);
+    } finally {
+      engine.closeAllConnections();
+      await new Promise<void>((resolve) => engine.close(() => resolve()));
+    }
   });
 
   it('lists an Orpheus model only while its SNAC decoder is installed, and never the decoder itself', async () => {

@@ -8,6 +8,7 @@ import type { Logger } from '../../../logging/index.ts';
 import { KeyUsageMeter } from '../../../metering/index.ts';
 import { UsageRepository, type Db } from '../../../store/index.ts';
 import type { V1RoutesOptions } from './index.ts';
+import { UpstreamProbe } from './upstream-probe.ts';
 
 export interface VoiceAiDeps {
   config: Readonly<Config>;
@@ -38,7 +39,19 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   // Local chat runners are listed by the installed-models source below, only once their files are
   // in place: a configured model that is not installed cannot answer, so it is not listed.
   const routedLocals = new Set<string>();
-  const sources: Array<() => ModelEntry[]> = [() => router.models().filter((m) => !routedLocals.has(m.id))];
+  // Upstream chat engines are listed while they answer (an engine that is down cannot).
+  const probe = new UpstreamProbe(deps.fetch ?? fetch, () => deps.clock.now());
+  const upstreamOf = new Map(config.upstreams.map((u) => [u.model, u]));
+  const sources: Array<() => ModelEntry[] | Promise<ModelEntry[]>> = [
+    async () => {
+      const listed = router.models().filter((m) => !routedLocals.has(m.id));
+      const up = await Promise.all(listed.map((m) => {
+        const upstream = upstreamOf.get(m.id);
+        return upstream ? probe.up(upstream) : true;
+      }));
+      return listed.filter((_, i) => up[i]);
+    },
+  ];
   if (inference) {
     for (const m of inference.registry.list().filter((x) => x.family === 'llm')) {
       const local = new LocalChatModel(m.name, inference.registry, { maxBatch: config.chat.maxBatch, defaultMaxTokens: config.chat.defaultMaxTokens, testModel: m.test });
