@@ -14,7 +14,9 @@ import { v1Routes } from '../src/api/routes/v1/index.ts';
 import { voiceAiRoutes } from '../src/api/routes/v1/voice-ai.ts';
 import { validateConfig } from '../src/config/index.ts';
 import { buildCoreApp, createCore } from '../src/core.ts';
-import { createInference, makeTestModels } from '../src/inference/index.ts';
+import { transcriptionRoutes } from '../src/api/routes/v1/transcriptions.ts';
+import { createInference, makeTestModels, WhisperService } from '../src/inference/index.ts';
+import { UsageRepository } from '../src/store/index.ts';
 import { Rng, sampleToken } from '../src/inference/runners/llm/index.ts';
 import { floatToPcm16, ORPHEUS_TEST_DIMS, ORPHEUS_TOKENS, orpheusPrompt, SAMPLE_RATE_HZ, SnacStreamWindow, type DecodeStep } from '../src/inference/runners/tts/index.ts';
 import { wavFile } from '../src/inference/runners/tts/wav.ts';
@@ -124,7 +126,14 @@ try {
   const core = createCore(config, silentLogger());
   const inference = createInference(config, silentLogger(), core.metrics);
   const voiceAi = voiceAiRoutes({ ...core, inference });
-  const app = await buildCoreApp(core, { apiRoutes: [(api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi })] });
+  // Transcriptions too, as the gateway serves them: the busy row runs them beside speech.
+  const whisper = new WhisperService(inference);
+  const app = await buildCoreApp(core, {
+    apiRoutes: [
+      (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
+      (api) => api.register(transcriptionRoutes, { prefix: '/v1', whisper, usage: new UsageRepository(core.db), clock: core.clock, maxAudioBytes: config.inference.maxAudioBytes }),
+    ],
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const key = core.apiKeys.create({ name: 'bench' }).key;
 
@@ -156,8 +165,9 @@ try {
       form.append('file', new Blob([long]), 'long.wav');
       form.append('model', 'whisper-large-v3');
       const res = await fetch(`${url}/api/v1/audio/transcriptions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${key}` } });
-      await res.arrayBuffer();
+      const answer = await res.text();
       if (res.ok) transcriptions++;
+      else throw new Error(`transcription failed: ${res.status} ${answer.slice(0, 300)}`);
     }
   })();
   await new Promise((r) => setTimeout(r, 300)); // the transcription is under way
