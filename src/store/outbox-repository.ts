@@ -16,6 +16,8 @@ export interface OutboxEvent {
   nextAttemptAt: number;
   lastStatus: number | null;
   lastError: string | null;
+  /** What the endpoint answered to the delivery that succeeded (`HTTP 200: …`, an excerpt). */
+  lastAnswer: string | null;
   createdAt: string;
   deliveredAt: string | null;
 }
@@ -31,12 +33,13 @@ interface OutboxRow {
   next_attempt_at: number;
   last_status: number | null;
   last_error: string | null;
+  last_answer: string | null;
   created_at: string;
   delivered_at: string | null;
 }
 
 const COLUMNS = `id, number_id, event, message_id, payload, status, attempts, next_attempt_at, last_status,
-  last_error, created_at, delivered_at`;
+  last_error, last_answer, created_at, delivered_at`;
 
 function toEvent(r: OutboxRow): OutboxEvent {
   return {
@@ -50,6 +53,7 @@ function toEvent(r: OutboxRow): OutboxEvent {
     nextAttemptAt: r.next_attempt_at,
     lastStatus: r.last_status,
     lastError: r.last_error,
+    lastAnswer: r.last_answer,
     createdAt: r.created_at,
     deliveredAt: r.delivered_at,
   };
@@ -77,8 +81,8 @@ export class OutboxRepository {
       nextDue: db.prepare<[], { t: number | null }>(
         `SELECT MIN(MAX(next_attempt_at, lease_until)) AS t FROM outbox WHERE status = 'pending'`,
       ),
-      delivered: db.prepare<[number, string, string]>(
-        `UPDATE outbox SET status = 'delivered', last_status = ?, last_error = NULL, delivered_at = ?, lease_until = 0
+      delivered: db.prepare<[number, string | null, string, string]>(
+        `UPDATE outbox SET status = 'delivered', last_status = ?, last_error = NULL, last_answer = ?, delivered_at = ?, lease_until = 0
          WHERE id = ?`,
       ),
       retry: db.prepare<[number | null, string, number, string]>(
@@ -130,8 +134,8 @@ export class OutboxRepository {
     return this.stmts.nextDue.get()?.t ?? undefined;
   }
 
-  markDelivered(id: string, httpStatus: number, now: number): void {
-    this.stmts.delivered.run(httpStatus, new Date(now).toISOString(), id);
+  markDelivered(id: string, httpStatus: number, now: number, answer: string | null = null): void {
+    this.stmts.delivered.run(httpStatus, answer, new Date(now).toISOString(), id);
   }
 
   scheduleRetry(id: string, httpStatus: number | null, error: string, at: number): void {

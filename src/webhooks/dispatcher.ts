@@ -194,7 +194,7 @@ export class WebhookDispatcher {
           : parseWebhookReply(res.contentType, res.text);
     let replyError: string | undefined;
     this.deps.db.transaction(() => {
-      this.deps.outbox.markDelivered(event.id, res.status, this.deps.clock.now());
+      this.deps.outbox.markDelivered(event.id, res.status, this.deps.clock.now(), answerExcerpt(res));
       if (reply.action === 'respond') {
         try {
           this.deps.db.transaction(() => this.deps.onReply(event, reply))();
@@ -239,11 +239,11 @@ export class WebhookDispatcher {
 
 export { WebhookTransportError };
 
-/** Longest part of a refusing endpoint's body kept with the delivery (what `webhook deliveries` shows). */
+/** Longest part of an endpoint's answer kept with the delivery (what `webhook deliveries` shows). */
 export const ANSWER_EXCERPT_CHARS = 200;
 
 /**
- * What a non-2xx answer said, for the operator: `HTTP 503: busy, try later`. The body is the
+ * What an answer said, for the operator: `HTTP 503: busy, try later`, `HTTP 200: {"action":…`. The body is the
  * endpoint's and may hold anything: control characters (terminal escapes) become spaces,
  * whitespace runs collapse, and it is cut to ANSWER_EXCERPT_CHARS.
  */

@@ -51,6 +51,12 @@ describe('webhook and usage CLI commands', () => {
     const redo = await cli(['webhook', 'redeliver', dead[0]!.id, '--gateway-url', gw.url, '--json'], env);
     expect(redo.code).toBe(0);
     await receiver.waitFor(() => receiver.events('message.inbound').length === 4);
+    // A delivery that succeeded shows its answer too (what the agent said back).
+    const delivered = async () => (await cli(['webhook', 'deliveries', '--number', gw.numberA, '--status', 'delivered', ...g], env)).stdout;
+    let out = await delivered();
+    while (!out.includes(dead[0]!.id)) out = await delivered();
+    const row = out.split('\n').find((l) => l.startsWith(dead[0]!.id)) as string;
+    expect(row.slice(out.split('\n')[0]!.indexOf('LAST ANSWER'))).toBe('HTTP 200: {"action":"ignore"}');
 
     const usage = await cli(['usage', '--url', gw.url, '--json'], env);
     expect(usage.code).toBe(0);

@@ -19,6 +19,8 @@ export const DeliveryView = Type.Object({
   nextAttemptAt: Type.Union([Type.String(), Type.Null()]),
   lastStatus: Type.Union([Type.Integer(), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
+  /** What the endpoint answered to the delivery that succeeded (an excerpt). */
+  lastAnswer: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   deliveredAt: Type.Union([Type.String(), Type.Null()]),
   /** Worth delivering again by hand: dead, or still pending after a failed attempt (the dashboard offers Redeliver only for these). */
@@ -36,6 +38,7 @@ export function deliveryView(e: OutboxEvent) {
     nextAttemptAt: e.status === 'pending' ? new Date(e.nextAttemptAt).toISOString() : null,
     lastStatus: e.lastStatus,
     lastError: e.lastError,
+    lastAnswer: e.lastAnswer,
     createdAt: e.createdAt,
     deliveredAt: e.deliveredAt,
     redeliverable: e.status === 'dead' || (e.status === 'pending' && e.attempts > 0),

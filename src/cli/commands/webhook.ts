@@ -17,6 +17,7 @@ interface Delivery {
   attempts: number;
   lastStatus: number | null;
   lastError: string | null;
+  lastAnswer?: string | null;
   createdAt: string;
 }
 
@@ -28,8 +29,8 @@ interface TestResult {
   error: string | null;
 }
 
-/** What the endpoint last said: `HTTP 503: <body excerpt>` (stored by the dispatcher), a network error, or `-` before any attempt. */
-const lastAnswer = (d: Delivery): string => d.lastError ?? (d.lastStatus === null ? '-' : `HTTP ${d.lastStatus}`);
+/** What the endpoint last said: `HTTP 200: <body excerpt>` / `HTTP 503: …` (stored by the dispatcher), a network error, or `-` before any attempt. */
+const lastAnswer = (d: Delivery): string => d.lastError ?? d.lastAnswer ?? (d.lastStatus === null ? '-' : `HTTP ${d.lastStatus}`);
 
 const show = (w: WebhookView) =>
   [`number:  ${w.numberId}`, `url:     ${w.url ?? '(none)'}`, `timeout: ${w.timeoutMs} ms`, `secret:  ${w.secret}`].join('\n');
