@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp, type App, type AppDeps, type RouteRegistrar } from './api/index.ts';
 import { adminWebhookRoutes } from './api/admin/webhooks.ts';
@@ -6,9 +5,10 @@ import { adminDashboardRoutes } from './api/admin/dashboard.ts';
 import { DashboardSessions, LoginThrottle, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
 import { adminVoiceSettingsRoutes } from './api/routes/calls.ts';
-import { ADMIN_TOKEN_FILE, ApiKeyService, ensureAdminToken } from './auth/index.ts';
+import { ApiKeyService } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
-import { secretsKeyBytes, type Config } from './config/index.ts';
+import type { Config } from './config/index.ts';
+import { openCoreStore } from './core-store.ts';
 import type { Logger } from './logging/index.ts';
 import { MessageQuery, MessageStatusTracker, SendService, type Notifier } from './messaging/index.ts';
 import { RateLimiter, UsageLedger } from './metering/index.ts';
@@ -17,24 +17,15 @@ import {
   ApiKeysRepository,
   CallsRepository,
   DashboardRepository,
-  DATABASE_FILE,
-  DATABASE_FILES,
-  ensurePrivateDir,
   IdempotencyRepository,
-  looseModes,
   MessagesRepository,
-  NumbersRepository,
-  openDatabase,
   OutboxRepository,
-  SecretBox,
   UsageRepository,
   type Db,
+  type NumbersRepository,
 } from './store/index.ts';
 import { httpPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from './webhooks/index.ts';
 import { createEgress, type Egress } from './net/index.ts';
-
-/** Received media, under the data dir (the MMS runtime writes there). */
-const MEDIA_DIR = 'media';
 
 /** A notifier bound after construction (the outbound dispatcher needs hardware; the core does not). */
 export class LateNotifier implements Notifier {
@@ -89,24 +80,7 @@ export interface CoreOptions {
 
 export function createCore(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Core {
   const clock = options.clock ?? systemClock;
-  const box = new SecretBox(secretsKeyBytes(config.store));
-  ensurePrivateDir(config.dataDir);
-  ensurePrivateDir(join(config.dataDir, MEDIA_DIR));
-  const db = openDatabase(join(config.dataDir, DATABASE_FILE));
-  const { token, generated } = ensureAdminToken(config.dataDir, config.adminToken);
-  if (generated) logger.info({ file: join(config.dataDir, ADMIN_TOKEN_FILE) }, 'generated admin token');
-  // Made 0700/0600 when created; what the operator made looser before is reported, not changed.
-  for (const e of looseModes(config.dataDir, [...DATABASE_FILES, ADMIN_TOKEN_FILE, MEDIA_DIR])) {
-    logger.warn({ path: e.path, mode: e.mode, wanted: e.wanted }, 'data dir entry is open to other users: chmod it to the wanted mode');
-  }
-  const numbersRepo = new NumbersRepository(db, box);
-  try {
-    const sealed = numbersRepo.sealSecrets();
-    if (sealed > 0) logger.info({ count: sealed }, 'sealed plaintext webhook secrets with the secrets key');
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+  const { db, adminToken: token, numbersRepo } = openCoreStore(config, logger);
   const numbers = new NumberService(numbersRepo, clock, config.numbers);
   const messages = new MessagesRepository(db);
   const outbox = new OutboxRepository(db);

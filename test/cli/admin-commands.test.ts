@@ -94,6 +94,17 @@ describe('operator CLI without a gateway', () => {
     expect(JSON.parse(created.stdout).key).toMatch(/^agp_/);
     expect(existsSync(join(dataDir, 'agentphone.db'))).toBe(true);
     expect(JSON.parse((await cli(['keys', 'list', '--json'], env)).stdout).keys).toHaveLength(1);
+    // Keys are answered from the store alone (no gateway app built): revoke and the errors too.
+    const id = JSON.parse(created.stdout).id as string;
+    const revoked = await cli(['keys', 'revoke', id, '--json'], env);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id, revokedAt: expect.any(String) });
+    const unknown = await cli(['keys', 'revoke', 'key_nope', '--json'], env);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout)).toEqual({ error: 'Not Found', message: 'No API key has id "key_nope"' });
+    const badScope = await cli(['keys', 'create', '--number', 'num_nope', '--json'], env);
+    expect(badScope.code).toBe(1);
+    expect(JSON.parse(badScope.stdout)).toEqual({ error: 'Bad Request', message: 'numbers: no number has id "num_nope"' });
   });
 
   it('says the gateway is unreachable and exits 1 when --url names one that is down', async () => {

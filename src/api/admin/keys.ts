@@ -13,6 +13,12 @@ const KeyView = Type.Object({
   revokedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** POST /admin/keys's body (the CLI's offline path checks it too). */
+export const KeyCreateBody = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 100 })),
+  numbers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
+});
+
 export const adminKeysRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }> = async (app, { keys }) => {
   app.post(
     '/keys',
@@ -20,10 +26,7 @@ export const adminKeysRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }>
       schema: {
         summary: 'Create an API key (the key is shown only in this response)',
         tags: ['admin'],
-        body: Type.Object({
-          name: Type.Optional(Type.String({ maxLength: 100 })),
-          numbers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
-        }),
+        body: KeyCreateBody,
         response: { 201: Type.Intersect([KeyView, Type.Object({ key: Type.String() })]), ...errorResponses },
       },
     },

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+// Module files, not the barrels: the CLI's offline path loads only what it uses.
+import { ADMIN_TOKEN_FILE, ensureAdminToken } from './auth/admin-token.ts';
+import { secretsKeyBytes, type Config } from './config/index.ts';
+import type { Logger } from './logging/index.ts';
+import { ensurePrivateDir, looseModes } from './store/data-dir.ts';
+import { DATABASE_FILE, DATABASE_FILES, openDatabase, type Db } from './store/db.ts';
+import { NumbersRepository } from './store/numbers-repository.ts';
+import { SecretBox } from './store/secret-box.ts';
+
+/** Received media, under the data dir. */
+export const MEDIA_DIR = 'media';
+
+export interface CoreStore {
+  db: Db;
+  adminToken: string;
+  numbersRepo: NumbersRepository;
+}
+
+/**
+ * The data dir opened as every use of it starts: private dirs, the database migrated, the admin
+ * token (made on first use), webhook secrets sealed. The gateway's core is built on it; the CLI's
+ * offline admin commands use it alone, without loading the rest of the gateway.
+ */
+export function openCoreStore(config: Readonly<Config>, logger: Logger): CoreStore {
+  const box = new SecretBox(secretsKeyBytes(config.store));
+  ensurePrivateDir(config.dataDir);
+  ensurePrivateDir(join(config.dataDir, MEDIA_DIR));
+  const db = openDatabase(join(config.dataDir, DATABASE_FILE));
+  const { token, generated } = ensureAdminToken(config.dataDir, config.adminToken);
+  if (generated) logger.info({ file: join(config.dataDir, ADMIN_TOKEN_FILE) }, 'generated admin token');
+  // Made 0700/0600 when created; what the operator made looser before is reported, not changed.
+  for (const e of looseModes(config.dataDir, [...DATABASE_FILES, ADMIN_TOKEN_FILE, MEDIA_DIR])) {
+    logger.warn({ path: e.path, mode: e.mode, wanted: e.wanted }, 'data dir entry is open to other users: chmod it to the wanted mode');
+  }
+  const numbersRepo = new NumbersRepository(db, box);
+  try {
+    const sealed = numbersRepo.sealSecrets();
+    if (sealed > 0) logger.info({ count: sealed }, 'sealed plaintext webhook secrets with the secrets key');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return { db, adminToken: token, numbersRepo };
+}
