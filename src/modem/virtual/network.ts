@@ -86,6 +86,7 @@ export class VirtualNetwork extends EventEmitter<{
   /** How long before a +CMT/+CDS the modem did not acknowledge is offered again (tests shorten it). */
   redeliverAfterMs: number;
   #o: Required<Omit<VirtualNetworkOptions, 'clock' | 'seed' | 'redeliverAfterMs' | 'inbox'>>;
+  #closed = false;
   #modems = new Map<string, VirtualModem>();
   #pending = new Map<VirtualModem, { kind: 'deliver' | 'status-report'; pdu: string }[]>();
   /** The subscriber phones' inboxes, texts and (through the virtual MMSC) MMS. */
@@ -209,7 +210,15 @@ export class VirtualNetwork extends EventEmitter<{
   }
 
   close(): void {
+    this.#closed = true;
     for (const modem of this.#modems.values()) modem.unplug();
+  }
+
+  /** Runs `fn` after `ms` on the network's clock, unless the network has closed by then (its store may be gone). */
+  #later(fn: () => void, ms: number): void {
+    this.clock.setTimeout(() => {
+      if (!this.#closed) fn();
+    }, ms);
   }
 
   // ModemNetworkPort
@@ -237,9 +246,9 @@ export class VirtualNetwork extends EventEmitter<{
     const to = decoded.recipient.number;
     const submittedAt = new Date(this.clock.now());
     this.emit('submit', { lineId: modem.lineId, to, mr });
-    this.clock.setTimeout(() => this.#route(modem.number, to, decoded.text ?? '', decoded.concat), this.#latency(this.#o.deliverLatency));
+    this.#later(() => this.#route(modem.number, to, decoded.text ?? '', decoded.concat), this.#latency(this.#o.deliverLatency));
     if (decoded.statusReportRequested) {
-      this.clock.setTimeout(() => {
+      this.#later(() => {
         const report = encodeStatusReport({ messageRef: mr, recipient: to, scts: submittedAt, discharge: new Date(this.clock.now()), status: this.faults.reportStatus });
         if (this.faults.holdReports) this.#heldReports.push({ modem, pdu: report });
         else this.#offer(modem, 'status-report', report);
@@ -262,7 +271,7 @@ export class VirtualNetwork extends EventEmitter<{
 
   undelivered(modem: VirtualModem, kind: 'deliver' | 'status-report', pdu: string): void {
     this.emit('undelivered', { lineId: modem.lineId, kind });
-    this.clock.setTimeout(() => this.#offer(modem, kind, pdu), this.redeliverAfterMs);
+    this.#later(() => this.#offer(modem, kind, pdu), this.redeliverAfterMs);
   }
 
   /** The line loses (false) or regains (true) its registration; the modem reports it in the URCs the TE enabled. */
@@ -313,7 +322,7 @@ export class VirtualNetwork extends EventEmitter<{
     let at = 0;
     for (const part of out) {
       at += this.#latency(this.#o.deliverLatency);
-      this.clock.setTimeout(() => this.#offer(target, 'deliver', part), at);
+      this.#later(() => this.#offer(target, 'deliver', part), at);
     }
   }
 

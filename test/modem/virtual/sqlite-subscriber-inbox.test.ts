@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteSubscriberInbox, SUBSCRIBER_INBOX_LIMIT } from '../../../src/modem/index.ts';
+import { createVirtualNetwork, SqliteSubscriberInbox, SUBSCRIBER_INBOX_LIMIT } from '../../../src/modem/index.ts';
+import { encodeSubmit } from '../../../src/sms/index.ts';
 import { openDatabase } from '../../../src/store/index.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 
@@ -56,5 +57,23 @@ describe('SqliteSubscriberInbox (a real SQLite file)', () => {
     expect(mms.map((m) => m.text)).toEqual(Array.from({ length: SUBSCRIBER_INBOX_LIMIT }, (_, i) => `m${i + 5}`));
     expect(mms.every((m) => m.media.length === 1)).toBe(true);
     expect(db.prepare('SELECT COUNT(*) AS n FROM sim_inbox_media').get()).toEqual({ n: SUBSCRIBER_INBOX_LIMIT });
+  });
+});
+
+describe('a virtual network closed with deliveries in flight', () => {
+  const tempDir = useTempDir();
+
+  it('delivers nothing after close (the gateway closes the store right after it: a write then threw out of a timer)', async () => {
+    const db = openDatabase(join(tempDir(), 'b.db'));
+    const network = createVirtualNetwork({ deliverLatency: { minMs: 50, maxMs: 50 }, reportLatency: { minMs: 50, maxMs: 50 }, inbox: new SqliteSubscriberInbox(db) });
+    const modem = network.addLine({ lineId: 'l1', number: '+15550000001' });
+    const [pdu] = encodeSubmit({ to: PHONE, text: 'in flight', requestStatusReport: true });
+    await network.submit(modem, pdu!.hex);
+    network.close();
+    db.close();
+    await new Promise((r) => setTimeout(r, 150)); // past the delivery's due time: an uncaught throw would fail the run
+    const reopened = openDatabase(join(tempDir(), 'b.db'));
+    expect(new SqliteSubscriberInbox(reopened).texts(PHONE)).toEqual([]);
+    reopened.close();
   });
 });
