@@ -60,6 +60,9 @@ export class AdminClient {
   }
 
   private async overHttp(target: { baseUrl: string; token: string | undefined }, method: string, path: string, body: unknown): Promise<AdminResponse> {
+    // Nothing listening is the common offline case: a refused TCP connect says so at once,
+    // without loading fetch (a noticeable part of a short command's start-up).
+    if (!(await listening(target.baseUrl))) throw new GatewayUnreachableError(target.baseUrl);
     let res: Response;
     try {
       res = await fetch(`${target.baseUrl}/admin${path}`, {
@@ -101,6 +104,24 @@ export class AdminClient {
       core.close();
     }
   }
+}
+
+/** Whether something accepts TCP connections at the URL's host and port (false when refused or unresolvable). */
+async function listening(baseUrl: string): Promise<boolean> {
+  const { connect } = await import('node:net');
+  const url = new URL(baseUrl);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(15_000, () => done(true)); // no answer either way: let the request itself time out
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 function parseJson(text: string): unknown {
