@@ -2,7 +2,6 @@ import { join } from 'node:path';
 // Module files, not the barrels: the CLI's offline path loads only what it uses.
 import { ADMIN_TOKEN_FILE, ensureAdminToken } from './auth/admin-token.ts';
 import { secretsKeyBytes, type Config } from './config/index.ts';
-import type { Logger } from './logging/index.ts';
 import { ensurePrivateDir, looseModes } from './store/data-dir.ts';
 import { DATABASE_FILE, DATABASE_FILES, openDatabase, type Db } from './store/db.ts';
 import { NumbersRepository } from './store/numbers-repository.ts';
@@ -10,6 +9,12 @@ import { SecretBox } from './store/secret-box.ts';
 
 /** Received media, under the data dir. */
 export const MEDIA_DIR = 'media';
+
+/** What opening the store reports (a pino Logger is one; the CLI's offline path passes a silent one without loading pino). */
+export interface StoreLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
 
 export interface CoreStore {
   db: Db;
@@ -22,7 +27,7 @@ export interface CoreStore {
  * token (made on first use), webhook secrets sealed. The gateway's core is built on it; the CLI's
  * offline admin commands use it alone, without loading the rest of the gateway.
  */
-export function openCoreStore(config: Readonly<Config>, logger: Logger): CoreStore {
+export function openCoreStore(config: Readonly<Config>, logger: StoreLog): CoreStore {
   const box = new SecretBox(secretsKeyBytes(config.store));
   ensurePrivateDir(config.dataDir);
   ensurePrivateDir(join(config.dataDir, MEDIA_DIR));

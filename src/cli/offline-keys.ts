@@ -5,7 +5,6 @@ import { systemClock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import { openCoreStore } from '../core-store.ts';
 import { AgentPhoneError, reasonPhrase } from '../errors/index.ts';
-import { silentLogger } from '../logging/index.ts';
 import { ApiKeysRepository } from '../store/api-keys-repository.ts';
 import type { AdminResponse } from './admin-client.ts';
 
@@ -24,7 +23,7 @@ export function offlineKeys(config: Readonly<Config>, method: string, path: stri
   if (create && body !== undefined && !Value.Check(KeyCreateBody, body)) {
     return { status: 400, body: { error: reasonPhrase(400), message: 'body: name must be a string of at most 100 characters, numbers an array of number ids' } };
   }
-  const store = openCoreStore(config, silentLogger());
+  const store = openCoreStore(config, { info: () => undefined, warn: () => undefined });
   try {
     const keys = new ApiKeyService(new ApiKeysRepository(store.db), store.numbersRepo, systemClock);
     if (create) {
