@@ -39,7 +39,7 @@ export interface CallManagerDeps {
   post: HttpPost;
   clock: Clock;
   voiceClock: TimerClock;
-  /** Where calls' RTP runs (the media worker in the gateway; this thread in tests with a fake clock). */
+  /** Where calls' RTP runs: the media worker thread (WorkerMediaEngine). */
   media: MediaEngine;
   settings: CallManagerSettings;
   logger: Logger;

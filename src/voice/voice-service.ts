@@ -8,10 +8,9 @@ import { CallsRepository, type Db, type OutboxRepository } from '../store/index.
 import type { HttpPost } from '../webhooks/index.ts';
 import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
-import { monotonicClock, type TimerClock } from '../clock/index.ts';
+import { monotonicClock } from '../clock/index.ts';
 import type { VoiceInference } from './ports.ts';
 import { VoiceMetrics } from './metrics.ts';
-import { InlineMediaEngine, type MediaEngine } from './rtp/media-engine.ts';
 import { MediaMetrics } from './rtp/media-metrics.ts';
 import type { DroppedKind } from './rtp/media-stream.ts';
 import { WorkerMediaEngine } from './rtp/worker-media-engine.ts';
@@ -22,8 +21,6 @@ import type { SipSignaling } from './sip/signaling.ts';
 export interface VoiceOptions {
   signaling?: SipSignaling;
   inference?: VoiceInference | null;
-  /** Runs calls' media on this clock in the calling thread instead of the media worker. */
-  voiceClock?: TimerClock;
   agentFor?: CallManagerDeps['agentFor'];
   rtcpIntervalMs?: number;
 }
@@ -98,13 +95,8 @@ export async function startVoice(
       else voiceLog.info({ nice }, 'media thread priority set');
     },
   };
-  let media: MediaEngine;
-  if (options.voiceClock) media = new InlineMediaEngine(options.voiceClock, engineSettings);
-  else {
-    const worker = new WorkerMediaEngine(engineSettings);
-    worker.warm();
-    media = worker;
-  }
+  const media = new WorkerMediaEngine(engineSettings);
+  media.warm();
   const manager = new CallManager({
     signaling,
     numbers: core.numbers,
@@ -113,7 +105,7 @@ export async function startVoice(
     inference: options.inference === undefined ? adapters.inference() : options.inference,
     post,
     clock: core.clock,
-    voiceClock: options.voiceClock ?? monotonicClock,
+    voiceClock: monotonicClock,
     media,
     logger: core.logger,
     mediaMetrics,

@@ -5,9 +5,9 @@ import { MediaStream, type DroppedKind, type MediaCodec, type MediaStreamEvents,
 import { bindRtpPorts, type PortRange, type RtpSockets } from './udp-port.ts';
 
 /**
- * One call's media as the call manager and the turn loop use it: a MediaStream in this thread
- * or its proxy in the media worker (see WorkerMediaEngine). Events are MediaStream's; the
- * worker's proxy does not emit 'rtcp' (reports are used where the stream runs).
+ * One call's media as the call manager and the turn loop use it: the main thread's proxy of a
+ * MediaStream in the media worker (see WorkerMediaEngine). Events are MediaStream's, except
+ * 'rtcp' (reports are used where the stream runs).
  */
 export interface CallMedia extends Pick<EventEmitter<MediaStreamEvents>, 'on' | 'once' | 'off'> {
   readonly localPort: number;
@@ -70,12 +70,8 @@ export interface InlinePorts extends MediaPorts {
   stream(settings: StreamSettings): MediaStream;
 }
 
-/** Ports bound in this thread, a MediaStream on them made on demand. */
-export async function allocateInline(
-  clock: TimerClock,
-  settings: MediaEngineSettings,
-  track?: { opened(s: MediaStream): void; closed(s: MediaStream): void },
-): Promise<InlinePorts> {
+/** Ports bound in the calling thread (the media worker's), a MediaStream on them made on demand. */
+export async function allocateInline(clock: TimerClock, settings: MediaEngineSettings): Promise<InlinePorts> {
   const sockets = await bindRtpPorts(settings.bindHost, settings.range);
   let used = false;
   return {
@@ -83,9 +79,8 @@ export async function allocateInline(
     stream(s) {
       if (used) throw new Error('the media ports already carry a stream');
       used = true;
-      const media: MediaStream = new MediaStream({
+      const media = new MediaStream({
         clock,
-        ...(track && { onClose: () => track.closed(media) }),
         sockets,
         remote: s.remote,
         codec: s.codec,
@@ -94,7 +89,6 @@ export async function allocateInline(
         ...(s.rtcpIntervalMs !== undefined && { rtcpIntervalMs: s.rtcpIntervalMs }),
       });
       if (s.hold) media.update(s.remote, s.codec, true);
-      track?.opened(media);
       return media;
     },
     release() {
@@ -103,26 +97,4 @@ export async function allocateInline(
       closeSockets(sockets);
     },
   };
-}
-
-/**
- * Media on the calling thread's event loop, on the given clock: what tests with an injected
- * clock use. The gateway runs its media in a worker thread instead (WorkerMediaEngine), so turn
- * handling, webhooks and HTTP on the main loop never delay a packet.
- */
-export class InlineMediaEngine implements MediaEngine {
-  private readonly open = new Set<MediaStream>();
-
-  constructor(
-    private readonly clock: TimerClock,
-    private readonly settings: MediaEngineSettings,
-  ) {}
-
-  allocate(): Promise<MediaPorts> {
-    return allocateInline(this.clock, this.settings, { opened: (m) => this.open.add(m), closed: (m) => this.open.delete(m) });
-  }
-
-  async close(): Promise<void> {
-    for (const media of [...this.open]) media.close();
-  }
 }

@@ -47,8 +47,6 @@ export interface MediaStreamOptions {
   onSend?: (atMs: number, marker: boolean) => void;
   /** Called for every datagram dropped as malformed (metrics count them by kind). */
   onDropped?: (kind: DroppedKind) => void;
-  /** Called once when the stream closes (its sockets are closed). */
-  onClose?: () => void;
 }
 
 /**
@@ -262,7 +260,6 @@ export class MediaStream extends EventEmitter<MediaStreamEvents> {
     this.options.sockets.rtp.close();
     this.options.sockets.rtcp.close();
     this.removeAllListeners();
-    this.options.onClose?.();
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
