@@ -2,13 +2,10 @@ import { join } from 'node:path';
 // Module files, not the barrels: the CLI's offline path loads only what it uses.
 import { ADMIN_TOKEN_FILE, ensureAdminToken } from './auth/admin-token.ts';
 import { secretsKeyBytes, type Config } from './config/index.ts';
-import { ensurePrivateDir, looseModes } from './store/data-dir.ts';
+import { ensurePrivateDir, looseModes, MEDIA_DIR, mediaDir } from './store/data-dir.ts';
 import { DATABASE_FILE, DATABASE_FILES, openDatabase, type Db } from './store/db.ts';
 import { NumbersRepository } from './store/numbers-repository.ts';
 import { SecretBox } from './store/secret-box.ts';
-
-/** Received media, under the data dir. */
-export const MEDIA_DIR = 'media';
 
 /** What opening the store reports (a pino Logger is one; the CLI's offline path passes a silent one without loading pino). */
 export interface StoreLog {
@@ -30,7 +27,7 @@ export interface CoreStore {
 export function openCoreStore(config: Readonly<Config>, logger: StoreLog): CoreStore {
   const box = new SecretBox(secretsKeyBytes(config.store));
   ensurePrivateDir(config.dataDir);
-  ensurePrivateDir(join(config.dataDir, MEDIA_DIR));
+  ensurePrivateDir(mediaDir(config.dataDir));
   const db = openDatabase(join(config.dataDir, DATABASE_FILE));
   const { token, generated } = ensureAdminToken(config.dataDir, config.adminToken);
   if (generated) logger.info({ file: join(config.dataDir, ADMIN_TOKEN_FILE) }, 'generated admin token');

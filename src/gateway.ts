@@ -18,8 +18,7 @@ import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
 import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
-import { PurgeJob, UsageRepository, WalCheckpointer } from './store/index.ts';
-import { join } from 'node:path';
+import { mediaDir, PurgeJob, UsageRepository, WalCheckpointer } from './store/index.ts';
 import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
 import { restrictFileCreationMask } from './lifecycle/index.ts';
@@ -179,7 +178,7 @@ export async function startGateway(
     }, EXPIRE_INTERVAL_MS);
     expiry.unref();
     stack.push(() => clearInterval(expiry));
-    const purge = new PurgeJob({ db: core.db, mediaDir: join(config.dataDir, 'media'), retention: config.retention, now: () => core.clock.now(), logger });
+    const purge = new PurgeJob({ db: core.db, mediaDir: mediaDir(config.dataDir), retention: config.retention, now: () => core.clock.now(), logger });
     purge.start();
     stack.push(() => purge.stop());
     openTestExtraConnection(testExtraConnect(), logger);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { LineAtPort, VirtualNetwork } from '../modem/index.ts';
 import type { Egress } from '../net/index.ts';
-import type { Db } from '../store/index.ts';
+import { mediaDir, type Db } from '../store/index.ts';
 import { AtMmsTransport } from './at-mms-transport.ts';
 import { MediaFetcher } from './media/media-fetcher.ts';
 import { MediaStore } from './media/media-store.ts';
@@ -42,7 +42,7 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
   const log = d.logger.child({ mod: 'mms' });
   const repo = new MmsRepository(d.db);
   const media = new MediaStore({
-    dir: join(config.dataDir, 'media'),
+    dir: mediaDir(config.dataDir),
     repo,
     clock: d.clock,
     retentionDays: config.media.retentionDays,

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, 
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors/index.ts';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from './data-dir.ts';
+import { ensurePrivateDir, mediaDir, PRIVATE_FILE_MODE } from './data-dir.ts';
 import { currentSchemaVersion, DATABASE_FILE, openDatabase } from './db.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { mediaFilePath } from './retention.ts';
@@ -14,7 +14,6 @@ import { mediaFilePath } from './retention.ts';
  * blobs in one extra table. Restore checks it, unpacks the media and drops that table.
  */
 const MEDIA_TABLE = 'agentphone_backup_media';
-const MEDIA_DIR = 'media';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export interface BackupResult {
@@ -57,7 +56,7 @@ export async function backupDataDir(dataDir: string, file: string, busyTimeoutMs
   try {
     // One self-contained file: no -wal beside it.
     copy.pragma('journal_mode = DELETE');
-    result = copy.transaction(() => packMedia(copy, join(dataDir, MEDIA_DIR)))();
+    result = copy.transaction(() => packMedia(copy, mediaDir(dataDir)))();
   } catch (err) {
     copy.close();
     rmSync(partial, { force: true });
@@ -105,7 +104,7 @@ export function restoreDataDir(dataDir: string, file: string): RestoreResult {
   chmodSync(staged, PRIVATE_FILE_MODE);
   let result: RestoreResult;
   try {
-    result = unpackStaged(staged, join(dataDir, MEDIA_DIR), file);
+    result = unpackStaged(staged, mediaDir(dataDir), file);
   } catch (err) {
     rmSync(staged, { force: true });
     throw err;

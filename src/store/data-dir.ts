@@ -7,6 +7,14 @@ import { dirname, join } from 'node:path';
  * whatever the process umask; what already exists is left as the operator set it and reported.
  */
 export const PRIVATE_DIR_MODE = 0o700;
+/** Received and fetched media files, under the data dir. */
+export const MEDIA_DIR = 'media';
+
+/** Where a data dir keeps its media files. */
+export function mediaDir(dataDir: string): string {
+  return join(dataDir, MEDIA_DIR);
+}
+
 export const PRIVATE_FILE_MODE = 0o600;
 
 /** Creates `dir` (and missing parents) as 0700; an existing directory is left as it is. */

@@ -1,5 +1,5 @@
 export { openDatabase, migrate, currentSchemaVersion, DATABASE_FILE, DATABASE_FILES, type Db, type OpenDatabaseOptions } from './db.ts';
-export { ensurePrivateDir, looseModes, type LooseEntry } from './data-dir.ts';
+export { ensurePrivateDir, looseModes, MEDIA_DIR, mediaDir, type LooseEntry } from './data-dir.ts';
 export { SecretBox } from './secret-box.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';

@@ -23,11 +23,11 @@ export const purgeCommand: CliCommand = {
     const only = values.only as (typeof WHAT)[number];
     if (!WHAT.includes(only)) throw new UsageError(`--only must be messages or transcripts, not "${values.only}"`);
     // Loaded when run, so --help and the other commands start without the store's code.
-    const [{ loadConfig }, { DATABASE_FILE, openDatabase, purgeStored }] = await Promise.all([import('../../config/index.ts'), import('../../store/index.ts')]);
+    const [{ loadConfig }, { DATABASE_FILE, mediaDir, openDatabase, purgeStored }] = await Promise.all([import('../../config/index.ts'), import('../../store/index.ts')]);
     const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
     const db = openDatabase(join(config.dataDir, DATABASE_FILE));
     try {
-      const counts = await purgeStored(db, join(config.dataDir, 'media'), {
+      const counts = await purgeStored(db, mediaDir(config.dataDir), {
         ...(only !== 'transcripts' && { messagesBeforeMs: beforeMs }),
         ...(only !== 'messages' && { transcriptsBeforeMs: beforeMs }),
       });
