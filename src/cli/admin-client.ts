@@ -30,6 +30,8 @@ export interface AdminClientOptions {
  */
 export class AdminClient {
   private target: Promise<{ config: Readonly<Config>; baseUrl: string; token: string | undefined }> | undefined;
+  /** Whether anything listens at the gateway's address: asked once per command, not per request. */
+  private up: Promise<boolean> | undefined;
 
   constructor(
     private readonly io: CliIo,
@@ -62,7 +64,8 @@ export class AdminClient {
   private async overHttp(target: { baseUrl: string; token: string | undefined }, method: string, path: string, body: unknown): Promise<AdminResponse> {
     // Nothing listening is the common offline case: a refused TCP connect says so at once,
     // without loading fetch (a noticeable part of a short command's start-up).
-    if (!(await listening(target.baseUrl))) throw new GatewayUnreachableError(target.baseUrl);
+    this.up ??= listening(target.baseUrl);
+    if (!(await this.up)) throw new GatewayUnreachableError(target.baseUrl);
     let res: Response;
     try {
       res = await fetch(`${target.baseUrl}/admin${path}`, {
