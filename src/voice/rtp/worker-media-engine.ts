@@ -181,10 +181,8 @@ export class WorkerMediaEngine implements MediaEngine {
     for (const s of [...this.streams.values()]) s.close();
     const worker = this.worker;
     this.worker = undefined;
-    if (!worker) return;
-    // Let the worker close its sockets, then end it.
-    await new Promise<void>((resolve) => setTimeout(resolve, 20));
-    await worker.terminate();
+    // Ending the thread closes whatever sockets it still holds.
+    await worker?.terminate();
   }
 
   /** @internal The worker thread, while one runs (tests end it to see calls fault). */
