@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { createSession } from '../../sessions.ts';
 import type { WorkerNote } from '../../types.ts';
-import type { FinishReason, FromWorker, GenerateParams, LoopStats, ToWorker } from './protocol.ts';
+import type { FinishReason, FromWorker, GenerateParams, LoopStats, NewSequence, ToWorker } from './protocol.ts';
 import { planGroups, reconcile, type BatchCache, type CacheShape } from './batch-cache.ts';
 import { decoderIo, emptyPast, lastLogits, pastFeed, presentOutput, type CacheArray, type DecoderIo } from './decoder-io.ts';
 import { Rng, sampleToken } from './sampling.ts';
@@ -42,7 +42,7 @@ let shape = { layers: 0, kvHeads: 0, headDim: 0, vocabSize: 0 };
 let io: DecoderIo = { layers: 0, cacheType: 'float32', positionIds: true, logitsToKeep: false, fetches: [] };
 let cacheShape: CacheShape = { layers: 0, kvHeads: 0, headDim: 0, type: 'float32' };
 let maxBatch = 16;
-const pending: Array<{ id: number; prompt: Int32Array; params: GenerateParams }> = [];
+const pending: NewSequence[] = [];
 const live = new Map<number, Sequence>();
 const cancelled = new Set<number>();
 const stats: LoopStats = { steps: 0, batchedTokens: 0, maxBatchSeen: 0, logitValues: 0 };
@@ -55,7 +55,7 @@ port.on('message', (m: ToWorker) => {
       void init(m.model, m.file, m.maxBatch);
       return;
     case 'add':
-      pending.push(m);
+      pending.push(...m.sequences);
       void loop();
       return;
     case 'cancel':
@@ -122,7 +122,7 @@ async function loop(): Promise<void> {
       }
       cancelled.clear();
       while (pending.length > 0 && live.size < maxBatch) {
-        const next = pending.shift() as (typeof pending)[number];
+        const next = pending.shift() as NewSequence;
         try {
           const seq = await prefill(next.id, next.prompt, next.params);
           accept(seq, seq.lastToken, out);

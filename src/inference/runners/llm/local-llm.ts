@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { InferenceError } from '../../errors.ts';
 import type { ModelRuntime } from '../../types.ts';
-import type { FinishReason, FromWorker, GenerateParams, LoopStats, ToWorker } from './protocol.ts';
+import type { FinishReason, FromWorker, GenerateParams, LoopStats, NewSequence, ToWorker } from './protocol.ts';
 
 /** Tokens of one sequence as they come, then why it ended. */
 class TokenChannel implements AsyncIterable<number> {
@@ -49,6 +49,8 @@ export class LocalLlm {
   private statsWaiters: Array<(s: LoopStats) => void> = [];
   private failure: string | undefined;
   private exited = false;
+  /** Generations started this tick, posted together (see `post`). */
+  private adds: NewSequence[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -93,9 +95,10 @@ export class LocalLlm {
     const id = this.nextId++;
     const channel = new TokenChannel();
     this.channels.set(id, channel);
-    const cancel = () => this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    const cancel = () => this.post({ type: 'cancel', id });
     signal?.addEventListener('abort', cancel, { once: true });
-    this.worker.postMessage({ type: 'add', id, prompt: Int32Array.from(prompt), params } satisfies ToWorker);
+    if (this.adds.length === 0) queueMicrotask(() => this.flushAdds());
+    this.adds.push({ id, prompt: Int32Array.from(prompt), params });
     const channels = this.channels;
     return {
       get reason() {
@@ -117,7 +120,7 @@ export class LocalLlm {
   stats(): Promise<LoopStats> {
     return new Promise((resolve) => {
       this.statsWaiters.push(resolve);
-      this.worker.postMessage({ type: 'stats' } satisfies ToWorker);
+      this.post({ type: 'stats' });
     });
   }
 
@@ -126,10 +129,26 @@ export class LocalLlm {
     this.fail('shutting down');
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    this.post({ type: 'close' });
     const timer = setTimeout(() => void this.worker.terminate(), graceMs);
     await exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Generations started in the same tick reach the loop as one message, so they join the same
+   * step however late the loop thread wakes; any other message goes after them, in order.
+   */
+  private post(m: ToWorker): void {
+    this.flushAdds();
+    this.worker.postMessage(m);
+  }
+
+  private flushAdds(): void {
+    if (this.adds.length === 0) return;
+    const sequences = this.adds;
+    this.adds = [];
+    this.worker.postMessage({ type: 'add', sequences } satisfies ToWorker);
   }
 
   private onMessage(m: FromWorker): void {

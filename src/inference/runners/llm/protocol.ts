@@ -11,9 +11,16 @@ export interface GenerateParams {
   stopTokens: number[];
 }
 
+export interface NewSequence {
+  id: number;
+  prompt: Int32Array;
+  params: GenerateParams;
+}
+
 export type ToWorker =
   | { type: 'init'; model: ModelRuntime; file: string; maxBatch: number }
-  | { type: 'add'; id: number; prompt: Int32Array; params: GenerateParams }
+  /** Every generation started in one main-thread tick, in one message: the loop admits them at the same step. */
+  | { type: 'add'; sequences: NewSequence[] }
   | { type: 'cancel'; id: number }
   | { type: 'stats' }
   /** Finish the step under way, release the session and exit (terminating a worker inside session.run aborts the process). */
