@@ -9,6 +9,11 @@
 //   - the thread entry files (*.mjs) lose their `register()` of tsx: dist runs without it;
 //   - dist/hardware and dist/native link to the repository's, since sources reach them as
 //     `../../hardware/...` and one level deeper in dist/ the same path must still resolve;
+//   - the pure-ESM packages that are slow to load file by file (VENDORED: typebox is ~700
+//     small modules, a third of a second before any command runs) are bundled once into
+//     dist/src/vendor/ (esbuild, code splitting, so typebox and typebox/value share one copy)
+//     and dist's imports of them point there; the sources keep importing node_modules. Only
+//     ESM packages qualify: a CommonJS one bundles to a default export alone (yaml's does);
 //   - every relative reference in the output must name a file that exists, and nothing in
 //     dist/src may import tsx, or the build fails.
 // dist/src/.build-stamp records when it was built: src/cli/bin.js runs dist only while no
@@ -41,6 +46,38 @@ function sources() {
 
 const toJs = (text) => text.replace(SPECIFIER, (_m, head, q, path) => `${head}${q}${path}.js${q}`);
 
+/** Packages bundled into dist/src/vendor: ESM JavaScript, no native parts, no state shared with other packages. */
+const VENDORED = ['typebox'];
+const VENDOR_DIR = 'vendor';
+const BARE = new RegExp(`((?:\\bfrom|\\bimport)\\s*\\(?\\s*)(["'])((?:${VENDORED.join('|')})(?:/[^"'\\n]*)?)\\2`, 'g');
+const vendorFile = (specifier) => `${specifier.replaceAll('/', '-')}.js`;
+
+/** Bundles every vendored specifier dist imports into staging/vendor (shared chunks keep one copy of each module). */
+async function bundleVendored(texts, staging) {
+  const specifiers = new Set();
+  for (const text of texts) for (const m of text.matchAll(BARE)) specifiers.add(m[3]);
+  if (specifiers.size === 0) return;
+  await build({
+    entryPoints: Object.fromEntries([...specifiers].map((s) => [vendorFile(s).slice(0, -3), fileURLToPath(import.meta.resolve(s))])),
+    outdir: join(staging, VENDOR_DIR),
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    logLevel: 'error',
+  });
+}
+
+/** `from 'typebox/value'` in dist/src/x/y.js becomes `from '../vendor/typebox-value.js'`. */
+function toVendored(text, outFile, staging) {
+  return text.replace(BARE, (_m, head, q, specifier) => {
+    const rel = relative(dirname(outFile), join(staging, VENDOR_DIR, vendorFile(specifier)));
+    return `${head}${q}${rel.startsWith('.') ? rel : `./${rel}`}${q}`;
+  });
+}
+
 /** A thread entry file without its tsx registration. */
 function entryForDist(text, file) {
   const out = toJs(text)
@@ -67,14 +104,15 @@ const result = await build({
   logLevel: 'error',
   tsconfig: join(ROOT, 'tsconfig.json'),
 });
-for (const out of result.outputFiles) {
+if (existsSync(join(SRC, VENDOR_DIR))) throw new Error(`src/${VENDOR_DIR} would collide with the vendored bundles in dist/src/${VENDOR_DIR}`);
+const outputs = [
+  ...result.outputFiles.map((out) => ({ path: out.path, text: toJs(out.text) })),
+  ...files.filter((f) => !f.endsWith('.ts')).map((file) => ({ path: join(staging, relative(SRC, file)), text: entryForDist(readFileSync(file, 'utf8'), file) })),
+];
+await bundleVendored(outputs.map((o) => o.text), staging);
+for (const out of outputs) {
   mkdirSync(dirname(out.path), { recursive: true });
-  writeFileSync(out.path, toJs(out.text));
-}
-for (const file of files.filter((f) => !f.endsWith('.ts'))) {
-  const target = join(staging, relative(SRC, file));
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, entryForDist(readFileSync(file, 'utf8'), file));
+  writeFileSync(out.path, toVendored(out.text, out.path, staging));
 }
 
 // Every relative reference must resolve inside the output (or through the linked folders).

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,19 @@ describe('the agentphone command runs the built JavaScript (real build, real pro
     const body = JSON.parse(res.stdout) as { key: string; name: string };
     expect(body.name).toBe('built');
     expect(body.key).toMatch(/^agp_/);
+  });
+
+  it('imports typebox from its one bundled copy in dist/src/vendor, never file by file from node_modules', () => {
+    const dist = join(checkout, 'dist', 'src');
+    const bare: string[] = [];
+    for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.js') || entry.parentPath.startsWith(join(dist, 'vendor'))) continue;
+      const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+      if (/(?:\bfrom|\bimport)\s*\(?\s*["']typebox(?:\/[^"']*)?["']/.test(text)) bare.push(entry.name);
+    }
+    expect(bare).toEqual([]);
+    expect(existsSync(join(dist, 'vendor', 'typebox.js')) && existsSync(join(dist, 'vendor', 'typebox-value.js'))).toBe(true);
+    expect(readFileSync(join(dist, 'config', 'load.js'), 'utf8')).toContain('from "../vendor/typebox-value.js"');
   });
 
   it('a source newer than the build: one notice, then the same command from the sources', async () => {
