@@ -10,6 +10,12 @@ export interface WhisperModelOptions {
   dims: WhisperDims;
   /** fp32 or fp16 weights (the file names follow the dtype, as in the real exports). */
   dtype?: Extract<ModelDtype, 'fp32' | 'fp16'>;
+  /**
+   * The encoder's float type when it differs from the decoder's (default: `dtype`). Real exports
+   * mix them (encoder_model.onnx beside decoder_model_merged_fp16.onnx, q4 decoders with fp32
+   * inputs): the file keeps the model dtype's name, the graph takes and gives this type.
+   */
+  encoderDtype?: Extract<ModelDtype, 'fp32' | 'fp16'>;
   seed?: number;
   /** Mark the folder as a generated test model (its output is noise). */
   testMarker?: boolean;
@@ -99,7 +105,8 @@ export function writeWhisperModel(dir: string, options: WhisperModelOptions): vo
   json('tokenizer.json', tokenizer);
   json('tokenizer_config.json', tokenizerConfig);
   const suffix = DTYPE_SUFFIX[dtype];
-  writeOnnx(join(dir, 'onnx'), `encoder_model${suffix}.onnx`, whisperEncoderGraph(dims, ft, seed));
+  const encoderFt = (options.encoderDtype ?? dtype) === 'fp16' ? 'float16' : 'float32';
+  writeOnnx(join(dir, 'onnx'), `encoder_model${suffix}.onnx`, whisperEncoderGraph(dims, encoderFt, seed));
   writeOnnx(join(dir, 'onnx'), `decoder_model_merged${suffix}.onnx`, whisperDecoderGraph(dims, ft, seed + 1));
   if (options.testMarker !== false) {
     json(TEST_MODEL_MARKER, { generated: true, family: 'whisper', note: 'random weights: transcripts are noise' });

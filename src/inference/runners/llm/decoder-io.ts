@@ -38,17 +38,28 @@ export function decoderIo(session: InferenceSession, layers: number): DecoderIo 
   for (let l = 0; l < layers; l++) {
     for (const kind of ['key', 'value'] as const) {
       const name = pastName(l, kind);
-      const meta = session.inputMetadata.find((m) => m.name === name);
-      if (!meta) throw new Error(`the export has no ${name} input (config.json says ${layers} layers)`);
+      const type = floatInputType(session, name);
+      if (!type) throw new Error(`the export has no ${name} input (config.json says ${layers} layers)`);
       if (!outputs.has(presentName(l, kind))) throw new Error(`the export has no ${presentName(l, kind)} output`);
-      const type = meta.isTensor ? meta.type : 'non-tensor';
-      if (type !== 'float32' && type !== 'float16') throw new Error(`${name} is ${type}; float32 and float16 caches are supported`);
       if (cacheType && type !== cacheType) throw new Error(`past_key_values mix ${cacheType} and ${type}`);
       cacheType = type;
       fetches.push(presentName(l, kind));
     }
   }
   return { layers, cacheType: cacheType ?? 'float32', positionIds: inputs.has('position_ids'), logitsToKeep: inputs.has('num_logits_to_keep'), fetches };
+}
+
+/**
+ * The element type the session declares for float input `name` (undefined when it has no such
+ * input). Exports differ here: fp16 and q4f16 files take float16 caches, fp32 and q4 float32,
+ * so callers allocate what the graph says, never what another session produced.
+ */
+export function floatInputType(session: InferenceSession, name: string): CacheType | undefined {
+  const meta = session.inputMetadata.find((m) => m.name === name);
+  if (!meta) return undefined;
+  const type = meta.isTensor ? meta.type : 'non-tensor';
+  if (type !== 'float32' && type !== 'float16') throw new Error(`${name} is ${type}; float32 and float16 are supported`);
+  return type;
 }
 
 export function allocCache(type: CacheType, length: number): CacheArray {

@@ -2,7 +2,8 @@ import { deflateSync } from 'node:zlib';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TaskContext } from '../../types.ts';
 import { mulberry32 } from '../../random.ts';
-import { fromHalfArray } from './half.ts';
+import { allocCache, cacheTensor, floatInputType, type CacheType } from '../llm/decoder-io.ts';
+import { fromHalfArray, toHalfArray } from './half.ts';
 import { applySuppression, argmax, logProbOf, pick } from './logits.ts';
 import type { WhisperModelInfo } from './model-files.ts';
 import { segmentWords, type TokenTime, type WindowWord } from './words.ts';
@@ -65,21 +66,34 @@ interface KvCache {
 
 /** Greedy/sampled decoding of one window through the merged decoder with its KV cache. */
 export class WindowDecoder {
-  private readonly floatType: 'float32' | 'float16';
+  /** The encoder output in the element type the decoder declares for encoder_hidden_states. */
+  private readonly hidden: Tensor;
+  /** Each past_key_values input's element type, as the decoder declares it. */
+  private readonly pastTypes = new Map<string, CacheType>();
   steps = 0;
 
   constructor(
     private readonly session: InferenceSession,
     private readonly info: WhisperModelInfo,
-    private readonly hidden: Tensor,
+    hidden: Tensor,
     private readonly ctx: TaskContext,
   ) {
-    this.floatType = hidden.type === 'float16' ? 'float16' : 'float32';
+    // Encoder and decoder are separate files that need not share a float type (an fp32 encoder
+    // beside an fp16 decoder, a q4 decoder with fp32 inputs beside an fp16 encoder): what this
+    // decoder's graph declares decides, never what the encoder happened to output.
+    this.hidden = asFloatType(hidden, floatInputType(session, 'encoder_hidden_states') ?? 'float32');
+    for (let i = 0; i < info.decoderLayers; i++) {
+      for (const name of pastNames(i)) {
+        const type = floatInputType(session, name);
+        if (!type) throw new Error(`the Whisper decoder export has no ${name} input (config.json says ${info.decoderLayers} layers)`);
+        this.pastTypes.set(name, type);
+      }
+    }
   }
 
-  private empty(): Tensor {
-    const dims = [1, this.info.decoderHeads, 0, this.info.headDim];
-    return this.floatType === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
+  private empty(name: string): Tensor {
+    const type = this.pastTypes.get(name) ?? 'float32';
+    return cacheTensor(type, allocCache(type, 0), [1, this.info.decoderHeads, 0, this.info.headDim]);
   }
 
   /** Runs ids through the decoder; returns the logits of every position and the new cache. */
@@ -92,10 +106,11 @@ export class WindowDecoder {
       use_cache_branch: new Tensor('bool', [cache !== null], [1]),
     };
     for (let i = 0; i < this.info.decoderLayers; i++) {
-      feeds[`past_key_values.${i}.decoder.key`] = cache?.decoder[2 * i] ?? this.empty();
-      feeds[`past_key_values.${i}.decoder.value`] = cache?.decoder[2 * i + 1] ?? this.empty();
-      feeds[`past_key_values.${i}.encoder.key`] = cache?.encoder[2 * i] ?? this.empty();
-      feeds[`past_key_values.${i}.encoder.value`] = cache?.encoder[2 * i + 1] ?? this.empty();
+      const [dk, dv, ek, ev] = pastNames(i);
+      feeds[dk] = cache?.decoder[2 * i] ?? this.empty(dk);
+      feeds[dv] = cache?.decoder[2 * i + 1] ?? this.empty(dv);
+      feeds[ek] = cache?.encoder[2 * i] ?? this.empty(ek);
+      feeds[ev] = cache?.encoder[2 * i + 1] ?? this.empty(ev);
     }
     const out = await this.session.run(feeds);
     const next: KvCache = { decoder: [], encoder: cache?.encoder ?? [] };
@@ -220,6 +235,19 @@ export class WindowDecoder {
     if (text) segments.push(withWords({ startS: 0, endS, text, tokens: generated }, 0));
     return { text, segments, advanceSamples: options.windowSamples };
   }
+}
+
+/** Layer i's past inputs: decoder key, decoder value, encoder (cross-attention) key, encoder value. */
+function pastNames(i: number): [string, string, string, string] {
+  const p = `past_key_values.${i}`;
+  return [`${p}.decoder.key`, `${p}.decoder.value`, `${p}.encoder.key`, `${p}.encoder.value`];
+}
+
+/** `t` as float32 or float16 (converted when the encoder produced the other type). */
+function asFloatType(t: Tensor, type: CacheType): Tensor {
+  if (t.type === type) return t;
+  if (type === 'float16') return new Tensor('float16', toHalfArray(t.data as Float32Array), t.dims);
+  return new Tensor('float32', fromHalfArray(t.data as Uint16Array), t.dims);
 }
 
 /** The most probable timestamp token at this step and its probability over the whole vocabulary. */
