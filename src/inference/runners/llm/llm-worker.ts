@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import { tensorBytes } from '../../io-meter.ts';
 import { createSession } from '../../sessions.ts';
 import type { WorkerNote } from '../../types.ts';
 import type { FinishReason, FromWorker, GenerateParams, LoopStats, NewSequence, ToWorker } from './protocol.ts';
@@ -45,7 +46,7 @@ let maxBatch = 16;
 const pending: NewSequence[] = [];
 const live = new Map<number, Sequence>();
 const cancelled = new Set<number>();
-const stats: LoopStats = { steps: 0, batchedTokens: 0, maxBatchSeen: 0, logitValues: 0 };
+const stats: LoopStats = { steps: 0, batchedTokens: 0, maxBatchSeen: 0, logitValues: 0, fedBytes: 0, fetchedBytes: 0 };
 let running = false;
 let closing = false;
 
@@ -174,10 +175,12 @@ const int64 = (values: ArrayLike<number>, dims: number[]) => new Tensor('int64',
 /** num_logits_to_keep = 1: only the last position's logits are computed and copied back. */
 const keepLast = () => new Tensor('int64', BigInt64Array.of(1n), []);
 
-/** Runs the session fetching only logits and presents; counts the logits copied back. */
+/** Runs the session fetching only logits and presents; counts the logits and bytes copied each way. */
 async function run(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType> {
   const res = await (session as InferenceSession).run(feeds, io.fetches);
   stats.logitValues += (res.logits as Tensor).size;
+  for (const t of Object.values(feeds)) stats.fedBytes += tensorBytes(t);
+  for (const t of Object.values(res)) stats.fetchedBytes += tensorBytes(t as Tensor);
   return res;
 }
 

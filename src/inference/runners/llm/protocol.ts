@@ -35,6 +35,9 @@ export interface LoopStats {
   maxBatchSeen: number;
   /** Logit values copied back from all runs (prefill: vocab × prompt length, or × 1 with num_logits_to_keep). */
   logitValues: number;
+  /** Bytes of every tensor fed to / fetched from the session: the host→device and device→host copies of each run on the CUDA provider. */
+  fedBytes: number;
+  fetchedBytes: number;
 }
 
 export type FromWorker =
