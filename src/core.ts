@@ -8,6 +8,7 @@ import { adminVoiceSettingsRoutes } from './api/routes/calls.ts';
 import { ApiKeyService } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
 import type { Config } from './config/index.ts';
+import { ConversationsService } from './conversations/index.ts';
 import { openCoreStore } from './core-store.ts';
 import type { Logger } from './logging/index.ts';
 import { MessageQuery, MessageStatusTracker, SendService, type Notifier } from './messaging/index.ts';
@@ -16,6 +17,7 @@ import { NumberService } from './numbers/index.ts';
 import {
   ApiKeysRepository,
   CallsRepository,
+  ConversationsRepository,
   DashboardRepository,
   IdempotencyRepository,
   MessagesRepository,
@@ -58,6 +60,8 @@ export interface Core {
   tracker: MessageStatusTracker;
   send: SendService;
   query: MessageQuery;
+  /** Per-contact conversations of a number (list, thread, read mark). */
+  conversations: ConversationsService;
   webhooks: WebhookDispatcher;
   /** Wakes the outbound SMS dispatcher once the gateway has one. */
   outboundNotifier: LateNotifier;
@@ -141,6 +145,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     tracker: new MessageStatusTracker(messages, numbersRepo, outbox, clock),
     send,
     query: new MessageQuery(numbers, messages),
+    conversations: new ConversationsService({ numbers, conversations: new ConversationsRepository(db), messages, clock }),
     webhooks,
     outboundNotifier,
     idempotency,

@@ -4,18 +4,15 @@ import { UnavailableError } from './errors/index.ts';
 import { findVoice, type WhisperService } from './inference/index.ts';
 import type { SpeechServices } from './voice/index.ts';
 
-/** The default speech-to-text model for calls: the same one /api/v1/audio/transcriptions uses. */
-const CALL_STT_MODEL = 'whisper-large-v3';
-
 /**
- * What a phone call's turn loop needs from the voice AI stack: Whisper on the inference pool,
- * Orpheus through the TTS service, and the chat router (local model or upstream engine) with
- * the configured default chat model.
+ * What a phone call's turn loop needs from the voice AI stack: Whisper (voice.sttModel) on the
+ * inference pool, Orpheus through the TTS service (the model voice.voice names), and the chat
+ * router (local model or upstream engine) with the configured default chat model.
  */
 export function speechServicesFor(config: Readonly<Config>, whisper: WhisperService, voiceAi: VoiceAi): SpeechServices {
   return {
     async transcribe(pcm16k, signal) {
-      const result = await whisper.transcribe(pcm16k, { model: CALL_STT_MODEL, timestamps: false, signal });
+      const result = await whisper.transcribe(pcm16k, { model: config.voice.sttModel, timestamps: false, signal });
       return result.text.trim();
     },
     speak(text, voiceId, signal) {

@@ -26,7 +26,7 @@ describe('speech services for calls (tiny generated models on the inference pool
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentphone-speech-services-'));
     const modelsDir = join(dir, 'models');
-    makeTestModels(modelsDir, ['whisper-large-v3', 'orpheus-3b', 'snac-24khz', 'qwen3-0.6b']);
+    makeTestModels(modelsDir, ['whisper-large-v3', 'whisper-large-v3-turbo', 'orpheus-3b', 'snac-24khz', 'qwen3-0.6b']);
     const config = validateConfig({
       dataDir: join(dir, 'data'),
       adminToken: 'test-admin-token-0123456789',
@@ -49,9 +49,13 @@ describe('speech services for calls (tiny generated models on the inference pool
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('transcribes 16 kHz audio with Whisper', async () => {
+  it('transcribes 16 kHz audio with voice.sttModel (default whisper-large-v3-turbo), not the API route\'s default', async () => {
     const pcm = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16_000));
     expect(typeof (await services.transcribe(pcm, new AbortController().signal))).toBe('string');
+    const tasks = await core.metrics.getSingleMetric('agentphone_inference_tasks_total')?.get();
+    const byModel = (model: string) => (tasks?.values ?? []).filter((v) => v.labels.model === model).reduce((n, v) => n + v.value, 0);
+    expect(byModel('whisper-large-v3-turbo')).toBeGreaterThan(0);
+    expect(byModel('whisper-large-v3')).toBe(0);
   });
 
   it('speaks with Orpheus as a stream of 24 kHz 16-bit chunks, and refuses an unknown voice', async () => {

@@ -187,6 +187,13 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
       if (t.register && (!t.username || !t.password)) problems.push(`voice.trunks[${i}]: register needs username and password`);
     });
   }
+  if (ok('voice', 'inference') && config.voice.drachtio !== null) {
+    // Calls transcribe with this model from the first turn: a name that serves nothing is a config error, not a failed call.
+    const whisper = config.inference.models.filter((m) => m.family === 'whisper').map((m) => m.name);
+    if (!whisper.includes(config.voice.sttModel)) {
+      problems.push(`voice.sttModel: "${config.voice.sttModel}" is not a whisper model in inference.models (whisper models: ${whisper.join(', ') || 'none'})`);
+    }
+  }
   return problems;
 }
 

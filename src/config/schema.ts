@@ -409,8 +409,10 @@ const Voice = Type.Object(
     ),
     /** Spoken when a call is answered (a number's own greeting wins); null = none. */
     greeting: Type.Union([Type.String(), Type.Null()], { default: 'Hello! How can I help you today?' }),
-    /** TTS voice (see /api/v1/voices). */
+    /** TTS voice (see /api/v1/voices); the voice names the TTS model that speaks it. */
     voice: Type.String({ default: 'tara', minLength: 1 }),
+    /** The Whisper model (an inference.models name of family whisper) that transcribes callers. */
+    sttModel: Type.String({ default: 'whisper-large-v3-turbo', minLength: 1 }),
     /** The built-in agent's system prompt when the number has no webhook and no prompt of its own. */
     systemPrompt: Type.Union([Type.String(), Type.Null()], { default: null }),
     /** How long the agent (webhook or chat model) has to answer a turn. */

@@ -1,6 +1,6 @@
 export { MessageQuery, type MessageListQuery } from './message-query.ts';
 export { OutboundDispatcher, type OutboundDispatcherDeps } from './outbound-dispatcher.ts';
-export { toE164 } from './phone.ts';
+export { toContact, toE164 } from './phone.ts';
 export type { Notifier, SmsTransport, SubmitHooks } from './ports.ts';
 export { DEFAULT_REPORT_WINDOW_MS, matchReport, sameRecipient } from './report-matching.ts';
 export { SendService, type SendInput, type SendResponse, type SendServiceDeps } from './send-service.ts';

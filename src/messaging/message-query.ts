@@ -2,7 +2,7 @@ import type { ApiPrincipal } from '../auth/index.ts';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import type { MessageStatus, MessagesRepository } from '../store/index.ts';
-import { toE164 } from './phone.ts';
+import { toContact } from './phone.ts';
 import { decodeCursor, encodeCursor, toMessageView, type MessageView } from './views.ts';
 
 export interface MessageListQuery {
@@ -37,7 +37,7 @@ export class MessageQuery {
     const rows = this.messages.list(number.id, {
       direction: q.direction,
       status: q.status,
-      contact: q.contact === undefined ? undefined : toE164OrAlpha(q.contact),
+      contact: q.contact === undefined ? undefined : toContact(q.contact, 'contact'),
       since: isoOrThrow(q.since, 'since'),
       until: isoOrThrow(q.until, 'until'),
       before,
@@ -54,9 +54,4 @@ export class MessageQuery {
     if (!message || message.numberId !== number.id) throw new NotFoundError(`Message ${messageId} not found`);
     return toMessageView(message, number, this.messages.parts(message.id));
   }
-}
-
-/** Senders can be alphanumeric ("BANK"); only things that look like numbers are normalised. */
-function toE164OrAlpha(contact: string): string {
-  return /^\+?[\d\s().-]+$/.test(contact) ? toE164(contact.startsWith('+') ? contact : `+${contact}`, 'contact') : contact;
 }

@@ -15,6 +15,16 @@ export function toE164(input: unknown, field: string): string {
   return normalized;
 }
 
+/**
+ * The other party of a conversation as stored: E.164 when it looks like a number (the + may be
+ * missing, as when it came URL-decoded from a path where + turned into a space), else the
+ * alphanumeric sender as given ("BANK").
+ */
+export function toContact(input: string, field: string): string {
+  const text = input.trim();
+  return /^\+?[\d\s().-]+$/.test(text) ? toE164(text.startsWith('+') ? text : `+${text}`, field) : text;
+}
+
 // Agents write to the same people again and again; parsing with full metadata is the costly
 // part of validating a send, so results (null: not possible) are remembered, a bounded number.
 const MEMO_LIMIT = 10_000;

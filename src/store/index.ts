@@ -18,6 +18,7 @@ export {
 } from './messages-repository.ts';
 export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-repository.ts';
 export { DashboardRepository, type ConversationRow, type DailyTotals, type DashboardMessageFilter } from './dashboard-repository.ts';
+export { ConversationsRepository, CONVERSATION_SQL, type ConversationRecord, type KeysetPosition, type ThreadCallRecord } from './conversations-repository.ts';
 export { CallsRepository, type CallDirection, type CallRecord, type CallStatus, type CallTurnRecord, type VoiceSettingsRecord } from './calls-repository.ts';
 export { WalCheckpointer } from './checkpointer.ts';
 export { GroupCommit } from './group-commit.ts';

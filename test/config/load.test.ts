@@ -88,6 +88,18 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses, while voice is on, a call transcription model that is not a whisper model in inference.models', () => {
+    const drachtio = { host: '127.0.0.1', secret: 'drachtio-secret' };
+    expect(validateConfig({ voice: { drachtio } }).voice.sttModel).toBe('whisper-large-v3-turbo');
+    expect(validateConfig({ voice: { drachtio, sttModel: 'whisper-large-v3' } }).voice.sttModel).toBe('whisper-large-v3');
+    expect(problemsOf(() => validateConfig({ voice: { drachtio, sttModel: 'whisper-nope' } }))).toEqual([
+      'voice.sttModel: "whisper-nope" is not a whisper model in inference.models (whisper models: whisper-large-v3, whisper-large-v3-turbo)',
+    ]);
+    expect(problemsOf(() => validateConfig({ voice: { drachtio, sttModel: 'qwen3-0.6b' } }))).toEqual([expect.stringMatching(/^voice\.sttModel: "qwen3-0\.6b" is not a whisper model/)]);
+    // Voice off: the setting is not used, so it is not checked.
+    expect(validateConfig({ voice: { sttModel: 'whisper-nope' } }).voice.sttModel).toBe('whisper-nope');
+  });
+
   it('lets zero be a setting, not a fallback to the default', () => {
     const config = validateConfig({ server: { port: 0 }, sms: { reassemblyTimeoutMs: 0 } });
     expect(config.server.port).toBe(0);
