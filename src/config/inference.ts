@@ -22,6 +22,46 @@ const SessionSettings = {
   memoryArena: Type.Boolean(),
 };
 
+/**
+ * CUDA provider options. onnxruntime-node (1.30) hands the CUDA provider its device id and
+ * nothing else (js/node/src/session_options_helper.cc builds OrtCUDAProviderOptionsV2 from
+ * `deviceId` alone), so gpu_mem_limit, arena_extend_strategy and cudnn_conv_algo_search keep
+ * onnxruntime's defaults (no limit, next power of two, exhaustive) in this process. The three
+ * settings exist so that asking for them fails at boot with that reason instead of being
+ * silently ignored; inferenceProblems() rejects any value but null. What the binding does
+ * apply is a session config entry (`extra`), hence weightsOutsideArena.
+ */
+const CudaSettings = Type.Object(
+  {
+    /** Not applied by onnxruntime-node: must stay null (no limit). */
+    gpuMemLimitMb: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+    /** Not applied by onnxruntime-node: must stay null (nextPowerOfTwo). */
+    arenaExtendStrategy: Type.Union([Type.Literal('nextPowerOfTwo'), Type.Literal('sameAsRequested'), Type.Null()], { default: null }),
+    /** Not applied by onnxruntime-node: must stay null (exhaustive). */
+    cudnnConvAlgoSearch: Type.Union([Type.Literal('exhaustive'), Type.Literal('heuristic'), Type.Literal('default'), Type.Null()], { default: null }),
+    /**
+     * Weights are allocated with the device allocator, outside the arena (session config
+     * session.use_device_allocator_for_initializers): the arena then holds only activations and
+     * does not round the weights' allocations up to the next power of two.
+     */
+    weightsOutsideArena: Type.Boolean({ default: false }),
+  },
+  { ...closed, default: {} },
+);
+
+/** The CUDA settings onnxruntime-node cannot apply, and the default it uses instead. */
+export const CUDA_SETTINGS_NOT_APPLIED = { gpuMemLimitMb: 'no limit', arenaExtendStrategy: 'nextPowerOfTwo', cudnnConvAlgoSearch: 'exhaustive' } as const;
+
+/** inference.session.cuda settings that cannot take effect: one problem each, with the reason. */
+export function cudaSettingsProblems(cuda: Static<typeof CudaSettings>): string[] {
+  return (Object.keys(CUDA_SETTINGS_NOT_APPLIED) as Array<keyof typeof CUDA_SETTINGS_NOT_APPLIED>)
+    .filter((key) => cuda[key] !== null)
+    .map(
+      (key) =>
+        `inference.session.cuda.${key}: onnxruntime-node passes only deviceId to the CUDA provider, so this cannot be applied (it uses ${CUDA_SETTINGS_NOT_APPLIED[key]}); leave it null, see docs/inference.md "CUDA provider options"`,
+    );
+}
+
 const SessionDefaults = Type.Object(
   {
     provider: Type.Union(SessionSettings.provider.anyOf, { default: 'auto' }),
@@ -30,6 +70,8 @@ const SessionDefaults = Type.Object(
     interOpThreads: Type.Integer({ minimum: 0, default: 0 }),
     graphOptimization: Type.Union(SessionSettings.graphOptimization.anyOf, { default: 'all' }),
     memoryArena: Type.Boolean({ default: true }),
+    /** CUDA provider options, for every model (a model cannot override them). */
+    cuda: CudaSettings,
   },
   { ...closed, default: {} },
 );
@@ -114,3 +156,4 @@ export const InferenceSchema = Type.Object(
 export type InferenceConfig = Static<typeof InferenceSchema>;
 export type ModelConfig = Static<typeof Model>;
 export type SessionDefaultsConfig = Static<typeof SessionDefaults>;
+export type CudaSettingsConfig = Static<typeof CudaSettings>;

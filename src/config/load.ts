@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
 // The profile list only (JSON files), not the modem domain's runtime.
 import { loadProfiles } from '../modem/profiles.ts';
+import { cudaSettingsProblems } from './inference.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { readSecretsKeyFile, secretsKeyProblems } from './secrets-key.ts';
 
@@ -167,6 +168,7 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
     }
   }
   if (ok('store')) problems.push(...secretsKeyProblems(config.store));
+  if (ok('inference')) problems.push(...cudaSettingsProblems(config.inference.session.cuda));
   const bound = new Set<string>();
   if (linesOk && ok('numbers')) {
     config.numbers.forEach((n, i) => {

@@ -127,6 +127,7 @@ export class ModelRegistry {
       interOpThreads: m.interOpThreads ?? d.interOpThreads,
       graphOptimization: m.graphOptimization ?? d.graphOptimization,
       memoryArena: m.memoryArena ?? d.memoryArena,
+      cuda: { weightsOutsideArena: d.cuda.weightsOutsideArena },
     };
   }
 }

@@ -4,10 +4,18 @@ import { dirname, join } from 'node:path';
 import { InferenceSession } from 'onnxruntime-node';
 import type { ModelRuntime, SessionSettings, WorkerNote } from './types.ts';
 
-/** onnxruntime session options from our settings, for one execution provider. */
+/**
+ * onnxruntime session options from our settings, for one execution provider: exactly what
+ * createSession hands InferenceSession.create. The CUDA entry carries only deviceId because
+ * that is all onnxruntime-node's binding reads from it (see inference.session.cuda in
+ * src/config/inference.ts); weightsOutsideArena goes through `extra`, which the binding passes
+ * on as session config entries.
+ */
 export function sessionOptions(settings: SessionSettings, provider: 'cuda' | 'cpu'): InferenceSession.SessionOptions {
+  const weightsOutsideArena = provider === 'cuda' && settings.cuda?.weightsOutsideArena === true;
   return {
     executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: settings.deviceId }] : ['cpu'],
+    ...(weightsOutsideArena && { extra: { session: { use_device_allocator_for_initializers: '1' } } }),
     graphOptimizationLevel: settings.graphOptimization,
     enableCpuMemArena: settings.memoryArena,
     enableMemPattern: settings.memoryArena,

@@ -11,6 +11,8 @@ export interface SessionSettings {
   interOpThreads: number;
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
   memoryArena: boolean;
+  /** CUDA provider settings onnxruntime-node applies (inference.session.cuda); absent = defaults. */
+  cuda?: { weightsOutsideArena: boolean };
 }
 
 /** Everything a worker needs to know about a model; plain data, so it crosses threads. */
