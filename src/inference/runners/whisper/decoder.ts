@@ -70,6 +70,13 @@ export class WindowDecoder {
   private readonly hidden: Tensor;
   /** Each past_key_values input's element type, as the decoder declares it. */
   private readonly pastTypes = new Map<string, CacheType>();
+  /**
+   * What each kind of step fetches. After step one the cross-attention presents are the pasts
+   * passed through, which this decoder already holds: fetching them would copy the whole encoder
+   * cache back from the device on every token (large-v3: 32 layers x 2 x 20 x 1500 x 64 floats,
+   * 491 MB fp32), as would the language-detection step, whose cache is never reused.
+   */
+  private readonly fetches: Record<'first' | 'cached' | 'logits', string[]> = { first: ['logits'], cached: ['logits'], logits: ['logits'] };
   steps = 0;
 
   constructor(
@@ -88,6 +95,9 @@ export class WindowDecoder {
         if (!type) throw new Error(`the Whisper decoder export has no ${name} input (config.json says ${info.decoderLayers} layers)`);
         this.pastTypes.set(name, type);
       }
+      const [dk, dv, ek, ev] = presentNames(i);
+      this.fetches.first.push(dk, dv, ek, ev);
+      this.fetches.cached.push(dk, dv);
     }
   }
 
@@ -96,8 +106,8 @@ export class WindowDecoder {
     return cacheTensor(type, allocCache(type, 0), [1, this.info.decoderHeads, 0, this.info.headDim]);
   }
 
-  /** Runs ids through the decoder; returns the logits of every position and the new cache. */
-  private async step(ids: number[], cache: KvCache | null): Promise<{ logits: Tensor; cache: KvCache }> {
+  /** Runs ids through the decoder; returns the logits of every position and (unless `logitsOnly`) the new cache. */
+  private async step(ids: number[], cache: KvCache | null, logitsOnly = false): Promise<{ logits: Tensor; cache: KvCache }> {
     this.ctx.throwIfCancelled();
     this.steps++;
     const feeds: Record<string, Tensor> = {
@@ -112,12 +122,14 @@ export class WindowDecoder {
       feeds[ek] = cache?.encoder[2 * i] ?? this.empty(ek);
       feeds[ev] = cache?.encoder[2 * i + 1] ?? this.empty(ev);
     }
-    const out = await this.session.run(feeds);
+    const out = await this.session.run(feeds, logitsOnly ? this.fetches.logits : cache ? this.fetches.cached : this.fetches.first);
     const next: KvCache = { decoder: [], encoder: cache?.encoder ?? [] };
+    if (logitsOnly) return { logits: out.logits as Tensor, cache: next };
     for (let i = 0; i < this.info.decoderLayers; i++) {
-      next.decoder.push(out[`present.${i}.decoder.key`] as Tensor, out[`present.${i}.decoder.value`] as Tensor);
+      const [dk, dv, ek, ev] = presentNames(i);
+      next.decoder.push(out[dk] as Tensor, out[dv] as Tensor);
       // The encoder (cross-attention) cache is computed on step one and kept after it.
-      if (!cache) next.encoder.push(out[`present.${i}.encoder.key`] as Tensor, out[`present.${i}.encoder.value`] as Tensor);
+      if (!cache) next.encoder.push(out[ek] as Tensor, out[ev] as Tensor);
     }
     return { logits: out.logits as Tensor, cache: next };
   }
@@ -131,7 +143,7 @@ export class WindowDecoder {
 
   async detectLanguage(): Promise<string> {
     const { tokens } = this.info;
-    const { logits } = await this.step([tokens.sot], null);
+    const { logits } = await this.step([tokens.sot], null, true);
     const row = this.row(logits, 0);
     let best: string | undefined;
     let bestLogit = -Infinity;
@@ -237,11 +249,13 @@ export class WindowDecoder {
   }
 }
 
-/** Layer i's past inputs: decoder key, decoder value, encoder (cross-attention) key, encoder value. */
-function pastNames(i: number): [string, string, string, string] {
-  const p = `past_key_values.${i}`;
+/** Layer i's cache inputs (past_key_values) or outputs (present): decoder key, decoder value, encoder (cross-attention) key, encoder value. */
+function layerNames(prefix: 'past_key_values' | 'present', i: number): [string, string, string, string] {
+  const p = `${prefix}.${i}`;
   return [`${p}.decoder.key`, `${p}.decoder.value`, `${p}.encoder.key`, `${p}.encoder.value`];
 }
+const pastNames = (i: number) => layerNames('past_key_values', i);
+const presentNames = (i: number) => layerNames('present', i);
 
 /** `t` as float32 or float16 (converted when the encoder produced the other type). */
 function asFloatType(t: Tensor, type: CacheType): Tensor {
