@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       const hidden = (await encoder.run({ input_features: new Tensor('float32', features, [1, info.nMels, N_FRAMES]) })).last_hidden_state as Tensor;
       const d = new WindowDecoder(decoder, info, hidden, ctx);
       const r = await d.decode(
-        { language: 'en', task: 'transcribe', timestamps: false, temperatures: [TEMPERATURE], promptTokens: [], windowSamples: audio.length, seed: 0 },
+        { language: 'en', task: 'transcribe', temperature: TEMPERATURE, bestOf: 5, promptTokens: [], segmentFrames: Math.floor(audio.length / 160), seed: 0 },
         (ids) => info.tokenizer.decode(ids, { skip_special_tokens: true }),
       );
       return r.steps;

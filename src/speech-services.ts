@@ -12,7 +12,7 @@ import type { SpeechServices } from './voice/index.ts';
 export function speechServicesFor(config: Readonly<Config>, whisper: WhisperService, voiceAi: VoiceAi): SpeechServices {
   return {
     async transcribe(pcm16k, signal) {
-      const result = await whisper.transcribe(pcm16k, { model: config.voice.sttModel, timestamps: false, signal });
+      const result = await whisper.transcribe(pcm16k, { model: config.voice.sttModel, signal });
       return result.text.trim();
     },
     speak(text, voiceId, signal) {

@@ -107,7 +107,7 @@ const whisper = new WhisperService(inference);
 const tts = new TtsService(inference, config.speech, 16);
 const bound = await createVoiceInference({
   async transcribe(pcm16k, signal) {
-    return (await whisper.transcribe(pcm16k, { model: 'whisper-stt', timestamps: false, language: 'en', temperature: 0.2, signal })).text.trim();
+    return (await whisper.transcribe(pcm16k, { model: 'whisper-stt', language: 'en', temperature: 0.2, signal })).text.trim();
   },
   speak(text, voiceId, signal) {
     const voice = findVoice(voiceId);

@@ -1,12 +1,13 @@
 import { deflateSync } from 'node:zlib';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TaskContext } from '../../types.ts';
-import { mulberry32 } from '../../random.ts';
 import { allocCache, cacheTensor, floatInputType, type CacheType } from '../llm/decoder-io.ts';
 import { fromHalfArray, toHalfArray } from './half.ts';
-import { applySuppression, argmax, logProbOf, pick } from './logits.ts';
+import { argmax, logProbOf } from './logits.ts';
+import { FRAMES_PER_SECOND, sliceWindow, TIME_PRECISION_S, type SlicePiece, type WindowDecode } from './longform.ts';
 import type { WhisperModelInfo } from './model-files.ts';
-import { segmentWords, type TokenTime, type WindowWord } from './words.ts';
+import { averageLogprob, sampleWindow, type NextLogits } from './sampler.ts';
+import { segmentWords, type TokenTime } from './words.ts';
 
 /** Encoder output for one 30 s window, as the encoder produced it (fp32 or fp16 bits). */
 export interface HiddenStates {
@@ -18,46 +19,22 @@ export interface DecodeOptions {
   /** null: detect from this window. */
   language: string | null;
   task: 'transcribe' | 'translate';
-  timestamps: boolean;
-  /** Word timestamps too (needs `timestamps`). */
+  /** Word timestamps too. */
   words?: boolean;
-  /** Tried in order until the output passes the quality checks. */
-  temperatures: number[];
-  /** Previous-text tokens (the `prompt` parameter), placed after <|startofprev|>. */
+  temperature: number;
+  /** Samples drawn at a temperature above 0, the best-ranked kept (the reference's best_of). */
+  bestOf: number;
+  /** Previous-text tokens (the caller's prompt, then the text so far), placed after <|startofprev|>. */
   promptTokens: number[];
-  /** Samples of real audio in this window (the rest is padding). */
-  windowSamples: number;
+  /** Mel frames of real audio in this window (the rest is padding). */
+  segmentFrames: number;
   seed: number;
 }
 
-export interface WindowSegment {
-  startS: number;
-  endS: number;
-  text: string;
-  tokens: number[];
-  /** When asked for: the segment's words, in seconds from the window start. */
-  words?: WindowWord[];
-}
-
-export interface DecodeResult {
-  language: string;
-  text: string;
-  segments: WindowSegment[];
-  /** How far the next window starts after this one's start. */
-  advanceSamples: number;
-  avgLogprob: number;
-  compressionRatio: number;
-  noSpeechProb: number;
-  temperature: number;
-  /** Decoder steps run (all temperatures). */
+/** One decode of one window (the long-form loop's WindowDecode) and the decoder steps it ran. */
+export interface DecodeResult extends WindowDecode {
   steps: number;
 }
-
-const TIME_PRECISION_S = 0.02;
-const SAMPLES_PER_TIMESTAMP = 320;
-const COMPRESSION_RATIO_THRESHOLD = 2.4;
-const LOGPROB_THRESHOLD = -1;
-const NO_SPEECH_THRESHOLD = 0.6;
 
 interface KvCache {
   decoder: Tensor[];
@@ -106,13 +83,16 @@ export class WindowDecoder {
     return cacheTensor(type, allocCache(type, 0), [1, this.info.decoderHeads, 0, this.info.headDim]);
   }
 
-  /** Runs ids through the decoder; returns the logits of every position and (unless `logitsOnly`) the new cache. */
-  private async step(ids: number[], cache: KvCache | null, logitsOnly = false): Promise<{ logits: Tensor; cache: KvCache }> {
+  /**
+   * Runs ids through the decoder; returns the logits of every position and (unless `logitsOnly`) the
+   * new cache. `batch` rows of ids.length / batch tokens each, over a cache of that many rows.
+   */
+  private async step(ids: number[], cache: KvCache | null, logitsOnly = false, batch = 1): Promise<{ logits: Tensor; cache: KvCache }> {
     this.ctx.throwIfCancelled();
     this.steps++;
     const feeds: Record<string, Tensor> = {
-      input_ids: new Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), [1, ids.length]),
-      encoder_hidden_states: this.hidden,
+      input_ids: new Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), [batch, ids.length / batch]),
+      encoder_hidden_states: this.hiddenRows(batch),
       use_cache_branch: new Tensor('bool', [cache !== null], [1]),
     };
     for (let i = 0; i < this.info.decoderLayers; i++) {
@@ -134,9 +114,19 @@ export class WindowDecoder {
     return { logits: out.logits as Tensor, cache: next };
   }
 
-  private row(logits: Tensor, position: number): Float32Array {
+  private tiled: Tensor | null = null;
+
+  /** The encoder output for `batch` rows (the best_of samples of one window share it). */
+  private hiddenRows(batch: number): Tensor {
+    if (batch === 1) return this.hidden;
+    if (this.tiled?.dims[0] !== batch) this.tiled = tileRows(this.hidden, batch);
+    return this.tiled;
+  }
+
+  /** Logits at `position` of batch row `b`. */
+  private row(logits: Tensor, position: number, b = 0): Float32Array {
     const vocab = logits.dims[2] as number;
-    const start = position * vocab;
+    const start = (b * (logits.dims[1] as number) + position) * vocab;
     if (logits.type === 'float16') return fromHalfArray(logits.data as Uint16Array, start, start + vocab);
     return (logits.data as Float32Array).slice(start, start + vocab);
   }
@@ -161,93 +151,60 @@ export class WindowDecoder {
     const language = options.language ?? (await this.detectLanguage());
     const lang = tokens.languages.get(language);
     const sotSequence = [tokens.sot, ...(lang === undefined ? [] : [lang]), options.task === 'translate' ? tokens.translate : tokens.transcribe];
-    if (!options.timestamps) sotSequence.push(tokens.noTimestamps);
     const maxPrompt = Math.floor(this.info.maxTargetPositions / 2) - 1;
     const prev = options.promptTokens.length > 0 ? [tokens.startOfPrev, ...options.promptTokens.slice(-maxPrompt)] : [];
     const prompt = [...prev, ...sotSequence];
     const sotIndex = prev.length;
     const maxNew = Math.min(Math.floor(this.info.maxTargetPositions / 2), this.info.maxTargetPositions - prompt.length);
 
-    let result: DecodeResult | undefined;
-    for (const [attempt, temperature] of options.temperatures.entries()) {
-      const random = mulberry32(options.seed + attempt);
-      const generated: number[] = [];
-      const times: (TokenTime | undefined)[] = [];
-      let sumLogprob = 0;
-      let noSpeechProb = 0;
-      let input = prompt;
-      let cache: KvCache | null = null;
-      for (let i = 0; i < maxNew; i++) {
-        const out = await this.step(input, cache);
+    let noSpeechProb = 0;
+    let cache: KvCache | null = null;
+    let rows = 1;
+    // The prompt runs once; the best_of samples then step together, its cache copied to each.
+    const next: NextLogits = async (inputs) => {
+      if (cache === null) {
+        const out = await this.step([...(inputs[0] ?? [])], null);
+        if (tokens.noSpeech !== null) noSpeechProb = Math.exp(logProbOf(this.row(out.logits, sotIndex), tokens.noSpeech));
         cache = out.cache;
-        if (i === 0 && tokens.noSpeech !== null) noSpeechProb = Math.exp(logProbOf(this.row(out.logits, sotIndex), tokens.noSpeech));
-        const logits = this.row(out.logits, input.length - 1);
-        // Read before suppression rewrites the row: what the model itself thinks the time is.
-        const reading = options.words && options.timestamps ? timestampReading(logits, tokens.timestampBegin) : undefined;
-        applySuppression(logits, tokens, generated, options.timestamps);
-        const next = pick(logits, temperature, random);
-        if (next === tokens.eot) break;
-        sumLogprob += logProbOf(logits, next);
-        generated.push(next);
-        times.push(reading);
-        input = [next];
+        return [this.row(out.logits, prompt.length - 1)];
       }
-      const text = tokenizerDecode(generated.filter((t) => t < tokens.eot));
-      const avgLogprob = sumLogprob / (generated.length + 1);
-      const compressionRatio = compression(text);
-      result = { ...this.segment(generated, times, options, language, tokenizerDecode), language, avgLogprob, compressionRatio, noSpeechProb, temperature, steps: this.steps };
-      if (noSpeechProb > NO_SPEECH_THRESHOLD && avgLogprob < LOGPROB_THRESHOLD) {
-        return { ...result, text: '', segments: [], advanceSamples: options.windowSamples };
+      if (inputs.length !== rows) {
+        cache = { decoder: cache.decoder.map((t) => tileRows(t, inputs.length)), encoder: cache.encoder.map((t) => tileRows(t, inputs.length)) };
+        rows = inputs.length;
       }
-      const failed = compressionRatio > COMPRESSION_RATIO_THRESHOLD || avgLogprob < LOGPROB_THRESHOLD;
-      if (!failed) break;
-    }
-    return result as DecodeResult;
+      const out = await this.step(inputs.flat(), cache, false, rows);
+      cache = out.cache;
+      return inputs.map((_, b) => this.row(out.logits, 0, b));
+    };
+    const sample = await sampleWindow(next, prompt, { tokens, maxNew, temperature: options.temperature, bestOf: options.bestOf, seed: options.seed, readTimes: options.words === true });
+    const text = tokenizerDecode(sample.tokens.filter((t) => t < tokens.eot));
+    return {
+      language,
+      tokens: sample.tokens,
+      pieces: this.pieces(sample.tokens, sample.times, options, language, tokenizerDecode),
+      avgLogprob: averageLogprob(sample),
+      compressionRatio: compression(text.trim()),
+      noSpeechProb,
+      temperature: options.temperature,
+      steps: this.steps,
+    };
   }
 
-  /** Splits tokens into segments at consecutive timestamps, as the reference transcribe loop does. */
-  private segment(
-    generated: number[],
-    times: readonly (TokenTime | undefined)[],
-    options: DecodeOptions,
-    language: string,
-    decodeText: (ids: number[]) => string,
-  ): Pick<DecodeResult, 'text' | 'segments' | 'advanceSamples'> {
-    const tb = this.info.tokens.timestampBegin;
+  /** The text (and words) of each segment the long-form loop will cut from these tokens. */
+  private pieces(generated: number[], times: readonly (TokenTime | undefined)[], options: DecodeOptions, language: string, decodeText: (ids: number[]) => string): SlicePiece[] {
     const eot = this.info.tokens.eot;
-    const textOf = (ids: number[]) => decodeText(ids.filter((t) => t < eot)).trim();
-    const withWords = (seg: WindowSegment, from: number): WindowSegment =>
-      options.words ? { ...seg, words: segmentWords(seg.tokens, times.slice(from, from + seg.tokens.length), (t) => t < eot, seg, decodeText, language) } : seg;
-    const windowS = options.windowSamples / 16000;
-    const text = textOf(generated);
-    if (!options.timestamps) return { text, segments: text ? [{ startS: 0, endS: windowS, text, tokens: generated }] : [], advanceSamples: options.windowSamples };
-    const isTs = generated.map((t) => t >= tb);
-    const singleEnding = generated.length >= 2 ? !isTs[generated.length - 2] && isTs[generated.length - 1] === true : generated.length === 1 && isTs[0] === true;
-    const consecutive: number[] = [];
-    for (let i = 1; i < generated.length; i++) if (isTs[i - 1] && isTs[i]) consecutive.push(i);
-    const segments: WindowSegment[] = [];
-    if (consecutive.length > 0) {
-      const slices = [...consecutive];
-      if (singleEnding) slices.push(generated.length);
-      let last = 0;
-      for (const cur of slices) {
-        const part = generated.slice(last, cur);
-        const startS = ((part[0] as number) - tb) * TIME_PRECISION_S;
-        const endS = ((part[part.length - 1] as number) - tb) * TIME_PRECISION_S;
-        const t = textOf(part);
-        if (t) segments.push(withWords({ startS, endS: Math.max(endS, startS), text: t, tokens: part }, last));
-        last = cur;
-      }
-      const advance = singleEnding ? options.windowSamples : ((generated[last - 1] as number) - tb) * SAMPLES_PER_TIMESTAMP;
-      return { text, segments, advanceSamples: advance > 0 ? advance : options.windowSamples };
-    }
-    const stamps = generated.filter((t) => t >= tb);
-    const lastStamp = stamps[stamps.length - 1];
-    const endS = lastStamp !== undefined && lastStamp !== tb ? (lastStamp - tb) * TIME_PRECISION_S : windowS;
-    if (text) segments.push(withWords({ startS: 0, endS, text, tokens: generated }, 0));
-    return { text, segments, advanceSamples: options.windowSamples };
+    const isText = (t: number) => t < eot;
+    return sliceWindow(generated, this.info.tokens.timestampBegin).slices.map((slice) => {
+      const part = generated.slice(slice.from, slice.to);
+      const text = decodeText(part.filter(isText));
+      if (!options.words) return { text };
+      const startS = slice.startPos * TIME_PRECISION_S;
+      const endS = slice.endPos === null ? options.segmentFrames / FRAMES_PER_SECOND : Math.max(startS, slice.endPos * TIME_PRECISION_S);
+      return { text, words: segmentWords(part, times.slice(slice.from, slice.to), isText, { startS, endS }, decodeText, language) };
+    });
   }
 }
+
 
 /** Layer i's cache inputs (past_key_values) or outputs (present): decoder key, decoder value, encoder (cross-attention) key, encoder value. */
 function layerNames(prefix: 'past_key_values' | 'present', i: number): [string, string, string, string] {
@@ -264,15 +221,12 @@ function asFloatType(t: Tensor, type: CacheType): Tensor {
   return new Tensor('float32', fromHalfArray(t.data as Uint16Array), t.dims);
 }
 
-/** The most probable timestamp token at this step and its probability over the whole vocabulary. */
-function timestampReading(logits: Float32Array, timestampBegin: number): TokenTime {
-  let max = -Infinity;
-  for (const x of logits) if (x > max) max = x;
-  let sum = 0;
-  for (const x of logits) sum += Math.exp(x - max);
-  let best = timestampBegin;
-  for (let i = timestampBegin + 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
-  return { t: (best - timestampBegin) * TIME_PRECISION_S, p: Math.exp((logits[best] as number) - max) / sum };
+/** A one-row tensor repeated `n` times along the batch axis. */
+function tileRows(t: Tensor, n: number): Tensor {
+  const data = t.data as Float32Array | Uint16Array;
+  const out = t.type === 'float16' ? new Uint16Array(data.length * n) : new Float32Array(data.length * n);
+  for (let b = 0; b < n; b++) out.set(data, b * data.length);
+  return t.type === 'float16' ? new Tensor('float16', out as Uint16Array, [n, ...t.dims.slice(1)]) : new Tensor('float32', out as Float32Array, [n, ...t.dims.slice(1)]);
 }
 
 function compression(text: string): number {

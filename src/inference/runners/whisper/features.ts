@@ -66,14 +66,17 @@ function hannWindow(): Float64Array {
   return hann;
 }
 
-/** Log-mel features [nMels × 3000] (mel-major) of up to 30 s of 16 kHz mono audio. */
-export function logMelSpectrogram(audio: Float32Array, nMels: number, out = new Float32Array(nMels * N_FRAMES)): Float32Array {
+/**
+ * log10 mel energies of `frames` frames of `audio`, seen as `n` samples (zeros past its end),
+ * reflect-padded by n_fft/2 at both ends; written mel-major into `out` (row length `frames`) when
+ * given. Returns their max.
+ */
+function logMelRows(audio: Float32Array, nMels: number, n: number, frames: number, out: Float32Array | null): number {
   const filters = melFilters(nMels);
   const window = hannWindow();
   const pad = N_FFT / 2;
-  const n = CHUNK_SAMPLES;
   const len = Math.min(audio.length, n);
-  // Sample i of the 30 s chunk, reflect-padded by n_fft/2 on both sides.
+  // Sample i of the signal, reflect-padded by n_fft/2 on both sides.
   const at = (i: number): number => {
     let j = i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
     if (j < 0) j = 0;
@@ -83,7 +86,7 @@ export function logMelSpectrogram(audio: Float32Array, nMels: number, out = new 
   const frame = new Float64Array(N_FFT);
   const power = new Float64Array(N_FFT / 2 + 1);
   let max = -Infinity;
-  for (let t = 0; t < N_FRAMES; t++) {
+  for (let t = 0; t < frames; t++) {
     const begin = t * HOP_LENGTH - pad;
     if (begin >= 0 && begin + N_FFT <= len) {
       for (let k = 0; k < N_FFT; k++) frame[k] = (audio[begin + k] as number) * (window[k] as number);
@@ -97,11 +100,30 @@ export function logMelSpectrogram(audio: Float32Array, nMels: number, out = new 
       let acc = 0;
       for (let k = 0; k < w.length; k++) acc += (w[k] as number) * (power[s + k] as number);
       const v = Math.log10(Math.max(acc, 1e-10));
-      out[m * N_FRAMES + t] = v;
+      if (out) out[m * frames + t] = v;
       if (v > max) max = v;
     }
   }
-  const floor = max - 8;
+  return max;
+}
+
+/**
+ * The largest log10 mel energy of a whole recording: the reference computes features over the
+ * whole file, so every window's floor is this max − 8, not its own.
+ */
+export function logMelMax(audio: Float32Array, nMels: number): number {
+  // The reference pads 30 s of zeros past the end; frames beyond the audio only see those.
+  const frames = Math.floor(audio.length / HOP_LENGTH) + 1;
+  return logMelRows(audio, nMels, audio.length + CHUNK_SAMPLES, frames, null);
+}
+
+/**
+ * Log-mel features [nMels × 3000] (mel-major) of up to 30 s of 16 kHz mono audio. `fileMax`:
+ * the whole recording's logMelMax, for the floor (default: this window's own max).
+ */
+export function logMelSpectrogram(audio: Float32Array, nMels: number, out = new Float32Array(nMels * N_FRAMES), fileMax?: number): Float32Array {
+  const max = logMelRows(audio, nMels, CHUNK_SAMPLES, N_FRAMES, out);
+  const floor = Math.max(max, fileMax ?? -Infinity) - 8;
   for (let i = 0; i < out.length; i++) out[i] = (Math.max(out[i] as number, floor) + 4) / 4;
   return out;
 }

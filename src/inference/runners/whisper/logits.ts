@@ -89,3 +89,27 @@ export function pick(logits: Float32Array, temperature: number, random: () => nu
   }
   return argmax(logits);
 }
+
+/** One sampled sequence: its summed log-probability (end-of-text included) and token count (without it). */
+export interface Sample {
+  sumLogprob: number;
+  length: number;
+}
+
+/**
+ * The reference's MaximumLikelihoodRanker: the sample with the best sumLogprob / penalty, the
+ * penalty being the length, or ((5 + length) / 6) ** lengthPenalty (Google NMT) when given.
+ */
+export function bestSample(samples: readonly Sample[], lengthPenalty: number | null = null): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  samples.forEach((s, i) => {
+    const penalty = lengthPenalty === null ? s.length : ((5 + s.length) / 6) ** lengthPenalty;
+    const score = s.sumLogprob / penalty;
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  });
+  return best;
+}

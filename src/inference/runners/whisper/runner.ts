@@ -1,14 +1,15 @@
 import { Tensor } from 'onnxruntime-node';
 import type { TaskContext } from '../../types.ts';
 import { WindowDecoder, type DecodeOptions, type DecodeResult, type HiddenStates } from './decoder.ts';
-import { CHUNK_SAMPLES, logMelSpectrogram, N_FRAMES } from './features.ts';
+import { CHUNK_SAMPLES, logMelMax, logMelSpectrogram, N_FRAMES } from './features.ts';
 import { toHalfArray } from './half.ts';
 import { decoderFile, encoderFile, loadWhisperModelInfo, type WhisperModelInfo } from './model-files.ts';
 
 /*
  * Whisper's worker-side ops. `encode` takes a batch of 30 s windows (audio, so feature
  * extraction also stays off the main thread) and runs the encoder once for all of them;
- * `decode` runs one window's decoder loop. Sessions and the tokenizer are made once per worker.
+ * `decode` runs one window's decoder loop at one temperature; `melMax` reads a whole recording's
+ * loudest log-mel value, the floor every window's features share. Sessions and the tokenizer are made once per worker.
  */
 
 function modelOf(ctx: TaskContext) {
@@ -25,6 +26,10 @@ export interface EncodePayload {
   /** `count` windows of CHUNK_SAMPLES samples each, back to back. */
   audio: Float32Array;
   count: number;
+  /** Per window: its recording's logMelMax (NaN: the window's own max). */
+  fileMax: Float64Array;
+  /** Per window: mel frames of real audio; the features past them are zero, as the reference pads. */
+  frames: Int32Array;
 }
 
 export interface EncodeResult extends HiddenStates {
@@ -41,7 +46,11 @@ async function encode(payload: EncodePayload, ctx: TaskContext): Promise<EncodeR
   for (let b = 0; b < payload.count; b++) {
     ctx.throwIfCancelled();
     const window = payload.audio.subarray(b * CHUNK_SAMPLES, (b + 1) * CHUNK_SAMPLES);
-    logMelSpectrogram(window, nMels, features.subarray(b * nMels * N_FRAMES, (b + 1) * nMels * N_FRAMES));
+    const out = features.subarray(b * nMels * N_FRAMES, (b + 1) * nMels * N_FRAMES);
+    const fileMax = payload.fileMax[b] as number;
+    logMelSpectrogram(window, nMels, out, Number.isNaN(fileMax) ? undefined : fileMax);
+    const frames = payload.frames[b] as number;
+    if (frames < N_FRAMES) for (let m = 0; m < nMels; m++) out.fill(0, m * N_FRAMES + frames, (m + 1) * N_FRAMES);
   }
   const featureS = (performance.now() - started) / 1000;
   ctx.throwIfCancelled();
@@ -72,14 +81,26 @@ async function decode(payload: DecodePayload, ctx: TaskContext): Promise<DecodeR
   return decoder.decode(payload.options, (ids) => whisper.tokenizer.decode(ids, { skip_special_tokens: true }));
 }
 
+async function melMax(payload: { audio: Float32Array }, ctx: TaskContext): Promise<number> {
+  const { nMels } = await info(ctx);
+  return logMelMax(payload.audio, nMels);
+}
+
 async function encodeText(payload: { text: string }, ctx: TaskContext): Promise<number[]> {
   const whisper = await info(ctx);
   return whisper.tokenizer.encode(` ${payload.text.trim()}`, { add_special_tokens: false }).ids;
 }
 
-async function describe(_payload: unknown, ctx: TaskContext): Promise<{ nMels: number; languages: string[] }> {
-  const whisper = await info(ctx);
-  return { nMels: whisper.nMels, languages: [...whisper.tokens.languages.keys()] };
+export interface WhisperDescription {
+  nMels: number;
+  languages: string[];
+  /** The first timestamp token's id (the long-form loop splits windows on timestamps). */
+  timestampBegin: number;
 }
 
-export const ops = { encode, decode, encodeText, describe };
+async function describe(_payload: unknown, ctx: TaskContext): Promise<WhisperDescription> {
+  const whisper = await info(ctx);
+  return { nMels: whisper.nMels, languages: [...whisper.tokens.languages.keys()], timestampBegin: whisper.tokens.timestampBegin };
+}
+
+export const ops = { encode, decode, melMax, encodeText, describe };

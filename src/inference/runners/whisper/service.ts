@@ -4,11 +4,14 @@ import { DynamicBatcher } from '../../batcher.ts';
 import type { Inference } from '../../service.ts';
 import type { ModelRuntime } from '../../types.ts';
 import type { DecodeResult, HiddenStates } from './decoder.ts';
-import { CHUNK_SAMPLES, SAMPLE_RATE_HZ } from './features.ts';
-import type { DecodePayload, EncodePayload, EncodeResult } from './runner.ts';
+import { CHUNK_SAMPLES, HOP_LENGTH, SAMPLE_RATE_HZ } from './features.ts';
+import { FALLBACK_TEMPERATURES, REFERENCE_THRESHOLDS, transcribeLongform, type WindowRequest } from './longform.ts';
+import type { DecodePayload, EncodePayload, EncodeResult, WhisperDescription } from './runner.ts';
 import './family.ts';
 
 const RUNNER = new URL('./runner.ts', import.meta.url).href;
+/** Samples drawn per window at a temperature above 0 (the reference's best_of). */
+const BEST_OF = 5;
 
 export interface TranscribeOptions {
   model: string;
@@ -18,9 +21,12 @@ export interface TranscribeOptions {
   /** 0 (default): start greedy and raise the temperature when the output fails its checks. */
   temperature?: number;
   task?: 'transcribe' | 'translate';
-  /** Segment timestamps (seeking window by window); off: fixed 30 s windows decoded in parallel. */
-  timestamps: boolean;
-  /** Word timestamps as well (with `timestamps`). */
+  /**
+   * @deprecated Ignored: every transcription, whatever its output format, seeks window by window
+   * on the model's timestamps (the reference's long-form loop). Kept so older callers compile.
+   */
+  timestamps?: boolean;
+  /** Word timestamps as well. */
   words?: boolean;
   signal?: AbortSignal;
 }
@@ -54,15 +60,27 @@ export interface Transcription {
   words?: Word[];
 }
 
-const FALLBACK = [0, 0.2, 0.4, 0.6, 0.8, 1];
+/** One 30 s window of the encoder's input: audio from the seek point, and how the reference floors and pads it. */
+interface EncoderWindow {
+  audio: Float32Array;
+  /** The recording's logMelMax, or NaN for the window's own. */
+  fileMax: number;
+  /** Mel frames of real audio in the window. */
+  frames: number;
+}
 
-/** Long-form transcription on the pool: windows batched through the encoder, decoded per window. */
+/**
+ * Transcription on the pool, any length, one path for uploads of every format and for call
+ * utterances: the long-form loop (longform.ts) seeks window by window; each window's encoder pass
+ * goes through the batcher, so windows of concurrent requests share encoder runs.
+ */
 export class WhisperService {
-  private readonly batcher: DynamicBatcher<Float32Array, HiddenStates>;
+  private readonly batcher: DynamicBatcher<EncoderWindow, HiddenStates>;
+  private readonly described = new Map<string, Promise<WhisperDescription>>();
 
   constructor(private readonly inference: Inference) {
     const { maxBatch, maxWaitMs } = inference.config.batching;
-    this.batcher = new DynamicBatcher<Float32Array, HiddenStates>({
+    this.batcher = new DynamicBatcher<EncoderWindow, HiddenStates>({
       maxBatch,
       maxWaitMs,
       onBatch: (model, size) => inference.metrics.batch(model, size),
@@ -70,11 +88,16 @@ export class WhisperService {
     });
   }
 
-  private async encodeBatch(name: string, windows: Float32Array[], signal: AbortSignal): Promise<HiddenStates[]> {
+  private async encodeBatch(name: string, windows: EncoderWindow[], signal: AbortSignal): Promise<HiddenStates[]> {
     const model = this.inference.registry.resolve(name, 'whisper');
     const audio = new Float32Array(windows.length * CHUNK_SAMPLES);
-    windows.forEach((w, i) => audio.set(w, i * CHUNK_SAMPLES));
-    const payload: EncodePayload = { audio, count: windows.length };
+    windows.forEach((w, i) => audio.set(w.audio, i * CHUNK_SAMPLES));
+    const payload: EncodePayload = {
+      audio,
+      count: windows.length,
+      fileMax: Float64Array.from(windows, (w) => w.fileMax),
+      frames: Int32Array.from(windows, (w) => w.frames),
+    };
     const out = await this.inference.pools.stt.run<EncodeResult>({ runner: RUNNER, op: 'encode', model, payload }, { transfer: [audio.buffer], signal, stage: 'encode' });
     this.inference.metrics.stage(name, 'features', out.featureS);
     this.inference.metrics.stage(name, 'encoder', out.encodeS);
@@ -83,10 +106,23 @@ export class WhisperService {
     return windows.map((_, i) => ({ data: out.data.slice(i * per, (i + 1) * per), dims }));
   }
 
-  private window(audio: Float32Array, start: number): Float32Array {
+  /** The window at `seek` frames: `frames` frames of audio, zero after them. */
+  private window(audio: Float32Array, seek: number, frames: number, fileMax: number): EncoderWindow {
     const w = new Float32Array(CHUNK_SAMPLES);
-    w.set(audio.subarray(start, Math.min(audio.length, start + CHUNK_SAMPLES)));
-    return w;
+    const start = seek * HOP_LENGTH;
+    w.set(audio.subarray(start, Math.min(audio.length, start + frames * HOP_LENGTH)));
+    return { audio: w, fileMax, frames };
+  }
+
+  /** The model's tokenizer facts, asked of a worker once per model folder. */
+  private tokens(model: ModelRuntime): Promise<WhisperDescription> {
+    let known = this.described.get(model.dir);
+    if (!known) {
+      known = this.inference.pools.stt.run<WhisperDescription>({ runner: RUNNER, op: 'describe', model, payload: {} }, { stage: 'tokenize' }); // shared: no one caller's signal
+      this.described.set(model.dir, known);
+      known.catch(() => this.described.delete(model.dir));
+    }
+    return known;
   }
 
   /** Fails fast (404/503) before any audio work when the model cannot be served. */
@@ -103,78 +139,72 @@ export class WhisperService {
     const started = performance.now();
     const model = this.resolve(options.model);
     const { signal } = options;
-    const promptTokens = options.prompt
-      ? await this.inference.pools.stt.run<number[]>({ runner: RUNNER, op: 'encodeText', model, payload: { text: options.prompt } }, { signal, stage: 'tokenize' })
-      : [];
-    const temperatures = options.temperature !== undefined && options.temperature > 0 ? [options.temperature] : FALLBACK;
+    const stt = this.inference.pools.stt;
+    const promptTokens = options.prompt ? await stt.run<number[]>({ runner: RUNNER, op: 'encodeText', model, payload: { text: options.prompt } }, { signal, stage: 'tokenize' }) : [];
+    // The reference floors every window's features at the whole recording's max − 8. One window
+    // (a call utterance, a short upload) is its own recording: no extra pass.
+    let fileMax = Number.NaN;
+    if (audio.length > CHUNK_SAMPLES) {
+      const t0 = performance.now();
+      fileMax = await stt.run<number>({ runner: RUNNER, op: 'melMax', model, payload: { audio } }, { signal, stage: 'features' });
+      this.inference.metrics.stage(model.name, 'features', (performance.now() - t0) / 1000);
+    }
+    const { timestampBegin } = await this.tokens(model);
     let language = options.language ?? null;
-    const decodeWindow = async (start: number, tokens: number[]): Promise<DecodeResult> => {
-      const hidden = await this.batcher.submit(model.name, this.window(audio, start), signal);
+    let encoded: { seek: number; hidden: Promise<HiddenStates> } | null = null;
+    const decodeWindow = async (req: WindowRequest): Promise<DecodeResult> => {
+      // Encoded once per window; a fallback decode at the next temperature reuses it.
+      if (encoded?.seek !== req.seek) encoded = { seek: req.seek, hidden: this.batcher.submit(model.name, this.window(audio, req.seek, req.segmentFrames, fileMax), signal) };
+      const hidden = await encoded.hidden;
       const payload: DecodePayload = {
         hidden,
         options: {
           language,
           task: options.task ?? 'transcribe',
-          timestamps: options.timestamps,
-          words: options.words === true && options.timestamps,
-          temperatures,
-          promptTokens: tokens,
-          windowSamples: Math.min(CHUNK_SAMPLES, audio.length - start),
-          seed: start,
+          words: options.words === true,
+          temperature: req.temperature,
+          bestOf: BEST_OF,
+          promptTokens: req.prompt,
+          segmentFrames: req.segmentFrames,
+          seed: req.seek * 16 + Math.round(req.temperature * 10),
         },
       };
       const t0 = performance.now();
-      const result = await this.inference.pools.stt.run<DecodeResult>({ runner: RUNNER, op: 'decode', model, payload }, { transfer: [hidden.data.buffer], signal, stage: 'decode' });
+      const result = await stt.run<DecodeResult>({ runner: RUNNER, op: 'decode', model, payload }, { signal, stage: 'decode' });
       this.inference.metrics.stage(model.name, 'decoder', (performance.now() - t0) / 1000);
       language ??= result.language;
       return result;
     };
-
-    const segments: Segment[] = [];
-    const words: Word[] = [];
-    const add = (r: DecodeResult, seek: number) => {
-      for (const s of r.segments) {
-        for (const w of s.words ?? []) words.push({ word: w.word, start: round2(seek / SAMPLE_RATE_HZ + w.startS), end: round2(seek / SAMPLE_RATE_HZ + w.endS) });
-        segments.push({
-          id: segments.length,
-          seek: Math.round(seek / 160),
-          start: round2(seek / SAMPLE_RATE_HZ + s.startS),
-          end: round2(seek / SAMPLE_RATE_HZ + s.endS),
-          text: s.text,
-          tokens: s.tokens,
-          temperature: r.temperature,
-          avg_logprob: r.avgLogprob,
-          compression_ratio: r.compressionRatio,
-          no_speech_prob: r.noSpeechProb,
-        });
-      }
-    };
-
-    if (audio.length > 0) {
-      if (options.timestamps) {
-        // Seek window by window: the next one starts at the last complete segment's end.
-        for (let seek = 0; seek < audio.length; ) {
-          const r = await decodeWindow(seek, promptTokens);
-          add(r, seek);
-          seek += r.advanceSamples;
-        }
-      } else {
-        // Fixed windows: the first fixes the language, the rest go through the encoder together.
-        const first = await decodeWindow(0, promptTokens);
-        add(first, 0);
-        const starts: number[] = [];
-        for (let s = CHUNK_SAMPLES; s < audio.length; s += CHUNK_SAMPLES) starts.push(s);
-        const rest = await Promise.all(starts.map((s) => decodeWindow(s, [])));
-        rest.forEach((r, i) => add(r, starts[i] as number));
-      }
-    }
+    const long = await transcribeLongform(
+      {
+        totalFrames: Math.floor(audio.length / HOP_LENGTH),
+        temperatures: options.temperature !== undefined && options.temperature > 0 ? [options.temperature] : FALLBACK_TEMPERATURES,
+        thresholds: REFERENCE_THRESHOLDS,
+        conditionOnPreviousText: true,
+        initialPrompt: promptTokens,
+        timestampBegin,
+      },
+      decodeWindow,
+    );
+    const segments: Segment[] = long.segments.map((s, id) => ({
+      id,
+      seek: s.seek,
+      start: round2(s.startS),
+      end: round2(s.endS),
+      text: s.text.trim(),
+      tokens: s.tokens,
+      temperature: s.temperature,
+      avg_logprob: s.avgLogprob,
+      compression_ratio: s.compressionRatio,
+      no_speech_prob: s.noSpeechProb,
+    }));
     this.inference.metrics.stage(model.name, 'transcribe', (performance.now() - started) / 1000);
     return {
-      text: segments.map((s) => s.text).join(' ').trim(),
+      text: long.segments.map((s) => s.text).join('').trim(),
       language: language ?? 'en',
       durationS: audio.length / SAMPLE_RATE_HZ,
       segments,
-      ...(options.words === true && options.timestamps && { words }),
+      ...(options.words === true && { words: long.segments.flatMap((s) => (s.words ?? []).map((w) => ({ word: w.word, start: round2(w.startS), end: round2(w.endS) }))) }),
     };
   }
 }
