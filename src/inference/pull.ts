@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, statSync, createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InferenceError } from './errors.ts';
-import type { ModelFamily } from './registry.ts';
+import { DTYPE_SUFFIX, type ModelFamily } from './registry.ts';
 import type { ModelDtype } from './types.ts';
 
 /*
@@ -30,6 +30,8 @@ export interface PullProgress {
 }
 
 export interface PullOptions {
+  /** The configured model name, for messages. */
+  model?: string;
   endpoint: string;
   repo: string;
   revision: string;
@@ -127,11 +129,33 @@ export async function downloadFile(options: Omit<PullOptions, 'family' | 'dtype'
   return 'downloaded';
 }
 
+/**
+ * The dtypes a repository listing holds every weight file of, for this family: the file
+ * suffixes of the exports (_fp16, _q4, _q4f16, _int8, _uint8, _quantized = q8, _bnb4, none = fp32).
+ */
+export function offeredDtypes(family: ModelFamily, repoFiles: readonly string[]): ModelDtype[] {
+  return (Object.keys(DTYPE_SUFFIX) as ModelDtype[]).filter((dtype) => {
+    const weights = family.requiredFiles(dtype).filter((f) => f.endsWith('.onnx'));
+    const selected = family.selectFiles(dtype, repoFiles);
+    return weights.length > 0 && weights.every((f) => selected.includes(f));
+  });
+}
+
 /** Downloads every file the model's family needs for its dtype. */
 export async function pullModel(options: PullOptions): Promise<Array<{ file: string; bytes: number; status: 'downloaded' | 'present' }>> {
   const files = await listRepoFiles(options.endpoint, options.repo, options.revision, options.fetch);
-  const wanted = options.family.selectFiles(options.dtype, files.map((f) => f.path));
+  const paths = files.map((f) => f.path);
+  const wanted = options.family.selectFiles(options.dtype, paths);
   const missing = options.family.requiredFiles(options.dtype).filter((f) => !wanted.includes(f));
+  if (missing.some((f) => f.endsWith('.onnx'))) {
+    // The usual mistake is a dtype the repository was never exported in: say which ones it has.
+    const offered = offeredDtypes(options.family, paths);
+    const model = options.model === undefined ? '' : `model ${options.model}: `;
+    throw new PullError(
+      `${model}repository ${options.repo}@${options.revision} has no ${options.dtype} files (${missing.filter((f) => f.endsWith('.onnx')).join(', ')}); ` +
+        (offered.length > 0 ? `it offers ${offered.join(', ')}: set the model's dtype to one of them` : 'it offers no complete dtype for this model family'),
+    );
+  }
   if (missing.length > 0) throw new PullError(`${options.repo}@${options.revision} lacks ${missing.join(', ')} (dtype ${options.dtype})`);
   const results: Array<{ file: string; bytes: number; status: 'downloaded' | 'present' }> = [];
   for (const path of wanted) {

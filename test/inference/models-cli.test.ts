@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
@@ -117,6 +117,32 @@ describe('agentphone models', () => {
       expect(existsSync(join(dataDir, 'models', 'whisper-large-v3', 'onnx', 'encoder_model.onnx_data'))).toBe(false);
     } finally {
       hub.corrupt.clear();
+    }
+  });
+
+  it('names the dtypes a repository offers when it has no files of the configured one', async () => {
+    // The same export with q8 (_quantized) weights beside the fp32 ones, as Xenova/whisper-large-v3 has: no fp16.
+    const repoDir = makeTempDir();
+    cpSync(source, repoDir, { recursive: true });
+    for (const f of ['encoder_model', 'decoder_model_merged']) copyFileSync(join(repoDir, 'onnx', `${f}.onnx`), join(repoDir, 'onnx', `${f}_quantized.onnx`));
+    const quantizedHub = await startHub('Xenova/whisper-large-v3', repoDir);
+    try {
+      const dataDir = makeTempDir();
+      const config = join(dataDir, 'config.yaml');
+      writeFileSync(config, 'inference:\n  models:\n    - { name: whisper-large-v3, family: whisper, repo: Xenova/whisper-large-v3, dtype: fp16 }\n');
+      const res = await cli(['models', 'pull', 'whisper-large-v3', '--config', config, '--json'], { AGENTPHONE_DATA_DIR: dataDir, AGENTPHONE_HF_ENDPOINT: quantizedHub.url });
+      expect(res.code).toBe(1);
+      expect(JSON.parse(res.stdout).message).toBe(
+        "model whisper-large-v3: repository Xenova/whisper-large-v3@main has no fp16 files (onnx/encoder_model_fp16.onnx, onnx/decoder_model_merged_fp16.onnx); it offers fp32, q8: set the model's dtype to one of them",
+      );
+      expect(existsSync(join(dataDir, 'models', 'whisper-large-v3'))).toBe(false);
+      // One of the offered dtypes pulls.
+      writeFileSync(config, 'inference:\n  models:\n    - { name: whisper-large-v3, family: whisper, repo: Xenova/whisper-large-v3, dtype: q8 }\n');
+      const pulled = await cli(['models', 'pull', 'whisper-large-v3', '--config', config, '--json'], { AGENTPHONE_DATA_DIR: dataDir, AGENTPHONE_HF_ENDPOINT: quantizedHub.url });
+      expect(pulled.code).toBe(0);
+      expect(existsSync(join(dataDir, 'models', 'whisper-large-v3', 'onnx', 'decoder_model_merged_quantized.onnx'))).toBe(true);
+    } finally {
+      await new Promise<void>((r) => quantizedHub.server.close(() => r()));
     }
   });
 

@@ -62,7 +62,7 @@ export const modelsCommand: CliCommand = {
       const family = modelFamily(model.family);
       if (!family) throw new UsageError(`model "${name}" has family "${model.family}", which this build does not know`);
       const dir = registry.dirOf(model);
-      const files = await pullModel({ endpoint, repo: model.repo, revision: model.revision, dtype: model.dtype, family, dir, onProgress: progressPrinter(io) });
+      const files = await pullModel({ model: name, endpoint, repo: model.repo, revision: model.revision, dtype: model.dtype, family, dir, onProgress: progressPrinter(io) });
       printResult(io, values.json, { model: name, dir, files }, () => `${name}: ${files.length} files in ${dir}`);
       return 0;
     }
