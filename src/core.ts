@@ -4,6 +4,7 @@ import { adminWebhookRoutes } from './api/admin/webhooks.ts';
 import { adminDashboardRoutes } from './api/admin/dashboard.ts';
 import { DashboardSessions, LoginThrottle, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
+import { conversationsRoutes } from './api/routes/conversations.ts';
 import { adminVoiceSettingsRoutes } from './api/routes/calls.ts';
 import { ApiKeyService } from './auth/index.ts';
 import { systemClock, type Clock } from './clock/index.ts';
@@ -188,6 +189,7 @@ export function buildCoreApp(
       : (extra.routes ?? []),
     apiRoutes: [
       (api) => api.register(messagesRoutes, { send: core.send, query: core.query, numbers: core.numbers, ledger: core.ledger, clock: core.clock }),
+      (api) => api.register(conversationsRoutes, { conversations: core.conversations, scope: 'api-key' }),
       ...(extra.apiRoutes ?? []),
     ],
     adminRoutes: [
@@ -209,6 +211,7 @@ export function buildCoreApp(
           clock: core.clock,
           liveIntervalMs: core.config.dashboard.liveIntervalMs,
         }),
+      (admin) => admin.register(conversationsRoutes, { conversations: core.conversations, scope: 'operator' }),
       (admin) => admin.register(adminVoiceSettingsRoutes, { numbers: core.numbers, calls: new CallsRepository(core.db), now: () => core.clock.now() }),
       ...(extra.adminRoutes ?? []),
     ],

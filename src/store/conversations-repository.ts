@@ -36,6 +36,17 @@ interface ConversationRow {
   read_at: string | null;
 }
 
+interface ThreadCallRow {
+  id: string;
+  direction: CallDirection;
+  status: CallStatus;
+  created_at: string;
+  duration_ms: number | null;
+  turns: number;
+  first_caller_text: string | null;
+  last_agent_reply: string | null;
+}
+
 const toConversation = (r: ConversationRow): ConversationRecord => ({
   numberId: r.number_id,
   contact: r.contact,
@@ -46,25 +57,30 @@ const toConversation = (r: ConversationRow): ConversationRecord => ({
 
 const COLUMNS = 'number_id, contact, last_activity, unread_count, read_at';
 
-/**
- * The SQL behind conversation reads, each on an index (test/conversations checks the plans):
- * conversations_by_activity for the list, messages_by_contact and calls_by_contact for a thread.
- */
-export const CONVERSATION_SQL = {
-  list: `SELECT ${COLUMNS} FROM conversations
-    WHERE number_id = @numberId AND (@at IS NULL OR (last_activity, contact) < (@at, @key))
-    ORDER BY last_activity DESC, contact DESC LIMIT @limit`,
-  get: `SELECT ${COLUMNS} FROM conversations WHERE number_id = ? AND contact = ?`,
-  lastMessage: `SELECT id FROM messages WHERE contact = ? AND number_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
-  threadMessages: `SELECT id FROM messages
-    WHERE contact = @contact AND number_id = @numberId AND (@at IS NULL OR (created_at, id) < (@at, @key))
-    ORDER BY created_at DESC, id DESC LIMIT @limit`,
-  threadCalls: `SELECT id, direction, status, created_at, duration_ms, turns,
+const LIST = (after: string) => `SELECT ${COLUMNS} FROM conversations
+    WHERE number_id = @numberId ${after} ORDER BY last_activity DESC, contact DESC LIMIT @limit`;
+const THREAD_MESSAGES = (after: string) => `SELECT id FROM messages
+    WHERE contact = @contact AND number_id = @numberId ${after} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+const THREAD_CALLS = (after: string) => `SELECT id, direction, status, created_at, duration_ms, turns,
       (SELECT caller_text FROM call_turns WHERE call_id = calls.id ORDER BY seq LIMIT 1) AS first_caller_text,
       (SELECT agent_reply FROM call_turns WHERE call_id = calls.id AND agent_reply IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_agent_reply
-    FROM calls
-    WHERE number_id = @numberId AND contact = @contact AND (@at IS NULL OR (created_at, id) < (@at, @key))
-    ORDER BY created_at DESC, id DESC LIMIT @limit`,
+    FROM calls WHERE number_id = @numberId AND contact = @contact ${after} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+
+/**
+ * The SQL behind conversation reads, each an index search (test/conversations checks the plans):
+ * conversations_by_activity for the list, messages_by_contact and calls_by_contact for a thread.
+ * A later page is its own statement, its row-value bound a range on the index rather than a
+ * filter over every row before it.
+ */
+export const CONVERSATION_SQL = {
+  list: LIST(''),
+  listAfter: LIST('AND (last_activity, contact) < (@at, @key)'),
+  get: `SELECT ${COLUMNS} FROM conversations WHERE number_id = ? AND contact = ?`,
+  lastMessage: `SELECT id FROM messages WHERE contact = ? AND number_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
+  threadMessages: THREAD_MESSAGES(''),
+  threadMessagesAfter: THREAD_MESSAGES('AND (created_at, id) < (@at, @key)'),
+  threadCalls: THREAD_CALLS(''),
+  threadCallsAfter: THREAD_CALLS('AND (created_at, id) < (@at, @key)'),
   markRead: `UPDATE conversations SET read_at = max(@now, last_activity), unread_count = 0
     WHERE number_id = @numberId AND contact = @contact`,
 } as const;
@@ -76,29 +92,21 @@ export class ConversationsRepository {
   constructor(db: Db) {
     this.stmts = {
       list: db.prepare<Record<string, unknown>, ConversationRow>(CONVERSATION_SQL.list),
+      listAfter: db.prepare<Record<string, unknown>, ConversationRow>(CONVERSATION_SQL.listAfter),
       get: db.prepare<[string, string], ConversationRow>(CONVERSATION_SQL.get),
       lastMessage: db.prepare<[string, string], { id: string }>(CONVERSATION_SQL.lastMessage),
       threadMessages: db.prepare<Record<string, unknown>, { id: string }>(CONVERSATION_SQL.threadMessages),
-      threadCalls: db.prepare<
-        Record<string, unknown>,
-        {
-          id: string;
-          direction: CallDirection;
-          status: CallStatus;
-          created_at: string;
-          duration_ms: number | null;
-          turns: number;
-          first_caller_text: string | null;
-          last_agent_reply: string | null;
-        }
-      >(CONVERSATION_SQL.threadCalls),
+      threadMessagesAfter: db.prepare<Record<string, unknown>, { id: string }>(CONVERSATION_SQL.threadMessagesAfter),
+      threadCalls: db.prepare<Record<string, unknown>, ThreadCallRow>(CONVERSATION_SQL.threadCalls),
+      threadCallsAfter: db.prepare<Record<string, unknown>, ThreadCallRow>(CONVERSATION_SQL.threadCallsAfter),
       markRead: db.prepare(CONVERSATION_SQL.markRead),
     };
   }
 
   /** Most recent activity first, after `after` when given. */
   list(numberId: string, after: KeysetPosition | undefined, limit: number): ConversationRecord[] {
-    return this.stmts.list.all({ numberId, at: after?.at ?? null, key: after?.key ?? null, limit }).map(toConversation);
+    const rows = after ? this.stmts.listAfter.all({ numberId, at: after.at, key: after.key, limit }) : this.stmts.list.all({ numberId, limit });
+    return rows.map(toConversation);
   }
 
   get(numberId: string, contact: string): ConversationRecord | undefined {
@@ -112,12 +120,16 @@ export class ConversationsRepository {
 
   /** Ids of the conversation's messages, newest first, after `after` (created_at, id). */
   threadMessageIds(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): string[] {
-    return this.stmts.threadMessages.all({ numberId, contact, at: after?.at ?? null, key: after?.key ?? null, limit }).map((r) => r.id);
+    const params = { numberId, contact, limit };
+    const rows = after ? this.stmts.threadMessagesAfter.all({ ...params, at: after.at, key: after.key }) : this.stmts.threadMessages.all(params);
+    return rows.map((r) => r.id);
   }
 
   /** The conversation's calls, newest first, after `after` (created_at, id). */
   threadCalls(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): ThreadCallRecord[] {
-    return this.stmts.threadCalls.all({ numberId, contact, at: after?.at ?? null, key: after?.key ?? null, limit }).map((r) => ({
+    const params = { numberId, contact, limit };
+    const rows = after ? this.stmts.threadCallsAfter.all({ ...params, at: after.at, key: after.key }) : this.stmts.threadCalls.all(params);
+    return rows.map((r) => ({
       id: r.id,
       direction: r.direction,
       status: r.status,
