@@ -220,6 +220,7 @@ export async function startGateway(
             usage: new UsageRepository(core.db),
             clock: core.clock,
             maxAudioBytes: config.inference.maxAudioBytes,
+            upstreams: voiceAi.upstreams,
           }),
       ],
       adminRoutes: [

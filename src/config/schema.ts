@@ -301,6 +301,24 @@ const Upstream = Type.Object(
     maxConcurrency: Type.Integer({ default: 64, minimum: 1 }),
     /** Requests waiting for a slot; past this they get 503. */
     maxQueued: Type.Integer({ default: 256, minimum: 0 }),
+    /**
+     * More engines serving the same model (their OpenAI base URLs): with baseUrl they form one
+     * replica set, routed least-busy, each with its own maxConcurrency and maxQueued.
+     */
+    replicas: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
+    /**
+     * What the engine serves: chat (/chat/completions), transcription (/audio/transcriptions)
+     * or speech (an Orpheus LM on /completions). Absent: speech for an Orpheus model name, else chat.
+     */
+    kind: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('transcription'), Type.Literal('speech')])),
+    /** When no replica can answer: local = the model of the same name in inference.models, none = 503. */
+    fallback: Type.Union([Type.Literal('none'), Type.Literal('local')], { default: 'none' }),
+    /** How often each replica is asked GET <baseUrl>/models; 0 = never (failures still mark it down). */
+    healthIntervalMs: Type.Integer({ default: 10_000, minimum: 0 }),
+    /** Time a health check may take before the replica counts as down. */
+    healthTimeoutMs: Type.Integer({ default: 2_000, minimum: 1 }),
+    /** How long a replica that could not be reached is passed over before it is tried again. */
+    downMs: Type.Integer({ default: 5_000, minimum: 0 }),
   },
   closed,
 );

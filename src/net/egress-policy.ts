@@ -38,7 +38,7 @@ export function configuredHosts(config: Readonly<Config>): Record<EgressPurpose,
       ...(virtualMms ? ['127.0.0.1'] : []),
     ]),
     sip: defined([...(config.voice.drachtio ? [config.voice.drachtio.host] : []), ...config.voice.trunks.map((t) => t.host)]),
-    upstreams: defined(config.upstreams.map((u) => hostOf(u.baseUrl))),
+    upstreams: defined(config.upstreams.flatMap((u) => [u.baseUrl, ...u.replicas].map(hostOf))),
   };
 }
 

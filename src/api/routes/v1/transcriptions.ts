@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Clock } from '../../../clock/index.ts';
 import { AgentPhoneError, ValidationError } from '../../../errors/index.ts';
 import { AudioDecodeError, LANGUAGE_NAMES, toSrt, toVtt, type WhisperService } from '../../../inference/index.ts';
+import type { TimedText, Upstreams } from '../../../inference/upstream/index.ts';
 import { ledgerMonth } from '../../../metering/index.ts';
 import type { UsageRepository } from '../../../store/index.ts';
 import { principalOf } from '../../auth.ts';
@@ -13,6 +14,17 @@ export interface TranscriptionRoutesOptions {
   clock: Clock;
   maxAudioBytes: number;
   defaultModel?: string;
+  /** Transcription models on upstream engines, with their local fallbacks. */
+  upstreams?: Pick<Upstreams, 'transcription' | 'orLocal'>;
+}
+
+/** A transcript in the shape every response format is made from, local or upstream. */
+interface Transcript {
+  text: string;
+  language: string;
+  durationS: number;
+  segments: readonly TimedText[];
+  words?: readonly unknown[];
 }
 
 /** key_usage_ledger kind for transcribed audio, in minutes (priced at metering.voiceAiMinuteUsd). */
@@ -23,6 +35,8 @@ type ResponseFormat = (typeof FORMATS)[number];
 
 interface Fields {
   file?: Buffer;
+  filename?: string;
+  mimetype?: string;
   model?: string;
   language?: string;
   prompt?: string;
@@ -98,6 +112,8 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
           if (part.type === 'file') {
             if (part.fieldname !== 'file') throw new ValidationError(`${part.fieldname}: unexpected file field; send the audio as "file"`);
             fields.file = await part.toBuffer();
+            fields.filename = part.filename;
+            fields.mimetype = part.mimetype;
           } else {
             if (part.valueTruncated || part.fieldnameTruncated) {
               throw new PayloadTooLargeError(`${part.fieldname.slice(0, 100)}: a form field may hold at most ${FIELD_BYTES} bytes`);
@@ -126,24 +142,50 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
       // As OpenAI does: segments unless the granularities asked for name only words.
       const wantSegments = fields.granularities.length === 0 || fields.granularities.includes('segment');
       const model = fields.model && fields.model !== 'whisper-1' ? fields.model : (options.defaultModel ?? 'whisper-large-v3');
-      options.whisper.resolve(model); // 404 / 503 before any audio work
+      const upstream = options.upstreams?.transcription.get(model);
+      if (!upstream) options.whisper.resolve(model); // 404 / 503 before any audio work
 
       const signal = clientGone(reply);
-      let audio: Float32Array;
-      try {
-        audio = await options.whisper.decode(fields.file, signal);
-      } catch (err) {
-        if (err instanceof AudioDecodeError) throw new ValidationError(`file: ${err.message}`);
-        throw err;
-      }
-      const result = await options.whisper.transcribe(audio, {
-        model,
-        ...(fields.language !== undefined && { language: fields.language }),
-        ...(fields.prompt !== undefined && { prompt: fields.prompt }),
-        ...(temperature !== undefined && { temperature }),
-        words: wantWords,
-        signal,
-      });
+      const file = fields.file;
+      const decode = async (): Promise<Float32Array> => {
+        try {
+          return await options.whisper.decode(file, signal);
+        } catch (err) {
+          if (err instanceof AudioDecodeError) throw new ValidationError(`file: ${err.message}`);
+          throw err;
+        }
+      };
+      const local = async (): Promise<Transcript> => {
+        const audio = await decode();
+        const result = await options.whisper.transcribe(audio, {
+          model,
+          ...(fields.language !== undefined && { language: fields.language }),
+          ...(fields.prompt !== undefined && { prompt: fields.prompt }),
+          ...(temperature !== undefined && { temperature }),
+          timestamps: format === 'verbose_json' || format === 'srt' || format === 'vtt',
+          words: wantWords,
+          signal,
+        });
+        return result;
+      };
+      const remote = async (): Promise<Transcript> => {
+        const answer = await (upstream as NonNullable<typeof upstream>).transcribe(
+          {
+            file,
+            filename: fields.filename ?? 'audio',
+            mimetype: fields.mimetype ?? 'application/octet-stream',
+            ...(fields.language !== undefined && { language: fields.language }),
+            ...(fields.prompt !== undefined && { prompt: fields.prompt }),
+            ...(temperature !== undefined && { temperature }),
+            granularities: fields.granularities,
+          },
+          signal,
+        );
+        // Metered from the engine's duration; measured here (decode gives 16 kHz) when its answer has none.
+        const durationS = answer.durationS ?? (await decode().then((a) => a.length / 16_000, () => 0));
+        return { ...answer, language: answer.language ?? fields.language ?? 'en', durationS, ...(wantWords && { words: answer.words ?? [] }) };
+      };
+      const result = upstream && options.upstreams ? await options.upstreams.orLocal(model, remote, local) : await local();
       if (result.durationS > 0) options.usage.addForKey(principal.keyId, ledgerMonth(options.clock.now()), TRANSCRIPTION_MINUTES_KIND, result.durationS / 60);
 
       switch (format) {

@@ -1,9 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { Clock } from '../../../clock/index.ts';
 import type { Config } from '../../../config/index.ts';
 import type { Inference } from '../../../inference/index.ts';
 import { createChatRouter, LocalChatModel, type ChatRouter, type ModelEntry } from '../../../inference/runners/llm/index.ts';
 import { TTS_MODELS, TtsService } from '../../../inference/runners/tts/index.ts';
-import { UpstreamEngine, type FetchLike } from '../../../inference/upstream/index.ts';
+import { LocalFallbackChat, Upstreams, type FetchLike, type ReplicaSet } from '../../../inference/upstream/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import { KeyUsageMeter } from '../../../metering/index.ts';
 import { UsageRepository, type Db } from '../../../store/index.ts';
@@ -19,19 +20,25 @@ export interface VoiceAiDeps {
   inference?: Inference;
   /** How upstream engines are called (tests and benches measure through it). */
   fetch?: FetchLike;
+  /** The app's metrics registry (per-replica upstream metrics). */
+  metrics?: Registry;
 }
 
-export type VoiceAi = V1RoutesOptions & { router: ChatRouter; tts: TtsService | undefined; close(): Promise<void> };
+export type VoiceAi = V1RoutesOptions & { router: ChatRouter; tts: TtsService | undefined; upstreams: Upstreams; close(): Promise<void> };
 
 /** The chat, models, voices and speech routes' services for a gateway. */
 export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   const { config, inference } = deps;
-  // Upstreams that serve an Orpheus LM feed the TTS path, not chat.
+  // Upstreams that serve an Orpheus LM feed the TTS path, transcription engines the transcriptions route, the rest chat.
   const ttsModels = new Set<string>(Object.values(TTS_MODELS));
-  const router = createChatRouter(config, deps.logger, deps.clock.now(), deps.fetch, ttsModels);
-  const ttsUpstreams = new Map(
-    config.upstreams.filter((u) => ttsModels.has(u.model)).map((u) => [u.model, new UpstreamEngine(u, { logger: deps.logger, ...(deps.fetch && { fetch: deps.fetch }) })]),
-  );
+  const upstreams = new Upstreams(config.upstreams, {
+    logger: deps.logger,
+    speechModels: ttsModels,
+    ...(deps.fetch && { fetch: deps.fetch }),
+    ...(deps.metrics && { registry: deps.metrics }),
+  }).start();
+  const router = createChatRouter(config, deps.clock.now(), upstreams.chat);
+  const ttsUpstreams = upstreams.speech;
   const meter = new KeyUsageMeter(new UsageRepository(deps.db));
   const created = Math.floor(deps.clock.now() / 1000);
   const locals: LocalChatModel[] = [];
@@ -39,15 +46,19 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   // Local chat runners are listed by the installed-models source below, only once their files are
   // in place: a configured model that is not installed cannot answer, so it is not listed.
   const routedLocals = new Set<string>();
-  // Upstream chat engines are listed while they answer (an engine that is down cannot).
+  // Upstream chat and transcription engines are listed while one of their replicas answers (or
+  // the local model they fall back to is there).
   const probe = new UpstreamProbe(deps.fetch ?? fetch, () => deps.clock.now());
-  const upstreamOf = new Map(config.upstreams.map((u) => [u.model, u]));
+  const answers = async (set: ReplicaSet) => (await Promise.all(set.replicas.map((r) => probe.up({ baseUrl: r.base, apiKey: set.config.apiKey })))).some(Boolean);
+  const setOf = new Map<string, ReplicaSet>([...upstreams.chat, ...upstreams.transcription.values()].map((e) => [e.model, e.replicas]));
+  const localFallbacks = new Set<string>();
   const sources: Array<() => ModelEntry[] | Promise<ModelEntry[]>> = [
     async () => {
-      const listed = router.models().filter((m) => !routedLocals.has(m.id));
+      const transcription = [...upstreams.transcription.values()].map((t) => ({ id: t.model, object: 'model' as const, created, owned_by: new URL(t.replicas.config.baseUrl).host }));
+      const listed = [...router.models().filter((m) => !routedLocals.has(m.id)), ...transcription];
       const up = await Promise.all(listed.map((m) => {
-        const upstream = upstreamOf.get(m.id);
-        return upstream ? probe.up(upstream) : true;
+        const set = setOf.get(m.id);
+        return set && !localFallbacks.has(m.id) ? answers(set) : true;
       }));
       return listed.filter((_, i) => up[i]);
     },
@@ -59,9 +70,12 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
       if (!router.has(m.name)) {
         router.add(local);
         routedLocals.add(m.name);
+      } else if (upstreams.fallsBack(m.name)) {
+        router.add(new LocalFallbackChat(router.get(m.name), local, upstreams));
+        if (m.installed) localFallbacks.add(m.name);
       }
     }
-    tts = new TtsService(inference, config.speech, config.chat.maxBatch, ttsUpstreams);
+    tts = new TtsService(inference, config.speech, config.chat.maxBatch, upstreams);
     sources.push(() => [...ttsUpstreams.values()].map((e) => ({ id: e.model, object: 'model' as const, created, owned_by: e.ownedBy })));
     // Installed local models that an endpoint serves (speech-to-text, TTS, chat), after the chat router's.
     sources.push(() => answeringLocalModels(inference, config.speech.snacModel, created));
@@ -69,11 +83,13 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   return {
     router,
     tts,
+    upstreams,
     chat: { chat: router, meter, clock: deps.clock },
     models: { sources },
     voices: true,
     ...(tts && { speech: { tts, meter, clock: deps.clock, defaultModel: config.speech.defaultModel, maxInputChars: config.speech.maxInputChars } }),
     close: async () => {
+      upstreams.stop();
       await Promise.all(locals.map((l) => l.close()));
       await tts?.close();
     },

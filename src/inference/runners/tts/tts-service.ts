@@ -4,7 +4,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { Config } from '../../../config/index.ts';
 import { UnavailableError } from '../../../errors/index.ts';
 import type { Inference } from '../../service.ts';
-import type { UpstreamEngine } from '../../upstream/index.ts';
+import type { ChatStream } from '../llm/chat-types.ts';
+import type { UpstreamEngine, Upstreams } from '../../upstream/index.ts';
 import { decoderOnlyFile } from '../llm/family.ts';
 import { LocalLlm } from '../llm/local-llm.ts';
 import type { GenerateParams } from '../llm/protocol.ts';
@@ -33,14 +34,14 @@ export class TtsService {
     private readonly inference: Inference,
     private readonly settings: Readonly<Config['speech']>,
     private readonly maxBatch: number,
-    /** Orpheus LMs served by an upstream completions engine (vLLM), by model name. */
-    private readonly upstreams: ReadonlyMap<string, UpstreamEngine> = new Map(),
+    /** Orpheus LMs served by upstream completions engines (vLLM), by model name, and their local fallbacks. */
+    private readonly upstreams?: Pick<Upstreams, 'speech' | 'fallsBack' | 'orLocal'>,
   ) {}
 
   /** Throws 404 / 503 now (before any audio) when a model the voice needs is unknown or missing. */
   check(voice: Voice): void {
     const needed = [[voice.model, 'orpheus'], [this.settings.snacModel, 'snac']] as const;
-    for (const [model, family] of needed.filter(([m]) => !this.upstreams.has(m))) {
+    for (const [model, family] of needed.filter(([m]) => this.upstreams?.speech.has(m) !== true)) {
       if (this.inference.registry.get(model)?.family !== family) {
         throw new UnavailableError(`voice ${voice.id} needs model ${model} (${family}), which is not configured: add it to inference.models`, { retryable: false });
       }
@@ -49,8 +50,8 @@ export class TtsService {
   }
 
   async *synthesize(text: string, voice: Voice, signal: AbortSignal, seed?: number): AsyncGenerator<Buffer> {
-    const upstream = this.upstreams.get(voice.model);
-    const local = upstream ? undefined : await this.speaker(voice.model);
+    const upstream = this.upstreams?.speech.get(voice.model);
+    let local = upstream ? undefined : await this.speaker(voice.model);
     const snac = this.inference.registry.resolve(this.settings.snacModel, 'snac');
     for (const sentence of splitSentences(text)) {
       signal.throwIfAborted();
@@ -69,9 +70,21 @@ export class TtsService {
         );
         return floatToPcm16(samples);
       };
-      const tokens = local
-        ? local.llm.generate(orpheusPrompt({ encode: (t: string) => local.tokenizer.encode(t).ids }, voice.promptName, sentence), params, signal)
-        : upstreamAudioTokens(upstream as UpstreamEngine, voice.promptName, sentence, params, signal);
+      let remote: ChatStream | undefined;
+      if (!local && upstream && this.upstreams) {
+        // No replica answering moves this and the following sentences to the local model (fallback: local).
+        const opened = await this.upstreams.orLocal<ChatStream | Speaker>(
+          voice.model,
+          () => openUpstream(upstream, voice.promptName, sentence, params, signal),
+          () => this.speaker(voice.model),
+        );
+        if ('events' in opened) remote = opened;
+        else local = opened;
+      }
+      const speaker = local;
+      const tokens = speaker
+        ? speaker.llm.generate(orpheusPrompt({ encode: (t: string) => speaker.tokenizer.encode(t).ids }, voice.promptName, sentence), params, signal)
+        : customTokens(remote as ChatStream);
       for await (const token of tokens) {
         const step = window.push(token);
         if (step) yield await decode(step);
@@ -108,9 +121,9 @@ export class TtsService {
  * reference sends it to vLLM (the ids decoded to text), and `<custom_token_N>` pieces parsed
  * back to ids from the streamed text.
  */
-async function* upstreamAudioTokens(engine: UpstreamEngine, promptName: string, text: string, params: GenerateParams, signal: AbortSignal): AsyncGenerator<number> {
+function openUpstream(engine: UpstreamEngine, promptName: string, text: string, params: GenerateParams, signal: AbortSignal): Promise<ChatStream> {
   const prompt = `<custom_token_3><|begin_of_text|>${promptName}: ${text}<|eot_id|><custom_token_4><custom_token_5><custom_token_1>`;
-  const stream = await engine.streamCompletion(
+  return engine.streamCompletion(
     {
       prompt,
       max_tokens: params.maxTokens,
@@ -122,6 +135,10 @@ async function* upstreamAudioTokens(engine: UpstreamEngine, promptName: string, 
     },
     signal,
   );
+}
+
+/** `<custom_token_N>` pieces of a streamed completion, parsed back to ids. */
+async function* customTokens(stream: ChatStream): AsyncGenerator<number> {
   let carry = '';
   try {
     for await (const data of stream.events) {

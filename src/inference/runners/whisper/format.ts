@@ -10,10 +10,10 @@ function clock(seconds: number, separator: ',' | '.'): string {
   return `${pad(h)}:${pad(m)}:${pad(s)}${separator}${pad(ms % 1000, 3)}`;
 }
 
-export function toSrt(segments: readonly Segment[]): string {
+export function toSrt(segments: ReadonlyArray<Pick<Segment, 'start' | 'end' | 'text'>>): string {
   return segments.map((s, i) => `${i + 1}\n${clock(s.start, ',')} --> ${clock(s.end, ',')}\n${s.text.trim()}\n`).join('\n');
 }
 
-export function toVtt(segments: readonly Segment[]): string {
+export function toVtt(segments: ReadonlyArray<Pick<Segment, 'start' | 'end' | 'text'>>): string {
   return `WEBVTT\n\n${segments.map((s) => `${clock(s.start, '.')} --> ${clock(s.end, '.')}\n${s.text.trim()}\n`).join('\n')}`;
 }

@@ -1,0 +1,65 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export type UpstreamOutcome = 'ok' | 'refused' | 'failed';
+
+/** Per-replica counters and gauges of the upstream engines, on the app's registry. */
+export class UpstreamMetrics {
+  private readonly requests: Counter<'model' | 'replica' | 'outcome'>;
+  private readonly failures: Counter<'model' | 'replica' | 'reason'>;
+  private readonly fallbacks: Counter<'model'>;
+  private readonly upGauge: Gauge<'model' | 'replica'>;
+  private readonly inFlight: Gauge<'model' | 'replica'>;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'agentphone_upstream_requests_total',
+      help: 'Requests sent to upstream engine replicas, by outcome (ok, refused by the engine as the client fault, failed)',
+      labelNames: ['model', 'replica', 'outcome'] as const,
+      registers: [registry],
+    });
+    this.failures = new Counter({
+      name: 'agentphone_upstream_failures_total',
+      help: 'Upstream replica failures by reason (unreachable, timeout, status, busy, health)',
+      labelNames: ['model', 'replica', 'reason'] as const,
+      registers: [registry],
+    });
+    this.fallbacks = new Counter({
+      name: 'agentphone_upstream_local_fallbacks_total',
+      help: 'Requests served by the local model because no upstream replica could answer',
+      labelNames: ['model'] as const,
+      registers: [registry],
+    });
+    this.upGauge = new Gauge({
+      name: 'agentphone_upstream_replica_up',
+      help: 'Whether an upstream replica is taking requests (1) or passed over as down (0)',
+      labelNames: ['model', 'replica'] as const,
+      registers: [registry],
+    });
+    this.inFlight = new Gauge({
+      name: 'agentphone_upstream_in_flight',
+      help: 'Requests in flight to an upstream replica',
+      labelNames: ['model', 'replica'] as const,
+      registers: [registry],
+    });
+  }
+
+  request(model: string, replica: string, outcome: UpstreamOutcome): void {
+    this.requests.inc({ model, replica, outcome });
+  }
+
+  failure(model: string, replica: string, reason: string): void {
+    this.failures.inc({ model, replica, reason });
+  }
+
+  fallback(model: string): void {
+    this.fallbacks.inc({ model });
+  }
+
+  up(model: string, replica: string, up: boolean): void {
+    this.upGauge.set({ model, replica }, up ? 1 : 0);
+  }
+
+  active(model: string, replica: string, count: number): void {
+    this.inFlight.set({ model, replica }, count);
+  }
+}
