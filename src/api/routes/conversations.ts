@@ -75,7 +75,9 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox<ConversationsRoutesO
         summary: 'One conversation, newest first: SMS and MMS both ways, and calls with a summary of their transcript',
         params: ContactParams,
         querystring: Page,
-        response: { 200: Type.Object({ contact: Type.String(), entries: Type.Array(Type.Union([MessageEntry, CallEntry])), next_cursor: NextCursor }), ...errorResponses },
+        response: { 200: Type.Object({ contact: Type.String(), entries: Type.Array(Type.Union([MessageEntry, CallEntry]), {
+              description: "type 'message': the message view of GET /api/numbers/:id/messages; type 'call': id, direction, status, started_at, duration_s, summary",
+            }), next_cursor: NextCursor }), ...errorResponses },
       },
     },
     async (request) => conversations.thread(request.params.id, request.params.contact, request.query, principal(request)),
