@@ -53,6 +53,7 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
         { ...stt, model: 'stt-health', baseUrl: url.healthA, replicas: [url.healthB], healthIntervalMs: 50 },
         { model: 'orpheus-3b', baseUrl: url.orpheusDying, replicas: [url.orpheus], upstreamModel: 'canopylabs/orpheus-3b-0.1-ft', healthIntervalMs: 0, downMs: 600_000 },
         { model: 'chat-replicas', baseUrl: closedA, replicas: [chatUrl], upstreamModel: 'loop', healthIntervalMs: 0 },
+        { model: 'qwen3-0.6b', baseUrl: closedA, upstreamModel: 'Qwen/Qwen3-0.6B', fallback: 'local' },
       ],
     });
     client = new OpenAI({ apiKey: gw.key, baseURL: `${gw.url}/api/v1`, maxRetries: 0 });
@@ -143,7 +144,7 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     expect(result.duration).toBeCloseTo(2, 2);
     expect(minutes() - minutesBefore).toBeCloseTo(2 / 60, 6);
     expect(await metric(gw.url, /^agentphone_upstream_local_fallbacks_total\{model="whisper-large-v3"\}/)).toBe(before + 1);
-  });
+  }, 120_000);
 
   it('health checks mark a replica down and up again, and requests follow', async () => {
     const upSeries = new RegExp(`^agentphone_upstream_replica_up\\{model="stt-health",replica="${engines.healthA.label}"\\}`);
@@ -172,4 +173,35 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     expect(completion.choices[0]?.message.content).toBe('Hello from upstream');
     expect(completion.model).toBe('chat-replicas');
   });
+
+  it('falls chat back to the local model of the same name when its engine cannot be reached', async () => {
+    const before = await metric(gw.url, /^agentphone_upstream_local_fallbacks_total\{model="qwen3-0.6b"\}/);
+    const completion = await client.chat.completions.create({ model: 'qwen3-0.6b', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+    expect(completion.model).toBe('qwen3-0.6b');
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(await metric(gw.url, /^agentphone_upstream_local_fallbacks_total\{model="qwen3-0.6b"\}/)).toBe(before + 1);
+  }, 120_000);
+});
+
+describe('the Orpheus LM falling back to the local model when no upstream replica answers', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    const dead = [`http://127.0.0.1:${await freePort()}/v1`, `http://127.0.0.1:${await freePort()}/v1`];
+    gw = await startTestGateway(makeTempDir(), {
+      inference: { modelsDir: testModelsDir(), workers: 1 },
+      // The random-weight LM rarely says stop: a few frames' worth of tokens is enough.
+      speech: { maxAudioTokens: 28 },
+      upstreams: [{ model: 'orpheus-3b', baseUrl: dead[0], replicas: [dead[1]], upstreamModel: 'canopylabs/orpheus-3b-0.1-ft', fallback: 'local' }],
+    });
+  }, 120_000);
+  afterAll(async () => gw?.stop());
+
+  it('speaks with the local test model and counts the fallback', async () => {
+    const client = new OpenAI({ apiKey: gw.key, baseURL: `${gw.url}/api/v1`, maxRetries: 0 });
+    const res = await client.audio.speech.create({ model: 'orpheus-3b', voice: 'tara', input: 'Hi.', response_format: 'pcm' });
+    // The random-weight LM says something or nothing; what matters is that it answered here.
+    expect(Buffer.from(await res.arrayBuffer()).length % 2).toBe(0);
+    expect(await metric(gw.url, /^agentphone_upstream_local_fallbacks_total\{model="orpheus-3b"\}/)).toBeGreaterThanOrEqual(1);
+  }, 120_000);
 });
