@@ -24,7 +24,7 @@ export {
   type ModelInfo,
 } from './registry.ts';
 export { createInference, type Inference, type PoolName } from './service.ts';
-export { sessionOptions, cudaUnavailableReason } from './sessions.ts';
+export { sessionOptions, cudaUnavailableReason, probeProvider } from './sessions.ts';
 export type { ModelDtype, ModelRuntime, RunnerModule, RunnerOp, SessionSettings, TaskContext, WorkerNote } from './types.ts';
 export {
   Graph,

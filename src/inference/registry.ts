@@ -108,6 +108,14 @@ export class ModelRegistry {
     return family.requiredFiles(m.dtype).filter((f) => !existsSync(join(dir, f)));
   }
 
+  /** The dtypes whose files are all in the model's folder (whatever `dtype` the config picks). */
+  presentDtypes(m: ModelConfig): ModelDtype[] {
+    const family = families.get(m.family);
+    if (!family) return [];
+    const dir = this.dirOf(m);
+    return (Object.keys(DTYPE_SUFFIX) as ModelDtype[]).filter((d) => family.requiredFiles(d).every((f) => existsSync(join(dir, f))));
+  }
+
   /** The runtime description of an installed model: 404 when unknown, 503 when not installed. */
   resolve(name: string, family?: string): ModelRuntime {
     const m = this.byName.get(name);

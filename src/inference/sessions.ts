@@ -66,6 +66,26 @@ export async function createSession(model: ModelRuntime, file: string, notes: Wo
   return { session: await InferenceSession.create(path, sessionOptions(model.session, 'cpu')), provider: 'cpu' };
 }
 
+/**
+ * Whether `provider` loads on this host: a one-node model is opened with the same options a
+ * model gets (the CUDA provider loads its libraries, cuDNN included, and selects the device).
+ * Returns null when it loads, else the first line of onnxruntime's error.
+ */
+export async function probeProvider(settings: SessionSettings, provider: 'cuda' | 'cpu'): Promise<string | null> {
+  try {
+    const session = await InferenceSession.create(IDENTITY_MODEL, sessionOptions(settings, provider));
+    await session.release();
+    return null;
+  } catch (err) {
+    return firstLine(err);
+  }
+}
+
+/** y = Identity(x), x float [1]: the generator's serialization of that graph, kept as bytes so probing loads no generator. */
+const IDENTITY_MODEL = Uint8Array.from(
+  Buffer.from('CAgSFGFnZW50cGhvbmUtZ2VuZXJhdG9yOkkKHgoBeBIBeRoMbl9JZGVudGl0eV8xIghJZGVudGl0eRIFcHJvYmVaDwoBeBIKCggIARIECgIIAWIPCgF5EgoKCAgBEgQKAggBQgQKABAR', 'base64'),
+);
+
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 300) ?? 'unknown';
 }

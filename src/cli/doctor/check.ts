@@ -9,6 +9,8 @@ export interface CheckResult {
   readonly status: CheckStatus;
   /** What was found and, for warn/fail, what to do about it. */
   readonly detail: string;
+  /** The same findings as values, for `--json` (models: dtypes on disk, provider, device). */
+  readonly data?: Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 }
 
 export interface DoctorContext {
@@ -20,9 +22,11 @@ export interface DoctorContext {
 /** A check: one or more lines (one per modem, per webhook URL…); never throws for what it finds. */
 export type DoctorCheck = (ctx: DoctorContext) => Promise<readonly CheckResult[]>;
 
-export const ok = (name: string, detail: string): CheckResult => ({ name, status: 'ok', detail });
-export const warn = (name: string, detail: string): CheckResult => ({ name, status: 'warn', detail });
-export const fail = (name: string, detail: string): CheckResult => ({ name, status: 'fail', detail });
+type Data = CheckResult['data'];
+const result = (status: CheckStatus) => (name: string, detail: string, data?: Data): CheckResult => (data === undefined ? { name, status, detail } : { name, status, detail, data });
+export const ok = result('ok');
+export const warn = result('warn');
+export const fail = result('fail');
 
 /** Runs the checks in order; a check that throws is reported as a failed line, not a crash. */
 export async function runChecks(checks: readonly DoctorCheck[], ctx: DoctorContext): Promise<CheckResult[]> {
