@@ -22,6 +22,8 @@ import { mediaDir, PurgeJob, UsageRepository, WalCheckpointer } from './store/in
 import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
 import { restrictFileCreationMask } from './lifecycle/index.ts';
+import { mcpRoutes, MessageEvents, type McpDeps } from './mcp/index.ts';
+import { mediaLookup, whisperTranscriber } from './mcp/gateway-adapters.ts';
 
 export interface Gateway {
   core: Core;
@@ -200,6 +202,22 @@ export async function startGateway(
     }
     const voice = await startVoice(core, core.post, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) });
     stack.push(() => voice.stop());
+    const mcp: McpDeps = {
+      config: config.mcp,
+      logger: logger.child({ mod: 'mcp' }),
+      clock: core.clock,
+      numbers: core.numbers,
+      send: core.send,
+      conversations: core.conversations,
+      messages: core.messages,
+      events: new MessageEvents(core.messages),
+      ledger: core.ledger,
+      calls: voice.calls,
+      manager: () => voice.manager,
+      transcribe: whisperTranscriber({ whisper, usage: new UsageRepository(core.db), clock: core.clock, model: 'whisper-large-v3' }),
+      media: mediaLookup(mms.media, config.inference.maxAudioBytes),
+      ownOrigins: () => [selfUrl, config.server.publicUrl, config.media.publicUrl].flatMap((u) => (u ? [new URL(u).origin] : [])),
+    };
     const app = await buildCoreApp(core, {
       defaultMetrics: true,
       health: () => {
@@ -209,7 +227,10 @@ export async function startGateway(
         const degraded = (lines.length > 0 && ready === 0) || sip?.degraded === true;
         return { status: degraded ? 'degraded' : 'ok', lines: { total: lines.length, ready }, ...(sip && { voice: sip.voice }) };
       },
-      routes: [(root) => root.register(mediaRoutes, { media: mms.media })],
+      routes: [
+        (root) => root.register(mediaRoutes, { media: mms.media }),
+        ...(config.mcp.enabled ? [(root: App) => root.register(mcpRoutes, { deps: mcp, keys: core.apiKeys, rateLimiter: core.rateLimiter })] : []),
+      ],
       apiRoutes: [
         (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
         (api) => api.register(callsRoutes, { numbers: core.numbers, calls: voice.calls, manager: voice.manager }),

@@ -43,9 +43,7 @@ export class AdminClient {
     this.target ??= (async () => {
       const [{ loadConfig }, { readAdminTokenFile }] = await Promise.all([import('../config/index.ts'), import('../auth/index.ts')]);
       const config = loadConfig({ configPath: this.options.configPath, env: this.io.env, cwd: process.cwd() });
-      const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
-      const hostPart = host.includes(':') ? `[${host}]` : host;
-      const baseUrl = (this.options.url ?? `http://${hostPart}:${config.server.port}`).replace(/\/+$/, '');
+      const baseUrl = gatewayUrl(config, this.options.url);
       return { config, baseUrl, token: config.adminToken ?? readAdminTokenFile(config.dataDir) };
     })();
     return this.target;
@@ -107,6 +105,13 @@ export class AdminClient {
       core.close();
     }
   }
+}
+
+/** The local gateway's base URL as the config resolves it (a wildcard host reached on loopback), or `override`. */
+export function gatewayUrl(config: Readonly<Config>, override?: string): string {
+  const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return (override ?? `http://${hostPart}:${config.server.port}`).replace(/\/+$/, '');
 }
 
 /** Whether something accepts TCP connections at the URL's host and port (false when refused or unresolvable). */

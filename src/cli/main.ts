@@ -14,13 +14,14 @@ import { voiceCommand } from './commands/voice.ts';
 import { backupCommand } from './commands/backup.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { mcpCommand } from './commands/mcp.ts';
 import { agentphoneVersion } from './version.ts';
 
 /**
  * Every top-level command. Domains add theirs here. A command module loads its heavy code
  * (config, store, gateway) inside run(), so --help and every other command start fast.
  */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand, mcpCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

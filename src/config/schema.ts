@@ -282,6 +282,23 @@ const Dashboard = Type.Object(
   { ...closed, default: {} },
 );
 
+/** The MCP server at /mcp (Streamable HTTP) and behind `agentphone mcp` (stdio). */
+const Mcp = Type.Object(
+  {
+    /** Serve /mcp (API-key auth, as /api). */
+    enabled: Type.Boolean({ default: true }),
+    /** Open sessions across all keys; an initialize past this answers 503. */
+    maxSessions: Type.Integer({ default: 100, minimum: 1 }),
+    /** A session with no request for this long is closed (its id then answers 404). */
+    sessionIdleMinutes: Type.Integer({ default: 30, minimum: 1 }),
+    /** Largest JSON-RPC request body accepted on /mcp. */
+    bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+    /** The longest wait_for_reply may block; a longer timeout asked for is cut to this. */
+    maxWaitSeconds: Type.Integer({ default: 120, minimum: 1, maximum: 600 }),
+  },
+  { ...closed, default: {} },
+);
+
 /** A model served by an upstream OpenAI-compatible engine (vLLM, SGLang, llama.cpp server). */
 const Upstream = Type.Object(
   {
@@ -473,6 +490,7 @@ export const ConfigSchema = Type.Object(
     chat: Chat,
     speech: Speech,
     dashboard: Dashboard,
+    mcp: Mcp,
   },
   closed,
 );
@@ -486,5 +504,6 @@ export type MediaConfig = Static<typeof Media>;
 export type VirtualLineConfig = Static<typeof VirtualLine>;
 export type NumberConfig = Static<typeof NumberSettings>;
 export type UpstreamConfig = Static<typeof Upstream>;
+export type McpConfig = Static<typeof Mcp>;
 export type StoreConfig = Static<typeof Store>;
 export type RetentionConfig = Static<typeof Retention>;

@@ -10,6 +10,8 @@ import { startTestGateway } from '../helpers/test-gateway.ts';
  * are public by design and listed below, so a new public route is a conscious choice.
  */
 const PUBLIC_ROUTES = new Set(['/healthz', '/metrics', '/media/:id', '/auth/login', '/auth/session', '/auth/logout', '/', '/index.html', '/favicon.ico', '/favicon.svg']);
+/** Routes behind an API key: /api and the MCP server (its Streamable HTTP endpoint). */
+const isApiKeyRoute = (url: string) => url.startsWith('/api/') || url === '/mcp';
 const isPublic = (url: string) => PUBLIC_ROUTES.has(url) || url === '/docs' || url.startsWith('/docs/') || url.startsWith('/assets/');
 
 /** A body the route accepts, so that a scoped-key request reaches the handler (not a 400). */
@@ -68,7 +70,7 @@ describe('auth matrix over every route in the route table (whole gateway)', () =
         'GET /admin/messages/stream',
       ]),
     );
-    const unguarded = routes.filter((r) => !r.url.startsWith('/api/') && !r.url.startsWith('/admin/') && !isPublic(r.url));
+    const unguarded = routes.filter((r) => !isApiKeyRoute(r.url) && !r.url.startsWith('/admin/') && !isPublic(r.url));
     expect(unguarded, 'a route outside /api and /admin that is not on the public list').toEqual([]);
   });
 
@@ -81,7 +83,7 @@ describe('auth matrix over every route in the route table (whole gateway)', () =
   ];
   for (const [what, headers] of apiCases) {
     it(`answers 401 on every /api route to ${what}`, async () => {
-      const api = routes.filter((r) => r.url.startsWith('/api/'));
+      const api = routes.filter((r) => isApiKeyRoute(r.url));
       expect(api.length).toBeGreaterThan(10);
       for (const route of api) {
         const res = await send(route, headers());

@@ -47,11 +47,11 @@ const TurnView = Type.Object({
 
 const CallDetailView = Type.Intersect([CallView, Type.Object({ transcript: Type.Array(TurnView) })]);
 
-function turnView(t: CallTurnRecord) {
+export function turnView(t: CallTurnRecord) {
   return { seq: t.seq, caller: t.callerText, dtmf: t.dtmf, action: t.action, agent: t.agentReply, heardFraction: t.heardFraction, at: t.createdAt };
 }
 
-function toView(c: CallRecord, n: NumberRecord) {
+export function toCallView(c: CallRecord, n: NumberRecord) {
   const inbound = c.direction === 'inbound';
   return {
     id: c.id,
@@ -133,7 +133,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
       const limit = request.query.limit ?? 50;
       const list = calls.list(number.id, { limit: limit + 1, ...(request.query.status && { status: request.query.status }), ...(request.query.before && { before: request.query.before }) });
       const page = list.slice(0, limit);
-      return { calls: page.map((c) => toView(c, number)), nextCursor: list.length > limit ? (page[page.length - 1]?.createdAt ?? null) : null };
+      return { calls: page.map((c) => toCallView(c, number)), nextCursor: list.length > limit ? (page[page.length - 1]?.createdAt ?? null) : null };
     },
   );
 
@@ -145,7 +145,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     async (request) => {
       const number = numbers.get(request.params.id, principalOf(request));
       const call = callOf(number.id, request.params.callId);
-      return { ...toView(call, number), transcript: calls.turns(call.id).map(turnView) };
+      return { ...toCallView(call, number), transcript: calls.turns(call.id).map(turnView) };
     },
   );
 
@@ -158,7 +158,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
       const number = numbers.get(request.params.id, principalOf(request));
       const call = callOf(number.id, request.params.callId);
       await manager?.hangup(call.id);
-      return toView(calls.get(call.id) as CallRecord, number);
+      return toCallView(calls.get(call.id) as CallRecord, number);
     },
   );
 };

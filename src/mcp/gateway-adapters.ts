@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { TRANSCRIPTION_MINUTES_KIND } from '../api/routes/v1/transcriptions.ts';
+import type { Clock } from '../clock/index.ts';
+import { AgentPhoneError, ValidationError } from '../errors/index.ts';
+import { AudioDecodeError, type WhisperService } from '../inference/index.ts';
+import { ledgerMonth } from '../metering/index.ts';
+import type { MediaStore } from '../mms/index.ts';
+import type { UsageRepository } from '../store/index.ts';
+import type { MediaLookup, TranscribeRequest, TranscribeResult } from './deps.ts';
+
+
+/** Received media read from the MMS media store, refused past `maxBytes` (inference.maxAudioBytes). */
+export function mediaLookup(media: MediaStore, maxBytes: number): MediaLookup {
+  return {
+    read: async (id) => {
+      const found = media.lookup(id);
+      if (!found) return undefined;
+      if (found.size > maxBytes) throw new AgentPhoneError('PAYLOAD_TOO_LARGE', `Media ${id} is ${found.size} bytes; at most ${maxBytes} can be transcribed`, { status: 413 });
+      return { contentType: found.contentType, data: await readFile(found.path) };
+    },
+  };
+}
+
+/** Transcribes with the local Whisper service and meters the minutes on the key, as the transcription route does. */
+export function whisperTranscriber(d: { whisper: WhisperService; usage: UsageRepository; clock: Clock; model: string }): (req: TranscribeRequest) => Promise<TranscribeResult> {
+  return async ({ principal, audio, signal }) => {
+    d.whisper.resolve(d.model); // 404 / 503 before any audio work
+    let pcm: Float32Array;
+    try {
+      pcm = await d.whisper.decode(audio, signal);
+    } catch (err) {
+      if (err instanceof AudioDecodeError) throw new ValidationError(`media: ${err.message}`);
+      throw err;
+    }
+    const result = await d.whisper.transcribe(pcm, { model: d.model, signal });
+    if (result.durationS > 0) d.usage.addForKey(principal.keyId, ledgerMonth(d.clock.now()), TRANSCRIPTION_MINUTES_KIND, result.durationS / 60);
+    return { text: result.text, language: result.language, durationS: result.durationS };
+  };
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { ApiPrincipal } from '../auth/index.ts';
+import { UnavailableError } from '../errors/index.ts';
+import type { McpDeps } from './deps.ts';
+import { createMcpSession, type McpSession } from './server.ts';
+
+interface Entry {
+  transport: StreamableHTTPServerTransport;
+  session: McpSession;
+  keyId: string;
+  lastSeenMs: number;
+  /** Requests of this session still open (a wait_for_reply, the GET notification stream). */
+  open: number;
+}
+
+/**
+ * The Streamable HTTP sessions of /mcp: each is one MCP server bound to the API key that
+ * initialized it. At most `maxSessions` are open; one with no open request and none for
+ * `sessionIdleMinutes` is closed, as is the least recently used idle one when a new session
+ * needs its place (its id then answers 404, and the client initializes again).
+ */
+export class McpHttpSessions {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor(private readonly deps: McpDeps) {
+    const idleMs = deps.config.sessionIdleMinutes * 60_000;
+    this.sweep = setInterval(() => void this.closeIdle(), Math.min(idleMs / 4, 60_000));
+    this.sweep.unref();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The session with this id, when it belongs to the same key. */
+  find(sessionId: string, principal: ApiPrincipal): Entry | undefined {
+    const entry = this.entries.get(sessionId);
+    return entry && entry.keyId === principal.keyId ? entry : undefined;
+  }
+
+  /** A new session for an initialize request; it is kept once the transport has given it an id. */
+  create(principal: ApiPrincipal): Entry {
+    // At the cap the least recently used session with no open request gives way; when every
+    // one is busy (a client holding its notification stream, a wait in flight), none does.
+    if (this.entries.size >= this.deps.config.maxSessions) this.evictOne();
+    if (this.entries.size >= this.deps.config.maxSessions) throw new UnavailableError(`Too many MCP sessions are open (mcp.maxSessions, ${this.deps.config.maxSessions}); close one or try again later`);
+    const session = createMcpSession(this.deps, principal);
+    const entry: Entry = {
+      session,
+      keyId: principal.keyId,
+      lastSeenMs: this.deps.clock.now(),
+      open: 0,
+      transport: new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => void this.entries.set(id, entry),
+        onsessionclosed: (id) => void this.entries.delete(id),
+      }),
+    };
+    entry.transport.onclose = () => {
+      const id = entry.transport.sessionId;
+      if (id !== undefined) this.entries.delete(id);
+      void session.close();
+    };
+    return entry;
+  }
+
+  /** Marks a request of the session as open until `closed` resolves. */
+  track(entry: Entry, closed: Promise<unknown>): void {
+    entry.open++;
+    entry.lastSeenMs = this.deps.clock.now();
+    void closed.finally(() => {
+      entry.open--;
+      entry.lastSeenMs = this.deps.clock.now();
+    });
+  }
+
+  private evictOne(): void {
+    let oldest: [string, Entry] | undefined;
+    for (const pair of this.entries) if (pair[1].open === 0 && (!oldest || pair[1].lastSeenMs < oldest[1].lastSeenMs)) oldest = pair;
+    if (!oldest) return;
+    this.entries.delete(oldest[0]);
+    void oldest[1].transport.close().catch(() => undefined);
+  }
+
+  /** Closes the sessions with no open request and none for `idleMs`. */
+  async closeIdle(idleMs = this.deps.config.sessionIdleMinutes * 60_000): Promise<void> {
+    const now = this.deps.clock.now();
+    const idle = [...this.entries].filter(([, e]) => e.open === 0 && now - e.lastSeenMs >= idleMs);
+    for (const [id, entry] of idle) {
+      this.entries.delete(id);
+      await entry.transport.close().catch(() => undefined);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweep);
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => e.transport.close().catch(() => undefined)));
+  }
+}

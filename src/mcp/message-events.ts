@@ -1,0 +1,57 @@
+import type { MessageRecord, MessagesRepository } from '../store/index.ts';
+
+export type MessageListener = (message: MessageRecord) => void;
+
+/**
+ * Messages as they are stored or change (received, queued, sent, delivered), read back once
+ * their transaction has committed. One listener on the repository serves every MCP session:
+ * wait_for_reply and resource subscriptions register here, bounded by `maxListeners`.
+ */
+export class MessageEvents {
+  private readonly listeners = new Set<MessageListener>();
+  private readonly pending = new Set<string>();
+  private off: (() => void) | undefined;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly messages: MessagesRepository,
+    readonly maxListeners = 10_000,
+  ) {}
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Calls `listener` for each changed message until the returned function is called; undefined when full. */
+  subscribe(listener: MessageListener): (() => void) | undefined {
+    if (this.listeners.size >= this.maxListeners) return undefined;
+    this.listeners.add(listener);
+    this.off ??= this.messages.onChange((id) => this.heard(id));
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.off) {
+        this.off();
+        this.off = undefined;
+      }
+    };
+  }
+
+  private heard(id: string): void {
+    this.pending.add(id);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // The change is heard inside its transaction: look the row up once that has committed.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const ids = [...this.pending];
+    this.pending.clear();
+    for (const id of ids) {
+      const message = this.messages.get(id);
+      if (!message) continue;
+      for (const listener of [...this.listeners]) listener(message);
+    }
+  }
+}
