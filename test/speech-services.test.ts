@@ -12,6 +12,12 @@ import { speechServicesFor } from '../src/speech-services.ts';
 import { createVoiceInference, type SpeechServices } from '../src/voice/index.ts';
 
 /**
+ * Random weights never pass Whisper's quality checks, so a transcription runs the whole
+ * temperature-fallback ladder (best-of sampling at each step up): minutes on a loaded 2-core host.
+ */
+const TRANSCRIBE_TIMEOUT_MS = 300_000;
+
+/**
  * The voice turn loop on the real voice AI stack: Whisper, Orpheus + SNAC and a local chat
  * model, all tiny generated models run by onnxruntime on the worker pool. Their output is
  * noise; what is checked is that each call reaches its model and returns its kind of result.
@@ -56,7 +62,7 @@ describe('speech services for calls (tiny generated models on the inference pool
     const byModel = (model: string) => (tasks?.values ?? []).filter((v) => v.labels.model === model).reduce((n, v) => n + v.value, 0);
     expect(byModel('whisper-large-v3-turbo')).toBeGreaterThan(0);
     expect(byModel('whisper-large-v3')).toBe(0);
-  });
+  }, TRANSCRIBE_TIMEOUT_MS);
 
   it('speaks with Orpheus as a stream of 24 kHz 16-bit chunks, and refuses an unknown voice', async () => {
     let bytes = 0;
@@ -80,5 +86,5 @@ describe('speech services for calls (tiny generated models on the inference pool
     } finally {
       await port.close();
     }
-  });
+  }, TRANSCRIBE_TIMEOUT_MS);
 });
