@@ -189,6 +189,7 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
       if (t.register && (!t.username || !t.password)) problems.push(`voice.trunks[${i}]: register needs username and password`);
     });
   }
+  if (ok('upstreams', 'inference')) problems.push(...upstreamProblems(config));
   if (ok('voice', 'inference') && config.voice.drachtio !== null) {
     // Calls transcribe with this model from the first turn: a name that serves nothing is a config error, not a failed call.
     const whisper = config.inference.models.filter((m) => m.family === 'whisper').map((m) => m.name);
@@ -196,6 +197,26 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
       problems.push(`voice.sttModel: "${config.voice.sttModel}" is not a whisper model in inference.models (whisper models: ${whisper.join(', ') || 'none'})`);
     }
   }
+  return problems;
+}
+
+/** The local model family each upstream kind can fall back to. */
+const FALLBACK_FAMILY = { chat: 'llm', transcription: 'whisper', speech: 'orpheus' } as const;
+
+/** One entry per upstream model name, and `fallback: local` only onto a configured model of the same name and kind. */
+function upstreamProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  config.upstreams.forEach((u, i) => {
+    if (seen.has(u.model)) problems.push(`upstreams[${i}].model: "${u.model}" is listed twice; give one entry several replicas instead`);
+    seen.add(u.model);
+    if (u.fallback !== 'local') return;
+    const local = config.inference.models.find((m) => m.name === u.model);
+    const families: readonly string[] = u.kind ? [FALLBACK_FAMILY[u.kind]] : ['llm', 'orpheus'];
+    if (!local || !families.includes(local.family)) {
+      problems.push(`upstreams[${i}].fallback: "local" needs a model named "${u.model}" of family ${families.join(' or ')} in inference.models`);
+    }
+  });
   return problems;
 }
 
