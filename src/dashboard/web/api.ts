@@ -1,5 +1,7 @@
 /** The admin API as the dashboard uses it: session cookie + CSRF header, errors as ApiError. */
 
+import type { CallEntryOf, ConversationEntryOf, ConversationListOf, ConversationSummaryOf, ConversationThreadOf } from '../../conversations/shapes.ts';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -206,14 +208,12 @@ export interface MessageView {
   parts?: PartView[];
 }
 
-export interface Conversation {
-  numberId: string;
-  phoneNumber: string;
-  contact: string;
-  messages: number;
-  lastAt: string;
-  last: MessageView;
-}
+/** The conversation routes' shapes (GET /admin/numbers/:id/conversations[/:contact]), over this file's MessageView. */
+export type ConversationSummary = ConversationSummaryOf<MessageView>;
+export type ConversationPage = ConversationListOf<MessageView>;
+export type CallEntry = CallEntryOf<string>;
+export type ConversationEntry = ConversationEntryOf<MessageView, string>;
+export type ConversationThread = ConversationThreadOf<MessageView, string>;
 
 export interface UsageLine {
   unit: string;

@@ -1,6 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, qs, subscribe, type Conversation, type Delivery, type MessageView, type NumberView } from '../api.ts';
-import { DeliveryCells, Empty, ErrorNote, Loading, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
+import {
+  get,
+  post,
+  qs,
+  subscribe,
+  type CallEntry,
+  type ConversationEntry,
+  type ConversationPage,
+  type ConversationSummary,
+  type ConversationThread,
+  type Delivery,
+  type MessageView,
+  type NumberView,
+} from '../api.ts';
+import { DeliveryCells, Empty, ErrorNote, Loading, messageOf, PageHeader, Ticks, Time, useAsync } from '../components.tsx';
 
 /** Media the gateway stored (a received MMS part): `<base>/media/<id>`, served by this gateway too. */
 const STORED_MEDIA = /\/media\/([0-9A-Za-z]{1,32})$/;
@@ -62,61 +75,176 @@ function Bubble({ m }: { m: MessageView }) {
   );
 }
 
-function Thread({ conv, version }: { conv: Conversation; version: number }) {
-  const thread = useAsync(
-    () => get<{ messages: MessageView[] }>(`/admin/messages${qs({ numberId: conv.numberId, contact: conv.contact, limit: 100 })}`),
-    [conv.numberId, conv.contact, version],
+/** Back to the newest page, and on to the next older one when there is one. */
+function Pager({ cursor, next, onCursor }: { cursor: string | undefined; next: string | null; onCursor: (cursor: string | undefined) => void }) {
+  return (
+    <div class="row">
+      {cursor && (
+        <button type="button" onClick={() => onCursor(undefined)}>
+          Newest
+        </button>
+      )}
+      {next && (
+        <button type="button" onClick={() => onCursor(next)}>
+          Older
+        </button>
+      )}
+    </div>
   );
-  const messages = thread.data?.messages.slice().reverse();
+}
+
+function NumberOptions({ numbers }: { numbers: NumberView[] | undefined }) {
+  return (
+    <>
+      {numbers?.map((n) => (
+        <option key={n.id} value={n.id}>
+          {n.phoneNumber}
+        </option>
+      ))}
+    </>
+  );
+}
+
+const conversationsPath = (numberId: string) => `/admin/numbers/${encodeURIComponent(numberId)}/conversations`;
+
+function CallItem({ c }: { c: CallEntry }) {
+  const minutes = c.duration_s === null ? null : `${Math.floor(c.duration_s / 60)}:${String(c.duration_s % 60).padStart(2, '0')}`;
+  return (
+    <li class={`bubble call ${c.direction}`}>
+      <p>
+        <span aria-hidden="true">📞</span> {c.direction === 'inbound' ? 'Incoming' : 'Outgoing'} call, {c.status}
+        {minutes && `, ${minutes}`}
+      </p>
+      {c.summary && <p class="small">{c.summary}</p>}
+      <span class="meta">
+        <Time iso={c.started_at} />
+      </span>
+    </li>
+  );
+}
+
+/** One conversation, oldest at the top; earlier pages load on demand. Opening it marks it read. */
+function Thread({ numberId, phoneNumber, conv, version, onRead }: { numberId: string; phoneNumber: string; conv: ConversationSummary; version: number; onRead: () => void }) {
+  const path = `${conversationsPath(numberId)}/${encodeURIComponent(conv.contact)}`;
+  const thread = useAsync(() => get<ConversationThread>(`${path}${qs({ limit: 50 })}`), [path, version]);
+  const [earlier, setEarlier] = useState<{ entries: ConversationEntry[]; next: string | null }>({ entries: [], next: null });
+  const [loadError, setLoadError] = useState<string>();
+  useEffect(() => setEarlier({ entries: [], next: null }), [path]);
+  useEffect(() => {
+    if (conv.unread_count > 0) post(`${path}/read`).then(onRead, () => undefined);
+  }, [path, conv.unread_count]);
+  const next = earlier.entries.length > 0 ? earlier.next : (thread.data?.next_cursor ?? null);
+  const loadEarlier = (cursor: string) =>
+    get<ConversationThread>(`${path}${qs({ limit: 50, cursor })}`).then(
+      (page) => setEarlier({ entries: [...earlier.entries, ...page.entries], next: page.next_cursor }),
+      (err: unknown) => setLoadError(messageOf(err)),
+    );
+  const entries = thread.data && [...thread.data.entries, ...earlier.entries].reverse();
   return (
     <section class="thread card" aria-label={`Conversation with ${conv.contact}`}>
       <h2>
-        {conv.contact} <span class="muted">with {conv.phoneNumber}</span>
+        {conv.contact} <span class="muted">with {phoneNumber}</span>
       </h2>
-      <ErrorNote error={thread.error} />
-      {messages === undefined ? <Loading what="messages" /> : <ol class="bubbles">{messages.map((m) => <Bubble key={m.id} m={m} />)}</ol>}
+      <ErrorNote error={thread.error ?? loadError} />
+      {next && (
+        <button type="button" onClick={() => void loadEarlier(next)}>
+          Earlier
+        </button>
+      )}
+      {entries === undefined ? (
+        <Loading what="messages" />
+      ) : (
+        <ol class="bubbles">{entries.map((e) => (e.type === 'call' ? <CallItem key={e.id} c={e} /> : <Bubble key={e.id} m={e} />))}</ol>
+      )}
     </section>
   );
 }
 
+/** The number whose newest conversation is the most recent: the page opens on it. */
+async function liveliestNumber(numbers: NumberView[]): Promise<string | undefined> {
+  const newest = await Promise.all(
+    numbers.map(async (n) => ({ id: n.id, at: (await get<ConversationPage>(`${conversationsPath(n.id)}${qs({ limit: 1 })}`)).conversations[0]?.last_activity ?? '' })),
+  );
+  return newest.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))[0]?.id;
+}
+
 function Conversations({ version }: { version: number }) {
-  const convs = useAsync(() => get<{ conversations: Conversation[] }>('/admin/conversations'), [version]);
+  const numbers = useAsync(() => get<{ numbers: NumberView[] }>('/admin/numbers'));
+  const first = useAsync(() => (numbers.data ? liveliestNumber(numbers.data.numbers) : Promise.resolve(undefined)), [numbers.data]);
+  const [chosen, setChosen] = useState<string>();
+  const [cursor, setCursor] = useState<string>();
   const [open, setOpen] = useState<string>();
+  const numberId = chosen ?? first.data;
+  const number = numbers.data?.numbers.find((n) => n.id === numberId);
+  const convs = useAsync(
+    () => (numberId ? get<ConversationPage>(`${conversationsPath(numberId)}${qs({ cursor, limit: 50 })}`) : Promise.resolve(undefined)),
+    [numberId, cursor, version],
+  );
   const list = convs.data?.conversations;
-  const key = (c: Conversation) => `${c.numberId}|${c.contact}`;
-  const current = list?.find((c) => key(c) === open) ?? list?.[0];
-  if (convs.error) return <ErrorNote error={convs.error} />;
-  if (!list) return <Loading what="conversations" />;
-  if (list.length === 0 || !current) return <Empty title="No messages yet">Messages appear here as your numbers send and receive them. Try the Simulator.</Empty>;
+  const current = list?.find((c) => c.contact === open) ?? list?.[0];
+  const error = numbers.error ?? first.error ?? convs.error;
+  if (error) return <ErrorNote error={error} />;
+  if (numbers.data?.numbers.length === 0) return <Empty title="No numbers yet">A number appears when a modem line comes up.</Empty>;
+  if (!list || !number) return <Loading what="conversations" />;
   return (
-    <div class="split">
-      <nav aria-label="Conversations" class="side-list">
-        <ul>
-          {list.map((c) => (
-            <li key={key(c)}>
-              <a
-                href="#/messages"
-                aria-current={key(c) === key(current) ? 'true' : undefined}
-                onClick={(e) => {
-                  e.preventDefault();
-                  setOpen(key(c));
-                }}
-              >
-                <strong>{c.contact}</strong>
-                <span class="muted ellipsis">
-                  {c.last.direction === 'outbound' ? 'You: ' : ''}
-                  {c.last.body || (c.last.media.length > 0 ? '📎 attachment' : '')}
-                </span>
-                <span class="muted small">
-                  {c.phoneNumber} · <Time iso={c.lastAt} />
-                </span>
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <Thread conv={current} version={version} />
-    </div>
+    <>
+      <div class="filters">
+        <div>
+          <label for="c-number">Number</label>
+          <select
+            id="c-number"
+            value={number.id}
+            onChange={(e) => {
+              setChosen(e.currentTarget.value);
+              setCursor(undefined);
+              setOpen(undefined);
+            }}
+          >
+            <NumberOptions numbers={numbers.data?.numbers} />
+          </select>
+        </div>
+      </div>
+      {list.length === 0 || !current ? (
+        <Empty title="No messages yet">Messages appear here as your numbers send and receive them. Try the Simulator.</Empty>
+      ) : (
+        <div class="split">
+          <nav aria-label="Conversations" class="side-list">
+            <ul>
+              {list.map((c) => (
+                <li key={c.contact}>
+                  <a
+                    href="#/messages"
+                    aria-current={c.contact === current.contact ? 'true' : undefined}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      setOpen(c.contact);
+                    }}
+                  >
+                    <strong>
+                      {c.contact}{' '}
+                      {c.unread_count > 0 && (
+                        <span class="badge badge-info" aria-label={`${c.unread_count} unread`}>
+                          {c.unread_count}
+                        </span>
+                      )}
+                    </strong>
+                    <span class="muted ellipsis">
+                      {c.last_message?.direction === 'outbound' ? 'You: ' : ''}
+                      {c.last_message ? c.last_message.body || (c.last_message.media.length > 0 ? '📎 attachment' : '') : '📞 call'}
+                    </span>
+                    <span class="muted small">
+                      <Time iso={c.last_activity} />
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+            <Pager cursor={cursor} next={convs.data?.next_cursor ?? null} onCursor={setCursor} />
+          </nav>
+          <Thread numberId={number.id} phoneNumber={number.phoneNumber} conv={current} version={version} onRead={convs.reload} />
+        </div>
+      )}
+    </>
   );
 }
 
@@ -137,11 +265,7 @@ function Table({ version }: { version: number }) {
           <label for="f-number">Number</label>
           <select id="f-number" value={filters.numberId} onChange={(e) => set('numberId', e.currentTarget.value)}>
             <option value="">All numbers</option>
-            {numbers.data?.numbers.map((n) => (
-              <option key={n.id} value={n.id}>
-                {n.phoneNumber}
-              </option>
-            ))}
+            <NumberOptions numbers={numbers.data?.numbers} />
           </select>
         </div>
         <div>
@@ -213,18 +337,7 @@ function Table({ version }: { version: number }) {
           </tbody>
         </table>
       )}
-      <div class="row">
-        {cursor && (
-          <button type="button" onClick={() => setCursor(undefined)}>
-            Newest
-          </button>
-        )}
-        {page.data?.nextCursor && (
-          <button type="button" onClick={() => setCursor(page.data?.nextCursor ?? undefined)}>
-            Older
-          </button>
-        )}
-      </div>
+      <Pager cursor={cursor} next={page.data?.nextCursor ?? null} onCursor={setCursor} />
     </section>
   );
 }
