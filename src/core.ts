@@ -2,6 +2,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp, type App, type AppDeps, type RouteRegistrar } from './api/index.ts';
 import { adminWebhookRoutes } from './api/admin/webhooks.ts';
 import { adminDashboardRoutes } from './api/admin/dashboard.ts';
+import { adminOptOutRoutes } from './api/admin/opt-outs.ts';
 import { DashboardSessions, LoginThrottle, dashboardRoutes, defaultAssetsDir } from './dashboard/index.ts';
 import { messagesRoutes } from './api/routes/messages.ts';
 import { conversationsRoutes } from './api/routes/conversations.ts';
@@ -22,6 +23,7 @@ import {
   DashboardRepository,
   IdempotencyRepository,
   MessagesRepository,
+  OptOutsRepository,
   OutboxRepository,
   UsageRepository,
   type Db,
@@ -29,6 +31,7 @@ import {
 } from './store/index.ts';
 import { httpPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from './webhooks/index.ts';
 import { createEgress, type Egress } from './net/index.ts';
+import { OptOutService } from './compliance/index.ts';
 
 /** A notifier bound after construction (the outbound dispatcher needs hardware; the core does not). */
 export class LateNotifier implements Notifier {
@@ -60,6 +63,8 @@ export interface Core {
   rateLimiter: RateLimiter;
   tracker: MessageStatusTracker;
   send: SendService;
+  /** Opt-out compliance: keywords, state, audit; every send and call checks it. */
+  optOuts: OptOutService;
   query: MessageQuery;
   /** Per-contact conversations of a number (list, thread, read mark). */
   conversations: ConversationsService;
@@ -96,6 +101,19 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
   const egress = createEgress(config, logger);
   // Webhooks go only to a number's URL, which the operator set (config, admin API, dashboard).
   const post = options.post ?? httpPost(egress.fetch('webhooks', { operatorSet: true }));
+  const tracker = new MessageStatusTracker(messages, numbersRepo, outbox, clock);
+  const optOuts = new OptOutService({
+    db,
+    repo: new OptOutsRepository(db),
+    numbers: numbersRepo,
+    outbox,
+    clock,
+    logger,
+    config: config.compliance.optOut,
+    numberSettings: config.numbers,
+    autoReply: (number, to, text) => send.autoReply(number, to, text),
+    webhooks: { notify: () => webhooks.notify() },
+  });
   const send = new SendService({
     db,
     numbers,
@@ -111,6 +129,8 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
       mms.target?.queue(messageId, lineId);
       mms.target?.notify();
     },
+    optOuts,
+    refused: (messageId, error) => tracker.record(messageId, 'failed', error),
   });
   const webhooks = new WebhookDispatcher({
     db,
@@ -143,8 +163,9 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     outbox,
     ledger,
     rateLimiter: new RateLimiter(config.rateLimit.requestsPerSecond, config.rateLimit.burst, clock),
-    tracker: new MessageStatusTracker(messages, numbersRepo, outbox, clock),
+    tracker,
     send,
+    optOuts,
     query: new MessageQuery(numbers, messages),
     conversations: new ConversationsService({ numbers, conversations: new ConversationsRepository(db), messages, clock }),
     webhooks,
@@ -211,6 +232,7 @@ export function buildCoreApp(
           clock: core.clock,
           liveIntervalMs: core.config.dashboard.liveIntervalMs,
         }),
+      (admin) => admin.register(adminOptOutRoutes, { optOuts: core.optOuts, numbers: core.numbers }),
       (admin) => admin.register(conversationsRoutes, { conversations: core.conversations, scope: 'operator' }),
       (admin) => admin.register(adminVoiceSettingsRoutes, { numbers: core.numbers, calls: new CallsRepository(core.db), now: () => core.clock.now() }),
       ...(extra.adminRoutes ?? []),

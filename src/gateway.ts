@@ -149,6 +149,7 @@ export async function startGateway(
       webhooks: core.webhooks,
       onStatusReport: (lineId, report) => outbound.onStatusReport(lineId, report),
       onWapPush: (lineId, data) => mms.service.acceptPush(lineId, data),
+      onInboundText: (number, contact, body, messageId) => core.optOuts.onInbound(number, contact, body, messageId),
     });
 
     // A line that comes up with a number makes (or re-binds) that number.

@@ -10,6 +10,7 @@ import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
 import { usageCommand } from './commands/usage.ts';
 import { webhookCommand } from './commands/webhook.ts';
+import { optoutCommand } from './commands/optout.ts';
 import { voiceCommand } from './commands/voice.ts';
 import { backupCommand } from './commands/backup.ts';
 import { restoreCommand } from './commands/restore.ts';
@@ -21,7 +22,7 @@ import { agentphoneVersion } from './version.ts';
  * Every top-level command. Domains add theirs here. A command module loads its heavy code
  * (config, store, gateway) inside run(), so --help and every other command start fast.
  */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand, mcpCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, optoutCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand, mcpCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

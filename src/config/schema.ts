@@ -220,6 +220,49 @@ const Virtual = Type.Object(
   { ...closed, default: {} },
 );
 
+/** A keyword as the contact types it (matched case-insensitively, the whole message). */
+const Keyword = Type.String({ pattern: '^[^\\s]{1,32}$' });
+const KeywordList = (defaults: string[]) => Type.Array(Keyword, { maxItems: 32, default: defaults });
+/** An auto-answer's text; '' sends none. */
+const AutoText = (text: string) => Type.String({ maxLength: 640, default: text });
+
+/**
+ * Opt-out keywords (CTIA): a whole-message STOP opts the contact out of the number, START opts
+ * them back in, HELP answers with the help text. Each number can override any of these.
+ */
+const OptOut = Type.Object(
+  {
+    /** false: keywords are plain messages and get no answer (opt-outs already recorded still hold). */
+    enabled: Type.Boolean({ default: true }),
+    optOutKeywords: KeywordList(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']),
+    /** Act only while the contact is opted out (a plain "yes" from anyone else is a message). */
+    optInKeywords: KeywordList(['START', 'UNSTOP', 'YES']),
+    helpKeywords: KeywordList(['HELP', 'INFO']),
+    confirmation: AutoText('You are unsubscribed and will get no more messages from this number. Reply START to resubscribe.'),
+    optInConfirmation: AutoText('You are subscribed again. Reply STOP to unsubscribe, HELP for help.'),
+    helpText: AutoText('This number is answered by an automated agent. Reply STOP to unsubscribe, START to resubscribe.'),
+  },
+  { ...closed, default: {} },
+);
+
+/** A number's own opt-out settings: any of the global keys, without defaults (absent = the global value). */
+const OptOutOverride = Type.Partial(
+  Type.Object(
+    {
+      enabled: Type.Boolean(),
+      optOutKeywords: Type.Array(Keyword, { maxItems: 32 }),
+      optInKeywords: Type.Array(Keyword, { maxItems: 32 }),
+      helpKeywords: Type.Array(Keyword, { maxItems: 32 }),
+      confirmation: Type.String({ maxLength: 640 }),
+      optInConfirmation: Type.String({ maxLength: 640 }),
+      helpText: Type.String({ maxLength: 640 }),
+    },
+    closed,
+  ),
+);
+
+const Compliance = Type.Object({ optOut: OptOut }, { ...closed, default: {} });
+
 const NumberSettings = Type.Object(
   {
     /** The line (modem or virtual line id) this number is bound to. */
@@ -229,6 +272,8 @@ const NumberSettings = Type.Object(
     webhookUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     webhookTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
     overage: Type.Optional(Type.Boolean()),
+    /** This number's opt-out settings over compliance.optOut's. */
+    optOut: Type.Optional(OptOutOverride),
   },
   closed,
 );
@@ -476,6 +521,7 @@ export const ConfigSchema = Type.Object(
     virtual: Virtual,
     numbers: Type.Array(NumberSettings, { default: [] }),
     metering: Metering,
+    compliance: Compliance,
     rateLimit: RateLimit,
     voice: Voice,
     media: Media,
@@ -507,3 +553,5 @@ export type UpstreamConfig = Static<typeof Upstream>;
 export type McpConfig = Static<typeof Mcp>;
 export type StoreConfig = Static<typeof Store>;
 export type RetentionConfig = Static<typeof Retention>;
+export type OptOutConfig = Static<typeof OptOut>;
+export type OptOutOverrideConfig = Static<typeof OptOutOverride>;

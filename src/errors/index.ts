@@ -62,6 +62,21 @@ export class UnavailableError extends AgentPhoneError {
   }
 }
 
+/**
+ * 403: the contact opted out of messages from this number (STOP or an operator), so the
+ * gateway refuses to text or call them from it until they opt back in (START) or an admin
+ * removes the opt-out. Not retryable: the same request is refused until the state changes.
+ */
+export class ContactOptedOutError extends AgentPhoneError {
+  readonly contact: string;
+  readonly numberId: string;
+  constructor(contact: string, numberId: string, message: string) {
+    super('CONTACT_OPTED_OUT', message, { status: 403 });
+    this.contact = contact;
+    this.numberId = numberId;
+  }
+}
+
 /** Configuration problems, all of them at once, each with its path. */
 export class ConfigError extends AgentPhoneError {
   readonly problems: readonly string[];

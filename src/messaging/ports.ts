@@ -1,3 +1,5 @@
+import type { NumberRecord } from '../store/index.ts';
+
 export interface SubmitHooks {
   /**
    * Called right before the PDU goes to the modem (AT+CMGS), after it waited its turn on the
@@ -20,4 +22,9 @@ export interface SmsTransport {
 /** Wakes a background worker when there is new work for it (optionally, for which line). */
 export interface Notifier {
   notify(lineId?: string): void;
+}
+
+/** The opt-out check every send from a number makes (compliance); throws ContactOptedOutError. */
+export interface OptOutCheck {
+  assertAllowed(number: NumberRecord, contact: string): void;
 }

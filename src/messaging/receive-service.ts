@@ -3,7 +3,7 @@ import { newMessageId, newId } from '../ids/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import { decodePdu, inboundPart, PduError, type DecodedPdu, type Reassembler, type ReassembledMessage } from '../sms/index.ts';
-import type { MessagesRepository, NumbersRepository, OutboxRepository } from '../store/index.ts';
+import type { MessagesRepository, NumberRecord, NumbersRepository, OutboxRepository } from '../store/index.ts';
 import type { InboundPayload } from '../webhooks/index.ts';
 import type { Notifier } from './ports.ts';
 import { inboundData } from './views.ts';
@@ -34,6 +34,11 @@ export interface ReceiveServiceDeps {
    * stay on the modem.
    */
   onWapPush?: (lineId: string, data: Uint8Array) => boolean;
+  /**
+   * Inside the transaction that stored a text message and its event: opt-out keywords
+   * (compliance) act here, so the opt-out is committed before the webhook sees the message.
+   */
+  onInboundText?: (number: NumberRecord, contact: string, body: string, messageId: string) => void;
 }
 
 const WAP_PUSH_PORT = 2948;
@@ -101,7 +106,7 @@ export class ReceiveService {
     }
     let wrote = false;
     this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
-      wrote = this.store(number.id, number.phoneNumber, message);
+      wrote = this.store(number, message);
     });
     // Committed: the webhook can go now, while the modem deletes its copy.
     if (wrote) this.deps.webhooks.notify();
@@ -113,14 +118,15 @@ export class ReceiveService {
     let wrote = 0;
     this.deps.reassembler.expire((message) => {
       const number = this.deps.numbers.getByLine(message.line);
-      if (number && this.store(number.id, number.phoneNumber, message)) wrote++;
+      if (number && this.store(number, message)) wrote++;
     });
     if (wrote > 0) this.deps.webhooks.notify();
     return wrote;
   }
 
   /** Inside the reassembly transaction: the message, its usage and its event, or nothing. */
-  private store(numberId: string, ourNumber: string, message: ReassembledMessage): boolean {
+  private store(number: NumberRecord, message: ReassembledMessage): boolean {
+    const numberId = number.id;
     const now = this.deps.clock.now();
     const id = newMessageId(now);
     const body = message.text;
@@ -149,7 +155,7 @@ export class ReceiveService {
       event: 'message.inbound',
       channel: 'sms',
       from: message.originator,
-      to: ourNumber,
+      to: number.phoneNumber,
       body,
       media: [],
       timestamp,
@@ -157,6 +163,7 @@ export class ReceiveService {
       ...(data && { data }),
     };
     this.deps.outbox.insert({ id: newId('evt'), numberId, event: payload.event, messageId: id, payload: JSON.stringify(payload), now });
+    if (!data && !message.partial) this.deps.onInboundText?.(number, message.originator, body, id);
     return true;
   }
 }

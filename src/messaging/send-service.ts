@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import type { ApiPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import { AgentPhoneError, UnavailableError, ValidationError } from '../errors/index.ts';
+import { AgentPhoneError, ContactOptedOutError, UnavailableError, ValidationError } from '../errors/index.ts';
 import { newMessageId } from '../ids/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
@@ -10,7 +10,7 @@ import { encodeSubmit, segmentInfo, type SubmitPdu } from '../sms/index.ts';
 import { GroupCommit, type Db, type IdempotencyRepository, type MessagesRepository, type NumberRecord } from '../store/index.ts';
 import { parseMediaUrls, type MediaUrlLimits } from './media-urls.ts';
 import { toE164 } from './phone.ts';
-import type { Notifier } from './ports.ts';
+import type { Notifier, OptOutCheck } from './ports.ts';
 
 /** The spec's send response. */
 export interface SendResponse {
@@ -43,6 +43,10 @@ export interface SendServiceDeps {
   mmsEnabled?: (number: NumberRecord) => boolean;
   /** Inside the send transaction: puts an MMS (already written, channel mms) in line for its MMSC. */
   mmsQueue?: (messageId: string, lineId: string) => void;
+  /** Refuses sends to contacts who opted out of the number (compliance). */
+  optOuts?: OptOutCheck;
+  /** Records an inline reply refused for an opt-out as failed, with its message.status event. */
+  refused?: (messageId: string, error: { code: string; message: string }) => void;
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -53,6 +57,8 @@ interface QueueMeta {
   apiKeyId: string | null;
   replyTo: string | null;
   now: number;
+  /** A compliance auto-answer (a STOP's confirmation, HELP's text): goes even to an opted-out contact. */
+  compliance?: boolean;
 }
 
 /** Accepts outbound messages: validates, meters and queues them durably in one transaction. */
@@ -108,12 +114,34 @@ export class SendService {
   reply(eventId: string, numberId: string, to: string, text: string, media: string[]): void {
     if (this.deps.messages.getByReplyTo(eventId)) return;
     const number = this.deps.numbers.get(numberId);
-    this.queue(number, { to, body: text, media }, { apiKeyId: null, replyTo: eventId, now: this.deps.clock.now() });
+    const now = this.deps.clock.now();
+    try {
+      this.queue(number, { to, body: text, media }, { apiKeyId: null, replyTo: eventId, now });
+    } catch (err) {
+      if (!(err instanceof ContactOptedOutError)) throw err;
+      // Kept, failed and not metered, so the agent sees why its reply did not go (the
+      // messages API and a message.status event), and a retry of the event stays a no-op.
+      const id = this.insertOutbound(number, { to: err.contact, body: text, media, channel: media.length > 0 ? 'mms' : 'sms', encoding: null, segments: 0 }, { apiKeyId: null, replyTo: eventId, now });
+      const error = { code: err.code, message: err.message };
+      if (this.deps.refused) this.deps.refused(id, error);
+      else this.deps.messages.setStatus(id, { status: 'failed', at: new Date(now).toISOString(), ...error });
+      return;
+    }
+    this.deps.dispatcher.notify(number.lineId ?? undefined);
+  }
+
+  /**
+   * A compliance auto-answer from the number (STOP's confirmation, HELP's text), inside the
+   * caller's transaction: a normal metered SMS that skips the opt-out check.
+   */
+  autoReply(number: NumberRecord, to: string, text: string): void {
+    this.queue(number, { to, body: text }, { apiKeyId: null, replyTo: null, now: this.deps.clock.now(), compliance: true });
     this.deps.dispatcher.notify(number.lineId ?? undefined);
   }
 
   private queue(number: NumberRecord, input: SendInput, meta: QueueMeta): SendResponse {
     const to = toE164(input.to, 'to');
+    if (meta.compliance !== true) this.deps.optOuts?.assertAllowed(number, to);
     const body = input.body === undefined || input.body === null ? '' : input.body;
     if (typeof body !== 'string') throw new ValidationError('body: must be a string');
     // JSON can carry half a UTF-16 pair ("\ud83d"): a phone would get an invalid character and

@@ -20,6 +20,7 @@ export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-rep
 export { DashboardRepository, type ConversationRow, type DailyTotals, type DashboardMessageFilter } from './dashboard-repository.ts';
 export { ConversationsRepository, CONVERSATION_SQL, type ConversationRecord, type KeysetPosition, type ThreadCallRecord } from './conversations-repository.ts';
 export { CallsRepository, type CallDirection, type CallRecord, type CallStatus, type CallTurnRecord, type VoiceSettingsRecord } from './calls-repository.ts';
+export { OptOutsRepository, type OptOutAuditRecord, type OptOutRecord, type OptOutSource, type OptOutState } from './opt-outs-repository.ts';
 export { WalCheckpointer } from './checkpointer.ts';
 export { GroupCommit } from './group-commit.ts';
 export { mediaFilePath, purgeStored, retentionCutoffs, type PurgeCounts, type PurgeCutoffs } from './retention.ts';

@@ -47,6 +47,8 @@ export interface CallManagerDeps {
   agentFor?: (number: NumberRecord, call: CallRecord) => CallAgent;
   /** Counts malformed datagrams and media faults. */
   mediaMetrics?: MediaMetrics;
+  /** Refuses calls to contacts who opted out of the number (compliance); throws ContactOptedOutError. */
+  optOuts?: { assertAllowed(number: NumberRecord, contact: string): void };
 }
 
 const CALLER_CANCELED: CallEnd = { status: 'canceled', reason: 'caller_canceled', sipStatus: 487 };
@@ -109,6 +111,7 @@ export class CallManager {
   /** POST /calls: records the call as queued and dials in the background. */
   placeCall(number: NumberRecord, input: { to: string; greeting?: string; instructions?: string; apiKeyId?: string | null }): CallRecord {
     if (!/^\+[1-9][0-9]{6,14}$/.test(input.to)) throw new ValidationError('to: must be an E.164 phone number, e.g. +15559876543');
+    this.deps.optOuts?.assertAllowed(number, input.to);
     if (!this.deps.inference) throw new UnavailableError('Voice calls need the speech models (VAD, Whisper, Orpheus), which are not installed');
     if (!this.deps.log.mayCall(number)) {
       throw new QuotaExceededError('This number has used its included voice minutes for this month and overage is off');

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
-import { CallsRepository, type Db, type OutboxRepository } from '../store/index.ts';
+import { CallsRepository, type Db, type NumberRecord, type OutboxRepository } from '../store/index.ts';
 import type { HttpPost } from '../webhooks/index.ts';
 import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
@@ -35,6 +35,8 @@ export interface VoiceCoreDeps {
   ledger: UsageLedger;
   webhooks: { notify(): void };
   metrics: Registry;
+  /** Opt-out compliance: calls to opted-out contacts are refused (absent: no check). */
+  optOuts?: { assertAllowed(number: NumberRecord, contact: string): void };
 }
 
 export interface Voice {
@@ -109,6 +111,7 @@ export async function startVoice(
     media,
     logger: core.logger,
     mediaMetrics,
+    ...(core.optOuts && { optOuts: core.optOuts }),
     ...(options.agentFor && { agentFor: options.agentFor }),
     settings: {
       mediaAddress: v.mediaAddress,

@@ -10,6 +10,7 @@ export {
   type CallInboundPayload,
   type CallPayload,
   type CallTurnPayload,
+  type ContactOptPayload,
   type InboundPayload,
   type MmsUnfetchablePayload,
   type SignedWebhook,

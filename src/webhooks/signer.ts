@@ -54,6 +54,26 @@ export interface MmsUnfetchablePayload {
   timestamp: string;
 }
 
+/**
+ * Extension: a contact opted out of the number (a STOP keyword, or an admin) or back in
+ * (START, or an admin removing the opt-out).
+ */
+export interface ContactOptPayload {
+  event: 'contact.opted_out' | 'contact.opted_in';
+  contact: string;
+  /** Your number (E.164) and its id. */
+  number: string;
+  number_id: string;
+  source: 'keyword' | 'admin';
+  /** The keyword matched (upper case), for source keyword. */
+  keyword: string | null;
+  /** `contact` for a keyword; for an admin change, what the admin call named (`cli:alice`, `dashboard`). */
+  actor: string;
+  /** The inbound message that carried the keyword; null for an admin change. */
+  message_id: string | null;
+  timestamp: string;
+}
+
 /** Sent by `agentphone webhook test`. */
 export interface TestPayload {
   event: 'webhook.test';
@@ -112,7 +132,7 @@ export interface CallTurnPayload extends CallEventBase {
 
 export type CallPayload = CallInboundPayload | CallAnsweredPayload | CallCompletedPayload | CallFailedPayload | CallTurnPayload;
 
-export type WebhookPayload = InboundPayload | StatusPayload | TestPayload | CallPayload | MmsUnfetchablePayload;
+export type WebhookPayload = InboundPayload | StatusPayload | TestPayload | CallPayload | MmsUnfetchablePayload | ContactOptPayload;
 
 export interface SignedWebhook {
   /** The exact bytes to POST. */

@@ -14,14 +14,15 @@ export interface WebhookGatewayRig {
  * For each test of the calling describe block: a test gateway (virtual modems on PTYs) in a
  * fresh temp dir, with its first number's webhook pointed at a loopback receiver; both are
  * stopped after the test. Read `gw` and `receiver` from the returned object inside a test.
+ * `overrides` are config keys for the gateway.
  */
-export function useWebhookGateway(): WebhookGatewayRig {
+export function useWebhookGateway(overrides: Record<string, unknown> = {}): WebhookGatewayRig {
   const tempDir = useTempDir();
   const rig = {} as WebhookGatewayRig;
   beforeEach(async () => {
     rig.receiver = new WebhookReceiver();
     const url = await rig.receiver.start();
-    rig.gw = await startTestGateway(tempDir());
+    rig.gw = await startTestGateway(tempDir(), overrides);
     rig.gw.core.numbers.setWebhook(rig.gw.numberA, { url });
   });
   afterEach(async () => {

@@ -6,7 +6,7 @@ import type { NumberService } from '../../numbers/index.ts';
 import type { CallRecord, CallsRepository, CallTurnRecord, NumberRecord, VoiceSettingsRecord } from '../../store/index.ts';
 import type { CallManager } from '../../voice/index.ts';
 import { principalOf } from '../auth.ts';
-import { errorResponses, NumberIdParams } from '../schemas.ts';
+import { ErrorSchema, errorResponses, NumberIdParams } from '../schemas.ts';
 
 const CallStatusSchema = Type.Union([
   Type.Literal('queued'),
@@ -100,7 +100,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
           greeting: Type.Optional(Type.String({ maxLength: 1000, description: 'Spoken when the call is answered' })),
           instructions: Type.Optional(Type.String({ maxLength: 8000, description: "Instructions for this call's agent" })),
         }),
-        response: { 200: Type.Object({ callId: Type.String(), status: Type.Literal('queued') }), ...errorResponses, 503: errorResponses[500] },
+        response: { 200: Type.Object({ callId: Type.String(), status: Type.Literal('queued') }), ...errorResponses, 403: ErrorSchema, 503: errorResponses[500] },
       },
     },
     async (request) => {

@@ -7,7 +7,7 @@ import { isLedgerMonth, ledgerMonth } from '../../metering/index.ts';
 import type { NumberService } from '../../numbers/index.ts';
 import type { Clock } from '../../clock/index.ts';
 import { principalOf } from '../auth.ts';
-import { errorResponses, NumberIdParams } from '../schemas.ts';
+import { ErrorSchema, errorResponses, NumberIdParams } from '../schemas.ts';
 
 const SendBody = Type.Object(
   {
@@ -125,7 +125,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRoutesOptions> = 
         params: NumberIdParams,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
         body: SendBody,
-        response: { 200: SendResponse, ...errorResponses, 503: errorResponses[500] },
+        response: { 200: SendResponse, ...errorResponses, 403: ErrorSchema, 503: errorResponses[500] },
       },
     },
     async (request, reply) => {

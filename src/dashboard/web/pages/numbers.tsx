@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, patch, post, put, qs, type Delivery, type NumberView, type TestResult, type WebhookView } from '../api.ts';
 import { Badge, Confirm, DeliveryCells, Empty, ErrorNote, Loading, PageHeader, Time, messageOf, useAsync } from '../components.tsx';
+import { OptOutsPanel } from './opt-outs.tsx';
 
 function WebhookForm({ number, onSaved }: { number: NumberView; onSaved: () => void }) {
   const [url, setUrl] = useState(number.webhookUrl ?? '');
@@ -259,6 +260,10 @@ export function NumbersPage({ selected }: { selected: string | undefined }) {
             <section class="card" aria-labelledby="billing-h">
               <h2 id="billing-h">Billing</h2>
               <Overage number={number} onSaved={numbers.reload} />
+            </section>
+            <section class="card" aria-labelledby="opt-h">
+              <h2 id="opt-h">Opt-outs</h2>
+              <OptOutsPanel numberId={number.id} />
             </section>
             <section class="card" aria-labelledby="dl-h">
               <h2 id="dl-h">Recent deliveries</h2>
