@@ -1,7 +1,7 @@
 /*
  * Prepared GPU benchmark for Orpheus TTS (run on a machine with an NVIDIA GPU and
  * onnxruntime-node's CUDA provider installed:
- *   ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install).
+ *   ONNXRUNTIME_NODE_INSTALL=1 node node_modules/onnxruntime-node/script/install).
  *
  * Builds a random-weight decoder-only model with Orpheus-3B's dimensions (Llama-3.2-3B:
  * hidden 3072, 28 layers, 24 heads / 8 KV heads of 128, gated MLP 8192, vocabulary 156 940; fp32

@@ -1,7 +1,7 @@
 /*
  * Prepared GPU benchmark for a phone turn, voice to voice (run on a machine with an NVIDIA GPU
  * and onnxruntime-node's CUDA provider installed:
- *   ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install).
+ *   ONNXRUNTIME_NODE_INSTALL=1 node node_modules/onnxruntime-node/script/install).
  *
  * The same turn as `npm run bench:voice`, with real models in place of the instant ones:
  * random-weight Whisper with large-v3-turbo's exact dimensions (fp16 on CUDA) through the

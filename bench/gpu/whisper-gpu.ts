@@ -1,6 +1,6 @@
 /*
  * Prepared GPU benchmark (run on a machine with an NVIDIA GPU and onnxruntime-node's CUDA
- * provider installed: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install).
+ * provider installed: ONNXRUNTIME_NODE_INSTALL=1 node node_modules/onnxruntime-node/script/install).
  *
  * Builds random-weight Whisper exports with the exact large-v3 and large-v3-turbo dimensions
  * (fp16, the real tensor names and merged decoder), then times 13 minutes of audio (26 windows

@@ -25,20 +25,26 @@ export function sessionOptions(settings: SessionSettings, provider: 'cuda' | 'cp
 }
 
 /**
- * Why CUDA cannot load here, when that is knowable without trying: onnxruntime-node ships its
- * CUDA provider library only when installed with --onnxruntime-node-install=cuda12. Trying
- * anyway makes onnxruntime print a native error line on every session.
+ * Why CUDA cannot load here, when that is knowable without trying: onnxruntime-node's npm
+ * package has no CUDA provider; its install script downloads the provider libraries (which
+ * allowScripts keeps from running and npm ci removes; docs/inference.md). Trying anyway makes
+ * onnxruntime print a native error line on every session.
  */
 export function cudaUnavailableReason(): string | null {
+  if (process.platform !== 'linux') return null;
   try {
     const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-    const lib = join(pkg, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
-    if (process.platform === 'linux' && !existsSync(lib)) return 'onnxruntime-node CUDA provider libraries are not installed';
+    const bin = join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+    const missing = CUDA_PROVIDER_LIBS.filter((f) => !existsSync(join(bin, f)));
+    if (missing.length > 0) return `onnxruntime-node CUDA provider libraries are not installed (${missing.join(', ')} missing)`;
   } catch {
     return null;
   }
   return null;
 }
+
+/** What onnxruntime-node's CUDA download puts beside its binding, both needed to load the provider (tensorrt's is not). */
+const CUDA_PROVIDER_LIBS = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'] as const;
 
 /**
  * Creates a session on CUDA where asked (or auto) and its libraries load, else on CPU.

@@ -53,7 +53,7 @@ describe('doctor: models and execution providers', () => {
       expect(lines.find((l) => l.name === 'cuda')).toMatchObject({ status: 'ok', data: { installed: false } });
       expect(lines.find((l) => l.name === 'cuda')?.detail).toContain('ONNXRUNTIME_NODE_INSTALL=1 node node_modules/onnxruntime-node/script/install');
       expect(qwen?.data).toMatchObject({ configuredProvider: 'auto', provider: 'cpu', deviceId: null });
-      expect(qwen?.detail).toMatch(/runs on CPU \(onnxruntime-node CUDA provider libraries are not installed\)$/);
+      expect(qwen?.detail).toMatch(/runs on CPU \(onnxruntime-node CUDA provider libraries are not installed \(libonnxruntime_providers_cuda.so, libonnxruntime_providers_shared.so missing\)\)$/);
     } else {
       const device = lines.find((l) => l.name === 'cuda device 0');
       expect(qwen?.data).toMatchObject({ provider: device?.data?.loads === true ? 'cuda' : 'cpu' });
