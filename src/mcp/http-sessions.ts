@@ -25,8 +25,7 @@ export class McpHttpSessions {
   private readonly sweep: NodeJS.Timeout;
 
   constructor(private readonly deps: McpDeps) {
-    const idleMs = deps.config.sessionIdleMinutes * 60_000;
-    this.sweep = setInterval(() => void this.closeIdle(), Math.min(idleMs / 4, 60_000));
+    this.sweep = setInterval(() => this.closeIdle(), Math.min(this.idleMs / 4, 60_000));
     this.sweep.unref();
   }
 
@@ -37,13 +36,20 @@ export class McpHttpSessions {
   /** The session with this id, when it belongs to the same key. */
   find(sessionId: string, principal: ApiPrincipal): Entry | undefined {
     const entry = this.entries.get(sessionId);
-    return entry && entry.keyId === principal.keyId ? entry : undefined;
+    if (!entry || entry.keyId !== principal.keyId) return undefined;
+    // Expired is expired as soon as it is asked for, not only when the sweep next runs.
+    if (this.idle(entry, this.idleMs)) {
+      this.drop(sessionId, entry);
+      return undefined;
+    }
+    return entry;
   }
 
   /** A new session for an initialize request; it is kept once the transport has given it an id. */
   create(principal: ApiPrincipal): Entry {
     // At the cap the least recently used session with no open request gives way; when every
     // one is busy (a client holding its notification stream, a wait in flight), none does.
+    if (this.entries.size >= this.deps.config.maxSessions) this.closeIdle();
     if (this.entries.size >= this.deps.config.maxSessions) this.evictOne();
     if (this.entries.size >= this.deps.config.maxSessions) throw new UnavailableError(`Too many MCP sessions are open (mcp.maxSessions, ${this.deps.config.maxSessions}); close one or try again later`);
     const session = createMcpSession(this.deps, principal);
@@ -80,18 +86,25 @@ export class McpHttpSessions {
     let oldest: [string, Entry] | undefined;
     for (const pair of this.entries) if (pair[1].open === 0 && (!oldest || pair[1].lastSeenMs < oldest[1].lastSeenMs)) oldest = pair;
     if (!oldest) return;
-    this.entries.delete(oldest[0]);
-    void oldest[1].transport.close().catch(() => undefined);
+    this.drop(...oldest);
   }
 
-  /** Closes the sessions with no open request and none for `idleMs`. */
-  async closeIdle(idleMs = this.deps.config.sessionIdleMinutes * 60_000): Promise<void> {
-    const now = this.deps.clock.now();
-    const idle = [...this.entries].filter(([, e]) => e.open === 0 && now - e.lastSeenMs >= idleMs);
-    for (const [id, entry] of idle) {
-      this.entries.delete(id);
-      await entry.transport.close().catch(() => undefined);
-    }
+  private get idleMs(): number {
+    return this.deps.config.sessionIdleMinutes * 60_000;
+  }
+
+  private idle(entry: Entry, idleMs: number): boolean {
+    return entry.open === 0 && this.deps.clock.now() - entry.lastSeenMs >= idleMs;
+  }
+
+  private drop(id: string, entry: Entry): void {
+    this.entries.delete(id);
+    void entry.transport.close().catch(() => undefined);
+  }
+
+  /** Closes the sessions with no open request and none for mcp.sessionIdleMinutes. */
+  closeIdle(): void {
+    for (const [id, entry] of [...this.entries]) if (this.idle(entry, this.idleMs)) this.drop(id, entry);
   }
 
   async closeAll(): Promise<void> {

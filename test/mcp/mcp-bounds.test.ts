@@ -7,9 +7,12 @@ import { call, connect, httpTransport, initialize, initializeBody, suiteDir } fr
 describe('/mcp bounds', () => {
   const data = suiteDir();
   let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  /** The gateway's clock runs this far ahead of the wall clock (to age sessions without waiting). */
+  let aheadMs = 0;
 
   beforeAll(async () => {
-    gw = await startTestGateway(data.dir, { mcp: { maxSessions: 2, maxWaitSeconds: 1, bodyLimitBytes: 4096 } });
+    const clock = { now: () => Date.now() + aheadMs };
+    gw = await startTestGateway(data.dir, { mcp: { maxSessions: 2, maxWaitSeconds: 1, bodyLimitBytes: 4096, sessionIdleMinutes: 30 } }, undefined, { clock });
   }, 60_000);
   afterAll(async () => {
     await gw?.stop();
@@ -86,5 +89,15 @@ describe('/mcp bounds', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     expect(res.status).toBe(404);
+  });
+
+  it('closes a session idle for mcp.sessionIdleMinutes: its id answers 404 and a new initialize works', async () => {
+    const id = await sessionOf(await initialize(gw.url, gw.key));
+    expect((await listTools(id)).status).toBe(200);
+    aheadMs += 29 * 60_000;
+    expect((await listTools(id)).status).toBe(200);
+    aheadMs += 31 * 60_000;
+    expect((await listTools(id)).status).toBe(404);
+    await sessionOf(await initialize(gw.url, gw.key));
   });
 });
