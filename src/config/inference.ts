@@ -149,6 +149,20 @@ export const InferenceSchema = Type.Object(
     maxAudioBytes: Type.Integer({ default: 26_214_400, minimum: 1024 }),
     /** Longest audio (decoded duration, seconds) accepted for transcription (longer: 400). Bounds the decoded samples' memory. */
     maxAudioSeconds: Type.Integer({ default: 3600, minimum: 1 }),
+    /** Whisper's long-form decoding, as the reference transcribe.py does it; a null threshold turns its check off. */
+    whisper: Type.Object(
+      {
+        /** Samples drawn per window at a fallback temperature, the likeliest kept (the reference's best_of). */
+        bestOf: Type.Integer({ default: 5, minimum: 1, maximum: 16 }),
+        /** A window whose text compresses (gzip) more than this is too repetitive: decoded again hotter. */
+        compressionRatioThreshold: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()], { default: 2.4 }),
+        /** A window whose average token log-probability is below this is decoded again hotter. */
+        logprobThreshold: Type.Union([Type.Number({ maximum: 0 }), Type.Null()], { default: -1 }),
+        /** A window with a no-speech probability above this (and a log-probability under logprobThreshold) is skipped as silence. */
+        noSpeechThreshold: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { default: 0.6 }),
+      },
+      { ...closed, default: {} },
+    ),
   },
   { ...closed, default: {} },
 );

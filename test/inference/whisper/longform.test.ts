@@ -147,6 +147,14 @@ describe('Whisper long-form transcription (scripted decoder)', () => {
     expect(off).toEqual([[90], [], []]);
   });
 
+  it('cuts times past the end of the audio to it, and drops a segment that starts there', async () => {
+    const out = await transcribeLongform(options(500), async () => windowDecode([ts(1), 1, ts(4), ts(4), 2, ts(6), ts(6), 3, ts(9)]));
+    expect(out.segments.map((s) => [s.startS, s.endS, s.text])).toEqual([
+      [1, 4, ' w1'],
+      [4, 5, ' w2'],
+    ]);
+  });
+
   it('leaves out instantaneous segments and their tokens', async () => {
     const prompts: number[][] = [];
     const out = await transcribeLongform(options(6000), async (r) => {

@@ -32,27 +32,17 @@ export function applySuppression(logits: Float32Array, tokens: WhisperTokens, ge
     for (let t = 0; t < tb; t++) logits[t] = -Infinity;
     for (let t = tb + tokens.maxInitialTimestampIndex + 1; t < logits.length; t++) logits[t] = -Infinity;
   }
-  // Timestamps win when their total probability beats the likeliest text token.
-  const logp = logSoftmax(logits);
+  // Timestamps win when their total probability beats the likeliest text token. Both sides of
+  // the reference's comparison are log-softmax values, whose shared normaliser cancels: the raw
+  // logits compare the same without a pass over the whole vocabulary.
   let maxText = -Infinity;
-  for (let t = 0; t < tb; t++) if ((logp[t] as number) > maxText) maxText = logp[t] as number;
+  for (let t = 0; t < tb; t++) if ((logits[t] as number) > maxText) maxText = logits[t] as number;
   let tsMax = -Infinity;
-  for (let t = tb; t < logp.length; t++) if ((logp[t] as number) > tsMax) tsMax = logp[t] as number;
+  for (let t = tb; t < logits.length; t++) if ((logits[t] as number) > tsMax) tsMax = logits[t] as number;
   if (tsMax === -Infinity) return;
   let tsSum = 0;
-  for (let t = tb; t < logp.length; t++) tsSum += Math.exp((logp[t] as number) - tsMax);
+  for (let t = tb; t < logits.length; t++) tsSum += Math.exp((logits[t] as number) - tsMax);
   if (tsMax + Math.log(tsSum) > maxText) for (let t = 0; t < tb; t++) logits[t] = -Infinity;
-}
-
-export function logSoftmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
-  const lse = max + Math.log(sum);
-  const out = new Float64Array(logits.length);
-  for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) - lse;
-  return out;
 }
 
 /** log softmax(logits)[index], without materialising the whole distribution. */
@@ -70,12 +60,16 @@ export function argmax(values: ArrayLike<number>, from = 0, to = values.length):
   return best;
 }
 
+/** pick's weights, reused: one vocabulary-sized buffer per thread instead of one per draw. */
+let scratch = new Float64Array(0);
+
 /** Greedy at temperature 0, else a draw from softmax(logits / T). */
 export function pick(logits: Float32Array, temperature: number, random: () => number): number {
   if (temperature <= 0) return argmax(logits);
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
-  const weights = new Float64Array(logits.length);
+  if (scratch.length < logits.length) scratch = new Float64Array(logits.length);
+  const weights = scratch;
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
     const w = Math.exp(((logits[i] as number) - max) / temperature);
@@ -83,7 +77,7 @@ export function pick(logits: Float32Array, temperature: number, random: () => nu
     sum += w;
   }
   let r = random() * sum;
-  for (let i = 0; i < weights.length; i++) {
+  for (let i = 0; i < logits.length; i++) {
     r -= weights[i] as number;
     if (r <= 0) return i;
   }

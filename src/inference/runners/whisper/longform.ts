@@ -164,6 +164,7 @@ async function decodeWithFallback(request: Omit<WindowRequest, 'temperature'>, o
 /** Transcribes `totalFrames` of audio window by window, seeking by the last timestamp. */
 export async function transcribeLongform(options: LongformOptions, decode: (r: WindowRequest) => Promise<WindowDecode>): Promise<LongformResult> {
   const { totalFrames, thresholds } = options;
+  const durationS = totalFrames / FRAMES_PER_SECOND;
   const allTokens: number[] = [...options.initialPrompt];
   let promptResetSince = 0;
   const segments: LongSegment[] = [];
@@ -183,8 +184,9 @@ export async function transcribeLongform(options: LongformOptions, decode: (r: W
     const split = sliceWindow(r.tokens, options.timestampBegin);
     split.slices.forEach((slice, i) => {
       const piece = r.pieces[i];
-      const startS = timeOffset + slice.startPos * TIME_PRECISION_S;
-      const endS = timeOffset + (slice.endPos === null ? segmentFrames / FRAMES_PER_SECOND : slice.endPos * TIME_PRECISION_S);
+      // Times past the end of the audio (the padded tail of a last window) are cut to it.
+      const startS = Math.min(durationS, timeOffset + slice.startPos * TIME_PRECISION_S);
+      const endS = Math.min(durationS, timeOffset + (slice.endPos === null ? segmentFrames / FRAMES_PER_SECOND : slice.endPos * TIME_PRECISION_S));
       // An instantaneous segment or one without text is left out, its tokens too.
       if (!piece || piece.text.trim() === '' || endS <= startS) return;
       const tokens = r.tokens.slice(slice.from, slice.to);
@@ -198,7 +200,7 @@ export async function transcribeLongform(options: LongformOptions, decode: (r: W
         avgLogprob: r.avgLogprob,
         compressionRatio: r.compressionRatio,
         noSpeechProb: r.noSpeechProb,
-        ...(piece.words && { words: piece.words.map((w) => ({ word: w.word, startS: timeOffset + w.startS, endS: timeOffset + w.endS })) }),
+        ...(piece.words && { words: piece.words.map((w) => ({ word: w.word, startS: Math.min(endS, timeOffset + w.startS), endS: Math.min(endS, timeOffset + w.endS) })) }),
       });
       allTokens.push(...tokens);
     });

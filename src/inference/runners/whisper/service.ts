@@ -5,13 +5,11 @@ import type { Inference } from '../../service.ts';
 import type { ModelRuntime } from '../../types.ts';
 import type { DecodeResult, HiddenStates } from './decoder.ts';
 import { CHUNK_SAMPLES, HOP_LENGTH, SAMPLE_RATE_HZ } from './features.ts';
-import { FALLBACK_TEMPERATURES, REFERENCE_THRESHOLDS, transcribeLongform, type WindowRequest } from './longform.ts';
+import { FALLBACK_TEMPERATURES, transcribeLongform, type WindowRequest } from './longform.ts';
 import type { DecodePayload, EncodePayload, EncodeResult, WhisperDescription } from './runner.ts';
 import './family.ts';
 
 const RUNNER = new URL('./runner.ts', import.meta.url).href;
-/** Samples drawn per window at a temperature above 0 (the reference's best_of). */
-const BEST_OF = 5;
 
 export interface TranscribeOptions {
   model: string;
@@ -140,6 +138,7 @@ export class WhisperService {
     const model = this.resolve(options.model);
     const { signal } = options;
     const stt = this.inference.pools.stt;
+    const settings = this.inference.config.whisper;
     const promptTokens = options.prompt ? await stt.run<number[]>({ runner: RUNNER, op: 'encodeText', model, payload: { text: options.prompt } }, { signal, stage: 'tokenize' }) : [];
     // The reference floors every window's features at the whole recording's max − 8. One window
     // (a call utterance, a short upload) is its own recording: no extra pass.
@@ -163,7 +162,7 @@ export class WhisperService {
           task: options.task ?? 'transcribe',
           words: options.words === true,
           temperature: req.temperature,
-          bestOf: BEST_OF,
+          bestOf: settings.bestOf,
           promptTokens: req.prompt,
           segmentFrames: req.segmentFrames,
           seed: req.seek * 16 + Math.round(req.temperature * 10),
@@ -179,7 +178,7 @@ export class WhisperService {
       {
         totalFrames: Math.floor(audio.length / HOP_LENGTH),
         temperatures: options.temperature !== undefined && options.temperature > 0 ? [options.temperature] : FALLBACK_TEMPERATURES,
-        thresholds: REFERENCE_THRESHOLDS,
+        thresholds: { compressionRatio: settings.compressionRatioThreshold, logprob: settings.logprobThreshold, noSpeech: settings.noSpeechThreshold },
         conditionOnPreviousText: true,
         initialPrompt: promptTokens,
         timestampBegin,
