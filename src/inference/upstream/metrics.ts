@@ -2,15 +2,21 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type UpstreamOutcome = 'ok' | 'refused' | 'failed';
 
+/** What the gauges read at each scrape: a replica set's replicas, as they are now. */
+export interface WatchedReplicas {
+  readonly model: string;
+  replicaStates(): Array<{ label: string; up: boolean; inFlight: number }>;
+}
+
 /** Per-replica counters and gauges of the upstream engines, on the app's registry. */
 export class UpstreamMetrics {
   private readonly requests: Counter<'model' | 'replica' | 'outcome'>;
   private readonly failures: Counter<'model' | 'replica' | 'reason'>;
   private readonly fallbacks: Counter<'model'>;
-  private readonly upGauge: Gauge<'model' | 'replica'>;
-  private readonly inFlight: Gauge<'model' | 'replica'>;
+  private readonly watched: WatchedReplicas[] = [];
 
   constructor(registry: Registry) {
+    const watched = this.watched;
     this.requests = new Counter({
       name: 'agentphone_upstream_requests_total',
       help: 'Requests sent to upstream engine replicas, by outcome (ok, refused by the engine as the client fault, failed)',
@@ -29,18 +35,29 @@ export class UpstreamMetrics {
       labelNames: ['model'] as const,
       registers: [registry],
     });
-    this.upGauge = new Gauge({
+    new Gauge({
       name: 'agentphone_upstream_replica_up',
       help: 'Whether an upstream replica is taking requests (1) or passed over as down (0)',
       labelNames: ['model', 'replica'] as const,
       registers: [registry],
+      collect() {
+        for (const w of watched) for (const r of w.replicaStates()) this.set({ model: w.model, replica: r.label }, r.up ? 1 : 0);
+      },
     });
-    this.inFlight = new Gauge({
+    new Gauge({
       name: 'agentphone_upstream_in_flight',
       help: 'Requests in flight to an upstream replica',
       labelNames: ['model', 'replica'] as const,
       registers: [registry],
+      collect() {
+        for (const w of watched) for (const r of w.replicaStates()) this.set({ model: w.model, replica: r.label }, r.inFlight);
+      },
     });
+  }
+
+  /** Adds a replica set to the up and in-flight gauges. */
+  watch(replicas: WatchedReplicas): void {
+    this.watched.push(replicas);
   }
 
   request(model: string, replica: string, outcome: UpstreamOutcome): void {
@@ -53,13 +70,5 @@ export class UpstreamMetrics {
 
   fallback(model: string): void {
     this.fallbacks.inc({ model });
-  }
-
-  up(model: string, replica: string, up: boolean): void {
-    this.upGauge.set({ model, replica }, up ? 1 : 0);
-  }
-
-  active(model: string, replica: string, count: number): void {
-    this.inFlight.set({ model, replica }, count);
   }
 }

@@ -94,7 +94,13 @@ export class ReplicaSet {
     this.logger = options.logger.child({ mod: 'upstream', model: config.model });
     this.metrics = options.metrics;
     this.nowMs = options.nowMs ?? Date.now;
-    for (const r of this.replicas) this.metrics?.up(this.model, r.label, true);
+    this.metrics?.watch(this);
+  }
+
+  /** Each replica's label, whether it is up and its requests in flight (read by the gauges). */
+  replicaStates(): Array<{ label: string; up: boolean; inFlight: number }> {
+    const now = this.nowMs();
+    return this.replicas.map((r) => ({ label: r.label, up: r.up(now), inFlight: r.slots.active }));
   }
 
   /** Starts the periodic health checks (the first one now); no-op when healthIntervalMs is 0. */
@@ -142,7 +148,6 @@ export class ReplicaSet {
     if (ok !== replica.healthy) this.logger.info({ replica: replica.label, up: ok }, ok ? 'upstream replica passed its health check' : 'upstream replica failed its health check');
     replica.healthy = ok;
     if (ok) replica.downUntilMs = 0;
-    this.metrics?.up(this.model, replica.label, replica.up(this.nowMs()));
   }
 
   /**
@@ -165,7 +170,6 @@ export class ReplicaSet {
         continue;
       }
       replica.started++;
-      this.metrics?.active(this.model, replica.label, replica.slots.active);
       const call = new UpstreamCall(signal, this.config.idleTimeoutMs);
       let released = false;
       const done = () => {
@@ -173,7 +177,6 @@ export class ReplicaSet {
         released = true;
         call.finish();
         release();
-        this.metrics?.active(this.model, replica.label, replica.slots.active);
       };
       try {
         call.armHeaders(this.config.headersTimeoutMs);
@@ -183,6 +186,9 @@ export class ReplicaSet {
         call.arm();
         const value = await read(res, call);
         this.metrics?.request(this.model, replica.label, 'ok');
+        // It answered: whatever a check or an earlier failure said, it is up.
+        replica.healthy = true;
+        replica.downUntilMs = 0;
         return { value, call, replica, done };
       } catch (err) {
         done();
@@ -243,7 +249,6 @@ export class ReplicaSet {
     this.metrics?.failure(this.model, replica.label, reason);
     this.logger.warn({ replica: replica.label, reason }, 'upstream replica failed a request');
     replica.downUntilMs = this.nowMs() + this.config.downMs;
-    this.metrics?.up(this.model, replica.label, replica.up(this.nowMs()));
     return new UnavailableError(message, { cause: err });
   }
 

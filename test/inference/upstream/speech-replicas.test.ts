@@ -134,6 +134,11 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     expect(body.message).toMatch(/^model stt-down is unavailable: none of its 2 upstream engines could answer \(last: .*cannot be reached \(.*ECONNREFUSED.*\)\)$/);
     // Retryable: the SDKs may try again later (no x-should-retry: false).
     expect(res.headers.get('x-should-retry')).toBeNull();
+    // Listed while a replica answers GET /models: stt-spread is, stt-down is not.
+    const models: string[] = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    expect(models).toEqual(expect.arrayContaining(['stt-spread', 'stt-failover', 'chat-replicas']));
+    expect(models).not.toContain('stt-down');
   });
 
   it('falls back to the local model of the same name when no replica can answer', async () => {
