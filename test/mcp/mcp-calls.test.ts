@@ -71,7 +71,7 @@ describe('MCP voice tools', () => {
     expect(res.json.message).toMatch(/Voice is not configured/);
   });
 
-  it('transcribe refuses media that is not on this gateway and names a missing id', async () => {
+  it('transcribe refuses media that is not on this gateway, names a missing id, and hands received audio to Whisper', async () => {
     const gw = await startTestGateway(tempDir());
     cleanup.push(() => gw.stop());
     const agent = await connect(httpTransport(gw.url, gw.key));
@@ -81,5 +81,20 @@ describe('MCP voice tools', () => {
     expect(elsewhere.json.message).toMatch(/only media stored on this gateway/);
     const missing = await call(agent, 'transcribe', { media: `${gw.url}/media/Nope1234` });
     expect(missing).toMatchObject({ isError: true, json: { error: 'Not Found', message: 'Media Nope1234 not found' } });
+
+    // A voice note received by MMS is found by its URL and handed to the Whisper service, which
+    // has no model installed here (no weights in the test environment) and says so.
+    const sent = await fetch(`${gw.url}/admin/sim/mms`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '+15557773001', to: gw.core.numbers.get(gw.numberA).phoneNumber, media: [{ name: 'note.amr', contentType: 'audio/amr', data: Buffer.from('#!AMR\n' + 'x'.repeat(64)).toString('base64') }] }),
+    });
+    expect(sent.status).toBe(202);
+    const note = await until(() => gw.core.messages.list(gw.numberA, { direction: 'inbound', contact: '+15557773001', limit: 1 }).find((m) => m.media.length > 0), 20_000, 'the MMS stored');
+    const viaWhisper = await call<{ message: string }>(agent, 'transcribe', { media: note.media[0] });
+    expect(viaWhisper).toMatchObject({ isError: true, json: { error: 'Service Unavailable', code: 'MODEL_NOT_INSTALLED' } });
+    expect(viaWhisper.json.message).toMatch(/^model whisper-large-v3 is not installed/);
+    const byId = await call(agent, 'transcribe', { media: (note.media[0] as string).split('/').pop() });
+    expect(byId.json).toEqual(viaWhisper.json);
   });
 });
