@@ -124,6 +124,21 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
     expect(other.json.message).toMatch(/already used with a different request/);
   });
 
+  it('refuses send_sms to a contact who texted STOP with the send service’s CONTACT_OPTED_OUT', async () => {
+    const phone = '+15557770009';
+    await fetch(`${gw.url}/admin/sim/text`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: phone, to: numberA.phoneNumber, body: 'STOP' }),
+    });
+    // The STOP's confirmation reaching the phone says the opt-out is recorded.
+    await until(() => gw.network!.inbox(phone).some((m) => /unsubscribed/i.test(m.body)), 15_000, 'the opt-out confirmation');
+    const refused = await call<{ message: string }>(agent, 'send_sms', { number_id: gw.numberA, to: phone, body: 'one more offer' });
+    expect(refused).toMatchObject({ isError: true, json: { error: 'Forbidden', code: 'CONTACT_OPTED_OUT' } });
+    expect(refused.json.message).toMatch(/opted out/);
+    expect(gw.core.messages.list(gw.numberA, { direction: 'outbound', contact: phone, limit: 10 }).map((m) => m.body)).not.toContain('one more offer');
+  });
+
   it('answers a bad argument with an isError result naming the field, as the REST API does', async () => {
     const bad = await call<{ error: string; message: string; code: string }>(agent, 'send_sms', { number_id: gw.numberA, to: '5551234', body: 'x' });
     expect(bad).toMatchObject({ isError: true, json: { error: 'Bad Request', code: 'VALIDATION' } });
