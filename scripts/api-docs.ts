@@ -106,6 +106,7 @@ OpenAI's error object (\`{message, type, param, code}\`) and the same \`message\
 ([api-errors.md](api-errors.md)). Statuses:
 \`400\` invalid or missing parameters (the message names the field), \`401\` invalid or missing
 API key or admin token (\`{"error":"Unauthorized","message":"Invalid or missing API key"}\`),
+\`403\` a send or call to a contact who opted out of the number (STOP; [compliance.md](compliance.md)),
 \`404\` no such resource (or a number the key may not use), \`413\` a body over its limit,
 \`415\` a body that is not JSON where JSON is expected, \`429\` a rate limit or quota
 (\`Retry-After\` when waiting helps), \`500\` a fault of ours,
@@ -115,7 +116,7 @@ Each operation below lists the statuses its schema declares. Every answer carrie
 
 **Events.** What the gateway POSTs to a number's webhook (\`message.inbound\`, \`message.status\`,
 \`mms.unfetchable\`, \`call.inbound\`, \`call.answered\`, \`call.turn\`, \`call.completed\`,
-\`call.failed\`, \`webhook.test\`), its headers and the answers it reads are in
+\`call.failed\`, \`contact.opted_out\`, \`contact.opted_in\`, \`webhook.test\`), its headers and the answers it reads are in
 [webhooks.md](webhooks.md#events).
 `;
 
