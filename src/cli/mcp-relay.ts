@@ -1,6 +1,7 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { GatewayUnreachableError } from './admin-client.ts';
 import type { CliIo } from './command.ts';
 
 /** JSON-RPC "server error" range: the gateway could not be reached or refused the request. */
@@ -16,16 +17,22 @@ const RELAY_ERROR = -32000;
 export async function relayStdioToHttp(endpoint: URL, apiKey: string, io: Pick<CliIo, 'stderr'>): Promise<void> {
   const stdio = new StdioServerTransport();
   const http = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { authorization: `Bearer ${apiKey}` } } });
+  // The host closing our stdin ends the session (StdioServerTransport itself never notices).
   const closed = new Promise<void>((resolve) => {
     stdio.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+    process.stdin.once('close', () => resolve());
   });
+  const describe = (err: unknown) => {
+    // fetch's own message for a refused or unresolvable address is only "fetch failed".
+    const unreachable = err instanceof TypeError && err.message === 'fetch failed';
+    return unreachable ? new GatewayUnreachableError(endpoint.origin).message : `AgentPhone gateway at ${endpoint.origin}: ${(err as Error).message}`;
+  };
 
   stdio.onmessage = (message: JSONRPCMessage) => {
     http.send(message).catch((err: unknown) => {
-      const text = `AgentPhone gateway at ${endpoint.origin}: ${(err as Error).message}`;
-      io.stderr(`agentphone mcp: ${text}\n`);
-      // A request must be answered, or the host waits for ever.
-      if (isJSONRPCRequest(message)) void stdio.send({ jsonrpc: '2.0', id: message.id, error: { code: RELAY_ERROR, message: text } });
+      // A request must be answered, or the host waits for ever (onerror has told stderr).
+      if (isJSONRPCRequest(message)) void stdio.send({ jsonrpc: '2.0', id: message.id, error: { code: RELAY_ERROR, message: describe(err) } });
     });
   };
   http.onmessage = (message: JSONRPCMessage) => {
@@ -33,11 +40,12 @@ export async function relayStdioToHttp(endpoint: URL, apiKey: string, io: Pick<C
     if (isJSONRPCResultResponse(message) && typeof message.result.protocolVersion === 'string') http.setProtocolVersion(message.result.protocolVersion);
     void stdio.send(message);
   };
-  http.onerror = (err: Error) => io.stderr(`agentphone mcp: ${err.message}\n`);
+  http.onerror = (err: Error) => io.stderr(`agentphone mcp: ${describe(err)}\n`);
 
   await http.start();
   await stdio.start();
   await closed;
   await http.terminateSession().catch(() => undefined);
   await http.close();
+  await stdio.close();
 }

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliProcess } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
 import { until } from '../helpers/wait.ts';
-import { call, connect, suiteDir } from './mcp-client.ts';
+import { call, connect, initializeBody, suiteDir } from './mcp-client.ts';
 
 const PHONE = '+15557771001';
 
@@ -55,6 +56,18 @@ describe('agentphone mcp: stdio for agent hosts, relayed to the gateway (SDK cli
 
   it('answers initialize with the gateway’s 401 when the key is wrong', async () => {
     await expect(connect(stdioTransport(gw.url, { AGENTPHONE_API_KEY: 'agp_wrong' }))).rejects.toThrow(/401|Invalid or missing API key/);
+  });
+
+  it('answers a request with a JSON-RPC error naming the URL when no gateway answers there, and exits 0 when the host closes stdin', async () => {
+    const child = spawn(process.execPath, [BIN, 'mcp', '--url', 'http://127.0.0.1:1'], { env: { PATH: process.env.PATH, AGENTPHONE_API_KEY: gw.key } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.stdin.write(`${JSON.stringify(initializeBody())}\n`);
+    await until(() => stdout.includes('\n'), 30_000, 'the answer on stdout');
+    expect(JSON.parse(stdout)).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'No AgentPhone gateway answers at http://127.0.0.1:1. Is it running (agentphone start)?' } });
+    child.stdin.end();
+    expect(await exited).toBe(0);
   });
 
   it('exits 2 with the usage when no key is given', async () => {
