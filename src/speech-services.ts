@@ -2,6 +2,7 @@ import type { VoiceAi } from './api/routes/v1/voice-ai.ts';
 import type { Config } from './config/index.ts';
 import { UnavailableError } from './errors/index.ts';
 import { findVoice, type WhisperService } from './inference/index.ts';
+import { floatToPcm16, wavFile } from './inference/runners/tts/index.ts';
 import type { SpeechServices } from './voice/index.ts';
 
 /**
@@ -12,8 +13,13 @@ import type { SpeechServices } from './voice/index.ts';
 export function speechServicesFor(config: Readonly<Config>, whisper: WhisperService, voiceAi: VoiceAi): SpeechServices {
   return {
     async transcribe(pcm16k, signal) {
-      const result = await whisper.transcribe(pcm16k, { model: config.voice.sttModel, signal });
-      return result.text.trim();
+      const model = config.voice.sttModel;
+      const local = async () => (await whisper.transcribe(pcm16k, { model, signal })).text;
+      // On transcription engines when an upstreams entry serves the model (sent as a 16 kHz WAV).
+      const upstream = voiceAi.upstreams.transcription.get(model);
+      const remote = async () => (await upstream!.transcribe({ file: wavFile(floatToPcm16(pcm16k), 16_000), filename: 'utterance.wav', mimetype: 'audio/wav', granularities: [] }, signal)).text;
+      const text = upstream ? await voiceAi.upstreams.orLocal(model, remote, local) : await local();
+      return text.trim();
     },
     speak(text, voiceId, signal) {
       const voice = findVoice(voiceId);
