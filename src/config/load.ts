@@ -193,7 +193,8 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
   if (ok('voice', 'inference') && config.voice.drachtio !== null) {
     // Calls transcribe with this model from the first turn: a name that serves nothing is a config error, not a failed call.
     const whisper = config.inference.models.filter((m) => m.family === 'whisper').map((m) => m.name);
-    if (!whisper.includes(config.voice.sttModel)) {
+    const onEngines = config.upstreams.some((u) => u.model === config.voice.sttModel && u.kind === 'transcription');
+    if (!whisper.includes(config.voice.sttModel) && !onEngines) {
       problems.push(`voice.sttModel: "${config.voice.sttModel}" is not a whisper model in inference.models (whisper models: ${whisper.join(', ') || 'none'})`);
     }
   }

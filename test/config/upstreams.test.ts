@@ -31,4 +31,11 @@ describe('upstreams configuration', () => {
     expect(problemsOf([entry('whisper-large-v3', { kind: 'chat', fallback: 'local' })])).toEqual(['upstreams[0].fallback: "local" needs a model named "whisper-large-v3" of family llm in inference.models']);
     expect(problemsOf([entry('big-model', { fallback: 'local' })])).toEqual(['upstreams[0].fallback: "local" needs a model named "big-model" of family llm or orpheus in inference.models']);
   });
+
+  it('lets calls transcribe with a model only transcription engines serve', () => {
+    const drachtio = { host: '127.0.0.1', secret: 'drachtio-secret' };
+    const config = validateConfig({ voice: { drachtio, sttModel: 'big-whisper' }, upstreams: [entry('big-whisper', { kind: 'transcription' })] });
+    expect(config.voice.sttModel).toBe('big-whisper');
+    expect(() => validateConfig({ voice: { drachtio, sttModel: 'big-whisper' }, upstreams: [entry('big-whisper')] })).toThrow(/voice\.sttModel: "big-whisper" is not a whisper model/);
+  });
 });

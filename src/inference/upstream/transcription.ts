@@ -1,5 +1,5 @@
 import { UpstreamError } from './engine.ts';
-import type { ReplicaSet } from './replica-set.ts';
+import { readBounded, type ReplicaSet } from './replica-set.ts';
 
 /** An uploaded audio file and the form fields forwarded with it (the route has bounded all of them). */
 export interface TranscriptionUpload {
@@ -61,29 +61,13 @@ export class UpstreamTranscriber {
     const body = new Uint8Array(await encoded.arrayBuffer());
     const headers = { accept: 'application/json', 'content-type': encoded.headers.get('content-type') ?? 'multipart/form-data' };
     const held = await this.replicas.send('/audio/transcriptions', { headers, body }, signal, async (res) => {
-      const text = await boundedText(res, this.model);
+      const { text, over } = await readBounded(res, ANSWER_LIMIT_BYTES);
+      if (over) throw new UpstreamError(`the upstream engine for ${this.model} answered with more than ${ANSWER_LIMIT_BYTES} bytes`, 502);
       return (res.headers.get('content-type') ?? '').includes('json') ? parseAnswer(text, this.model) : { text, segments: [] };
     });
     held.done();
     return held.value;
   }
-}
-
-async function boundedText(res: Response, model: string): Promise<string> {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > ANSWER_LIMIT_BYTES) {
-      await reader.cancel();
-      throw new UpstreamError(`the upstream engine for ${model} answered with more than ${ANSWER_LIMIT_BYTES} bytes`, 502);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const isTimed = (x: unknown): x is TimedText & Record<string, unknown> => {
