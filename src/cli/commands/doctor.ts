@@ -3,7 +3,7 @@ import { UsageError, printResult, type CliCommand } from '../command.ts';
 
 export const doctorCommand: CliCommand = {
   name: 'doctor',
-  summary: 'Check this host: data dir, lock, serial ports, modems, tools, ONNX Runtime, models, drachtio, webhooks',
+  summary: 'Check this host: data dir, lock, serial ports, modems, tools, ONNX Runtime and its CUDA provider, models (dtypes on disk, where they run), drachtio, webhooks',
   usage: 'agentphone doctor [--timeout MS] [--config FILE] [--json]   (exit 1 when any check fails)',
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { timeout: { type: 'string', default: '2000' } });
