@@ -19,11 +19,6 @@ export interface TranscribeOptions {
   /** 0 (default): start greedy and raise the temperature when the output fails its checks. */
   temperature?: number;
   task?: 'transcribe' | 'translate';
-  /**
-   * @deprecated Ignored: every transcription, whatever its output format, seeks window by window
-   * on the model's timestamps (the reference's long-form loop). Kept so older callers compile.
-   */
-  timestamps?: boolean;
   /** Word timestamps as well. */
   words?: boolean;
   signal?: AbortSignal;
