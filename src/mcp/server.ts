@@ -21,11 +21,14 @@ export function createMcpSession(deps: McpDeps, principal: ApiPrincipal): McpSes
   registerMessageTools(server, deps, principal);
   registerCallTools(server, deps, principal);
   const dropSubscriptions = registerResources(server, deps, principal);
+  let closing: Promise<void> | undefined;
   return {
     server,
-    close: async () => {
-      dropSubscriptions();
-      await server.close();
-    },
+    // Once: closing the server closes its transport, whose onclose closes the session again.
+    close: () =>
+      (closing ??= (async () => {
+        dropSubscriptions();
+        await server.close();
+      })()),
   };
 }

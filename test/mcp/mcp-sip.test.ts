@@ -55,7 +55,7 @@ describeWithTool('MCP voice tools on a real drachtio-server and sipp', missing =
     expect(after.json).toMatchObject({ status: 'canceled', endReason: 'api_hangup', sipStatus: 487, billableMinutes: 0, transcript: [] });
   });
 
-  it('an answered call: the greeting's audio arrives, a keypad turn reaches the agent, get_call has it in the transcript, hang_up sends BYE', async () => {
+  it('an answered call: the greeting’s audio arrives, a keypad turn reaches the agent, get_call has it in the transcript, hang_up sends BYE', async () => {
     const dir = tempDir();
     const peer = await RtpPeer.open();
     cleanup.push(async () => peer.close());
