@@ -80,7 +80,9 @@ export function OptOutsPanel({ numberId }: { numberId: string }) {
         <button type="submit">Opt out</button>
       </form>
       <p class="muted">
-        Sends and calls to these contacts from this number are refused. <a href="/admin/opt-outs/audit.csv" download>Export the audit log (CSV)</a>
+        Sends and calls to these contacts from this number are refused. <a href={`/admin/opt-outs/audit.csv${qs({ numberId })}`} download>
+          Export this number's opt-out audit log (CSV)
+        </a>
       </p>
     </div>
   );
