@@ -205,7 +205,6 @@ export class WindowDecoder {
   }
 }
 
-
 /** Layer i's cache inputs (past_key_values) or outputs (present): decoder key, decoder value, encoder (cross-attention) key, encoder value. */
 function layerNames(prefix: 'past_key_values' | 'present', i: number): [string, string, string, string] {
   const p = `${prefix}.${i}`;
