@@ -10,6 +10,9 @@ import type { McpDeps } from './deps.ts';
 import { waitForReply } from './reply-waiter.ts';
 import { runTool } from './tool-result.ts';
 
+/** wait_for_reply's timeout when none is given. */
+const DEFAULT_WAIT_SECONDS = 50;
+
 const numberId = z.string().min(1).max(64).describe('The number to act for (an id from list_numbers)');
 const contact = z.string().min(1).max(32).describe('The other party: E.164 (+15559876543) or an alphanumeric sender');
 const page = {
@@ -79,15 +82,17 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
       }),
   );
 
+  // Below the 60 s most MCP clients give a request by default.
+  const defaultWaitS = Math.min(DEFAULT_WAIT_SECONDS, deps.config.maxWaitSeconds);
   server.registerTool(
     'wait_for_reply',
     {
       title: 'Wait for a reply',
-      description: `Blocks until the contact writes to the number, then returns that message; returns timed_out: true after timeout_seconds (at most ${deps.config.maxWaitSeconds}). Pass after_message_id (e.g. the send_sms messageId) so a reply that came in before this call still counts.`,
+      description: `Blocks until the contact writes to the number, then returns that message; returns timed_out: true after timeout_seconds (default ${defaultWaitS}, at most ${deps.config.maxWaitSeconds}). Pass after_message_id (e.g. the send_sms messageId) so a reply that came in before this call still counts. Sends progress notifications while it waits when the request carries a progressToken.`,
       inputSchema: {
         number_id: numberId,
         contact,
-        timeout_seconds: z.number().int().min(1).max(3600).optional().describe(`How long to wait (default and cap ${deps.config.maxWaitSeconds})`),
+        timeout_seconds: z.number().int().min(1).max(3600).optional().describe(`How long to wait (default ${defaultWaitS}, cut to ${deps.config.maxWaitSeconds})`),
         after_message_id: z.string().min(1).max(64).optional().describe('Only replies stored at or after this message count (default: from now)'),
       },
       annotations: { readOnlyHint: true },
@@ -102,10 +107,24 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
           if (!after || after.numberId !== number.id) throw new NotFoundError(`Message ${args.after_message_id} not found`);
           since = after.createdAt;
         }
-        const capS = deps.config.maxWaitSeconds;
-        const timeoutMs = Math.min(args.timeout_seconds ?? capS, capS) * 1000;
-        const reply = await waitForReply(deps.events, deps.messages, { numberId: number.id, contact: who, since, timeoutMs, signal: extra.signal });
-        return reply ? { timed_out: false, reply: toMessageView(reply, number) } : { timed_out: true, reply: null };
+        const timeoutMs = Math.min(args.timeout_seconds ?? defaultWaitS, deps.config.maxWaitSeconds) * 1000;
+        // Progress keeps a client that resets its request timeout on progress (the SDK's
+        // resetTimeoutOnProgress) waiting past its own limit (60 s by default in the SDK).
+        const token = extra._meta?.progressToken;
+        const started = Date.now();
+        const beat =
+          token === undefined
+            ? undefined
+            : setInterval(() => {
+                const progress = Math.round((Date.now() - started) / 1000);
+                void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: timeoutMs / 1000, message: 'waiting for a reply' } }).catch(() => undefined);
+              }, Math.min(10_000, Math.max(500, timeoutMs / 4)));
+        try {
+          const reply = await waitForReply(deps.events, deps.messages, { numberId: number.id, contact: who, since, timeoutMs, signal: extra.signal });
+          return reply ? { timed_out: false, reply: toMessageView(reply, number) } : { timed_out: true, reply: null };
+        } finally {
+          clearInterval(beat);
+        }
       }),
   );
 

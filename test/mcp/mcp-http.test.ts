@@ -112,6 +112,18 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
     expect(reply.json).toMatchObject({ timed_out: false, reply: { body: 'pong' } });
   });
 
+  it('sends progress while wait_for_reply waits, so a client that resets its request timeout on progress keeps waiting past it', async () => {
+    const progress: number[] = [];
+    // The request timeout (2.5 s) is shorter than the wait (3 s): only the progress keeps it open.
+    const res = await agent.callTool({ name: 'wait_for_reply', arguments: { number_id: gw.numberA, contact: '+15557770010', timeout_seconds: 3 } }, undefined, {
+      timeout: 2500,
+      resetTimeoutOnProgress: true,
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    expect(JSON.parse((res.content as Array<{ text: string }>)[0]?.text ?? '')).toEqual({ timed_out: true, reply: null });
+    expect(progress.length).toBeGreaterThan(0);
+  });
+
   it('makes send_sms idempotent through idempotency_key, and refuses the same key with other arguments', async () => {
     const args = { number_id: gw.numberA, to: '+15557770003', body: 'once only', idempotency_key: 'order-42' };
     const first = await call<{ messageId: string; replayed: boolean }>(agent, 'send_sms', args);
