@@ -54,6 +54,18 @@ describe('agentphone mcp: stdio for agent hosts, relayed to the gateway (SDK cli
     }
   });
 
+  it('without --url finds the gateway from the configuration, as every other command does', async () => {
+    const port = new URL(gw.url).port;
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: { PATH: process.env.PATH ?? '', AGENTPHONE_PORT: port, AGENTPHONE_API_KEY: gw.key }, stderr: 'pipe' });
+    const agent = await connect(transport);
+    try {
+      const res = await call<{ numbers: Array<{ id: string }> }>(agent, 'list_numbers');
+      expect(res.json.numbers.map((n) => n.id)).toContain(gw.numberA);
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('answers initialize with the gateway’s 401 when the key is wrong', async () => {
     await expect(connect(stdioTransport(gw.url, { AGENTPHONE_API_KEY: 'agp_wrong' }))).rejects.toThrow(/401|Invalid or missing API key/);
   });
