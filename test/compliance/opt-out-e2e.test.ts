@@ -57,6 +57,8 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     expect(await inboxBodies(rig.gw.network!, 1)).toEqual([confirmation]);
     // The confirmation is a normal, metered outbound message.
     expect(outbound().map((m) => m.body)).toEqual([confirmation]);
+    const usage = () => rig.gw.core.ledger.report(rig.gw.core.numbers.get(rig.gw.numberA), new Date().toISOString().slice(0, 7)).sms;
+    expect(usage().outbound).toBe(1);
 
     // A second STOP changes nothing: no second confirmation, no second event.
     rig.gw.network!.text(SUBSCRIBER, OURS, 'STOP');
@@ -79,6 +81,8 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     expect(rig.receiver.events('contact.opted_in')[0]!.json).toMatchObject({ contact: SUBSCRIBER, source: 'keyword', keyword: 'START' });
     expect(await inboxBodies(rig.gw.network!, 2)).toEqual([confirmation, rig.gw.core.config.compliance.optOut.optInConfirmation]);
     expect((await send('welcome back')).status).toBe(200);
+    // The refused send was not metered: the two confirmations and this one.
+    expect(usage().outbound).toBe(3);
     expect(await inboxBodies(rig.gw.network!, 3)).toContain('welcome back');
     expect(rig.receiver.events('contact.opted_out')).toHaveLength(1);
 
