@@ -18,14 +18,9 @@ export interface OptOutRecord {
 }
 
 /** One change in the audit history. */
-export interface OptOutAuditRecord {
+export interface OptOutAuditRecord extends Pick<OptOutRecord, 'numberId' | 'contact' | 'source' | 'keyword' | 'actor'> {
   id: number;
-  numberId: string;
-  contact: string;
   action: 'opt_out' | 'opt_in';
-  source: OptOutSource;
-  keyword: string | null;
-  actor: string;
   note: string | null;
   at: string;
 }
