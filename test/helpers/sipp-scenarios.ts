@@ -126,6 +126,20 @@ export function ringingCallee(o: { saveCSeq?: boolean } = {}): string {
   return `  ${recv}\n${sippResponse('180 Ringing', { toTag: CALLEE_TAG, contact: true })}  <nop><action><exec command="touch ringing.flag"/></action></nop>\n`;
 }
 
+
+/** A callee that rings, answers the CANCEL with 200 and the INVITE with 487. */
+export function ringThenCanceledCallee(): string {
+  return `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
+${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('487 Request Terminated', { toTag: CALLEE_TAG, cseq: 'CSeq: [$cseq] INVITE' })}  <recv request="ACK"/>`;
+}
+
+/** A callee that answers at once with media at `mediaPort` (the test's RTP peer), then waits for the gateway's BYE. */
+export function answeringCallee(mediaPort: number): string {
+  return `  <recv request="INVITE"/>
+${sippResponse('200 OK', { toTag: CALLEE_TAG, contact: true, sdp: audioSdp({ owner: 'callee', port: mediaPort, dtmf: true, dtmfEvents: '0-16' }) })}  <recv request="ACK"/>
+${awaitByeAndConfirm(15_000)}`;
+}
+
 /**
  * A registrar (UAS): each REGISTER is challenged with 401 (a fresh nonce), then the
  * authenticated one gets 200 with the expiry from `grants` (one REGISTER cycle per entry).

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { audioSdp, awaitByeAndConfirm, CALLEE_TAG, ringingCallee, sippResponse, writeScenario } from '../helpers/sipp-scenarios.ts';
+import { answeringCallee, ringThenCanceledCallee, writeScenario } from '../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { until } from '../helpers/wait.ts';
@@ -19,22 +19,13 @@ const CALLEE = '+15557654321';
 const tempDir = useTempDir('agentphone-mcp-sip-');
 const cleanup = useCleanup();
 
-/** Rings; answers the CANCEL with 200 and the INVITE with 487. */
-const RING_THEN_CANCELED = `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
-${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('487 Request Terminated', { toTag: CALLEE_TAG, cseq: 'CSeq: [$cseq] INVITE' })}  <recv request="ACK"/>`;
-
-/** Answers at once with media at `mediaPort` (the test's RTP peer), then waits for the gateway's BYE. */
-const answerAt = (mediaPort: number) => `  <recv request="INVITE"/>
-${sippResponse('200 OK', { toTag: CALLEE_TAG, contact: true, sdp: audioSdp({ owner: 'callee', port: mediaPort, dtmf: true, dtmfEvents: '0-16' }) })}  <recv request="ACK"/>
-${awaitByeAndConfirm(15_000)}`;
-
 const missing = sippUnavailable();
 describeWithTool('MCP voice tools on a real drachtio-server and sipp', missing === undefined, missing ?? '', () => {
   const server = useDrachtioServer();
 
   it('place_call rings the callee over SIP, hang_up cancels it, get_call shows canceled/487', async () => {
     const dir = tempDir();
-    const sipp = await startSipp(dir, writeScenario(dir, 'callee', RING_THEN_CANCELED));
+    const sipp = await startSipp(dir, writeScenario(dir, 'callee', ringThenCanceledCallee()));
     const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts: smallRtpRange(), trunkPort: sipp.port });
     cleanup.push(() => g.stop());
     const agent = await connect(httpTransport(g.gw.url, g.gw.key));
@@ -61,7 +52,7 @@ describeWithTool('MCP voice tools on a real drachtio-server and sipp', missing =
     cleanup.push(async () => peer.close());
     // The gateway's RTP port is where its greeting comes from.
     peer.socket.once('message', (_m, rinfo) => peer.sendTo(rinfo.address, rinfo.port));
-    const sipp = await startSipp(dir, writeScenario(dir, 'callee', answerAt(peer.port)));
+    const sipp = await startSipp(dir, writeScenario(dir, 'callee', answeringCallee(peer.port)));
     const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts: smallRtpRange(), trunkPort: sipp.port });
     cleanup.push(() => g.stop());
     g.hooks.answer = (h) => ({ status: 200, body: h.json.event === 'call.turn' ? { action: 'respond', reply: 'Thanks, see you Friday.' } : {} });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { audioSdp, awaitByeAndConfirm, CALLEE_TAG, ringingCallee, sippRequest, sippResponse, writeScenario } from '../../helpers/sipp-scenarios.ts';
+import { answeringCallee, audioSdp, awaitByeAndConfirm, CALLEE_TAG, ringingCallee, ringThenCanceledCallee, sippRequest, sippResponse, writeScenario } from '../../helpers/sipp-scenarios.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
@@ -18,10 +18,6 @@ const CALLEE = '+15557654321';
 const tempDir = useTempDir('agentphone-real-calls-');
 const cleanup = useCleanup();
 
-/** Rings; answers the CANCEL with 200 and the INVITE with 487. */
-const RING_THEN_CANCELED = `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
-${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('487 Request Terminated', { toTag: CALLEE_TAG, cseq: 'CSeq: [$cseq] INVITE' })}  <recv request="ACK"/>`;
-
 /**
  * The race: the CANCEL reaches a callee that answers anyway (its 200 crossed the CANCEL on the
  * wire). The gateway must ACK that 200 and end the dialog with BYE at once.
@@ -29,11 +25,6 @@ ${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('487 Request Term
 const RING_CANCEL_CROSSES_200 = `${ringingCallee({ saveCSeq: true })}  <recv request="CANCEL" timeout="15000"/>
 ${sippResponse('200 OK', { toTag: CALLEE_TAG })}${sippResponse('200 OK', { toTag: CALLEE_TAG, cseq: 'CSeq: [$cseq] INVITE', contact: true, sdp: audioSdp({ owner: 'callee', sippAddresses: true, dtmf: true }) })}  <recv request="ACK" timeout="10000"/>
 ${awaitByeAndConfirm(10_000)}`;
-
-/** Answers at once with media at `mediaPort` (the test's RTP peer), then waits for the gateway's BYE. */
-const answerAt = (mediaPort: number) => `  <recv request="INVITE"/>
-${sippResponse('200 OK', { toTag: CALLEE_TAG, contact: true, sdp: audioSdp({ owner: 'callee', port: mediaPort, dtmf: true, dtmfEvents: '0-16' }) })}  <recv request="ACK"/>
-${awaitByeAndConfirm(15_000)}`;
 
 /** A caller with a late offer: INVITE without SDP, our offer in the 200, its answer in the ACK. */
 const lateOfferCaller = (number: string, mediaPort: number) => {
@@ -63,7 +54,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
   }
 
   it('hanging up a ringing call sends CANCEL; the call ends canceled/487 and its RTP ports are free again', async () => {
-    const c = await ringingCall(RING_THEN_CANCELED);
+    const c = await ringingCall(ringThenCanceledCallee());
     expect(await (await c.hangup()).json()).toMatchObject({ status: 'canceled' });
     const peer = await c.sipp.done;
     expect(peer.code, `sipp did not see the CANCEL:\n${peer.stdout.slice(-2000)}${peer.stderr}`).toBe(0);
@@ -95,7 +86,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     cleanup.push(async () => peer.close());
     // The gateway's RTP port is where its greeting comes from.
     peer.socket.once('message', (_m, rinfo) => peer.sendTo(rinfo.address, rinfo.port));
-    const sipp = await startSipp(dir, writeScenario(dir, 'callee', answerAt(peer.port)));
+    const sipp = await startSipp(dir, writeScenario(dir, 'callee', answeringCallee(peer.port)));
     const rtpPorts = smallRtpRange();
     const g = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts, trunkPort: sipp.port });
     cleanup.push(() => g.stop());
