@@ -12,6 +12,8 @@ interface Entry {
   lastSeenMs: number;
   /** Requests of this session still open (a wait_for_reply, the GET notification stream). */
   open: number;
+  /** Whether its initialize succeeded (the transport gave it an id and it is in the table). */
+  initialized: boolean;
 }
 
 /**
@@ -22,6 +24,8 @@ interface Entry {
  */
 export class McpHttpSessions {
   private readonly entries = new Map<string, Entry>();
+  /** Sessions made for an initialize still being answered: they count against the cap too. */
+  private pending = 0;
   private readonly sweep: NodeJS.Timeout;
 
   constructor(private readonly deps: McpDeps) {
@@ -49,18 +53,25 @@ export class McpHttpSessions {
   create(principal: ApiPrincipal): Entry {
     // At the cap the least recently used session with no open request gives way; when every
     // one is busy (a client holding its notification stream, a wait in flight), none does.
-    if (this.entries.size >= this.deps.config.maxSessions) this.closeIdle();
-    if (this.entries.size >= this.deps.config.maxSessions) this.evictOne();
-    if (this.entries.size >= this.deps.config.maxSessions) throw new UnavailableError(`Too many MCP sessions are open (mcp.maxSessions, ${this.deps.config.maxSessions}); close one or try again later`);
+    const full = () => this.entries.size + this.pending >= this.deps.config.maxSessions;
+    if (full()) this.closeIdle();
+    if (full()) this.evictOne();
+    if (full()) throw new UnavailableError(`Too many MCP sessions are open (mcp.maxSessions, ${this.deps.config.maxSessions}); close one or try again later`);
     const session = createMcpSession(this.deps, principal);
+    this.pending++;
     const entry: Entry = {
       session,
       keyId: principal.keyId,
       lastSeenMs: this.deps.clock.now(),
       open: 0,
+      initialized: false,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => void this.entries.set(id, entry),
+        onsessioninitialized: (id) => {
+          entry.initialized = true;
+          this.pending--;
+          this.entries.set(id, entry);
+        },
         onsessionclosed: (id) => void this.entries.delete(id),
       }),
     };
@@ -70,6 +81,13 @@ export class McpHttpSessions {
       void session.close();
     };
     return entry;
+  }
+
+  /** After a new session's initialize was answered: one that did not take (a refused request) is let go. */
+  settle(entry: Entry): void {
+    if (entry.initialized) return;
+    this.pending--;
+    void entry.session.close();
   }
 
   /** Marks a request of the session as open until `closed` resolves. */

@@ -35,11 +35,13 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, { dep
       const principal = principalOf(request);
       const sessionId = request.headers[SESSION_HEADER];
       let entry;
+      let created = false;
       if (typeof sessionId === 'string') {
         entry = sessions.find(sessionId, principal);
         if (!entry) throw new NotFoundError('MCP session not found (it may have expired or been closed); initialize a new one');
       } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
         entry = sessions.create(principal);
+        created = true;
         await entry.session.server.connect(entry.transport);
       } else {
         throw new ValidationError(`${SESSION_HEADER}: required (send initialize first to open a session)`);
@@ -54,6 +56,8 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, { dep
         request.log.error({ err }, 'MCP request failed');
         if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
         reply.raw.end(JSON.stringify({ error: 'Internal Server Error', message: 'An unexpected error occurred' }));
+      } finally {
+        if (created) sessions.settle(entry);
       }
     },
   });

@@ -100,4 +100,18 @@ describe('/mcp bounds', () => {
     expect((await listTools(id)).status).toBe(404);
     await sessionOf(await initialize(gw.url, gw.key));
   });
+
+  it('holds no session slot for an initialize the transport refused', async () => {
+    for (let i = 0; i < 2; i++) {
+      const refused = await fetch(`${gw.url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.key}`, accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify(initializeBody()),
+      });
+      expect(refused.status).toBe(406);
+      expect(refused.headers.get('mcp-session-id')).toBeNull();
+      await refused.text();
+    }
+    await sessionOf(await initialize(gw.url, gw.key));
+  });
 });
