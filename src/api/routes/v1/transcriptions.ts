@@ -162,7 +162,6 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
           ...(fields.language !== undefined && { language: fields.language }),
           ...(fields.prompt !== undefined && { prompt: fields.prompt }),
           ...(temperature !== undefined && { temperature }),
-          timestamps: format === 'verbose_json' || format === 'srt' || format === 'vtt',
           words: wantWords,
           signal,
         });
