@@ -1,20 +1,12 @@
+import type { OptOutRecord } from '../../compliance/shapes.ts';
 import { AdminClient } from '../admin-client.ts';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, type CliCommand } from '../command.ts';
 import { report, table } from '../output.ts';
 
-interface OptOutView {
-  numberId: string;
-  contact: string;
-  state: 'opted_out' | 'opted_in';
-  source: 'keyword' | 'admin';
-  keyword: string | null;
-  actor: string;
-  updatedAt: string;
-}
 
-const how = (o: OptOutView) => (o.source === 'keyword' ? `texted ${o.keyword ?? '?'}` : `admin (${o.actor})`);
-const describe = (o: OptOutView) => `${o.contact} is ${o.state === 'opted_out' ? 'opted out of' : 'opted in to'} ${o.numberId} since ${o.updatedAt} (${how(o)})`;
+const how = (o: OptOutRecord) => (o.source === 'keyword' ? `texted ${o.keyword ?? '?'}` : `admin (${o.actor})`);
+const describe = (o: OptOutRecord) => `${o.contact} is ${o.state === 'opted_out' ? 'opted out of' : 'opted in to'} ${o.numberId} since ${o.updatedAt} (${how(o)})`;
 
 export const optoutCommand: CliCommand = {
   name: 'optout',
@@ -51,7 +43,7 @@ export const optoutCommand: CliCommand = {
           query.set('limit', values.limit);
         }
         const res = await client.request('GET', `/opt-outs${qs()}`);
-        return report(io, values.json, res, (b: { optOuts: OptOutView[] }) =>
+        return report(io, values.json, res, (b: { optOuts: OptOutRecord[] }) =>
           b.optOuts.length === 0
             ? `No contacts ${state === 'opted_out' ? 'opted out' : 'opted back in'}.`
             : table(['NUMBER', 'CONTACT', 'STATE', 'SINCE', 'HOW'], b.optOuts.map((o) => [o.numberId, o.contact, o.state, o.updatedAt, how(o)])),

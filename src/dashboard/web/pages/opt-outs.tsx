@@ -1,20 +1,12 @@
 import { useState } from 'preact/hooks';
+import type { OptOutRecord } from '../../../compliance/shapes.ts';
 import { get, post, qs, request } from '../api.ts';
 import { ErrorNote, Loading, Time, messageOf, useAsync } from '../components.tsx';
 
-interface OptOutView {
-  numberId: string;
-  contact: string;
-  state: 'opted_out' | 'opted_in';
-  source: 'keyword' | 'admin';
-  keyword: string | null;
-  actor: string;
-  updatedAt: string;
-}
 
 /** A number's opted-out contacts (STOP or an admin), with add and remove; changes are audited as `dashboard`. */
 export function OptOutsPanel({ numberId }: { numberId: string }) {
-  const list = useAsync(() => get<{ optOuts: OptOutView[] }>(`/admin/opt-outs${qs({ numberId, state: 'opted_out', limit: 200 })}`), [numberId]);
+  const list = useAsync(() => get<{ optOuts: OptOutRecord[] }>(`/admin/opt-outs${qs({ numberId, state: 'opted_out', limit: 200 })}`), [numberId]);
   const [contact, setContact] = useState('');
   const [error, setError] = useState<string>();
   const act = async (fn: () => Promise<unknown>) => {
