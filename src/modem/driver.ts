@@ -12,6 +12,21 @@ import type { ProfileClues } from './profile-detect.ts';
 import type { Dialect, HardwareProfile } from './profiles.ts';
 import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, registrationOf, valueOf, type Registration } from './responses.ts';
 
+/** How long stop() waits, in wall time, for a connect attempt to see it and close its port. */
+const STOP_WAIT_MS = 5_000;
+
+/** Resolves when `p` settles or after `ms` of wall time, whichever is first (never rejects). */
+function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    p.then(
+      () => resolve(),
+      () => resolve(),
+    ).finally(() => clearTimeout(timer));
+  });
+}
+
 export type LineState = 'connecting' | 'initializing' | 'ready' | 'degraded' | 'disconnected';
 
 export interface SubmitPdu {
@@ -181,9 +196,14 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    void this.#connect();
+    this.#runConnect();
   }
 
+  /**
+   * Closes the port, and waits (up to STOP_WAIT_MS of wall time) for a connect attempt under way: a port still opening when stop()
+   * is called is closed as it opens, so nothing is left open behind a stopped driver (a serial
+   * port open at process exit can abort it: its poll callback cannot call into JS then).
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
@@ -191,6 +211,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     const channel = this.#channel;
     this.#channel = undefined;
     if (channel) await channel.close();
+    if (this.#connectRun) await settleWithin(this.#connectRun, STOP_WAIT_MS);
     this.#releasePath();
     this.#setState('disconnected');
   }
@@ -340,6 +361,16 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     this.#events.add('error', this.#lastError);
   }
 
+  /** The connect attempt under way, which stop() waits for. */
+  #connectRun: Promise<void> | undefined;
+
+  #runConnect(): void {
+    const run = this.#connect().finally(() => {
+      if (this.#connectRun === run) this.#connectRun = undefined;
+    });
+    this.#connectRun = run;
+  }
+
   async #connect(): Promise<void> {
     if (this.#stopped) return;
     this.#setState('connecting');
@@ -382,6 +413,10 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
 
   async #openAndInit(path: string): Promise<void> {
     const transport = await this.#o.openTransport(path);
+    if (this.#stopped) {
+      await transport.close();
+      throw new ModemError(`line ${this.lineId} stopped while its port opened`, { kind: 'unavailable' });
+    }
     const channel = new AtChannel(transport, { clock: this.#o.clock, logger: this.#log, defaultTimeoutMs: this.#o.commandTimeoutMs });
     this.#channel = channel;
     this.#path = path;
@@ -509,7 +544,7 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     this.#setState('disconnected');
     const waitMs = immediate && this.#attempt === 0 ? 0 : backoffMs(this.#attempt, this.#o.reconnectInitialMs, this.#o.reconnectMaxMs);
     this.#attempt++;
-    this.#timer = this.#o.clock.setTimeout(() => void this.#connect(), waitMs);
+    this.#timer = this.#o.clock.setTimeout(() => this.#runConnect(), waitMs);
   }
 
   #scheduleHealth(): void {

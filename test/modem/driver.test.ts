@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePdu, encodeSubmit } from '../../src/sms/index.ts';
-import { ModemError, type Dialect } from '../../src/modem/index.ts';
+import { ModemError, openSerialTransport, type Dialect, type ModemTransport } from '../../src/modem/index.ts';
 import { waitForEvent } from '../fakes/wait.ts';
 import { LINE_NUMBER, SUBSCRIBER, rig, started, type Rig } from './support.ts';
 
@@ -100,6 +100,36 @@ describe('driver options', () => {
 });
 
 describe('driver faults', () => {
+  it('stopped while its port is still opening: closes the port as it opens, and stop() returns only then', async () => {
+    let opened: ModemTransport | undefined;
+    let letOpen!: () => void;
+    let opening!: () => void;
+    const gate = new Promise<void>((resolve) => (letOpen = resolve));
+    const asked = new Promise<void>((resolve) => (opening = resolve));
+    const r = (current = rig('quectel', {
+      driver: {
+        // The real serial port, held back until after stop() (only the timing of the open is arranged).
+        openTransport: async (path) => {
+          opening();
+          await gate;
+          opened = await openSerialTransport(path);
+          return opened;
+        },
+      },
+    }));
+    r.driver.start();
+    await asked;
+    let stopped = false;
+    const stopping = r.driver.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    letOpen();
+    await stopping;
+    expect(opened).toBeDefined();
+    expect(await opened?.write('AT\r').then(() => 'written', (err: Error) => err.message)).toBe('port is closed');
+    expect(r.driver.state).toBe('disconnected');
+  });
+
   it('ignores garbage on the line', async () => {
     const r = (current = await started(rig('quectel')));
     r.modem.faults.garbage = true;
