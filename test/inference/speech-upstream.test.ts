@@ -29,6 +29,12 @@ describe('speech with the Orpheus LM on an upstream completions engine (vLLM-sty
 
   beforeAll(async () => {
     server = createServer((req, res) => {
+      // The gateway's health checks, answered as vLLM does.
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'canopylabs/orpheus-3b-0.1-ft', object: 'model' }] }));
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
