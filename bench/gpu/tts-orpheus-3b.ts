@@ -17,12 +17,14 @@
  *   npx tsx bench/gpu/tts-orpheus-3b.ts --tiny --provider cpu  # CPU dry run on the tiny models
  * Options: --frames 100 (audio per request, 85 ms a frame)  --streams 1,4,16
  *          --dir DIR (keeps the generated models between runs)  --device 0
+ *          --lm-dir DIR --snac-dir DIR --lm-dtype fp16 (real weights: directories `agentphone
+ *          models pull` filled for orpheus-3b and snac-24khz)
  *
  * Note: onnxruntime-node returns outputs to host memory, so each step copies the logits and the
  * KV presents across PCIe (IO binding is Web-only); the loop keeps the batch cache between steps
  * but still pays that copy.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +34,7 @@ import { createInference } from '../../src/inference/index.ts';
 import { findVoice, ORPHEUS_3B_DIMS, ORPHEUS_TEST_DIMS, SAMPLE_RATE_HZ, TtsService, writeOrpheusTestModel, writeSnacTestModel } from '../../src/inference/runners/tts/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { Registry } from 'prom-client';
+import { modelDir } from './weights.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,17 +44,19 @@ const { values: args } = parseArgs({
     frames: { type: 'string', default: '100' },
     streams: { type: 'string', default: '1,4,16' },
     dir: { type: 'string' },
+    'lm-dir': { type: 'string' },
+    'lm-dtype': { type: 'string' },
+    'snac-dir': { type: 'string' },
   },
 });
 
 const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'agentphone-gpu-tts-'));
-const lmDir = join(dir, args.tiny ? 'orpheus-tiny' : 'orpheus-3b-sized');
-const snacDir = join(dir, args.tiny ? 'snac-tiny' : 'snac-wide');
-if (!existsSync(join(lmDir, 'onnx', 'model.onnx'))) {
-  console.log(`writing ${args.tiny ? 'tiny' : 'Orpheus-3B-sized'} random-weight LM to ${lmDir} ...`);
-  writeOrpheusTestModel(lmDir, 21, args.tiny ? ORPHEUS_TEST_DIMS : ORPHEUS_3B_DIMS);
-}
-if (!existsSync(join(snacDir, 'onnx', 'decoder_model.onnx'))) writeSnacTestModel(snacDir, 31, args.tiny ? 8 : 512);
+const lmDtype = args['lm-dtype'] ?? 'fp32';
+const lmFile = join('onnx', `model${lmDtype === 'fp32' ? '' : `_${lmDtype}`}.onnx`);
+const lmGenerated = join(dir, args.tiny ? 'orpheus-tiny' : 'orpheus-3b-sized');
+const snacGenerated = join(dir, args.tiny ? 'snac-tiny' : 'snac-wide');
+const lmDir = modelDir('orpheus LM', args['lm-dir'], lmGenerated, lmFile, () => writeOrpheusTestModel(lmGenerated, 21, args.tiny ? ORPHEUS_TEST_DIMS : ORPHEUS_3B_DIMS));
+const snacDir = modelDir('snac', args['snac-dir'], snacGenerated, join('onnx', 'decoder_model.onnx'), () => writeSnacTestModel(snacGenerated, 31, args.tiny ? 8 : 512));
 
 const frames = Number(args.frames);
 const provider = args.provider as 'cuda' | 'cpu';
@@ -62,7 +67,7 @@ const config = validateConfig({
     workers: 1,
     session: { provider, deviceId: Number(args.device) },
     models: [
-      { name: 'orpheus-3b', family: 'orpheus', repo: 'local', dir: lmDir },
+      { name: 'orpheus-3b', family: 'orpheus', repo: 'local', dir: lmDir, dtype: lmDtype },
       { name: 'snac-24khz', family: 'snac', repo: 'local', dir: snacDir },
     ],
   },
@@ -89,7 +94,7 @@ async function one(): Promise<{ firstMs: number; totalMs: number; audioS: number
 try {
   console.log('warm-up (session creation) ...');
   await one();
-  console.log(`Orpheus TTS pipeline, ${args.tiny ? 'tiny' : 'Orpheus-3B-sized'} random weights, provider ${provider} (see the session log line for the one used), ${frames} frames a request:`);
+  console.log(`Orpheus TTS pipeline, ${args['lm-dir'] ? `real LM weights (${lmDtype})` : `${args.tiny ? 'tiny' : 'Orpheus-3B-sized'} random weights`}, provider ${provider} (see the session log line for the one used), ${frames} frames a request:`);
   for (const streams of args.streams.split(',').map(Number)) {
     const t0 = performance.now();
     const runs = await Promise.all(Array.from({ length: streams }, () => one()));

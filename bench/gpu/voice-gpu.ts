@@ -28,10 +28,12 @@
  *          --stt-tokens 24 (Whisper tokens per transcript, at most)
  *          --dir DIR (keeps the generated models between runs)  --device 0  --silero (Silero VAD;
  *          the default energy VAD isolates model time, as bench:voice does)
+ *          --stt-dir DIR --lm-dir DIR --lm-dtype fp16 --snac-dir DIR (real weights: directories
+ *          `agentphone models pull` filled; random weights of the real sizes otherwise)
  */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,6 +51,7 @@ import type { VadSession, VoiceInference } from '../../src/voice/ports.ts';
 import { decodeRtp, encodeRtp } from '../../src/voice/rtp/packet.ts';
 import { DEFAULT_JITTER, MediaStream } from '../../src/voice/rtp/media-stream.ts';
 import { bindRtpPorts } from '../../src/voice/rtp/udp-port.ts';
+import { modelDir } from './weights.ts';
 import { CallSession } from '../../src/voice/session/call-session.ts';
 
 const { values: args } = parseArgs({
@@ -63,6 +66,10 @@ const { values: args } = parseArgs({
     'stt-tokens': { type: 'string', default: '24' },
     silero: { type: 'boolean', default: false },
     dir: { type: 'string' },
+    'stt-dir': { type: 'string' },
+    'lm-dir': { type: 'string' },
+    'lm-dtype': { type: 'string' },
+    'snac-dir': { type: 'string' },
   },
 });
 
@@ -73,19 +80,18 @@ const TURNS = Number(args.turns);
 const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'agentphone-gpu-voice-'));
 const size = args.tiny ? 'tiny' : 'full';
 const sttTokens = Number(args['stt-tokens']);
-const sttDir = join(dir, `whisper-${args.tiny ? 'test-v3' : 'large-v3-turbo'}-${dtype}-${sttTokens}`);
-const lmDir = join(dir, `orpheus-${size}`);
-const snacDir = join(dir, `snac-${size}`);
-if (!existsSync(join(sttDir, 'onnx'))) {
-  console.log(`writing ${args.tiny ? 'tiny' : 'large-v3-turbo-sized'} random-weight Whisper (${dtype}) to ${sttDir} ...`);
+const sttGenerated = join(dir, `whisper-${args.tiny ? 'test-v3' : 'large-v3-turbo'}-${dtype}-${sttTokens}`);
+const lmGenerated = join(dir, `orpheus-${size}`);
+const snacGenerated = join(dir, `snac-${size}`);
+const sttDir = modelDir('whisper', args['stt-dir'], sttGenerated, join('onnx', `decoder_model_merged${dtype === 'fp16' ? '_fp16' : ''}.onnx`), () => {
   const dims = { ...WHISPER_DIMS[args.tiny ? 'test-v3' : 'large-v3-turbo'], maxTargetPositions: 2 * sttTokens };
-  writeWhisperModel(sttDir, { dims, dtype, testMarker: true });
-}
-if (!existsSync(join(lmDir, 'onnx', 'model.onnx'))) {
-  console.log(`writing ${args.tiny ? 'tiny' : 'Orpheus-3B-sized'} random-weight LM to ${lmDir} ...`);
-  writeOrpheusTestModel(lmDir, 21, args.tiny ? ORPHEUS_TEST_DIMS : ORPHEUS_3B_DIMS);
-}
-if (!existsSync(join(snacDir, 'onnx', 'decoder_model.onnx'))) writeSnacTestModel(snacDir, 31, args.tiny ? 8 : 512);
+  writeWhisperModel(sttGenerated, { dims, dtype, testMarker: true });
+});
+const lmDtype = args['lm-dtype'] ?? 'fp32';
+const lmDir = modelDir('orpheus LM', args['lm-dir'], lmGenerated, join('onnx', `model${lmDtype === 'fp32' ? '' : `_${lmDtype}`}.onnx`), () =>
+  writeOrpheusTestModel(lmGenerated, 21, args.tiny ? ORPHEUS_TEST_DIMS : ORPHEUS_3B_DIMS),
+);
+const snacDir = modelDir('snac', args['snac-dir'], snacGenerated, join('onnx', 'decoder_model.onnx'), () => writeSnacTestModel(snacGenerated, 31, args.tiny ? 8 : 512));
 
 const config = validateConfig({
   dataDir: dir,
@@ -95,7 +101,7 @@ const config = validateConfig({
     session: { provider, deviceId: Number(args.device) },
     models: [
       { name: 'whisper-stt', family: 'whisper', repo: 'local', dir: sttDir, ...(dtype === 'fp16' && { dtype }) },
-      { name: 'orpheus-3b', family: 'orpheus', repo: 'local', dir: lmDir },
+      { name: 'orpheus-3b', family: 'orpheus', repo: 'local', dir: lmDir, dtype: lmDtype },
       { name: 'snac-24khz', family: 'snac', repo: 'local', dir: snacDir },
     ],
   },
@@ -202,7 +208,7 @@ try {
   console.log('warm-up (sessions, CUDA kernels) ...');
   await call({ total: [], endpoint: [], stt: [], tts: [], rest: [] });
   console.log(
-    `voice to voice, ${args.tiny ? 'tiny' : 'large-v3-turbo + Orpheus-3B-sized'} random weights, ${provider} ${dtype}, endpointing silence ${SILENCE_MS} ms, ${TURNS} turns a call` +
+    `voice to voice, ${args['stt-dir'] || args['lm-dir'] ? `weights: Whisper ${args['stt-dir'] ? 'real' : 'random'}, Orpheus ${args['lm-dir'] ? 'real' : 'random'}` : `${args.tiny ? 'tiny' : 'large-v3-turbo + Orpheus-3B-sized'} random weights`}, ${provider} ${dtype}, endpointing silence ${SILENCE_MS} ms, ${TURNS} turns a call` +
       ` (anchors: Pipecat/Vapi-class 500–800 ms; AgentPhone aims < 500 ms):`,
   );
   for (const calls of args.calls.split(',').map(Number)) {

@@ -14,12 +14,14 @@
  *   npx tsx bench/gpu/whisper-gpu.ts --dims test-v3 --provider cpu --minutes 1 --steps 8   # CPU dry run
  * Options: --models large-v3,large-v3-turbo  --batches 1,8  --steps 100  --minutes 13
  *          --dir DIR (keeps the generated models between runs)  --device 0
+ *          --weights DIR (real weights: a whisper directory `agentphone models pull` filled,
+ *          e.g. data/models/whisper-large-v3-turbo, with --models naming its size and --dtype its files)
  *
  * Note: onnxruntime-node returns every output to host memory (GPU-resident outputs / IO binding
  * are Web-only), so each decoder step copies the self- and cross-attention caches across PCIe;
  * the report splits encoder and decoder time so that cost is visible.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { WHISPER_DIMS, writeWhisperModel, type WhisperDims } from '../../src/inference/generator/index.ts';
 import { CHUNK_SAMPLES, logMelSpectrogram, N_FRAMES } from '../../src/inference/runners/whisper/features.ts';
 import { toHalfArray } from '../../src/inference/runners/whisper/half.ts';
+import { modelDir } from './weights.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     device: { type: 'string', default: '0' },
     dtype: { type: 'string' },
     dir: { type: 'string' },
+    weights: { type: 'string' },
   },
 });
 
@@ -82,13 +86,10 @@ function argmaxRows(logits: Tensor): number[] {
 
 async function benchModel(name: keyof typeof WHISPER_DIMS): Promise<void> {
   const dims = WHISPER_DIMS[name];
-  const dir = join(root, `${name}-${dtype}`);
   const suffix = dtype === 'fp16' ? '_fp16' : '';
-  if (!existsSync(join(dir, 'onnx', `decoder_model_merged${suffix}.onnx`))) {
-    const t0 = performance.now();
-    writeWhisperModel(dir, { dims, dtype, testMarker: true });
-    console.log(`${name}: generated ${dtype} model in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`);
-  }
+  const dir = modelDir(`whisper ${name}`, values.weights, join(root, `${name}-${dtype}`), join('onnx', `decoder_model_merged${suffix}.onnx`), () =>
+    writeWhisperModel(join(root, `${name}-${dtype}`), { dims, dtype, testMarker: true }),
+  );
   const encoder = await InferenceSession.create(join(dir, 'onnx', `encoder_model${suffix}.onnx`), options());
   const decoder = await InferenceSession.create(join(dir, 'onnx', `decoder_model_merged${suffix}.onnx`), options());
   const audio = new Float32Array(windows * CHUNK_SAMPLES).map((_, i) => Math.sin(i * 0.05) * 0.2);
