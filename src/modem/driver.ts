@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { AtChannel, type AtResponse, type CommandOptions } from './at/channel.ts';
 import type { OpenTransport } from './at/transport.ts';
@@ -14,18 +15,6 @@ import { isRegistered, parseCops, parseCpmsQuery, parseCsq, parseMr, parseReg, r
 
 /** How long stop() waits, in wall time, for a connect attempt to see it and close its port. */
 const STOP_WAIT_MS = 5_000;
-
-/** Resolves when `p` settles or after `ms` of wall time, whichever is first (never rejects). */
-function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    p.then(
-      () => resolve(),
-      () => resolve(),
-    ).finally(() => clearTimeout(timer));
-  });
-}
 
 export type LineState = 'connecting' | 'initializing' | 'ready' | 'degraded' | 'disconnected';
 
@@ -211,7 +200,8 @@ export class ModemDriver extends EventEmitter<DriverEvents> {
     const channel = this.#channel;
     this.#channel = undefined;
     if (channel) await channel.close();
-    if (this.#connectRun) await settleWithin(this.#connectRun, STOP_WAIT_MS);
+    const run = this.#connectRun;
+    if (run) await waitOrTimeout((done) => void run.then(done, done), STOP_WAIT_MS);
     this.#releasePath();
     this.#setState('disconnected');
   }
