@@ -116,20 +116,12 @@ export function gatewayUrl(config: Readonly<Config>, override?: string): string 
 
 /** Whether something accepts TCP connections at the URL's host and port (false when refused or unresolvable). */
 async function listening(baseUrl: string): Promise<boolean> {
-  const { connect } = await import('node:net');
+  const { tcpProbe } = await import('./tcp-probe.ts');
   const url = new URL(baseUrl);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(15_000, () => done(true)); // no answer either way: let the request itself time out
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  // No answer either way: let the request itself time out.
+  const failure = await tcpProbe(url.hostname.replace(/^\[|\]$/g, ''), port, 15_000);
+  return failure === null || failure.timedOut;
 }
 
 function parseJson(text: string): unknown {

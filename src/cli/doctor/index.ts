@@ -6,8 +6,6 @@ import { modelsCheck, onnxRuntimeCheck, toolsCheck } from './runtime.ts';
 import { modemAtCheck, serialPortsCheck } from './serial.ts';
 
 export { fail, formatResult, ok, runChecks, warn, type CheckResult, type CheckStatus, type DoctorCheck, type DoctorContext } from './check.ts';
-export { probeAt } from './serial.ts';
-export { tcpProbe } from './network.ts';
 
 /** What `agentphone doctor` runs, in order. A new check is one more entry here. */
 export const DOCTOR_CHECKS: DoctorCheck[] = [dataDirCheck, lockCheck, serialPortsCheck, modemAtCheck, toolsCheck, onnxRuntimeCheck, modelsCheck, drachtioCheck, webhooksCheck, egressCheck];

@@ -1,29 +1,15 @@
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../../store/index.ts';
+import { tcpProbe } from '../tcp-probe.ts';
 import { fail, ok, type CheckResult, type DoctorCheck } from './check.ts';
-
-/** Opens a TCP connection to host:port and closes it; resolves with the error message, or null when it connected. */
-export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (error: string | null): void => {
-      socket.destroy();
-      resolve(error);
-    };
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
-    socket.once('connect', () => done(null));
-    socket.once('error', (err) => done(err.message));
-  });
-}
 
 /** drachtio-server's admin port accepts a TCP connection (voice calls need it). */
 export const drachtioCheck: DoctorCheck = async ({ config, timeoutMs }) => {
   const d = config.voice.drachtio;
   if (d === null) return [ok('drachtio', 'voice calls off (voice.drachtio not set)')];
-  const error = await tcpProbe(d.host, d.port, timeoutMs);
-  return [error === null ? ok('drachtio', `${d.host}:${d.port} accepts connections`) : fail('drachtio', `${d.host}:${d.port}: ${error}: is drachtio-server running, and voice.drachtio right?`)];
+  const failure = await tcpProbe(d.host, d.port, timeoutMs);
+  return [failure === null ? ok('drachtio', `${d.host}:${d.port} accepts connections`) : fail('drachtio', `${d.host}:${d.port}: ${failure.message}: is drachtio-server running, and voice.drachtio right?`)];
 };
 
 /** Every webhook URL (config and the numbers stored in the data dir) answers HTTP. */
