@@ -1,10 +1,8 @@
 import type { UpstreamConfig } from '../../config/index.ts';
 import { AgentPhoneError } from '../../errors/index.ts';
 import { usageOf, type ChatBackend, type ChatCompletion, type ChatRequest, type ChatStream, type ChatUsage } from '../runners/llm/chat-types.ts';
-import { ReplicaSet, type ReplicaSetOptions } from './replica-set.ts';
+import type { ReplicaSet } from './replica-set.ts';
 import { SseParser } from './sse.ts';
-
-export type UpstreamEngineOptions = ReplicaSetOptions;
 
 /** An upstream answered with something the gateway cannot use (mid-stream failures too). */
 export class UpstreamError extends AgentPhoneError {
@@ -26,16 +24,14 @@ const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/
 export class UpstreamEngine implements ChatBackend {
   readonly model: string;
   readonly ownedBy: string;
-  readonly replicas: ReplicaSet;
+  private readonly config: Readonly<UpstreamConfig>;
   private readonly modelJson: string;
 
-  constructor(
-    private readonly config: Readonly<UpstreamConfig>,
-    options: UpstreamEngineOptions | ReplicaSet,
-  ) {
+  constructor(readonly replicas: ReplicaSet) {
+    const config = replicas.config;
+    this.config = config;
     this.model = config.model;
     this.ownedBy = new URL(config.baseUrl).host;
-    this.replicas = options instanceof ReplicaSet ? options : new ReplicaSet(config, options);
     this.modelJson = `"model":${JSON.stringify(config.model)}`;
   }
 

@@ -1,4 +1,4 @@
-export { UpstreamEngine, UpstreamError, type UpstreamEngineOptions } from './engine.ts';
+export { UpstreamEngine, UpstreamError } from './engine.ts';
 export { ReplicaSet, UpstreamsExhaustedError, type FetchLike, type ReplicaSetOptions } from './replica-set.ts';
 export { UpstreamMetrics } from './metrics.ts';
 export { SseParser, sseData, type SseEvent } from './sse.ts';

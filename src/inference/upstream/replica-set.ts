@@ -135,12 +135,6 @@ export class ReplicaSet {
     this.timer = undefined;
   }
 
-  /** Whether any replica is up now (as far as the last checks and failures tell). */
-  anyUp(): boolean {
-    const now = this.nowMs();
-    return this.replicas.some((r) => r.up(now));
-  }
-
   /** One round of health checks over every replica (a round still running is joined). */
   checkHealth(): Promise<void> {
     this.checking ??= Promise.all(this.replicas.map((r) => this.checkReplica(r))).then(() => {

@@ -41,8 +41,8 @@ export class Upstreams {
       if (config.fallback === 'local') this.localFallback.add(config.model);
       const kind = upstreamKind(config, speechModels);
       if (kind === 'transcription') this.transcription.set(config.model, new UpstreamTranscriber(set));
-      else if (kind === 'speech') this.speech.set(config.model, new UpstreamEngine(config, set));
-      else this.chat.push(new UpstreamEngine(config, set));
+      else if (kind === 'speech') this.speech.set(config.model, new UpstreamEngine(set));
+      else this.chat.push(new UpstreamEngine(set));
     }
   }
 
