@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { auditCsv, type OptOutService } from '../../compliance/index.ts';
 import { NotFoundError } from '../../errors/index.ts';
 import type { NumberService } from '../../numbers/index.ts';
-import type { OptOutAuditRecord, OptOutRecord } from '../../store/index.ts';
+import type { OptOutAuditRecord } from '../../store/index.ts';
 import { errorResponses, NumberIdParams } from '../schemas.ts';
 
 const Source = Type.Union([Type.Literal('keyword'), Type.Literal('admin')]);
@@ -47,8 +47,6 @@ const AuditQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 })),
 });
 
-const view = (r: OptOutRecord) => ({ ...r });
-
 export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutService; numbers: NumberService }> = async (app, { optOuts, numbers }) => {
   const auditRows = (q: { numberId?: string | undefined; contact?: string | undefined; limit?: number | undefined }) => {
     if (q.numberId !== undefined) numbers.get(q.numberId);
@@ -83,7 +81,7 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
     async (request) => {
       const { numberId, state, limit } = request.query;
       if (numberId !== undefined) numbers.get(numberId);
-      return { optOuts: optOuts.list({ numberId, state, limit: limit ?? 1000 }).map(view) };
+      return { optOuts: optOuts.list({ numberId, state, limit: limit ?? 1000 }) };
     },
   );
 
@@ -110,7 +108,7 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
       const number = numbers.get(request.params.id);
       const state = optOuts.get(number.id, request.params.contact);
       if (!state) throw new NotFoundError(`${request.params.contact} never opted out of ${number.phoneNumber} (${number.id})`);
-      return view(state);
+      return state;
     },
   );
 
@@ -125,7 +123,7 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
         response: { 200: OptOutView, ...errorResponses },
       },
     },
-    async (request) => view(optOuts.adminOptOut(request.params.id, request.body.contact, { actor: request.body.by, note: request.body.note })),
+    async (request) => optOuts.adminOptOut(request.params.id, request.body.contact, { actor: request.body.by, note: request.body.note }),
   );
 
   app.delete(
@@ -139,6 +137,6 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
         response: { 200: OptOutView, ...errorResponses },
       },
     },
-    async (request) => view(optOuts.adminOptIn(request.params.id, request.params.contact, { actor: request.body?.by, note: request.body?.note })),
+    async (request) => optOuts.adminOptIn(request.params.id, request.params.contact, { actor: request.body?.by, note: request.body?.note }),
   );
 };
