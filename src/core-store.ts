@@ -13,6 +13,9 @@ export interface StoreLog {
   warn(fields: object, msg: string): void;
 }
 
+/** The data dir entries made private (0600/0700): what opening the store and `agentphone doctor` check the modes of. */
+export const PRIVATE_ENTRIES: readonly string[] = [...DATABASE_FILES, ADMIN_TOKEN_FILE, MEDIA_DIR];
+
 export interface CoreStore {
   db: Db;
   adminToken: string;
@@ -32,7 +35,7 @@ export function openCoreStore(config: Readonly<Config>, logger: StoreLog): CoreS
   const { token, generated } = ensureAdminToken(config.dataDir, config.adminToken);
   if (generated) logger.info({ file: join(config.dataDir, ADMIN_TOKEN_FILE) }, 'generated admin token');
   // Made 0700/0600 when created; what the operator made looser before is reported, not changed.
-  for (const e of looseModes(config.dataDir, [...DATABASE_FILES, ADMIN_TOKEN_FILE, MEDIA_DIR])) {
+  for (const e of looseModes(config.dataDir, PRIVATE_ENTRIES)) {
     logger.warn({ path: e.path, mode: e.mode, wanted: e.wanted }, 'data dir entry is open to other users: chmod it to the wanted mode');
   }
   const numbersRepo = new NumbersRepository(db, box);

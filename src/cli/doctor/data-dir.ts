@@ -1,6 +1,7 @@
 import { constants, accessSync, statSync } from 'node:fs';
 import { readDataDirLock } from '../../lifecycle/index.ts';
-import { DATABASE_FILES, looseModes } from '../../store/index.ts';
+import { PRIVATE_ENTRIES } from '../../core-store.ts';
+import { looseModes } from '../../store/index.ts';
 import { fail, ok, warn, type CheckResult, type DoctorCheck } from './check.ts';
 
 /** The data dir exists, is a directory this user can write, and nobody else can read. */
@@ -19,7 +20,7 @@ export const dataDirCheck: DoctorCheck = async ({ config }) => {
   } catch {
     return [fail(name, `${dir} is not writable by this user: chown it to the user that runs AgentPhone`)];
   }
-  const loose = looseModes(dir, [...DATABASE_FILES, 'admin-token', 'media']);
+  const loose = looseModes(dir, PRIVATE_ENTRIES);
   if (loose.length > 0) {
     return [warn(name, `${dir}: readable by others: ${loose.map((l) => `${l.path} is ${l.mode}, chmod ${l.wanted.slice(1)}`).join('; ')}`)];
   }
