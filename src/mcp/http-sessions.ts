@@ -42,7 +42,7 @@ export class McpHttpSessions {
     const entry = this.entries.get(sessionId);
     if (!entry || entry.keyId !== principal.keyId) return undefined;
     // Expired is expired as soon as it is asked for, not only when the sweep next runs.
-    if (this.idle(entry, this.idleMs)) {
+    if (this.idle(entry)) {
       this.drop(sessionId, entry);
       return undefined;
     }
@@ -111,8 +111,8 @@ export class McpHttpSessions {
     return this.deps.config.sessionIdleMinutes * 60_000;
   }
 
-  private idle(entry: Entry, idleMs: number): boolean {
-    return entry.open === 0 && this.deps.clock.now() - entry.lastSeenMs >= idleMs;
+  private idle(entry: Entry): boolean {
+    return entry.open === 0 && this.deps.clock.now() - entry.lastSeenMs >= this.idleMs;
   }
 
   private drop(id: string, entry: Entry): void {
@@ -122,7 +122,7 @@ export class McpHttpSessions {
 
   /** Closes the sessions with no open request and none for mcp.sessionIdleMinutes. */
   closeIdle(): void {
-    for (const [id, entry] of [...this.entries]) if (this.idle(entry, this.idleMs)) this.drop(id, entry);
+    for (const [id, entry] of [...this.entries]) if (this.idle(entry)) this.drop(id, entry);
   }
 
   async closeAll(): Promise<void> {
