@@ -50,7 +50,7 @@ const CudaSettings = Type.Object(
 );
 
 /** The CUDA settings onnxruntime-node cannot apply, and the default it uses instead. */
-export const CUDA_SETTINGS_NOT_APPLIED = { gpuMemLimitMb: 'no limit', arenaExtendStrategy: 'nextPowerOfTwo', cudnnConvAlgoSearch: 'exhaustive' } as const;
+const CUDA_SETTINGS_NOT_APPLIED = { gpuMemLimitMb: 'no limit', arenaExtendStrategy: 'nextPowerOfTwo', cudnnConvAlgoSearch: 'exhaustive' } as const;
 
 /** inference.session.cuda settings that cannot take effect: one problem each, with the reason. */
 export function cudaSettingsProblems(cuda: Static<typeof CudaSettings>): string[] {
@@ -170,4 +170,3 @@ export const InferenceSchema = Type.Object(
 export type InferenceConfig = Static<typeof InferenceSchema>;
 export type ModelConfig = Static<typeof Model>;
 export type SessionDefaultsConfig = Static<typeof SessionDefaults>;
-export type CudaSettingsConfig = Static<typeof CudaSettings>;

@@ -554,4 +554,3 @@ export type McpConfig = Static<typeof Mcp>;
 export type StoreConfig = Static<typeof Store>;
 export type RetentionConfig = Static<typeof Retention>;
 export type OptOutConfig = Static<typeof OptOut>;
-export type OptOutOverrideConfig = Static<typeof OptOutOverride>;

@@ -20,7 +20,7 @@ function toolLine(tool: (typeof TOOLS)[number], timeoutMs: number): CheckResult 
 }
 
 /** The command that fetches onnxruntime-node's CUDA provider libraries (npm's allowScripts keeps its install script from running). */
-export const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=1 node node_modules/onnxruntime-node/script/install';
+const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=1 node node_modules/onnxruntime-node/script/install';
 
 /**
  * ONNX Runtime loads; which execution providers this build has; whether the CUDA provider's
