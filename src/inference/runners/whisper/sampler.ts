@@ -1,5 +1,6 @@
 import { mulberry32 } from '../../random.ts';
-import { applySuppression, bestSample, logProbOf, pick } from './logits.ts';
+import { applySuppression, argmax, bestSample, logProbOf, pick } from './logits.ts';
+import { TIME_PRECISION_S } from './longform.ts';
 import type { WhisperTokens } from './tokens.ts';
 import type { TokenTime } from './words.ts';
 
@@ -8,8 +9,6 @@ import type { TokenTime } from './words.ts';
  * else best_of samples ranked as the reference's MaximumLikelihoodRanker does. Log-probs are
  * read after the timestamp rules, and the end-of-text token's counts, as in the reference.
  */
-
-const TIME_PRECISION_S = 0.02;
 
 /**
  * Logits of the next token of each row: called first with the prompt alone (one row), then with
@@ -76,7 +75,6 @@ function timestampReading(logits: Float32Array, timestampBegin: number): TokenTi
   for (const x of logits) if (x > max) max = x;
   let sum = 0;
   for (const x of logits) sum += Math.exp(x - max);
-  let best = timestampBegin;
-  for (let i = timestampBegin + 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  const best = argmax(logits, timestampBegin);
   return { t: (best - timestampBegin) * TIME_PRECISION_S, p: Math.exp((logits[best] as number) - max) / sum };
 }
