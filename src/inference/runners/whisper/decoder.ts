@@ -3,7 +3,7 @@ import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TaskContext } from '../../types.ts';
 import { allocCache, cacheTensor, floatInputType, type CacheType } from '../llm/decoder-io.ts';
 import { fromHalfArray, toHalfArray } from './half.ts';
-import { argmax, logProbOf } from './logits.ts';
+import { logProbOf } from './logits.ts';
 import { FRAMES_PER_SECOND, sliceWindow, TIME_PRECISION_S, type SlicePiece, type WindowDecode } from './longform.ts';
 import type { WhisperModelInfo } from './model-files.ts';
 import { averageLogprob, sampleWindow, type NextLogits } from './sampler.ts';
@@ -233,5 +233,3 @@ function compression(text: string): number {
   if (bytes.length === 0) return 0;
   return bytes.length / deflateSync(bytes).length;
 }
-
-export { argmax };
