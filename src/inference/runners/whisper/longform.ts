@@ -1,3 +1,4 @@
+import { HOP_LENGTH, N_FRAMES, SAMPLE_RATE_HZ } from './features.ts';
 import type { WindowWord } from './words.ts';
 
 /*
@@ -10,9 +11,7 @@ import type { WindowWord } from './words.ts';
  */
 
 /** Mel frames per second (hop 160 at 16 kHz); `seek` values count these. */
-export const FRAMES_PER_SECOND = 100;
-/** Frames in one 30 s window. */
-export const WINDOW_FRAMES = 3000;
+export const FRAMES_PER_SECOND = SAMPLE_RATE_HZ / HOP_LENGTH;
 /** Mel frames per timestamp step (0.02 s). */
 const FRAMES_PER_TIMESTAMP = 2;
 export const TIME_PRECISION_S = FRAMES_PER_TIMESTAMP / FRAMES_PER_SECOND;
@@ -171,7 +170,7 @@ export async function transcribeLongform(options: LongformOptions, decode: (r: W
   let language: string | null = null;
   let decodes = 0;
   for (let seek = 0; seek < totalFrames; ) {
-    const segmentFrames = Math.min(WINDOW_FRAMES, totalFrames - seek);
+    const segmentFrames = Math.min(N_FRAMES, totalFrames - seek);
     const timeOffset = seek / FRAMES_PER_SECOND;
     const fallback = await decodeWithFallback({ seek, segmentFrames, prompt: allTokens.slice(promptResetSince) }, options, decode);
     const r = fallback.result;
