@@ -1,4 +1,5 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Parts, StepBytes } from './step-bytes.ts';
 
 /*
  * Counts what crosses the session boundary on each run: the bytes of every tensor fed and of
@@ -8,11 +9,8 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
  * wraps its sessions with it in production.
  */
 
-export interface RunIo {
-  /** Bytes per input fed (host→device on the CUDA provider). */
-  fed: Record<string, number>;
-  /** Bytes per output fetched (device→host on the CUDA provider). */
-  fetched: Record<string, number>;
+/** Bytes per input fed and per output fetched, as step-bytes.ts predicts them. */
+export interface RunIo extends StepBytes {
   /** The fetch list the caller passed; null when it fetched every output. */
   fetchNames: readonly string[] | null;
 }
@@ -38,9 +36,9 @@ export function meterSession(session: InferenceSession, options: { fetchAll?: bo
         : options.fetchAll
           ? await session.run(feeds, runOptions)
           : await session.run(feeds, names, runOptions);
-    const fed: Record<string, number> = {};
+    const fed: Parts = {};
     for (const [name, t] of Object.entries(feeds)) fed[name] = tensorBytes(t as Tensor);
-    const fetched: Record<string, number> = {};
+    const fetched: Parts = {};
     for (const [name, t] of Object.entries(out)) fetched[name] = tensorBytes(t as Tensor);
     runs.push({ fed, fetched, fetchNames: options.fetchAll ? null : names });
     return out;
