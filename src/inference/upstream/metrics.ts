@@ -2,10 +2,17 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type UpstreamOutcome = 'ok' | 'refused' | 'failed';
 
+/** One replica as the gauges read it. */
+interface ReplicaState {
+  label: string;
+  up: boolean;
+  inFlight: number;
+}
+
 /** What the gauges read at each scrape: a replica set's replicas, as they are now. */
 export interface WatchedReplicas {
   readonly model: string;
-  replicaStates(): Array<{ label: string; up: boolean; inFlight: number }>;
+  replicaStates(): ReplicaState[];
 }
 
 /** Per-replica counters and gauges of the upstream engines, on the app's registry. */
@@ -35,24 +42,19 @@ export class UpstreamMetrics {
       labelNames: ['model'] as const,
       registers: [registry],
     });
-    new Gauge({
-      name: 'agentphone_upstream_replica_up',
-      help: 'Whether an upstream replica is taking requests (1) or passed over as down (0)',
-      labelNames: ['model', 'replica'] as const,
-      registers: [registry],
-      collect() {
-        for (const w of watched) for (const r of w.replicaStates()) this.set({ model: w.model, replica: r.label }, r.up ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'agentphone_upstream_in_flight',
-      help: 'Requests in flight to an upstream replica',
-      labelNames: ['model', 'replica'] as const,
-      registers: [registry],
-      collect() {
-        for (const w of watched) for (const r of w.replicaStates()) this.set({ model: w.model, replica: r.label }, r.inFlight);
-      },
-    });
+    // Per-replica gauges read from the watched sets at each scrape.
+    const replicaGauge = (name: string, help: string, read: (r: ReplicaState) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model', 'replica'] as const,
+        registers: [registry],
+        collect() {
+          for (const w of watched) for (const r of w.replicaStates()) this.set({ model: w.model, replica: r.label }, read(r));
+        },
+      });
+    replicaGauge('agentphone_upstream_replica_up', 'Whether an upstream replica is taking requests (1) or passed over as down (0)', (r) => (r.up ? 1 : 0));
+    replicaGauge('agentphone_upstream_in_flight', 'Requests in flight to an upstream replica', (r) => r.inFlight);
   }
 
   /** Adds a replica set to the up and in-flight gauges. */
