@@ -31,9 +31,11 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../../src/config/index.ts';
 import { createInference } from '../../src/inference/index.ts';
+import { decoderOnlyFile } from '../../src/inference/runners/llm/index.ts';
 import { findVoice, ORPHEUS_3B_DIMS, ORPHEUS_TEST_DIMS, SAMPLE_RATE_HZ, TtsService, writeOrpheusTestModel, writeSnacTestModel } from '../../src/inference/runners/tts/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { Registry } from 'prom-client';
+import type { ModelDtype } from '../../src/inference/types.ts';
 import { modelDir } from './weights.ts';
 
 const { values: args } = parseArgs({
@@ -52,7 +54,7 @@ const { values: args } = parseArgs({
 
 const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'agentphone-gpu-tts-'));
 const lmDtype = args['lm-dtype'] ?? 'fp32';
-const lmFile = join('onnx', `model${lmDtype === 'fp32' ? '' : `_${lmDtype}`}.onnx`);
+const lmFile = decoderOnlyFile(lmDtype as ModelDtype);
 const lmGenerated = join(dir, args.tiny ? 'orpheus-tiny' : 'orpheus-3b-sized');
 const snacGenerated = join(dir, args.tiny ? 'snac-tiny' : 'snac-wide');
 const lmDir = modelDir('orpheus LM', args['lm-dir'], lmGenerated, lmFile, () => writeOrpheusTestModel(lmGenerated, 21, args.tiny ? ORPHEUS_TEST_DIMS : ORPHEUS_3B_DIMS));

@@ -42,7 +42,10 @@ import { Registry } from 'prom-client';
 import { validateConfig } from '../../src/config/index.ts';
 import { WHISPER_DIMS, writeWhisperModel } from '../../src/inference/generator/index.ts';
 import { createInference, findVoice, WhisperService } from '../../src/inference/index.ts';
+import { decoderOnlyFile } from '../../src/inference/runners/llm/index.ts';
 import { ORPHEUS_3B_DIMS, ORPHEUS_TEST_DIMS, TtsService, writeOrpheusTestModel, writeSnacTestModel } from '../../src/inference/runners/tts/index.ts';
+import { decoderFile } from '../../src/inference/runners/whisper/model-files.ts';
+import type { ModelDtype } from '../../src/inference/types.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { encodeG711 } from '../../src/voice/audio/g711.ts';
 import { monotonicClock } from '../../src/clock/index.ts';
@@ -83,12 +86,12 @@ const sttTokens = Number(args['stt-tokens']);
 const sttGenerated = join(dir, `whisper-${args.tiny ? 'test-v3' : 'large-v3-turbo'}-${dtype}-${sttTokens}`);
 const lmGenerated = join(dir, `orpheus-${size}`);
 const snacGenerated = join(dir, `snac-${size}`);
-const sttDir = modelDir('whisper', args['stt-dir'], sttGenerated, join('onnx', `decoder_model_merged${dtype === 'fp16' ? '_fp16' : ''}.onnx`), () => {
+const sttDir = modelDir('whisper', args['stt-dir'], sttGenerated, decoderFile(dtype), () => {
   const dims = { ...WHISPER_DIMS[args.tiny ? 'test-v3' : 'large-v3-turbo'], maxTargetPositions: 2 * sttTokens };
   writeWhisperModel(sttGenerated, { dims, dtype, testMarker: true });
 });
 const lmDtype = args['lm-dtype'] ?? 'fp32';
-const lmDir = modelDir('orpheus LM', args['lm-dir'], lmGenerated, join('onnx', `model${lmDtype === 'fp32' ? '' : `_${lmDtype}`}.onnx`), () =>
+const lmDir = modelDir('orpheus LM', args['lm-dir'], lmGenerated, decoderOnlyFile(lmDtype as ModelDtype), () =>
   writeOrpheusTestModel(lmGenerated, 21, args.tiny ? ORPHEUS_TEST_DIMS : ORPHEUS_3B_DIMS),
 );
 const snacDir = modelDir('snac', args['snac-dir'], snacGenerated, join('onnx', 'decoder_model.onnx'), () => writeSnacTestModel(snacGenerated, 31, args.tiny ? 8 : 512));

@@ -30,6 +30,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { WHISPER_DIMS, writeWhisperModel, type WhisperDims } from '../../src/inference/generator/index.ts';
 import { CHUNK_SAMPLES, logMelSpectrogram, N_FRAMES } from '../../src/inference/runners/whisper/features.ts';
 import { toHalfArray } from '../../src/inference/runners/whisper/half.ts';
+import { decoderFile, encoderFile } from '../../src/inference/runners/whisper/model-files.ts';
 import { modelDir } from './weights.ts';
 
 const { values } = parseArgs({
@@ -86,12 +87,11 @@ function argmaxRows(logits: Tensor): number[] {
 
 async function benchModel(name: keyof typeof WHISPER_DIMS): Promise<void> {
   const dims = WHISPER_DIMS[name];
-  const suffix = dtype === 'fp16' ? '_fp16' : '';
-  const dir = modelDir(`whisper ${name}`, values.weights, join(root, `${name}-${dtype}`), join('onnx', `decoder_model_merged${suffix}.onnx`), () =>
+  const dir = modelDir(`whisper ${name}`, values.weights, join(root, `${name}-${dtype}`), decoderFile(dtype), () =>
     writeWhisperModel(join(root, `${name}-${dtype}`), { dims, dtype, testMarker: true }),
   );
-  const encoder = await InferenceSession.create(join(dir, 'onnx', `encoder_model${suffix}.onnx`), options());
-  const decoder = await InferenceSession.create(join(dir, 'onnx', `decoder_model_merged${suffix}.onnx`), options());
+  const encoder = await InferenceSession.create(join(dir, encoderFile(dtype)), options());
+  const decoder = await InferenceSession.create(join(dir, decoderFile(dtype)), options());
   const audio = new Float32Array(windows * CHUNK_SAMPLES).map((_, i) => Math.sin(i * 0.05) * 0.2);
   for (const batch of values.batches.split(',').map(Number)) {
     let featureS = 0;
