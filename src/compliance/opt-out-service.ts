@@ -100,8 +100,9 @@ export class OptOutService {
     return this.adminSet(numberId, rawContact, 'opted_in', change);
   }
 
-  get(numberId: string, contact: string): OptOutRecord | undefined {
-    return this.deps.repo.get(numberId, contact);
+  /** The contact's state, normalised as the admin changes are (the + of E.164 may be lost in a URL path). */
+  get(numberId: string, rawContact: string): OptOutRecord | undefined {
+    return this.deps.repo.get(numberId, normalizeContact(rawContact));
   }
 
   list(filter: { numberId?: string | undefined; state?: OptOutState | undefined; limit: number }): OptOutRecord[] {

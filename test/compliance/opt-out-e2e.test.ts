@@ -122,6 +122,12 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     const added = await admin(`/numbers/${rig.gw.numberA}/opt-outs`, { method: 'POST', body: JSON.stringify({ contact: SUBSCRIBER, by: 'ops@acme', note: 'asked by email' }) });
     expect(added.status).toBe(200);
     expect(await added.json()).toMatchObject({ numberId: rig.gw.numberA, contact: SUBSCRIBER, state: 'opted_out', source: 'admin', keyword: null, actor: 'ops@acme' });
+    // The GET reads the contact as POST and DELETE do: a + lost from the URL path still finds it.
+    for (const contact of [encodeURIComponent(SUBSCRIBER), SUBSCRIBER.slice(1)]) {
+      const got = await admin(`/numbers/${rig.gw.numberA}/opt-outs/${contact}`);
+      expect(got.status).toBe(200);
+      expect(await got.json()).toMatchObject({ contact: SUBSCRIBER, state: 'opted_out', actor: 'ops@acme' });
+    }
     await rig.receiver.waitFor(() => rig.receiver.events('contact.opted_out').length === 1);
     expect(rig.receiver.events('contact.opted_out')[0]!.json).toMatchObject({ source: 'admin', actor: 'ops@acme', keyword: null, message_id: null });
     const refused = await send('hi');
