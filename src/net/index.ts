@@ -1,3 +1,4 @@
+export { readBoundedBody } from './bounded-body.ts';
 export { AddressList, AddressPolicy, isPublicAddress } from './address-policy.ts';
 export { guardedRequest, urlOptions, type AddressGate, type Refusal } from './guarded-request.ts';
 export { egressFetch, type FetchLike } from './egress-fetch.ts';

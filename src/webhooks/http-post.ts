@@ -1,4 +1,5 @@
 import { AgentPhoneError } from '../errors/index.ts';
+import { readBoundedBody } from '../net/index.ts';
 
 /** One webhook POST. */
 export interface WebhookRequest {
@@ -34,29 +35,6 @@ export class WebhookTransportError extends Error {
 /** Largest response body read from an agent (an inline reply is small). */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
-/**
- * Reads at most `max` bytes of a body as they arrive; past that the download is cancelled,
- * which closes the connection, so an endless answer costs no more than the cap.
- */
-async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<{ text: string; truncated: boolean }> {
-  if (!body) return { text: '', truncated: false };
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.length > max) {
-      chunks.push(value.subarray(0, max - size));
-      await reader.cancel();
-      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
-    }
-    chunks.push(value);
-    size += value.length;
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
-}
-
 /** A fetch() as the egress policy's webhook client gives it (src/net). */
 export type WebhookFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -66,11 +44,11 @@ export const httpPost = (fetcher: WebhookFetch): HttpPost => async (request) => 
   try {
     const res = await fetcher(request.url, { method: 'POST', body: request.body, headers: request.headers, signal, redirect: 'manual' });
     const declared = Number(res.headers.get('content-length'));
-    const { text, truncated } =
+    const { text, over: truncated } =
       Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES
         ? // Said to be too large: not worth a byte.
-          (await res.body?.cancel(), { text: '', truncated: true })
-        : await readCapped(res.body, MAX_RESPONSE_BYTES);
+          (await res.body?.cancel(), { text: '', over: true })
+        : await readBoundedBody(res.body, MAX_RESPONSE_BYTES);
     const retryAfter = res.headers.get('retry-after');
     return {
       status: res.status,

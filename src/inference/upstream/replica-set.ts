@@ -1,6 +1,7 @@
 import type { UpstreamConfig } from '../../config/index.ts';
 import { AgentPhoneError, UnavailableError, ValidationError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import { readBoundedBody } from '../../net/index.ts';
 import { UpstreamCall } from './call.ts';
 import type { UpstreamMetrics } from './metrics.ts';
 import { Slots } from './slots.ts';
@@ -65,25 +66,6 @@ class Refused extends Error {
 }
 
 const ERROR_BODY_LIMIT = 4096;
-
-/** Up to `limitBytes` of an answer's body as text; `over` when it held more (the rest is not read). */
-export async function readBounded(res: Response, limitBytes: number): Promise<{ text: string; over: boolean }> {
-  if (!res.body) return { text: '', over: false };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      return { text: Buffer.concat(chunks).subarray(0, limitBytes).toString('utf8'), over: true };
-    }
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), over: false };
-}
 
 /**
  * The engines serving one upstream model. A request goes to the least busy replica that is up;
@@ -268,7 +250,7 @@ export class ReplicaSet {
   private async refusal(res: Response, replica: Replica): Promise<Refused> {
     let reason = '';
     try {
-      const { text } = await readBounded(res, ERROR_BODY_LIMIT);
+      const { text } = await readBoundedBody(res.body, ERROR_BODY_LIMIT);
       try {
         const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: string };
         reason = typeof parsed.error === 'object' ? (parsed.error.message ?? '') : (parsed.message ?? parsed.detail ?? parsed.error ?? '');

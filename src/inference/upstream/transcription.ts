@@ -1,5 +1,6 @@
+import { readBoundedBody } from '../../net/index.ts';
 import { UpstreamError } from './engine.ts';
-import { readBounded, type ReplicaSet } from './replica-set.ts';
+import type { ReplicaSet } from './replica-set.ts';
 
 /** An uploaded audio file and the form fields forwarded with it (the route has bounded all of them). */
 export interface TranscriptionUpload {
@@ -61,7 +62,7 @@ export class UpstreamTranscriber {
     const body = new Uint8Array(await encoded.arrayBuffer());
     const headers = { accept: 'application/json', 'content-type': encoded.headers.get('content-type') ?? 'multipart/form-data' };
     const held = await this.replicas.send('/audio/transcriptions', { headers, body }, signal, async (res) => {
-      const { text, over } = await readBounded(res, ANSWER_LIMIT_BYTES);
+      const { text, over } = await readBoundedBody(res.body, ANSWER_LIMIT_BYTES);
       if (over) throw new UpstreamError(`the upstream engine for ${this.model} answered with more than ${ANSWER_LIMIT_BYTES} bytes`, 502);
       return (res.headers.get('content-type') ?? '').includes('json') ? parseAnswer(text, this.model) : { text, segments: [] };
     });
