@@ -82,6 +82,7 @@ export class ReplicaSet {
   private readonly nowMs: () => number;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private firstRound: Promise<void> | undefined;
 
   constructor(
     readonly config: Readonly<UpstreamConfig>,
@@ -107,7 +108,7 @@ export class ReplicaSet {
   /** Starts the periodic health checks (the first one now); no-op when healthIntervalMs is 0. */
   start(): void {
     if (this.config.healthIntervalMs === 0 || this.timer) return;
-    void this.checkHealth();
+    this.firstRound = this.checkHealth();
     this.timer = setInterval(() => void this.checkHealth(), this.config.healthIntervalMs);
     this.timer.unref();
   }
@@ -115,6 +116,17 @@ export class ReplicaSet {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Whether a replica is up now by the health checks and request failures, once the first round
+   * of checks has finished (so an engine is not counted before it was asked); with the checks
+   * off, by request failures alone.
+   */
+  async answering(): Promise<boolean> {
+    await this.firstRound;
+    const now = this.nowMs();
+    return this.replicas.some((r) => r.up(now));
   }
 
   /** One round of health checks over every replica (a round still running is joined). */

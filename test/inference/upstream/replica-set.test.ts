@@ -5,6 +5,7 @@ import { validateConfig, type UpstreamConfig } from '../../../src/config/index.t
 import { UnavailableError, ValidationError } from '../../../src/errors/index.ts';
 import { ReplicaSet, UpstreamsExhaustedError } from '../../../src/inference/upstream/index.ts';
 import { silentLogger } from '../../../src/logging/index.ts';
+import { freePort } from '../../helpers/free-port.ts';
 
 /** A loopback engine whose every POST gets the scripted answer; it counts what it was sent. */
 async function engine(answer: (hits: number) => { status: number; body: string } | 'hang'): Promise<{ url: string; hits: () => number; server: Server }> {
@@ -90,5 +91,33 @@ describe('ReplicaSet failover (loopback engines)', () => {
     gone.abort();
     expect(await pending).not.toBeInstanceOf(UnavailableError);
     expect(down.hits()).toBe(2);
+  });
+});
+
+describe('ReplicaSet health as /v1/models reads it', () => {
+  it('answers once the first health round is in: up while one replica passes, down when none does', async () => {
+    const up = await engine(() => ({ status: 200, body: '{"object":"list","data":[]}' }));
+    servers.push(up.server);
+    const nobody = `http://127.0.0.1:${await freePort()}/v1`;
+    const mixed = replicaSet([nobody, up.url], { healthIntervalMs: 60_000 });
+    const dead = replicaSet([nobody], { healthIntervalMs: 60_000 });
+    mixed.start();
+    dead.start();
+    try {
+      expect(await mixed.answering()).toBe(true);
+      expect(await dead.answering()).toBe(false);
+      expect(up.hits()).toBe(1);
+    } finally {
+      mixed.stop();
+      dead.stop();
+    }
+  });
+
+  it('with health checks off, counts a replica up until a request fails on it', async () => {
+    const set = replicaSet([`http://127.0.0.1:${await freePort()}/v1`]);
+    set.start();
+    expect(await set.answering()).toBe(true);
+    await expect(send(set)).rejects.toBeInstanceOf(UpstreamsExhaustedError);
+    expect(await set.answering()).toBe(false);
   });
 });

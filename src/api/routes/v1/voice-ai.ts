@@ -9,7 +9,6 @@ import type { Logger } from '../../../logging/index.ts';
 import { KeyUsageMeter } from '../../../metering/index.ts';
 import { UsageRepository, type Db } from '../../../store/index.ts';
 import type { V1RoutesOptions } from './index.ts';
-import { UpstreamProbe } from './upstream-probe.ts';
 
 export interface VoiceAiDeps {
   config: Readonly<Config>;
@@ -46,10 +45,8 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   // Local chat runners are listed by the installed-models source below, only once their files are
   // in place: a configured model that is not installed cannot answer, so it is not listed.
   const routedLocals = new Set<string>();
-  // Upstream chat and transcription engines are listed while one of their replicas answers (or
-  // the local model they fall back to is there).
-  const probe = new UpstreamProbe(deps.fetch ?? fetch, () => deps.clock.now());
-  const answers = async (set: ReplicaSet) => (await Promise.all(set.replicas.map((r) => probe.up({ baseUrl: r.base, apiKey: set.config.apiKey })))).some(Boolean);
+  // Upstream chat and transcription engines are listed while one of their replicas is up by the
+  // replica set's own health checks (or the local model they fall back to is there).
   const setOf = new Map<string, ReplicaSet>([...upstreams.chat, ...upstreams.transcription.values()].map((e) => [e.model, e.replicas]));
   const localFallbacks = new Set<string>();
   const sources: Array<() => ModelEntry[] | Promise<ModelEntry[]>> = [
@@ -58,7 +55,7 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
       const listed = [...router.models().filter((m) => !routedLocals.has(m.id)), ...transcription];
       const up = await Promise.all(listed.map((m) => {
         const set = setOf.get(m.id);
-        return set && !localFallbacks.has(m.id) ? answers(set) : true;
+        return set && !localFallbacks.has(m.id) ? set.answering() : true;
       }));
       return listed.filter((_, i) => up[i]);
     },
