@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError } from '../errors/index.ts';
 import { ensurePrivateDir, ensurePrivateFile, restrictIfPresent } from './data-dir.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
+import { pendingMigrations, refuseNewerSchema } from './schema-version.ts';
 
 export type Db = Database.Database;
 
@@ -51,18 +51,9 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
 export function migrate(db: Db, migrations: readonly Migration[]): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const current = currentSchemaVersion(db);
-  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > latest) {
-    throw new StoreError(
-      `The database is at schema version ${current} but this AgentPhone knows only up to ${latest}; ` +
-        'it was written by a newer release. Upgrade AgentPhone or point it at another data dir.',
-    );
-  }
-  // Every migration not yet recorded, not only those above the current version: numbers are
-  // assigned up front, so a lower one (004) can land after a higher one (007) was applied.
-  const applied = new Set((db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version));
-  const pending = [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version);
+  refuseNewerSchema(currentSchemaVersion(db), migrations);
+  const applied = (db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version);
+  const pending = pendingMigrations(migrations, applied);
   const record = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)');
   db.transaction(() => {
     for (const m of pending) {

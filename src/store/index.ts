@@ -2,6 +2,19 @@ export { openDatabase, migrate, currentSchemaVersion, DATABASE_FILE, DATABASE_FI
 export { ensurePrivateDir, looseModes, MEDIA_DIR, mediaDir, type LooseEntry } from './data-dir.ts';
 export { SecretBox } from './secret-box.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
+export {
+  dbNowMs,
+  migratePostgres,
+  MIGRATION_LOCK_KEY,
+  openPostgresStore,
+  PG_MIGRATIONS,
+  sqliteSqlStore,
+  type PostgresSslMode,
+  type PostgresSslOptions,
+  type PostgresStoreOptions,
+  type SqlDialect,
+  type SqlStore,
+} from './sql/index.ts';
 export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';
 export { OutboxRepository, type OutboxEvent, type OutboxStatus } from './outbox-repository.ts';

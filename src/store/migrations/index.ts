@@ -13,9 +13,10 @@ import { migration015 } from './015-sim-inboxes.ts';
 import { migration016 } from './016-webhook-answers.ts';
 import { migration017 } from './017-conversation-reads.ts';
 import { migration018 } from './018-opt-outs.ts';
+import { migration019 } from './019-cluster.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
 /** Every migration, in version order. Add new ones at the end, never edit a landed one. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration015, migration016, migration017, migration018];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration015, migration016, migration017, migration018, migration019];
