@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { TRANSCRIPTION_MINUTES_KIND } from '../api/routes/v1/transcriptions.ts';
 import type { Clock } from '../clock/index.ts';
-import { AgentPhoneError, ValidationError } from '../errors/index.ts';
-import { AudioDecodeError, type WhisperService } from '../inference/index.ts';
-import { ledgerMonth } from '../metering/index.ts';
+import { AgentPhoneError } from '../errors/index.ts';
+import type { WhisperService } from '../inference/index.ts';
+import { KeyUsageMeter } from '../metering/index.ts';
 import type { MediaStore } from '../mms/index.ts';
 import type { UsageRepository } from '../store/index.ts';
 import type { MediaLookup, TranscribeRequest, TranscribeResult } from './deps.ts';
@@ -23,17 +22,11 @@ export function mediaLookup(media: MediaStore, maxBytes: number): MediaLookup {
 
 /** Transcribes with the local Whisper service and meters the minutes on the key, as the transcription route does. */
 export function whisperTranscriber(d: { whisper: WhisperService; usage: UsageRepository; clock: Clock; model: string }): (req: TranscribeRequest) => Promise<TranscribeResult> {
+  const meter = new KeyUsageMeter(d.usage);
   return async ({ principal, audio, signal }) => {
     d.whisper.resolve(d.model); // 404 / 503 before any audio work
-    let pcm: Float32Array;
-    try {
-      pcm = await d.whisper.decode(audio, signal);
-    } catch (err) {
-      if (err instanceof AudioDecodeError) throw new ValidationError(`media: ${err.message}`);
-      throw err;
-    }
-    const result = await d.whisper.transcribe(pcm, { model: d.model, signal });
-    if (result.durationS > 0) d.usage.addForKey(principal.keyId, ledgerMonth(d.clock.now()), TRANSCRIPTION_MINUTES_KIND, result.durationS / 60);
+    const result = await d.whisper.transcribeFile(audio, 'media', { model: d.model, signal });
+    meter.recordTranscriptionSeconds(principal.keyId, result.durationS, d.clock.now());
     return { text: result.text, language: result.language, durationS: result.durationS };
   };
 }

@@ -4,6 +4,8 @@ import { ledgerMonth } from './month.ts';
 /** What the voice AI API meters per API key and month (key_usage_ledger kinds). */
 export const KEY_USAGE_KINDS = {
   speechMinutes: 'ai_speech_minutes',
+  /** Audio transcribed (the route and the MCP tool), priced at metering.voiceAiMinuteUsd. */
+  transcriptionMinutes: 'ai_transcription_minutes',
   chatPromptTokens: 'chat_prompt_tokens',
   chatCompletionTokens: 'chat_completion_tokens',
 } as const;
@@ -14,6 +16,10 @@ export class KeyUsageMeter {
 
   recordSpeechSeconds(apiKeyId: string, seconds: number, now: number): void {
     if (seconds > 0) this.repo.addForKey(apiKeyId, ledgerMonth(now), KEY_USAGE_KINDS.speechMinutes, seconds / 60);
+  }
+
+  recordTranscriptionSeconds(apiKeyId: string, seconds: number, now: number): void {
+    if (seconds > 0) this.repo.addForKey(apiKeyId, ledgerMonth(now), KEY_USAGE_KINDS.transcriptionMinutes, seconds / 60);
   }
 
   recordChatTokens(apiKeyId: string, promptTokens: number, completionTokens: number, now: number): void {

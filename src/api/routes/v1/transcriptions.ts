@@ -2,9 +2,9 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Clock } from '../../../clock/index.ts';
 import { AgentPhoneError, ValidationError } from '../../../errors/index.ts';
-import { AudioDecodeError, LANGUAGE_NAMES, toSrt, toVtt, type WhisperService } from '../../../inference/index.ts';
+import { LANGUAGE_NAMES, toSrt, toVtt, type WhisperService } from '../../../inference/index.ts';
 import type { TimedText, Upstreams } from '../../../inference/upstream/index.ts';
-import { ledgerMonth } from '../../../metering/index.ts';
+import { KeyUsageMeter } from '../../../metering/index.ts';
 import type { UsageRepository } from '../../../store/index.ts';
 import { principalOf } from '../../auth.ts';
 
@@ -26,9 +26,6 @@ interface Transcript {
   segments: readonly TimedText[];
   words?: readonly unknown[];
 }
-
-/** key_usage_ledger kind for transcribed audio, in minutes (priced at metering.voiceAiMinuteUsd). */
-export const TRANSCRIPTION_MINUTES_KIND = 'ai_transcription_minutes';
 
 const FORMATS = ['json', 'text', 'verbose_json', 'srt', 'vtt'] as const;
 type ResponseFormat = (typeof FORMATS)[number];
@@ -91,6 +88,7 @@ function clientGone(reply: FastifyReply): AbortSignal {
 /** POST /v1/audio/transcriptions: OpenAI-compatible, multipart/form-data. */
 export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions> = async (app, options) => {
   const limit = options.maxAudioBytes;
+  const meter = new KeyUsageMeter(options.usage);
   await app.register(multipart, { limits: { fileSize: limit, ...MULTIPART_LIMITS } });
 
   app.post(
@@ -147,17 +145,8 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
 
       const signal = clientGone(reply);
       const file = fields.file;
-      const decode = async (): Promise<Float32Array> => {
-        try {
-          return await options.whisper.decode(file, signal);
-        } catch (err) {
-          if (err instanceof AudioDecodeError) throw new ValidationError(`file: ${err.message}`);
-          throw err;
-        }
-      };
-      const local = async (): Promise<Transcript> => {
-        const audio = await decode();
-        const result = await options.whisper.transcribe(audio, {
+      const local = (): Promise<Transcript> =>
+        options.whisper.transcribeFile(file, 'file', {
           model,
           ...(fields.language !== undefined && { language: fields.language }),
           ...(fields.prompt !== undefined && { prompt: fields.prompt }),
@@ -165,8 +154,6 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
           words: wantWords,
           signal,
         });
-        return result;
-      };
       const remote = async (): Promise<Transcript> => {
         const answer = await (upstream as NonNullable<typeof upstream>).transcribe(
           {
@@ -181,11 +168,11 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
           signal,
         );
         // Metered from the engine's duration; measured here (decode gives 16 kHz) when its answer has none.
-        const durationS = answer.durationS ?? (await decode().then((a) => a.length / 16_000, () => 0));
+        const durationS = answer.durationS ?? (await options.whisper.decode(file, signal).then((a) => a.length / 16_000, () => 0));
         return { ...answer, language: answer.language ?? fields.language ?? 'en', durationS, ...(wantWords && { words: answer.words ?? [] }) };
       };
       const result = upstream && options.upstreams ? await options.upstreams.orLocal(model, remote, local) : await local();
-      if (result.durationS > 0) options.usage.addForKey(principal.keyId, ledgerMonth(options.clock.now()), TRANSCRIPTION_MINUTES_KIND, result.durationS / 60);
+      meter.recordTranscriptionSeconds(principal.keyId, result.durationS, options.clock.now());
 
       switch (format) {
         case 'json':

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { decodeUpload } from '../../audio/index.ts';
+import { ValidationError } from '../../../errors/index.ts';
+import { AudioDecodeError, decodeUpload } from '../../audio/index.ts';
 import { DynamicBatcher } from '../../batcher.ts';
 import type { Inference } from '../../service.ts';
 import type { ModelRuntime } from '../../types.ts';
@@ -126,6 +127,21 @@ export class WhisperService {
   /** An uploaded audio file → 16 kHz mono, off the event loop, within inference.maxAudioSeconds. */
   decode(bytes: Uint8Array, signal?: AbortSignal): Promise<Float32Array> {
     return decodeUpload(bytes, { pool: this.inference.pools.stt, maxSeconds: this.inference.config.maxAudioSeconds, ...(signal && { signal }) });
+  }
+
+  /** decode() of a client's file: audio it cannot read is the client's fault (400 naming `field`). */
+  async decodeFile(bytes: Uint8Array, field: string, signal?: AbortSignal): Promise<Float32Array> {
+    try {
+      return await this.decode(bytes, signal);
+    } catch (err) {
+      if (err instanceof AudioDecodeError) throw new ValidationError(`${field}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** A client's audio file decoded (decodeFile) and transcribed: the transcription route's and MCP tool's local path. */
+  async transcribeFile(bytes: Uint8Array, field: string, options: TranscribeOptions): Promise<Transcription> {
+    return this.transcribe(await this.decodeFile(bytes, field, options.signal), options);
   }
 
   async transcribe(audio: Float32Array, options: TranscribeOptions): Promise<Transcription> {
