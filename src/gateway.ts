@@ -22,8 +22,7 @@ import { mediaDir, PurgeJob, UsageRepository, WalCheckpointer } from './store/in
 import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
 import { restrictFileCreationMask } from './lifecycle/index.ts';
-import { mcpRoutes, MessageEvents, type McpDeps } from './mcp/index.ts';
-import { mediaLookup, whisperTranscriber } from './mcp/gateway-adapters.ts';
+import { mcpRoutes, mediaLookup, MessageEvents, whisperTranscriber, type McpDeps } from './mcp/index.ts';
 
 export interface Gateway {
   core: Core;

@@ -1,6 +1,6 @@
 export { buildApp, closeApp, routeTable, type App, type AppDeps, type RouteEntry, type RouteRegistrar } from './app.ts';
 export { readTlsMaterial, reloadTls, type TlsFiles } from './tls.ts';
 export { toErrorResponse, type ErrorBody } from './error-handler.ts';
-export { bearerToken, principalOf } from './auth.ts';
+export { apiKeyHook, bearerToken, principalOf } from './auth.ts';
 export { ErrorSchema, errorResponses, NumberIdParams, NumberViewSchema } from './schemas.ts';
 export type { HealthReport } from './routes/health.ts';

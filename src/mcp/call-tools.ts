@@ -1,9 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { toCallView, turnView } from '../api/routes/calls.ts';
 import type { ApiPrincipal } from '../auth/index.ts';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors/index.ts';
 import type { CallRecord } from '../store/index.ts';
+import { toCallView, turnView } from '../voice/index.ts';
 import type { McpDeps } from './deps.ts';
 import { runTool } from './tool-result.ts';
 

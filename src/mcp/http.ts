@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { apiKeyHook, principalOf } from '../api/auth.ts';
+import { apiKeyHook, principalOf } from '../api/index.ts';
 import type { ApiKeyService } from '../auth/index.ts';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
 import type { RateLimiter } from '../metering/index.ts';

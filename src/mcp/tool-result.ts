@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { toErrorResponse } from '../api/error-handler.ts';
+import { toErrorResponse } from '../api/index.ts';
 import type { Logger } from '../logging/index.ts';
 
 /** A tool's answer: its JSON as text (what every MCP host shows the model). */

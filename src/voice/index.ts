@@ -13,6 +13,7 @@ export { decodeRtcp, encodeRtcp, type RtcpReport } from './rtp/rtcp.ts';
 export { bindRtpPorts, type PortRange, type RtpSockets } from './rtp/udp-port.ts';
 export { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpError, type AudioDescription, type Direction, type LocalMedia, type Negotiated } from './sdp/sdp.ts';
 export { CallLog, type CallEnd } from './call-log.ts';
+export { toCallView, turnView } from './call-view.ts';
 export { CallManager, type CallManagerDeps, type CallManagerSettings } from './call-manager.ts';
 export { ChatAgent } from './agents/chat-agent.ts';
 export { parseTurnAnswer, WebhookAgent } from './agents/webhook-agent.ts';

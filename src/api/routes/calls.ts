@@ -3,8 +3,8 @@ import Type from 'typebox';
 import { NotFoundError, UnavailableError, ValidationError } from '../../errors/index.ts';
 import { findVoice } from '../../inference/index.ts';
 import type { NumberService } from '../../numbers/index.ts';
-import type { CallRecord, CallsRepository, CallTurnRecord, NumberRecord, VoiceSettingsRecord } from '../../store/index.ts';
-import type { CallManager } from '../../voice/index.ts';
+import type { CallRecord, CallsRepository, VoiceSettingsRecord } from '../../store/index.ts';
+import { toCallView, turnView, type CallManager } from '../../voice/index.ts';
 import { principalOf } from '../auth.ts';
 import { ErrorSchema, errorResponses, NumberIdParams } from '../schemas.ts';
 
@@ -46,30 +46,6 @@ const TurnView = Type.Object({
 });
 
 const CallDetailView = Type.Intersect([CallView, Type.Object({ transcript: Type.Array(TurnView) })]);
-
-export function turnView(t: CallTurnRecord) {
-  return { seq: t.seq, caller: t.callerText, dtmf: t.dtmf, action: t.action, agent: t.agentReply, heardFraction: t.heardFraction, at: t.createdAt };
-}
-
-export function toCallView(c: CallRecord, n: NumberRecord) {
-  const inbound = c.direction === 'inbound';
-  return {
-    id: c.id,
-    numberId: c.numberId,
-    direction: c.direction,
-    from: inbound ? c.contact : n.phoneNumber,
-    to: inbound ? n.phoneNumber : c.contact,
-    status: c.status,
-    endReason: c.endReason,
-    sipStatus: c.sipStatus,
-    turns: c.turns,
-    durationSeconds: c.durationMs === null ? null : Math.round(c.durationMs / 1000),
-    billableMinutes: c.billableMinutes,
-    createdAt: c.createdAt,
-    answeredAt: c.answeredAt,
-    endedAt: c.endedAt,
-  };
-}
 
 export interface CallsRoutesOptions {
   numbers: NumberService;
