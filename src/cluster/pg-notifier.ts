@@ -1,4 +1,3 @@
-import { Socket } from 'node:net';
 import pg from 'pg';
 import { systemClock, type Timer, type TimerClock } from '../clock/index.ts';
 import { UnavailableError } from '../errors/index.ts';
@@ -36,7 +35,8 @@ export async function createPgNotifier(options: PgNotifierOptions): Promise<PgNo
 
 interface Listening {
   readonly client: pg.Client;
-  readonly socket: Socket | undefined;
+  /** The channels listened to when it opened. */
+  readonly channels: readonly string[];
 }
 
 /**
@@ -139,16 +139,8 @@ export class PgNotifier implements Notifier {
 
   /** A new listening connection, listening to every channel subscribed so far. */
   async #open(): Promise<Listening> {
-    let socket: Socket | undefined;
-    // Our own socket (unless the caller brings a stream), so a ping timeout can destroy it.
-    const stream = this.#connection.stream ?? (() => (socket = new Socket()));
-    const client = new pg.Client({ ...this.#connection, stream, application_name: `${this.#o.applicationName}/listen` });
-    const listening: Listening = {
-      client,
-      get socket() {
-        return socket;
-      },
-    };
+    const client = new pg.Client({ ...this.#connection, application_name: `${this.#o.applicationName}/listen` });
+    const listening: Listening = { client, channels: this.#subs.channels() };
     client.on('notification', (n) => {
       if (this.#current === listening) this.#subs.dispatch(n.channel, n.payload ?? '');
     });
@@ -156,7 +148,7 @@ export class PgNotifier implements Notifier {
     client.on('end', () => this.#lost(listening, undefined));
     try {
       await client.connect();
-      await Promise.all(this.#subs.channels().map((c) => client.query(`LISTEN "${c}"`)));
+      await Promise.all(listening.channels.map((c) => client.query(`LISTEN "${c}"`)));
     } catch (err) {
       await this.#end(listening);
       throw err;
@@ -177,7 +169,15 @@ export class PgNotifier implements Notifier {
     if (this.#closed) return;
     this.#log.warn({ err }, 'notifier connection lost; reconnecting');
     void this.#end(listening);
-    this.#reconnecting ??= this.#reconnect().finally(() => (this.#reconnecting = undefined));
+    this.#startReconnect();
+  }
+
+  #startReconnect(): void {
+    this.#reconnecting ??= this.#reconnect().finally(() => {
+      this.#reconnecting = undefined;
+      // Lost again between the reconnect and this line: go round once more.
+      if (!this.#current && !this.#closed) this.#startReconnect();
+    });
   }
 
   async #reconnect(): Promise<void> {
@@ -193,6 +193,8 @@ export class PgNotifier implements Notifier {
       }
       if (this.#closed) return void (await this.#end(listening));
       this.#current = listening;
+      // Channels subscribed while the connection was being opened (listen() saw none to use).
+      for (const c of this.#subs.channels()) if (!listening.channels.includes(c)) void this.#command(listening.client, 'LISTEN', c);
       this.#schedulePing();
       this.#log.info({ channels: this.#subs.channels().length }, 'notifier reconnected; resync');
       this.#subs.resync();
@@ -224,7 +226,7 @@ export class PgNotifier implements Notifier {
     const result = await Promise.race([listening.client.query('SELECT 1').then(() => 'ok' as const, () => 'failed' as const), timedOut]);
     timer?.cancel();
     if (result === 'ok') return this.#schedulePing();
-    if (result === 'timeout') listening.socket?.destroy();
+    // #lost ends the client, and pg's end() destroys the socket under a query still waiting.
     this.#lost(listening, new Error(`notifier ping ${result}`));
   }
 

@@ -10,6 +10,7 @@ import { UnavailableError, ValidationError } from '../../src/errors/index.ts';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
 import { until } from '../helpers/wait.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 /** A logger whose lines the test reads. */
 function capturingLogger(): { logger: Logger; lines: string[] } {
@@ -244,6 +245,59 @@ describeWithTool('PgNotifier on a real PostgreSQL', pgAvailable, postgresUnavail
     await a.notify('notify_side', 'after');
     await until(() => got.payloads.length === 2, 10_000, 'both notifications');
     expect(got.payloads).toEqual(['before', 'after']);
+  });
+
+  describe('through a TCP proxy that the test breaks', () => {
+    let proxy: TcpProxy;
+    afterEach(() => proxy?.close());
+
+    /** Node B through the proxy (ping every 100 ms, 300 ms to answer), node A direct. */
+    async function proxiedNodes(): Promise<Nodes & { resyncs: () => number }> {
+      proxy = await startTcpProxy(server!.port);
+      const { logger, lines } = capturingLogger();
+      const viaProxy = dbUrl.replace(`:${server!.port}/`, `:${proxy.port}/`);
+      const a = await createPgNotifier({ connection: { connectionString: dbUrl }, logger: capturingLogger().logger });
+      const b = await createPgNotifier({
+        connection: { connectionString: viaProxy, connectionTimeoutMillis: 1000 },
+        logger,
+        reconnectInitialMs: 20,
+        reconnectMaxMs: 200,
+        pingIntervalMs: 100,
+        pingTimeoutMs: 300,
+      });
+      open.push(a, b);
+      let resyncs = 0;
+      b.onResync(() => resyncs++);
+      return { a, b, lines, resyncs: () => resyncs };
+    }
+
+    it('keeps retrying with backoff while the server is unreachable, then re-listens and resyncs', async () => {
+      const { a, b, lines, resyncs } = await proxiedNodes();
+      const got = inbox();
+      await b.listen('outage', got.handler);
+      await proxy.down();
+      await until(() => lines.filter((l) => l.includes('notifier reconnect failed')).length >= 3, 15_000, 'failed reconnects');
+      // Sent while B is away: lost, which is what resync is for.
+      await a.notify('outage', 'during');
+      expect(resyncs()).toBe(0);
+      await proxy.up();
+      await until(() => resyncs() === 1, 15_000, 'resync');
+      await a.notify('outage', 'after');
+      await until(() => got.payloads.includes('after'), 10_000, 'the notification after the outage');
+      expect(got.payloads).toEqual(['after']);
+    });
+
+    it('finds a connection that went silent with its ping, and reconnects', async () => {
+      const { a, b, lines, resyncs } = await proxiedNodes();
+      const got = inbox();
+      await b.listen('silent', got.handler);
+      proxy.blackhole();
+      await until(() => resyncs() === 1, 15_000, 'resync');
+      expect(lines.some((l) => l.includes('notifier ping timeout'))).toBe(true);
+      await a.notify('silent', 'after');
+      await until(() => got.payloads.length === 1, 10_000, 'the notification after the reconnect');
+      expect(got.payloads).toEqual(['after']);
+    });
   });
 
   it('refuses to start against a server that is not there', async () => {
