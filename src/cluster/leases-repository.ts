@@ -48,12 +48,15 @@ export interface LineAcquisition {
  * the database's clock, so nodes agree on expiry whatever their own clocks say. Every change is
  * one statement (atomic on both dialects, and safe on the SQLite handle the gateway shares).
  */
-export class LeasesRepository {
+export class LeasesRepository<DB extends ClusterTables = ClusterTables> {
   private readonly db: Kysely<ClusterTables>;
   private readonly now: RawBuilder<number>;
 
-  constructor(store: SqlStore<ClusterTables>) {
-    this.db = store.db;
+  /** Takes a store whose schema has at least the cluster tables (the gateway's has them all). */
+  constructor(store: SqlStore<DB>) {
+    // Kysely<DB> is invariant in DB; its table types exist only at compile time, so seeing the
+    // same instance with just the cluster tables is a view, not a conversion.
+    this.db = store.db as unknown as Kysely<ClusterTables>;
     this.now = dbNowMs(store.dialect);
   }
 
