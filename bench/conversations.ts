@@ -85,7 +85,7 @@ const grouped = s.db.prepare(`SELECT contact, MAX(created_at) AS last FROM messa
 const reads: [string, number][] = [
   ['list, first page', timeUs(() => conversations.list('num_a', undefined, 21), 500)],
   ['list, page after 500', timeUs(() => deep && conversations.list('num_a', { at: deep.lastActivity, key: deep.contact }, 21), 500)],
-  ['thread, first page', timeUs(() => conversations.threadMessageIds('num_a', '+15550000007', undefined, 21), 500)],
+  ['thread, first page', timeUs(() => conversations.threadMessages('num_a', '+15550000007', undefined, 21), 500)],
   ['GROUP BY the messages', timeUs(() => grouped.all(), 5)],
 ];
 console.log(`reads (${MESSAGES} messages, ${CONTACTS} contacts on one number):`);

@@ -55,11 +55,8 @@ export class ConversationsService {
     const after = position(opts.cursor);
     // Each source's next limit + 1, merged: the page and whether anything follows it.
     const messages = this.deps.conversations
-      .threadMessageIds(number.id, other, after, limit + 1)
-      .flatMap((id) => {
-        const m = this.deps.messages.get(id);
-        return m ? [{ at: m.createdAt, id: m.id, entry: { type: 'message' as const, ...toMessageView(m, number) } }] : [];
-      });
+      .threadMessages(number.id, other, after, limit + 1)
+      .map((m) => ({ at: m.createdAt, id: m.id, entry: { type: 'message' as const, ...toMessageView(m, number) } }));
     const calls = this.deps.conversations.threadCalls(number.id, other, after, limit + 1).map((c) => ({ at: c.createdAt, id: c.id, entry: callEntry(c) }));
     const merged = [...messages, ...calls].sort((a, b) => (a.at === b.at ? compare(b.id, a.id) : compare(b.at, a.at)));
     const page = merged.slice(0, limit);

@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import type { CallDirection, CallStatus } from './calls-repository.ts';
+import { READ_COLUMNS, toMessage, type MessageRecord, type MessageRow } from './messages-repository.ts';
 
 /** One (number, contact) conversation as migration 017's table and triggers keep it. */
 export interface ConversationRecord {
@@ -59,7 +60,7 @@ const COLUMNS = 'number_id, contact, last_activity, unread_count, read_at';
 
 const LIST = (after: string) => `SELECT ${COLUMNS} FROM conversations
     WHERE number_id = @numberId ${after} ORDER BY last_activity DESC, contact DESC LIMIT @limit`;
-const THREAD_MESSAGES = (after: string) => `SELECT id FROM messages
+const THREAD_MESSAGES = (after: string) => `SELECT ${READ_COLUMNS} FROM messages
     WHERE contact = @contact AND number_id = @numberId ${after} ORDER BY created_at DESC, id DESC LIMIT @limit`;
 const THREAD_CALLS = (after: string) => `SELECT id, direction, status, created_at, duration_ms, turns,
       (SELECT caller_text FROM call_turns WHERE call_id = calls.id ORDER BY seq LIMIT 1) AS first_caller_text,
@@ -85,7 +86,7 @@ export const CONVERSATION_SQL = {
     WHERE number_id = @numberId AND contact = @contact`,
 } as const;
 
-/** Per-contact conversations of a number: the list, read marks, and the ids a thread is made of. */
+/** Per-contact conversations of a number: the list, read marks, and the messages and calls a thread is made of. */
 export class ConversationsRepository {
   private readonly stmts;
 
@@ -95,8 +96,8 @@ export class ConversationsRepository {
       listAfter: db.prepare<Record<string, unknown>, ConversationRow>(CONVERSATION_SQL.listAfter),
       get: db.prepare<[string, string], ConversationRow>(CONVERSATION_SQL.get),
       lastMessage: db.prepare<[string, string], { id: string }>(CONVERSATION_SQL.lastMessage),
-      threadMessages: db.prepare<Record<string, unknown>, { id: string }>(CONVERSATION_SQL.threadMessages),
-      threadMessagesAfter: db.prepare<Record<string, unknown>, { id: string }>(CONVERSATION_SQL.threadMessagesAfter),
+      threadMessages: db.prepare<Record<string, unknown>, MessageRow>(CONVERSATION_SQL.threadMessages),
+      threadMessagesAfter: db.prepare<Record<string, unknown>, MessageRow>(CONVERSATION_SQL.threadMessagesAfter),
       threadCalls: db.prepare<Record<string, unknown>, ThreadCallRow>(CONVERSATION_SQL.threadCalls),
       threadCallsAfter: db.prepare<Record<string, unknown>, ThreadCallRow>(CONVERSATION_SQL.threadCallsAfter),
       markRead: db.prepare(CONVERSATION_SQL.markRead),
@@ -118,11 +119,11 @@ export class ConversationsRepository {
     return this.stmts.lastMessage.get(contact, numberId)?.id;
   }
 
-  /** Ids of the conversation's messages, newest first, after `after` (created_at, id). */
-  threadMessageIds(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): string[] {
+  /** The conversation's messages, newest first, after `after` (created_at, id): one statement per page. */
+  threadMessages(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): MessageRecord[] {
     const params = { numberId, contact, limit };
     const rows = after ? this.stmts.threadMessagesAfter.all({ ...params, at: after.at, key: after.key }) : this.stmts.threadMessages.all(params);
-    return rows.map((r) => r.id);
+    return rows.map(toMessage);
   }
 
   /** The conversation's calls, newest first, after `after` (created_at, id). */

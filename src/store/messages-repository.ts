@@ -81,7 +81,7 @@ export interface MessageFilter {
   limit: number;
 }
 
-interface MessageRow {
+export interface MessageRow {
   id: string;
   number_id: string;
   direction: 'inbound' | 'outbound';
@@ -124,7 +124,7 @@ interface PartRow {
   resubmitted_after_restart: number;
 }
 
-const toMessage = (r: MessageRow): MessageRecord => ({
+export const toMessage = (r: MessageRow): MessageRecord => ({
   id: r.id,
   numberId: r.number_id,
   direction: r.direction,
@@ -170,7 +170,8 @@ const toPart = (r: PartRow): PartRecord => ({
 const MESSAGE_COLUMNS = `id, number_id, direction, channel, contact, body, media, status, encoding, segments, partial,
   missing_parts, error_code, error_message, reply_to, api_key_id, created_at, updated_at, sent_at, delivered_at`;
 /** What a read returns: the written columns and the inbound payload (migration 013). */
-const READ_COLUMNS = `${MESSAGE_COLUMNS}, data, ports`;
+/** The columns toMessage reads (the conversation thread selects them too). */
+export const READ_COLUMNS = `${MESSAGE_COLUMNS}, data, ports`;
 const PART_COLUMNS = `message_id, seq, pdu, tpdu_length, status, line_id, mr, attempts, next_attempt_at, error_code,
   error_message, sent_at, report_status, report_at, resubmitted_after_restart`;
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/api/index.ts';
 import type { Core } from '../../src/core.ts';
 import { newMessageId } from '../../src/ids/index.ts';
@@ -203,7 +203,11 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
     outbound(m, numberA, BOB, 'not in this thread', at(6));
 
     const url = `/api/numbers/${numberA}/conversations/${encodeURIComponent(ALICE)}`;
+    // The page's messages come with the thread's own statement, not one lookup each (a spy on the real repository).
+    const lookups = vi.spyOn(core.messages, 'get');
     const all = await get<ThreadBody>(url);
+    expect(lookups).not.toHaveBeenCalled();
+    lookups.mockRestore();
     expect(all.status).toBe(200);
     expect(all.body.contact).toBe(ALICE);
     expect(all.body.entries.map((e) => [e.type, e.direction, e.channel ?? null, e.body ?? null])).toEqual([
