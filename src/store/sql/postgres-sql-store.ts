@@ -81,6 +81,11 @@ function describeTarget(url: string): string {
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new StoreError(`${SETTING}.url must start with postgres:// or postgresql://`);
   }
+  // pg lets these URL parameters override the ssl option silently; one place says how TLS is set.
+  const tlsParams = [...parsed.searchParams.keys()].filter((k) => k.startsWith('ssl'));
+  if (tlsParams.length > 0) {
+    throw new StoreError(`${SETTING}.url must not set ${tlsParams.join(', ')}; set TLS with ${SETTING}.ssl (mode, caFile, certFile, keyFile)`);
+  }
   return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname || '/'}`;
 }
 

@@ -123,4 +123,11 @@ describeWithTool('PostgreSQL store and migrations', need === undefined, need ?? 
     expect((err as Error).message).toContain('store.postgres.url');
     expect((err as Error).message).not.toContain('hunter2');
   });
+
+  it('refuses TLS parameters in the URL, which pg would let override store.postgres.ssl', async () => {
+    const url = await server.createDatabase();
+    await expect(openPostgresStore({ url: `${url}?sslmode=disable`, ssl: { mode: 'verify-full' } })).rejects.toThrow(
+      /store\.postgres\.url must not set sslmode; set TLS with store\.postgres\.ssl/,
+    );
+  });
 });
