@@ -180,7 +180,7 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
 
 export function buildCoreApp(
   core: Core,
-  extra: { health?: AppDeps['health']; routes?: RouteRegistrar[]; apiRoutes?: RouteRegistrar[]; adminRoutes?: RouteRegistrar[]; defaultMetrics?: boolean } = {},
+  extra: { health?: AppDeps['health']; routes?: RouteRegistrar[]; apiRoutes?: RouteRegistrar[]; adminRoutes?: RouteRegistrar[]; defaultMetrics?: boolean; tlsMaterial?: AppDeps['tlsMaterial'] } = {},
 ): Promise<App> {
   if (extra.defaultMetrics) collectDefaultMetrics({ register: core.metrics, prefix: 'agentphone_' });
   const sessions = new DashboardSessions(core.clock, core.config.dashboard.sessionTtlMinutes * 60_000);
@@ -193,6 +193,7 @@ export function buildCoreApp(
     metrics: core.metrics,
     rateLimiter: core.rateLimiter,
     ...(extra.health && { health: extra.health }),
+    ...(extra.tlsMaterial && { tlsMaterial: extra.tlsMaterial }),
     adminSession: (request) => sessions.authorizes(request),
     routes: core.config.dashboard.enabled
       ? [

@@ -75,8 +75,9 @@ export async function startGateway(
   options: CoreOptions & { voice?: VoiceOptions } = {},
 ): Promise<Gateway> {
   restrictFileCreationMask();
-  // An unreadable certificate or key refuses the start before the store, modems or port are touched.
-  if (config.server.tls !== null) readTlsMaterial(config.server.tls);
+  // An unreadable certificate or key refuses the start before the store, modems or port are touched;
+  // what was read here is what the server starts with.
+  const tlsMaterial = config.server.tls === null ? undefined : readTlsMaterial(config.server.tls);
   // Before any inference session exists: ONNX Runtime would otherwise send telemetry.
   disableLibraryTelemetry();
   const core = createCore(config, logger, options);
@@ -220,6 +221,7 @@ export async function startGateway(
     };
     const app = await buildCoreApp(core, {
       defaultMetrics: true,
+      ...(tlsMaterial && { tlsMaterial }),
       health: () => {
         const lines = pool.lines();
         const ready = lines.filter((l) => l.state === 'ready').length;

@@ -26,7 +26,7 @@ import { healthRoutes, type HealthReport } from './routes/health.ts';
 import { numbersRoutes } from './routes/numbers.ts';
 import { ErrorSchema } from './schemas.ts';
 import { createValidatorCompiler } from './validator.ts';
-import { readTlsMaterial } from './tls.ts';
+import { readTlsMaterial, type TlsMaterial } from './tls.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -54,6 +54,8 @@ export interface AppDeps {
   adminSession?: AdminCredential;
   /** Routes outside /api and /admin, with no auth hook of ours (the dashboard's pages and login). */
   routes?: readonly RouteRegistrar[];
+  /** server.tls's certificate and key when the caller has already read them (read here otherwise). */
+  tlsMaterial?: TlsMaterial;
 }
 
 export interface RouteEntry {
@@ -79,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // With server.tls the server is an https.Server: the same request API as http.Server (so the
   // App type stays), and reloadTls() swaps its certificate on SIGHUP. fastify also takes a hop
   // count for trustProxy, which its types leave out.
-  const serverOptions = { ...(tls !== null && { https: readTlsMaterial(tls) }), trustProxy } as Pick<FastifyHttpOptions<RawServerDefault>, 'trustProxy'>;
+  const serverOptions = { ...(tls !== null && { https: deps.tlsMaterial ?? readTlsMaterial(tls) }), trustProxy } as Pick<FastifyHttpOptions<RawServerDefault>, 'trustProxy'>;
   const app = Fastify({
     ...serverOptions,
     // Our req serializer: fastify's own logs the URL with its query string, secrets and all.
