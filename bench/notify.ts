@@ -7,9 +7,7 @@
  * `npm run bench:notify -- <count>` changes the count (default 2,000).
  */
 import { performance } from 'node:perf_hooks';
-import { LocalNotifier } from '../src/cluster/local-notifier.ts';
-import type { Notifier } from '../src/cluster/notifier.ts';
-import { createPgNotifier } from '../src/cluster/pg-notifier.ts';
+import { createPgNotifier, LocalNotifier, type Notifier } from '../src/cluster/index.ts';
 import { silentLogger } from '../src/logging/index.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
 

@@ -16,6 +16,8 @@ export interface PgNotifierOptions {
   /** A `SELECT 1` on the listening connection this often finds a connection that died silently. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** A NOTIFY unanswered this long drops its connection and is tried once more on a new one. */
+  notifyTimeoutMs?: number;
   clock?: TimerClock;
 }
 
@@ -65,6 +67,7 @@ export class PgNotifier implements Notifier {
       reconnectMaxMs: options.reconnectMaxMs ?? 10_000,
       pingIntervalMs: options.pingIntervalMs ?? 30_000,
       pingTimeoutMs: options.pingTimeoutMs ?? 5_000,
+      notifyTimeoutMs: options.notifyTimeoutMs ?? 5_000,
       clock: options.clock ?? systemClock,
     };
     this.#clock = this.#o.clock;
@@ -72,7 +75,14 @@ export class PgNotifier implements Notifier {
     this.#log = options.logger.child({ mod: 'notifier' });
     this.#subs = new Subscriptions(this.#log);
     // Idle connections are kept (idleTimeoutMillis 0): a wake-up must not pay for a connect.
-    this.#pool = new pg.Pool({ ...this.#connection, application_name: `${this.#o.applicationName}/notify`, max: 1, idleTimeoutMillis: 0 });
+    // query_timeout: the pool then removes the connection, and pg's end() drops its socket.
+    this.#pool = new pg.Pool({
+      ...this.#connection,
+      application_name: `${this.#o.applicationName}/notify`,
+      max: 1,
+      idleTimeoutMillis: 0,
+      query_timeout: this.#o.notifyTimeoutMs,
+    });
     // An idle pooled connection that dies emits here; without a listener it would crash the process.
     this.#pool.on('error', (err) => this.#log.warn({ err }, 'notify connection lost'));
   }
@@ -95,8 +105,9 @@ export class PgNotifier implements Notifier {
     try {
       await this.#pool.query(query);
     } catch {
-      // Most often the pooled connection died while idle (server restart, terminated backend):
-      // the pool has dropped it, so once more on a fresh one. A duplicate wake-up is harmless.
+      // Most often the pooled connection died while idle (server restart, terminated backend)
+      // or went silent: the pool has dropped it, so once more on a fresh one. A duplicate
+      // wake-up is harmless.
       try {
         await this.#pool.query(query);
       } catch (err) {

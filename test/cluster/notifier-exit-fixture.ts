@@ -7,9 +7,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { silentLogger } from '../../src/logging/index.ts';
-import { LocalNotifier } from '../../src/cluster/local-notifier.ts';
-import type { Notifier } from '../../src/cluster/notifier.ts';
-import { createPgNotifier } from '../../src/cluster/pg-notifier.ts';
+import { createPgNotifier, LocalNotifier, type Notifier } from '../../src/cluster/index.ts';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: notifier-exit-fixture.ts <postgres url>');

@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalNotifier } from '../../src/cluster/local-notifier.ts';
-import { MAX_PAYLOAD_BYTES, type Notifier } from '../../src/cluster/notifier.ts';
-import { createPgNotifier } from '../../src/cluster/pg-notifier.ts';
+import { createPgNotifier, LocalNotifier, MAX_PAYLOAD_BYTES, type Notifier } from '../../src/cluster/index.ts';
 import { UnavailableError, ValidationError } from '../../src/errors/index.ts';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
@@ -264,6 +262,7 @@ describeWithTool('PgNotifier on a real PostgreSQL', pgAvailable, postgresUnavail
         reconnectMaxMs: 200,
         pingIntervalMs: 100,
         pingTimeoutMs: 300,
+        notifyTimeoutMs: 300,
       });
       open.push(a, b);
       let resyncs = 0;
@@ -285,6 +284,17 @@ describeWithTool('PgNotifier on a real PostgreSQL', pgAvailable, postgresUnavail
       await a.notify('outage', 'after');
       await until(() => got.payloads.includes('after'), 10_000, 'the notification after the outage');
       expect(got.payloads).toEqual(['after']);
+    });
+
+    it('drops a notify connection that went silent and sends on a new one', async () => {
+      const { a, b } = await proxiedNodes();
+      const got = inbox();
+      await a.listen('silent_notify', got.handler);
+      await b.notify('silent_notify', 'before');
+      proxy.blackhole();
+      await b.notify('silent_notify', 'after');
+      await until(() => got.payloads.length === 2, 10_000, 'both notifications');
+      expect(got.payloads).toEqual(['before', 'after']);
     });
 
     it('finds a connection that went silent with its ping, and reconnects', async () => {
