@@ -56,16 +56,28 @@ function toRecord(row: NumberRow, box: SecretBox): NumberRecord {
 }
 
 /**
+ * Records by id, per connection, so every repository on one connection sees the others' writes.
+ * Filled only outside a transaction (never with a row a rollback could take back) and emptied by
+ * every write here; the numbers table has one row per SIM, so it stays small. The gateway is
+ * the only writer while it runs (gateway.lock), so no other connection changes a cached row.
+ */
+const recordsByDb = new WeakMap<Db, Map<string, NumberRecord>>();
+
+/**
  * Phone numbers and the line each is bound to. Rows are keyed by the E.164 number. Webhook
  * secrets go through `box`: sealed on write when a key is configured, opened on read.
  */
 export class NumbersRepository {
   private readonly stmts;
+  private readonly records: Map<string, NumberRecord>;
 
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox = new SecretBox(),
   ) {
+    let records = recordsByDb.get(db);
+    if (!records) recordsByDb.set(db, (records = new Map()));
+    this.records = records;
     this.stmts = {
       all: db.prepare<[], NumberRow>(`SELECT ${COLUMNS} FROM numbers ORDER BY phone_number`),
       byId: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE id = ?`),
@@ -95,9 +107,15 @@ export class NumbersRepository {
     return this.stmts.all.all().map((row) => toRecord(row, this.box));
   }
 
+  /** Read on every API request (the send path), so served from memory after the first read. */
   get(id: string): NumberRecord | undefined {
+    const cached = this.records.get(id);
+    if (cached) return { ...cached };
     const row = this.stmts.byId.get(id);
-    return row && toRecord(row, this.box);
+    if (!row) return undefined;
+    const record = toRecord(row, this.box);
+    if (!this.db.inTransaction) this.records.set(id, record);
+    return { ...record };
   }
 
   getByPhone(phoneNumber: string): NumberRecord | undefined {
@@ -116,6 +134,7 @@ export class NumbersRepository {
    * another SIM releases its old number.
    */
   bindLine(input: { phoneNumber: string; lineId: string; newId: string; newSecret: string; now: string }): NumberRecord {
+    this.records.clear();
     return this.db.transaction(() => {
       this.stmts.unbindLine.run(input.now, input.lineId, input.phoneNumber);
       if (this.stmts.byPhone.get(input.phoneNumber)) {
@@ -136,6 +155,7 @@ export class NumbersRepository {
   updateSettings(id: string, patch: NumberSettingsPatch, now: string): NumberRecord | undefined {
     const current = this.get(id);
     if (!current) return undefined;
+    this.records.clear();
     this.stmts.update.run({
       id,
       label: patch.label === undefined ? current.label : patch.label,
@@ -148,6 +168,7 @@ export class NumbersRepository {
   }
 
   setWebhookSecret(id: string, secret: string, now: string): NumberRecord | undefined {
+    this.records.clear();
     this.stmts.secret.run(this.box.seal(secret, id), now, id);
     return this.get(id);
   }
@@ -158,6 +179,7 @@ export class NumbersRepository {
    * from before it was configured, in one transaction. Returns how many were sealed.
    */
   sealSecrets(): number {
+    this.records.clear();
     return this.db.transaction(() => {
       let sealed = 0;
       for (const row of this.stmts.secrets.all()) {
