@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock/index.ts';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
 import { base62, newId } from '../ids/index.ts';
@@ -24,8 +24,9 @@ export interface ApiKeyView {
   revokedAt: string | null;
 }
 
+/** SHA-256 of the key (UTF-8), once per API request: the one-shot hash, without a Hash object. */
 export function hashApiKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
 }
 
 export function toApiKeyView(record: ApiKeyRecord): ApiKeyView {
