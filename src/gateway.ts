@@ -18,10 +18,13 @@ import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
 import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
-import { mediaDir, PurgeJob, UsageRepository, WalCheckpointer } from './store/index.ts';
+import { mediaDir, PurgeJob, sqliteSqlStore, UsageRepository, WalCheckpointer } from './store/index.ts';
+import { monotonicClock } from './clock/index.ts';
 import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
-import { restrictFileCreationMask } from './lifecycle/index.ts';
+import { agentphoneVersion, restrictFileCreationMask } from './lifecycle/index.ts';
+import { ClusterMembership, LeasesRepository, type ClusterTables } from './cluster/index.ts';
+import { hostname } from 'node:os';
 import { mcpRoutes, mediaLookup, MessageEvents, whisperTranscriber, type McpDeps } from './mcp/index.ts';
 
 export interface Gateway {
@@ -40,6 +43,8 @@ export interface Gateway {
   receive: ReceiveService;
   /** Retention: purges messages and call transcripts past retention.* (idle when both are 0). */
   purge: PurgeJob;
+  /** This node's membership of the cluster: its heartbeat and line leases (one node on SQLite). */
+  membership: ClusterMembership;
   /** The address it listens on, e.g. http://127.0.0.1:3000 */
   url: string;
   /** Re-reads server.tls's certificate and key for new connections (SIGHUP); throws, keeping the old pair, when they are unusable. */
@@ -169,8 +174,25 @@ export async function startGateway(
     // Unwound in reverse: the pool stops first (refusing what is queued in it, which goes back
     // to the store as retryable), then the dispatcher waits for those refusals to be recorded.
     stack.push(() => outbound.stop());
+    // Unwound after the pool has stopped: the lines' leases are released once nothing here drives them.
+    const started: { membership?: ClusterMembership } = {};
+    stack.push(() => started.membership?.stop());
     await pool.start();
     stack.push(() => pool.stop());
+    const nodeId = config.cluster.nodeId ?? hostname();
+    const membership = await ClusterMembership.start({
+      repo: new LeasesRepository(sqliteSqlStore<ClusterTables>(core.db)),
+      dialect: 'sqlite',
+      node: { id: nodeId, host: hostname(), pid: process.pid, version: agentphoneVersion() },
+      heartbeatMs: config.cluster.heartbeatMs,
+      leaseMs: config.cluster.leaseMs,
+      lines: () => pool.lines().map((l) => l.id),
+      clock: monotonicClock,
+      logger: logger.child({ mod: 'cluster' }),
+      metrics: core.metrics,
+    });
+    started.membership = membership;
+    core.metrics.setDefaultLabels({ node: nodeId });
     outbound.start();
     mms.start();
     core.webhooks.start();
@@ -226,8 +248,9 @@ export async function startGateway(
         const lines = pool.lines();
         const ready = lines.filter((l) => l.state === 'ready').length;
         const sip = voice.manager && voiceHealth(voice.manager.signalingStatus());
-        const degraded = (lines.length > 0 && ready === 0) || sip?.degraded === true;
-        return { status: degraded ? 'degraded' : 'ok', lines: { total: lines.length, ready }, ...(sip && { voice: sip.voice }) };
+        const cluster = membership.view();
+        const degraded = (lines.length > 0 && ready === 0) || sip?.degraded === true || !cluster.connected;
+        return { status: degraded ? 'degraded' : 'ok', lines: { total: lines.length, ready }, ...(sip && { voice: sip.voice }), cluster };
       },
       routes: [
         (root) => root.register(mediaRoutes, { media: mms.media }),
@@ -263,7 +286,7 @@ export async function startGateway(
       reloadTls(app.server, tls);
       logger.info({}, 'TLS certificate reloaded');
     };
-    return { core, app, pool, voice, inference, network, mms, outbound, receive, purge, url, reloadTls: reload, stop: unwind };
+    return { core, app, pool, voice, inference, network, mms, outbound, receive, purge, membership, url, reloadTls: reload, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

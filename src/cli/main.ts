@@ -16,7 +16,7 @@ import { backupCommand } from './commands/backup.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { mcpCommand } from './commands/mcp.ts';
-import { agentphoneVersion } from './version.ts';
+import { agentphoneVersion } from '../lifecycle/version.ts';
 
 /**
  * Every top-level command. Domains add theirs here. A command module loads its heavy code

@@ -168,6 +168,9 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
     }
   }
   if (ok('store')) problems.push(...secretsKeyProblems(config.store));
+  if (ok('cluster') && config.cluster.leaseMs < 3 * config.cluster.heartbeatMs) {
+    problems.push(`cluster.leaseMs: must be at least 3 × cluster.heartbeatMs (${3 * config.cluster.heartbeatMs}), so one late beat does not lose the node's lines`);
+  }
   if (ok('inference')) problems.push(...cudaSettingsProblems(config.inference.session.cuda));
   const bound = new Set<string>();
   if (linesOk && ok('numbers')) {

@@ -327,6 +327,22 @@ const Dashboard = Type.Object(
   { ...closed, default: {} },
 );
 
+/**
+ * This gateway as a node of a cluster: its id, its heartbeat and the leases on the lines it
+ * drives (docs/cluster.md). On the embedded SQLite store the cluster is this one node.
+ */
+const Cluster = Type.Object(
+  {
+    /** Unique in the cluster; null = this machine's host name. */
+    nodeId: Type.Union([Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }), Type.Null()], { default: null }),
+    /** How often the node beats and renews its line leases. */
+    heartbeatMs: Type.Integer({ default: 2000, minimum: 100, maximum: 60_000 }),
+    /** A node silent this long is dead, and its lines' leases lapse (at least 3 heartbeats). */
+    leaseMs: Type.Integer({ default: 10_000, minimum: 300, maximum: 600_000 }),
+  },
+  { ...closed, default: {} },
+);
+
 /** The MCP server at /mcp (Streamable HTTP) and behind `agentphone mcp` (stdio). */
 const Mcp = Type.Object(
   {
@@ -537,6 +553,7 @@ export const ConfigSchema = Type.Object(
     speech: Speech,
     dashboard: Dashboard,
     mcp: Mcp,
+    cluster: Cluster,
   },
   closed,
 );
@@ -551,6 +568,7 @@ export type VirtualLineConfig = Static<typeof VirtualLine>;
 export type NumberConfig = Static<typeof NumberSettings>;
 export type UpstreamConfig = Static<typeof Upstream>;
 export type McpConfig = Static<typeof Mcp>;
+export type ClusterConfig = Static<typeof Cluster>;
 export type StoreConfig = Static<typeof Store>;
 export type RetentionConfig = Static<typeof Retention>;
 export type OptOutConfig = Static<typeof OptOut>;

@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ApiPrincipal } from '../auth/index.ts';
-import { agentphoneVersion } from '../cli/version.ts';
+import { agentphoneVersion } from '../lifecycle/version.ts';
 import { registerCallTools } from './call-tools.ts';
 import type { McpDeps } from './deps.ts';
 import { registerMessageTools } from './message-tools.ts';

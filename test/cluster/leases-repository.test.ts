@@ -5,76 +5,10 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeasesRepository, type ClusterTables } from '../../src/cluster/index.ts';
 import { StoreError } from '../../src/errors/index.ts';
-import { dbNowMs, migratePostgres, openDatabase, openPostgresStore, PG_MIGRATIONS, sqliteSqlStore, type Db, type SqlStore } from '../../src/store/index.ts';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { dbNowMs, openDatabase, sqliteSqlStore } from '../../src/store/index.ts';
+import { DIALECTS, type Pair } from './dialects.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
 import { until } from '../helpers/wait.ts';
-
-/** Two nodes' views of one database, each through its own connection (SQLite handle or pg pool). */
-interface Pair {
-  readonly stores: readonly [SqlStore<ClusterTables>, SqlStore<ClusterTables>];
-  close(): Promise<void>;
-}
-
-interface DialectUnderTest {
-  readonly name: string;
-  /** Why it cannot run here, or undefined. */
-  readonly need: string | undefined;
-  setup(): Promise<void>;
-  teardown(): Promise<void>;
-  open(): Promise<Pair>;
-}
-
-let pgServer: TestPostgres | undefined;
-let sqliteDir = '';
-let sqliteFiles = 0;
-
-const DIALECTS: readonly DialectUnderTest[] = [
-  {
-    name: 'SQLite',
-    need: undefined,
-    async setup() {
-      sqliteDir = mkdtempSync(join(tmpdir(), 'agentphone-leases-'));
-    },
-    async teardown() {
-      rmSync(sqliteDir, { recursive: true, force: true });
-    },
-    async open() {
-      // A real database file, opened twice as two processes would (the migrations make the tables).
-      const file = join(sqliteDir, `leases-${++sqliteFiles}.db`);
-      const handles: Db[] = [openDatabase(file), openDatabase(file)];
-      const stores = [sqliteSqlStore<ClusterTables>(handles[0]!), sqliteSqlStore<ClusterTables>(handles[1]!)] as const;
-      return {
-        stores,
-        async close() {
-          for (const s of stores) await s.close();
-          for (const h of handles) h.close();
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    need: postgresUnavailable(),
-    async setup() {
-      pgServer = await startPostgres();
-    },
-    async teardown() {
-      await pgServer?.stop();
-    },
-    async open() {
-      const url = await pgServer!.createDatabase();
-      const stores = [await openPostgresStore<ClusterTables>({ url }), await openPostgresStore<ClusterTables>({ url })] as const;
-      await migratePostgres(stores[0], PG_MIGRATIONS);
-      return {
-        stores,
-        async close() {
-          for (const s of stores) await s.close();
-        },
-      };
-    },
-  },
-];
 
 const LONG_MS = 60_000;
 

@@ -4,11 +4,12 @@ import { UsageRepository } from '../../src/store/index.ts';
 import { ledgerMonth } from '../../src/metering/index.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
 import { makeTempDir, testModelsDir, toneWav } from './helpers.ts';
+import { metricsText } from '../helpers/metrics.ts';
 
 type TestGateway = Awaited<ReturnType<typeof startTestGateway>>;
 
 async function metric(gw: TestGateway, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const text = await metricsText(gw.url);
   let total = 0;
   for (const line of text.split('\n')) {
     const m = pattern.exec(line);

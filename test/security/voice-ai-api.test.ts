@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestModels } from '../../src/inference/index.ts';
 import { toneWav } from '../inference/helpers.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
+import { metricsText } from '../helpers/metrics.ts';
 
 /*
  * The OpenAI-compatible voice AI routes under hostile input: uploads whose headers lie, forms
@@ -34,7 +35,7 @@ describe('voice AI routes refuse hostile input with 4xx (tiny generated models)'
     return form;
   };
   async function metric(pattern: RegExp): Promise<number> {
-    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const text = await metricsText(gw.url);
     return text
       .split('\n')
       .filter((l) => pattern.test(l))

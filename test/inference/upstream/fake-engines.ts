@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { metricsText } from '../../helpers/metrics.ts';
 
 /** A transcription request as the engine parsed it off the wire. */
 export interface SeenTranscription {
@@ -119,7 +120,7 @@ export class FakeEngine {
 
 /** The sum of a Prometheus series' samples whose line matches. */
 export async function metric(baseUrl: string, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await metricsText(baseUrl);
   let total = 0;
   for (const line of text.split('\n')) if (pattern.test(line)) total += Number(line.split(' ').pop());
   return total;

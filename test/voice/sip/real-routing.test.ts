@@ -9,6 +9,7 @@ import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
 import { sippUnavailable, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
+import { metricsText } from '../../helpers/metrics.ts';
 
 const trunk = (t: Record<string, unknown>) => validateConfig({ dataDir: '/tmp/unused', voice: { trunks: [t] } }).voice.trunks[0] as ReturnType<typeof validateConfig>['voice']['trunks'][number];
 
@@ -105,7 +106,7 @@ describeWithTool('routing and caller checks on a real drachtio-server', missing 
     const stranger = await sipp(callerScenario(dir, { requestUser: number.phoneNumber, toUser: number.phoneNumber, expect: 403, name: 'stranger' }), '127.0.0.2');
     expect(stranger.code, stranger.stdout + stranger.stderr).toBe(0);
     expect(gw.voice.calls.list(number.id, { limit: 10 })).toHaveLength(0);
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await metricsText(gw.url);
     expect(metrics).toMatch(/^agentphone_sip_invites_refused_total\{reason="source_not_allowed"\} 1$/m);
 
     const carrier = await sipp(callerScenario(dir, { requestUser: number.phoneNumber, toUser: number.phoneNumber, expect: 200, name: 'carrier' }), '127.0.0.1');

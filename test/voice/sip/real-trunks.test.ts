@@ -14,6 +14,7 @@ import { startTestGateway } from '../../helpers/test-gateway.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
 import { until } from '../../helpers/wait.ts';
 import { sippUnavailable, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
+import { metricsText } from '../../helpers/metrics.ts';
 
 describe('registration refresh point', () => {
   it('refreshes at 80 % of a long expiry, 30 s before a middling one and at half of a short one', () => {
@@ -130,7 +131,7 @@ describeWithTool('trunks on a real drachtio-server', missing === undefined, miss
 
     const health = (await (await fetch(`${gw.url}/healthz`)).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ status: 'ok', voice: { drachtio: 'connected', trunks: [{ name: 'carrier', kind: 'register', state: 'registered' }] } });
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await metricsText(gw.url);
     expect(metrics).toMatch(/^agentphone_sip_connected 1$/m);
     expect(metrics).toMatch(/^agentphone_sip_trunk_state\{trunk="carrier",state="registered"\} 1$/m);
     expect(metrics).toMatch(/^agentphone_sip_trunk_state\{trunk="carrier",state="failed"\} 0$/m);
@@ -161,7 +162,7 @@ describeWithTool('trunks on a real drachtio-server', missing === undefined, miss
 
     const up = (await (await fetch(`${gw.url}/healthz`)).json()) as Record<string, unknown>;
     expect(up).toMatchObject({ status: 'ok', voice: { drachtio: 'connected', trunks: [{ name: 'ip-carrier', kind: 'ip', state: 'ip' }] } });
-    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/^agentphone_sip_connected 1$/m);
+    expect(await metricsText(gw.url)).toMatch(/^agentphone_sip_connected 1$/m);
 
     await own.stop();
     const down = await until(async () => {
@@ -169,7 +170,7 @@ describeWithTool('trunks on a real drachtio-server', missing === undefined, miss
       return h.voice?.drachtio === 'disconnected' && h;
     }, 10_000, '/healthz to see drachtio gone');
     expect(down).toMatchObject({ status: 'degraded', voice: { drachtio: 'disconnected', trunks: [{ name: 'ip-carrier', state: 'ip' }] } });
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await metricsText(gw.url);
     expect(metrics).toMatch(/^agentphone_sip_connected 0$/m);
     expect(metrics).toMatch(/^agentphone_sip_trunk_state\{trunk="ip-carrier",state="ip"\} 1$/m);
     const admin = (await (await fetch(`${gw.url}/admin/voice/status`, { headers: ADMIN })).json()) as Record<string, unknown>;
