@@ -10,9 +10,12 @@ import { postgresUnavailable, startPostgres, type TestPostgres } from '../../hel
 import { describeWithTool } from '../../helpers/system-tool.ts';
 
 /** Two more migrations after the real ones; applying either twice fails (CREATE TABLE without IF NOT EXISTS). */
+const REAL = PG_MIGRATIONS.map((m) => m.version);
+const A = Math.max(...REAL) + 1;
+const B = A + 1;
 const EXTRA: readonly Migration[] = [
-  { version: 2, name: 'probe-a', up: 'CREATE TABLE probe_a (id int primary key); INSERT INTO probe_a VALUES (1);' },
-  { version: 3, name: 'probe-b', up: 'CREATE TABLE probe_b (id int primary key)' },
+  { version: A, name: 'probe-a', up: 'CREATE TABLE probe_a (id int primary key); INSERT INTO probe_a VALUES (1);' },
+  { version: B, name: 'probe-b', up: 'CREATE TABLE probe_b (id int primary key)' },
 ];
 const ALL = [...PG_MIGRATIONS, ...EXTRA];
 
@@ -44,10 +47,10 @@ describeWithTool('PostgreSQL store and migrations', need === undefined, need ?? 
   it('applies each migration once when three nodes migrate the same empty database at once', async () => {
     await withStores(3, async (stores) => {
       const applied = await Promise.all(stores.map((s) => migratePostgres(s, ALL)));
-      expect(applied.flat().sort()).toEqual([1, 2, 3]);
+      expect(applied.flat().sort((x, y) => x - y)).toEqual([...REAL, A, B]);
       // The lock is held for the whole run: one node applied them all, the others found them recorded.
       expect(applied.filter((a) => a.length > 0)).toHaveLength(1);
-      expect(await versions(stores[0]!)).toEqual([1, 2, 3]);
+      expect(await versions(stores[0]!)).toEqual([...REAL, A, B]);
       const { rows } = await sql<{ n: number }>`select count(*) as n from pg_locks where locktype = 'advisory'`.execute(stores[1]!.db);
       expect(rows[0]!.n).toBe(0);
       expect(await migratePostgres(stores[2]!, ALL)).toEqual([]);
@@ -61,7 +64,7 @@ describeWithTool('PostgreSQL store and migrations', need === undefined, need ?? 
       const err = await migratePostgres(store!, ALL).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as Error).message).toMatch(/schema version 999 .* newer release/);
-      expect(await versions(store!)).toEqual([1, 999]); // untouched: 2 and 3 not applied
+      expect(await versions(store!)).toEqual([...REAL, 999]); // untouched: the probes not applied
 
       const dir = mkdtempSync(join(tmpdir(), 'agentphone-newer-'));
       const sqlite = openDatabase(join(dir, 'a.db'), { migrations: [] });
@@ -77,15 +80,15 @@ describeWithTool('PostgreSQL store and migrations', need === undefined, need ?? 
 
   it('rolls back a failing migration alone, names it, and releases the lock', async () => {
     await withStores(2, async ([first, second]) => {
-      const broken: Migration = { version: 2, name: 'broken', up: 'CREATE TABLE half (id int); SELECT no_such_function();' };
+      const broken: Migration = { version: A, name: 'broken', up: 'CREATE TABLE half (id int); SELECT no_such_function();' };
       const err = await migratePostgres(first!, [...PG_MIGRATIONS, broken]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
-      expect((err as Error).message).toMatch(/PostgreSQL migration 2 \(broken\) failed: .*no_such_function/);
-      expect(await versions(first!)).toEqual([1]);
+      expect((err as Error).message).toMatch(new RegExp(`PostgreSQL migration ${A} \\(broken\\) failed: .*no_such_function`));
+      expect(await versions(first!)).toEqual(REAL);
       const { rows } = await sql<{ t: string | null }>`select to_regclass('half')::text as t`.execute(first!.db);
       expect(rows[0]!.t).toBeNull();
       // Another node is not blocked by a lock left behind.
-      expect(await migratePostgres(second!, ALL)).toEqual([2, 3]);
+      expect(await migratePostgres(second!, ALL)).toEqual([A, B]);
     });
   });
 
