@@ -2,6 +2,9 @@ import type { Db } from './db.ts';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Thrown through the batch's transaction to roll it back (one object: no stack captured per batch). */
+const unitFailed = new Error('a unit failed');
+
 interface Pending<T> {
   work: () => T;
   resolve: (value: T) => void;
@@ -19,8 +22,12 @@ interface Pending<T> {
 export class GroupCommit {
   private pending: Array<Pending<unknown>> = [];
   private scheduled = false;
+  /** The batch's transaction, wrapped once (better-sqlite3 builds a wrapper per transaction() call). */
+  private readonly inTransaction: (run: () => void) => void;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.inTransaction = db.transaction((run: () => void) => run());
+  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -56,9 +63,8 @@ export class GroupCommit {
   /** Runs and commits the batch; undefined when a unit threw without savepoints (all rolled back). */
   private runBatch(batch: Array<Pending<unknown>>, isolated: boolean): Outcome[] | undefined {
     const outcomes: Outcome[] = [];
-    const unitFailed = new Error('a unit failed');
     try {
-      this.db.transaction(() => {
+      this.inTransaction(() => {
         for (const unit of batch) {
           if (isolated) {
             try {
@@ -74,7 +80,7 @@ export class GroupCommit {
             }
           }
         }
-      })();
+      });
     } catch (error) {
       if (error === unitFailed) return undefined;
       throw error;
