@@ -17,14 +17,23 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** onRequest hook for /api/*: exactly the spec's 401 on a missing, unknown or revoked key. */
+/**
+ * onRequest hook for /api/*: exactly the spec's 401 on a missing, unknown or revoked key. A
+ * callback hook (the check is synchronous): no promise and microtask per API request.
+ */
 export function apiKeyHook(keys: ApiKeyService, limiter?: RateLimiter) {
-  return async (request: FastifyRequest): Promise<void> => {
-    const token = bearerToken(request);
-    const principal = token === undefined ? undefined : keys.authenticate(token);
-    if (!principal) throw new UnauthorizedError();
-    limiter?.take(principal.keyId);
-    request.principal = principal;
+  return (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
+    try {
+      const token = bearerToken(request);
+      const principal = token === undefined ? undefined : keys.authenticate(token);
+      if (!principal) throw new UnauthorizedError();
+      limiter?.take(principal.keyId);
+      request.principal = principal;
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
   };
 }
 
