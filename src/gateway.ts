@@ -9,6 +9,7 @@ import { adminModemsRoutes } from './api/admin/modems.ts';
 import { callsRoutes } from './api/routes/calls.ts';
 import { createVoiceInference, startVoice, voiceHealth, type Voice, type VoiceOptions } from './voice/index.ts';
 import { speechServicesFor } from './speech-services.ts';
+import { adminClusterRoutes } from './api/admin/cluster.ts';
 import { adminDashboardLiveRoutes } from './api/admin/dashboard-live.ts';
 import { adminMmsSimRoutes } from './api/admin/mms-sim.ts';
 import { adminVoiceStatusRoutes } from './api/admin/voice-status.ts';
@@ -271,7 +272,8 @@ export async function startGateway(
       ],
       adminRoutes: [
         (admin) => admin.register(adminModemsRoutes, { pool, ...(network && { network }) }),
-        (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), ...(mms.mmsc && { mmsc: mms.mmsc }), liveIntervalMs: config.dashboard.liveIntervalMs }),
+        (admin) => admin.register(adminDashboardLiveRoutes, { pool, ...(network && { network }), ...(mms.mmsc && { mmsc: mms.mmsc }), cluster: () => membership.view(), liveIntervalMs: config.dashboard.liveIntervalMs }),
+        (admin) => admin.register(adminClusterRoutes, { view: () => membership.view() }),
         (admin) => admin.register(adminMmsSimRoutes, { mmsc: mms.mmsc, network, service: mms.service }),
         (admin) => admin.register(adminVoiceStatusRoutes, { status: () => voice.manager?.signalingStatus() }),
       ],

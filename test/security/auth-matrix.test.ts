@@ -68,6 +68,7 @@ describe('auth matrix over every route in the route table (whole gateway)', () =
         'POST /admin/keys',
         'POST /admin/sim/mms',
         'GET /admin/messages/stream',
+        'GET /admin/cluster',
       ]),
     );
     const unguarded = routes.filter((r) => !isApiKeyRoute(r.url) && !r.url.startsWith('/admin/') && !isPublic(r.url));

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { ClusterView } from '../../cluster/index.ts';
 import { UnavailableError } from '../../errors/index.ts';
 import type { VirtualMmsc } from '../../mms/index.ts';
 import type { ModemPool, VirtualNetwork } from '../../modem/index.ts';
@@ -12,33 +13,39 @@ export interface AdminDashboardLiveOptions {
   network?: VirtualNetwork;
   /** The virtual MMSC, whose MMS to subscriber phones the simulator's stream carries too. */
   mmsc?: VirtualMmsc;
-  /** How often line status is sampled for changes (signal, queue depth…; state changes go at once). */
+  /** This node's view of the cluster (refreshed at each heartbeat), streamed beside the lines. */
+  cluster: () => ClusterView;
+  /** How often line status and the cluster view are sampled for changes (line state changes go at once). */
   liveIntervalMs: number;
 }
 
 const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{1,14}$' });
 
 /** Live views that need the modem pool: line status and the virtual subscriber's phone, as server-sent events. */
-export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardLiveOptions> = async (app, { pool, network, mmsc, liveIntervalMs }) => {
+export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardLiveOptions> = async (app, { pool, network, mmsc, cluster, liveIntervalMs }) => {
   const hub = new SseHub(app);
 
   app.get(
     '/modems/stream',
-    { schema: { summary: 'Server-sent events: "lines" with every line\'s status whenever any of it changes', tags: ['dashboard'], hide: true } },
+    {
+      schema: {
+        summary: 'Server-sent events: "lines" with every line\'s status whenever any of it changes, "cluster" with the cluster view (as GET /admin/cluster) whenever it changes',
+        tags: ['dashboard'],
+        hide: true,
+      },
+    },
     async (request, reply) => {
       const stream = hub.open(request, reply);
-      let last = '';
-      const push = () => {
-        const lines = pool.lines();
-        const text = JSON.stringify(lines);
-        if (text === last) return;
-        last = text;
-        stream.send('lines', { lines });
-      };
-      push();
-      pool.on('state', push);
-      stream.onClose(() => pool.off('state', push));
-      every(stream, liveIntervalMs, push);
+      const pushLines = changes(() => pool.lines(), (lines) => stream.send('lines', { lines }));
+      const pushCluster = changes(cluster, (view) => stream.send('cluster', view));
+      pushLines();
+      pushCluster();
+      pool.on('state', pushLines);
+      stream.onClose(() => pool.off('state', pushLines));
+      every(stream, liveIntervalMs, () => {
+        pushLines();
+        pushCluster();
+      });
     },
   );
 
@@ -84,3 +91,15 @@ export const adminDashboardLiveRoutes: FastifyPluginAsyncTypebox<AdminDashboardL
     },
   );
 };
+
+/** A poll that hands `read()`'s value to `send` only when it differs from the last one sent. */
+function changes<T>(read: () => T, send: (value: T) => void): () => void {
+  let last = '';
+  return () => {
+    const value = read();
+    const text = JSON.stringify(value);
+    if (text === last) return;
+    last = text;
+    send(value);
+  };
+}
