@@ -6,7 +6,10 @@ import { closeApp, type App } from '../../src/api/index.ts';
 describe('closeApp', () => {
   it('lets a request in flight finish, then cuts a connection that would hold shutdown open', async () => {
     const app = Fastify();
+    let arrived!: () => void;
+    const inHandler = new Promise<void>((resolve) => (arrived = resolve));
     app.get('/slow', async () => {
+      arrived();
       await new Promise((resolve) => setTimeout(resolve, 150));
       return { done: true };
     });
@@ -17,7 +20,8 @@ describe('closeApp', () => {
     stalled.write('GET /slow HTTP/1.1\r\nHost: x\r\n');
     stalled.on('error', () => undefined);
     const inFlight = fetch(`${url}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // In flight = the handler runs (a fixed sleep here let a loaded machine close first: 503).
+    await inHandler;
     const started = performance.now();
     await closeApp(app as unknown as App, 500);
     expect(performance.now() - started).toBeLessThan(5_000);
