@@ -17,7 +17,8 @@ const TEXT = 'text COLLATE "C"';
  * timestamps text as on SQLite. A rowid key (`INTEGER PRIMARY KEY`, with or without AUTOINCREMENT)
  * is an identity column; unlike SQLite without AUTOINCREMENT, PostgreSQL never reuses an id.
  * The conversations triggers of SQLite migration 017 are PL/pgSQL trigger functions with the same
- * effect. cluster_nodes and line_leases came with 001. Not here: schema_version (each runner
+ * effect. cluster_nodes and line_leases came with 001 (their text columns move to the same
+ * collation here). Not here: schema_version (each runner
  * keeps its own) and sqlite_sequence (SQLite's AUTOINCREMENT bookkeeping).
  * test/store/sql/pg-schema-parity.test.ts holds the two schemas in step.
  */
@@ -392,5 +393,11 @@ export const pgMigration002: Migration = {
     END $$;
     CREATE TRIGGER conversations_call_added AFTER INSERT ON calls
       FOR EACH ROW EXECUTE FUNCTION conversations_call_added();
+
+    -- 001's text columns, under the same collation as the rest.
+    ALTER TABLE cluster_nodes
+      ALTER COLUMN id TYPE ${TEXT}, ALTER COLUMN host TYPE ${TEXT},
+      ALTER COLUMN version TYPE ${TEXT}, ALTER COLUMN info TYPE ${TEXT};
+    ALTER TABLE line_leases ALTER COLUMN line_id TYPE ${TEXT}, ALTER COLUMN node_id TYPE ${TEXT};
   `,
 };
