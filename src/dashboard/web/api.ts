@@ -82,8 +82,15 @@ export async function logout(): Promise<void> {
 
 /** Subscribes to a server-sent event stream; returns the unsubscribe function. */
 export function subscribe<T>(path: string, event: string, handler: (data: T) => void, onState?: (live: boolean) => void): () => void {
+  return subscribeAll(path, { [event]: handler }, onState);
+}
+
+/** Subscribes to several events of one stream (one connection), a handler per event name. */
+export function subscribeAll<H extends Record<string, (data: never) => void>>(path: string, handlers: H, onState?: (live: boolean) => void): () => void {
   const source = new EventSource(path);
-  source.addEventListener(event, (e) => handler(JSON.parse((e as MessageEvent<string>).data) as T));
+  for (const [event, handler] of Object.entries(handlers)) {
+    source.addEventListener(event, (e) => handler(JSON.parse((e as MessageEvent<string>).data) as never));
+  }
   source.onopen = () => onState?.(true);
   source.onerror = () => onState?.(false);
   return () => source.close();
@@ -128,6 +135,15 @@ export interface LineEvent {
   type: 'state' | 'registration' | 'error' | 'recovered' | 'routing';
   detail: string;
   repeated: number;
+}
+
+/** This node's view of the cluster (GET /admin/cluster, the "cluster" event of /admin/modems/stream). */
+export interface ClusterView {
+  node: string;
+  store: 'sqlite' | 'postgres';
+  connected: boolean;
+  leasedElsewhere: Array<{ line: string; node: string }>;
+  nodes: Array<{ id: string; host: string; alive: boolean; heartbeatAgeMs: number; lines: string[] }>;
 }
 
 export interface VoiceStatus {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, subscribe, type LineEvent, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
+import { get, subscribe, subscribeAll, type ClusterView, type LineEvent, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, SignalBars, useAsync } from '../components.tsx';
+import { HeldElsewhere, Nodes } from './nodes.tsx';
 
 const stateKind = (state: string) => (state === 'ready' ? 'ok' : state === 'failed' || state === 'absent' ? 'bad' : 'warn');
 const trunkKind = (state: string) => (state === 'registered' || state === 'ip' ? 'ok' : state === 'failed' ? 'bad' : 'warn');
@@ -84,10 +85,7 @@ function Voice() {
   );
 }
 
-function Lines() {
-  const [lines, setLines] = useState<LineStatus[]>();
-  const [live, setLive] = useState(false);
-  useEffect(() => subscribe<{ lines: LineStatus[] }>('/admin/modems/stream', 'lines', (d) => setLines(d.lines), setLive), []);
+function Lines({ lines, live, cluster }: { lines: LineStatus[] | undefined; live: boolean; cluster: ClusterView | undefined }) {
   return (
     <section aria-labelledby="lines-h">
       <div class="row between">
@@ -128,6 +126,7 @@ function Lines() {
                 <td data-label="Operator">{l.operator ?? '—'}</td>
                 <td data-label="State">
                   <Badge kind={stateKind(l.state)}>{l.state}</Badge>
+                  <HeldElsewhere cluster={cluster} line={l.id} />
                 </td>
                 <td data-label="Queue">{l.queueDepth}</td>
                 <td data-label="Last error">
@@ -147,6 +146,19 @@ export function OverviewPage() {
   const overview = useAsync(() => get<Overview>('/admin/dashboard/overview'));
   // New messages change today's counts and quota use: refresh them as they happen.
   useEffect(() => subscribe('/admin/messages/stream', 'message', () => overview.reload()), []);
+  // One stream carries the lines and the cluster view, so a node going dead shows without a reload.
+  const [lines, setLines] = useState<LineStatus[]>();
+  const [cluster, setCluster] = useState<ClusterView>();
+  const [live, setLive] = useState(false);
+  useEffect(
+    () =>
+      subscribeAll(
+        '/admin/modems/stream',
+        { lines: (d: { lines: LineStatus[] }) => setLines(d.lines), cluster: (d: ClusterView) => setCluster(d) },
+        setLive,
+      ),
+    [],
+  );
   const o = overview.data;
   return (
     <>
@@ -188,7 +200,8 @@ export function OverviewPage() {
           </section>
         </div>
       )}
-      <Lines />
+      <Lines lines={lines} live={live} cluster={cluster} />
+      <Nodes cluster={cluster} />
       <Voice />
     </>
   );
