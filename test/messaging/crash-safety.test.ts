@@ -91,13 +91,27 @@ describe('crash safety (kill -9 of the gateway process mid-flow)', () => {
       await until(() => accepted.every((id) => ['sent', 'delivered'].includes(messages.get(id)?.status ?? '')), 20_000, 'all pings sent');
       // Every stored inbound message had its webhook delivered (at least once).
       const allEvents = () => numbers.flatMap((n) => outbox.listForNumber(n.id, null, 1000)).filter((e) => e.event === 'message.inbound');
-      await until(() => allEvents().length > 0 && allEvents().every((e) => e.status === 'delivered'), 20_000, 'all events delivered');
-      const inboundB = numbers.flatMap((n) => messages.list(n.id, { direction: 'inbound', limit: 1000 }));
-      const pingsIn = inboundB.filter((m) => m.body.startsWith('ping'));
+      const pings = () => numbers.flatMap((n) => messages.list(n.id, { direction: 'inbound', limit: 1000 })).filter((m) => m.body.startsWith('ping'));
+      const pongs = () => numbers.flatMap((n) => messages.list(n.id, { direction: 'outbound', limit: 1000 })).filter((m) => m.body.startsWith('pong'));
+      // A ping counts as sent before line B has it (and one the killed process's network held is
+      // gone with it): wait until no ping has arrived for a second, every event was delivered and
+      // every ping answered (a lost pong times out here), then check exactness.
+      let seen = -1;
+      let steadySince = 0;
+      await until(
+        () => {
+          const n = pings().length;
+          if (n !== seen) [seen, steadySince] = [n, Date.now()];
+          return Date.now() - steadySince >= 1000 && allEvents().every((e) => e.status === 'delivered') && pongs().length >= n;
+        },
+        20_000,
+        'every ping received, its webhook delivered and answered',
+      );
+      const pingsIn = pings();
       // No inbound message stored twice.
       expect(new Set(pingsIn.map((m) => m.body)).size).toBe(pingsIn.length);
       // Exactly one pong per ping event, however many times its webhook was delivered.
-      const pongsOut = numbers.flatMap((n) => messages.list(n.id, { direction: 'outbound', limit: 1000 })).filter((m) => m.body.startsWith('pong'));
+      const pongsOut = pongs();
       expect(pongsOut.length).toBe(pingsIn.length);
       expect(new Set(pongsOut.map((m) => m.replyTo)).size).toBe(pongsOut.length);
       expect(new Set(pongsOut.map((m) => m.body)).size).toBe(pongsOut.length);
