@@ -14,6 +14,7 @@ import { optoutCommand } from './commands/optout.ts';
 import { voiceCommand } from './commands/voice.ts';
 import { backupCommand } from './commands/backup.ts';
 import { restoreCommand } from './commands/restore.ts';
+import { migrateStoreCommand } from './commands/migrate-store.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { mcpCommand } from './commands/mcp.ts';
 import { agentphoneVersion } from '../lifecycle/version.ts';
@@ -22,7 +23,7 @@ import { agentphoneVersion } from '../lifecycle/version.ts';
  * Every top-level command. Domains add theirs here. A command module loads its heavy code
  * (config, store, gateway) inside run(), so --help and every other command start fast.
  */
-export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, optoutCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, doctorCommand, mcpCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, numbersCommand, keysCommand, webhookCommand, optoutCommand, usageCommand, modemsCommand, simCommand, pduCommand, modelsCommand, voiceCommand, purgeCommand, backupCommand, restoreCommand, migrateStoreCommand, doctorCommand, mcpCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

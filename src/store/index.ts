@@ -3,10 +3,13 @@ export { ensurePrivateDir, looseModes, MEDIA_DIR, mediaDir, type LooseEntry } fr
 export { SecretBox } from './secret-box.ts';
 export { MIGRATIONS, type Migration } from './migrations/index.ts';
 export {
+  copySqliteToPostgres,
   dbNowMs,
+  describeTarget,
   migratePostgres,
   MIGRATION_LOCK_KEY,
   openPostgresStore,
+  openSqliteAtVersion,
   PG_MIGRATIONS,
   sqliteSqlStore,
   type PostgresSslMode,
@@ -14,7 +17,10 @@ export {
   type PostgresStoreOptions,
   type SqlDialect,
   type SqlStore,
+  type StoreCopyResult,
+  type TableCopy,
 } from './sql/index.ts';
+export { latestVersion } from './schema-version.ts';
 export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';
 export { OutboxRepository, type OutboxEvent, type OutboxStatus } from './outbox-repository.ts';

@@ -71,7 +71,7 @@ export async function openPostgresStore<DB>(options: PostgresStoreOptions): Prom
 }
 
 /** host:port/database of a connection URL, without user or password. */
-function describeTarget(url: string): string {
+export function describeTarget(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
