@@ -80,8 +80,8 @@ export const migrateStoreCommand: CliCommand = {
               ...copy.tables.map((t) => `${t.table}: ${t.rows} rows`),
               `total: ${copy.totalRows} rows in ${copy.tables.length} tables`,
               `Media files are not in the database: the ${media.files} files under ${media.dir} stay there.`,
-              'A gateway on PostgreSQL needs them in its own data dir (copy the media directory to every node, or share it);',
-              'docs/cluster.md says how.',
+              'A PostgreSQL deployment must make them available to every node that serves media (copy that directory or share it);',
+              'docs/cluster.md will settle how. The gateway does not run on PostgreSQL yet: keep this data dir.',
             ].join('\n'),
           );
           return 0;
