@@ -6,6 +6,7 @@ import { acquireDataDirLock, type DataDirLock } from '../../../src/lifecycle/ind
 import { CallsRepository, DATABASE_FILE, MIGRATIONS, openDatabase, openPostgresStore, type SqlStore } from '../../../src/store/index.ts';
 import { sqliteTablesInForeignKeyOrder } from '../../../src/store/sql/sqlite-schema-walk.ts';
 import { cli, cliProcess } from '../../helpers/cli.ts';
+import { freePort } from '../../helpers/free-port.ts';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { startTestGateway } from '../../helpers/test-gateway.ts';
@@ -204,5 +205,18 @@ describeWithTool('agentphone migrate-store', postgresUnavailable() === undefined
     const res = await cli(['migrate-store', '--to', url], { AGENTPHONE_DATA_DIR: extra });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('The PostgreSQL table numbers has no column carrier_note');
+  });
+
+  it('names host:port/database, never the password, when the target cannot be reached; a bad --batch is a usage error', async () => {
+    const dataDir = join(tempDir(), 'data');
+    openDatabase(join(dataDir, DATABASE_FILE)).close();
+    const closed = await freePort();
+    const res = await cli(['migrate-store', '--to', `postgres://agentphone:${PASSWORD}@127.0.0.1:${closed}/agentphone`], { AGENTPHONE_DATA_DIR: dataDir });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`Cannot connect to PostgreSQL at 127.0.0.1:${closed}/agentphone`);
+    expect(res.stdout + res.stderr).not.toContain(PASSWORD);
+    const batch = await cli(['migrate-store', '--to', server.url, '--batch', '0'], { AGENTPHONE_DATA_DIR: dataDir });
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain('--batch must be a positive integer');
   });
 });
