@@ -109,9 +109,12 @@ export async function startGateway(
     );
     registerModemMetrics(pool, core.metrics);
 
+    // Made once the pool runs (below); until then nothing sends.
+    const started: { membership?: ClusterMembership } = {};
     const transport: SmsTransport = {
       sendPdu: async (lineId, pdu, hooks) => ({ messageRef: (await pool.send(lineId, pdu, hooks)).mr }),
-      readyLines: () => pool.lines().filter((l) => l.state === 'ready').map((l) => l.id),
+      // A line sends only while this node holds its lease: a line another node holds is its to drive.
+      readyLines: () => pool.lines().filter((l) => l.state === 'ready' && started.membership?.holds(l.id) === true).map((l) => l.id),
     };
     const outbound = new OutboundDispatcher({
       db: core.db,
@@ -176,7 +179,6 @@ export async function startGateway(
     // to the store as retryable), then the dispatcher waits for those refusals to be recorded.
     stack.push(() => outbound.stop());
     // Unwound after the pool has stopped: the lines' leases are released once nothing here drives them.
-    const started: { membership?: ClusterMembership } = {};
     stack.push(() => started.membership?.stop());
     await pool.start();
     stack.push(() => pool.stop());
@@ -191,6 +193,10 @@ export async function startGateway(
       clock: monotonicClock,
       logger: logger.child({ mod: 'cluster' }),
       metrics: core.metrics,
+      onLeasesChanged: () => {
+        outbound.notify();
+        mms.service.notify();
+      },
     });
     started.membership = membership;
     core.metrics.setDefaultLabels({ node: nodeId });

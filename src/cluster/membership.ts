@@ -16,6 +16,8 @@ export interface ClusterNodeOptions {
   clock: TimerClock;
   logger: Logger;
   metrics?: Registry;
+  /** Told after a beat that changed which lines this node holds (to wake the senders). */
+  onLeasesChanged?: () => void;
 }
 
 export interface ClusterNodeView {
@@ -120,7 +122,9 @@ export class ClusterMembership {
         }
       }
       for (const line of this.held) if (!held.has(line)) logger.warn({ line }, 'cluster: this node lost the lease on a line');
+      const changed = held.size !== this.held.size || [...held].some((l) => !this.held.has(l));
       this.held = held;
+      if (changed) this.o.onLeasesChanged?.();
       const nodes = await repo.listNodes(leaseMs);
       // The database's clock as of this beat: our own heartbeat was just written with it.
       const dbNow = nodes.find((n) => n.id === node.id)?.heartbeatAtMs ?? Math.max(0, ...nodes.map((n) => n.heartbeatAtMs));
