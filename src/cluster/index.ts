@@ -3,4 +3,4 @@ export type { ClusterNodesTable, ClusterTables, LineLeasesTable } from './cluste
 export { assertChannel, assertPayload, MAX_CHANNEL_BYTES, MAX_PAYLOAD_BYTES, type Notifier, type NotifyHandler, type Unlisten } from './notifier.ts';
 export { LocalNotifier } from './local-notifier.ts';
 export { createPgNotifier, PgNotifier, pgNotifyQuery, type PgNotifierOptions } from './pg-notifier.ts';
-export { ClusterMembership, type ClusterNodeOptions, type ClusterNodeView, type ClusterView } from './membership.ts';
+export { ClusterMembership, FORGET_DEAD_NODE_MS, type ClusterNodeOptions, type ClusterNodeView, type ClusterView } from './membership.ts';

@@ -1,9 +1,15 @@
 import type { Logger } from 'pino';
-import type { Gauge, Registry } from 'prom-client';
-import { Gauge as PromGauge } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { TimerClock, Timer } from '../clock/index.ts';
 import type { SqlDialect } from '../store/index.ts';
 import type { ClusterNode, LeasesRepository, NodeRegistration } from './leases-repository.ts';
+
+/**
+ * A node silent this long is dropped from the cluster's list (a dead node is shown until then):
+ * a box whose host name changes at every start (a container) would otherwise leave one row per
+ * start behind.
+ */
+export const FORGET_DEAD_NODE_MS = 24 * 60 * 60 * 1000;
 
 export interface ClusterNodeOptions {
   repo: LeasesRepository;
@@ -57,8 +63,8 @@ export class ClusterMembership {
   private constructor(private readonly o: ClusterNodeOptions) {
     this.snapshot = { node: o.node.id, store: o.dialect, connected: false, leasedElsewhere: [], nodes: [] };
     this.gauges = o.metrics && {
-      alive: new PromGauge({ name: 'agentphone_cluster_nodes_alive', help: 'Nodes of the cluster whose heartbeat is current, as this node last saw them', registers: [o.metrics] }),
-      held: new PromGauge({ name: 'agentphone_cluster_lines_leased', help: 'Lines whose lease this node holds', registers: [o.metrics] }),
+      alive: new Gauge({ name: 'agentphone_cluster_nodes_alive', help: 'Nodes of the cluster whose heartbeat is current, as this node last saw them', registers: [o.metrics] }),
+      held: new Gauge({ name: 'agentphone_cluster_lines_leased', help: 'Lines whose lease this node holds', registers: [o.metrics] }),
     };
   }
 
@@ -125,9 +131,14 @@ export class ClusterMembership {
       const changed = held.size !== this.held.size || [...held].some((l) => !this.held.has(l));
       this.held = held;
       if (changed) this.o.onLeasesChanged?.();
-      const nodes = await repo.listNodes(leaseMs);
+      const listed = await repo.listNodes(leaseMs);
       // The database's clock as of this beat: our own heartbeat was just written with it.
-      const dbNow = nodes.find((n) => n.id === node.id)?.heartbeatAtMs ?? Math.max(0, ...nodes.map((n) => n.heartbeatAtMs));
+      const dbNow = listed.find((n) => n.id === node.id)?.heartbeatAtMs ?? Math.max(0, ...listed.map((n) => n.heartbeatAtMs));
+      const nodes: ClusterNode[] = [];
+      for (const n of listed) {
+        if (!n.alive && dbNow - n.heartbeatAtMs > FORGET_DEAD_NODE_MS) await repo.removeNode(n.id);
+        else nodes.push(n);
+      }
       this.snapshot = {
         node: node.id,
         store: this.o.dialect,

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { ClusterMembership, LeasesRepository, type ClusterNodeOptions } from '../../src/cluster/index.ts';
+import { ClusterMembership, FORGET_DEAD_NODE_MS, LeasesRepository, type ClusterNodeOptions } from '../../src/cluster/index.ts';
 import { monotonicClock } from '../../src/clock/index.ts';
 import { StoreError } from '../../src/errors/index.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
@@ -81,6 +81,18 @@ describe.each(DIALECTS)('cluster membership on $name', (dialect) => {
       await until(() => b.view().nodes.find((n) => n.id === 'node-a')?.alive === false || !b.view().nodes.some((n) => n.id === 'node-a'), 5_000, 'node-a shown dead');
       running.splice(running.indexOf(a), 1);
       a.stop().catch(() => undefined);
+    });
+
+    it('drops a node silent for longer than a day from the list (a container gets a new host name each start)', async () => {
+      const repo = new LeasesRepository(pair.stores[1]);
+      for (const id of ['ghost', 'recent']) await repo.registerNode({ id, host: `host-${id}`, pid: 9, version: 'old' }, 200);
+      const db = pair.stores[1].db;
+      const now = Date.now();
+      await db.updateTable('cluster_nodes').set({ heartbeat_at: now - FORGET_DEAD_NODE_MS - 60_000 }).where('id', '=', 'ghost').execute();
+      await db.updateTable('cluster_nodes').set({ heartbeat_at: now - 60_000 }).where('id', '=', 'recent').execute();
+      const a = await start(options(pair, 0, 'node-a', ['l1']));
+      expect(a.view().nodes.map((n) => [n.id, n.alive])).toEqual([['node-a', true], ['recent', false]]);
+      expect((await repo.listNodes(200)).map((n) => n.id).sort()).toEqual(['node-a', 'recent']);
     });
 
     it('refuses a node id a live node on another host already has', async () => {
