@@ -182,11 +182,12 @@ export async function startGateway(
     stack.push(() => started.membership?.stop());
     await pool.start();
     stack.push(() => pool.stop());
-    const nodeId = config.cluster.nodeId ?? hostname();
+    const host = hostname();
+    const nodeId = config.cluster.nodeId ?? host;
     const membership = await ClusterMembership.start({
       repo: new LeasesRepository(sqliteSqlStore<ClusterTables>(core.db)),
       dialect: 'sqlite',
-      node: { id: nodeId, host: hostname(), pid: process.pid, version: agentphoneVersion() },
+      node: { id: nodeId, host, pid: process.pid, version: agentphoneVersion() },
       heartbeatMs: config.cluster.heartbeatMs,
       leaseMs: config.cluster.leaseMs,
       lines: () => pool.lines().map((l) => l.id),

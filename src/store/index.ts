@@ -20,7 +20,6 @@ export {
   type StoreCopyResult,
   type TableCopy,
 } from './sql/index.ts';
-export { latestVersion } from './schema-version.ts';
 export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';
 export { OutboxRepository, type OutboxEvent, type OutboxStatus } from './outbox-repository.ts';

@@ -58,11 +58,11 @@ export const migrateStoreCommand: CliCommand = {
     const where = store.describeTarget(opts.to);
     const file = join(config.dataDir, store.DATABASE_FILE);
     // Fails early (before the lock file is made) when there is no store to copy.
-    store.openSqliteAtVersion(file, store.latestVersion(store.MIGRATIONS)).close();
+    store.openSqliteAtVersion(file, store.MIGRATIONS).close();
     // Held for the whole copy: a running gateway refuses it, and no gateway starts mid-way.
     const lock = acquireDataDirLock(config.dataDir);
     try {
-      const source = store.openSqliteAtVersion(file, store.latestVersion(store.MIGRATIONS));
+      const source = store.openSqliteAtVersion(file, store.MIGRATIONS);
       try {
         const target = await store.openPostgresStore({
           url: opts.to,

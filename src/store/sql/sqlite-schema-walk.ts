@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors/index.ts';
 import { currentSchemaVersion, type Db } from '../db.ts';
+import type { Migration } from '../migrations/types.ts';
+import { latestVersion, refuseNewerSchema } from '../schema-version.ts';
 
 /** A SQLite table of the store: its columns in declaration order and what its rowid key counted to. */
 export interface SqliteTable {
@@ -51,9 +53,10 @@ function pragmaRows<Row>(db: Db, pragma: string): Row[] {
 
 /**
  * Opens an existing SQLite store as it is (no migrations) for reading, refusing a file that is
- * missing, not an AgentPhone store, or not at `latest`, the schema version this release writes.
+ * missing, not an AgentPhone store, or not at the newest of `migrations` (what this release writes).
  */
-export function openSqliteAtVersion(file: string, latest: number): Db {
+export function openSqliteAtVersion(file: string, migrations: readonly Migration[]): Db {
+  const latest = latestVersion(migrations);
   if (!existsSync(file)) throw new StoreError(`There is no AgentPhone store at ${file}`);
   const db = new Database(file, { fileMustExist: true });
   try {
@@ -62,7 +65,7 @@ export function openSqliteAtVersion(file: string, latest: number): Db {
       throw new StoreError(`${file} is not an AgentPhone store (no schema_version table)`);
     }
     const version = currentSchemaVersion(db);
-    if (version > latest) throw new StoreError(`${file} is at schema version ${version}, newer than this release's ${latest}; run the release that wrote it`);
+    refuseNewerSchema(version, migrations);
     if (version < latest) {
       throw new StoreError(`${file} is at schema version ${version}, this release's is ${latest}: start the gateway once with this release (it migrates the store), stop it, then run migrate-store again`);
     }
