@@ -1,5 +1,5 @@
 export { LeasesRepository, type ClusterNode, type LineAcquisition, type LineLease, type NodeRegistration } from './leases-repository.ts';
-export type { ClusterNodesTable, ClusterTables, LineLeasesTable } from './cluster-tables.ts';
+export type { ClusterTables } from './cluster-tables.ts';
 export { assertChannel, assertPayload, MAX_CHANNEL_BYTES, MAX_PAYLOAD_BYTES, type Notifier, type NotifyHandler, type Unlisten } from './notifier.ts';
 export { LocalNotifier } from './local-notifier.ts';
 export { createPgNotifier, PgNotifier, pgNotifyQuery, type PgNotifierOptions } from './pg-notifier.ts';

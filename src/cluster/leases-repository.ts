@@ -1,7 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { StoreError } from '../errors/index.ts';
 import { dbNowMs, type SqlStore } from '../store/index.ts';
-import type { ClusterTables, LineLeasesTable } from './cluster-tables.ts';
+import type { LineLeasesTable } from '../store/sql/database.ts';
+import type { ClusterTables } from './cluster-tables.ts';
 
 export interface NodeRegistration {
   readonly id: string;

@@ -15,6 +15,7 @@ export {
   type PostgresSslMode,
   type PostgresSslOptions,
   type PostgresStoreOptions,
+  type Database,
   type SqlDialect,
   type SqlStore,
   type StoreCopyResult,

@@ -6,3 +6,4 @@ export { PG_MIGRATIONS } from './pg-migrations/index.ts';
 export { dbNowMs } from './db-clock.ts';
 export { copySqliteToPostgres, type StoreCopyResult, type TableCopy } from './copy-to-postgres.ts';
 export { openSqliteAtVersion } from './sqlite-schema-walk.ts';
+export type { Database } from './database.ts';

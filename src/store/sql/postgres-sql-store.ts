@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import pg from 'pg';
 import { StoreError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { SqlStore } from './sql-store.ts';
+import { GuardedPostgresDriver, runTransaction } from './transaction-guard.ts';
 
 /**
  * `require`: encrypted, the server's certificate not checked (libpq's sslmode=require).
@@ -56,7 +57,14 @@ export async function openPostgresStore<DB>(options: PostgresStoreOptions): Prom
   });
   // An idle connection that breaks emits 'error' on the pool; unheard, that would end the process.
   pool.on('error', (err) => options.logger?.warn({ err: err.message, where }, 'PostgreSQL pooled connection lost'));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({
+    dialect: {
+      createDriver: () => new GuardedPostgresDriver({ pool }),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+      createAdapter: () => new PostgresAdapter(),
+      createIntrospector: (k) => new PostgresIntrospector(k),
+    },
+  });
   try {
     await sql`select 1`.execute(db);
   } catch (err) {
@@ -67,7 +75,7 @@ export async function openPostgresStore<DB>(options: PostgresStoreOptions): Prom
       retryable: true,
     });
   }
-  return { dialect: 'postgres', db, close: () => db.destroy() };
+  return { dialect: 'postgres', db, tx: (fn) => runTransaction(db, fn), close: () => db.destroy() };
 }
 
 /** host:port/database of a connection URL, without user or password. */

@@ -1,21 +1,32 @@
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Db } from '../db.ts';
 import type { SqlStore } from './sql-store.ts';
+import { guardedSqliteDialect, runTransaction } from './transaction-guard.ts';
+
+/** Statements kept prepared per store: more than the repositories' distinct queries. */
+const STATEMENT_CACHE = 512;
 
 /**
- * A Kysely store over the gateway's own better-sqlite3 handle: the synchronous repositories and
- * this one share the connection, and close() leaves it open for them.
+ * A Kysely store over the gateway's own better-sqlite3 handle. SQLite has one connection: Kysely
+ * queues every query and transaction for it, so a transaction sees no other caller's statements.
+ * Statements are prepared once per SQL text (Kysely would prepare one per query).
  *
- * Kysely runs each query synchronously on that handle, so a single statement is as atomic as in
- * the synchronous repositories. Kysely transactions are not: between its BEGIN and COMMIT the
- * handle is free for any other caller's statements, which would land inside it. Repositories on
- * this store therefore use single statements (INSERT … ON CONFLICT … RETURNING), not transactions.
+ * close() leaves the handle open: whoever opened it closes it.
  */
 export function sqliteSqlStore<DB>(handle: Db): SqlStore<DB> {
+  const prepared = new Map<string, SqliteStatement>();
   const shared: SqliteDatabase = {
-    prepare: (sql) => handle.prepare(sql),
+    prepare: (text) => {
+      let statement = prepared.get(text);
+      if (statement === undefined) {
+        statement = handle.prepare(text) as unknown as SqliteStatement;
+        if (prepared.size >= STATEMENT_CACHE) prepared.delete(prepared.keys().next().value as string);
+        prepared.set(text, statement);
+      }
+      return statement;
+    },
     close: () => undefined,
   };
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: shared }) });
-  return { dialect: 'sqlite', db, close: () => db.destroy() };
+  const db = new Kysely<DB>({ dialect: guardedSqliteDialect({ database: shared }) });
+  return { dialect: 'sqlite', db, tx: (fn) => runTransaction(db, fn), close: () => db.destroy() };
 }
