@@ -7,6 +7,7 @@ import { ConfigError } from '../errors/index.ts';
 // The profile list only (JSON files), not the modem domain's runtime.
 import { loadProfiles } from '../modem/profiles.ts';
 import { cudaSettingsProblems } from './inference.ts';
+import { postgresProblems } from './postgres.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { readSecretsKeyFile, secretsKeyProblems } from './secrets-key.ts';
 
@@ -24,6 +25,9 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], 'string'
   ['AGENTPHONE_PUBLIC_URL', ['server', 'publicUrl'], 'string'],
   ['AGENTPHONE_DATA_DIR', ['dataDir'], 'string'],
   ['AGENTPHONE_ADMIN_TOKEN', ['adminToken'], 'string'],
+  ['AGENTPHONE_DATABASE_URL', ['store', 'postgres', 'url'], 'string'],
+  ['AGENTPHONE_DATABASE_SSL_MODE', ['store', 'postgres', 'ssl', 'mode'], 'string'],
+  ['AGENTPHONE_DATABASE_SSL_CA', ['store', 'postgres', 'ssl', 'caFile'], 'string'],
   ['AGENTPHONE_SECRETS_KEY', ['store', 'secretsKey'], 'string'],
   ['AGENTPHONE_SECRETS_KEY_FILE', ['store', 'secretsKeyFile'], 'string'],
   ['AGENTPHONE_LOG_LEVEL', ['log', 'level'], 'string'],
@@ -167,7 +171,7 @@ function crossFieldProblems(config: Config, schemaProblems: readonly string[]): 
       problems.push('virtual.latency.minMs: must not be greater than virtual.latency.maxMs');
     }
   }
-  if (ok('store')) problems.push(...secretsKeyProblems(config.store));
+  if (ok('store')) problems.push(...secretsKeyProblems(config.store), ...postgresProblems(config.store.postgres));
   if (ok('cluster') && config.cluster.leaseMs < 3 * config.cluster.heartbeatMs) {
     problems.push(`cluster.leaseMs: must be at least 3 × cluster.heartbeatMs (${3 * config.cluster.heartbeatMs}), so one late beat does not lose the node's lines`);
   }

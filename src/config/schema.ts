@@ -299,9 +299,40 @@ const RateLimit = Type.Object(
   { ...closed, default: {} },
 );
 
-/** The SQLite store in dataDir. */
+const NullablePath = Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null });
+
+/**
+ * PostgreSQL instead of the embedded SQLite file: every node of a cluster names the same
+ * database (docs/cluster.md). url null = SQLite in dataDir.
+ */
+const Postgres = Type.Object(
+  {
+    /** postgres://user:password@host:port/database (AGENTPHONE_DATABASE_URL); never logged. */
+    url: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+    ssl: Type.Object(
+      {
+        /** disable; require (encrypted, certificate not checked); verify-full (certificate and host name checked). */
+        mode: Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full')], { default: 'disable' }),
+        /** PEM of the CA that signed the server's certificate (verify-full); null = the system's CAs. */
+        caFile: NullablePath,
+        /** Client certificate and key, for servers that authenticate clients by certificate. */
+        certFile: NullablePath,
+        keyFile: NullablePath,
+      },
+      { ...closed, default: {} },
+    ),
+    /** Connections this node keeps open to the database. */
+    poolSize: Type.Integer({ default: 10, minimum: 2, maximum: 200 }),
+    /** How long a query waits for a connection (or the first connect) before it fails. */
+    connectTimeoutMs: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
+  },
+  { ...closed, default: {} },
+);
+
+/** Where state lives: the SQLite file in dataDir, or PostgreSQL (store.postgres.url). */
 const Store = Type.Object(
   {
+    postgres: Postgres,
     /**
      * Key that seals webhook secrets at rest (AES-256-GCM): 32 bytes as 64 hex characters or
      * base64. Prefer AGENTPHONE_SECRETS_KEY or secretsKeyFile to writing it in a config file.

@@ -125,6 +125,30 @@ describe('config', () => {
     expect(config.adminToken).toBe('a-long-enough-admin-token');
   });
 
+  it('selects PostgreSQL with AGENTPHONE_DATABASE_URL and its TLS settings with AGENTPHONE_DATABASE_SSL_*', () => {
+    const config = loadConfig({
+      env: { AGENTPHONE_DATABASE_URL: 'postgres://ap:pw@db.internal:5433/agentphone', AGENTPHONE_DATABASE_SSL_MODE: 'verify-full', AGENTPHONE_DATABASE_SSL_CA: '/etc/ssl/db-ca.pem' },
+      cwd: '/',
+    });
+    expect(config.store.postgres).toEqual({
+      url: 'postgres://ap:pw@db.internal:5433/agentphone',
+      ssl: { mode: 'verify-full', caFile: '/etc/ssl/db-ca.pem', certFile: null, keyFile: null },
+      poolSize: 10,
+      connectTimeoutMs: 10_000,
+    });
+    expect(loadConfig({ env: {}, cwd: '/' }).store.postgres.url).toBeNull();
+  });
+
+  it('refuses a PostgreSQL URL that is not postgres://, sets TLS in the URL, or TLS files that do not fit the mode, never quoting the URL', () => {
+    const problems = (postgres: object): string[] => problemsOf(() => validateConfig({ store: { postgres } }));
+    expect(problems({ url: 'mysql://u:secret@h/db' })).toEqual(['store.postgres.url (AGENTPHONE_DATABASE_URL): must start with postgres:// or postgresql://']);
+    expect(problems({ url: 'postgres://u:secret@h/db?sslmode=disable' })[0]).toMatch(/must not set sslmode; set TLS with store\.postgres\.ssl/);
+    expect(problems({ url: 'postgres://u:secret@h/db', ssl: { mode: 'require', certFile: '/c.pem' } })).toEqual(['store.postgres.ssl: certFile and keyFile go together']);
+    expect(problems({ url: 'postgres://u:secret@h/db', ssl: { caFile: '/ca.pem' } })[0]).toMatch(/mode is disable/);
+    expect(problems({ url: 'postgres://u:secret@h/db', ssl: { mode: 'prefer' } })[0]).toMatch(/^store\.postgres\.ssl\.mode/);
+    for (const url of ['mysql://u:secret@h/db', 'postgres://u:secret@h/db?sslmode=disable']) expect(problems({ url }).join(' ')).not.toContain('secret');
+  });
+
   it('names the variable path when an override is not valid', () => {
     expect(problemsOf(() => loadConfig({ env: { AGENTPHONE_PORT: 'abc' }, cwd: '/' }))).toEqual(['server.port: must be integer']);
   });

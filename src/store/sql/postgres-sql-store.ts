@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import pg from 'pg';
+import { postgresUrlProblem } from '../../config/postgres.ts';
 import { StoreError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { SqlStore } from './sql-store.ts';
@@ -80,20 +81,9 @@ export async function openPostgresStore<DB>(options: PostgresStoreOptions): Prom
 
 /** host:port/database of a connection URL, without user or password. */
 export function describeTarget(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StoreError(`${SETTING}.url is not a valid postgres:// URL`);
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new StoreError(`${SETTING}.url must start with postgres:// or postgresql://`);
-  }
-  // pg lets these URL parameters override the ssl option silently; one place says how TLS is set.
-  const tlsParams = [...parsed.searchParams.keys()].filter((k) => k.startsWith('ssl'));
-  if (tlsParams.length > 0) {
-    throw new StoreError(`${SETTING}.url must not set ${tlsParams.join(', ')}; set TLS with ${SETTING}.ssl (mode, caFile, certFile, keyFile)`);
-  }
+  const problem = postgresUrlProblem(url);
+  if (problem) throw new StoreError(`${SETTING}.url ${problem}`);
+  const parsed = new URL(url);
   return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname || '/'}`;
 }
 
