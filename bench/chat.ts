@@ -92,10 +92,10 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 async function proxyOverhead(): Promise<void> {
   const engine = await upstream();
   const config = validateConfig({ dataDir: join(dir, 'gw'), adminToken: 'bench-admin-token-0123456789', log: { level: 'silent' }, rateLimit: { requestsPerSecond: 100_000, burst: 100_000 }, upstreams: [{ model: 'Qwen3-Next-80B', baseUrl: engine.url, upstreamModel: 'up' }] });
-  const core = createCore(config, silentLogger());
+  const core = await createCore(config, silentLogger());
   const app = await buildCoreApp(core, { apiRoutes: [(api) => api.register(v1Routes, { prefix: '/v1', ...voiceAiRoutes(core) })] });
   const gw = await app.listen({ host: '127.0.0.1', port: 0 });
-  const key = core.apiKeys.create({ name: 'bench' }).key;
+  const key = (await core.apiKeys.create({ name: 'bench' })).key;
   const direct: number[] = [];
   const proxied: number[] = [];
   for (let i = 0; i < 20; i++) {
@@ -107,7 +107,7 @@ async function proxyOverhead(): Promise<void> {
     proxied.push(await firstTokenMs(`${gw}/api/v1/chat/completions`, { authorization: `Bearer ${key}` }));
   }
   await app.close();
-  core.close();
+  await core.close();
   engine.close();
   const added = pct(proxied, 0.5) - pct(direct, 0.5);
   console.log(`time to first token, loopback engine (${TTFT_ROUNDS} interleaved rounds):`);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newMessageId } from '../src/ids/index.ts';
-import { ConversationsRepository, MIGRATIONS, MessagesRepository, openDatabase, type Db } from '../src/store/index.ts';
+import { ConversationsRepository, MIGRATIONS, MessagesRepository, openDatabase, sqliteSqlStore, type Database, type Db, type SqlStore } from '../src/store/index.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000);
@@ -19,14 +19,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 32;
 const START = Date.UTC(2026, 0, 1);
 
-function store(migrations: typeof MIGRATIONS): { db: Db; messages: MessagesRepository; close: () => void } {
+function store(migrations: typeof MIGRATIONS): { db: Db; store: SqlStore<Database>; messages: MessagesRepository; close: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'agentphone-bench-conversations-'));
   const db = openDatabase(join(dir, 'agentphone.db'), { migrations });
   db.prepare(`INSERT INTO numbers (id, phone_number, webhook_secret, created_at, updated_at) VALUES ('num_a', '+15550000001', 'x', 'x', 'x')`).run();
+  const sqlStore = sqliteSqlStore<Database>(db);
   return {
     db,
-    messages: new MessagesRepository(db),
-    close: () => {
+    store: sqlStore,
+    messages: new MessagesRepository(sqlStore.db),
+    close: async () => {
+      await sqlStore.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -34,13 +37,14 @@ function store(migrations: typeof MIGRATIONS): { db: Db; messages: MessagesRepos
 }
 
 /** Inserts `count` messages in transactions of BATCH; microseconds per message. */
-function write(messages: MessagesRepository, count: number): number {
+async function write(s: { store: SqlStore<Database>; messages: MessagesRepository }, count: number): Promise<number> {
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < count; b += BATCH) {
-    messages.transaction(() => {
+    await s.store.tx(async (tx) => {
+      const messages = s.messages.on(tx);
       for (let i = b; i < Math.min(count, b + BATCH); i++) {
         const at = START + i * 1000;
-        messages.insert({
+        await messages.insert({
           id: newMessageId(at),
           numberId: 'num_a',
           direction: i % 2 === 0 ? 'outbound' : 'inbound',
@@ -59,10 +63,10 @@ function write(messages: MessagesRepository, count: number): number {
   return Number(process.hrtime.bigint() - t0) / 1e3 / count;
 }
 
-function timeUs(fn: () => unknown, reps: number): number {
-  fn();
+async function timeUs(fn: () => unknown, reps: number): Promise<number> {
+  await fn();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < reps; i++) fn();
+  for (let i = 0; i < reps; i++) await fn();
   return Number(process.hrtime.bigint() - t0) / 1e3 / reps;
 }
 
@@ -71,24 +75,24 @@ const best = { without: Infinity, with: Infinity };
 for (let r = 0; r < ROUNDS; r++) {
   for (const [name, migrations] of [['without', before], ['with', MIGRATIONS]] as const) {
     const s = store(migrations);
-    best[name] = Math.min(best[name], write(s.messages, WRITES));
-    s.close();
+    best[name] = Math.min(best[name], await write(s, WRITES));
+    await await s.close();
   }
 }
 console.log(`writes (${WRITES} messages, ${BATCH} per transaction, best of ${ROUNDS}): ${best.without.toFixed(1)} µs/message before 017, ${best.with.toFixed(1)} with its triggers: ×${(best.with / best.without).toFixed(2)}`);
 
 const s = store(MIGRATIONS);
-write(s.messages, MESSAGES);
-const conversations = new ConversationsRepository(s.db);
-const deep = conversations.list('num_a', undefined, 500).at(-1);
+await write(s, MESSAGES);
+const conversations = new ConversationsRepository(s.store.db);
+const deep = (await conversations.list('num_a', undefined, 500)).at(-1);
 const grouped = s.db.prepare(`SELECT contact, MAX(created_at) AS last FROM messages WHERE number_id = 'num_a' GROUP BY contact ORDER BY last DESC LIMIT 21`);
 const reads: [string, number][] = [
-  ['list, first page', timeUs(() => conversations.list('num_a', undefined, 21), 500)],
-  ['list, page after 500', timeUs(() => deep && conversations.list('num_a', { at: deep.lastActivity, key: deep.contact }, 21), 500)],
-  ['thread, first page', timeUs(() => conversations.threadMessages('num_a', '+15550000007', undefined, 21), 500)],
-  ['GROUP BY the messages', timeUs(() => grouped.all(), 5)],
+  ['list, first page', await timeUs(() => conversations.list('num_a', undefined, 21), 500)],
+  ['list, page after 500', await timeUs(() => deep && conversations.list('num_a', { at: deep.lastActivity, key: deep.contact }, 21), 500)],
+  ['thread, first page', await timeUs(() => conversations.threadMessages('num_a', '+15550000007', undefined, 21), 500)],
+  ['GROUP BY the messages', await timeUs(() => grouped.all(), 5)],
 ];
 console.log(`reads (${MESSAGES} messages, ${CONTACTS} contacts on one number):`);
 const base = reads[3]![1];
 for (const [name, us] of reads) console.log(`  ${name.padEnd(24)} ${us.toFixed(0).padStart(8)} µs  (${(base / us).toFixed(0)}× faster than grouping)`);
-s.close();
+await s.close();

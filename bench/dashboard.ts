@@ -16,15 +16,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const ADMIN = 'bench-admin-token-0123456789';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentphone-bench-dashboard-'));
-const core = createCore(validateConfig({ dataDir: dir, adminToken: ADMIN, log: { level: 'silent' }, rateLimit: { requestsPerSecond: 1e9, burst: 1e9 } }), silentLogger());
+const core = await createCore(validateConfig({ dataDir: dir, adminToken: ADMIN, log: { level: 'silent' }, rateLimit: { requestsPerSecond: 1e9, burst: 1e9 } }), silentLogger());
 const app = await buildCoreApp(core);
 try {
-  const numbers = [core.numbers.lineFound('l1', '+15550000001'), core.numbers.lineFound('l2', '+15550000002')];
+  const numbers = [await core.numbers.lineFound('l1', '+15550000001'), await core.numbers.lineFound('l2', '+15550000002')];
   const start = Date.UTC(2026, 10, 1);
-  core.messages.transaction(() => {
+  await core.store.tx(async (tx) => {
+    const messages = core.messages.on(tx);
     for (let i = 0; i < MESSAGES; i++) {
       const n = numbers[i % 2]!;
-      core.messages.insert({
+      await messages.insert({
         id: `msg_${String(i).padStart(8, '0')}`,
         numberId: n.id,
         direction: i % 3 === 0 ? 'outbound' : 'inbound',
@@ -39,7 +40,7 @@ try {
       });
     }
   });
-  const key = core.apiKeys.create({ name: 'bench' }).key;
+  const key = (await core.apiKeys.create({ name: 'bench' })).key;
   const month = '2026-11';
 
   async function measure(url: string, auth: string): Promise<number> {
@@ -72,6 +73,6 @@ try {
   }
 } finally {
   await app.close();
-  core.close();
+  await core.close();
   rmSync(dir, { recursive: true, force: true });
 }

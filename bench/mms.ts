@@ -80,8 +80,8 @@ async function endToEnd(): Promise<void> {
       const check = (): void => (gw.pool.lines().every((l) => l.state === 'ready') ? resolve() : void setTimeout(check, 5));
       check();
     });
-    const key = gw.core.apiKeys.create({ name: 'bench' }).key;
-    const numberA = gw.core.numbers.list().find((n) => n.lineId === 'virtual-1')!.id;
+    const key = (await gw.core.apiKeys.create({ name: 'bench' })).key;
+    const numberA = (await gw.core.numbers.list()).find((n) => n.lineId === 'virtual-1')!.id;
     const post = (body: unknown) =>
       fetch(`${gw.url}/api/numbers/${numberA}/send/sms`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const mmsc = gw.mms.mmsc!;

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       inference: { modelsDir: join(dir, 'models'), workers: 1, session: { provider: 'cpu' }, batching: { maxBatch: 1, maxWaitMs: 0 } },
     });
     const gw = await startGateway(config, silentLogger());
-    const key = gw.core.apiKeys.create({ name: 'bench' }).key;
+    const key = (await gw.core.apiKeys.create({ name: 'bench' })).key;
     const viaGateway = async (): Promise<void> => {
       const form = new FormData();
       form.append('file', new Blob([body]), 'a.wav');

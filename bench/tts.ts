@@ -123,7 +123,7 @@ try {
     inference: { modelsDir, workers: 1, session },
     speech: { maxAudioTokens: FRAMES * 7 },
   });
-  const core = createCore(config, silentLogger());
+  const core = await createCore(config, silentLogger());
   const inference = createInference(config, silentLogger(), core.metrics);
   const voiceAi = voiceAiRoutes({ ...core, inference });
   // Transcriptions too, as the gateway serves them: the busy row runs them beside speech.
@@ -131,11 +131,11 @@ try {
   const app = await buildCoreApp(core, {
     apiRoutes: [
       (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
-      (api) => api.register(transcriptionRoutes, { prefix: '/v1', whisper, usage: new UsageRepository(core.db), clock: core.clock, maxAudioBytes: config.inference.maxAudioBytes }),
+      (api) => api.register(transcriptionRoutes, { prefix: '/v1', whisper, usage: new UsageRepository(core.store.db), clock: core.clock, maxAudioBytes: config.inference.maxAudioBytes }),
     ],
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const key = core.apiKeys.create({ name: 'bench' }).key;
+  const key = (await core.apiKeys.create({ name: 'bench' })).key;
 
   const opts = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };
   const lm = await InferenceSession.create(join(modelsDir, 'orpheus-3b', 'onnx/model.onnx'), opts);
@@ -178,7 +178,7 @@ try {
   await app.close();
   await voiceAi.close();
   await inference.close();
-  core.close();
+  await core.close();
 
   const show = (name: string, runs: Run[]) => {
     const total = median(runs.map((r) => r.totalMs));

@@ -88,7 +88,7 @@ export async function runSipCalls(calls: number, turns: number, silenceMs: numbe
   const callers = new CallerThread();
   try {
     await until(() => gw.voice.manager?.signalingStatus().connected, 10_000, 'voice connected to drachtio');
-    const number = gw.core.numbers.setWebhook(gw.numberA, { url });
+    const number = await gw.core.numbers.setWebhook(gw.numberA, { url });
     await Promise.all(
       Array.from({ length: calls }, async (_, n) => {
         const caller = await callers.open();

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp, type App, type AppDeps, type RouteRegistrar } from './api/index.ts';
 import { adminWebhookRoutes } from './api/admin/webhooks.ts';
@@ -23,11 +24,12 @@ import {
   DashboardRepository,
   IdempotencyRepository,
   MessagesRepository,
-  OptOutsRepository,
   OutboxRepository,
   UsageRepository,
+  type Database,
   type Db,
   type NumbersRepository,
+  type SqlStore,
 } from './store/index.ts';
 import { httpPost, WebhookDispatcher, type HttpPost, type RetryPolicy } from './webhooks/index.ts';
 import { createEgress, type Egress } from './net/index.ts';
@@ -36,14 +38,19 @@ import { OptOutService } from './compliance/index.ts';
 /** A notifier bound after construction (the outbound dispatcher needs hardware; the core does not). */
 export class LateNotifier implements Notifier {
   target: Notifier | undefined;
+  /** On a cluster, also tells the other nodes (the line may be driven by one of them). */
+  publish: ((lineId?: string) => void) | undefined;
   notify(lineId?: string): void {
     this.target?.notify(lineId);
+    this.publish?.(lineId);
   }
 }
 
 /** MMS bound after construction: which lines carry MMS is known once the gateway has its lines. */
 export class LateMms {
-  target: { enabled(lineId: string): boolean; queue(messageId: string, lineId: string): void; notify(): void } | undefined;
+  target: { enabled(lineId: string): boolean; queue(messageId: string, lineId: string, tx?: Kysely<Database>): Promise<void>; notify(): void } | undefined;
+  /** On a cluster, tells the other nodes that an MMS was queued (its line may be driven by one of them). */
+  publish: (() => void) | undefined;
 }
 
 /** The store and the services built on it: everything but hardware and listening sockets. */
@@ -51,7 +58,10 @@ export interface Core {
   config: Readonly<Config>;
   logger: Logger;
   clock: Clock;
+  /** The SQLite handle, only for what is SQLite's alone (WAL checkpoints, the virtual phones' inboxes). */
   db: Db;
+  /** The store every repository and service works through. */
+  store: SqlStore<Database>;
   metrics: Registry;
   adminToken: string;
   numbersRepo: NumbersRepository;
@@ -78,7 +88,8 @@ export interface Core {
   egress: Egress;
   /** How webhooks are posted (through the egress policy unless a test injected its own). */
   post: HttpPost;
-  close(): void;
+  /** Ends the store and closes the SQLite handle. */
+  close(): Promise<void>;
 }
 
 export interface CoreOptions {
@@ -88,52 +99,52 @@ export interface CoreOptions {
   webhookRetry?: RetryPolicy;
 }
 
-export function createCore(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Core {
+export async function createCore(config: Readonly<Config>, logger: Logger, options: CoreOptions = {}): Promise<Core> {
   const clock = options.clock ?? systemClock;
-  const { db, adminToken: token, numbersRepo } = openCoreStore(config, logger);
+  const opened = await openCoreStore(config, logger);
+  const { db, store, adminToken: token, numbersRepo } = opened;
   const numbers = new NumberService(numbersRepo, clock, config.numbers);
-  const messages = new MessagesRepository(db);
-  const outbox = new OutboxRepository(db);
-  const ledger = new UsageLedger(new UsageRepository(db), config.metering);
+  const messages = new MessagesRepository(store.db);
+  const outbox = new OutboxRepository(store.db);
+  const ledger = new UsageLedger(new UsageRepository(store.db), config.metering);
   const outboundNotifier = new LateNotifier();
-  const idempotency = new IdempotencyRepository(db);
+  const idempotency = new IdempotencyRepository(store.db);
   const mms = new LateMms();
   const egress = createEgress(config, logger);
   // Webhooks go only to a number's URL, which the operator set (config, admin API, dashboard).
   const post = options.post ?? httpPost(egress.fetch('webhooks', { operatorSet: true }));
-  const tracker = new MessageStatusTracker(messages, numbersRepo, outbox, clock);
-  const optOuts = new OptOutService({
-    db,
-    repo: new OptOutsRepository(db),
+  const tracker = new MessageStatusTracker(messages, numbersRepo, clock);
+  const optOuts: OptOutService = new OptOutService({
+    store,
     numbers: numbersRepo,
-    outbox,
     clock,
     logger,
     config: config.compliance.optOut,
     numberSettings: config.numbers,
-    autoReply: (number, to, text) => send.autoReply(number, to, text),
+    autoReply: (tx, number, to, text) => send.autoReply(tx, number, to, text),
     webhooks: { notify: () => webhooks.notify() },
   });
-  const send = new SendService({
-    db,
+  const send: SendService = new SendService({
+    store,
     numbers,
     messages,
-    idempotency,
     ledger,
     sms: config.sms,
     media: config.media,
     clock,
     dispatcher: outboundNotifier,
     mmsEnabled: (number) => number.lineId !== null && (mms.target?.enabled(number.lineId) ?? false),
-    mmsQueue: (messageId, lineId) => {
-      mms.target?.queue(messageId, lineId);
+    mmsQueue: async (tx, messageId, lineId) => {
+      await mms.target?.queue(messageId, lineId, tx);
+      // Its pump runs outside this transaction, and looks again by itself if it runs before the commit.
       mms.target?.notify();
+      mms.publish?.();
     },
     optOuts,
-    refused: (messageId, error) => tracker.record(messageId, 'failed', error),
+    refused: (tx, messageId, error) => tracker.record(tx, messageId, 'failed', error),
   });
-  const webhooks = new WebhookDispatcher({
-    db,
+  const webhooks: WebhookDispatcher = new WebhookDispatcher({
+    store,
     outbox,
     clock,
     logger,
@@ -143,9 +154,9 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
       const n = numbersRepo.get(numberId);
       return n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };
     },
-    onReply: (event, reply) => {
+    onReply: async (event, reply, tx) => {
       const { from } = JSON.parse(event.payload) as { from: string };
-      send.reply(event.id, event.numberId, from, reply.reply, reply.media);
+      await send.reply(tx, event.id, event.numberId, from, reply.reply, reply.media);
     },
   });
   numbers.onWebhookSet((numberId) => webhooks.releaseHeld(numberId));
@@ -154,11 +165,12 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     logger,
     clock,
     db,
+    store,
     metrics: new Registry(),
     adminToken: token,
     numbersRepo,
     numbers,
-    apiKeys: new ApiKeyService(new ApiKeysRepository(db), numbersRepo, clock),
+    apiKeys: new ApiKeyService(new ApiKeysRepository(store.db), numbersRepo, clock),
     messages,
     outbox,
     ledger,
@@ -167,14 +179,14 @@ export function createCore(config: Readonly<Config>, logger: Logger, options: Co
     send,
     optOuts,
     query: new MessageQuery(numbers, messages),
-    conversations: new ConversationsService({ numbers, conversations: new ConversationsRepository(db), messages, clock }),
+    conversations: new ConversationsService({ numbers, conversations: new ConversationsRepository(store.db), messages, clock }),
     webhooks,
     outboundNotifier,
     idempotency,
     mms,
     egress,
     post,
-    close: () => db.close(),
+    close: () => opened.close(),
   };
 }
 
@@ -228,14 +240,14 @@ export function buildCoreApp(
           numbers: core.numbers,
           messages: core.messages,
           outbox: core.outbox,
-          dashboard: new DashboardRepository(core.db),
+          dashboard: new DashboardRepository(core.store.db),
           ledger: core.ledger,
           clock: core.clock,
           liveIntervalMs: core.config.dashboard.liveIntervalMs,
         }),
       (admin) => admin.register(adminOptOutRoutes, { optOuts: core.optOuts, numbers: core.numbers }),
       (admin) => admin.register(conversationsRoutes, { conversations: core.conversations, scope: 'operator' }),
-      (admin) => admin.register(adminVoiceSettingsRoutes, { numbers: core.numbers, calls: new CallsRepository(core.db), now: () => core.clock.now() }),
+      (admin) => admin.register(adminVoiceSettingsRoutes, { numbers: core.numbers, calls: new CallsRepository(core.store.db), now: () => core.clock.now() }),
       ...(extra.adminRoutes ?? []),
     ],
   });

@@ -4,7 +4,7 @@ import { buildCoreApp, createCore, type Core, type CoreOptions } from './core.ts
 import type { Logger } from './logging/index.ts';
 import { OutboundDispatcher, ReceiveService, type SmsTransport } from './messaging/index.ts';
 import { createModemPool, createVirtualNetwork, registerModemMetrics, SqliteSubscriberInbox, type ModemLineConfig, type ModemPool, type VirtualNetwork } from './modem/index.ts';
-import { Reassembler, SqlitePartStore } from './sms/index.ts';
+import { Reassembler, SqlPartStore } from './sms/index.ts';
 import { adminModemsRoutes } from './api/admin/modems.ts';
 import { callsRoutes } from './api/routes/calls.ts';
 import { createVoiceInference, startVoice, voiceHealth, type Voice, type VoiceOptions } from './voice/index.ts';
@@ -19,12 +19,13 @@ import { transcriptionRoutes } from './api/routes/v1/transcriptions.ts';
 import { createInference, WhisperService, type Inference } from './inference/index.ts';
 import { v1Routes } from './api/routes/v1/index.ts';
 import { voiceAiRoutes } from './api/routes/v1/voice-ai.ts';
-import { mediaDir, PurgeJob, sqliteSqlStore, UsageRepository, WalCheckpointer } from './store/index.ts';
+import { mediaDir, PurgeJob, UsageRepository, WalCheckpointer } from './store/index.ts';
 import { monotonicClock } from './clock/index.ts';
 import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
 import { agentphoneVersion, restrictFileCreationMask } from './lifecycle/index.ts';
-import { ClusterMembership, LeasesRepository, type ClusterTables } from './cluster/index.ts';
+import { ClusterMembership, ClusterWake, createPgNotifier, LeasesRepository } from './cluster/index.ts';
+import { pgConnectionConfig, postgresStoreOptions } from './store/sql/postgres-sql-store.ts';
 import { hostname } from 'node:os';
 import { mcpRoutes, mediaLookup, MessageEvents, whisperTranscriber, type McpDeps } from './mcp/index.ts';
 
@@ -86,7 +87,7 @@ export async function startGateway(
   const tlsMaterial = config.server.tls === null ? undefined : readTlsMaterial(config.server.tls);
   // Before any inference session exists: ONNX Runtime would otherwise send telemetry.
   disableLibraryTelemetry();
-  const core = createCore(config, logger, options);
+  const core = await createCore(config, logger, options);
   const stack: Array<() => Promise<void> | void> = [() => core.close()];
   const unwind = async () => {
     for (const step of stack.splice(0).reverse()) await step();
@@ -110,14 +111,17 @@ export async function startGateway(
     registerModemMetrics(pool, core.metrics);
 
     // Made once the pool runs (below); until then nothing sends.
-    const started: { membership?: ClusterMembership } = {};
+    const started: { membership?: ClusterMembership; running?: boolean } = {};
+    /** The lines this node holds the lease on, and those it held at the last change. */
+    const held = (): string[] => pool.lines().map((l) => l.id).filter((id) => started.membership?.holds(id) === true);
+    let wasHeld = new Set<string>();
     const transport: SmsTransport = {
       sendPdu: async (lineId, pdu, hooks) => ({ messageRef: (await pool.send(lineId, pdu, hooks)).mr }),
       // A line sends only while this node holds its lease: a line another node holds is its to drive.
       readyLines: () => pool.lines().filter((l) => l.state === 'ready' && started.membership?.holds(l.id) === true).map((l) => l.id),
     };
     const outbound = new OutboundDispatcher({
-      db: core.db,
+      store: core.store,
       messages: core.messages,
       transport,
       tracker: core.tracker,
@@ -130,11 +134,10 @@ export async function startGateway(
     let selfUrl = '';
     const mms = await createMmsRuntime({
       config,
-      db: core.db,
+      store: core.store,
       messages: core.messages,
-      numbers: core.numbersRepo,
-      outbox: core.outbox,
-      ledger: core.ledger,
+      numbers: (db) => core.numbersRepo.on(db),
+      ledger: { recordInbound: (tx, numberId, segments, now) => core.ledger.on(tx).recordInbound(numberId, segments, now) },
       tracker: core.tracker,
       webhooks: core.webhooks,
       clock: core.clock,
@@ -150,30 +153,62 @@ export async function startGateway(
     const receive = new ReceiveService({
       messages: core.messages,
       numbers: core.numbersRepo,
-      outbox: core.outbox,
       ledger: core.ledger,
-      reassembler: new Reassembler({ store: new SqlitePartStore(core.db), clock: core.clock, timeoutMs: config.sms.reassemblyTimeoutMs }),
+      reassembler: new Reassembler({ store: new SqlPartStore(core.store), clock: core.clock, timeoutMs: config.sms.reassemblyTimeoutMs }),
       clock: core.clock,
       logger,
       webhooks: core.webhooks,
       onStatusReport: (lineId, report) => outbound.onStatusReport(lineId, report),
-      onWapPush: (lineId, data) => mms.service.acceptPush(lineId, data),
-      onInboundText: (number, contact, body, messageId) => core.optOuts.onInbound(number, contact, body, messageId),
+      onWapPush: (tx, lineId, data) => mms.service.acceptPush(lineId, data, tx),
+      onInboundText: (tx, number, contact, body, messageId) => core.optOuts.onInbound(tx, number, contact, body, messageId),
     });
+
+    const host = hostname();
+    const nodeId = config.cluster.nodeId ?? host;
+    // On PostgreSQL, work accepted by any node wakes the node that drives its line at once, and
+    // a number changed on any node is re-read on every other. Joined before this node binds its
+    // lines' numbers, so the others hear of those too.
+    if (core.store.dialect === 'postgres') {
+      const options = postgresStoreOptions(config.store.postgres, nodeId);
+      const bus = await createPgNotifier({ connection: pgConnectionConfig(options), logger, applicationName: options.applicationName });
+      stack.push(() => bus.close());
+      const wake = new ClusterWake(bus, logger.child({ mod: 'cluster' }));
+      const unlisten = await wake.listen({
+        outbound: (lineId) => outbound.notify(lineId),
+        mms: () => mms.service.notify(),
+        number: (id) => core.numbersRepo.invalidate(id),
+        everything: () => {
+          outbound.notify();
+          mms.service.notify();
+          core.numbersRepo.invalidate().catch((err: unknown) => logger.warn({ err }, 'could not re-read the numbers after the wake-up bus reconnected'));
+        },
+      });
+      stack.push(unlisten);
+      core.outboundNotifier.publish = (lineId) => wake.line(lineId);
+      core.mms.publish = () => wake.mms();
+      core.numbersRepo.onLocalWrite((id) => wake.number(id));
+      // Changes another node committed between this node's first read and its LISTEN.
+      await core.numbersRepo.invalidate();
+    }
 
     // A line that comes up with a number makes (or re-binds) that number.
     pool.on('state', ({ lineId, state }) => {
       if (state !== 'ready') return;
       const number = pool.line(lineId).number;
-      if (number) core.numbers.lineFound(lineId, number);
-      else logger.warn({ line: lineId }, 'line is ready but its number is unknown: set modems[].number in the config');
-      outbound.notify();
-      mms.service.notify();
+      if (!number) logger.warn({ line: lineId }, 'line is ready but its number is unknown: set modems[].number in the config');
+      // Woken once the number is bound: what they send is looked up by it.
+      (number ? core.numbers.lineFound(lineId, number) : Promise.resolve()).then(
+        () => {
+          outbound.notify();
+          mms.service.notify();
+        },
+        (err: unknown) => logger.error({ err, line: lineId }, 'failed to record the number of a ready line'),
+      );
     });
     pool.on('pdu', (pdu) => {
       receive.receive(pdu).catch((err: unknown) => logger.error({ err, line: pdu.lineId }, 'failed to store a received PDU'));
     });
-    for (const line of network ? config.virtual.lines : []) core.numbers.lineFound(line.id, line.number);
+    for (const line of network ? config.virtual.lines : []) await core.numbers.lineFound(line.id, line.number);
 
     // Unwound in reverse: the pool stops first (refusing what is queued in it, which goes back
     // to the store as retryable), then the dispatcher waits for those refusals to be recorded.
@@ -182,11 +217,9 @@ export async function startGateway(
     stack.push(() => started.membership?.stop());
     await pool.start();
     stack.push(() => pool.stop());
-    const host = hostname();
-    const nodeId = config.cluster.nodeId ?? host;
     const membership = await ClusterMembership.start({
-      repo: new LeasesRepository(sqliteSqlStore<ClusterTables>(core.db)),
-      dialect: 'sqlite',
+      repo: new LeasesRepository(core.store),
+      dialect: core.store.dialect,
       node: { id: nodeId, host, pid: process.pid, version: agentphoneVersion() },
       heartbeatMs: config.cluster.heartbeatMs,
       leaseMs: config.cluster.leaseMs,
@@ -195,23 +228,34 @@ export async function startGateway(
       logger: logger.child({ mod: 'cluster' }),
       metrics: core.metrics,
       onLeasesChanged: () => {
+        // A line this node just took (its holder died or let go): what that holder left in
+        // flight goes back in the queue, to be sent from here.
+        const gained = held().filter((id) => !wasHeld.has(id));
+        wasHeld = new Set(held());
+        if (gained.length > 0 && started.running) {
+          outbound.resume(gained).catch((err: unknown) => logger.error({ err, lines: gained }, 'failed to requeue the parts of lines taken over'));
+          mms.service.resume(gained).catch((err: unknown) => logger.error({ err, lines: gained }, 'failed to requeue the MMS of lines taken over'));
+        }
         outbound.notify();
         mms.service.notify();
       },
     });
     started.membership = membership;
     core.metrics.setDefaultLabels({ node: nodeId });
-    outbound.start();
-    mms.start();
-    core.webhooks.start();
+    // What a stopped process left in flight is requeued only on the lines this node holds.
+    wasHeld = new Set(held());
+    await outbound.start([...wasHeld]);
+    await mms.start([...wasHeld]);
+    started.running = true;
+    await core.webhooks.start();
     stack.push(() => core.webhooks.stop());
     const expiry = setInterval(() => {
-      receive.expireIncomplete();
-      core.idempotency.pruneOlderThan(core.clock.now() - IDEMPOTENCY_KEEP_MS);
+      receive.expireIncomplete().catch((err: unknown) => logger.error({ err }, 'failed to expire incomplete multipart messages'));
+      core.idempotency.pruneOlderThan(core.clock.now() - IDEMPOTENCY_KEEP_MS).catch((err: unknown) => logger.error({ err }, 'failed to prune idempotency keys'));
     }, EXPIRE_INTERVAL_MS);
     expiry.unref();
     stack.push(() => clearInterval(expiry));
-    const purge = new PurgeJob({ db: core.db, mediaDir: mediaDir(config.dataDir), retention: config.retention, now: () => core.clock.now(), logger });
+    const purge = new PurgeJob({ store: core.store, mediaDir: mediaDir(config.dataDir), retention: config.retention, now: () => core.clock.now(), logger });
     purge.start();
     stack.push(() => purge.stop());
     openTestExtraConnection(testExtraConnect(), logger);
@@ -241,11 +285,11 @@ export async function startGateway(
       send: core.send,
       conversations: core.conversations,
       messages: core.messages,
-      events: new MessageEvents(core.messages),
+      events: new MessageEvents(core.messages, undefined, (err) => logger.warn({ err }, 'MCP message events: a changed message could not be read')),
       ledger: core.ledger,
       calls: voice.calls,
       manager: () => voice.manager,
-      transcribe: whisperTranscriber({ whisper, usage: new UsageRepository(core.db), clock: core.clock, model: 'whisper-large-v3' }),
+      transcribe: whisperTranscriber({ whisper, usage: new UsageRepository(core.store.db), clock: core.clock, model: 'whisper-large-v3' }),
       media: mediaLookup(mms.media, config.inference.maxAudioBytes),
       ownOrigins: () => [selfUrl, config.server.publicUrl, config.media.publicUrl].flatMap((u) => (u ? [new URL(u).origin] : [])),
     };
@@ -271,7 +315,7 @@ export async function startGateway(
           api.register(transcriptionRoutes, {
             prefix: '/v1',
             whisper,
-            usage: new UsageRepository(core.db),
+            usage: new UsageRepository(core.store.db),
             clock: core.clock,
             maxAudioBytes: config.inference.maxAudioBytes,
             upstreams: voiceAi.upstreams,

@@ -42,7 +42,7 @@ describe('speech services for calls (tiny generated models on the inference pool
       upstreams: [],
       chat: { defaultModel: 'qwen3-0.6b' },
     });
-    core = createCore(config, silentLogger());
+    core = await createCore(config, silentLogger());
     inference = createInference(config, silentLogger(), core.metrics);
     voiceAi = voiceAiRoutes({ ...core, inference });
     services = speechServicesFor(config, new WhisperService(inference), voiceAi);
@@ -51,7 +51,7 @@ describe('speech services for calls (tiny generated models on the inference pool
   afterAll(async () => {
     await voiceAi?.close();
     await inference?.close();
-    core?.close();
+    await core?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -27,7 +27,7 @@ process.on('message', (m: { type: string }) => {
     void (async () => {
       let problem: string | null = null;
       for (const c of live.calls) {
-        const status = live.gw.voice.calls.get(c.callId)?.status;
+        const status = (await live.gw.voice.calls.get(c.callId))?.status;
         if (status !== 'in-progress') problem = `call ${c.callId} is ${status ?? 'gone'}: a datagram ended it`;
       }
       send({ type: 'health', problem, dropped: await live.dropped(), otherPackets: other.peer.received.length });

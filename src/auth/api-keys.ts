@@ -54,7 +54,7 @@ const RECORD_CACHE_MAX = 10_000;
 export class ApiKeyService {
   private readonly lastTouched = new Map<string, number>();
   /** By key hash (hex): the record and when it was read. */
-  private readonly records = new Map<string, { record: ApiKeyRecord | undefined; readAt: number }>();
+  private readonly records = new Map<string, { record: Promise<ApiKeyRecord | undefined>; readAt: number }>();
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -63,7 +63,7 @@ export class ApiKeyService {
   ) {}
 
   /** Creates a key; the returned `key` is the only time it is ever shown. */
-  create(input: { name?: string | undefined; numberIds?: readonly string[] | undefined }): ApiKeyView & { key: string } {
+  async create(input: { name?: string | undefined; numberIds?: readonly string[] | undefined }): Promise<ApiKeyView & { key: string }> {
     const scope = input.numberIds && input.numberIds.length > 0 ? [...new Set(input.numberIds)] : null;
     for (const id of scope ?? []) {
       if (!this.numbers.get(id)) throw new ValidationError(`numbers: no number has id "${id}"`);
@@ -77,43 +77,50 @@ export class ApiKeyService {
       numberIds: scope,
       createdAt: new Date(this.clock.now()).toISOString(),
     };
-    this.keys.insert(record);
+    await this.keys.insert(record);
     return { ...toApiKeyView({ ...record, lastUsedAt: null, revokedAt: null }), key };
   }
 
-  list(): ApiKeyView[] {
-    return this.keys.list().map(toApiKeyView);
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.keys.list()).map(toApiKeyView);
   }
 
-  revoke(id: string): ApiKeyView {
-    const existing = this.keys.get(id);
+  async revoke(id: string): Promise<ApiKeyView> {
+    const existing = await this.keys.get(id);
     if (!existing) throw new NotFoundError(`No API key has id "${id}"`);
-    this.keys.revoke(id, new Date(this.clock.now()).toISOString());
+    await this.keys.revoke(id, new Date(this.clock.now()).toISOString());
     this.records.clear();
-    return toApiKeyView(this.keys.get(id) as ApiKeyRecord);
+    return toApiKeyView((await this.keys.get(id)) as ApiKeyRecord);
   }
 
   /** Returns the principal for a presented key, or undefined when it is unknown or revoked. */
-  authenticate(presented: string): ApiPrincipal | undefined {
+  async authenticate(presented: string): Promise<ApiPrincipal | undefined> {
     if (!presented.startsWith(API_KEY_PREFIX)) return undefined;
     const hash = hashApiKey(presented);
     const now = this.clock.now();
-    const record = this.lookup(hash, now);
+    const record = await this.lookup(hash, now);
     if (!record || !timingSafeEqual(record.keyHash, hash) || record.revokedAt !== null) return undefined;
     if (now - (this.lastTouched.get(record.id) ?? 0) >= TOUCH_INTERVAL_MS) {
+      // Marked before the write, so the requests arriving while it runs do not write too.
       this.lastTouched.set(record.id, now);
-      this.keys.touch(record.id, new Date(now).toISOString());
+      await this.keys.touch(record.id, new Date(now).toISOString());
     }
     return { keyId: record.id, numberIds: record.numberIds };
   }
 
-  private lookup(hash: Buffer, now: number): ApiKeyRecord | undefined {
+  /** Concurrent requests with one key share one read: the pending read is what is cached. */
+  private lookup(hash: Buffer, now: number): Promise<ApiKeyRecord | undefined> {
     const k = hash.toString('hex');
     const cached = this.records.get(k);
     if (cached && now - cached.readAt < RECORD_TTL_MS && now >= cached.readAt) return cached.record;
     const record = this.keys.findByHash(hash);
     if (this.records.size >= RECORD_CACHE_MAX) this.records.clear(); // a flood of made-up keys cannot grow it
-    this.records.set(k, { record, readAt: now });
+    const entry = { record, readAt: now };
+    this.records.set(k, entry);
+    // A failed read is not kept: the next request asks the database again.
+    record.catch(() => {
+      if (this.records.get(k) === entry) this.records.delete(k);
+    });
     return record;
   }
 }

@@ -84,12 +84,12 @@ export class AdminClient {
 
   private async inProcess(config: Readonly<Config>, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<AdminResponse> {
     // API keys (the first thing an operator makes) are answered from the store alone.
-    const keys = (await import('./offline-keys.ts')).offlineKeys(config, method, path, body);
+    const keys = await (await import('./offline-keys.ts')).offlineKeys(config, method, path, body);
     if (keys) return keys;
     // Loaded here, not at the top: the whole gateway (fastify, the store, every domain) is
     // most of a command's start-up time, and only the offline path needs it.
     const [{ buildCoreApp, createCore }, { silentLogger }] = await Promise.all([import('../core.ts'), import('../logging/index.ts')]);
-    const core = createCore(config, silentLogger());
+    const core = await createCore(config, silentLogger());
     let app: App | undefined;
     try {
       app = await buildCoreApp(core);
@@ -102,7 +102,7 @@ export class AdminClient {
       return { status: res.statusCode, body: parseJson(res.body) };
     } finally {
       await app?.close();
-      core.close();
+      await core.close();
     }
   }
 }

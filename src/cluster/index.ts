@@ -4,3 +4,4 @@ export { assertChannel, assertPayload, MAX_CHANNEL_BYTES, MAX_PAYLOAD_BYTES, typ
 export { LocalNotifier } from './local-notifier.ts';
 export { createPgNotifier, PgNotifier, pgNotifyQuery, type PgNotifierOptions } from './pg-notifier.ts';
 export { ClusterMembership, FORGET_DEAD_NODE_MS, type ClusterNodeOptions, type ClusterNodeView, type ClusterView } from './membership.ts';
+export { ClusterWake, WAKE_CHANNEL, type WakeTargets } from './wake.ts';

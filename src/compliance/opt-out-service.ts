@@ -1,28 +1,40 @@
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
 import type { NumberConfig, OptOutConfig } from '../config/index.ts';
 import { ContactOptedOutError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { newId } from '../ids/index.ts';
 import { toContact } from '../messaging/index.ts';
 import type { Logger } from '../logging/index.ts';
-import type { Db, NumberRecord, NumbersRepository, OptOutAuditRecord, OptOutRecord, OptOutSource, OptOutState, OptOutsRepository, OutboxRepository } from '../store/index.ts';
+import {
+  OptOutsRepository,
+  OutboxRepository,
+  type Database,
+  type NumberRecord,
+  type NumbersRepository,
+  type OptOutAuditRecord,
+  type OptOutRecord,
+  type OptOutSource,
+  type OptOutState,
+  type SqlStore,
+} from '../store/index.ts';
 import type { ContactOptPayload } from '../webhooks/index.ts';
 import { matchKeyword, type KeywordMatch } from './keywords.ts';
 import { resolveOptOutSettings, type OptOutSettings } from './settings.ts';
 
 export interface OptOutServiceDeps {
-  db: Db;
-  repo: OptOutsRepository;
+  /** Admin changes run in their own store.tx; keyword changes run in the receive transaction. */
+  store: SqlStore<Database>;
   numbers: NumbersRepository;
-  outbox: OutboxRepository;
   clock: Clock;
   logger: Logger;
   config: OptOutConfig;
   numberSettings: readonly NumberConfig[];
   /**
-   * Queues an auto-answer from the number to the contact, inside the caller's transaction, as a
-   * normal metered message that skips the opt-out check (a STOP's confirmation must still go).
+   * Queues an auto-answer from the number to the contact on `tx`, the caller's transaction (it
+   * must not open one of its own), as a normal metered message that skips the opt-out check (a
+   * STOP's confirmation must still go). Database work only: it runs inside the receive transaction.
    */
-  autoReply(number: NumberRecord, to: string, text: string): void;
+  autoReply(tx: Kysely<Database>, number: NumberRecord, to: string, text: string): Promise<void>;
   /** Wakes the webhook dispatcher after an admin change committed its event. */
   webhooks: { notify(): void };
 }
@@ -43,9 +55,12 @@ const MAX_NOTE_CHARS = 500;
 export class OptOutService {
   private readonly log: Logger;
   private readonly settingsByLine = new Map<string | null, OptOutSettings>();
+  /** Reads outside any transaction. */
+  private readonly repo: OptOutsRepository;
 
   constructor(private readonly deps: OptOutServiceDeps) {
     this.log = deps.logger.child({ mod: 'opt-out' });
+    this.repo = new OptOutsRepository(deps.store.db);
   }
 
   /** The number's resolved settings (global under its numbers[] entry), computed once per line. */
@@ -58,31 +73,39 @@ export class OptOutService {
     return s;
   }
 
-  /** Throws ContactOptedOutError (403) when the contact opted out of the number; one primary-key lookup. */
-  assertAllowed(number: NumberRecord, contact: string): void {
-    const state = this.deps.repo.get(number.id, contact);
+  /**
+   * Throws ContactOptedOutError (403) when the contact opted out of the number; one primary-key
+   * lookup on `db`: the caller's transaction when it is in one (the root executor is refused
+   * there), else the store's root executor.
+   */
+  async assertAllowed(db: Kysely<Database>, number: NumberRecord, contact: string): Promise<void> {
+    const state = await new OptOutsRepository(db).get(number.id, contact);
     if (state?.state === 'opted_out') throw new ContactOptedOutError(contact, number.id, refusal(number, state));
   }
 
   /**
-   * Inside the transaction that stored an inbound message: acts on it when the whole message is
-   * a keyword. STOP opts out (and confirms) unless already opted out; START opts back in (and
+   * On `tx`, the transaction that stored an inbound message: acts on it when the whole message
+   * is a keyword. STOP opts out (and confirms) unless already opted out; START opts back in (and
    * confirms) only when opted out, so a plain "yes" stays a message; HELP always answers.
+   * Atomic with the inbound message (one transaction): the state, its audit row, its
+   * contact.opted_* event and the auto-answer; the answer in a savepoint of its own, so a refused
+   * answer leaves the rest. A STOP stored is therefore never a STOP not acted on. The change is
+   * conditional (OptOutsRepository.record), so a STOP racing an admin change on another node
+   * writes one change, not two.
    */
-  onInbound(number: NumberRecord, contact: string, body: string, messageId: string): KeywordMatch | null {
+  async onInbound(tx: Kysely<Database>, number: NumberRecord, contact: string, body: string, messageId: string): Promise<KeywordMatch | null> {
     const settings = this.settingsFor(number);
     if (!settings.enabled) return null;
     const match = matchKeyword(body, settings.keywords);
     if (!match) return null;
-    const current = this.deps.repo.get(number.id, contact)?.state ?? 'opted_in';
+    const current = (await new OptOutsRepository(tx).get(number.id, contact))?.state ?? 'opted_in';
+    const how = { source: 'keyword', keyword: match.keyword, actor: 'contact', note: null, messageId } as const;
     if (match.kind === 'help') {
-      this.answer(number, contact, settings.helpText);
-    } else if (match.kind === 'opt_out' && current !== 'opted_out') {
-      this.change(number, contact, 'opted_out', { source: 'keyword', keyword: match.keyword, actor: 'contact', note: null, messageId });
-      this.answer(number, contact, settings.confirmation);
-    } else if (match.kind === 'opt_in' && current === 'opted_out') {
-      this.change(number, contact, 'opted_in', { source: 'keyword', keyword: match.keyword, actor: 'contact', note: null, messageId });
-      this.answer(number, contact, settings.optInConfirmation);
+      await this.answer(tx, number, contact, settings.helpText);
+    } else if (match.kind === 'opt_out' && current !== 'opted_out' && (await this.change(tx, number, contact, 'opted_out', how))) {
+      await this.answer(tx, number, contact, settings.confirmation);
+    } else if (match.kind === 'opt_in' && current === 'opted_out' && (await this.change(tx, number, contact, 'opted_in', how))) {
+      await this.answer(tx, number, contact, settings.optInConfirmation);
     } else {
       return null;
     }
@@ -91,59 +114,68 @@ export class OptOutService {
   }
 
   /** An admin opts the contact out of the number; returns the state (unchanged when already out). */
-  adminOptOut(numberId: string, rawContact: string, change: AdminChange): OptOutRecord {
+  adminOptOut(numberId: string, rawContact: string, change: AdminChange): Promise<OptOutRecord> {
     return this.adminSet(numberId, rawContact, 'opted_out', change);
   }
 
   /** An admin removes the contact's opt-out; 404 when the contact is not opted out. */
-  adminOptIn(numberId: string, rawContact: string, change: AdminChange): OptOutRecord {
+  adminOptIn(numberId: string, rawContact: string, change: AdminChange): Promise<OptOutRecord> {
     return this.adminSet(numberId, rawContact, 'opted_in', change);
   }
 
   /** The contact's state, normalised as the admin changes are (the + of E.164 may be lost in a URL path). */
-  get(numberId: string, rawContact: string): OptOutRecord | undefined {
-    return this.deps.repo.get(numberId, normalizeContact(rawContact));
+  get(numberId: string, rawContact: string): Promise<OptOutRecord | undefined> {
+    return this.repo.get(numberId, normalizeContact(rawContact));
   }
 
-  list(filter: { numberId?: string | undefined; state?: OptOutState | undefined; limit: number }): OptOutRecord[] {
-    return this.deps.repo.list(filter);
+  list(filter: { numberId?: string | undefined; state?: OptOutState | undefined; limit: number }): Promise<OptOutRecord[]> {
+    return this.repo.list(filter);
   }
 
-  audit(filter: { numberId?: string | undefined; contact?: string | undefined; limit: number }): OptOutAuditRecord[] {
-    return this.deps.repo.audit(filter);
+  audit(filter: { numberId?: string | undefined; contact?: string | undefined; limit: number }): Promise<OptOutAuditRecord[]> {
+    return this.repo.audit(filter);
   }
 
-  private adminSet(numberId: string, rawContact: string, state: OptOutState, change: AdminChange): OptOutRecord {
-    const number = this.deps.numbers.get(numberId);
+  /**
+   * One transaction: the state, its audit row and its event (the outbox rule). A concurrent
+   * change to the same contact (another admin, a keyword on another node) cannot make both
+   * write: the change is conditional, and an opt-in that finds the contact no longer opted
+   * out by the time it writes is the 404 it would have been a moment later.
+   */
+  private async adminSet(numberId: string, rawContact: string, state: OptOutState, change: AdminChange): Promise<OptOutRecord> {
+    const number = await this.deps.numbers.get(numberId);
     if (!number) throw new NotFoundError(`Number ${numberId} not found`);
     const contact = normalizeContact(rawContact);
     const actor = boundedText(change.actor ?? 'admin-api', 'actor', MAX_ACTOR_CHARS);
     const note = change.note === undefined ? null : boundedText(change.note, 'note', MAX_NOTE_CHARS);
-    const changed = this.deps.db.transaction(() => {
-      const current = this.deps.repo.get(number.id, contact);
-      if (state === 'opted_in' && current?.state !== 'opted_out') {
-        throw new NotFoundError(`${contact} is not opted out of ${number.phoneNumber} (${number.id})`);
-      }
+    const notOptedOut = () => new NotFoundError(`${contact} is not opted out of ${number.phoneNumber} (${number.id})`);
+    const changed = await this.deps.store.tx(async (tx) => {
+      const current = await new OptOutsRepository(tx).get(number.id, contact);
+      if (state === 'opted_in' && current?.state !== 'opted_out') throw notOptedOut();
       if (current?.state === state) return false;
-      this.change(number, contact, state, { source: 'admin', keyword: null, actor, note, messageId: null });
-      return true;
-    })();
+      const wrote = await this.change(tx, number, contact, state, { source: 'admin', keyword: null, actor, note, messageId: null });
+      if (!wrote && state === 'opted_in') throw notOptedOut();
+      return wrote;
+    });
     if (changed) {
       this.deps.webhooks.notify();
       this.log.info({ numberId: number.id, state }, 'opt-out changed by an admin');
     }
-    return this.deps.repo.get(number.id, contact) as OptOutRecord;
+    return (await this.repo.get(number.id, contact)) as OptOutRecord;
   }
 
-  private change(
+  /** On `tx`: the state, its audit row and its event; false (nothing written) when the state was already `state`. */
+  private async change(
+    tx: Kysely<Database>,
     number: NumberRecord,
     contact: string,
     state: OptOutState,
     how: { source: OptOutSource; keyword: string | null; actor: string; note: string | null; messageId: string | null },
-  ): void {
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     const at = new Date(now).toISOString();
-    this.deps.repo.record({ numberId: number.id, contact, state, source: how.source, keyword: how.keyword, actor: how.actor, note: how.note, at });
+    const changed = await new OptOutsRepository(tx).record({ numberId: number.id, contact, state, source: how.source, keyword: how.keyword, actor: how.actor, note: how.note, at });
+    if (!changed) return false;
     const payload: ContactOptPayload = {
       event: state === 'opted_out' ? 'contact.opted_out' : 'contact.opted_in',
       contact,
@@ -155,18 +187,24 @@ export class OptOutService {
       message_id: how.messageId,
       timestamp: at,
     };
-    this.deps.outbox.insert({ id: newId('evt'), numberId: number.id, event: payload.event, messageId: how.messageId, payload: JSON.stringify(payload), now });
+    await new OutboxRepository(tx).insert({ id: newId('evt'), numberId: number.id, event: payload.event, messageId: how.messageId, payload: JSON.stringify(payload), now });
+    return true;
   }
 
-  /** An auto-answer; its failure (no line, quota, a text the line cannot take) never undoes the change. */
-  private answer(number: NumberRecord, contact: string, text: string): void {
+  /** An auto-answer on `tx`; its failure (no line, quota, a text the line cannot take) never undoes the change. */
+  private async answer(tx: Kysely<Database>, number: NumberRecord, contact: string, text: string): Promise<void> {
     if (text === '') return;
+    // A savepoint (same syntax on SQLite and PostgreSQL): a refused answer leaves nothing
+    // half-written in the receive transaction, and on PostgreSQL a failed statement does not
+    // leave the whole transaction aborted.
+    await sql`savepoint opt_out_answer`.execute(tx);
     try {
-      // A savepoint: a refused answer leaves nothing half-written in the receive transaction.
-      this.deps.db.transaction(() => this.deps.autoReply(number, contact, text))();
+      await this.deps.autoReply(tx, number, contact, text);
     } catch (err) {
+      await sql`rollback to savepoint opt_out_answer`.execute(tx);
       this.log.warn({ numberId: number.id, code: (err as { code?: string }).code ?? 'UNKNOWN' }, 'opt-out auto-answer not sent');
     }
+    await sql`release savepoint opt_out_answer`.execute(tx);
   }
 }
 

@@ -20,23 +20,29 @@ export interface ConversationsServiceDeps {
 
 /**
  * A number's conversations, one per contact: the list with unread counts, a thread (messages of
- * both channels and calls, newest first) and the read mark. Every method is synchronous (the
- * store is). With `principal` the number must be in the API key's scope (a 404 otherwise, as on
+ * both channels and calls, newest first) and the read mark. With `principal` the number must be in the API key's scope (a 404 otherwise, as on
  * every /api/numbers/:id route); without it the caller is the operator.
  */
 export class ConversationsService {
   constructor(private readonly deps: ConversationsServiceDeps) {}
 
-  list(numberId: string, opts: PageOptions = {}, principal?: ApiPrincipal): ConversationList {
-    const number = this.deps.numbers.get(numberId, principal);
+  async list(numberId: string, opts: PageOptions = {}, principal?: ApiPrincipal): Promise<ConversationList> {
+    const number = await this.deps.numbers.get(numberId, principal);
     const limit = pageLimit(opts.limit);
-    const rows = this.deps.conversations.list(number.id, position(opts.cursor), limit + 1);
+    const after = position(opts.cursor);
+    const rows = await this.deps.conversations.list(number.id, after, limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
+    // Each row's last message, looked up together (a page is at most 100 rows).
+    const messages = await Promise.all(
+      page.map(async (c) => {
+        const lastId = await this.deps.conversations.lastMessageId(number.id, c.contact);
+        return lastId === undefined ? undefined : this.deps.messages.get(lastId);
+      }),
+    );
     return {
-      conversations: page.map((c) => {
-        const lastId = this.deps.conversations.lastMessageId(number.id, c.contact);
-        const message = lastId === undefined ? undefined : this.deps.messages.get(lastId);
+      conversations: page.map((c, i) => {
+        const message = messages[i];
         return {
           contact: c.contact,
           last_activity: c.lastActivity,
@@ -49,15 +55,17 @@ export class ConversationsService {
     };
   }
 
-  thread(numberId: string, contact: string, opts: PageOptions = {}, principal?: ApiPrincipal): ConversationThread {
-    const { number, contact: other } = this.conversation(numberId, contact, principal);
+  async thread(numberId: string, contact: string, opts: PageOptions = {}, principal?: ApiPrincipal): Promise<ConversationThread> {
+    const { number, contact: other } = await this.conversation(numberId, contact, principal);
     const limit = pageLimit(opts.limit);
     const after = position(opts.cursor);
     // Each source's next limit + 1, merged: the page and whether anything follows it.
-    const messages = this.deps.conversations
-      .threadMessages(number.id, other, after, limit + 1)
-      .map((m) => ({ at: m.createdAt, id: m.id, entry: { type: 'message' as const, ...toMessageView(m, number) } }));
-    const calls = this.deps.conversations.threadCalls(number.id, other, after, limit + 1).map((c) => ({ at: c.createdAt, id: c.id, entry: callEntry(c) }));
+    const [messageRows, callRows] = await Promise.all([
+      this.deps.conversations.threadMessages(number.id, other, after, limit + 1),
+      this.deps.conversations.threadCalls(number.id, other, after, limit + 1),
+    ]);
+    const messages = messageRows.map((m) => ({ at: m.createdAt, id: m.id, entry: { type: 'message' as const, ...toMessageView(m, number) } }));
+    const calls = callRows.map((c) => ({ at: c.createdAt, id: c.id, entry: callEntry(c) }));
     const merged = [...messages, ...calls].sort((a, b) => (a.at === b.at ? compare(b.id, a.id) : compare(b.at, a.at)));
     const page = merged.slice(0, limit);
     const last = page[page.length - 1];
@@ -69,16 +77,16 @@ export class ConversationsService {
   }
 
   /** Marks every message so far read: the conversation's unread count drops to 0 until the next inbound one. */
-  markRead(numberId: string, contact: string, principal?: ApiPrincipal): ReadMark {
-    const { number, contact: other } = this.conversation(numberId, contact, principal);
-    if (!this.deps.conversations.markRead(number.id, other, new Date(this.deps.clock.now()).toISOString())) throw notFound(other);
+  async markRead(numberId: string, contact: string, principal?: ApiPrincipal): Promise<ReadMark> {
+    const { number, contact: other } = await this.conversation(numberId, contact, principal);
+    if (!(await this.deps.conversations.markRead(number.id, other, new Date(this.deps.clock.now()).toISOString()))) throw notFound(other);
     return { contact: other, unread_count: 0 };
   }
 
-  private conversation(numberId: string, contact: string, principal: ApiPrincipal | undefined): { number: NumberRecord; contact: string } {
-    const number = this.deps.numbers.get(numberId, principal);
+  private async conversation(numberId: string, contact: string, principal: ApiPrincipal | undefined): Promise<{ number: NumberRecord; contact: string }> {
+    const number = await this.deps.numbers.get(numberId, principal);
     const other = toContact(contact, 'contact');
-    if (!this.deps.conversations.get(number.id, other)) throw notFound(other);
+    if (!(await this.deps.conversations.get(number.id, other))) throw notFound(other);
     return { number, contact: other };
   }
 }

@@ -15,9 +15,9 @@ const MEDIA_ID = /^[0-9A-Za-z]{1,32}$/;
 /** Voice tools: place, inspect and end calls; transcribe received audio. */
 export function registerCallTools(server: McpServer, deps: McpDeps, principal: ApiPrincipal): void {
   const { logger } = deps;
-  const callOf = (numberId: string, id: string) => {
+  const callOf = async (numberId: string, id: string) => {
     const number = deps.numbers.get(numberId, principal);
-    const call = deps.calls.get(id);
+    const call = await deps.calls.get(id);
     if (!call || call.numberId !== number.id) throw new NotFoundError(`Call ${id} not found`);
     return { number, call };
   };
@@ -36,12 +36,12 @@ export function registerCallTools(server: McpServer, deps: McpDeps, principal: A
       annotations: { destructiveHint: false, openWorldHint: true },
     },
     (args) =>
-      runTool(logger, () => {
+      runTool(logger, async () => {
         const number = deps.numbers.get(args.number_id, principal);
         const manager = deps.manager();
         if (!manager) throw new UnavailableError('Voice is not configured on this gateway (voice.drachtio in the config)');
         const input = { to: args.to, ...(args.greeting !== undefined && { greeting: args.greeting }), ...(args.instructions !== undefined && { instructions: args.instructions }) };
-        const call = manager.placeCall(number, { ...input, apiKeyId: principal.keyId });
+        const call = await manager.placeCall(number, { ...input, apiKeyId: principal.keyId });
         return { callId: call.id, status: 'queued' as const };
       }),
   );
@@ -55,9 +55,9 @@ export function registerCallTools(server: McpServer, deps: McpDeps, principal: A
       annotations: { readOnlyHint: true },
     },
     (args) =>
-      runTool(logger, () => {
-        const { number, call } = callOf(args.number_id, args.call_id);
-        return { ...toCallView(call, number), transcript: deps.calls.turns(call.id).map(turnView) };
+      runTool(logger, async () => {
+        const { number, call } = await callOf(args.number_id, args.call_id);
+        return { ...toCallView(call, number), transcript: (await deps.calls.turns(call.id)).map(turnView) };
       }),
   );
 
@@ -71,9 +71,9 @@ export function registerCallTools(server: McpServer, deps: McpDeps, principal: A
     },
     (args) =>
       runTool(logger, async () => {
-        const { number, call } = callOf(args.number_id, args.call_id);
+        const { number, call } = await callOf(args.number_id, args.call_id);
         await deps.manager()?.hangup(call.id);
-        return toCallView(deps.calls.get(call.id) as CallRecord, number);
+        return toCallView((await deps.calls.get(call.id)) as CallRecord, number);
       }),
   );
 

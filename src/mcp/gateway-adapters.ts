@@ -12,7 +12,7 @@ import type { MediaLookup, TranscribeRequest, TranscribeResult } from './deps.ts
 export function mediaLookup(media: MediaStore, maxBytes: number): MediaLookup {
   return {
     read: async (id) => {
-      const found = media.lookup(id);
+      const found = await media.lookup(id);
       if (!found) return undefined;
       if (found.size > maxBytes) throw new AgentPhoneError('PAYLOAD_TOO_LARGE', `Media ${id} is ${found.size} bytes; at most ${maxBytes} can be transcribed`, { status: 413 });
       return { contentType: found.contentType, data: await readFile(found.path) };
@@ -26,7 +26,7 @@ export function whisperTranscriber(d: { whisper: WhisperService; usage: UsageRep
   return async ({ principal, audio, signal }) => {
     d.whisper.resolve(d.model); // 404 / 503 before any audio work
     const result = await d.whisper.transcribeFile(audio, 'media', { model: d.model, signal });
-    meter.recordTranscriptionSeconds(principal.keyId, result.durationS, d.clock.now());
+    await meter.recordTranscriptionSeconds(principal.keyId, result.durationS, d.clock.now());
     return { text: result.text, language: result.language, durationS: result.durationS };
   };
 }

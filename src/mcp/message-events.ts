@@ -16,6 +16,8 @@ export class MessageEvents {
   constructor(
     private readonly messages: MessagesRepository,
     readonly maxListeners = 10_000,
+    /** Told when a changed message cannot be read back (its listeners then miss that change). */
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
   get listenerCount(): number {
@@ -41,15 +43,22 @@ export class MessageEvents {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // The change is heard inside its transaction: look the row up once that has committed.
-    setImmediate(() => this.flush());
+    setImmediate(() => void this.flush());
   }
 
-  private flush(): void {
+  /** In the order heard, one read at a time: listeners see a message's changes in order. */
+  private async flush(): Promise<void> {
     this.flushScheduled = false;
     const ids = [...this.pending];
     this.pending.clear();
     for (const id of ids) {
-      const message = this.messages.get(id);
+      let message: MessageRecord | undefined;
+      try {
+        message = await this.messages.get(id);
+      } catch (err) {
+        this.onError(err);
+        continue;
+      }
       if (!message) continue;
       for (const listener of [...this.listeners]) listener(message);
     }

@@ -28,7 +28,7 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
   server.registerTool(
     'list_numbers',
     { title: 'List numbers', description: 'The phone numbers this API key may use, with their ids.', inputSchema: {}, annotations: { readOnlyHint: true } },
-    () => runTool(logger, () => ({ numbers: deps.numbers.list(principal).map(toNumberView) })),
+    () => runTool(logger, async () => ({ numbers: (await deps.numbers.list(principal)).map(toNumberView) })),
   );
 
   server.registerTool(
@@ -75,9 +75,9 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
       inputSchema: { number_id: numberId, contact, ...page, mark_read: z.boolean().optional().describe('Mark the conversation read (default false)') },
     },
     (args) =>
-      runTool(logger, () => {
-        const thread = deps.conversations.thread(args.number_id, args.contact, pageOf(args), principal);
-        if (args.mark_read === true) deps.conversations.markRead(args.number_id, thread.contact, principal);
+      runTool(logger, async () => {
+        const thread = await deps.conversations.thread(args.number_id, args.contact, pageOf(args), principal);
+        if (args.mark_read === true) await deps.conversations.markRead(args.number_id, thread.contact, principal);
         return thread;
       }),
   );
@@ -103,7 +103,7 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
         const who = toContact(args.contact, 'contact');
         let since = new Date(deps.clock.now()).toISOString();
         if (args.after_message_id !== undefined) {
-          const after = deps.messages.get(args.after_message_id);
+          const after = await deps.messages.get(args.after_message_id);
           if (!after || after.numberId !== number.id) throw new NotFoundError(`Message ${args.after_message_id} not found`);
           since = after.createdAt;
         }

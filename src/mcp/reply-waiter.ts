@@ -19,7 +19,7 @@ export interface ReplyWait {
  * by one read made after it began listening, so none falls between the two.
  */
 export function waitForReply(events: MessageEvents, messages: MessagesRepository, wait: ReplyWait): Promise<MessageRecord | undefined> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const matches = (m: MessageRecord) => m.direction === 'inbound' && m.numberId === wait.numberId && m.contact === wait.contact && m.createdAt >= wait.since;
     let done = false;
     const finish = (m: MessageRecord | undefined) => {
@@ -43,7 +43,15 @@ export function waitForReply(events: MessageEvents, messages: MessagesRepository
     if (wait.signal.aborted) return finish(undefined);
     wait.signal.addEventListener('abort', onAbort, { once: true });
     // Newest first: the earliest of the replies already stored is the one the agent waits for.
-    const stored = messages.list(wait.numberId, { direction: 'inbound', contact: wait.contact, since: wait.since, limit: 20 });
-    if (stored.length > 0) finish(stored[stored.length - 1]);
+    messages.list(wait.numberId, { direction: 'inbound', contact: wait.contact, since: wait.since, limit: 20 }).then(
+      (stored) => {
+        if (stored.length > 0) finish(stored[stored.length - 1]);
+      },
+      (err: unknown) => {
+        if (done) return;
+        finish(undefined);
+        reject(err);
+      },
+    );
   });
 }

@@ -54,9 +54,9 @@ function resourceError(err: unknown): McpError {
  */
 export function registerResources(server: McpServer, deps: McpDeps, principal: ApiPrincipal): () => void {
   const numberOf = (id: string) => deps.numbers.get(id, principal);
-  const guarded = async <T>(body: () => T): Promise<T> => {
+  const guarded = async <T>(body: () => T | Promise<T>): Promise<T> => {
     try {
-      return body();
+      return await body();
     } catch (err) {
       throw resourceError(err);
     }
@@ -65,7 +65,7 @@ export function registerResources(server: McpServer, deps: McpDeps, principal: A
   server.registerResource(
     'number',
     new ResourceTemplate(`${SCHEME}{number_id}`, {
-      list: () => ({ resources: deps.numbers.list(principal).map((n) => ({ uri: numberUri(n.id), name: n.phoneNumber, title: n.label ?? n.phoneNumber, mimeType: 'application/json' })) }),
+      list: async () => ({ resources: (await deps.numbers.list(principal)).map((n) => ({ uri: numberUri(n.id), name: n.phoneNumber, title: n.label ?? n.phoneNumber, mimeType: 'application/json' })) }),
     }),
     { title: 'A phone number', description: 'One of your numbers: its phone number, line and status', mimeType: 'application/json' },
     (uri) => guarded(() => json(uri.href, toNumberView(numberOf(parseResourceUri(uri.href)?.numberId ?? '')))),
@@ -74,19 +74,23 @@ export function registerResources(server: McpServer, deps: McpDeps, principal: A
   server.registerResource(
     'conversation',
     new ResourceTemplate(`${SCHEME}{number_id}/conversations/{contact}`, {
-      list: () => ({
-        resources: deps.numbers.list(principal).flatMap((n) => {
-          const { conversations } = deps.conversations.list(n.id, { limit: LISTED_CONVERSATIONS }, principal);
-          return conversations.map((c) => ({ uri: conversationUri(n.id, c.contact), name: `${n.phoneNumber} ↔ ${c.contact}`, mimeType: 'application/json' }));
-        }),
+      list: async () => ({
+        resources: (
+          await Promise.all(
+            (await deps.numbers.list(principal)).map(async (n) => {
+              const { conversations } = await deps.conversations.list(n.id, { limit: LISTED_CONVERSATIONS }, principal);
+              return conversations.map((c) => ({ uri: conversationUri(n.id, c.contact), name: `${n.phoneNumber} ↔ ${c.contact}`, mimeType: 'application/json' }));
+            }),
+          )
+        ).flat(),
       }),
     }),
     { title: 'A conversation', description: 'The latest messages between one of your numbers and one contact', mimeType: 'application/json' },
     (uri) =>
-      guarded(() => {
+      guarded(async () => {
         const parsed = parseResourceUri(uri.href);
         if (!parsed?.contact) throw new McpError(ErrorCode.InvalidParams, `Not a conversation URI: ${uri.href}`);
-        return json(uri.href, deps.conversations.thread(parsed.numberId, parsed.contact, {}, principal));
+        return json(uri.href, await deps.conversations.thread(parsed.numberId, parsed.contact, {}, principal));
       }),
   );
 

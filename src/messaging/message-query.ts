@@ -29,12 +29,12 @@ export class MessageQuery {
     private readonly messages: MessagesRepository,
   ) {}
 
-  list(principal: ApiPrincipal, numberId: string, q: MessageListQuery): { messages: MessageView[]; nextCursor: string | null } {
+  async list(principal: ApiPrincipal, numberId: string, q: MessageListQuery): Promise<{ messages: MessageView[]; nextCursor: string | null }> {
     const number = this.numbers.get(numberId, principal);
     const limit = q.limit ?? 50;
     const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !before) throw new ValidationError('cursor: not a cursor this API returned');
-    const rows = this.messages.list(number.id, {
+    const rows = await this.messages.list(number.id, {
       direction: q.direction,
       status: q.status,
       contact: q.contact === undefined ? undefined : toContact(q.contact, 'contact'),
@@ -48,10 +48,10 @@ export class MessageQuery {
     return { messages: page.map((m) => toMessageView(m, number)), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
-  get(principal: ApiPrincipal, numberId: string, messageId: string): MessageView {
+  async get(principal: ApiPrincipal, numberId: string, messageId: string): Promise<MessageView> {
     const number = this.numbers.get(numberId, principal);
-    const message = this.messages.get(messageId);
+    const message = await this.messages.get(messageId);
     if (!message || message.numberId !== number.id) throw new NotFoundError(`Message ${messageId} not found`);
-    return toMessageView(message, number, this.messages.parts(message.id));
+    return toMessageView(message, number, await this.messages.parts(message.id));
   }
 }

@@ -1,10 +1,13 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { Kysely } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../clock/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
 import { waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { DecodedStatusReport } from '../sms/index.ts';
-import type { Db, MessagesRepository, PartRecord } from '../store/index.ts';
+import type { MessagesRepository, PartRecord, SqlStore } from '../store/index.ts';
+import type { Database } from '../store/sql/database.ts';
 import type { Notifier, SmsTransport } from './ports.ts';
 import { DEFAULT_REPORT_WINDOW_MS, matchReport } from './report-matching.ts';
 import type { MessageStatusTracker } from './status-events.ts';
@@ -12,8 +15,16 @@ import type { MessageStatusTracker } from './status-events.ts';
 /** The modem pool's code for "this line cannot take a PDU now". */
 const LINE_UNAVAILABLE = 'MODEM_UNAVAILABLE';
 
+/**
+ * How long after a notify a line found empty is looked at once more before it is left idle: a
+ * notify from inside a transaction (an inline reply) can come before that transaction commits,
+ * and on PostgreSQL the claim does not see its parts until it has.
+ */
+const RECHECK_MS = 200;
+
 export interface OutboundDispatcherDeps {
-  db: Db;
+  store: SqlStore<Database>;
+  /** The root repository (its change feed hears the status changes). */
   messages: MessagesRepository;
   transport: SmsTransport;
   tracker: MessageStatusTracker;
@@ -51,6 +62,17 @@ export class OutboundDispatcher implements Notifier {
   private pumpScheduled = false;
   /** Lines whose queue was empty at the last look (no claim query until notified). */
   private readonly idleLines = new Set<string>();
+  /** Lines notified since their last look: found empty, they get one more look (RECHECK_MS). */
+  private readonly recheck = new Set<string>();
+  /** A pump is running; `pumpAgain` asks it to run once more when done (one claim at a time). */
+  private pumping = false;
+  private pumpAgain = false;
+  /**
+   * The async context the dispatcher was built in. notify() is called inside other units'
+   * transactions (an inline reply); a pump started in that context would be taken for part of
+   * the transaction, and its own store.tx refused.
+   */
+  private readonly outside = new AsyncResource('OutboundDispatcher');
   private running = false;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -73,8 +95,22 @@ export class OutboundDispatcher implements Notifier {
         }));
   }
 
-  start(): void {
-    const { requeued, resubmitted } = this.deps.messages.requeueInterrupted();
+  /**
+   * Requeues what a stopped process left in flight (every line's, or on a cluster only `lines`,
+   * this node's), then sends.
+   */
+  async start(lines?: readonly string[]): Promise<void> {
+    await this.resume(lines);
+    this.running = true;
+    this.pump();
+  }
+
+  /**
+   * Parts of `lines` (undefined: every line) left in flight by whoever drove them before go back
+   * in the queue: at start, and when this node takes over a line whose holder died.
+   */
+  async resume(lines?: readonly string[]): Promise<void> {
+    const { requeued, resubmitted } = await this.deps.messages.requeueInterrupted(lines);
     if (requeued > 0) this.log.warn({ parts: requeued }, 'requeued parts interrupted by a restart');
     if (resubmitted > 0) {
       // An AT modem keeps no record of what it accepted: whether the interrupted AT+CMGS went out
@@ -82,8 +118,7 @@ export class OutboundDispatcher implements Notifier {
       this.resubmitted?.inc(resubmitted);
       this.log.warn({ parts: resubmitted }, 'resending parts whose submission a restart interrupted; they may arrive twice');
     }
-    this.running = true;
-    this.pump();
+    if (this.running) this.pump();
   }
 
   /**
@@ -102,25 +137,32 @@ export class OutboundDispatcher implements Notifier {
    * the event loop is over.
    */
   notify(lineId?: string): void {
-    if (lineId === undefined) this.idleLines.clear();
-    else this.idleLines.delete(lineId);
+    if (lineId === undefined) {
+      for (const line of this.idleLines) this.recheck.add(line);
+      this.idleLines.clear();
+    } else {
+      this.idleLines.delete(lineId);
+      this.recheck.add(lineId);
+    }
     if (!this.running || this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+    this.outside.runInAsyncScope(() =>
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      }),
+    );
   }
 
   /**
    * A status report from `lineId`: find its part by line, TP-MR, recipient and time (see
    * matchReport) among those still waiting for one, and record the outcome.
    */
-  onStatusReport(lineId: string, report: DecodedStatusReport): void {
+  async onStatusReport(lineId: string, report: DecodedStatusReport): Promise<void> {
     // Still trying: the final report comes later and settles the part.
     if (report.status.outcome === 'pending') return;
     const match = matchReport(
-      this.deps.messages.awaitingReport(lineId, report.messageRef),
+      await this.deps.messages.awaitingReport(lineId, report.messageRef),
       { recipient: report.recipient.number, receivedAtMs: report.timestamp.epochMs },
       this.reportWindowMs,
     );
@@ -131,8 +173,8 @@ export class OutboundDispatcher implements Notifier {
     if (!match.inWindow) this.log.info({ line: lineId, mr: report.messageRef }, 'status report outside the send time window; matched the nearest part');
     const part = match.part;
     const delivered = report.status.outcome === 'delivered';
-    const wrote = this.deps.db.transaction(() => {
-      this.deps.messages.recordReport({
+    const wrote = await this.deps.store.tx(async (tx) => {
+      await this.deps.messages.on(tx).recordReport({
         messageId: part.messageId,
         seq: part.seq,
         status: delivered ? 'delivered' : 'failed',
@@ -141,12 +183,34 @@ export class OutboundDispatcher implements Notifier {
         code: delivered ? null : `TP-ST ${report.status.raw}`,
         message: delivered ? null : report.status.description,
       });
-      return this.deps.tracker.refresh(part.messageId);
-    })();
+      return this.deps.tracker.refresh(tx, part.messageId);
+    });
     if (wrote) this.deps.webhooks.notify();
   }
 
+  /** Claims due parts for the ready lines and hands them out; one pump at a time. */
   private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    this.pumpOnce()
+      .catch((err: unknown) => {
+        // The store failed (it is retried on the next notify or timer); the error is the operator's to see.
+        this.log.error({ err }, 'claiming queued parts failed');
+        this.later(1000);
+      })
+      .finally(() => {
+        this.pumping = false;
+        if (this.pumpAgain) {
+          this.pumpAgain = false;
+          this.pump();
+        }
+      });
+  }
+
+  private async pumpOnce(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.running) return;
@@ -155,22 +219,35 @@ export class OutboundDispatcher implements Notifier {
     for (const lineId of this.deps.transport.readyLines()) {
       const free = this.perLine - (this.inFlightByLine.get(lineId) ?? 0);
       if (free <= 0 || this.idleLines.has(lineId)) continue;
-      const claimed = this.deps.db.transaction(() => {
-        const parts = this.deps.messages.claimDueParts(lineId, now, free);
-        for (const id of new Set(parts.map((p) => p.messageId))) this.deps.tracker.refresh(id);
+      const claimed = await this.deps.store.tx(async (tx) => {
+        const parts = await this.deps.messages.on(tx).claimDueParts(lineId, now, free);
+        for (const id of new Set(parts.map((p) => p.messageId))) await this.deps.tracker.refresh(tx, id);
         return parts;
-      })();
+      });
       for (const part of claimed) this.dispatch(part);
       if (claimed.length < free) waiting.push(lineId);
+      if (claimed.length > 0) this.recheck.delete(lineId);
     }
     // Lines with room whose next parts are not due yet (retries): look again when they are.
-    const next = waiting.length > 0 ? this.deps.messages.nextPartDueAt(waiting) : undefined;
-    // Nothing queued on them at all: skip these lines until a send names them again.
-    if (next === undefined) for (const lineId of waiting) this.idleLines.add(lineId);
-    else {
-      this.timer = setTimeout(() => this.pump(), Math.max(5, next - now));
-      this.timer.unref();
+    const next = waiting.length > 0 ? await this.deps.messages.nextPartDueAt(waiting) : undefined;
+    if (next !== undefined) {
+      this.later(Math.max(5, next - now));
+      return;
     }
+    // Nothing queued on them at all: skip these lines until a send names them again, after one
+    // more look at those just notified (their parts may not have been committed yet).
+    let again = false;
+    for (const lineId of waiting) {
+      if (this.recheck.delete(lineId)) again = true;
+      else this.idleLines.add(lineId);
+    }
+    if (again) this.later(RECHECK_MS);
+  }
+
+  private later(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.pump(), ms);
+    this.timer.unref();
   }
 
   private dispatch(part: PartRecord): void {
@@ -180,9 +257,20 @@ export class OutboundDispatcher implements Notifier {
     this.deps.transport
       .sendPdu(lineId, { hex: part.pdu, tpduLength: part.tpduLength }, { onSubmitting: () => this.deps.messages.markPartSubmitting(part.messageId, part.seq) })
       .then(
-        ({ messageRef }) => this.settle(part, () => this.deps.messages.markPartSent(part.messageId, part.seq, messageRef, this.iso())),
-        (err: unknown) => this.settle(part, () => this.failed(part, err)),
+        ({ messageRef }) => this.settle(part, (tx) => this.deps.messages.on(tx).markPartSent(part.messageId, part.seq, messageRef, this.iso())),
+        async (err: unknown) => {
+          let requeued = false;
+          await this.settle(part, async (tx) => {
+            requeued = await this.failed(tx, part, err);
+          });
+          // Back in line: the line may have been left idle while the part was out; look again.
+          if (requeued) this.idleLines.delete(lineId);
+        },
       )
+      .catch((err: unknown) => {
+        // Recording the outcome failed: the part stays 'sending' (or 'submitting') and is requeued at the next start.
+        this.log.error({ err, messageId: part.messageId, seq: part.seq }, 'failed to record the outcome of a part');
+      })
       .finally(() => {
         this.inFlight--;
         this.inFlightByLine.set(lineId, (this.inFlightByLine.get(lineId) ?? 1) - 1);
@@ -191,32 +279,35 @@ export class OutboundDispatcher implements Notifier {
       });
   }
 
-  private settle(part: PartRecord, change: () => void): void {
-    const wrote = this.deps.db.transaction(() => {
-      change();
-      return this.deps.tracker.refresh(part.messageId);
-    })();
+  private async settle(part: PartRecord, change: (tx: Kysely<Database>) => Promise<void>): Promise<void> {
+    const wrote = await this.deps.store.tx(async (tx) => {
+      await change(tx);
+      return this.deps.tracker.refresh(tx, part.messageId);
+    });
     if (wrote) this.deps.webhooks.notify();
   }
 
-  private failed(part: PartRecord, err: unknown): void {
+  /** Records a failed send; true when the part went back in line (deferred or to be retried). */
+  private async failed(tx: Kysely<Database>, part: PartRecord, err: unknown): Promise<boolean> {
+    const messages = this.deps.messages.on(tx);
     const known = err instanceof AgentPhoneError;
     const code = known ? err.code : 'SEND_FAILED';
     const message = err instanceof Error ? err.message : String(err);
     const retryable = known ? err.retryable : true;
     if (code === LINE_UNAVAILABLE) {
       // Not an attempt: the line went down between the claim and the send. It waits for the line.
-      this.deps.messages.deferPart(part.messageId, part.seq, this.deps.clock.now() + 1000);
-      return;
+      await messages.deferPart(part.messageId, part.seq, this.deps.clock.now() + 1000);
+      return true;
     }
     if (retryable && part.attempts < this.maxAttempts) {
       const delay = this.delays[Math.min(part.attempts - 1, this.delays.length - 1)] ?? 0;
-      this.deps.messages.retryPart(part.messageId, part.seq, this.deps.clock.now() + delay, code, message);
+      await messages.retryPart(part.messageId, part.seq, this.deps.clock.now() + delay, code, message);
       this.log.info({ messageId: part.messageId, seq: part.seq, code, retryInMs: delay }, 'part send failed, will retry');
-    } else {
-      this.deps.messages.failPart(part.messageId, part.seq, code, message);
-      this.log.warn({ messageId: part.messageId, seq: part.seq, code }, 'part failed');
+      return true;
     }
+    await messages.failPart(part.messageId, part.seq, code, message);
+    this.log.warn({ messageId: part.messageId, seq: part.seq, code }, 'part failed');
+    return false;
   }
 
   private iso(): string {

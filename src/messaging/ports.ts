@@ -1,11 +1,13 @@
+import type { Kysely } from 'kysely';
 import type { NumberRecord } from '../store/index.ts';
+import type { Database } from '../store/sql/database.ts';
 
 export interface SubmitHooks {
   /**
    * Called right before the PDU goes to the modem (AT+CMGS), after it waited its turn on the
-   * line; it must record that durably. If it throws, the PDU is not sent.
+   * line; it must record that durably before it resolves. If it rejects, the PDU is not sent.
    */
-  onSubmitting?: () => void;
+  onSubmitting?: () => Promise<void>;
 }
 
 /** The messaging domain's view of the modem pool: it sends PDUs on lines. */
@@ -24,7 +26,7 @@ export interface Notifier {
   notify(lineId?: string): void;
 }
 
-/** The opt-out check every send from a number makes (compliance); throws ContactOptedOutError. */
+/** The opt-out check every send from a number makes (compliance), on the send's transaction; rejects with ContactOptedOutError. */
 export interface OptOutCheck {
-  assertAllowed(number: NumberRecord, contact: string): void;
+  assertAllowed(tx: Kysely<Database>, number: NumberRecord, contact: string): Promise<void>;
 }

@@ -1,9 +1,11 @@
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
 import { newMessageId, newId } from '../ids/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import { decodePdu, inboundPart, PduError, type DecodedPdu, type Reassembler, type ReassembledMessage } from '../sms/index.ts';
-import type { MessagesRepository, NumberRecord, NumbersRepository, OutboxRepository } from '../store/index.ts';
+import { OutboxRepository, type MessagesRepository, type NumberRecord, type NumbersRepository } from '../store/index.ts';
+import type { Database } from '../store/sql/database.ts';
 import type { InboundPayload } from '../webhooks/index.ts';
 import type { Notifier } from './ports.ts';
 import { inboundData } from './views.ts';
@@ -19,26 +21,28 @@ export interface ReceivedPdu {
 }
 
 export interface ReceiveServiceDeps {
+  /** The root repository: its change feed hears received messages (each written on the reassembly transaction). */
   messages: MessagesRepository;
   numbers: NumbersRepository;
-  outbox: OutboxRepository;
   ledger: UsageLedger;
-  reassembler: Reassembler;
+  /** Hands a completed set over with its transaction's executor, on which the message is written. */
+  reassembler: Reassembler<Kysely<Database>>;
   clock: Clock;
   logger: Logger;
   webhooks: Notifier;
-  onStatusReport(lineId: string, report: Extract<DecodedPdu, { type: 'status-report' }>): void;
+  /** Records a status report; resolves once it is committed (the modem's copy is deleted then). */
+  onStatusReport(lineId: string, report: Extract<DecodedPdu, { type: 'status-report' }>): Promise<void>;
   /**
-   * A whole WAP push (port 2948, concatenated parts joined) from the line, called inside the
-   * reassembly transaction; returns true when it wrote an outbox event. Without it, pushes
+   * A whole WAP push (port 2948, concatenated parts joined) from the line, called with the
+   * reassembly transaction; resolves true when it wrote an outbox event. Without it, pushes
    * stay on the modem.
    */
-  onWapPush?: (lineId: string, data: Uint8Array) => boolean;
+  onWapPush?: (tx: Kysely<Database>, lineId: string, data: Uint8Array) => Promise<boolean>;
   /**
-   * Inside the transaction that stored a text message and its event: opt-out keywords
+   * On the transaction that stored a text message and its event: opt-out keywords
    * (compliance) act here, so the opt-out is committed before the webhook sees the message.
    */
-  onInboundText?: (number: NumberRecord, contact: string, body: string, messageId: string) => void;
+  onInboundText?: (tx: Kysely<Database>, number: NumberRecord, contact: string, body: string, messageId: string) => Promise<unknown>;
 }
 
 const WAP_PUSH_PORT = 2948;
@@ -63,7 +67,7 @@ export class ReceiveService {
       if (!(err instanceof PduError)) throw err;
       // Kept in the store as received (`agentphone pdu decode` reads it), then deleted: left on
       // the modem it held a storage slot for good and was read again after every reconnect.
-      const kept = this.deps.messages.recordUndecodable({
+      const kept = await this.deps.messages.recordUndecodable({
         lineId: received.lineId,
         pdu: received.pdu,
         errorCode: err.code,
@@ -76,7 +80,7 @@ export class ReceiveService {
       return;
     }
     if (decoded.type === 'status-report') {
-      this.deps.onStatusReport(received.lineId, decoded);
+      await this.deps.onStatusReport(received.lineId, decoded);
       await received.confirm();
       return;
     }
@@ -91,22 +95,22 @@ export class ReceiveService {
         return;
       }
       let wrote = false;
-      this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
+      await this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), async (message, tx) => {
         // A push with parts missing cannot be decoded; the MMSC resends notifications it sees unanswered.
-        if (!message.partial && message.data) wrote = onWapPush(received.lineId, message.data);
+        if (!message.partial && message.data) wrote = await onWapPush(tx, received.lineId, message.data);
       });
       await received.confirm();
       if (wrote) this.deps.webhooks.notify();
       return;
     }
-    const number = this.deps.numbers.getByLine(received.lineId);
+    const number = await this.deps.numbers.getByLine(received.lineId);
     if (!number) {
       log.warn('message for a line with no number; left on the modem');
       return;
     }
     let wrote = false;
-    this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), (message) => {
-      wrote = this.store(number, message);
+    await this.deps.reassembler.accept(inboundPart(received.lineId, decoded, received.pdu), async (message, tx) => {
+      wrote = await this.store(tx, number, message);
     });
     // Committed: the webhook can go now, while the modem deletes its copy.
     if (wrote) this.deps.webhooks.notify();
@@ -114,25 +118,28 @@ export class ReceiveService {
   }
 
   /** Delivers, flagged partial, sets whose missing parts never came; returns how many. */
-  expireIncomplete(): number {
+  async expireIncomplete(): Promise<number> {
+    // Read before the transactions: a number looked up inside one would go to the root executor.
+    const byLine = new Map<string, NumberRecord>();
+    for (const n of await this.deps.numbers.list()) if (n.lineId !== null) byLine.set(n.lineId, n);
     let wrote = 0;
-    this.deps.reassembler.expire((message) => {
-      const number = this.deps.numbers.getByLine(message.line);
-      if (number && this.store(number, message)) wrote++;
+    await this.deps.reassembler.expire(async (message, tx) => {
+      const number = byLine.get(message.line);
+      if (number && (await this.store(tx, number, message))) wrote++;
     });
     if (wrote > 0) this.deps.webhooks.notify();
     return wrote;
   }
 
-  /** Inside the reassembly transaction: the message, its usage and its event, or nothing. */
-  private store(number: NumberRecord, message: ReassembledMessage): boolean {
+  /** On the reassembly transaction: the message, its usage and its event, or nothing. */
+  private async store(tx: Kysely<Database>, number: NumberRecord, message: ReassembledMessage): Promise<boolean> {
     const numberId = number.id;
     const now = this.deps.clock.now();
     const id = newMessageId(now);
     const body = message.text;
     const data = inboundData(message);
     const timestamp = message.sentAt === null ? new Date(now).toISOString() : new Date(message.sentAt).toISOString();
-    const inserted = this.deps.messages.insertInbound({
+    const inserted = await this.deps.messages.on(tx).insertInbound({
       id,
       numberId,
       channel: 'sms',
@@ -150,7 +157,7 @@ export class ReceiveService {
       createdAt: new Date(now).toISOString(),
     });
     if (!inserted) return false;
-    this.deps.ledger.recordInbound(numberId, message.receivedParts, now);
+    await this.deps.ledger.on(tx).recordInbound(numberId, message.receivedParts, now);
     const payload: InboundPayload = {
       event: 'message.inbound',
       channel: 'sms',
@@ -162,8 +169,8 @@ export class ReceiveService {
       message_id: id,
       ...(data && { data }),
     };
-    this.deps.outbox.insert({ id: newId('evt'), numberId, event: payload.event, messageId: id, payload: JSON.stringify(payload), now });
-    if (!data && !message.partial) this.deps.onInboundText?.(number, message.originator, body, id);
+    await new OutboxRepository(tx).insert({ id: newId('evt'), numberId, event: payload.event, messageId: id, payload: JSON.stringify(payload), now });
+    if (!data && !message.partial) await this.deps.onInboundText?.(tx, number, message.originator, body, id);
     return true;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { ApiPrincipal } from '../auth/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
@@ -7,7 +8,8 @@ import { newMessageId } from '../ids/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { encodeSubmit, segmentInfo, type SubmitPdu } from '../sms/index.ts';
-import { GroupCommit, type Db, type IdempotencyRepository, type MessagesRepository, type NumberRecord } from '../store/index.ts';
+import { GroupCommit, IdempotencyRepository, type MessagesRepository, type NumberRecord, type SqlStore } from '../store/index.ts';
+import type { Database } from '../store/sql/database.ts';
 import { parseMediaUrls, type MediaUrlLimits } from './media-urls.ts';
 import { toE164 } from './phone.ts';
 import type { Notifier, OptOutCheck } from './ports.ts';
@@ -29,10 +31,10 @@ export interface SendInput {
 }
 
 export interface SendServiceDeps {
-  db: Db;
+  store: SqlStore<Database>;
   numbers: NumberService;
+  /** The root repository: its change feed hears the sends (each is written on its transaction). */
   messages: MessagesRepository;
-  idempotency: IdempotencyRepository;
   ledger: UsageLedger;
   sms: Config['sms'];
   /** Count and length limits on a send's media URLs. */
@@ -42,11 +44,11 @@ export interface SendServiceDeps {
   /** Whether the number's line can carry MMS (no line can until MMS is configured). */
   mmsEnabled?: (number: NumberRecord) => boolean;
   /** Inside the send transaction: puts an MMS (already written, channel mms) in line for its MMSC. */
-  mmsQueue?: (messageId: string, lineId: string) => void;
+  mmsQueue?: (tx: Kysely<Database>, messageId: string, lineId: string) => Promise<void>;
   /** Refuses sends to contacts who opted out of the number (compliance). */
   optOuts?: OptOutCheck;
-  /** Records an inline reply refused for an opt-out as failed, with its message.status event. */
-  refused?: (messageId: string, error: { code: string; message: string }) => void;
+  /** Records, on `tx`, an inline reply refused for an opt-out as failed, with its message.status event. */
+  refused?: (tx: Kysely<Database>, messageId: string, error: { code: string; message: string }) => Promise<unknown>;
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -68,7 +70,7 @@ export class SendService {
   private readonly commits: GroupCommit;
 
   constructor(private readonly deps: SendServiceDeps) {
-    this.commits = new GroupCommit(deps.db);
+    this.commits = new GroupCommit(deps.store);
   }
 
   /**
@@ -79,9 +81,10 @@ export class SendService {
     const number = this.deps.numbers.get(numberId, principal);
     const now = this.deps.clock.now();
     const requestHash = idempotencyKey === undefined ? '' : hashRequest(input);
-    const result = await this.commits.run(() => {
-      if (idempotencyKey !== undefined) {
-        const seen = this.deps.idempotency.get(principal.keyId, numberId, idempotencyKey);
+    const result = await this.commits.run(async (tx) => {
+      const idempotency = idempotencyKey === undefined ? undefined : new IdempotencyRepository(tx);
+      if (idempotency && idempotencyKey !== undefined) {
+        const seen = await idempotency.get(principal.keyId, numberId, idempotencyKey);
         if (seen && seen.createdAt > now - IDEMPOTENCY_WINDOW_MS) {
           if (seen.requestHash !== requestHash) {
             throw new ValidationError('Idempotency-Key: already used with a different request body in the last 24 hours');
@@ -89,17 +92,25 @@ export class SendService {
           return { response: JSON.parse(seen.response) as SendResponse, replayed: true };
         }
       }
-      const response = this.queue(number, input, { apiKeyId: principal.keyId, replyTo: null, now });
-      if (idempotencyKey !== undefined) {
-        this.deps.idempotency.put({
-          apiKeyId: principal.keyId,
-          numberId,
-          key: idempotencyKey,
-          requestHash,
-          messageId: response.messageId,
-          response: JSON.stringify(response),
-          createdAt: now,
-        });
+      const response = await this.queue(tx, number, input, { apiKeyId: principal.keyId, replyTo: null, now });
+      if (idempotency && idempotencyKey !== undefined) {
+        const recorded = await idempotency.put(
+          {
+            apiKeyId: principal.keyId,
+            numberId,
+            key: idempotencyKey,
+            requestHash,
+            messageId: response.messageId,
+            response: JSON.stringify(response),
+            createdAt: now,
+          },
+          now - IDEMPOTENCY_WINDOW_MS,
+        );
+        // Another request with this key committed meanwhile (another node, or a batch before
+        // this one): undo this send. The group commit runs the unit again, which then replays.
+        if (!recorded) {
+          throw new AgentPhoneError('IDEMPOTENCY_CONFLICT', 'Idempotency-Key: a request with this key was being processed at the same time; retry it', { status: 409, retryable: true });
+        }
       }
       return { response, replayed: false };
     });
@@ -108,40 +119,42 @@ export class SendService {
   }
 
   /**
-   * An inline webhook reply: sent from the number to whoever wrote. Runs inside the caller's
-   * transaction; the unique reply_to makes it happen once per event.
+   * An inline webhook reply: sent from the number to whoever wrote. Runs on the caller's
+   * transaction `tx`; the unique reply_to makes it happen once per event.
    */
-  reply(eventId: string, numberId: string, to: string, text: string, media: string[]): void {
-    if (this.deps.messages.getByReplyTo(eventId)) return;
+  async reply(tx: Kysely<Database>, eventId: string, numberId: string, to: string, text: string, media: string[]): Promise<void> {
+    const messages = this.deps.messages.on(tx);
+    if (await messages.getByReplyTo(eventId)) return;
     const number = this.deps.numbers.get(numberId);
     const now = this.deps.clock.now();
     try {
-      this.queue(number, { to, body: text, media }, { apiKeyId: null, replyTo: eventId, now });
+      await this.queue(tx, number, { to, body: text, media }, { apiKeyId: null, replyTo: eventId, now });
     } catch (err) {
       if (!(err instanceof ContactOptedOutError)) throw err;
       // Kept, failed and not metered, so the agent sees why its reply did not go (the
       // messages API and a message.status event), and a retry of the event stays a no-op.
-      const id = this.insertOutbound(number, { to: err.contact, body: text, media, channel: media.length > 0 ? 'mms' : 'sms', encoding: null, segments: 0 }, { apiKeyId: null, replyTo: eventId, now });
+      const id = await this.insertOutbound(tx, number, { to: err.contact, body: text, media, channel: media.length > 0 ? 'mms' : 'sms', encoding: null, segments: 0 }, { apiKeyId: null, replyTo: eventId, now });
       const error = { code: err.code, message: err.message };
-      if (this.deps.refused) this.deps.refused(id, error);
-      else this.deps.messages.setStatus(id, { status: 'failed', at: new Date(now).toISOString(), ...error });
+      if (this.deps.refused) await this.deps.refused(tx, id, error);
+      else await messages.setStatus(id, { status: 'failed', at: new Date(now).toISOString(), ...error });
       return;
     }
+    // Told before the caller's commit: the dispatcher looks again shortly when it finds nothing yet.
     this.deps.dispatcher.notify(number.lineId ?? undefined);
   }
 
   /**
-   * A compliance auto-answer from the number (STOP's confirmation, HELP's text), inside the
-   * caller's transaction: a normal metered SMS that skips the opt-out check.
+   * A compliance auto-answer from the number (STOP's confirmation, HELP's text), on the
+   * caller's transaction `tx`: a normal metered SMS that skips the opt-out check.
    */
-  autoReply(number: NumberRecord, to: string, text: string): void {
-    this.queue(number, { to, body: text }, { apiKeyId: null, replyTo: null, now: this.deps.clock.now(), compliance: true });
+  async autoReply(tx: Kysely<Database>, number: NumberRecord, to: string, text: string): Promise<void> {
+    await this.queue(tx, number, { to, body: text }, { apiKeyId: null, replyTo: null, now: this.deps.clock.now(), compliance: true });
     this.deps.dispatcher.notify(number.lineId ?? undefined);
   }
 
-  private queue(number: NumberRecord, input: SendInput, meta: QueueMeta): SendResponse {
+  private async queue(tx: Kysely<Database>, number: NumberRecord, input: SendInput, meta: QueueMeta): Promise<SendResponse> {
     const to = toE164(input.to, 'to');
-    if (meta.compliance !== true) this.deps.optOuts?.assertAllowed(number, to);
+    if (meta.compliance !== true) await this.deps.optOuts?.assertAllowed(tx, number, to);
     const body = input.body === undefined || input.body === null ? '' : input.body;
     if (typeof body !== 'string') throw new ValidationError('body: must be a string');
     // JSON can carry half a UTF-16 pair ("\ud83d"): a phone would get an invalid character and
@@ -155,7 +168,7 @@ export class SendService {
     if (number.lineId === null || number.status !== 'active') {
       throw new UnavailableError(`Number ${number.id} is not on any line right now (its SIM is not in a connected modem)`);
     }
-    if (media.length > 0) return this.queueMms(number, to, body, media, meta);
+    if (media.length > 0) return this.queueMms(tx, number, to, body, media, meta);
     const smart = input.smart === true;
     const info = this.segment(body, smart);
     const reference = this.nextReference;
@@ -169,27 +182,31 @@ export class SendService {
       requestStatusReport: this.deps.sms.requestStatusReport,
       ...(this.deps.sms.validityMinutes !== null && { validity: { minutes: this.deps.sms.validityMinutes } }),
     });
-    this.deps.ledger.chargeOutbound(number, pdus.length, meta.now);
-    const id = this.insertOutbound(number, { to, body, media, channel: 'sms', encoding: info.encoding, segments: pdus.length }, meta);
-    pdus.forEach((pdu, i) => this.deps.messages.insertPart({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string, queuedAt: meta.now }));
+    await this.deps.ledger.on(tx).chargeOutbound(number, pdus.length, meta.now);
+    const id = await this.insertOutbound(tx, number, { to, body, media, channel: 'sms', encoding: info.encoding, segments: pdus.length }, meta);
+    // All the parts in one statement: the send path's round trips do not grow with the segments.
+    await this.deps.messages
+      .on(tx)
+      .insertParts(pdus.map((pdu, i) => ({ messageId: id, seq: i + 1, pdu: pdu.hex, tpduLength: pdu.tpduLength, lineId: number.lineId as string, queuedAt: meta.now })));
     return { messageId: id, status: 'queued', to, body };
   }
 
   /** An MMS is one message to the MMSC, metered as one segment; its media are fetched when it is sent. */
-  private queueMms(number: NumberRecord, to: string, body: string, media: string[], meta: QueueMeta): SendResponse {
-    this.deps.ledger.chargeOutbound(number, 1, meta.now);
-    const id = this.insertOutbound(number, { to, body, media, channel: 'mms', encoding: null, segments: 1 }, meta);
-    this.deps.mmsQueue?.(id, number.lineId as string);
+  private async queueMms(tx: Kysely<Database>, number: NumberRecord, to: string, body: string, media: string[], meta: QueueMeta): Promise<SendResponse> {
+    await this.deps.ledger.on(tx).chargeOutbound(number, 1, meta.now);
+    const id = await this.insertOutbound(tx, number, { to, body, media, channel: 'mms', encoding: null, segments: 1 }, meta);
+    await this.deps.mmsQueue?.(tx, id, number.lineId as string);
     return { messageId: id, status: 'queued', to, body };
   }
 
-  private insertOutbound(
+  private async insertOutbound(
+    tx: Kysely<Database>,
     number: NumberRecord,
     m: { to: string; body: string; media: string[]; channel: 'sms' | 'mms'; encoding: string | null; segments: number },
     meta: QueueMeta,
-  ): string {
+  ): Promise<string> {
     const id = newMessageId(meta.now);
-    this.deps.messages.insert({
+    await this.deps.messages.on(tx).insert({
       id,
       numberId: number.id,
       direction: 'outbound',

@@ -1,6 +1,8 @@
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
 import { newId } from '../ids/index.ts';
-import type { MessageRecord, MessageStatus, MessagesRepository, NumbersRepository, OutboxRepository, PartRecord } from '../store/index.ts';
+import { OutboxRepository, type MessageRecord, type MessageStatus, type MessagesRepository, type NumbersRepository, type PartRecord } from '../store/index.ts';
+import type { Database } from '../store/sql/database.ts';
 import type { StatusPayload } from '../webhooks/index.ts';
 
 /** The message status its parts add up to. */
@@ -18,37 +20,38 @@ const EVENT_STATUSES = new Set<MessageStatus>(['sent', 'delivered', 'failed']);
 /**
  * Recomputes an outbound message's status from its parts and, when it reaches sent,
  * delivered or failed, writes a `message.status` event to the outbox (for numbers with a
- * webhook). Call inside the transaction that changed the parts; returns true when the
+ * webhook). Call with the transaction that changed the parts (`tx`); resolves true when the
  * status reached one of those three.
  */
 export class MessageStatusTracker {
+  /** `messages`: the root repository, whose change feed hears the status changes. */
   constructor(
     private readonly messages: MessagesRepository,
     private readonly numbers: NumbersRepository,
-    private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
   ) {}
 
-  refresh(messageId: string): boolean {
-    const message = this.messages.get(messageId);
+  async refresh(tx: Kysely<Database>, messageId: string): Promise<boolean> {
+    const messages = this.messages.on(tx);
+    const message = await messages.get(messageId);
     if (!message || message.direction !== 'outbound') return false;
-    const { status, failed } = aggregateStatus(this.messages.parts(messageId));
+    const { status, failed } = aggregateStatus(await messages.parts(messageId));
     const error = failed ? { code: failed.errorCode ?? 'UNKNOWN', message: failed.errorMessage ?? 'delivery failed' } : undefined;
-    return this.apply(message, status, error);
+    return this.apply(tx, message, status, error);
   }
 
   /** Sets the status of a message that has no SMS parts (an MMS), with the same events as refresh. */
-  record(messageId: string, status: MessageStatus, error?: { code: string; message: string }): boolean {
-    const message = this.messages.get(messageId);
+  async record(tx: Kysely<Database>, messageId: string, status: MessageStatus, error?: { code: string; message: string }): Promise<boolean> {
+    const message = await this.messages.on(tx).get(messageId);
     if (!message || message.direction !== 'outbound') return false;
-    return this.apply(message, status, error);
+    return this.apply(tx, message, status, error);
   }
 
-  private apply(message: MessageRecord, status: MessageStatus, error: { code: string; message: string } | undefined): boolean {
+  private async apply(tx: Kysely<Database>, message: MessageRecord, status: MessageStatus, error: { code: string; message: string } | undefined): Promise<boolean> {
     if (status === message.status) return false;
     const now = this.clock.now();
     const at = new Date(now).toISOString();
-    this.messages.setStatus(message.id, {
+    await this.messages.on(tx).setStatus(message.id, {
       status,
       at,
       code: error?.code ?? null,
@@ -57,11 +60,17 @@ export class MessageStatusTracker {
       deliveredAt: status === 'delivered' ? at : null,
     });
     if (!EVENT_STATUSES.has(status)) return false;
-    this.writeEvent(message, status as StatusPayload['status'], error, now);
+    await this.writeEvent(tx, message, status as StatusPayload['status'], error, now);
     return true;
   }
 
-  private writeEvent(message: MessageRecord, status: StatusPayload['status'], error: { code: string; message: string } | undefined, now: number): void {
+  private async writeEvent(
+    tx: Kysely<Database>,
+    message: MessageRecord,
+    status: StatusPayload['status'],
+    error: { code: string; message: string } | undefined,
+    now: number,
+  ): Promise<void> {
     const number = this.numbers.get(message.numberId);
     // Without a webhook the event could only ever be dead-lettered.
     if (!number?.webhookUrl) return;
@@ -75,6 +84,6 @@ export class MessageStatusTracker {
       timestamp: new Date(now).toISOString(),
       error: error ?? null,
     };
-    this.outbox.insert({ id: newId('evt'), numberId: message.numberId, event: payload.event, messageId: message.id, payload: JSON.stringify(payload), now });
+    await new OutboxRepository(tx).insert({ id: newId('evt'), numberId: message.numberId, event: payload.event, messageId: message.id, payload: JSON.stringify(payload), now });
   }
 }

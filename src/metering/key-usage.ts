@@ -14,21 +14,21 @@ export const KEY_USAGE_KINDS = {
 export class KeyUsageMeter {
   constructor(private readonly repo: UsageRepository) {}
 
-  recordSpeechSeconds(apiKeyId: string, seconds: number, now: number): void {
-    if (seconds > 0) this.repo.addForKey(apiKeyId, ledgerMonth(now), KEY_USAGE_KINDS.speechMinutes, seconds / 60);
+  async recordSpeechSeconds(apiKeyId: string, seconds: number, now: number): Promise<void> {
+    if (seconds > 0) await this.repo.addForKey(apiKeyId, ledgerMonth(now), KEY_USAGE_KINDS.speechMinutes, seconds / 60);
   }
 
-  recordTranscriptionSeconds(apiKeyId: string, seconds: number, now: number): void {
-    if (seconds > 0) this.repo.addForKey(apiKeyId, ledgerMonth(now), KEY_USAGE_KINDS.transcriptionMinutes, seconds / 60);
+  async recordTranscriptionSeconds(apiKeyId: string, seconds: number, now: number): Promise<void> {
+    if (seconds > 0) await this.repo.addForKey(apiKeyId, ledgerMonth(now), KEY_USAGE_KINDS.transcriptionMinutes, seconds / 60);
   }
 
-  recordChatTokens(apiKeyId: string, promptTokens: number, completionTokens: number, now: number): void {
+  async recordChatTokens(apiKeyId: string, promptTokens: number, completionTokens: number, now: number): Promise<void> {
     const month = ledgerMonth(now);
-    if (promptTokens > 0) this.repo.addForKey(apiKeyId, month, KEY_USAGE_KINDS.chatPromptTokens, promptTokens);
-    if (completionTokens > 0) this.repo.addForKey(apiKeyId, month, KEY_USAGE_KINDS.chatCompletionTokens, completionTokens);
+    if (promptTokens > 0) await this.repo.addForKey(apiKeyId, month, KEY_USAGE_KINDS.chatPromptTokens, promptTokens);
+    if (completionTokens > 0) await this.repo.addForKey(apiKeyId, month, KEY_USAGE_KINDS.chatCompletionTokens, completionTokens);
   }
 
-  forKey(apiKeyId: string, month: string): Record<string, number> {
+  forKey(apiKeyId: string, month: string): Promise<Record<string, number>> {
     return this.repo.forKey(apiKeyId, month);
   }
 }

@@ -1,6 +1,7 @@
+import type { Kysely } from 'kysely';
 import type { Config } from '../config/index.ts';
 import { QuotaExceededError } from '../errors/index.ts';
-import type { NumberRecord, UsageRepository } from '../store/index.ts';
+import { UsageRepository, type Database, type NumberRecord } from '../store/index.ts';
 import { ledgerMonth } from './month.ts';
 
 export const USAGE_KINDS = {
@@ -37,6 +38,9 @@ function line(unit: UsageLine['unit'], included: number, used: number, rate: num
   return { unit, included, used, overage, overageRate: rate, overageCost: cents(overage * rate) };
 }
 
+/** Every SMS segment of the month, in and out, counts against the included allowance. */
+const SMS_KINDS = [USAGE_KINDS.smsOut, USAGE_KINDS.smsIn] as const;
+
 /** Segment and minute metering per number per month, with the included allowance and overage. */
 export class UsageLedger {
   constructor(
@@ -45,35 +49,47 @@ export class UsageLedger {
   ) {}
 
   /**
-   * Records `segments` outbound segments, or refuses with 429 Quota Exceeded when overage is
-   * off and they would pass the allowance. Call inside the send transaction.
+   * The same ledger writing through `tx`, so a charge commits or rolls back with the send it
+   * belongs to. Cheap: build one per transaction.
    */
-  chargeOutbound(number: NumberRecord, segments: number, now: number): void {
+  on(tx: Kysely<Database>): UsageLedger {
+    return new UsageLedger(new UsageRepository(tx), this.prices);
+  }
+
+  /**
+   * Records `segments` outbound segments, or refuses with 429 Quota Exceeded when overage is
+   * off and they would pass the allowance. Call on the send transaction (`on(tx)`). The check
+   * and the charge are one statement, so two nodes sending at once cannot both spend the last
+   * segments.
+   */
+  async chargeOutbound(number: NumberRecord, segments: number, now: number): Promise<void> {
     const month = ledgerMonth(now);
-    if (!number.overageEnabled) {
-      const usage = this.repo.forNumber(number.id, month);
-      const used = (usage[USAGE_KINDS.smsOut] ?? 0) + (usage[USAGE_KINDS.smsIn] ?? 0);
-      if (used + segments > this.prices.includedSegments) {
-        throw new QuotaExceededError(
-          `This message needs ${segments} segment(s) but only ${Math.max(0, this.prices.includedSegments - used)} of the ` +
-            `${this.prices.includedSegments} included this month remain, and overage is off for this number`,
-        );
-      }
+    if (number.overageEnabled) {
+      await this.repo.add(number.id, month, USAGE_KINDS.smsOut, segments);
+      return;
     }
-    this.repo.add(number.id, month, USAGE_KINDS.smsOut, segments);
+    const included = this.prices.includedSegments;
+    if (await this.repo.addWithinLimit(number.id, month, USAGE_KINDS.smsOut, segments, { kinds: SMS_KINDS, max: included })) return;
+    // Refused (the rare path): read what is used, for the message.
+    const usage = await this.repo.forNumber(number.id, month);
+    const used = (usage[USAGE_KINDS.smsOut] ?? 0) + (usage[USAGE_KINDS.smsIn] ?? 0);
+    throw new QuotaExceededError(
+      `This message needs ${segments} segment(s) but only ${Math.max(0, included - used)} of the ` +
+        `${included} included this month remain, and overage is off for this number`,
+    );
   }
 
   /** Inbound is never refused, only counted. */
-  recordInbound(numberId: string, segments: number, now: number): void {
-    this.repo.add(numberId, ledgerMonth(now), USAGE_KINDS.smsIn, segments);
+  async recordInbound(numberId: string, segments: number, now: number): Promise<void> {
+    await this.repo.add(numberId, ledgerMonth(now), USAGE_KINDS.smsIn, segments);
   }
 
-  recordVoiceMinutes(numberId: string, minutes: number, now: number): void {
-    this.repo.add(numberId, ledgerMonth(now), USAGE_KINDS.voiceMinutes, minutes);
+  async recordVoiceMinutes(numberId: string, minutes: number, now: number): Promise<void> {
+    await this.repo.add(numberId, ledgerMonth(now), USAGE_KINDS.voiceMinutes, minutes);
   }
 
-  report(number: NumberRecord, month: string): UsageReport {
-    const usage = this.repo.forNumber(number.id, month);
+  async report(number: NumberRecord, month: string): Promise<UsageReport> {
+    const usage = await this.repo.forNumber(number.id, month);
     const outbound = usage[USAGE_KINDS.smsOut] ?? 0;
     const inbound = usage[USAGE_KINDS.smsIn] ?? 0;
     const p = this.prices;

@@ -1,5 +1,6 @@
 /** The MMS tables: media rows, outbound sends, inbound notifications (migrations 004, 012) and kept raw pushes. */
-import type { Db } from '../store/index.ts';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, MediaTable, MmsInboundTable, MmsOutboundTable } from '../store/sql/database.ts';
 
 export type OutboundMmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
 
@@ -34,24 +35,6 @@ export interface UnfetchableNotification {
   createdAt: number;
 }
 
-interface RawPushDbRow {
-  id: number;
-  line_id: string;
-  reason: string;
-  error_code: string | null;
-  error_at: number | null;
-  data: Buffer;
-  created_at: number;
-}
-
-interface UnfetchableDbRow {
-  id: number;
-  line_id: string;
-  sender: string | null;
-  size: number | null;
-  created_at: number;
-}
-
 export interface InboundNotification {
   id: number;
   lineId: string;
@@ -73,42 +56,18 @@ export interface MediaRow {
   expiresAt: number | null;
 }
 
-interface OutboundRow {
-  message_id: string;
-  line_id: string;
-  transaction_id: string;
-  status: OutboundMmsStatus;
-  attempts: number;
-  next_attempt_at: number;
-  mms_message_id: string | null;
-}
+const OUT_COLS = ['message_id', 'line_id', 'transaction_id', 'status', 'attempts', 'next_attempt_at', 'mms_message_id'] as const;
+const IN_COLS = ['id', 'line_id', 'transaction_id', 'content_location', 'sender', 'size', 'attempts'] as const;
 
-interface InboundRow {
-  id: number;
-  line_id: string;
-  transaction_id: string;
-  content_location: string;
-  sender: string | null;
-  size: number | null;
-  attempts: number;
-}
-
-interface MediaDbRow {
-  id: string;
-  sha256: string;
-  content_type: string;
-  size: number;
-  name: string | null;
-  message_id: string | null;
-  created_at: number;
-  expires_at: number | null;
-}
+type OutboundRow = Pick<Selectable<MmsOutboundTable>, (typeof OUT_COLS)[number]>;
+type InboundRow = Pick<Selectable<MmsInboundTable>, (typeof IN_COLS)[number]>;
 
 const toOutbound = (r: OutboundRow): OutboundMms => ({
   messageId: r.message_id,
   lineId: r.line_id,
   transactionId: r.transaction_id,
-  status: r.status,
+  // The table's CHECK constraint holds it to these values.
+  status: r.status as OutboundMmsStatus,
   attempts: r.attempts,
   nextAttemptAt: r.next_attempt_at,
   mmsMessageId: r.mms_message_id,
@@ -122,7 +81,7 @@ const toInbound = (r: InboundRow): InboundNotification => ({
   size: r.size,
   attempts: r.attempts,
 });
-const toMedia = (r: MediaDbRow): MediaRow => ({
+const toMedia = (r: Selectable<MediaTable>): MediaRow => ({
   id: r.id,
   sha256: r.sha256,
   contentType: r.content_type,
@@ -133,117 +92,108 @@ const toMedia = (r: MediaDbRow): MediaRow => ({
   expiresAt: r.expires_at,
 });
 
-const OUT_COLS = 'message_id, line_id, transaction_id, status, attempts, next_attempt_at, mms_message_id';
-const IN_COLS = 'id, line_id, transaction_id, content_location, sender, size, attempts';
-
+/**
+ * One implementation for SQLite and PostgreSQL. Cheap to build: construct it on the executor the
+ * work runs on, the store's root one or a transaction's (`new MmsRepository(tx)`).
+ */
 export class MmsRepository {
-  private readonly s;
+  /** Claims differ on PostgreSQL: they skip rows another node is claiming instead of waiting. */
+  private readonly postgres: boolean;
 
-  constructor(readonly db: Db) {
-    this.s = {
-      insertOut: db.prepare(`INSERT INTO mms_outbound (message_id, line_id, transaction_id, status) VALUES (?, ?, ?, 'queued')`),
-      claimOut: db.prepare<[number, string, number], OutboundRow>(
-        `UPDATE mms_outbound SET status = 'sending', attempts = attempts + 1
-         WHERE message_id IN (SELECT message_id FROM mms_outbound WHERE status = 'queued' AND next_attempt_at <= ?
-                              AND line_id IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at LIMIT ?)
-         RETURNING ${OUT_COLS}`,
-      ),
-      nextOutDue: db.prepare<[string], { t: number | null }>(
-        `SELECT MIN(next_attempt_at) AS t FROM mms_outbound WHERE status = 'queued' AND line_id IN (SELECT value FROM json_each(?))`,
-      ),
-      setOut: db.prepare(
-        `UPDATE mms_outbound SET status = @status, next_attempt_at = @next, mms_message_id = COALESCE(@mmsId, mms_message_id),
-           error_code = @code, error_message = @message WHERE message_id = @messageId`,
-      ),
-      deferOut: db.prepare(`UPDATE mms_outbound SET status = 'queued', attempts = attempts - 1, next_attempt_at = ? WHERE message_id = ?`),
-      outByMmsId: db.prepare<[string, string], OutboundRow>(`SELECT ${OUT_COLS} FROM mms_outbound WHERE line_id = ? AND mms_message_id = ?`),
-      requeueOut: db.prepare(`UPDATE mms_outbound SET status = 'queued' WHERE status = 'sending'`),
-      insertIn: db.prepare(
-        `INSERT INTO mms_inbound (line_id, transaction_id, content_location, sender, size, status, created_at)
-         VALUES (@lineId, @transactionId, @contentLocation, @sender, @size, @status, @now) ON CONFLICT DO NOTHING`,
-      ),
-      pendingLines: db.prepare<[], { line_id: string }>(`SELECT DISTINCT line_id FROM mms_inbound WHERE status = 'pending'`),
-      strand: db.prepare<[string], InboundRow>(
-        `UPDATE mms_inbound SET status = 'unfetchable'
-         WHERE status = 'pending' AND line_id IN (SELECT value FROM json_each(?)) RETURNING ${IN_COLS}`,
-      ),
-      unfetchableLines: db.prepare<[], { line_id: string }>(`SELECT DISTINCT line_id FROM mms_inbound WHERE status = 'unfetchable'`),
-      refetchable: db.prepare<[string]>(
-        `UPDATE mms_inbound SET status = 'pending', next_attempt_at = 0, error = NULL
-         WHERE status = 'unfetchable' AND line_id IN (SELECT value FROM json_each(?))`,
-      ),
-      unfetchable: db.prepare<[number], UnfetchableDbRow>(
-        `SELECT id, line_id, sender, size, created_at FROM mms_inbound WHERE status = 'unfetchable' ORDER BY id DESC LIMIT ?`,
-      ),
-      unfetchableCount: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM mms_inbound WHERE status = 'unfetchable'`),
-      insertRaw: db.prepare(
-        `INSERT INTO mms_raw_pushes (line_id, reason, error_code, error_at, data, created_at)
-         VALUES (@lineId, @reason, @code, @at, @data, @now)`,
-      ),
-      rawPushes: db.prepare<[number], RawPushDbRow>(
-        `SELECT id, line_id, reason, error_code, error_at, data, created_at FROM mms_raw_pushes ORDER BY id DESC LIMIT ?`,
-      ),
-      rawPushCount: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM mms_raw_pushes`),
-      dueIn: db.prepare<[number, string, number], InboundRow>(
-        `SELECT ${IN_COLS} FROM mms_inbound WHERE status = 'pending' AND next_attempt_at <= ? AND line_id IN (SELECT value FROM json_each(?))
-         ORDER BY id LIMIT ?`,
-      ),
-      nextInDue: db.prepare<[string], { t: number | null }>(
-        `SELECT MIN(next_attempt_at) AS t FROM mms_inbound WHERE status = 'pending' AND line_id IN (SELECT value FROM json_each(?))`,
-      ),
-      setIn: db.prepare(
-        `UPDATE mms_inbound SET status = @status, attempts = @attempts, next_attempt_at = @next, message_id = @messageId, error = @error WHERE id = @id`,
-      ),
-      insertMedia: db.prepare(
-        `INSERT INTO media (id, sha256, content_type, size, name, message_id, created_at, expires_at)
-         VALUES (@id, @sha256, @contentType, @size, @name, @messageId, @createdAt, @expiresAt)`,
-      ),
-      media: db.prepare<[string], MediaDbRow>(`SELECT * FROM media WHERE id = ?`),
-      linkMedia: db.prepare(`UPDATE media SET message_id = ? WHERE id = ?`),
-      expiredMedia: db.prepare<[number], MediaDbRow>(`SELECT * FROM media WHERE expires_at IS NOT NULL AND expires_at <= ?`),
-      deleteMedia: db.prepare(`DELETE FROM media WHERE id = ?`),
-      shaUsed: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM media WHERE sha256 = ?`),
-    };
+  constructor(private readonly db: Kysely<Database>) {
+    this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  async queueOutbound(messageId: string, lineId: string, transactionId: string): Promise<void> {
+    await this.db.insertInto('mms_outbound').values({ message_id: messageId, line_id: lineId, transaction_id: transactionId, status: 'queued' }).execute();
   }
 
-  queueOutbound(messageId: string, lineId: string, transactionId: string): void {
-    this.s.insertOut.run(messageId, lineId, transactionId);
+  /**
+   * Marks up to `limit` due sends of these lines `sending` and returns them. One statement whose
+   * WHERE re-checks `queued`: two nodes picking the same rows cannot both change them (on
+   * PostgreSQL the second re-reads a row it waited for and finds it no longer queued), and on
+   * PostgreSQL SKIP LOCKED lets the second take other rows instead of waiting.
+   */
+  async claimOutbound(now: number, lineIds: readonly string[], limit: number): Promise<OutboundMms[]> {
+    if (lineIds.length === 0 || limit <= 0) return [];
+    const due = this.db
+      .selectFrom('mms_outbound')
+      .select('message_id')
+      .where('status', '=', 'queued')
+      .where('next_attempt_at', '<=', now)
+      .where('line_id', 'in', lineIds)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .$if(this.postgres, (q) => q.forUpdate().skipLocked());
+    const rows = await this.db
+      .updateTable('mms_outbound')
+      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1) }))
+      .where('message_id', 'in', due)
+      .where('status', '=', 'queued')
+      .where('next_attempt_at', '<=', now)
+      .returning(OUT_COLS)
+      .execute();
+    return rows.map(toOutbound).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
-  claimOutbound(now: number, lineIds: readonly string[], limit: number): OutboundMms[] {
-    return this.s.claimOut.all(now, JSON.stringify(lineIds), limit).map(toOutbound);
+  async nextOutboundDueAt(lineIds: readonly string[]): Promise<number | undefined> {
+    if (lineIds.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('mms_outbound')
+      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
+      .where('status', '=', 'queued')
+      .where('line_id', 'in', lineIds)
+      .executeTakeFirst();
+    return row?.t ?? undefined;
   }
 
-  nextOutboundDueAt(lineIds: readonly string[]): number | undefined {
-    return this.s.nextOutDue.get(JSON.stringify(lineIds))?.t ?? undefined;
+  async setOutbound(
+    messageId: string,
+    o: { status: OutboundMmsStatus; next?: number; mmsMessageId?: string | null; code?: string | null; message?: string | null },
+  ): Promise<void> {
+    await this.db
+      .updateTable('mms_outbound')
+      .set((eb) => ({
+        status: o.status,
+        next_attempt_at: o.next ?? 0,
+        mms_message_id: eb.fn.coalesce(eb.val(o.mmsMessageId ?? null), eb.ref('mms_message_id')),
+        error_code: o.code ?? null,
+        error_message: o.message ?? null,
+      }))
+      .where('message_id', '=', messageId)
+      .execute();
   }
 
-  setOutbound(messageId: string, o: { status: OutboundMmsStatus; next?: number; mmsMessageId?: string | null; code?: string | null; message?: string | null }): void {
-    this.s.setOut.run({ messageId, status: o.status, next: o.next ?? 0, mmsId: o.mmsMessageId ?? null, code: o.code ?? null, message: o.message ?? null });
+  async deferOutbound(messageId: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('mms_outbound')
+      .set((eb) => ({ status: 'queued', attempts: eb('attempts', '-', 1), next_attempt_at: at }))
+      .where('message_id', '=', messageId)
+      .execute();
   }
 
-  deferOutbound(messageId: string, at: number): void {
-    this.s.deferOut.run(at, messageId);
-  }
-
-  outboundByMmsId(lineId: string, mmsMessageId: string): OutboundMms | undefined {
-    const r = this.s.outByMmsId.get(lineId, mmsMessageId);
+  async outboundByMmsId(lineId: string, mmsMessageId: string): Promise<OutboundMms | undefined> {
+    const r = await this.db.selectFrom('mms_outbound').select(OUT_COLS).where('line_id', '=', lineId).where('mms_message_id', '=', mmsMessageId).executeTakeFirst();
     return r && toOutbound(r);
   }
 
-  requeueInterrupted(): number {
-    return this.s.requeueOut.run().changes;
+  /** MMS sends a stopped process left in flight, back in the queue: all, or only those of `lineIds` (this node's lines on a cluster). */
+  async requeueInterrupted(lineIds?: readonly string[]): Promise<number> {
+    if (lineIds?.length === 0) return 0;
+    const res = await this.db
+      .updateTable('mms_outbound')
+      .set({ status: 'queued' })
+      .where('status', '=', 'sending')
+      .$if(lineIds !== undefined, (q) => q.where('line_id', 'in', lineIds!))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 
   /**
    * False when this line already has a notification with this transaction id. `unfetchable`:
    * the line has no MMS configured, so nothing will fetch it (until MMS is configured).
    */
-  insertNotification(n: {
+  async insertNotification(n: {
     lineId: string;
     transactionId: string;
     contentLocation: string;
@@ -251,43 +201,91 @@ export class MmsRepository {
     size: number | null;
     now: number;
     status?: 'pending' | 'unfetchable';
-  }): boolean {
-    return this.s.insertIn.run({ ...n, status: n.status ?? 'pending' }).changes === 1;
+  }): Promise<boolean> {
+    const res = await this.db
+      .insertInto('mms_inbound')
+      .values({
+        line_id: n.lineId,
+        transaction_id: n.transactionId,
+        content_location: n.contentLocation,
+        sender: n.sender,
+        size: n.size,
+        status: n.status ?? 'pending',
+        created_at: n.now,
+      })
+      // UNIQUE (line_id, transaction_id): the MMSC resending a notification is not a new MMS.
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   /**
    * Pending notifications on lines that can no longer fetch (MMS removed from the line, or
    * rows from before `unfetchable` existed) become unfetchable; returns them.
    */
-  strandPending(canFetch: (lineId: string) => boolean): InboundNotification[] {
-    const lines = this.s.pendingLines.all().map((r) => r.line_id).filter((l) => !canFetch(l));
-    return lines.length === 0 ? [] : this.s.strand.all(JSON.stringify(lines)).map(toInbound);
+  async strandPending(canFetch: (lineId: string) => boolean): Promise<InboundNotification[]> {
+    const pending = await this.db.selectFrom('mms_inbound').select('line_id').distinct().where('status', '=', 'pending').execute();
+    const lines = pending.map((r) => r.line_id).filter((l) => !canFetch(l));
+    if (lines.length === 0) return [];
+    const rows = await this.db
+      .updateTable('mms_inbound')
+      .set({ status: 'unfetchable' })
+      .where('status', '=', 'pending')
+      .where('line_id', 'in', lines)
+      .returning(IN_COLS)
+      .execute();
+    return rows.map(toInbound).sort((a, b) => a.id - b.id);
   }
 
   /** Lines that now have MMS: their unfetchable notifications are fetched after all. */
-  requeueUnfetchable(hasMms: (lineId: string) => boolean): number {
-    const lines = this.s.unfetchableLines.all().map((r) => r.line_id).filter(hasMms);
-    return lines.length === 0 ? 0 : this.s.refetchable.run(JSON.stringify(lines)).changes;
+  async requeueUnfetchable(hasMms: (lineId: string) => boolean): Promise<number> {
+    const stuck = await this.db.selectFrom('mms_inbound').select('line_id').distinct().where('status', '=', 'unfetchable').execute();
+    const lines = stuck.map((r) => r.line_id).filter(hasMms);
+    if (lines.length === 0) return 0;
+    const res = await this.db
+      .updateTable('mms_inbound')
+      .set({ status: 'pending', next_attempt_at: 0, error: null })
+      .where('status', '=', 'unfetchable')
+      .where('line_id', 'in', lines)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 
   /** Notifications nothing can fetch (no MMS on their line), newest first, and how many there are. */
-  unfetchable(limit: number): { count: number; items: UnfetchableNotification[] } {
+  async unfetchable(limit: number): Promise<{ count: number; items: UnfetchableNotification[] }> {
+    const [count, rows] = await Promise.all([
+      this.db.selectFrom('mms_inbound').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'unfetchable').executeTakeFirst(),
+      this.db
+        .selectFrom('mms_inbound')
+        .select(['id', 'line_id', 'sender', 'size', 'created_at'])
+        .where('status', '=', 'unfetchable')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute(),
+    ]);
     return {
-      count: this.s.unfetchableCount.get()?.n ?? 0,
-      items: this.s.unfetchable.all(limit).map((r) => ({ id: r.id, lineId: r.line_id, sender: r.sender, size: r.size, createdAt: r.created_at })),
+      count: Number(count?.n ?? 0),
+      items: rows.map((r) => ({ id: r.id, lineId: r.line_id, sender: r.sender, size: r.size, createdAt: r.created_at })),
     };
   }
 
   /** Keeps the bytes of a WAP push that could not be used (undecodable, or not a usable notification). */
-  insertRawPush(p: { lineId: string; reason: string; code: string | null; at: number | null; data: Uint8Array; now: number }): void {
-    this.s.insertRaw.run({ ...p, data: Buffer.from(p.data) });
+  async insertRawPush(p: { lineId: string; reason: string; code: string | null; at: number | null; data: Uint8Array; now: number }): Promise<void> {
+    await this.db
+      .insertInto('mms_raw_pushes')
+      .values({ line_id: p.lineId, reason: p.reason, error_code: p.code, error_at: p.at, data: Buffer.from(p.data), created_at: p.now })
+      .execute();
   }
 
   /** Kept pushes, newest first, and how many there are. */
-  rawPushes(limit: number): { count: number; items: RawPush[] } {
+  async rawPushes(limit: number): Promise<{ count: number; items: RawPush[] }> {
+    const [count, rows] = await Promise.all([
+      this.db.selectFrom('mms_raw_pushes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
+      this.db.selectFrom('mms_raw_pushes').selectAll().orderBy('id', 'desc').limit(limit).execute(),
+    ]);
     return {
-      count: this.s.rawPushCount.get()?.n ?? 0,
-      items: this.s.rawPushes.all(limit).map((r) => ({
+      count: Number(count?.n ?? 0),
+      items: rows.map((r) => ({
         id: r.id,
         lineId: r.line_id,
         reason: r.reason,
@@ -299,40 +297,100 @@ export class MmsRepository {
     };
   }
 
-  dueNotifications(now: number, lineIds: readonly string[], limit: number): InboundNotification[] {
-    return this.s.dueIn.all(now, JSON.stringify(lineIds), limit).map(toInbound);
+  /** Due notifications of these lines, oldest first, without claiming them (see claimNotifications). */
+  async dueNotifications(now: number, lineIds: readonly string[], limit: number): Promise<InboundNotification[]> {
+    if (lineIds.length === 0 || limit <= 0) return [];
+    const rows = await this.dueIn(now, lineIds).select(IN_COLS).orderBy('id').limit(limit).execute();
+    return rows.map(toInbound);
   }
 
-  nextNotificationDueAt(lineIds: readonly string[]): number | undefined {
-    return this.s.nextInDue.get(JSON.stringify(lineIds))?.t ?? undefined;
+  /**
+   * Takes up to `limit` due notifications of these lines for fetching: their attempts rise by one
+   * and their next attempt moves to `retryAt`, so a fetch cut short by a crash is retried then.
+   * Race-free between nodes the same way as claimOutbound: the WHERE re-checks that each row is
+   * still due, so a row another node just claimed (its next attempt moved) is not taken again.
+   * Returns them with the attempt count they now have.
+   */
+  async claimNotifications(now: number, lineIds: readonly string[], limit: number, retryAt: number): Promise<InboundNotification[]> {
+    if (lineIds.length === 0 || limit <= 0) return [];
+    const due = this.dueIn(now, lineIds)
+      .select('id')
+      .orderBy('id')
+      .limit(limit)
+      .$if(this.postgres, (q) => q.forUpdate().skipLocked());
+    const rows = await this.db
+      .updateTable('mms_inbound')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: retryAt }))
+      .where('id', 'in', due)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .returning(IN_COLS)
+      .execute();
+    return rows.map(toInbound).sort((a, b) => a.id - b.id);
   }
 
-  setNotification(id: number, o: { status: 'pending' | 'done' | 'failed'; attempts: number; next?: number; messageId?: string | null; error?: string | null }): void {
-    this.s.setIn.run({ id, status: o.status, attempts: o.attempts, next: o.next ?? 0, messageId: o.messageId ?? null, error: o.error ?? null });
+  async nextNotificationDueAt(lineIds: readonly string[]): Promise<number | undefined> {
+    if (lineIds.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('mms_inbound')
+      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
+      .where('status', '=', 'pending')
+      .where('line_id', 'in', lineIds)
+      .executeTakeFirst();
+    return row?.t ?? undefined;
   }
 
-  insertMedia(m: MediaRow): void {
-    this.s.insertMedia.run(m);
+  async setNotification(
+    id: number,
+    o: { status: 'pending' | 'done' | 'failed'; attempts: number; next?: number; messageId?: string | null; error?: string | null },
+  ): Promise<void> {
+    await this.db
+      .updateTable('mms_inbound')
+      .set({ status: o.status, attempts: o.attempts, next_attempt_at: o.next ?? 0, message_id: o.messageId ?? null, error: o.error ?? null })
+      .where('id', '=', id)
+      .execute();
   }
 
-  media(id: string): MediaRow | undefined {
-    const r = this.s.media.get(id);
+  async insertMedia(m: MediaRow): Promise<void> {
+    await this.db
+      .insertInto('media')
+      .values({
+        id: m.id,
+        sha256: m.sha256,
+        content_type: m.contentType,
+        size: m.size,
+        name: m.name,
+        message_id: m.messageId,
+        created_at: m.createdAt,
+        expires_at: m.expiresAt,
+      })
+      .execute();
+  }
+
+  async media(id: string): Promise<MediaRow | undefined> {
+    const r = await this.db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
     return r && toMedia(r);
   }
 
-  linkMedia(id: string, messageId: string): void {
-    this.s.linkMedia.run(messageId, id);
+  async linkMedia(id: string, messageId: string): Promise<void> {
+    await this.db.updateTable('media').set({ message_id: messageId }).where('id', '=', id).execute();
   }
 
-  expiredMedia(now: number): MediaRow[] {
-    return this.s.expiredMedia.all(now).map(toMedia);
+  async expiredMedia(now: number): Promise<MediaRow[]> {
+    const rows = await this.db.selectFrom('media').selectAll().where('expires_at', 'is not', null).where('expires_at', '<=', now).execute();
+    return rows.map(toMedia);
   }
 
-  deleteMedia(id: string): void {
-    this.s.deleteMedia.run(id);
+  async deleteMedia(id: string): Promise<void> {
+    await this.db.deleteFrom('media').where('id', '=', id).execute();
   }
 
-  shaInUse(sha256: string): boolean {
-    return (this.s.shaUsed.get(sha256)?.n ?? 0) > 0;
+  async shaInUse(sha256: string): Promise<boolean> {
+    const row = await this.db.selectFrom('media').select(sql<number>`1`.as('one')).where('sha256', '=', sha256).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private dueIn(now: number, lineIds: readonly string[]) {
+    return this.db.selectFrom('mms_inbound').where('status', '=', 'pending').where('next_attempt_at', '<=', now).where('line_id', 'in', lineIds);
   }
 }

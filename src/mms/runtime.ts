@@ -3,21 +3,19 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { LineAtPort, VirtualNetwork } from '../modem/index.ts';
 import type { Egress } from '../net/index.ts';
-import { mediaDir, type Db } from '../store/index.ts';
+import { mediaDir } from '../store/index.ts';
 import { AtMmsTransport } from './at-mms-transport.ts';
 import { MediaFetcher } from './media/media-fetcher.ts';
 import { MediaStore } from './media/media-store.ts';
-import { MmsRepository } from './mms-repository.ts';
 import { MmsService, type MmsServiceDeps } from './mms-service.ts';
 import type { MmsTransport } from './mms-transport.ts';
 import { HttpMmscClient } from './mmsc-client.ts';
 import { VirtualMmsc } from './virtual/virtual-mmsc.ts';
 
-/** What the gateway hands over; the shared stores and services go to the MMS service as they are. */
+/** What the gateway hands over; the store and the shared services go to the MMS service as they are. */
 export interface MmsRuntimeDeps
-  extends Pick<MmsServiceDeps, 'messages' | 'numbers' | 'outbox' | 'ledger' | 'tracker' | 'webhooks' | 'clock' | 'logger' | 'readyLines'> {
+  extends Pick<MmsServiceDeps, 'store' | 'messages' | 'numbers' | 'ledger' | 'tracker' | 'webhooks' | 'clock' | 'logger' | 'readyLines'> {
   config: Readonly<Config>;
-  db: Db;
   network: VirtualNetwork | undefined;
   /** A line's AT port, for lines whose modem sends MMS itself (mms.transport "at"). */
   atPort(lineId: string): LineAtPort;
@@ -31,7 +29,8 @@ export interface MmsRuntime {
   service: MmsService;
   media: MediaStore;
   mmsc: VirtualMmsc | undefined;
-  start(): void;
+  /** `lines`: this node's lines on a cluster (see MmsService.start). */
+  start(lines?: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,10 +39,9 @@ const CLEANUP_INTERVAL_MS = 3_600_000;
 export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
   const { config } = d;
   const log = d.logger.child({ mod: 'mms' });
-  const repo = new MmsRepository(d.db);
   const media = new MediaStore({
     dir: mediaDir(config.dataDir),
-    repo,
+    store: d.store,
     clock: d.clock,
     retentionDays: config.media.retentionDays,
     baseUrl: () => config.media.publicUrl ?? config.server.publicUrl ?? d.selfUrl(),
@@ -88,18 +86,17 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     perGateway: config.media.fetchesPerGateway,
   });
   await fetcher.prepare();
-  const { messages, numbers, outbox, ledger, tracker, webhooks, clock, logger, readyLines } = d;
+  const { store, messages, numbers, ledger, tracker, webhooks, clock, logger, readyLines } = d;
   const service = new MmsService({
+    store,
     messages,
     numbers,
-    outbox,
     ledger,
     tracker,
     webhooks,
     clock,
     logger,
     readyLines,
-    repo,
     media,
     transport: (lineId) => transports.get(lineId),
     maxMessageBytes: (lineId) => limits.get(lineId) ?? 614_400,
@@ -110,8 +107,8 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     service,
     media,
     mmsc,
-    start() {
-      service.start();
+    async start(lines) {
+      await service.start(lines);
       const sweep = () => media.cleanup().catch((err: unknown) => log.error({ err }, 'media cleanup failed'));
       void sweep();
       cleanup = setInterval(sweep, CLEANUP_INTERVAL_MS);

@@ -60,8 +60,8 @@ export class NumberService {
    * A line came up carrying `phoneNumber`. Creates or rebinds its number, then applies the
    * settings the config file gives for that line (config wins at every start).
    */
-  lineFound(lineId: string, phoneNumber: string): NumberRecord {
-    const record = this.repo.bindLine({
+  async lineFound(lineId: string, phoneNumber: string): Promise<NumberRecord> {
+    const record = await this.repo.bindLine({
       phoneNumber,
       lineId,
       newId: newId('num'),
@@ -71,7 +71,7 @@ export class NumberService {
     const s = this.settings.find((c) => c.line === lineId);
     if (!s) return record;
     const updated =
-      this.repo.updateSettings(
+      (await this.repo.updateSettings(
         record.id,
         {
           ...(s.label !== undefined && { label: s.label }),
@@ -80,54 +80,54 @@ export class NumberService {
           ...(s.overage !== undefined && { overageEnabled: s.overage }),
         },
         this.nowIso(),
-      ) ?? record;
+      )) ?? record;
     if (s.webhookUrl) for (const l of this.webhookListeners) l(updated.id);
     return updated;
   }
 
-  list(principal?: ApiPrincipal): NumberRecord[] {
-    const all = this.repo.list();
+  async list(principal?: ApiPrincipal): Promise<NumberRecord[]> {
+    const all = await this.repo.list();
     return principal ? all.filter((n) => canAccessNumber(principal, n.id)) : all;
   }
 
-  /** The number, or a 404 that does not tell a missing number from an out-of-scope one. */
+  /** The number, or a 404 that does not tell a missing number from an out-of-scope one. Synchronous: from the repository's cache. */
   get(id: string, principal?: ApiPrincipal): NumberRecord {
     const n = this.repo.get(id);
     if (!n || (principal && !canAccessNumber(principal, id))) throw new NotFoundError(`Number ${id} not found`);
     return n;
   }
 
-  getByLine(lineId: string): NumberRecord | undefined {
+  getByLine(lineId: string): Promise<NumberRecord | undefined> {
     return this.repo.getByLine(lineId);
   }
 
-  getByPhone(phoneNumber: string): NumberRecord | undefined {
+  getByPhone(phoneNumber: string): Promise<NumberRecord | undefined> {
     return this.repo.getByPhone(phoneNumber);
   }
 
-  setWebhook(id: string, input: { url: string | null; timeoutMs?: number | undefined }): NumberRecord {
+  async setWebhook(id: string, input: { url: string | null; timeoutMs?: number | undefined }): Promise<NumberRecord> {
     this.get(id);
     if (input.url !== null) assertWebhookUrl(input.url);
     if (input.timeoutMs !== undefined && (!Number.isInteger(input.timeoutMs) || input.timeoutMs < 100 || input.timeoutMs > 120_000)) {
       throw new ValidationError('timeoutMs: must be an integer between 100 and 120000');
     }
-    const updated = this.repo.updateSettings(
+    const updated = (await this.repo.updateSettings(
       id,
       { webhookUrl: input.url, ...(input.timeoutMs !== undefined && { webhookTimeoutMs: input.timeoutMs }) },
       this.nowIso(),
-    ) as NumberRecord;
+    )) as NumberRecord;
     if (updated.webhookUrl !== null) for (const l of this.webhookListeners) l(id);
     return updated;
   }
 
-  setOverage(id: string, enabled: boolean): NumberRecord {
+  async setOverage(id: string, enabled: boolean): Promise<NumberRecord> {
     this.get(id);
-    return this.repo.updateSettings(id, { overageEnabled: enabled }, this.nowIso()) as NumberRecord;
+    return (await this.repo.updateSettings(id, { overageEnabled: enabled }, this.nowIso())) as NumberRecord;
   }
 
-  rotateWebhookSecret(id: string): NumberRecord {
+  async rotateWebhookSecret(id: string): Promise<NumberRecord> {
     this.get(id);
-    return this.repo.setWebhookSecret(id, newWebhookSecret(), this.nowIso()) as NumberRecord;
+    return (await this.repo.setWebhookSecret(id, newWebhookSecret(), this.nowIso())) as NumberRecord;
   }
 }
 

@@ -32,10 +32,12 @@ export {
   inboundPart,
   DEFAULT_REASSEMBLY_TIMEOUT_MS,
   type AcceptOutcome,
+  type DeliverMessage,
   type InboundPart,
   type MessagePorts,
   type PartStore,
+  type PartStoreTx,
   type ReassembledMessage,
   type ReassemblerOptions,
 } from './reassembly.ts';
-export { SqlitePartStore } from './sqlite-part-store.ts';
+export { SqlPartStore } from './sql-part-store.ts';

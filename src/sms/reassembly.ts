@@ -82,24 +82,40 @@ export interface StoredPart {
   readonly receivedAtMs: number;
 }
 
-/** Where parts wait. Synchronous, as better-sqlite3 is; `transaction` nests. */
-export interface PartStore {
-  transaction<T>(fn: () => T): T;
-  findOpenSet(key: SetKey): StoredSet | undefined;
-  /** Sets with this key delivered at or after `sinceMs`, newest first. */
-  findDeliveredSets(key: SetKey, sinceMs: number): StoredSet[];
-  createSet(key: SetKey, nowMs: number): StoredSet;
-  /** False when the set already holds this part number. */
-  addPart(setId: number, seq: number, part: InboundPart, nowMs: number): boolean;
-  parts(setId: number): StoredPart[];
-  markDelivered(setId: number, nowMs: number): void;
-  openSetsFirstSeenBefore(cutoffMs: number): StoredSet[];
+/**
+ * Where parts wait. `Tx` is what a delivery writes its message on, so the message commits with
+ * the set's delivery or not at all (the SQL store hands over its transaction's executor).
+ */
+export interface PartStore<Tx = unknown> {
+  /** Runs `fn` as one transaction; its reads and writes go through `parts`. */
+  transaction<T>(fn: (parts: PartStoreTx, tx: Tx) => Promise<T>): Promise<T>;
+  /** Sets still open that were first seen at or before `cutoffMs`, oldest first. */
+  openSetsFirstSeenBefore(cutoffMs: number): Promise<StoredSet[]>;
   /** Drops delivered sets (tombstones) delivered before `cutoffMs`. */
-  purgeDelivered(cutoffMs: number): number;
+  purgeDelivered(cutoffMs: number): Promise<number>;
 }
 
-export interface ReassemblerOptions {
-  store: PartStore;
+/** The part store inside one transaction. */
+export interface PartStoreTx {
+  /**
+   * The open set with this key, created when there is none. It is held against other
+   * transactions until this one ends, so two parts of one set never count each other out.
+   */
+  openSet(key: SetKey, nowMs: number): Promise<StoredSet>;
+  /** Sets with this key delivered at or after `sinceMs`, newest first. */
+  findDeliveredSets(key: SetKey, sinceMs: number): Promise<StoredSet[]>;
+  /** False when the set already holds this part number. */
+  addPart(setId: number, seq: number, part: InboundPart, nowMs: number): Promise<boolean>;
+  parts(setId: number): Promise<StoredPart[]>;
+  /** False when the set was already delivered (by another transaction): deliver nothing then. */
+  markDelivered(setId: number, nowMs: number): Promise<boolean>;
+}
+
+/** Writes a reassembled message on the part store's transaction. */
+export type DeliverMessage<Tx> = (message: ReassembledMessage, tx: Tx) => Promise<void> | void;
+
+export interface ReassemblerOptions<Tx = unknown> {
+  store: PartStore<Tx>;
   clock: { now(): number };
   /** How long an incomplete set waits before it is delivered partial (default 24 h). */
   timeoutMs?: number;
@@ -111,13 +127,16 @@ export type AcceptOutcome = 'delivered' | 'stored' | 'duplicate';
 
 export const DEFAULT_REASSEMBLY_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
-export class Reassembler {
-  private readonly store: PartStore;
+/** Thrown inside accept's transaction to roll back a set it may have opened for a duplicate. */
+const DUPLICATE = Symbol('duplicate part');
+
+export class Reassembler<Tx = unknown> {
+  private readonly store: PartStore<Tx>;
   private readonly clock: { now(): number };
   private readonly timeoutMs: number;
   private readonly duplicateWindowMs: number;
 
-  constructor(opts: ReassemblerOptions) {
+  constructor(opts: ReassemblerOptions<Tx>) {
     this.store = opts.store;
     this.clock = opts.clock;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_MS;
@@ -129,7 +148,7 @@ export class Reassembler {
    * transaction, so the message write commits with the set's delivery or not at all.
    * If `deliver` throws, nothing is kept and the part must not be acknowledged.
    */
-  accept(part: InboundPart, deliver: (message: ReassembledMessage) => void): AcceptOutcome {
+  async accept(part: InboundPart, deliver: DeliverMessage<Tx>): Promise<AcceptOutcome> {
     const now = this.clock.now();
     const c = part.concat;
     if (c === null) {
@@ -143,41 +162,50 @@ export class Reassembler {
         pdu: part.pdu ?? null,
         receivedAtMs: now,
       };
-      this.store.transaction(() => deliver(assemble(part, null, 1, [stored])));
+      await this.store.transaction(async (_parts, tx) => deliver(assemble(part, null, 1, [stored]), tx));
       return 'delivered';
     }
     const key: SetKey = { line: part.line, originator: part.originator, refBits: c.refBits, reference: c.ref, total: c.total };
-    return this.store.transaction(() => {
-      if (this.isLateDuplicate(key, c.part, part, now)) return 'duplicate';
-      const set = this.store.findOpenSet(key) ?? this.store.createSet(key, now);
-      if (!this.store.addPart(set.id, c.part, part, now)) return 'duplicate';
-      const parts = this.store.parts(set.id);
-      if (parts.length < c.total) return 'stored';
-      deliver(assemble(part, c.ref, c.total, parts));
-      this.store.markDelivered(set.id, now);
-      return 'delivered';
-    });
+    try {
+      return await this.store.transaction(async (parts, tx): Promise<AcceptOutcome> => {
+        // The set first: it holds the key, so the duplicate check below cannot race a delivery.
+        const set = await parts.openSet(key, now);
+        if (await this.isLateDuplicate(parts, key, c.part, part, now)) throw DUPLICATE;
+        if (!(await parts.addPart(set.id, c.part, part, now))) return 'duplicate';
+        const stored = await parts.parts(set.id);
+        if (stored.length < c.total) return 'stored';
+        await deliver(assemble(part, c.ref, c.total, stored), tx);
+        await parts.markDelivered(set.id, now);
+        return 'delivered';
+      });
+    } catch (err) {
+      if (err === DUPLICATE) return 'duplicate';
+      throw err;
+    }
   }
 
   /**
    * Delivers, flagged partial, every set older than the timeout, each in its own
    * transaction with `deliver`; forgets tombstones past the duplicate window.
-   * Returns how many messages were delivered.
+   * Returns how many messages were delivered (a set another process delivered first is skipped).
    */
-  expire(deliver: (message: ReassembledMessage) => void): number {
+  async expire(deliver: DeliverMessage<Tx>): Promise<number> {
     const now = this.clock.now();
     let delivered = 0;
-    for (const set of this.store.openSetsFirstSeenBefore(now - this.timeoutMs)) {
-      this.store.transaction(() => {
-        const parts = this.store.parts(set.id);
-        const first = parts[0];
+    for (const set of await this.store.openSetsFirstSeenBefore(now - this.timeoutMs)) {
+      const done = await this.store.transaction(async (parts, tx) => {
+        // Marked first: the conditional update is the claim, so of two expiring (or a last part
+        // arriving meanwhile) exactly one delivers the set.
+        if (!(await parts.markDelivered(set.id, now))) return false;
+        const stored = await parts.parts(set.id);
+        const first = stored[0];
         const anchor = { line: set.line, originator: set.originator, encoding: first?.encoding ?? 'gsm7' };
-        deliver(assemble(anchor, set.reference, set.total, parts));
-        this.store.markDelivered(set.id, now);
+        await deliver(assemble(anchor, set.reference, set.total, stored), tx);
+        return true;
       });
-      delivered++;
+      if (done) delivered++;
     }
-    this.store.purgeDelivered(now - this.duplicateWindowMs);
+    await this.store.purgeDelivered(now - this.duplicateWindowMs);
     return delivered;
   }
 
@@ -185,10 +213,10 @@ export class Reassembler {
    * A part equal to one of a recently delivered set with the same key: the same TPDU, octet
    * for octet (a part with another PID, DCS or time stamp is another message's).
    */
-  private isLateDuplicate(key: SetKey, seq: number, part: InboundPart, now: number): boolean {
+  private async isLateDuplicate(parts: PartStoreTx, key: SetKey, seq: number, part: InboundPart, now: number): Promise<boolean> {
     const incoming: StoredPart = { ...part, seq, ports: messagePorts(part.ports), pdu: part.pdu ?? null, receivedAtMs: now };
-    for (const set of this.store.findDeliveredSets(key, now - this.duplicateWindowMs)) {
-      const same = this.store.parts(set.id).find((p) => p.seq === seq);
+    for (const set of await parts.findDeliveredSets(key, now - this.duplicateWindowMs)) {
+      const same = (await parts.parts(set.id)).find((p) => p.seq === seq);
       if (same && samePart(same, incoming)) return true;
     }
     return false;

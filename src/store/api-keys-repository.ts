@@ -1,4 +1,6 @@
-import type { Db } from './db.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiKeysTable, Database } from './sql/database.ts';
+import { runTransaction } from './sql/transaction-guard.ts';
 
 export interface ApiKeyRecord {
   id: string;
@@ -12,88 +14,85 @@ export interface ApiKeyRecord {
   revokedAt: string | null;
 }
 
-interface KeyRow {
-  id: string;
-  name: string;
-  key_hash: Buffer;
-  key_prefix: string;
-  all_numbers: number;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+/** A key's row with one of its scoped numbers (null when it has none, or is for every number). */
+type KeyScopeRow = Selectable<ApiKeysTable> & { number_id: string | null };
 
-const COLUMNS = 'id, name, key_hash, key_prefix, all_numbers, created_at, last_used_at, revoked_at';
-
-/** API keys, stored by SHA-256 hash only. */
+/** API keys, stored by SHA-256 hash only; one implementation for SQLite and PostgreSQL. */
 export class ApiKeysRepository {
-  private readonly stmts;
+  constructor(private readonly db: Kysely<Database>) {}
 
-  constructor(private readonly db: Db) {
-    this.stmts = {
-      insert: db.prepare(
-        `INSERT INTO api_keys (id, name, key_hash, key_prefix, all_numbers, created_at)
-         VALUES (@id, @name, @keyHash, @keyPrefix, @allNumbers, @createdAt)`,
-      ),
-      insertScope: db.prepare<[string, string]>('INSERT INTO api_key_numbers (key_id, number_id) VALUES (?, ?)'),
-      scope: db.prepare<[string], { number_id: string }>(
-        'SELECT number_id FROM api_key_numbers WHERE key_id = ? ORDER BY number_id',
-      ),
-      byHash: db.prepare<[Buffer], KeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`),
-      byId: db.prepare<[string], KeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = ?`),
-      all: db.prepare<[], KeyRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`),
-      revoke: db.prepare<[string, string]>('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-      touch: db.prepare<[string, string]>('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+  /** The key and its scope together (in the caller's transaction when built on one). */
+  async insert(key: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+    const write = async (tx: Kysely<Database>) => {
+      await tx
+        .insertInto('api_keys')
+        .values({
+          id: key.id,
+          name: key.name,
+          key_hash: key.keyHash,
+          key_prefix: key.keyPrefix,
+          all_numbers: key.numberIds === null ? 1 : 0,
+          created_at: key.createdAt,
+        })
+        .execute();
+      const scope = key.numberIds ?? [];
+      if (scope.length > 0) await tx.insertInto('api_key_numbers').values(scope.map((numberId) => ({ key_id: key.id, number_id: numberId }))).execute();
     };
+    await (this.db.isTransaction ? write(this.db) : runTransaction(this.db, write));
   }
 
-  insert(key: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): void {
-    this.db.transaction(() => {
-      this.stmts.insert.run({
-        id: key.id,
-        name: key.name,
-        keyHash: key.keyHash,
-        keyPrefix: key.keyPrefix,
-        allNumbers: key.numberIds === null ? 1 : 0,
-        createdAt: key.createdAt,
-      });
-      for (const numberId of key.numberIds ?? []) this.stmts.insertScope.run(key.id, numberId);
-    })();
+  /** Checked on every API request: one query, the scope joined in. */
+  async findByHash(hash: Buffer): Promise<ApiKeyRecord | undefined> {
+    return fold(await this.withScope().where('api_keys.key_hash', '=', hash).orderBy('api_key_numbers.number_id').execute())[0];
   }
 
-  findByHash(hash: Buffer): ApiKeyRecord | undefined {
-    const row = this.stmts.byHash.get(hash);
-    return row && this.toRecord(row);
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    return fold(await this.withScope().where('api_keys.id', '=', id).orderBy('api_key_numbers.number_id').execute())[0];
   }
 
-  get(id: string): ApiKeyRecord | undefined {
-    const row = this.stmts.byId.get(id);
-    return row && this.toRecord(row);
-  }
-
-  list(): ApiKeyRecord[] {
-    return this.stmts.all.all().map((row) => this.toRecord(row));
+  async list(): Promise<ApiKeyRecord[]> {
+    return fold(await this.withScope().orderBy('api_keys.created_at').orderBy('api_keys.id').orderBy('api_key_numbers.number_id').execute());
   }
 
   /** Returns false when the key does not exist or was already revoked. */
-  revoke(id: string, now: string): boolean {
-    return this.stmts.revoke.run(now, id).changes === 1;
+  async revoke(id: string, now: string): Promise<boolean> {
+    const res = await this.db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
-  touch(id: string, now: string): void {
-    this.stmts.touch.run(now, id);
+  async touch(id: string, now: string): Promise<void> {
+    await this.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
-  private toRecord(row: KeyRow): ApiKeyRecord {
-    return {
-      id: row.id,
-      name: row.name,
-      keyHash: row.key_hash,
-      keyPrefix: row.key_prefix,
-      numberIds: row.all_numbers === 1 ? null : this.stmts.scope.all(row.id).map((r) => r.number_id),
-      createdAt: row.created_at,
-      lastUsedAt: row.last_used_at,
-      revokedAt: row.revoked_at,
-    };
+  /** One row per scoped number, one with number_id null for a key without any (or for every number). */
+  private withScope() {
+    return this.db
+      .selectFrom('api_keys')
+      .leftJoin('api_key_numbers', (join) => join.onRef('api_key_numbers.key_id', '=', 'api_keys.id').on('api_keys.all_numbers', '=', 0))
+      .selectAll('api_keys')
+      .select('api_key_numbers.number_id');
   }
+}
+
+/** Joined rows back to records, keys in the order of their first row. */
+function fold(rows: KeyScopeRow[]): ApiKeyRecord[] {
+  const byId = new Map<string, ApiKeyRecord>();
+  for (const row of rows) {
+    let record = byId.get(row.id);
+    if (!record) {
+      record = {
+        id: row.id,
+        name: row.name,
+        keyHash: row.key_hash,
+        keyPrefix: row.key_prefix,
+        numberIds: row.all_numbers === 1 ? null : [],
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at,
+        revokedAt: row.revoked_at,
+      };
+      byId.set(row.id, record);
+    }
+    if (row.number_id !== null) record.numberIds?.push(row.number_id);
+  }
+  return [...byId.values()];
 }

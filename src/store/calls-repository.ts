@@ -1,4 +1,5 @@
-import type { Db } from './db.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { CallsTable, Database } from './sql/database.ts';
 
 export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'failed' | 'canceled' | 'refused';
 export type CallDirection = 'inbound' | 'outbound';
@@ -25,27 +26,6 @@ export interface CallRecord {
   endedAt: string | null;
 }
 
-interface CallRow {
-  id: string;
-  number_id: string;
-  direction: CallDirection;
-  contact: string;
-  status: CallStatus;
-  sip_call_id: string | null;
-  greeting: string | null;
-  instructions: string | null;
-  end_reason: string | null;
-  sip_status: number | null;
-  error_message: string | null;
-  turns: number;
-  duration_ms: number | null;
-  billable_minutes: number;
-  api_key_id: string | null;
-  created_at: string;
-  answered_at: string | null;
-  ended_at: string | null;
-}
-
 /** One turn of a call's conversation. */
 export interface CallTurnRecord {
   seq: number;
@@ -67,18 +47,16 @@ export interface VoiceSettingsRecord {
 }
 
 /** Statuses a call can still leave; completed, failed, canceled and refused are final. */
-const LIVE = `('queued', 'ringing', 'in-progress')`;
+const LIVE: readonly CallStatus[] = ['queued', 'ringing', 'in-progress'];
 
-const COLUMNS = `id, number_id, direction, contact, status, sip_call_id, greeting, instructions, end_reason, sip_status,
-  error_message, turns, duration_ms, billable_minutes, api_key_id, created_at, answered_at, ended_at`;
-
-function toRecord(r: CallRow): CallRecord {
+function toRecord(r: Selectable<CallsTable>): CallRecord {
   return {
     id: r.id,
     numberId: r.number_id,
-    direction: r.direction,
+    // The CHECK constraints of both schemas hold these to the unions.
+    direction: r.direction as CallDirection,
     contact: r.contact,
-    status: r.status,
+    status: r.status as CallStatus,
     sipCallId: r.sip_call_id,
     greeting: r.greeting,
     instructions: r.instructions,
@@ -95,111 +73,168 @@ function toRecord(r: CallRow): CallRecord {
   };
 }
 
-/** Calls, one row per call, and each number's voice settings. */
+/**
+ * Calls, one row per call, and each number's voice settings; one implementation for SQLite and
+ * PostgreSQL. Every update is limited to live calls: an ended call's record never changes again
+ * (a late answer or a turn racing the hangup must not bring it back or add to it), and each is
+ * one conditional statement, so the check and the change cannot be split by another writer.
+ */
 export class CallsRepository {
-  private readonly stmts;
+  constructor(private readonly db: Kysely<Database>) {}
 
-  constructor(db: Db) {
-    this.stmts = {
-      insert: db.prepare(
-        `INSERT INTO calls (id, number_id, direction, contact, status, sip_call_id, greeting, instructions, api_key_id, created_at)
-         VALUES (@id, @numberId, @direction, @contact, @status, @sipCallId, @greeting, @instructions, @apiKeyId, @createdAt)`,
-      ),
-      byId: db.prepare<[string], CallRow>(`SELECT ${COLUMNS} FROM calls WHERE id = ?`),
-      list: db.prepare<[string, string | null, string | null, string | null, string | null, number], CallRow>(
-        `SELECT ${COLUMNS} FROM calls WHERE number_id = ? AND (? IS NULL OR status = ?)
-           AND (? IS NULL OR created_at < ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
-      ),
-      // Every update is limited to live calls: an ended call's record never changes again (a late
-      // answer or a turn racing the hangup must not bring it back or add to it).
-      status: db.prepare<[CallStatus, string]>(`UPDATE calls SET status = ? WHERE id = ? AND status IN ${LIVE}`),
-      sipCallId: db.prepare<[string, string]>(`UPDATE calls SET sip_call_id = ? WHERE id = ? AND status IN ${LIVE}`),
-      answered: db.prepare<[string, string]>(`UPDATE calls SET status = 'in-progress', answered_at = ? WHERE id = ? AND status IN ('queued', 'ringing')`),
-      turn: db.prepare<[string]>(`UPDATE calls SET turns = turns + 1 WHERE id = ? AND status IN ${LIVE}`),
-      end: db.prepare(
-        `UPDATE calls SET status = @status, end_reason = @endReason, sip_status = @sipStatus, error_message = @errorMessage,
-           duration_ms = @durationMs, billable_minutes = @billableMinutes, ended_at = @endedAt
-         WHERE id = @id AND status IN ${LIVE}`,
-      ),
-      live: db.prepare<[], CallRow>(`SELECT ${COLUMNS} FROM calls WHERE status IN ${LIVE}`),
-      addTurn: db.prepare(
-        `INSERT INTO call_turns (call_id, seq, caller_text, dtmf, action, agent_reply, created_at)
-         SELECT @callId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM call_turns WHERE call_id = @callId), @callerText, @dtmf, @action, @agentReply, @createdAt
-         WHERE EXISTS (SELECT 1 FROM calls WHERE id = @callId AND status IN ${LIVE})`,
-      ),
-      heard: db.prepare<[number, string, string]>(
-        `UPDATE call_turns SET heard_fraction = ?
-         WHERE call_id = ? AND EXISTS (SELECT 1 FROM calls WHERE id = call_turns.call_id AND status IN ${LIVE}) AND seq = (SELECT MAX(seq) FROM call_turns WHERE call_id = ? AND agent_reply IS NOT NULL)`,
-      ),
-      turns: db.prepare<[string], { seq: number; caller_text: string; dtmf: string | null; action: string; agent_reply: string | null; heard_fraction: number | null; created_at: string }>(
-        `SELECT seq, caller_text, dtmf, action, agent_reply, heard_fraction, created_at FROM call_turns WHERE call_id = ? ORDER BY seq`,
-      ),
-      voice: db.prepare<[string], { number_id: string; system_prompt: string | null; greeting: string | null; voice: string | null }>(
-        `SELECT number_id, system_prompt, greeting, voice FROM number_voice_settings WHERE number_id = ?`,
-      ),
-      setVoice: db.prepare(
-        `INSERT INTO number_voice_settings (number_id, system_prompt, greeting, voice, updated_at)
-         VALUES (@numberId, @systemPrompt, @greeting, @voice, @now)
-         ON CONFLICT (number_id) DO UPDATE SET system_prompt = excluded.system_prompt, greeting = excluded.greeting,
-           voice = excluded.voice, updated_at = excluded.updated_at`,
-      ),
-    };
+  async insert(c: Pick<CallRecord, 'id' | 'numberId' | 'direction' | 'contact' | 'status' | 'sipCallId' | 'greeting' | 'instructions' | 'apiKeyId' | 'createdAt'>): Promise<CallRecord> {
+    const row = await this.db
+      .insertInto('calls')
+      .values({
+        id: c.id,
+        number_id: c.numberId,
+        direction: c.direction,
+        contact: c.contact,
+        status: c.status,
+        sip_call_id: c.sipCallId,
+        greeting: c.greeting,
+        instructions: c.instructions,
+        api_key_id: c.apiKeyId,
+        created_at: c.createdAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRecord(row);
   }
 
-  insert(c: Pick<CallRecord, 'id' | 'numberId' | 'direction' | 'contact' | 'status' | 'sipCallId' | 'greeting' | 'instructions' | 'apiKeyId' | 'createdAt'>): CallRecord {
-    this.stmts.insert.run(c);
-    return this.get(c.id) as CallRecord;
-  }
-
-  get(id: string): CallRecord | undefined {
-    const row = this.stmts.byId.get(id);
+  async get(id: string): Promise<CallRecord | undefined> {
+    const row = await this.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
   /** Newest first; `before` is a created_at cursor. */
-  list(numberId: string, opts: { status?: CallStatus; before?: string; limit: number }): CallRecord[] {
-    const status = opts.status ?? null;
-    const before = opts.before ?? null;
-    return this.stmts.list.all(numberId, status, status, before, before, opts.limit).map(toRecord);
+  async list(numberId: string, opts: { status?: CallStatus; before?: string; limit: number }): Promise<CallRecord[]> {
+    let q = this.db.selectFrom('calls').selectAll().where('number_id', '=', numberId);
+    if (opts.status !== undefined) q = q.where('status', '=', opts.status);
+    if (opts.before !== undefined) q = q.where('created_at', '<', opts.before);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.map(toRecord);
   }
 
   /** Moves a live call to `status`; false when the call has ended (its record is final). */
-  setStatus(id: string, status: CallStatus): boolean {
-    return this.stmts.status.run(status, id).changes === 1;
+  async setStatus(id: string, status: CallStatus): Promise<boolean> {
+    const res = await this.db.updateTable('calls').set({ status }).where('id', '=', id).where('status', 'in', LIVE).executeTakeFirst();
+    return res.numUpdatedRows === 1n;
   }
 
-  setSipCallId(id: string, sipCallId: string): boolean {
-    return this.stmts.sipCallId.run(sipCallId, id).changes === 1;
+  async setSipCallId(id: string, sipCallId: string): Promise<boolean> {
+    const res = await this.db.updateTable('calls').set({ sip_call_id: sipCallId }).where('id', '=', id).where('status', 'in', LIVE).executeTakeFirst();
+    return res.numUpdatedRows === 1n;
   }
 
   /** Marks a ringing call answered; false when it was already answered or has ended. */
-  markAnswered(id: string, at: string): boolean {
-    return this.stmts.answered.run(at, id).changes === 1;
+  async markAnswered(id: string, at: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('calls')
+      .set({ status: 'in-progress', answered_at: at })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'ringing'])
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
   }
 
-  countTurn(id: string): void {
-    this.stmts.turn.run(id);
+  async countTurn(id: string): Promise<void> {
+    await this.db
+      .updateTable('calls')
+      .set((eb) => ({ turns: eb('turns', '+', 1) }))
+      .where('id', '=', id)
+      .where('status', 'in', LIVE)
+      .execute();
+  }
+
+  /**
+   * The call when it is still live, its row locked until the transaction ends (PostgreSQL; a
+   * SQLite transaction holds the write lock already): a no-op UPDATE … RETURNING, so a read
+   * that decides a later write (the minutes of an ending call) cannot race an answer.
+   */
+  async lockLive(id: string): Promise<CallRecord | undefined> {
+    const row = await this.db
+      .updateTable('calls')
+      .set((eb) => ({ status: eb.ref('status') }))
+      .where('id', '=', id)
+      .where('status', 'in', LIVE)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toRecord(row);
   }
 
   /** Ends a live call; false when it had already ended. */
-  end(e: { id: string; status: CallStatus; endReason: string; sipStatus: number | null; errorMessage: string | null; durationMs: number | null; billableMinutes: number; endedAt: string }): boolean {
-    return this.stmts.end.run(e).changes === 1;
+  async end(e: { id: string; status: CallStatus; endReason: string; sipStatus: number | null; errorMessage: string | null; durationMs: number | null; billableMinutes: number; endedAt: string }): Promise<boolean> {
+    const res = await this.db
+      .updateTable('calls')
+      .set({
+        status: e.status,
+        end_reason: e.endReason,
+        sip_status: e.sipStatus,
+        error_message: e.errorMessage,
+        duration_ms: e.durationMs,
+        billable_minutes: e.billableMinutes,
+        ended_at: e.endedAt,
+      })
+      .where('id', '=', e.id)
+      .where('status', 'in', LIVE)
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
   }
 
-  /** Records a turn and counts it on a live call (a turn finishing after the hangup is dropped). */
-  addTurn(callId: string, t: Omit<CallTurnRecord, 'seq' | 'heardFraction'>): boolean {
-    if (this.stmts.addTurn.run({ callId, ...t }).changes === 0) return false;
-    this.stmts.turn.run(callId);
+  /**
+   * Records a turn and counts it on a live call (a turn finishing after the hangup is dropped).
+   * Two statements: run it in a transaction (CallLog does) so the count and the row go together.
+   * The count comes first: on PostgreSQL it locks the call's row, so two turns of one call
+   * cannot both read the same MAX(seq).
+   */
+  async addTurn(callId: string, t: Omit<CallTurnRecord, 'seq' | 'heardFraction'>): Promise<boolean> {
+    const counted = await this.db
+      .updateTable('calls')
+      .set((eb) => ({ turns: eb('turns', '+', 1) }))
+      .where('id', '=', callId)
+      .where('status', 'in', LIVE)
+      .executeTakeFirst();
+    if (counted.numUpdatedRows === 0n) return false;
+    const seq = await this.db
+      .selectFrom('call_turns')
+      .select((eb) => eb.fn.coalesce(eb.fn.max('seq'), sql<number>`0`).as('last'))
+      .where('call_id', '=', callId)
+      .executeTakeFirstOrThrow();
+    await this.db
+      .insertInto('call_turns')
+      .values({ call_id: callId, seq: seq.last + 1, caller_text: t.callerText, dtmf: t.dtmf, action: t.action, agent_reply: t.agentReply, created_at: t.createdAt })
+      .execute();
     return true;
   }
 
   /** The caller talked over the latest reply after hearing this share of it. */
-  setHeardFraction(callId: string, fraction: number): void {
-    this.stmts.heard.run(fraction, callId, callId);
+  async setHeardFraction(callId: string, fraction: number): Promise<void> {
+    await this.db
+      .updateTable('call_turns')
+      .set({ heard_fraction: fraction })
+      .where('call_id', '=', callId)
+      .where((eb) =>
+        eb.and([
+          eb.exists(eb.selectFrom('calls').select(sql`1`.as('one')).where('calls.id', '=', callId).where('calls.status', 'in', LIVE)),
+          eb(
+            'seq',
+            '=',
+            eb.selectFrom('call_turns as latest').select((s) => s.fn.max('latest.seq').as('seq')).where('latest.call_id', '=', callId).where('latest.agent_reply', 'is not', null),
+          ),
+        ]),
+      )
+      .execute();
   }
 
-  turns(callId: string): CallTurnRecord[] {
-    return this.stmts.turns.all(callId).map((r) => ({
+  async turns(callId: string): Promise<CallTurnRecord[]> {
+    const rows = await this.db
+      .selectFrom('call_turns')
+      .select(['seq', 'caller_text', 'dtmf', 'action', 'agent_reply', 'heard_fraction', 'created_at'])
+      .where('call_id', '=', callId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
       seq: r.seq,
       callerText: r.caller_text,
       dtmf: r.dtmf,
@@ -211,16 +246,28 @@ export class CallsRepository {
   }
 
   /** Calls a previous process left live (it stopped or crashed mid-call). */
-  listLive(): CallRecord[] {
-    return this.stmts.live.all().map(toRecord);
+  async listLive(): Promise<CallRecord[]> {
+    const rows = await this.db.selectFrom('calls').selectAll().where('status', 'in', LIVE).execute();
+    return rows.map(toRecord);
   }
 
-  voiceSettings(numberId: string): VoiceSettingsRecord | undefined {
-    const r = this.stmts.voice.get(numberId);
+  async voiceSettings(numberId: string): Promise<VoiceSettingsRecord | undefined> {
+    const r = await this.db.selectFrom('number_voice_settings').select(['number_id', 'system_prompt', 'greeting', 'voice']).where('number_id', '=', numberId).executeTakeFirst();
     return r && { numberId: r.number_id, systemPrompt: r.system_prompt, greeting: r.greeting, voice: r.voice };
   }
 
-  setVoiceSettings(s: VoiceSettingsRecord, now: string): void {
-    this.stmts.setVoice.run({ ...s, now });
+  async setVoiceSettings(s: VoiceSettingsRecord, now: string): Promise<void> {
+    await this.db
+      .insertInto('number_voice_settings')
+      .values({ number_id: s.numberId, system_prompt: s.systemPrompt, greeting: s.greeting, voice: s.voice, updated_at: now })
+      .onConflict((oc) =>
+        oc.column('number_id').doUpdateSet((eb) => ({
+          system_prompt: eb.ref('excluded.system_prompt'),
+          greeting: eb.ref('excluded.greeting'),
+          voice: eb.ref('excluded.voice'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
   }
 }

@@ -1,6 +1,7 @@
-import type { Db } from './db.ts';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { CallDirection, CallStatus } from './calls-repository.ts';
-import { READ_COLUMNS, toMessage, type MessageRecord, type MessageRow } from './messages-repository.ts';
+import { toMessage, type MessageRecord } from './messages-repository.ts';
+import type { Database } from './sql/database.ts';
 
 /** One (number, contact) conversation as migration 017's table and triggers keep it. */
 export interface ConversationRecord {
@@ -29,111 +30,113 @@ export interface ThreadCallRecord {
   lastAgentReply: string | null;
 }
 
-interface ConversationRow {
-  number_id: string;
-  contact: string;
-  last_activity: string;
-  unread_count: number;
-  read_at: string | null;
-}
-
-interface ThreadCallRow {
-  id: string;
-  direction: CallDirection;
-  status: CallStatus;
-  created_at: string;
-  duration_ms: number | null;
-  turns: number;
-  first_caller_text: string | null;
-  last_agent_reply: string | null;
-}
-
-const toConversation = (r: ConversationRow): ConversationRecord => ({
-  numberId: r.number_id,
-  contact: r.contact,
-  lastActivity: r.last_activity,
-  unreadCount: r.unread_count,
-  readAt: r.read_at,
-});
-
-const COLUMNS = 'number_id, contact, last_activity, unread_count, read_at';
-
-const LIST = (after: string) => `SELECT ${COLUMNS} FROM conversations
-    WHERE number_id = @numberId ${after} ORDER BY last_activity DESC, contact DESC LIMIT @limit`;
-const THREAD_MESSAGES = (after: string) => `SELECT ${READ_COLUMNS} FROM messages
-    WHERE contact = @contact AND number_id = @numberId ${after} ORDER BY created_at DESC, id DESC LIMIT @limit`;
-const THREAD_CALLS = (after: string) => `SELECT id, direction, status, created_at, duration_ms, turns,
-      (SELECT caller_text FROM call_turns WHERE call_id = calls.id ORDER BY seq LIMIT 1) AS first_caller_text,
-      (SELECT agent_reply FROM call_turns WHERE call_id = calls.id AND agent_reply IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_agent_reply
-    FROM calls WHERE number_id = @numberId AND contact = @contact ${after} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+/** The row toMessage reads (whatever the messages repository names it). */
+type MessageRow = Parameters<typeof toMessage>[0];
 
 /**
- * The SQL behind conversation reads, each an index search (test/conversations checks the plans):
+ * The statements behind conversation reads, each an index search on both dialects:
  * conversations_by_activity for the list, messages_by_contact and calls_by_contact for a thread.
- * A later page is its own statement, its row-value bound a range on the index rather than a
- * filter over every row before it.
+ * A later page adds a row-value bound, `(a, b) < (x, y)` (SQLite 3.15+ and PostgreSQL), which
+ * both plan as a range on the index rather than a filter over every row before it. The
+ * repository runs these builders; conversationStatements compiles them for the plan test.
  */
-export const CONVERSATION_SQL = {
-  list: LIST(''),
-  listAfter: LIST('AND (last_activity, contact) < (@at, @key)'),
-  get: `SELECT ${COLUMNS} FROM conversations WHERE number_id = ? AND contact = ?`,
-  lastMessage: `SELECT id FROM messages WHERE contact = ? AND number_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
-  threadMessages: THREAD_MESSAGES(''),
-  threadMessagesAfter: THREAD_MESSAGES('AND (created_at, id) < (@at, @key)'),
-  threadCalls: THREAD_CALLS(''),
-  threadCallsAfter: THREAD_CALLS('AND (created_at, id) < (@at, @key)'),
-  markRead: `UPDATE conversations SET read_at = max(@now, last_activity), unread_count = 0
-    WHERE number_id = @numberId AND contact = @contact`,
-} as const;
+const statements = {
+  list: (db: Kysely<Database>, numberId: string, after: KeysetPosition | undefined, limit: number) => {
+    let q = db.selectFrom('conversations').select(['number_id', 'contact', 'last_activity', 'unread_count', 'read_at']).where('number_id', '=', numberId);
+    if (after) q = q.where((eb) => eb(eb.refTuple('last_activity', 'contact'), '<', eb.tuple(after.at, after.key)));
+    return q.orderBy('last_activity', 'desc').orderBy('contact', 'desc').limit(limit);
+  },
+  get: (db: Kysely<Database>, numberId: string, contact: string) =>
+    db.selectFrom('conversations').select(['number_id', 'contact', 'last_activity', 'unread_count', 'read_at']).where('number_id', '=', numberId).where('contact', '=', contact),
+  lastMessage: (db: Kysely<Database>, numberId: string, contact: string) =>
+    db.selectFrom('messages').select('id').where('contact', '=', contact).where('number_id', '=', numberId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1),
+  threadMessages: (db: Kysely<Database>, numberId: string, contact: string, after: KeysetPosition | undefined, limit: number) => {
+    let q = db.selectFrom('messages').selectAll().where('contact', '=', contact).where('number_id', '=', numberId);
+    if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.key)));
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+  },
+  threadCalls: (db: Kysely<Database>, numberId: string, contact: string, after: KeysetPosition | undefined, limit: number) => {
+    let q = db
+      .selectFrom('calls')
+      .select(['id', 'direction', 'status', 'created_at', 'duration_ms', 'turns'])
+      .select((eb) => [
+        eb.selectFrom('call_turns').select('caller_text').whereRef('call_turns.call_id', '=', 'calls.id').orderBy('seq').limit(1).as('first_caller_text'),
+        eb
+          .selectFrom('call_turns')
+          .select('agent_reply')
+          .whereRef('call_turns.call_id', '=', 'calls.id')
+          .where('agent_reply', 'is not', null)
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .as('last_agent_reply'),
+      ])
+      .where('number_id', '=', numberId)
+      .where('contact', '=', contact);
+    if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.key)));
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+  },
+  // The read mark never goes behind the last activity (a message stamped ahead of this clock):
+  // a CASE, as SQLite's scalar max() is PostgreSQL's greatest().
+  markRead: (db: Kysely<Database>, numberId: string, contact: string, now: string) =>
+    db
+      .updateTable('conversations')
+      .set({ read_at: sql<string>`case when last_activity > ${now} then last_activity else ${now} end`, unread_count: 0 })
+      .where('number_id', '=', numberId)
+      .where('contact', '=', contact),
+};
+
+/**
+ * Every conversation statement compiled for `db`'s dialect with placeholder values, by name (a
+ * later page's statement as `<name>After`): test/conversations checks each one's plan.
+ */
+export function conversationStatements(db: Kysely<Database>): Record<string, CompiledQuery> {
+  const after = { at: 'x', key: 'x' };
+  return {
+    list: statements.list(db, 'x', undefined, 1).compile(),
+    listAfter: statements.list(db, 'x', after, 1).compile(),
+    get: statements.get(db, 'x', 'x').compile(),
+    lastMessage: statements.lastMessage(db, 'x', 'x').compile(),
+    threadMessages: statements.threadMessages(db, 'x', 'x', undefined, 1).compile(),
+    threadMessagesAfter: statements.threadMessages(db, 'x', 'x', after, 1).compile(),
+    threadCalls: statements.threadCalls(db, 'x', 'x', undefined, 1).compile(),
+    threadCallsAfter: statements.threadCalls(db, 'x', 'x', after, 1).compile(),
+    markRead: statements.markRead(db, 'x', 'x', 'x').compile(),
+  };
+}
 
 /** Per-contact conversations of a number: the list, read marks, and the messages and calls a thread is made of. */
 export class ConversationsRepository {
-  private readonly stmts;
-
-  constructor(db: Db) {
-    this.stmts = {
-      list: db.prepare<Record<string, unknown>, ConversationRow>(CONVERSATION_SQL.list),
-      listAfter: db.prepare<Record<string, unknown>, ConversationRow>(CONVERSATION_SQL.listAfter),
-      get: db.prepare<[string, string], ConversationRow>(CONVERSATION_SQL.get),
-      lastMessage: db.prepare<[string, string], { id: string }>(CONVERSATION_SQL.lastMessage),
-      threadMessages: db.prepare<Record<string, unknown>, MessageRow>(CONVERSATION_SQL.threadMessages),
-      threadMessagesAfter: db.prepare<Record<string, unknown>, MessageRow>(CONVERSATION_SQL.threadMessagesAfter),
-      threadCalls: db.prepare<Record<string, unknown>, ThreadCallRow>(CONVERSATION_SQL.threadCalls),
-      threadCallsAfter: db.prepare<Record<string, unknown>, ThreadCallRow>(CONVERSATION_SQL.threadCallsAfter),
-      markRead: db.prepare(CONVERSATION_SQL.markRead),
-    };
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** Most recent activity first, after `after` when given. */
-  list(numberId: string, after: KeysetPosition | undefined, limit: number): ConversationRecord[] {
-    const rows = after ? this.stmts.listAfter.all({ numberId, at: after.at, key: after.key, limit }) : this.stmts.list.all({ numberId, limit });
-    return rows.map(toConversation);
+  async list(numberId: string, after: KeysetPosition | undefined, limit: number): Promise<ConversationRecord[]> {
+    const rows = await statements.list(this.db, numberId, after, limit).execute();
+    return rows.map((r) => ({ numberId: r.number_id, contact: r.contact, lastActivity: r.last_activity, unreadCount: r.unread_count, readAt: r.read_at }));
   }
 
-  get(numberId: string, contact: string): ConversationRecord | undefined {
-    const row = this.stmts.get.get(numberId, contact);
-    return row && toConversation(row);
+  async get(numberId: string, contact: string): Promise<ConversationRecord | undefined> {
+    const r = await statements.get(this.db, numberId, contact).executeTakeFirst();
+    return r && { numberId: r.number_id, contact: r.contact, lastActivity: r.last_activity, unreadCount: r.unread_count, readAt: r.read_at };
   }
 
-  lastMessageId(numberId: string, contact: string): string | undefined {
-    return this.stmts.lastMessage.get(contact, numberId)?.id;
+  async lastMessageId(numberId: string, contact: string): Promise<string | undefined> {
+    return (await statements.lastMessage(this.db, numberId, contact).executeTakeFirst())?.id;
   }
 
   /** The conversation's messages, newest first, after `after` (created_at, id): one statement per page. */
-  threadMessages(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): MessageRecord[] {
-    const params = { numberId, contact, limit };
-    const rows = after ? this.stmts.threadMessagesAfter.all({ ...params, at: after.at, key: after.key }) : this.stmts.threadMessages.all(params);
-    return rows.map(toMessage);
+  async threadMessages(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): Promise<MessageRecord[]> {
+    const rows = await statements.threadMessages(this.db, numberId, contact, after, limit).execute();
+    // direction, channel and status are held to their unions by the schema's CHECKs.
+    return rows.map((r) => toMessage(r as MessageRow));
   }
 
   /** The conversation's calls, newest first, after `after` (created_at, id). */
-  threadCalls(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): ThreadCallRecord[] {
-    const params = { numberId, contact, limit };
-    const rows = after ? this.stmts.threadCallsAfter.all({ ...params, at: after.at, key: after.key }) : this.stmts.threadCalls.all(params);
+  async threadCalls(numberId: string, contact: string, after: KeysetPosition | undefined, limit: number): Promise<ThreadCallRecord[]> {
+    const rows = await statements.threadCalls(this.db, numberId, contact, after, limit).execute();
     return rows.map((r) => ({
       id: r.id,
-      direction: r.direction,
-      status: r.status,
+      direction: r.direction as CallDirection,
+      status: r.status as CallStatus,
       createdAt: r.created_at,
       durationMs: r.duration_ms,
       turns: r.turns,
@@ -143,7 +146,8 @@ export class ConversationsRepository {
   }
 
   /** Marks everything so far read; false when there is no such conversation. */
-  markRead(numberId: string, contact: string, now: string): boolean {
-    return this.stmts.markRead.run({ numberId, contact, now }).changes === 1;
+  async markRead(numberId: string, contact: string, now: string): Promise<boolean> {
+    const res = await statements.markRead(this.db, numberId, contact, now).executeTakeFirst();
+    return res.numUpdatedRows === 1n;
   }
 }

@@ -1,5 +1,5 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './sql/database.ts';
 
 export interface DashboardMessageFilter {
   numberId?: string | undefined;
@@ -32,147 +32,155 @@ export interface DailyTotals {
   minutes: number;
 }
 
-interface GroupRow {
-  number_id: string;
-  contact: string;
-  messages: number;
-  last_at: string;
-}
-
-/** Read models for the operator dashboard: queries across numbers, by day and by contact. */
+/** Read models for the operator dashboard: queries across numbers, by day and by contact; SQLite and PostgreSQL. */
 export class DashboardRepository {
-  private readonly stmts;
-  private readonly listStatements = new Map<string, Statement<Record<string, unknown>, { id: string; created_at: string }>>();
-
-  constructor(private readonly db: Db) {
-    this.stmts = {
-      conversations: db.prepare<[number], GroupRow>(
-        `SELECT number_id, contact, COUNT(*) AS messages, MAX(created_at) AS last_at
-         FROM messages GROUP BY number_id, contact ORDER BY last_at DESC LIMIT ?`,
-      ),
-      conversationsOf: db.prepare<[string, number], GroupRow>(
-        `SELECT number_id, contact, COUNT(*) AS messages, MAX(created_at) AS last_at
-         FROM messages WHERE number_id = ? GROUP BY contact ORDER BY last_at DESC LIMIT ?`,
-      ),
-      lastOf: db.prepare<[string, string], { id: string }>(
-        `SELECT id FROM messages WHERE number_id = ? AND contact = ? ORDER BY created_at DESC, id DESC LIMIT 1`,
-      ),
-      daily: db.prepare<[string, string, string], { day: string; direction: 'inbound' | 'outbound'; segments: number }>(
-        `SELECT substr(created_at, 1, 10) AS day, direction, SUM(segments) AS segments FROM messages
-         WHERE number_id = ? AND created_at >= ? AND created_at < ? GROUP BY day, direction ORDER BY day`,
-      ),
-      // Per number, so the range runs on messages_by_number (no index on created_at alone).
-      dailyMinutes: db.prepare<[string, string, string], { day: string; minutes: number }>(
-        `SELECT substr(ended_at, 1, 10) AS day, SUM(billable_minutes) AS minutes FROM calls
-         WHERE number_id = ? AND ended_at >= ? AND ended_at < ? AND billable_minutes > 0 GROUP BY day`,
-      ),
-      countSince: db.prepare<[string, string], { direction: 'inbound' | 'outbound'; n: number }>(
-        `SELECT direction, COUNT(*) AS n FROM messages WHERE number_id = ? AND created_at >= ? GROUP BY direction`,
-      ),
-      numberIds: db.prepare<[], { id: string }>(`SELECT id FROM numbers`),
-      webhookTrouble: db.prepare<[], { dead: number; retrying: number; held: number }>(
-        `SELECT COALESCE(SUM(status = 'dead'), 0) AS dead,
-                COALESCE(SUM(status = 'pending' AND last_error IS NOT NULL), 0) AS retrying,
-                COALESCE(SUM(status = 'held'), 0) AS held
-         FROM outbox WHERE status IN ('dead', 'pending', 'held')`,
-      ),
-      deliveriesOf: db.prepare<[string], { id: string }>(`SELECT id FROM outbox WHERE message_id = ? ORDER BY created_at, id`),
-    };
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * Message ids across numbers, newest first (callers load them through MessagesRepository).
    * Without a number or a contact to narrow it, each number's newest run on its own index
    * and the runs are merged: an index on created_at alone would cost every send a B-tree.
    */
-  messageIds(f: DashboardMessageFilter): string[] {
-    if (f.numberId || f.contact) return this.listRun(f).map((r) => r.id);
-    return this.stmts.numberIds
-      .all()
-      .flatMap((n) => this.listRun({ ...f, numberId: n.id }))
+  async messageIds(f: DashboardMessageFilter): Promise<string[]> {
+    if (f.numberId || f.contact) return (await this.listRun(f)).map((r) => r.id);
+    const runs = await Promise.all((await this.numberIds()).map((id) => this.listRun({ ...f, numberId: id })));
+    return runs
+      .flat()
       .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1))
       .slice(0, f.limit)
       .map((r) => r.id);
   }
 
-  private listRun(f: DashboardMessageFilter): { id: string; created_at: string }[] {
-    // Only the filters given go into the SQL, so SQLite can pick the index that fits them.
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: f.limit };
-    const add = (name: string, value: unknown, clause: string) => {
-      if (value === undefined || value === null || value === '') return;
-      where.push(clause);
-      params[name] = value;
-    };
-    add('numberId', f.numberId, 'number_id = @numberId');
-    add('direction', f.direction, 'direction = @direction');
-    add('status', f.status, 'status = @status');
-    add('contact', f.contact, 'contact = @contact');
-    add('search', f.search?.toLowerCase(), '(instr(lower(body), @search) > 0 OR instr(contact, @search) > 0)');
-    if (f.before) {
-      where.push('(created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))');
-      params.beforeAt = f.before.createdAt;
-      params.beforeId = f.before.id;
+  private listRun(f: DashboardMessageFilter): Promise<{ id: string; created_at: string }[]> {
+    // Only the filters given go into the SQL, so the planner can pick the index that fits them.
+    let q = this.db.selectFrom('messages').select(['id', 'created_at']);
+    if (f.numberId) q = q.where('number_id', '=', f.numberId);
+    if (f.direction) q = q.where('direction', '=', f.direction);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.contact) q = q.where('contact', '=', f.contact);
+    if (f.search) {
+      // LIKE on lower() of both sides: case-insensitive on both dialects (SQLite's LIKE ignores
+      // ASCII case, PostgreSQL's does not), its wildcards in the search taken literally.
+      const pattern = `%${f.search.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+      q = q.where(sql<boolean>`(lower(body) like ${pattern} escape '\\' or lower(contact) like ${pattern} escape '\\')`);
     }
-    const sql = `SELECT id, created_at FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, id DESC LIMIT @limit`;
-    let stmt = this.listStatements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare<Record<string, unknown>, { id: string; created_at: string }>(sql);
-      this.listStatements.set(sql, stmt);
-    }
-    return stmt.all(params);
+    const before = f.before;
+    if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
   }
 
   /** One row per (number, contact), the most recent conversation first. */
-  conversations(numberId: string | undefined, limit: number): ConversationRow[] {
-    const rows = numberId === undefined ? this.stmts.conversations.all(limit) : this.stmts.conversationsOf.all(numberId, limit);
-    return rows.map((r) => ({
-      numberId: r.number_id,
-      contact: r.contact,
-      messages: r.messages,
-      lastAt: r.last_at,
-      lastMessageId: (this.stmts.lastOf.get(r.number_id, r.contact) as { id: string }).id,
-    }));
+  async conversations(numberId: string | undefined, limit: number): Promise<ConversationRow[]> {
+    let q = this.db
+      .selectFrom('messages')
+      .select((eb) => ['number_id', 'contact', eb.fn.countAll<number>().as('messages'), eb.fn.max('created_at').as('last_at')])
+      .groupBy(['number_id', 'contact']);
+    if (numberId !== undefined) q = q.where('number_id', '=', numberId);
+    const rows = await q.orderBy('last_at', 'desc').limit(limit).execute();
+    return Promise.all(
+      rows.map(async (r) => {
+        const last = await this.db
+          .selectFrom('messages')
+          .select('id')
+          .where('number_id', '=', r.number_id)
+          .where('contact', '=', r.contact)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirstOrThrow();
+        return { numberId: r.number_id, contact: r.contact, messages: Number(r.messages), lastAt: r.last_at, lastMessageId: last.id };
+      }),
+    );
   }
 
   /** Per UTC day of `month` (YYYY-MM): SMS segments both ways, from the messages, and voice minutes, from the calls. */
-  dailyTotals(numberId: string, month: string): DailyTotals[] {
+  async dailyTotals(numberId: string, month: string): Promise<DailyTotals[]> {
     const [year, mon] = month.split('-').map(Number) as [number, number];
-    const start = new Date(Date.UTC(year, mon - 1, 1));
-    const end = new Date(Date.UTC(year, mon, 1));
+    const start = new Date(Date.UTC(year, mon - 1, 1)).toISOString();
+    const end = new Date(Date.UTC(year, mon, 1)).toISOString();
     const byDay = new Map<string, DailyTotals>();
-    for (let d = new Date(start); d < end; d.setUTCDate(d.getUTCDate() + 1)) {
+    for (let d = new Date(start); d.toISOString() < end; d.setUTCDate(d.getUTCDate() + 1)) {
       const date = d.toISOString().slice(0, 10);
       byDay.set(date, { date, outbound: 0, inbound: 0, minutes: 0 });
     }
-    for (const row of this.stmts.daily.all(numberId, start.toISOString(), end.toISOString())) {
+    // The ISO timestamp's date part; literals, not parameters, so PostgreSQL sees the SELECT's
+    // expression and the GROUP BY's as the same one.
+    const createdDay = sql<string>`substr(created_at, 1, 10)`;
+    const endedDay = sql<string>`substr(ended_at, 1, 10)`;
+    const [segments, minutes] = await Promise.all([
+      this.db
+        .selectFrom('messages')
+        .select((eb) => [createdDay.as('day'), 'direction', eb.fn.sum<number>('segments').as('segments')])
+        .where('number_id', '=', numberId)
+        .where('created_at', '>=', start)
+        .where('created_at', '<', end)
+        .groupBy([createdDay, 'direction'])
+        .execute(),
+      // Per number, so the range runs on calls_by_number (no index on ended_at alone).
+      this.db
+        .selectFrom('calls')
+        .select((eb) => [endedDay.as('day'), eb.fn.sum<number>('billable_minutes').as('minutes')])
+        .where('number_id', '=', numberId)
+        .where('ended_at', '>=', start)
+        .where('ended_at', '<', end)
+        .where('billable_minutes', '>', 0)
+        .groupBy(endedDay)
+        .execute(),
+    ]);
+    for (const row of segments) {
       const day = byDay.get(row.day);
-      if (day) day[row.direction] = row.segments;
+      if (day && (row.direction === 'inbound' || row.direction === 'outbound')) day[row.direction] = Number(row.segments);
     }
-    for (const row of this.stmts.dailyMinutes.all(numberId, start.toISOString(), end.toISOString())) {
+    for (const row of minutes) {
       const day = byDay.get(row.day);
-      if (day) day.minutes = row.minutes;
+      if (day) day.minutes = Number(row.minutes);
     }
     return [...byDay.values()];
   }
 
   /** Messages created at or after `sinceIso`, by direction. */
-  countSince(sinceIso: string): { inbound: number; outbound: number } {
+  async countSince(sinceIso: string): Promise<{ inbound: number; outbound: number }> {
     const counts = { inbound: 0, outbound: 0 };
-    for (const n of this.stmts.numberIds.all()) {
-      for (const row of this.stmts.countSince.all(n.id, sinceIso)) counts[row.direction] += row.n;
+    // Per number, so each count runs on messages_by_number.
+    const perNumber = await Promise.all(
+      (await this.numberIds()).map((id) =>
+        this.db
+          .selectFrom('messages')
+          .select((eb) => ['direction', eb.fn.countAll<number>().as('n')])
+          .where('number_id', '=', id)
+          .where('created_at', '>=', sinceIso)
+          .groupBy('direction')
+          .execute(),
+      ),
+    );
+    for (const row of perNumber.flat()) {
+      if (row.direction === 'inbound' || row.direction === 'outbound') counts[row.direction] += Number(row.n);
     }
     return counts;
   }
 
   /** Webhook events dead-lettered, those still retrying after a failed attempt, and those held for a URL. */
-  webhookTrouble(): { dead: number; retrying: number; held: number } {
-    return this.stmts.webhookTrouble.get() as { dead: number; retrying: number; held: number };
+  async webhookTrouble(): Promise<{ dead: number; retrying: number; held: number }> {
+    // CASE, not SUM(boolean): PostgreSQL cannot sum a comparison.
+    const r = await this.db
+      .selectFrom('outbox')
+      .select([
+        sql<number>`coalesce(sum(case when status = 'dead' then 1 else 0 end), 0)`.as('dead'),
+        sql<number>`coalesce(sum(case when status = 'pending' and last_error is not null then 1 else 0 end), 0)`.as('retrying'),
+        sql<number>`coalesce(sum(case when status = 'held' then 1 else 0 end), 0)`.as('held'),
+      ])
+      .where('status', 'in', ['dead', 'pending', 'held'])
+      .executeTakeFirstOrThrow();
+    return { dead: Number(r.dead), retrying: Number(r.retrying), held: Number(r.held) };
   }
 
   /** Outbox event ids about one message, oldest first. */
-  deliveryIdsFor(messageId: string): string[] {
-    return this.stmts.deliveriesOf.all(messageId).map((r) => r.id);
+  async deliveryIdsFor(messageId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('outbox').select('id').where('message_id', '=', messageId).orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  private async numberIds(): Promise<string[]> {
+    return (await this.db.selectFrom('numbers').select('id').execute()).map((r) => r.id);
   }
 }

@@ -1,4 +1,5 @@
-import type { Db } from './db.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from './sql/database.ts';
 
 export interface IdempotencyRecord {
   requestHash: string;
@@ -9,34 +10,53 @@ export interface IdempotencyRecord {
 
 /** Remembers send responses by (API key, number, Idempotency-Key). */
 export class IdempotencyRepository {
-  private readonly stmts;
+  constructor(private readonly db: Kysely<Database>) {}
 
-  constructor(db: Db) {
-    this.stmts = {
-      get: db.prepare<[string, string, string], { request_hash: string; message_id: string; response: string; created_at: number }>(
-        `SELECT request_hash, message_id, response, created_at FROM idempotency_keys
-         WHERE api_key_id = ? AND number_id = ? AND idem_key = ?`,
-      ),
-      put: db.prepare(
-        `INSERT INTO idempotency_keys (api_key_id, number_id, idem_key, request_hash, message_id, response, created_at)
-         VALUES (@apiKeyId, @numberId, @key, @requestHash, @messageId, @response, @createdAt)
-         ON CONFLICT (api_key_id, number_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash,
-           message_id = excluded.message_id, response = excluded.response, created_at = excluded.created_at`,
-      ),
-      prune: db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?'),
-    };
-  }
-
-  get(apiKeyId: string, numberId: string, key: string): IdempotencyRecord | undefined {
-    const r = this.stmts.get.get(apiKeyId, numberId, key);
+  async get(apiKeyId: string, numberId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const r = await this.db
+      .selectFrom('idempotency_keys')
+      .select(['request_hash', 'message_id', 'response', 'created_at'])
+      .where('api_key_id', '=', apiKeyId)
+      .where('number_id', '=', numberId)
+      .where('idem_key', '=', key)
+      .executeTakeFirst();
     return r && { requestHash: r.request_hash, messageId: r.message_id, response: r.response, createdAt: r.created_at };
   }
 
-  put(r: IdempotencyRecord & { apiKeyId: string; numberId: string; key: string }): void {
-    this.stmts.put.run(r);
+  /**
+   * Records the response. With `replaceBefore`, a record already there is replaced only when it
+   * was created before that time (expired); false when a live one stood (another request with the
+   * key committed first, perhaps on another node: its response is the one to give). One upsert,
+   * so of two racing writers exactly one records.
+   */
+  async put(r: IdempotencyRecord & { apiKeyId: string; numberId: string; key: string }, replaceBefore?: number): Promise<boolean> {
+    const row = await this.db
+      .insertInto('idempotency_keys')
+      .values({
+        api_key_id: r.apiKeyId,
+        number_id: r.numberId,
+        idem_key: r.key,
+        request_hash: r.requestHash,
+        message_id: r.messageId,
+        response: r.response,
+        created_at: r.createdAt,
+      })
+      .onConflict((oc) => {
+        const replace = oc.columns(['api_key_id', 'number_id', 'idem_key']).doUpdateSet((eb) => ({
+          request_hash: eb.ref('excluded.request_hash'),
+          message_id: eb.ref('excluded.message_id'),
+          response: eb.ref('excluded.response'),
+          created_at: eb.ref('excluded.created_at'),
+        }));
+        return replaceBefore === undefined ? replace : replace.where('idempotency_keys.created_at', '<', replaceBefore);
+      })
+      .returning('message_id')
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
-  pruneOlderThan(epochMs: number): number {
-    return this.stmts.prune.run(epochMs).changes;
+  async pruneOlderThan(epochMs: number): Promise<number> {
+    const res = await this.db.deleteFrom('idempotency_keys').where('created_at', '<', epochMs).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 }

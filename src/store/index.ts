@@ -21,7 +21,7 @@ export {
   type StoreCopyResult,
   type TableCopy,
 } from './sql/index.ts';
-export { NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
+export { NumbersCache, NumbersRepository, type NumberRecord, type NumberSettingsPatch } from './numbers-repository.ts';
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';
 export { OutboxRepository, type OutboxEvent, type OutboxStatus } from './outbox-repository.ts';
 export { UsageRepository } from './usage-repository.ts';
@@ -37,7 +37,7 @@ export {
 } from './messages-repository.ts';
 export { IdempotencyRepository, type IdempotencyRecord } from './idempotency-repository.ts';
 export { DashboardRepository, type ConversationRow, type DailyTotals, type DashboardMessageFilter } from './dashboard-repository.ts';
-export { ConversationsRepository, CONVERSATION_SQL, type ConversationRecord, type KeysetPosition, type ThreadCallRecord } from './conversations-repository.ts';
+export { ConversationsRepository, conversationStatements, type ConversationRecord, type KeysetPosition, type ThreadCallRecord } from './conversations-repository.ts';
 export { CallsRepository, type CallDirection, type CallRecord, type CallStatus, type CallTurnRecord, type VoiceSettingsRecord } from './calls-repository.ts';
 export { OptOutsRepository, type OptOutAuditRecord, type OptOutRecord, type OptOutSource, type OptOutState } from './opt-outs-repository.ts';
 export { WalCheckpointer } from './checkpointer.ts';

@@ -1,4 +1,5 @@
-import type { Db } from './db.ts';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, MessagePartsTable, MessagesTable } from './sql/database.ts';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
 /**
@@ -81,58 +82,69 @@ export interface MessageFilter {
   limit: number;
 }
 
-export interface MessageRow {
-  id: string;
-  number_id: string;
-  direction: 'inbound' | 'outbound';
-  channel: 'sms' | 'mms';
-  contact: string;
-  body: string;
-  media: string;
-  status: MessageStatus;
-  encoding: string | null;
-  segments: number;
-  partial: number;
-  missing_parts: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  reply_to: string | null;
-  api_key_id: string | null;
-  created_at: string;
-  updated_at: string;
-  sent_at: string | null;
-  delivered_at: string | null;
-  data: Buffer | null;
-  ports: string | null;
-}
+/** The message columns a read returns (toMessage's input). */
+export const MESSAGE_READ_COLUMNS = [
+  'id',
+  'number_id',
+  'direction',
+  'channel',
+  'contact',
+  'body',
+  'media',
+  'status',
+  'encoding',
+  'segments',
+  'partial',
+  'missing_parts',
+  'error_code',
+  'error_message',
+  'reply_to',
+  'api_key_id',
+  'created_at',
+  'updated_at',
+  'sent_at',
+  'delivered_at',
+  'data',
+  'ports',
+] as const satisfies ReadonlyArray<keyof MessagesTable>;
 
-interface PartRow {
-  message_id: string;
-  seq: number;
-  pdu: string;
-  tpdu_length: number;
-  status: PartStatus;
-  line_id: string | null;
-  mr: number | null;
-  attempts: number;
-  next_attempt_at: number;
-  error_code: string | null;
-  error_message: string | null;
-  sent_at: string | null;
-  report_status: number | null;
-  report_at: string | null;
-  resubmitted_after_restart: number;
-}
+/** The same columns as SQL text (the conversation thread selects them too). */
+export const READ_COLUMNS = MESSAGE_READ_COLUMNS.join(', ');
 
+export type MessageRow = Pick<Selectable<MessagesTable>, (typeof MESSAGE_READ_COLUMNS)[number]>;
+
+const PART_COLUMNS = [
+  'message_id',
+  'seq',
+  'pdu',
+  'tpdu_length',
+  'status',
+  'line_id',
+  'mr',
+  'attempts',
+  'next_attempt_at',
+  'error_code',
+  'error_message',
+  'sent_at',
+  'report_status',
+  'report_at',
+  'resubmitted_after_restart',
+] as const satisfies ReadonlyArray<keyof MessagePartsTable>;
+
+const PART_COLUMNS_SQL = sql.raw(PART_COLUMNS.join(', '));
+
+type PartRow = Selectable<MessagePartsTable>;
+
+// The schema's CHECK constraints hold these columns to the unions; the generated types say string.
 export const toMessage = (r: MessageRow): MessageRecord => ({
   id: r.id,
   numberId: r.number_id,
-  direction: r.direction,
-  channel: r.channel,
+  direction: r.direction as MessageRecord['direction'],
+  channel: r.channel as MessageRecord['channel'],
   contact: r.contact,
   body: r.body,
   media: JSON.parse(r.media) as string[],
-  status: r.status,
+  status: r.status as MessageStatus,
   encoding: r.encoding,
   segments: r.segments,
   partial: r.partial === 1,
@@ -154,7 +166,7 @@ const toPart = (r: PartRow): PartRecord => ({
   seq: r.seq,
   pdu: r.pdu,
   tpduLength: r.tpdu_length,
-  status: r.status,
+  status: r.status as PartStatus,
   lineId: r.line_id,
   mr: r.mr,
   attempts: r.attempts,
@@ -167,268 +179,342 @@ const toPart = (r: PartRow): PartRecord => ({
   resubmittedAfterRestart: r.resubmitted_after_restart,
 });
 
-const MESSAGE_COLUMNS = `id, number_id, direction, channel, contact, body, media, status, encoding, segments, partial,
-  missing_parts, error_code, error_message, reply_to, api_key_id, created_at, updated_at, sent_at, delivered_at`;
-/** What a read returns: the written columns and the inbound payload (migration 013). */
-/** The columns toMessage reads (the conversation thread selects them too). */
-export const READ_COLUMNS = `${MESSAGE_COLUMNS}, data, ports`;
-const PART_COLUMNS = `message_id, seq, pdu, tpdu_length, status, line_id, mr, attempts, next_attempt_at, error_code,
-  error_message, sent_at, report_status, report_at, resubmitted_after_restart`;
+/** Whether the executor talks to PostgreSQL (where a claim's SQL differs from SQLite's). */
+export function onPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
 
-/** Messages (both directions) and the parts of outbound ones. */
+/**
+ * Who hears of message changes (the dashboard's live feed, MCP's message events). One feed is
+ * shared by every MessagesRepository built from the same root (see `on`), so a write through a
+ * repository built on a transaction is heard like one through the root.
+ */
+export class MessageChanges {
+  private readonly listeners = new Set<(id: string) => void>();
+
+  listen(listener: (id: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(id: string): void {
+    for (const listener of this.listeners) listener(id);
+  }
+}
+
+/**
+ * Messages (both directions) and the parts of outbound ones. Cheap to build: a service makes one
+ * on its transaction with `messages.on(tx)`, which keeps the change feed.
+ */
 export class MessagesRepository {
-  private readonly stmts;
-  private readonly changeListeners = new Set<(id: string) => void>();
+  private readonly postgres: boolean;
 
-  constructor(private readonly db: Db) {
-    this.stmts = {
-      insert: db.prepare(
-        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (@id, @numberId, @direction, @channel, @contact, @body, @media,
-          @status, @encoding, @segments, @partial, @missingParts, NULL, NULL, @replyTo, @apiKeyId, @createdAt, @createdAt,
-          NULL, NULL)`,
-      ),
-      insertInbound: db.prepare(
-        `INSERT INTO messages (${MESSAGE_COLUMNS}, dedupe_key, data, ports) VALUES (@id, @numberId, 'inbound', @channel, @contact, @body,
-          @media, 'received', @encoding, @segments, @partial, @missingParts, NULL, NULL, NULL, NULL, @createdAt, @createdAt,
-          NULL, NULL, @dedupeKey, @data, @ports) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-      ),
-      insertPart: db.prepare(
-        `INSERT INTO message_parts (message_id, seq, pdu, tpdu_length, status, line_id, next_attempt_at)
-         VALUES (@messageId, @seq, @pdu, @tpduLength, 'queued', @lineId, @queuedAt)`,
-      ),
-      get: db.prepare<[string], MessageRow>(`SELECT ${READ_COLUMNS} FROM messages WHERE id = ?`),
-      byReplyTo: db.prepare<[string], MessageRow>(`SELECT ${READ_COLUMNS} FROM messages WHERE reply_to = ? AND reply_to IS NOT NULL`),
-      list: db.prepare<Record<string, unknown>, MessageRow>(
-        `SELECT ${READ_COLUMNS} FROM messages
-         WHERE number_id = @numberId
-           AND (@direction IS NULL OR direction = @direction)
-           AND (@status IS NULL OR status = @status)
-           AND (@contact IS NULL OR contact = @contact)
-           AND (@since IS NULL OR created_at >= @since)
-           AND (@until IS NULL OR created_at < @until)
-           AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
-         ORDER BY created_at DESC, id DESC LIMIT @limit`,
-      ),
-      undecodable: db.prepare(
-        `INSERT INTO sms_undecodable (line_id, pdu, error_code, error_offset, reason, received_at)
-         VALUES (@lineId, @pdu, @errorCode, @errorOffset, @reason, @receivedAt) ON CONFLICT (line_id, pdu) DO NOTHING`,
-      ),
-      parts: db.prepare<[string], PartRow>(`SELECT ${PART_COLUMNS} FROM message_parts WHERE message_id = ? ORDER BY seq`),
-      claimParts: db.prepare<[string, number, number], PartRow>(
-        `UPDATE message_parts SET status = 'sending', attempts = attempts + 1
-         WHERE rowid IN (SELECT rowid FROM message_parts INDEXED BY message_parts_due
-                         WHERE line_id = ? AND status = 'queued' AND next_attempt_at <= ?
-                         ORDER BY next_attempt_at, rowid LIMIT ?)
-         RETURNING ${PART_COLUMNS}`,
-      ),
-      nextPartDue: db.prepare<[string], { t: number | null }>(
-        `SELECT MIN(next_attempt_at) AS t FROM message_parts
-         WHERE status = 'queued' AND line_id IN (SELECT value FROM json_each(?))`,
-      ),
-      defer: db.prepare(
-        `UPDATE message_parts SET status = 'queued', attempts = attempts - 1, next_attempt_at = @at
-         WHERE message_id = @messageId AND seq = @seq`,
-      ),
-      partSubmitting: db.prepare(
-        `UPDATE message_parts SET status = 'submitting' WHERE message_id = @messageId AND seq = @seq AND status = 'sending'`,
-      ),
-      partSent: db.prepare(
-        `UPDATE message_parts SET status = 'sent', mr = @mr, sent_at = @at, error_code = NULL, error_message = NULL
-         WHERE message_id = @messageId AND seq = @seq`,
-      ),
-      partRetry: db.prepare(
-        `UPDATE message_parts SET status = 'queued', next_attempt_at = @at, error_code = @code, error_message = @message
-         WHERE message_id = @messageId AND seq = @seq`,
-      ),
-      partFailed: db.prepare(
-        `UPDATE message_parts SET status = 'failed', error_code = @code, error_message = @message
-         WHERE message_id = @messageId AND seq = @seq`,
-      ),
-      awaitingReport: db.prepare<[string, number], PartRow & { contact: string }>(
-        `SELECT ${PART_COLUMNS}, (SELECT contact FROM messages WHERE id = message_id) AS contact
-         FROM message_parts INDEXED BY message_parts_awaiting_report
-         WHERE line_id = ? AND mr = ? AND status = 'sent' ORDER BY sent_at, rowid`,
-      ),
-      partReport: db.prepare(
-        `UPDATE message_parts SET status = @status, report_status = @raw, report_at = @at,
-           error_code = @code, error_message = @message WHERE message_id = @messageId AND seq = @seq`,
-      ),
-      setStatus: db.prepare(
-        `UPDATE messages SET status = @status, updated_at = @at, error_code = @code, error_message = @message,
-           sent_at = COALESCE(sent_at, @sentAt), delivered_at = COALESCE(delivered_at, @deliveredAt) WHERE id = @id`,
-      ),
-      requeueSending: db.prepare(`UPDATE message_parts SET status = 'queued' WHERE status = 'sending'`),
-      requeueSubmitting: db.prepare(
-        `UPDATE message_parts SET status = 'queued', resubmitted_after_restart = resubmitted_after_restart + 1
-         WHERE status = 'submitting'`,
-      ),
-    };
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly changes: MessageChanges = new MessageChanges(),
+  ) {
+    this.postgres = onPostgres(db);
+  }
+
+  /** This repository on another executor (a transaction), telling the same listeners. */
+  on(db: Kysely<Database>): MessagesRepository {
+    return new MessagesRepository(db, this.changes);
   }
 
   /**
    * Calls `listener` with the id of every message inserted or changed through this repository
-   * (the dashboard's live feed), until the returned function is called. It may hear of a row
-   * whose transaction is then rolled back: readers look the id up and skip what is not there.
+   * (or one made from it with `on`), until the returned function is called. It is told while
+   * the change's transaction is still open, and may hear of a row whose transaction is then
+   * rolled back: readers look the id up once that has ended and skip what is not there.
    */
   onChange(listener: (id: string) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return this.changes.listen(listener);
   }
 
-  private changed(id: string): void {
-    for (const listener of this.changeListeners) listener(id);
-  }
-
-  insert(
+  async insert(
     m: Pick<MessageRecord, 'id' | 'numberId' | 'direction' | 'channel' | 'contact' | 'body' | 'media' | 'status' | 'encoding' | 'segments' | 'createdAt'> &
       Partial<Pick<MessageRecord, 'partial' | 'missingParts' | 'replyTo' | 'apiKeyId'>>,
-  ): void {
-    this.stmts.insert.run({
-      ...m,
-      media: JSON.stringify(m.media),
-      partial: m.partial ? 1 : 0,
-      missingParts: m.missingParts ? JSON.stringify(m.missingParts) : null,
-      replyTo: m.replyTo ?? null,
-      apiKeyId: m.apiKeyId ?? null,
-    });
-    this.changed(m.id);
+  ): Promise<void> {
+    await this.db
+      .insertInto('messages')
+      .values({
+        id: m.id,
+        number_id: m.numberId,
+        direction: m.direction,
+        channel: m.channel,
+        contact: m.contact,
+        body: m.body,
+        media: JSON.stringify(m.media),
+        status: m.status,
+        encoding: m.encoding,
+        segments: m.segments,
+        partial: m.partial ? 1 : 0,
+        missing_parts: m.missingParts ? JSON.stringify(m.missingParts) : null,
+        reply_to: m.replyTo ?? null,
+        api_key_id: m.apiKeyId ?? null,
+        created_at: m.createdAt,
+        updated_at: m.createdAt,
+      })
+      .execute();
+    this.changes.emit(m.id);
   }
 
   /** Stores a received message; false when one with the same dedupe key is already stored. */
-  insertInbound(
+  async insertInbound(
     m: Pick<MessageRecord, 'id' | 'numberId' | 'channel' | 'contact' | 'body' | 'media' | 'encoding' | 'segments' | 'partial' | 'createdAt'> & {
       missingParts: number[];
       dedupeKey: string;
     } & Partial<Pick<MessageRecord, 'data' | 'ports'>>,
-  ): boolean {
-    const inserted =
-      this.stmts.insertInbound.run({
-        ...m,
+  ): Promise<boolean> {
+    const row = await this.db
+      .insertInto('messages')
+      .values({
+        id: m.id,
+        number_id: m.numberId,
+        direction: 'inbound',
+        channel: m.channel,
+        contact: m.contact,
+        body: m.body,
         media: JSON.stringify(m.media),
+        status: 'received',
+        encoding: m.encoding,
+        segments: m.segments,
         partial: m.partial ? 1 : 0,
-        missingParts: m.missingParts.length > 0 ? JSON.stringify(m.missingParts) : null,
+        missing_parts: m.missingParts.length > 0 ? JSON.stringify(m.missingParts) : null,
+        created_at: m.createdAt,
+        updated_at: m.createdAt,
+        dedupe_key: m.dedupeKey,
         data: m.data ? Buffer.from(m.data) : null,
         ports: m.ports ? JSON.stringify({ source: m.ports.source, destination: m.ports.destination }) : null,
-      }).changes === 1;
-    if (inserted) this.changed(m.id);
-    return inserted;
+      })
+      // The unique index on dedupe_key is partial (WHERE dedupe_key IS NOT NULL): the conflict
+      // target names its predicate so both dialects infer that index.
+      .onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (row) this.changes.emit(m.id);
+    return row !== undefined;
   }
 
   /** Keeps a PDU the decoder refused; false when this line already kept the same one. */
-  recordUndecodable(p: UndecodablePdu): boolean {
-    return this.stmts.undecodable.run(p).changes === 1;
+  async recordUndecodable(p: UndecodablePdu): Promise<boolean> {
+    const res = await this.db
+      .insertInto('sms_undecodable')
+      .values({ line_id: p.lineId, pdu: p.pdu, error_code: p.errorCode, error_offset: p.errorOffset, reason: p.reason, received_at: p.receivedAt })
+      .onConflict((oc) => oc.columns(['line_id', 'pdu']).doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   /** A part in line to send; `queuedAt` (ms) places it in the first-come, first-served queue. */
-  insertPart(p: { messageId: string; seq: number; pdu: string; tpduLength: number; lineId: string; queuedAt: number }): void {
-    this.stmts.insertPart.run(p);
+  async insertPart(p: NewPart): Promise<void> {
+    await this.insertParts([p]);
   }
 
-  get(id: string): MessageRecord | undefined {
-    const row = this.stmts.get.get(id);
+  /** Several parts in one statement (a message's parts: one round trip on the send path). */
+  async insertParts(parts: readonly NewPart[]): Promise<void> {
+    if (parts.length === 0) return;
+    await this.db
+      .insertInto('message_parts')
+      .values(
+        parts.map((p) => ({
+          message_id: p.messageId,
+          seq: p.seq,
+          pdu: p.pdu,
+          tpdu_length: p.tpduLength,
+          status: 'queued',
+          line_id: p.lineId,
+          next_attempt_at: p.queuedAt,
+        })),
+      )
+      .execute();
+  }
+
+  async get(id: string): Promise<MessageRecord | undefined> {
+    const row = await this.db.selectFrom('messages').select(MESSAGE_READ_COLUMNS).where('id', '=', id).executeTakeFirst();
     return row && toMessage(row);
   }
 
-  getByReplyTo(eventId: string): MessageRecord | undefined {
-    const row = this.stmts.byReplyTo.get(eventId);
+  async getByReplyTo(eventId: string): Promise<MessageRecord | undefined> {
+    const row = await this.db.selectFrom('messages').select(MESSAGE_READ_COLUMNS).where('reply_to', '=', eventId).executeTakeFirst();
     return row && toMessage(row);
   }
 
-  list(numberId: string, f: MessageFilter): MessageRecord[] {
-    return this.stmts.list
-      .all({
-        numberId,
-        direction: f.direction ?? null,
-        status: f.status ?? null,
-        contact: f.contact ?? null,
-        since: f.since ?? null,
-        until: f.until ?? null,
-        beforeAt: f.before?.createdAt ?? null,
-        beforeId: f.before?.id ?? null,
-        limit: f.limit,
-      })
-      .map(toMessage);
+  async list(numberId: string, f: MessageFilter): Promise<MessageRecord[]> {
+    let q = this.db.selectFrom('messages').select(MESSAGE_READ_COLUMNS).where('number_id', '=', numberId);
+    if (f.direction !== undefined) q = q.where('direction', '=', f.direction);
+    if (f.status !== undefined) q = q.where('status', '=', f.status);
+    if (f.contact !== undefined) q = q.where('contact', '=', f.contact);
+    if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('created_at', '<', f.until);
+    const before = f.before;
+    if (before !== undefined) {
+      q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+    return rows.map(toMessage);
   }
 
-  parts(messageId: string): PartRecord[] {
-    return this.stmts.parts.all(messageId).map(toPart);
+  async parts(messageId: string): Promise<PartRecord[]> {
+    const rows = await this.db.selectFrom('message_parts').select(PART_COLUMNS).where('message_id', '=', messageId).orderBy('seq').execute();
+    return rows.map(toPart);
   }
 
-  /** Marks up to `limit` due parts of one line 'sending' and returns them, first queued first. */
-  claimDueParts(lineId: string, now: number, limit: number): PartRecord[] {
-    return this.stmts.claimParts.all(lineId, now, limit).map(toPart);
+  /**
+   * Marks up to `limit` due parts of one line 'sending' and returns them, first queued first.
+   * One statement; on PostgreSQL the picked rows are locked SKIP LOCKED, so two nodes claiming
+   * at once never get the same part (SQLite has one writer at a time).
+   */
+  async claimDueParts(lineId: string, now: number, limit: number): Promise<PartRecord[]> {
+    // PostgreSQL: the picked rows in a MATERIALIZED CTE. As an IN (subquery) the planner may
+    // rescan the subquery per row updated, and SKIP LOCKED then skips the rows this statement
+    // has just updated and picks more: LIMIT would not hold.
+    const claim = this.postgres
+      ? sql<PartRow>`WITH picked AS MATERIALIZED (
+            SELECT message_id, seq FROM message_parts
+            WHERE line_id = ${lineId} AND status = 'queued' AND next_attempt_at <= ${now}
+            ORDER BY next_attempt_at, message_id, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          UPDATE message_parts SET status = 'sending', attempts = message_parts.attempts + 1
+          FROM picked WHERE message_parts.message_id = picked.message_id AND message_parts.seq = picked.seq
+            AND message_parts.status = 'queued'
+          RETURNING ${sql.raw(PART_COLUMNS.map((c) => `message_parts.${c}`).join(', '))}`
+      : sql<PartRow>`UPDATE message_parts SET status = 'sending', attempts = attempts + 1
+          WHERE rowid IN (SELECT rowid FROM message_parts INDEXED BY message_parts_due
+                          WHERE line_id = ${lineId} AND status = 'queued' AND next_attempt_at <= ${now}
+                          ORDER BY next_attempt_at, rowid LIMIT ${limit})
+          RETURNING ${PART_COLUMNS_SQL}`;
+    const res = await claim.execute(this.db);
+    // RETURNING gives no order: put them back in queue order.
+    return res.rows.map(toPart).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
-  nextPartDueAt(lineIds: readonly string[]): number | undefined {
-    return this.stmts.nextPartDue.get(JSON.stringify(lineIds))?.t ?? undefined;
+  async nextPartDueAt(lineIds: readonly string[]): Promise<number | undefined> {
+    if (lineIds.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('message_parts')
+      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
+      .where('status', '=', 'queued')
+      .where('line_id', 'in', lineIds)
+      .executeTakeFirst();
+    return row?.t ?? undefined;
   }
 
   /** Puts a claimed part back without counting the attempt (its line went away meanwhile). */
-  deferPart(messageId: string, seq: number, at: number): void {
-    this.stmts.defer.run({ messageId, seq, at });
+  async deferPart(messageId: string, seq: number, at: number): Promise<void> {
+    await this.db
+      .updateTable('message_parts')
+      .set((eb) => ({ status: 'queued', attempts: eb('attempts', '-', 1), next_attempt_at: at }))
+      .where('message_id', '=', messageId)
+      .where('seq', '=', seq)
+      .execute();
   }
 
   /**
    * Commits, before AT+CMGS is written, that the modem may accept this part from now on: after
    * a crash it is the one part per line whose fate the store cannot know.
    */
-  markPartSubmitting(messageId: string, seq: number): void {
-    this.stmts.partSubmitting.run({ messageId, seq });
+  async markPartSubmitting(messageId: string, seq: number): Promise<void> {
+    await this.db
+      .updateTable('message_parts')
+      .set({ status: 'submitting' })
+      .where('message_id', '=', messageId)
+      .where('seq', '=', seq)
+      .where('status', '=', 'sending')
+      .execute();
   }
 
-  markPartSent(messageId: string, seq: number, mr: number, at: string): void {
-    this.stmts.partSent.run({ messageId, seq, mr, at });
+  async markPartSent(messageId: string, seq: number, mr: number, at: string): Promise<void> {
+    await this.updatePart(messageId, seq, { status: 'sent', mr, sent_at: at, error_code: null, error_message: null });
   }
 
-  retryPart(messageId: string, seq: number, at: number, code: string, message: string): void {
-    this.stmts.partRetry.run({ messageId, seq, at, code, message });
+  async retryPart(messageId: string, seq: number, at: number, code: string, message: string): Promise<void> {
+    await this.updatePart(messageId, seq, { status: 'queued', next_attempt_at: at, error_code: code, error_message: message });
   }
 
-  failPart(messageId: string, seq: number, code: string, message: string): void {
-    this.stmts.partFailed.run({ messageId, seq, code, message });
+  async failPart(messageId: string, seq: number, code: string, message: string): Promise<void> {
+    await this.updatePart(messageId, seq, { status: 'failed', error_code: code, error_message: message });
   }
 
   /**
    * Parts sent on `lineId` with this TP-MR that no report has settled yet, oldest first. MRs
    * wrap at 256, so there may be several: the caller tells them apart by recipient and time.
    */
-  awaitingReport(lineId: string, mr: number): AwaitingReportPart[] {
-    return this.stmts.awaitingReport.all(lineId, mr).map((row) => ({ ...toPart(row), contact: row.contact }));
+  async awaitingReport(lineId: string, mr: number): Promise<AwaitingReportPart[]> {
+    const rows = await this.db
+      .selectFrom('message_parts as p')
+      .innerJoin('messages as m', 'm.id', 'p.message_id')
+      .select(PART_COLUMNS.map((c) => `p.${c}` as const))
+      .select('m.contact')
+      .where('p.line_id', '=', lineId)
+      .where('p.mr', '=', mr)
+      .where('p.status', '=', 'sent')
+      .orderBy('p.sent_at')
+      .orderBy('p.message_id')
+      .orderBy('p.seq')
+      .execute();
+    return rows.map((row) => ({ ...toPart(row), contact: row.contact }));
   }
 
-  recordReport(p: { messageId: string; seq: number; status: PartStatus; raw: number; at: string; code: string | null; message: string | null }): void {
-    this.stmts.partReport.run(p);
+  async recordReport(p: { messageId: string; seq: number; status: PartStatus; raw: number; at: string; code: string | null; message: string | null }): Promise<void> {
+    await this.updatePart(p.messageId, p.seq, { status: p.status, report_status: p.raw, report_at: p.at, error_code: p.code, error_message: p.message });
   }
 
-  setStatus(
+  async setStatus(
     id: string,
     s: { status: MessageStatus; at: string; code?: string | null; message?: string | null; sentAt?: string | null; deliveredAt?: string | null },
-  ): void {
-    this.stmts.setStatus.run({
-      id,
-      status: s.status,
-      at: s.at,
-      code: s.code ?? null,
-      message: s.message ?? null,
-      sentAt: s.sentAt ?? null,
-      deliveredAt: s.deliveredAt ?? null,
-    });
-    this.changed(id);
+  ): Promise<void> {
+    await this.db
+      .updateTable('messages')
+      .set((eb) => ({
+        status: s.status,
+        updated_at: s.at,
+        error_code: s.code ?? null,
+        error_message: s.message ?? null,
+        sent_at: eb.fn.coalesce('sent_at', sql<string | null>`${s.sentAt ?? null}`),
+        delivered_at: eb.fn.coalesce('delivered_at', sql<string | null>`${s.deliveredAt ?? null}`),
+      }))
+      .where('id', '=', id)
+      .execute();
+    this.changes.emit(id);
   }
 
   /**
    * After a restart: parts that were being handed to a modem go back in line. `requeued` never
    * reached the modem; `resubmitted` were being submitted (AT+CMGS) when the process stopped and
-   * may already have been accepted: they are sent again (at least once) and marked so.
+   * may already have been accepted: they are sent again (at least once) and marked so. Two
+   * statements over disjoint rows: each is atomic on its own, and neither depends on the other.
    */
-  requeueInterrupted(): { requeued: number; resubmitted: number } {
-    return this.db.transaction(() => ({
-      requeued: this.stmts.requeueSending.run().changes,
-      resubmitted: this.stmts.requeueSubmitting.run().changes,
-    }))();
+  /**
+   * Parts a stopped process left in flight go back in the queue: all of them, or on a cluster only
+   * those of `lineIds` (the lines this node now holds; another node's in-flight parts are its own).
+   */
+  async requeueInterrupted(lineIds?: readonly string[]): Promise<{ requeued: number; resubmitted: number }> {
+    if (lineIds?.length === 0) return { requeued: 0, resubmitted: 0 };
+    const sending = await this.db
+      .updateTable('message_parts')
+      .set({ status: 'queued' })
+      .where('status', '=', 'sending')
+      .$if(lineIds !== undefined, (q) => q.where('line_id', 'in', lineIds!))
+      .executeTakeFirst();
+    const submitting = await this.db
+      .updateTable('message_parts')
+      .set((eb) => ({ status: 'queued', resubmitted_after_restart: eb('resubmitted_after_restart', '+', 1) }))
+      .where('status', '=', 'submitting')
+      .$if(lineIds !== undefined, (q) => q.where('line_id', 'in', lineIds!))
+      .executeTakeFirst();
+    return { requeued: Number(sending.numUpdatedRows), resubmitted: Number(submitting.numUpdatedRows) };
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  private async updatePart(messageId: string, seq: number, set: Partial<Omit<PartRow, 'message_id' | 'seq'>>): Promise<void> {
+    await this.db.updateTable('message_parts').set(set).where('message_id', '=', messageId).where('seq', '=', seq).execute();
   }
+}
+
+export interface NewPart {
+  messageId: string;
+  seq: number;
+  pdu: string;
+  tpduLength: number;
+  lineId: string;
+  queuedAt: number;
 }

@@ -1,5 +1,8 @@
-import type { Db } from './db.ts';
+import type { Kysely, Selectable } from 'kysely';
+import { StoreError } from '../errors/index.ts';
 import { SecretBox } from './secret-box.ts';
+import type { Database, NumbersTable } from './sql/database.ts';
+import { runTransaction } from './sql/transaction-guard.ts';
 
 export interface NumberRecord {
   id: string;
@@ -15,20 +18,6 @@ export interface NumberRecord {
   updatedAt: string;
 }
 
-interface NumberRow {
-  id: string;
-  phone_number: string;
-  line_id: string | null;
-  label: string | null;
-  webhook_url: string | null;
-  webhook_secret: string;
-  webhook_timeout_ms: number;
-  overage_enabled: number;
-  status: 'active' | 'inactive';
-  created_at: string;
-  updated_at: string;
-}
-
 export interface NumberSettingsPatch {
   label?: string | null;
   webhookUrl?: string | null;
@@ -36,8 +25,7 @@ export interface NumberSettingsPatch {
   overageEnabled?: boolean;
 }
 
-const COLUMNS = `id, phone_number, line_id, label, webhook_url, webhook_secret, webhook_timeout_ms,
-  overage_enabled, status, created_at, updated_at`;
+type NumberRow = Selectable<NumbersTable>;
 
 function toRecord(row: NumberRow, box: SecretBox): NumberRecord {
   return {
@@ -49,147 +37,266 @@ function toRecord(row: NumberRow, box: SecretBox): NumberRecord {
     webhookSecret: box.open(row.webhook_secret, row.id),
     webhookTimeoutMs: row.webhook_timeout_ms,
     overageEnabled: row.overage_enabled === 1,
-    status: row.status,
+    status: row.status as NumberRecord['status'],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
 /**
- * Records by id, per connection, so every repository on one connection sees the others' writes.
- * Filled only outside a transaction (never with a row a rollback could take back) and emptied by
- * every write here; the numbers table has one row per SIM, so it stays small. The gateway is
- * the only writer while it runs (gateway.lock), so no other connection changes a cached row.
+ * Every number by id, in memory, so `get` (read on every API request and on the send path) is
+ * synchronous and costs no query. Filled by `load()` (the table has one row per SIM, so it stays
+ * small) and changed only after a write here has committed, never with a row a rollback could
+ * take back. Several repositories over one store share one cache (see NumbersRepository).
+ *
+ * On SQLite the gateway is the only writer while it runs (gateway.lock), so the cache is exact.
+ * On a cluster (PostgreSQL, several nodes) another node's write is not seen here until
+ * `invalidate(id?)` re-reads the row (or every row): a cluster notifier calls it on the others'
+ * changes.
  */
-const recordsByDb = new WeakMap<Db, Map<string, NumberRecord>>();
+export class NumbersCache {
+  loaded = false;
+  readonly byId = new Map<string, NumberRecord>();
+  /** Bumped by every change applied, so a re-read that raced a write does not put back older rows. */
+  version = 0;
+
+  /** Told of every number this node changed, after commit: the gateway tells the other nodes. */
+  onWrite: ((id: string) => void) | undefined;
+
+  set(record: NumberRecord): void {
+    this.byId.set(record.id, record);
+    this.version++;
+  }
+
+  /** A change this node committed (not one re-read from the database). */
+  wrote(record: NumberRecord): void {
+    this.set(record);
+    this.onWrite?.(record.id);
+  }
+}
+
+/** By root executor: repositories built over the same store share their cache. */
+const cacheByDb = new WeakMap<Kysely<Database>, NumbersCache>();
 
 /**
- * Phone numbers and the line each is bound to. Rows are keyed by the E.164 number. Webhook
- * secrets go through `box`: sealed on write when a key is configured, opened on read.
+ * Phone numbers and the line each is bound to, one implementation for SQLite and PostgreSQL.
+ * Rows are keyed by the E.164 number. Webhook secrets go through `box`: sealed on write when a
+ * key is configured, opened on read.
+ *
+ * `get(id)` is synchronous, served from the cache that `load()` fills: call `await load()` once
+ * before the first `get`. The other reads ask the database. Writes open their own transaction
+ * (or are one statement) and update the cache after commit, so build the repository on the
+ * store's root executor (`store.db`), not on a transaction's, to write through it; for reads
+ * inside a transaction use `on(tx)`, which shares the root's cache.
  */
 export class NumbersRepository {
-  private readonly stmts;
-  private readonly records: Map<string, NumberRecord>;
+  private readonly cache: NumbersCache;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Kysely<Database>,
     private readonly box: SecretBox = new SecretBox(),
+    cache?: NumbersCache,
   ) {
-    let records = recordsByDb.get(db);
-    if (!records) recordsByDb.set(db, (records = new Map()));
-    this.records = records;
-    this.stmts = {
-      all: db.prepare<[], NumberRow>(`SELECT ${COLUMNS} FROM numbers ORDER BY phone_number`),
-      byId: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE id = ?`),
-      byPhone: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE phone_number = ?`),
-      byLine: db.prepare<[string], NumberRow>(`SELECT ${COLUMNS} FROM numbers WHERE line_id = ?`),
-      unbindLine: db.prepare<[string, string, string]>(
-        `UPDATE numbers SET line_id = NULL, status = 'inactive', updated_at = ? WHERE line_id = ? AND phone_number <> ?`,
-      ),
-      insert: db.prepare(
-        `INSERT INTO numbers (id, phone_number, line_id, webhook_secret, status, created_at, updated_at)
-         VALUES (@id, @phoneNumber, @lineId, @webhookSecret, 'active', @now, @now)`,
-      ),
-      bind: db.prepare<[string, string, string]>(
-        `UPDATE numbers SET line_id = ?, status = 'active', updated_at = ? WHERE phone_number = ?`,
-      ),
-      update: db.prepare(
-        `UPDATE numbers SET label = @label, webhook_url = @webhookUrl, webhook_timeout_ms = @webhookTimeoutMs,
-           overage_enabled = @overageEnabled, updated_at = @now WHERE id = @id`,
-      ),
-      secret: db.prepare<[string, string, string]>(`UPDATE numbers SET webhook_secret = ?, updated_at = ? WHERE id = ?`),
-      secrets: db.prepare<[], { id: string; webhook_secret: string }>(`SELECT id, webhook_secret FROM numbers`),
-      reseal: db.prepare<[string, string]>(`UPDATE numbers SET webhook_secret = ? WHERE id = ?`),
-    };
+    let shared = cache ?? cacheByDb.get(db);
+    if (!shared) cacheByDb.set(db, (shared = new NumbersCache()));
+    this.cache = shared;
   }
 
-  list(): NumberRecord[] {
-    return this.stmts.all.all().map((row) => toRecord(row, this.box));
+  /**
+   * The same repository reading through `db` (a transaction's executor), with this one's secret
+   * box and cache: its `get` answers from the cache, its other reads see the transaction's
+   * writes. It refuses writes (they go through the root repository). Cheap: build one per unit.
+   */
+  on(db: Kysely<Database>): NumbersRepository {
+    return new NumbersRepository(db, this.box, this.cache);
   }
 
-  /** Read on every API request (the send path), so served from memory after the first read. */
+  /** Reads every number into the cache; `get` answers from it afterwards. */
+  /** `listener` hears of every number this node changes, after commit (one listener per store). */
+  onLocalWrite(listener: (id: string) => void): void {
+    this.cache.onWrite = listener;
+  }
+
+  async load(): Promise<void> {
+    await this.reread(undefined);
+  }
+
+  /**
+   * Forgets what the cache holds for `id` (every number when absent) and reads it again from the
+   * database. For a cluster: another node changed the number (or bound a new one).
+   */
+  async invalidate(id?: string): Promise<void> {
+    await this.reread(id);
+  }
+
+  async list(): Promise<NumberRecord[]> {
+    const rows = await this.db.selectFrom('numbers').selectAll().orderBy('phone_number').execute();
+    return rows.map((row) => toRecord(row, this.box));
+  }
+
+  /** Read on every API request (the send path), so served from memory: a copy, or undefined. */
   get(id: string): NumberRecord | undefined {
-    const cached = this.records.get(id);
-    if (cached) return { ...cached };
-    const row = this.stmts.byId.get(id);
-    if (!row) return undefined;
-    const record = toRecord(row, this.box);
-    if (!this.db.inTransaction) this.records.set(id, record);
-    return { ...record };
+    if (!this.cache.loaded) throw new StoreError('NumbersRepository.get() before load(): load the numbers once at start');
+    const record = this.cache.byId.get(id);
+    return record && { ...record };
   }
 
-  getByPhone(phoneNumber: string): NumberRecord | undefined {
-    const row = this.stmts.byPhone.get(phoneNumber);
+  async getByPhone(phoneNumber: string): Promise<NumberRecord | undefined> {
+    const row = await this.db.selectFrom('numbers').selectAll().where('phone_number', '=', phoneNumber).executeTakeFirst();
     return row && toRecord(row, this.box);
   }
 
-  getByLine(lineId: string): NumberRecord | undefined {
-    const row = this.stmts.byLine.get(lineId);
+  async getByLine(lineId: string): Promise<NumberRecord | undefined> {
+    const row = await this.db.selectFrom('numbers').selectAll().where('line_id', '=', lineId).executeTakeFirst();
     return row && toRecord(row, this.box);
   }
 
   /**
    * Records that `phoneNumber` is reachable on `lineId` (a SIM found in a modem, or a virtual
-   * line). A number keeps its id when its SIM moves to another modem; a line that now carries
-   * another SIM releases its old number.
+   * line). A number keeps its id (and secret) when its SIM moves to another modem; a line that
+   * now carries another SIM releases its old number. One transaction: the line is released
+   * before it is bound (line_id is unique), and nobody sees it half done.
    */
-  bindLine(input: { phoneNumber: string; lineId: string; newId: string; newSecret: string; now: string }): NumberRecord {
-    this.records.clear();
-    return this.db.transaction(() => {
-      this.stmts.unbindLine.run(input.now, input.lineId, input.phoneNumber);
-      if (this.stmts.byPhone.get(input.phoneNumber)) {
-        this.stmts.bind.run(input.lineId, input.now, input.phoneNumber);
-      } else {
-        this.stmts.insert.run({
+  async bindLine(input: { phoneNumber: string; lineId: string; newId: string; newSecret: string; now: string }): Promise<NumberRecord> {
+    this.refuseInTransaction('bindLine');
+    const { released, bound } = await retryOnUniqueViolation(() => this.bindOnce(input));
+    for (const row of released) this.cache.wrote(toRecord(row, this.box));
+    const record = toRecord(bound, this.box);
+    this.cache.wrote(record);
+    return { ...record };
+  }
+
+  private bindOnce(input: { phoneNumber: string; lineId: string; newId: string; newSecret: string; now: string }): Promise<{ released: NumberRow[]; bound: NumberRow }> {
+    return runTransaction(this.db, async (tx) => {
+      const released = await tx
+        .updateTable('numbers')
+        .set({ line_id: null, status: 'inactive', updated_at: input.now })
+        .where('line_id', '=', input.lineId)
+        .where('phone_number', '<>', input.phoneNumber)
+        .returningAll()
+        .execute();
+      const bound = await tx
+        .insertInto('numbers')
+        .values({
           id: input.newId,
-          phoneNumber: input.phoneNumber,
-          lineId: input.lineId,
-          webhookSecret: this.box.seal(input.newSecret, input.newId),
-          now: input.now,
-        });
-      }
-      return toRecord(this.stmts.byPhone.get(input.phoneNumber) as NumberRow, this.box);
-    })();
-  }
-
-  updateSettings(id: string, patch: NumberSettingsPatch, now: string): NumberRecord | undefined {
-    const current = this.get(id);
-    if (!current) return undefined;
-    this.records.clear();
-    this.stmts.update.run({
-      id,
-      label: patch.label === undefined ? current.label : patch.label,
-      webhookUrl: patch.webhookUrl === undefined ? current.webhookUrl : patch.webhookUrl,
-      webhookTimeoutMs: patch.webhookTimeoutMs ?? current.webhookTimeoutMs,
-      overageEnabled: (patch.overageEnabled ?? current.overageEnabled) ? 1 : 0,
-      now,
+          phone_number: input.phoneNumber,
+          line_id: input.lineId,
+          webhook_secret: this.box.seal(input.newSecret, input.newId),
+          status: 'active',
+          created_at: input.now,
+          updated_at: input.now,
+        })
+        .onConflict((oc) =>
+          oc.column('phone_number').doUpdateSet((eb) => ({ line_id: eb.ref('excluded.line_id'), status: 'active', updated_at: eb.ref('excluded.updated_at') })),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { released, bound };
     });
-    return this.get(id);
   }
 
-  setWebhookSecret(id: string, secret: string, now: string): NumberRecord | undefined {
-    this.records.clear();
-    this.stmts.secret.run(this.box.seal(secret, id), now, id);
-    return this.get(id);
+  /** Changes only what the patch names, in one statement; undefined when the number does not exist. */
+  async updateSettings(id: string, patch: NumberSettingsPatch, now: string): Promise<NumberRecord | undefined> {
+    this.refuseInTransaction('updateSettings');
+    const row = await this.db
+      .updateTable('numbers')
+      .set({
+        ...(patch.label !== undefined && { label: patch.label }),
+        ...(patch.webhookUrl !== undefined && { webhook_url: patch.webhookUrl }),
+        ...(patch.webhookTimeoutMs !== undefined && { webhook_timeout_ms: patch.webhookTimeoutMs }),
+        ...(patch.overageEnabled !== undefined && { overage_enabled: patch.overageEnabled ? 1 : 0 }),
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && this.cached(row);
+  }
+
+  async setWebhookSecret(id: string, secret: string, now: string): Promise<NumberRecord | undefined> {
+    this.refuseInTransaction('setWebhookSecret');
+    const row = await this.db
+      .updateTable('numbers')
+      .set({ webhook_secret: this.box.seal(secret, id), updated_at: now })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && this.cached(row);
   }
 
   /**
    * Run at start: opens every stored secret, so a wrong or missing key stops the gateway there
    * (never a delivery signed with garbage later), and with a key seals the plaintext ones left
-   * from before it was configured, in one transaction. Returns how many were sealed.
+   * from before it was configured. Returns how many were sealed. Each seal is conditional on the
+   * stored text being still the plaintext read, so nodes starting together cannot undo each
+   * other (the secrets themselves do not change, so the cache stays right).
    */
-  sealSecrets(): number {
-    this.records.clear();
-    return this.db.transaction(() => {
+  async sealSecrets(): Promise<number> {
+    const rows = await this.db.selectFrom('numbers').select(['id', 'webhook_secret']).execute();
+    const plain = rows.filter((row) => {
+      this.box.open(row.webhook_secret, row.id);
+      return this.box.sealing && !SecretBox.isSealed(row.webhook_secret);
+    });
+    if (plain.length === 0) return 0;
+    this.refuseInTransaction('sealSecrets');
+    return runTransaction(this.db, async (tx) => {
       let sealed = 0;
-      for (const row of this.stmts.secrets.all()) {
-        const plain = this.box.open(row.webhook_secret, row.id);
-        if (this.box.sealing && !SecretBox.isSealed(row.webhook_secret)) {
-          this.stmts.reseal.run(this.box.seal(plain, row.id), row.id);
-          sealed++;
-        }
+      for (const row of plain) {
+        const res = await tx
+          .updateTable('numbers')
+          .set({ webhook_secret: this.box.seal(row.webhook_secret, row.id) })
+          .where('id', '=', row.id)
+          .where('webhook_secret', '=', row.webhook_secret)
+          .executeTakeFirst();
+        sealed += Number(res.numUpdatedRows);
       }
       return sealed;
-    }).immediate();
+    });
+  }
+
+  private cached(row: NumberRow): NumberRecord {
+    const record = toRecord(row, this.box);
+    this.cache.wrote(record);
+    return { ...record };
+  }
+
+  /** A write's cache update would precede a commit that may never come. */
+  private refuseInTransaction(method: string): void {
+    if (this.db.isTransaction) throw new StoreError(`NumbersRepository.${method}() on a transaction: write through a repository on the store's root executor`);
+  }
+
+  /** Reads `id` (or every row) again; retried when a write here changed the cache meanwhile. */
+  private async reread(id: string | undefined): Promise<void> {
+    // Inside a transaction it could cache a row a rollback takes back.
+    this.refuseInTransaction(id === undefined ? 'load' : 'invalidate');
+    for (;;) {
+      const version = this.cache.version;
+      let query = this.db.selectFrom('numbers').selectAll();
+      if (id !== undefined) query = query.where('id', '=', id);
+      const rows = await query.execute();
+      if (this.cache.version !== version) continue;
+      if (id === undefined) this.cache.byId.clear();
+      else this.cache.byId.delete(id);
+      for (const row of rows) this.cache.set(toRecord(row, this.box));
+      if (id === undefined) this.cache.loaded = true;
+      return;
+    }
+  }
+}
+
+/**
+ * On PostgreSQL two transactions binding at once (the same line, or the same new number) do not
+ * see each other's uncommitted rows: the second meets the first's row in a unique index and
+ * fails once the first commits. Run again, it sees that row and releases or reuses it.
+ * (SQLite runs one transaction at a time, so it never gets here.)
+ */
+async function retryOnUniqueViolation<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= 3 || (code !== '23505' && code !== 'SQLITE_CONSTRAINT_UNIQUE')) throw err;
+    }
   }
 }

@@ -1,4 +1,6 @@
-import type { Db } from './db.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { onPostgres } from './messages-repository.ts';
+import type { Database, OutboxTable } from './sql/database.ts';
 
 /** `held`: waiting for its number to get a webhook URL; not a failure, never retried on a clock. */
 export type OutboxStatus = 'pending' | 'held' | 'delivered' | 'dead';
@@ -22,33 +24,22 @@ export interface OutboxEvent {
   deliveredAt: string | null;
 }
 
-interface OutboxRow {
-  id: string;
-  number_id: string;
-  event: string;
-  message_id: string | null;
-  payload: string;
-  status: OutboxStatus;
-  attempts: number;
-  next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  last_answer: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}
+type OutboxRow = Selectable<OutboxTable>;
 
-const COLUMNS = `id, number_id, event, message_id, payload, status, attempts, next_attempt_at, last_status,
-  last_error, last_answer, created_at, delivered_at`;
+const COLUMNS = ['id', 'number_id', 'event', 'message_id', 'payload', 'status', 'attempts', 'next_attempt_at', 'last_status', 'last_error', 'last_answer', 'created_at', 'delivered_at'] as const satisfies ReadonlyArray<keyof OutboxTable>;
 
-function toEvent(r: OutboxRow): OutboxEvent {
+const COLUMNS_SQL = sql.raw(COLUMNS.join(', '));
+const QUALIFIED_COLUMNS_SQL = sql.raw(COLUMNS.map((c) => `outbox.${c}`).join(', '));
+
+function toEvent(r: Pick<OutboxRow, (typeof COLUMNS)[number]>): OutboxEvent {
   return {
     id: r.id,
     numberId: r.number_id,
     event: r.event,
     messageId: r.message_id,
     payload: r.payload,
-    status: r.status,
+    // The schema's CHECK holds status to OutboxStatus; the generated type says string.
+    status: r.status as OutboxStatus,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     lastStatus: r.last_status,
@@ -62,122 +53,136 @@ function toEvent(r: OutboxRow): OutboxEvent {
 /**
  * The webhook outbox. Rows are written in the same transaction as the state change that
  * causes them; a dispatcher leases due rows, so a crash mid-delivery only delays a retry.
+ * Leases are claimed in one statement each (SKIP LOCKED on PostgreSQL): two nodes never lease
+ * the same event at once.
  */
 export class OutboxRepository {
-  private readonly stmts;
+  private readonly postgres: boolean;
 
-  constructor(db: Db) {
-    this.stmts = {
-      insert: db.prepare(
-        `INSERT INTO outbox (id, number_id, event, message_id, payload, status, next_attempt_at, created_at)
-         VALUES (@id, @numberId, @event, @messageId, @payload, 'pending', @nextAttemptAt, @createdAt)`,
-      ),
-      claim: db.prepare<[number, number, number, number], OutboxRow>(
-        `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?
-                      ORDER BY next_attempt_at LIMIT ?)
-         RETURNING ${COLUMNS}`,
-      ),
-      nextDue: db.prepare<[], { t: number | null }>(
-        `SELECT MIN(MAX(next_attempt_at, lease_until)) AS t FROM outbox WHERE status = 'pending'`,
-      ),
-      delivered: db.prepare<[number, string | null, string, string]>(
-        `UPDATE outbox SET status = 'delivered', last_status = ?, last_error = NULL, last_answer = ?, delivered_at = ?, lease_until = 0
-         WHERE id = ?`,
-      ),
-      retry: db.prepare<[number | null, string, number, string]>(
-        `UPDATE outbox SET last_status = ?, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id = ?`,
-      ),
-      dead: db.prepare<[number | null, string, string]>(
-        `UPDATE outbox SET status = 'dead', last_status = ?, last_error = ?, lease_until = 0 WHERE id = ?`,
-      ),
-      hold: db.prepare<[string]>(
-        `UPDATE outbox SET status = 'held', attempts = 0, lease_until = 0, last_error = NULL WHERE id = ?`,
-      ),
-      claimHeld: db.prepare<[number, string], OutboxRow>(
-        `UPDATE outbox SET status = 'pending', lease_until = ?, attempts = 1
-         WHERE id = (SELECT id FROM outbox WHERE number_id = ? AND status = 'held' ORDER BY created_at, rowid LIMIT 1)
-         RETURNING ${COLUMNS}`,
-      ),
-      heldNumbers: db.prepare<[], { number_id: string }>(`SELECT DISTINCT number_id FROM outbox WHERE status = 'held'`),
-      redeliver: db.prepare<[number, string]>(
-        `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = 0 WHERE id = ?`,
-      ),
-      releaseLeases: db.prepare(`UPDATE outbox SET lease_until = 0 WHERE status = 'pending' AND lease_until > 0`),
-      byId: db.prepare<[string], OutboxRow>(`SELECT ${COLUMNS} FROM outbox WHERE id = ?`),
-      byNumber: db.prepare<[string, string | null, string | null, number], OutboxRow>(
-        `SELECT ${COLUMNS} FROM outbox WHERE number_id = ? AND (? IS NULL OR status = ?)
-         ORDER BY created_at DESC, id DESC LIMIT ?`,
-      ),
-    };
+  constructor(private readonly db: Kysely<Database>) {
+    this.postgres = onPostgres(db);
   }
 
-  insert(e: { id: string; numberId: string; event: string; messageId: string | null; payload: string; now: number }): void {
-    this.stmts.insert.run({
-      id: e.id,
-      numberId: e.numberId,
-      event: e.event,
-      messageId: e.messageId,
-      payload: e.payload,
-      nextAttemptAt: e.now,
-      createdAt: new Date(e.now).toISOString(),
-    });
+  async insert(e: { id: string; numberId: string; event: string; messageId: string | null; payload: string; now: number }): Promise<void> {
+    await this.db
+      .insertInto('outbox')
+      .values({
+        id: e.id,
+        number_id: e.numberId,
+        event: e.event,
+        message_id: e.messageId,
+        payload: e.payload,
+        status: 'pending',
+        next_attempt_at: e.now,
+        created_at: new Date(e.now).toISOString(),
+      })
+      .execute();
   }
 
   /** Leases up to `limit` due events for `leaseMs`, counting the attempt. */
-  claimDue(now: number, leaseMs: number, limit: number): OutboxEvent[] {
-    return this.stmts.claim.all(now + leaseMs, now, now, limit).map(toEvent);
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<OutboxEvent[]> {
+    // PostgreSQL: SKIP LOCKED in a MATERIALIZED CTE (as an IN subquery it may be rescanned per
+    // updated row, skip the rows just updated and pick more than `limit`).
+    const claim = this.postgres
+      ? sql<OutboxRow>`WITH due AS MATERIALIZED (
+            SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${now} AND lease_until <= ${now}
+            ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          UPDATE outbox SET lease_until = ${now + leaseMs}, attempts = outbox.attempts + 1
+          FROM due WHERE outbox.id = due.id AND outbox.status = 'pending' AND outbox.lease_until <= ${now}
+          RETURNING ${QUALIFIED_COLUMNS_SQL}`
+      : sql<OutboxRow>`UPDATE outbox SET lease_until = ${now + leaseMs}, attempts = attempts + 1
+          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${now} AND lease_until <= ${now}
+                       ORDER BY next_attempt_at LIMIT ${limit})
+          RETURNING ${COLUMNS_SQL}`;
+    const res = await claim.execute(this.db);
+    return res.rows.map(toEvent).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
   /** When the next pending event becomes due (or its lease expires); undefined if none. */
-  nextDueAt(): number | undefined {
-    return this.stmts.nextDue.get()?.t ?? undefined;
+  async nextDueAt(): Promise<number | undefined> {
+    // The later of the two per row: SQLite's scalar max() is PostgreSQL's greatest().
+    const later = this.postgres ? sql<number>`greatest(next_attempt_at, lease_until)` : sql<number>`max(next_attempt_at, lease_until)`;
+    const row = await this.db
+      .selectFrom('outbox')
+      .select(sql<number | null>`min(${later})`.as('t'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return row?.t ?? undefined;
   }
 
-  markDelivered(id: string, httpStatus: number, now: number, answer: string | null = null): void {
-    this.stmts.delivered.run(httpStatus, answer, new Date(now).toISOString(), id);
+  async markDelivered(id: string, httpStatus: number, now: number, answer: string | null = null): Promise<void> {
+    await this.update(id, {
+      status: 'delivered',
+      last_status: httpStatus,
+      last_error: null,
+      last_answer: answer,
+      delivered_at: new Date(now).toISOString(),
+      lease_until: 0,
+    });
   }
 
-  scheduleRetry(id: string, httpStatus: number | null, error: string, at: number): void {
-    this.stmts.retry.run(httpStatus, error, at, id);
+  async scheduleRetry(id: string, httpStatus: number | null, error: string, at: number): Promise<void> {
+    await this.update(id, { last_status: httpStatus, last_error: error, next_attempt_at: at, lease_until: 0 });
   }
 
-  markDead(id: string, httpStatus: number | null, error: string): void {
-    this.stmts.dead.run(httpStatus, error, id);
+  async markDead(id: string, httpStatus: number | null, error: string): Promise<void> {
+    await this.update(id, { status: 'dead', last_status: httpStatus, last_error: error, lease_until: 0 });
   }
 
   /** The number has no webhook URL: the event waits, unattempted, until one is set. */
-  hold(id: string): void {
-    this.stmts.hold.run(id);
+  async hold(id: string): Promise<void> {
+    await this.update(id, { status: 'held', attempts: 0, lease_until: 0, last_error: null });
   }
 
   /** Leases the oldest held event of a number (now pending, one attempt); undefined when none is left. */
-  claimHeld(numberId: string, now: number, leaseMs: number): OutboxEvent | undefined {
-    const row = this.stmts.claimHeld.get(now + leaseMs, numberId);
+  async claimHeld(numberId: string, now: number, leaseMs: number): Promise<OutboxEvent | undefined> {
+    // Oldest first by created_at, then insertion order (SQLite's rowid; the id on PostgreSQL,
+    // which has no rowid). SKIP LOCKED and the re-check of 'held': one node gets each event.
+    const claim = this.postgres
+      ? sql<OutboxRow>`WITH oldest AS MATERIALIZED (
+            SELECT id FROM outbox WHERE number_id = ${numberId} AND status = 'held' ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          UPDATE outbox SET status = 'pending', lease_until = ${now + leaseMs}, attempts = 1
+          FROM oldest WHERE outbox.id = oldest.id AND outbox.status = 'held'
+          RETURNING ${QUALIFIED_COLUMNS_SQL}`
+      : sql<OutboxRow>`UPDATE outbox SET status = 'pending', lease_until = ${now + leaseMs}, attempts = 1
+          WHERE id = (SELECT id FROM outbox WHERE number_id = ${numberId} AND status = 'held' ORDER BY created_at, rowid LIMIT 1)
+          RETURNING ${COLUMNS_SQL}`;
+    const res = await claim.execute(this.db);
+    const row = res.rows[0];
     return row && toEvent(row);
   }
 
   /** Numbers that have events held. */
-  heldNumberIds(): string[] {
-    return this.stmts.heldNumbers.all().map((r) => r.number_id);
+  async heldNumberIds(): Promise<string[]> {
+    const rows = await this.db.selectFrom('outbox').select('number_id').distinct().where('status', '=', 'held').execute();
+    return rows.map((r) => r.number_id);
   }
 
   /** Puts a delivered or dead event back in line, as new. */
-  redeliver(id: string, now: number): boolean {
-    return this.stmts.redeliver.run(now, id).changes === 1;
+  async redeliver(id: string, now: number): Promise<boolean> {
+    return (await this.update(id, { status: 'pending', attempts: 0, next_attempt_at: now, lease_until: 0 })) === 1;
   }
 
   /** At start: deliveries a previous process had leased when it stopped (or crashed) are due now. */
-  releaseLeases(): number {
-    return this.stmts.releaseLeases.run().changes;
+  async releaseLeases(): Promise<number> {
+    const res = await this.db.updateTable('outbox').set({ lease_until: 0 }).where('status', '=', 'pending').where('lease_until', '>', 0).executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 
-  get(id: string): OutboxEvent | undefined {
-    const row = this.stmts.byId.get(id);
+  async get(id: string): Promise<OutboxEvent | undefined> {
+    const row = await this.db.selectFrom('outbox').select(COLUMNS).where('id', '=', id).executeTakeFirst();
     return row && toEvent(row);
   }
 
-  listForNumber(numberId: string, status: OutboxStatus | null, limit: number): OutboxEvent[] {
-    return this.stmts.byNumber.all(numberId, status, status, limit).map(toEvent);
+  async listForNumber(numberId: string, status: OutboxStatus | null, limit: number): Promise<OutboxEvent[]> {
+    let q = this.db.selectFrom('outbox').select(COLUMNS).where('number_id', '=', numberId);
+    if (status !== null) q = q.where('status', '=', status);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  private async update(id: string, set: Partial<Omit<OutboxRow, 'id'>>): Promise<number> {
+    const res = await this.db.updateTable('outbox').set(set).where('id', '=', id).executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 }

@@ -1,11 +1,12 @@
 /** The gateway's retention job: every purgeIntervalMinutes, what is older than the retention settings is purged. */
 import type { RetentionConfig } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
-import type { Db } from './db.ts';
+import type { Database } from './sql/database.ts';
+import type { SqlStore } from './sql/sql-store.ts';
 import { purgeStored, retentionCutoffs, type PurgeCounts } from './retention.ts';
 
 export interface PurgeJobDeps {
-  db: Db;
+  store: SqlStore<Database>;
   mediaDir: string;
   retention: Readonly<RetentionConfig>;
   now: () => number;
@@ -36,7 +37,7 @@ export class PurgeJob {
 
   /** One purge; a run already under way is joined, not doubled. Failures are logged, never thrown. */
   runOnce(): Promise<PurgeCounts | undefined> {
-    this.running ??= purgeStored(this.d.db, this.d.mediaDir, retentionCutoffs(this.d.retention, this.d.now()))
+    this.running ??= purgeStored(this.d.store, this.d.mediaDir, retentionCutoffs(this.d.retention, this.d.now()))
       .then((counts) => {
         this.log.info({ ...counts }, 'retention purge done');
         return counts;

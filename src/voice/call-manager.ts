@@ -32,8 +32,9 @@ export interface CallManagerSettings {
 
 export interface CallManagerDeps {
   signaling: SipSignaling;
-  numbers: { getByPhone(phone: string): NumberRecord | undefined; get(id: string): NumberRecord };
-  voiceSettings(numberId: string): VoiceSettingsRecord | undefined;
+  /** The number service; its lookups may answer now or later (it reads the store). */
+  numbers: { getByPhone(phone: string): Promise<NumberRecord | undefined> | NumberRecord | undefined; get(id: string): Promise<NumberRecord> | NumberRecord };
+  voiceSettings(numberId: string): Promise<VoiceSettingsRecord | undefined>;
   log: CallLog;
   inference: VoiceInference | null;
   post: HttpPost;
@@ -48,7 +49,7 @@ export interface CallManagerDeps {
   /** Counts malformed datagrams and media faults. */
   mediaMetrics?: MediaMetrics;
   /** Refuses calls to contacts who opted out of the number (compliance); throws ContactOptedOutError. */
-  optOuts?: { assertAllowed(number: NumberRecord, contact: string): void };
+  optOuts?: { assertAllowed(number: NumberRecord, contact: string): Promise<void> };
 }
 
 const CALLER_CANCELED: CallEnd = { status: 'canceled', reason: 'caller_canceled', sipStatus: 487 };
@@ -70,6 +71,8 @@ interface LiveCall {
   invite?: IncomingCall;
   maxTimer?: ReturnType<TimerClock['setTimeout']>;
   ending?: boolean;
+  /** The call's turn and barge-in writes, in the order the session emitted them. */
+  writes?: Promise<void>;
 }
 
 /** Inbound and outbound calls: signaling ↔ SDP ↔ RTP media ↔ the turn loop, with records and events. */
@@ -109,14 +112,14 @@ export class CallManager {
   }
 
   /** POST /calls: records the call as queued and dials in the background. */
-  placeCall(number: NumberRecord, input: { to: string; greeting?: string; instructions?: string; apiKeyId?: string | null }): CallRecord {
+  async placeCall(number: NumberRecord, input: { to: string; greeting?: string; instructions?: string; apiKeyId?: string | null }): Promise<CallRecord> {
     if (!/^\+[1-9][0-9]{6,14}$/.test(input.to)) throw new ValidationError('to: must be an E.164 phone number, e.g. +15559876543');
-    this.deps.optOuts?.assertAllowed(number, input.to);
+    await this.deps.optOuts?.assertAllowed(number, input.to);
     if (!this.deps.inference) throw new UnavailableError('Voice calls need the speech models (VAD, Whisper, Orpheus), which are not installed');
-    if (!this.deps.log.mayCall(number)) {
+    if (!(await this.deps.log.mayCall(number))) {
       throw new QuotaExceededError('This number has used its included voice minutes for this month and overage is off');
     }
-    const record = this.deps.log.create(number, {
+    const record = await this.deps.log.create(number, {
       direction: 'outbound',
       contact: input.to,
       greeting: input.greeting ?? null,
@@ -140,13 +143,13 @@ export class CallManager {
   }
 
   private async onInvite(invite: IncomingCall): Promise<void> {
-    const number = this.deps.numbers.getByPhone(invite.to);
+    const number = await this.deps.numbers.getByPhone(invite.to);
     if (!number || number.status !== 'active') {
       this.log.info({ sipCallId: invite.sipCallId }, 'INVITE for a number we do not have: 404');
       await invite.reject(404, 'Not Found');
       return;
     }
-    const record = this.deps.log.create(number, { direction: 'inbound', contact: invite.from, sipCallId: invite.sipCallId });
+    const record = await this.deps.log.create(number, { direction: 'inbound', contact: invite.from, sipCallId: invite.sipCallId });
     const live: LiveCall = { record, number, invite };
     this.live.set(record.id, live);
     invite.onCancel(() => void this.finish(live, CALLER_CANCELED));
@@ -168,7 +171,7 @@ export class CallManager {
       await this.finish(live, { status: 'failed', reason: 'models_unavailable', sipStatus: 480 });
       return;
     }
-    const refused = !this.deps.log.mayCall(number);
+    const refused = !(await this.deps.log.mayCall(number));
     let ports: MediaPorts;
     try {
       ports = await this.deps.media.allocate();
@@ -217,7 +220,7 @@ export class CallManager {
       await this.refuse(live);
       return;
     }
-    await this.begin(live, live.record.greeting ?? this.greetingFor(number));
+    await this.begin(live, live.record.greeting ?? (await this.greetingFor(number)));
   }
 
   private async dial(live: LiveCall): Promise<void> {
@@ -227,7 +230,7 @@ export class CallManager {
     try {
       ports = await this.deps.media.allocate();
       live.local = { address: this.deps.settings.mediaAddress, port: ports.port, sessionId: randomInt(1, 2 ** 31), sessionVersion: 1 };
-      this.deps.log.ringing(live.record.id, null);
+      await this.deps.log.ringing(live.record.id, null);
       const placed = await this.deps.signaling.call({ from: live.number.phoneNumber, to: live.record.contact, offer: buildOffer(live.local), signal });
       dialog = placed.dialog;
       if (live.ending) {
@@ -236,9 +239,9 @@ export class CallManager {
       }
       const n = acceptAnswer(describeAudio(placed.answer));
       live.media = this.mediaFor(ports, n);
-      this.deps.log.ringing(live.record.id, dialog.sipCallId);
+      await this.deps.log.ringing(live.record.id, dialog.sipCallId);
       this.attachDialog(live, dialog);
-      await this.begin(live, live.record.greeting ?? this.greetingFor(live.number));
+      await this.begin(live, live.record.greeting ?? (await this.greetingFor(live.number)));
     } catch (err) {
       // An answer we cannot use (its SDP) still made a dialog: end it.
       if (dialog && !live.dialog) await dialog.bye().catch(() => undefined);
@@ -260,8 +263,8 @@ export class CallManager {
     return { status: 'failed', reason: sipStatus ? `sip_${sipStatus}` : 'dial_failed', sipStatus, errorMessage };
   }
 
-  private greetingFor(number: NumberRecord): string | null {
-    return this.deps.voiceSettings(number.id)?.greeting ?? this.deps.settings.greeting;
+  private async greetingFor(number: NumberRecord): Promise<string | null> {
+    return (await this.deps.voiceSettings(number.id))?.greeting ?? this.deps.settings.greeting;
   }
 
   private mediaFor(ports: MediaPorts, n: Negotiated): CallMedia {
@@ -294,10 +297,12 @@ export class CallManager {
   }
 
   private async begin(live: LiveCall, greeting: string | null): Promise<void> {
-    if (live.ending || !this.deps.log.answered(live.number, live.record.id)) return;
+    if (live.ending || !(await this.deps.log.answered(live.number, live.record.id))) return;
+    const settings = await this.deps.voiceSettings(live.number.id);
+    // Ended (API hangup, BYE) while the answer was being written.
+    if (live.ending) return;
     const media = live.media as CallMedia;
     const inference = this.deps.inference as VoiceInference;
-    const settings = this.deps.voiceSettings(live.number.id);
     const session = new CallSession({
       media,
       inference,
@@ -314,8 +319,8 @@ export class CallManager {
       },
     });
     live.session = session;
-    session.on('turn', (turn) => this.deps.log.turn(live.record.id, turn));
-    session.on('barge-in', (b) => this.deps.log.bargeIn(live.record.id, b.heardFraction));
+    session.on('turn', (turn) => this.write(live, () => this.deps.log.turn(live.record.id, turn)));
+    session.on('barge-in', (b) => this.write(live, () => this.deps.log.bargeIn(live.record.id, b.heardFraction)));
     session.on('hangup', () => void this.hangupLive(live, { status: 'completed', reason: 'agent_hangup' }));
     session.on('transfer', (to) => void this.transfer(live, to));
     session.on('error', (err) => this.log.warn({ err, call: live.record.id }, 'turn failed'));
@@ -353,6 +358,15 @@ export class CallManager {
     return new ChatAgent(this.deps.inference as VoiceInference, settings?.systemPrompt ?? this.deps.settings.systemPrompt);
   }
 
+  /**
+   * Stores a turn or barge-in in the background (the turn loop does not wait for the store),
+   * each after the call's previous one: a barge-in marks the reply stored just before it, even
+   * on PostgreSQL where two writes could otherwise take different connections.
+   */
+  private write(live: LiveCall, fn: () => Promise<void>): void {
+    live.writes = (live.writes ?? Promise.resolve()).then(fn).catch((err: unknown) => this.log.error({ err, call: live.record.id }, 'storing a turn failed'));
+  }
+
   private async hangupLive(live: LiveCall, end: CallEnd): Promise<void> {
     if (live.ending) return;
     if (live.dialog) await live.dialog.bye().catch((err: unknown) => this.log.warn({ err, call: live.record.id }, 'BYE failed'));
@@ -369,7 +383,9 @@ export class CallManager {
     live.media?.close();
     live.outbound?.abort();
     this.live.delete(live.record.id);
-    const ended = this.deps.log.end(live.number, live.record.id, end);
+    // The turns the call had are stored before it ends (a turn after the end is dropped).
+    await live.writes;
+    const ended = await this.deps.log.end(live.number, live.record.id, end);
     if (ended) this.log.info({ call: ended.id, status: ended.status, reason: end.reason, minutes: ended.billableMinutes }, 'call ended');
   }
 }

@@ -1,10 +1,11 @@
+import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
-import { CallsRepository, type Db, type NumberRecord, type OutboxRepository } from '../store/index.ts';
+import { CallsRepository, type Database, type NumberRecord, type SqlStore } from '../store/index.ts';
 import type { HttpPost } from '../webhooks/index.ts';
 import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
@@ -29,14 +30,14 @@ export interface VoiceCoreDeps {
   config: Readonly<Config>;
   logger: Logger;
   clock: Clock;
-  db: Db;
+  /** The store calls are written to (each change and its webhook event in one store.tx). */
+  store: SqlStore<Database>;
   numbers: NumberService;
-  outbox: OutboxRepository;
   ledger: UsageLedger;
   webhooks: { notify(): void };
   metrics: Registry;
   /** Opt-out compliance: calls to opted-out contacts are refused (absent: no check). */
-  optOuts?: { assertAllowed(number: NumberRecord, contact: string): void };
+  optOuts?: { assertAllowed(db: Kysely<Database>, number: NumberRecord, contact: string): Promise<void> };
 }
 
 export interface Voice {
@@ -63,7 +64,8 @@ export async function startVoice(
   options: VoiceOptions,
   adapters: VoiceAdapters = defaultAdapters(core.logger),
 ): Promise<Voice> {
-  const calls = new CallsRepository(core.db);
+  const calls = new CallsRepository(core.store.db);
+  const optOuts = core.optOuts;
   const v = core.config.voice;
   const enabled = options.signaling !== undefined || v.drachtio !== null;
   if (!enabled) return { manager: undefined, calls, stop: async () => {} };
@@ -72,18 +74,16 @@ export async function startVoice(
   if (!signaling) return { manager: undefined, calls, stop: async () => {} };
   metrics.observe(() => signaling.status());
   const log = new CallLog({
-    db: core.db,
-    calls,
-    outbox: core.outbox,
+    store: core.store,
     ledger: core.ledger,
     clock: core.clock,
     included: core.config.metering.includedVoiceMinutes,
     notify: () => core.webhooks.notify(),
   });
   // Calls a previous process left live cannot be resumed: their media sockets are gone.
-  for (const c of calls.listLive()) {
-    const number = core.numbers.get(c.numberId);
-    log.end(number, c.id, { status: c.answeredAt ? 'completed' : 'failed', reason: 'gateway_restart' });
+  for (const c of await calls.listLive()) {
+    const number = await core.numbers.get(c.numberId);
+    await log.end(number, c.id, { status: c.answeredAt ? 'completed' : 'failed', reason: 'gateway_restart' });
   }
   const mediaMetrics = new MediaMetrics(core.metrics);
   const voiceLog = core.logger.child({ mod: 'voice' });
@@ -111,7 +111,7 @@ export async function startVoice(
     media,
     logger: core.logger,
     mediaMetrics,
-    ...(core.optOuts && { optOuts: core.optOuts }),
+    ...(optOuts && { optOuts: { assertAllowed: (number: NumberRecord, contact: string) => optOuts.assertAllowed(core.store.db, number, contact) } }),
     ...(options.agentFor && { agentFor: options.agentFor }),
     settings: {
       mediaAddress: v.mediaAddress,

@@ -1,7 +1,9 @@
+import { AsyncResource } from 'node:async_hooks';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
 import { waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
-import type { Db, OutboxEvent, OutboxRepository } from '../store/index.ts';
+import { OutboxRepository, type Database, type OutboxEvent, type SqlStore } from '../store/index.ts';
 import { MAX_RESPONSE_BYTES, WebhookTransportError, type HttpPost, type WebhookResponse } from './http-post.ts';
 import { parseWebhookReply, type WebhookReply } from './reply.ts';
 import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from './retry-policy.ts';
@@ -14,17 +16,22 @@ export interface WebhookTarget {
 }
 
 export interface WebhookDispatcherDeps {
-  db: Db;
+  store: SqlStore<Database>;
+  /** The outbox on the store's root executor (claims, retries: one statement each). */
   outbox: OutboxRepository;
-  target(numberId: string): WebhookTarget | undefined;
+  target(numberId: string): WebhookTarget | undefined | Promise<WebhookTarget | undefined>;
   post: HttpPost;
   clock: Clock;
   logger: Logger;
   /**
-   * Sends an inline reply. Runs inside the transaction that marks the event delivered, so a
-   * reply is recorded exactly when its event is; it must be idempotent per event id.
+   * Sends an inline reply: writes it through `tx`, the transaction that marks the event delivered,
+   * so a reply is recorded exactly when its event is. Only database work (no network, no
+   * store.tx of its own). It must be idempotent per event id: if this node's lease ran out
+   * mid-delivery, another node may deliver the event and reply too. What it returns is called
+   * once the transaction has committed (to wake the sender: a wake-up inside the transaction
+   * would look for the reply before it is visible).
    */
-  onReply(event: OutboxEvent, reply: Extract<WebhookReply, { action: 'respond' }>): void;
+  onReply(event: OutboxEvent, reply: Extract<WebhookReply, { action: 'respond' }>, tx: Kysely<Database>): Promise<(() => void) | void>;
   policy?: RetryPolicy;
   random?: () => number;
   concurrency?: number;
@@ -56,10 +63,19 @@ export class WebhookDispatcher {
   private readonly log: Logger;
   private running = false;
   private inFlight = 0;
+  /** The look at the outbox under way; one at a time, so concurrent wake-ups never over-claim. */
+  private pumping: Promise<void> | undefined;
+  private pumpAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   /** Numbers whose held events are being sent, one at a time. */
   private readonly draining = new Set<string>();
+  /**
+   * Runs a function in the async context the dispatcher was built in. notify() and releaseHeld()
+   * may be called from inside another service's store.tx; the looks they start must not inherit
+   * that transaction's context, where a query on the root executor is refused.
+   */
+  private readonly detached: (fn: () => void) => void = AsyncResource.bind((fn: () => void) => fn());
 
   constructor(private readonly deps: WebhookDispatcherDeps) {
     this.policy = deps.policy ?? DEFAULT_RETRY_POLICY;
@@ -69,29 +85,35 @@ export class WebhookDispatcher {
     this.log = deps.logger.child({ mod: 'webhooks' });
   }
 
-  start(): void {
-    // One dispatcher per store: leases left by a crashed process are released at once.
-    const released = this.deps.outbox.releaseLeases();
-    if (released > 0) this.log.warn({ deliveries: released }, 'resuming deliveries interrupted by a restart');
+  async start(): Promise<void> {
+    // A SQLite store has one dispatcher: leases left by a crashed process are released at once.
+    // On PostgreSQL other nodes' dispatchers hold live leases; a crashed node's run out (LEASE_MS).
+    if (this.deps.store.dialect === 'sqlite') {
+      const released = await this.deps.outbox.releaseLeases();
+      if (released > 0) this.log.warn({ deliveries: released }, 'resuming deliveries interrupted by a restart');
+    }
     this.running = true;
     this.pump();
     // URLs set while the gateway was down (config file, another process) release their events now.
-    for (const numberId of this.deps.outbox.heldNumberIds()) this.releaseHeld(numberId);
+    for (const numberId of await this.deps.outbox.heldNumberIds()) this.releaseHeld(numberId);
   }
 
   /**
    * Stops taking new events and waits (up to `graceMs`) for the ones in flight; an event cut
-   * off here keeps its lease in the store and is delivered again after the next start.
+   * off here keeps its lease in the store and is delivered again after the next start (SQLite)
+   * or once its lease runs out (PostgreSQL, by any node).
    */
   async stop(graceMs = 5000): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    // A claim under way still hands its events to deliver(); wait for it so they are counted.
+    await this.pumping;
     if (this.inFlight > 0) await waitOrTimeout((resolve) => this.idleWaiters.push(resolve), graceMs);
   }
 
   /** A new event was written: look now instead of at the next poll. */
   notify(): void {
-    if (this.running) this.pump();
+    if (this.running) this.detached(() => this.pump());
   }
 
   /**
@@ -99,21 +121,23 @@ export class WebhookDispatcher {
    * the agent sees them in the order they happened. Does nothing while the number has no URL.
    */
   releaseHeld(numberId: string): void {
-    if (!this.running || this.draining.has(numberId) || !this.deps.target(numberId)?.url) return;
+    // Marked draining before anything is awaited, so a second wake-up meanwhile sends nothing twice.
+    if (!this.running || this.draining.has(numberId)) return;
     this.draining.add(numberId);
     this.inFlight++;
-    void this.drainHeld(numberId).finally(() => {
-      this.draining.delete(numberId);
-      this.inFlight--;
-      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-    });
+    this.detached(() => void this.drainHeld(numberId)
+      .catch((err: unknown) => this.log.error({ err, numberId }, 'releasing held webhook events failed'))
+      .finally(() => {
+        this.draining.delete(numberId);
+        this.settled();
+      }));
   }
 
   private async drainHeld(numberId: string): Promise<void> {
     let released = 0;
     // Stops when the URL goes away again (deliver() holds the event once more) or at stop().
-    while (this.running && this.deps.target(numberId)?.url) {
-      const event = this.deps.outbox.claimHeld(numberId, this.deps.clock.now(), LEASE_MS);
+    while (this.running && (await this.deps.target(numberId))?.url) {
+      const event = await this.deps.outbox.claimHeld(numberId, this.deps.clock.now(), LEASE_MS);
       if (!event) break;
       released++;
       await this.deliver(event);
@@ -122,15 +146,15 @@ export class WebhookDispatcher {
   }
 
   /** Puts a delivered or dead event back in line. */
-  redeliver(id: string): boolean {
-    const ok = this.deps.outbox.redeliver(id, this.deps.clock.now());
+  async redeliver(id: string): Promise<boolean> {
+    const ok = await this.deps.outbox.redeliver(id, this.deps.clock.now());
     if (ok) this.notify();
     return ok;
   }
 
   /** Sends a signed `webhook.test` event now, outside the outbox, and reports the answer. */
   async sendTest(numberId: string, to: string): Promise<TestDelivery> {
-    const target = this.deps.target(numberId);
+    const target = await this.deps.target(numberId);
     if (!target?.url) return { url: '', status: null, durationMs: 0, body: '', error: 'no webhook URL set for this number' };
     const payload: WebhookPayload = { event: 'webhook.test', to, timestamp: new Date(this.deps.clock.now()).toISOString() };
     const started = performance.now();
@@ -142,36 +166,68 @@ export class WebhookDispatcher {
     }
   }
 
+  /** Looks at the outbox now; a look already under way is followed by one more. */
   private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pumpOnce()
+      .catch((err: unknown) => {
+        // The store is unreachable (PostgreSQL down): try again at the next poll.
+        this.log.error({ err }, 'looking for due webhook deliveries failed');
+        this.schedule(this.pollMs);
+      })
+      .finally(() => {
+        this.pumping = undefined;
+        if (this.pumpAgain) {
+          this.pumpAgain = false;
+          this.pump();
+        }
+      });
+  }
+
+  private async pumpOnce(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.running) return;
     const free = this.concurrency - this.inFlight;
     if (free > 0) {
       const now = this.deps.clock.now();
-      for (const event of this.deps.outbox.claimDue(now, LEASE_MS, free)) {
+      for (const event of await this.deps.outbox.claimDue(now, LEASE_MS, free)) {
         this.inFlight++;
-        void this.deliver(event).finally(() => {
-          this.inFlight--;
-          if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-          this.pump();
-        });
+        void this.deliver(event)
+          .catch((err: unknown) => this.log.error({ err, delivery: event.id }, 'recording a webhook delivery failed; it is retried when its lease runs out'))
+          .finally(() => {
+            this.settled();
+            this.pump();
+          });
       }
     }
-    if (this.inFlight < this.concurrency) {
-      const next = this.deps.outbox.nextDueAt();
-      const wait = next === undefined ? this.pollMs : Math.min(this.pollMs, Math.max(0, next - this.deps.clock.now()));
-      this.timer = setTimeout(() => this.pump(), Math.max(wait, 5));
-      this.timer.unref();
+    if (this.running && this.inFlight < this.concurrency) {
+      const next = await this.deps.outbox.nextDueAt();
+      this.schedule(next === undefined ? this.pollMs : Math.min(this.pollMs, Math.max(0, next - this.deps.clock.now())));
     }
+  }
+
+  private schedule(waitMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.running) return;
+    this.timer = setTimeout(() => this.pump(), Math.max(waitMs, 5));
+    this.timer.unref();
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async deliver(event: OutboxEvent): Promise<void> {
     const log = this.log.child({ delivery: event.id, event: event.event, attempt: event.attempts });
-    const target = this.deps.target(event.numberId);
+    const target = await this.deps.target(event.numberId);
     if (!target?.url) {
       // Not a failure: it waits for a URL (releaseHeld), in the dashboard as `held`.
-      this.deps.outbox.hold(event.id);
+      await this.deps.outbox.hold(event.id);
       log.info('webhook held: no URL set');
       return;
     }
@@ -179,11 +235,11 @@ export class WebhookDispatcher {
     try {
       res = await this.send(target, JSON.parse(event.payload) as WebhookPayload, event.id);
     } catch (err) {
-      this.failed(event, undefined, undefined, (err as Error).message, log);
+      await this.failed(event, undefined, undefined, (err as Error).message, log);
       return;
     }
     if (res.status < 200 || res.status >= 300) {
-      this.failed(event, res.status, res.retryAfterS, answerExcerpt(res), log);
+      await this.failed(event, res.status, res.retryAfterS, answerExcerpt(res), log);
       return;
     }
     const reply: WebhookReply =
@@ -192,30 +248,40 @@ export class WebhookDispatcher {
         : res.truncated
           ? { action: 'ignore', warning: `response body over ${MAX_RESPONSE_BYTES} bytes` }
           : parseWebhookReply(res.contentType, res.text);
-    let replyError: string | undefined;
-    this.deps.db.transaction(() => {
-      this.deps.outbox.markDelivered(event.id, res.status, this.deps.clock.now(), answerExcerpt(res));
-      if (reply.action === 'respond') {
-        try {
-          this.deps.db.transaction(() => this.deps.onReply(event, reply))();
-        } catch (err) {
-          replyError = (err as Error).message;
-        }
+    // "Delivered" and the reply's writes commit together or not at all. The reply runs under a
+    // savepoint: a refused reply (opted-out contact, quota) rolls back only its own writes and the
+    // event is still delivered, as the agent's endpoint did answer.
+    if (reply.action !== 'respond') {
+      await this.deps.outbox.markDelivered(event.id, res.status, this.deps.clock.now(), answerExcerpt(res));
+      if (reply.warning) log.warn({ reason: reply.warning }, 'webhook answer treated as ignore');
+      else log.debug({ status: res.status, action: reply.action }, 'webhook delivered');
+      return;
+    }
+    const outcome = await this.deps.store.tx(async (tx): Promise<{ replyError?: string; afterCommit?: () => void }> => {
+      await new OutboxRepository(tx).markDelivered(event.id, res.status, this.deps.clock.now(), answerExcerpt(res));
+      await sql`savepoint inline_reply`.execute(tx);
+      try {
+        const afterCommit = await this.deps.onReply(event, reply, tx);
+        await sql`release savepoint inline_reply`.execute(tx);
+        return afterCommit ? { afterCommit } : {};
+      } catch (err) {
+        await sql`rollback to savepoint inline_reply`.execute(tx);
+        return { replyError: (err as Error).message };
       }
-    })();
-    if (replyError !== undefined) log.warn({ reason: replyError }, 'inline reply refused');
-    else if (reply.action === 'ignore' && reply.warning) log.warn({ reason: reply.warning }, 'webhook answer treated as ignore');
+    });
+    outcome.afterCommit?.();
+    if (outcome.replyError !== undefined) log.warn({ reason: outcome.replyError }, 'inline reply refused');
     else log.debug({ status: res.status, action: reply.action }, 'webhook delivered');
   }
 
-  private failed(event: OutboxEvent, status: number | undefined, retryAfterS: number | undefined, error: string, log: Logger): void {
+  private async failed(event: OutboxEvent, status: number | undefined, retryAfterS: number | undefined, error: string, log: Logger): Promise<void> {
     const delay = nextRetryDelayMs(this.policy, event.attempts, { status, retryAfterS }, this.random());
     if (delay === null) {
-      this.deps.outbox.markDead(event.id, status ?? null, error);
+      await this.deps.outbox.markDead(event.id, status ?? null, error);
       // The stored answer may quote the agent's body: the log gets only the status.
       log.warn({ status, error: status === undefined ? error : `HTTP ${status}` }, 'webhook dead-lettered after last attempt');
     } else {
-      this.deps.outbox.scheduleRetry(event.id, status ?? null, error, this.deps.clock.now() + delay);
+      await this.deps.outbox.scheduleRetry(event.id, status ?? null, error, this.deps.clock.now() + delay);
       log.info({ status, error: status === undefined ? error : `HTTP ${status}`, retryInMs: delay }, 'webhook attempt failed');
     }
   }

@@ -18,9 +18,9 @@ describe('HTTP error contract', () => {
 
   beforeEach(async () => {
     ({ app, core } = await testApp(tempDir(), { server: { bodyLimitBytes: 2048 } }));
-    numberA = core.numbers.lineFound('la', '+15550000001').id;
-    numberB = core.numbers.lineFound('lb', '+15550000002').id;
-    key = core.apiKeys.create({ numberIds: [numberA] }).key;
+    numberA = (await core.numbers.lineFound('la', '+15550000001')).id;
+    numberB = (await core.numbers.lineFound('lb', '+15550000002')).id;
+    key = (await core.apiKeys.create({ numberIds: [numberA] })).key;
     // Routes that fail on purpose, to see how the one error handler treats each class.
     app.get('/boom', async () => {
       throw new Error('secret internal detail at /srv/agentphone/src/x.ts:12');
@@ -41,7 +41,7 @@ describe('HTTP error contract', () => {
   });
   afterEach(async () => {
     await app.close();
-    core.close();
+    await core.close();
   });
 
   const expectShape = (body: string) => {

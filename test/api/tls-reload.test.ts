@@ -155,7 +155,7 @@ describe('server.trustProxy', () => {
         expect(res.json()).toEqual({ ip: expected, protocol: expected === '203.0.113.9' ? 'https' : 'http' });
       } finally {
         await app.close();
-        core.close();
+        await core.close();
       }
     }
   });

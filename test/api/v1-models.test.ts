@@ -37,11 +37,11 @@ async function setup(installed: readonly string[], upstreams: ReadonlyArray<{ mo
     inference: { modelsDir, workers: 1, session: { provider: 'cpu', intraOpThreads: 1 } },
   });
   const logger = silentLogger();
-  const core = createCore(config, logger);
+  const core = await createCore(config, logger);
   const inference = createInference(config, logger, new Registry());
-  const voiceAi = voiceAiRoutes({ config, logger, clock: core.clock, db: core.db, inference });
+  const voiceAi = voiceAiRoutes({ config, logger, clock: core.clock, store: core.store, inference });
   const app = await buildCoreApp(core, { apiRoutes: [(api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi })] });
-  return { app, core, inference, voiceAi, dir, key: core.apiKeys.create({ name: 't' }).key };
+  return { app, core, inference, voiceAi, dir, key: (await core.apiKeys.create({ name: 't' })).key };
 }
 
 async function listIds(s: Setup): Promise<string[]> {
@@ -57,7 +57,7 @@ describe('GET /api/v1/models lists only models that can answer', () => {
     await current.app.close();
     await current.voiceAi.close();
     await current.inference.close();
-    current.core.close();
+    await current.core.close();
     rmSync(current.dir, { recursive: true, force: true });
     current = undefined;
   });
@@ -104,7 +104,7 @@ describe('GET /api/v1/models lists only models that can answer', () => {
     await current.app.close();
     await current.voiceAi.close();
     await current.inference.close();
-    current.core.close();
+    await current.core.close();
     rmSync(current.dir, { recursive: true, force: true });
     current = await setup(['orpheus-3b', 'snac-24khz']);
     expect(await listIds(current)).toEqual(['orpheus-3b']);

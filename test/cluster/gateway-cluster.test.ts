@@ -69,14 +69,14 @@ describe('the gateway as a cluster node (SQLite)', () => {
       };
       const waiting = await send(gw.numberB, 'for the line node-y holds');
       const going = await send(gw.numberA, 'for the line node-x holds');
-      await until(() => ['sent', 'delivered'].includes(gw.core.messages.get(going)?.status ?? ''), 10_000, 'virtual-1 sends');
+      await until(async () => ['sent', 'delivered'].includes((await gw.core.messages.get(going))?.status ?? ''), 10_000, 'virtual-1 sends');
       // Virtual lines send in milliseconds: had node-x used virtual-2, this one would be out too.
       await new Promise((r) => setTimeout(r, 300));
-      expect(gw.core.messages.get(waiting)?.status).toBe('queued');
+      expect((await gw.core.messages.get(waiting))?.status).toBe('queued');
 
       // node-y lets go: node-x takes the line back at its next beat and sends what waited.
       await other.removeNode('node-y');
-      await until(() => ['sent', 'delivered'].includes(gw.core.messages.get(waiting)?.status ?? ''), 10_000, 'virtual-2 sends once node-x holds it again');
+      await until(async () => ['sent', 'delivered'].includes((await gw.core.messages.get(waiting))?.status ?? ''), 10_000, 'virtual-2 sends once node-x holds it again');
       expect(gw.membership.holds('virtual-2')).toBe(true);
     } finally {
       await gw.stop();

@@ -21,18 +21,18 @@ describe('opt-outs and outbound calls (SIP signaling over the loopback fake, fak
     cleanup.push(() => gw.stop());
     const call = () => gw.api(`/api/numbers/${gw.numberA}/calls`, { method: 'POST', body: JSON.stringify({ to: CONTACT }) });
 
-    gw.core.optOuts.adminOptOut(gw.numberA, CONTACT, { actor: 'test' });
+    await gw.core.optOuts.adminOptOut(gw.numberA, CONTACT, { actor: 'test' });
     const refused = await call();
     expect(refused.status).toBe(403);
     const body = (await refused.json()) as { error: string; message: string };
     expect(body.error).toBe('Forbidden');
     expect(body.message).toContain(`${CONTACT} opted out of messages from +15550000001`);
-    expect(gw.voice.calls.list(gw.numberA, { limit: 10 })).toHaveLength(0);
+    expect(await gw.voice.calls.list(gw.numberA, { limit: 10 })).toHaveLength(0);
 
-    gw.core.optOuts.adminOptIn(gw.numberA, CONTACT, { actor: 'test' });
+    await gw.core.optOuts.adminOptIn(gw.numberA, CONTACT, { actor: 'test' });
     const placed = await call();
     expect(placed.status).toBe(200);
     (await signaling.nextOutbound()).reject(486);
-    expect(gw.voice.calls.list(gw.numberA, { limit: 10 })).toHaveLength(1);
+    expect(await gw.voice.calls.list(gw.numberA, { limit: 10 })).toHaveLength(1);
   });
 });

@@ -16,7 +16,7 @@ describeWithTool("the dashboard's opt-outs panel in headless Chromium (real gate
     const page = browser.page();
     const gw = await startTestGateway(tempDir());
     try {
-      gw.core.optOuts.adminOptOut(gw.numberA, SUBSCRIBER, { actor: 'cli:ops' });
+      await gw.core.optOuts.adminOptOut(gw.numberA, SUBSCRIBER, { actor: 'cli:ops' });
       await page.goto(gw.url);
       await page.getByLabel('Admin token').fill('test-admin-token-0123456789');
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -29,12 +29,12 @@ describeWithTool("the dashboard's opt-outs panel in headless Chromium (real gate
       await panel.getByLabel('Contact to opt out').fill(OTHER);
       await panel.getByRole('button', { name: 'Opt out' }).click();
       await table.getByRole('row', { name: new RegExp(`\\${OTHER} admin \\(dashboard\\)`) }).waitFor();
-      expect(gw.core.optOuts.get(gw.numberA, OTHER)).toMatchObject({ state: 'opted_out', source: 'admin', actor: 'dashboard' });
+      expect(await gw.core.optOuts.get(gw.numberA, OTHER)).toMatchObject({ state: 'opted_out', source: 'admin', actor: 'dashboard' });
 
       await panel.getByRole('button', { name: `Remove the opt-out of ${SUBSCRIBER}` }).click();
-      await until(() => gw.core.optOuts.get(gw.numberA, SUBSCRIBER)?.state === 'opted_in', 10_000, 'the opt-out removed');
+      await until(async () => (await gw.core.optOuts.get(gw.numberA, SUBSCRIBER))?.state === 'opted_in', 10_000, 'the opt-out removed');
       await table.getByRole('row', { name: new RegExp(`\\${SUBSCRIBER}`) }).waitFor({ state: 'detached' });
-      expect(gw.core.optOuts.audit({ numberId: gw.numberA, limit: 10 }).map((a) => [a.contact, a.action, a.actor])).toEqual([
+      expect((await gw.core.optOuts.audit({ numberId: gw.numberA, limit: 10 })).map((a) => [a.contact, a.action, a.actor])).toEqual([
         [SUBSCRIBER, 'opt_out', 'cli:ops'],
         [OTHER, 'opt_out', 'dashboard'],
         [SUBSCRIBER, 'opt_in', 'dashboard'],

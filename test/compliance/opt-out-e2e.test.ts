@@ -56,14 +56,14 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     const confirmation = rig.gw.core.config.compliance.optOut.confirmation;
     expect(await inboxBodies(rig.gw.network!, 1)).toEqual([confirmation]);
     // The confirmation is a normal, metered outbound message.
-    expect(outbound().map((m) => m.body)).toEqual([confirmation]);
-    const usage = () => rig.gw.core.ledger.report(rig.gw.core.numbers.get(rig.gw.numberA), new Date().toISOString().slice(0, 7)).sms;
-    expect(usage().outbound).toBe(1);
+    expect((await outbound()).map((m) => m.body)).toEqual([confirmation]);
+    const usage = async () => (await rig.gw.core.ledger.report(rig.gw.core.numbers.get(rig.gw.numberA), new Date().toISOString().slice(0, 7))).sms;
+    expect((await usage()).outbound).toBe(1);
 
     // A second STOP changes nothing: no second confirmation, no second event.
     rig.gw.network!.text(SUBSCRIBER, OURS, 'STOP');
     await inboundHooks(2);
-    expect(outbound()).toHaveLength(1);
+    expect(await outbound()).toHaveLength(1);
 
     const refused = await send('one more thing');
     expect(refused.status).toBe(403);
@@ -73,8 +73,8 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     expect(body.message).toContain(SUBSCRIBER);
     expect(body.message).toContain(OURS);
     expect(body.message).toContain('"STOP"');
-    expect(body.message).toContain(rig.gw.core.optOuts.get(rig.gw.numberA, SUBSCRIBER)!.updatedAt);
-    expect(outbound()).toHaveLength(1);
+    expect(body.message).toContain((await rig.gw.core.optOuts.get(rig.gw.numberA, SUBSCRIBER))!.updatedAt);
+    expect(await outbound()).toHaveLength(1);
 
     rig.gw.network!.text(SUBSCRIBER, OURS, 'start');
     await rig.receiver.waitFor(() => rig.receiver.events('contact.opted_in').length === 1);
@@ -82,7 +82,7 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     expect(await inboxBodies(rig.gw.network!, 2)).toEqual([confirmation, rig.gw.core.config.compliance.optOut.optInConfirmation]);
     expect((await send('welcome back')).status).toBe(200);
     // The refused send was not metered: the two confirmations and this one.
-    expect(usage().outbound).toBe(3);
+    expect((await usage()).outbound).toBe(3);
     expect(await inboxBodies(rig.gw.network!, 3)).toContain('welcome back');
     expect(rig.receiver.events('contact.opted_out')).toHaveLength(1);
 
@@ -100,8 +100,8 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     rig.gw.network!.text(SUBSCRIBER, OURS, 'yes');
     rig.gw.network!.text(SUBSCRIBER, OURS, 'STOP please');
     await inboundHooks(2);
-    expect(outbound()).toHaveLength(0);
-    expect(rig.gw.core.optOuts.get(rig.gw.numberA, SUBSCRIBER)).toBeUndefined();
+    expect(await outbound()).toHaveLength(0);
+    expect(await rig.gw.core.optOuts.get(rig.gw.numberA, SUBSCRIBER)).toBeUndefined();
     expect(rig.receiver.events('contact.opted_in')).toHaveLength(0);
   });
 
@@ -111,7 +111,7 @@ describe('opt-out compliance end to end (virtual subscriber, loopback webhook re
     await rig.receiver.waitFor(() => rig.receiver.events('message.status').some((h) => h.json.status === 'failed'));
     const failed = rig.receiver.events('message.status').find((h) => h.json.status === 'failed')!;
     expect(failed.json.error).toMatchObject({ code: 'CONTACT_OPTED_OUT', message: expect.stringContaining('"UNSUBSCRIBE"') });
-    const reply = rig.gw.core.messages.get(failed.json.message_id as string)!;
+    const reply = (await rig.gw.core.messages.get(failed.json.message_id as string))!;
     expect(reply).toMatchObject({ status: 'failed', body: 'Sorry to see you go!', errorCode: 'CONTACT_OPTED_OUT', segments: 0 });
     expect(reply.replyTo).toBe(rig.receiver.events('message.inbound')[0]!.headers['x-agentphone-delivery']);
     // Only the confirmation went out.
@@ -180,7 +180,7 @@ describe('opt-out compliance turned off', () => {
   it('with compliance.optOut.enabled false, STOP is a plain message', async () => {
     rig.gw.network!.text(SUBSCRIBER, OURS, 'STOP');
     await inboundHooks(1);
-    expect(outbound()).toHaveLength(0);
+    expect(await outbound()).toHaveLength(0);
     expect((await send('still here')).status).toBe(200);
     expect(await inboxBodies(rig.gw.network!, 1)).toEqual(['still here']);
     expect(rig.receiver.events('contact.opted_out')).toHaveLength(0);

@@ -140,7 +140,7 @@ describe('config', () => {
   });
 
   it('refuses a PostgreSQL URL that is not postgres://, sets TLS in the URL, or TLS files that do not fit the mode, never quoting the URL', () => {
-    const problems = (postgres: object): string[] => problemsOf(() => validateConfig({ store: { postgres } }));
+    const problems = (postgres: object): readonly string[] => problemsOf(() => validateConfig({ store: { postgres } }));
     expect(problems({ url: 'mysql://u:secret@h/db' })).toEqual(['store.postgres.url (AGENTPHONE_DATABASE_URL): must start with postgres:// or postgresql://']);
     expect(problems({ url: 'postgres://u:secret@h/db?sslmode=disable' })[0]).toMatch(/must not set sslmode; set TLS with store\.postgres\.ssl/);
     expect(problems({ url: 'postgres://u:secret@h/db', ssl: { mode: 'require', certFile: '/c.pem' } })).toEqual(['store.postgres.ssl: certFile and keyFile go together']);

@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/api/index.ts';
 import type { Core } from '../../src/core.ts';
 import { newMessageId } from '../../src/ids/index.ts';
-import { CallsRepository, CONVERSATION_SQL, DATABASE_FILE, MIGRATIONS, MessagesRepository, openDatabase, purgeStored, type Db } from '../../src/store/index.ts';
+import { CallsRepository, DATABASE_FILE, MIGRATIONS, MessagesRepository, openDatabase, purgeStored, sqliteSqlStore, type Db } from '../../src/store/index.ts';
+import { conversationStatements } from '../../src/store/conversations-repository.ts';
+import type { Database } from '../../src/store/sql/database.ts';
 import { testApp } from '../helpers/gateway.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 
@@ -44,9 +46,9 @@ interface ThreadBody {
 /** An ISO time on a fixed day, minute `m` (so the order of the test's rows is known). */
 const at = (m: number) => new Date(Date.UTC(2026, 0, 10, 12, m)).toISOString();
 
-function inbound(messages: MessagesRepository, numberId: string, contact: string, body: string, createdAt: string, channel: 'sms' | 'mms' = 'sms'): string {
+async function inbound(messages: MessagesRepository, numberId: string, contact: string, body: string, createdAt: string, channel: 'sms' | 'mms' = 'sms'): Promise<string> {
   const id = newMessageId(Date.parse(createdAt));
-  messages.insertInbound({
+  await messages.insertInbound({
     id,
     numberId,
     channel,
@@ -63,9 +65,9 @@ function inbound(messages: MessagesRepository, numberId: string, contact: string
   return id;
 }
 
-function outbound(messages: MessagesRepository, numberId: string, contact: string, body: string, createdAt: string, channel: 'sms' | 'mms' = 'sms'): string {
+async function outbound(messages: MessagesRepository, numberId: string, contact: string, body: string, createdAt: string, channel: 'sms' | 'mms' = 'sms'): Promise<string> {
   const id = newMessageId(Date.parse(createdAt));
-  messages.insert({ id, numberId, direction: 'outbound', channel, contact, body, media: [], status: 'sent', encoding: 'gsm7', segments: 1, createdAt });
+  await messages.insert({ id, numberId, direction: 'outbound', channel, contact, body, media: [], status: 'sent', encoding: 'gsm7', segments: 1, createdAt });
   return id;
 }
 
@@ -93,15 +95,15 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
 
   beforeEach(async () => {
     ({ app, core } = await testApp(tempDir()));
-    calls = new CallsRepository(core.db);
-    numberA = core.numbers.lineFound('la', '+15550000001').id;
-    numberB = core.numbers.lineFound('lb', '+15550000002').id;
-    keyA = core.apiKeys.create({ numberIds: [numberA] }).key;
+    calls = new CallsRepository(core.store.db);
+    numberA = (await core.numbers.lineFound('la', '+15550000001')).id;
+    numberB = (await core.numbers.lineFound('lb', '+15550000002')).id;
+    keyA = (await core.apiKeys.create({ numberIds: [numberA] })).key;
     auth = { authorization: `Bearer ${keyA}` };
   });
   afterEach(async () => {
     await app.close();
-    core.close();
+    await core.close();
   });
 
   const get = async <T>(url: string, headers = auth): Promise<{ status: number; body: T }> => {
@@ -115,13 +117,13 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
 
   it('lists one row per contact, most recent activity first, with the last message and unread inbound messages', async () => {
     const m = core.messages;
-    inbound(m, numberA, ALICE, 'hi from alice', at(1));
-    outbound(m, numberA, ALICE, 'hello alice', at(2));
-    inbound(m, numberA, BOB, 'bob 1', at(3));
-    inbound(m, numberA, BOB, 'bob 2', at(4), 'mms');
-    inbound(m, numberA, ALICE, 'alice again', at(5));
-    outbound(m, numberA, CAROL, 'to carol', at(6));
-    inbound(m, numberB, ALICE, 'other number', at(7));
+    await inbound(m, numberA, ALICE, 'hi from alice', at(1));
+    await outbound(m, numberA, ALICE, 'hello alice', at(2));
+    await inbound(m, numberA, BOB, 'bob 1', at(3));
+    await inbound(m, numberA, BOB, 'bob 2', at(4), 'mms');
+    await inbound(m, numberA, ALICE, 'alice again', at(5));
+    await outbound(m, numberA, CAROL, 'to carol', at(6));
+    await inbound(m, numberB, ALICE, 'other number', at(7));
     // A send through the API is a conversation too (its row is written by the send path itself).
     const sent = await app.inject({ method: 'POST', url: `/api/numbers/${numberA}/send/sms`, headers: auth, payload: { to: '+1 (555) 111-0004', body: 'via API' } });
     expect(sent.statusCode).toBe(200);
@@ -142,14 +144,14 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
     for (const c of list.body.conversations) expect(c.unread_count).toBe(countedUnread(core.db, numberA, c.contact));
 
     // Number B keeps its own conversations.
-    const b = await get<ListBody>(`/api/numbers/${numberB}/conversations`, keyFor(core, numberB));
+    const b = await get<ListBody>(`/api/numbers/${numberB}/conversations`, await keyFor(core, numberB));
     expect(b.body.conversations.map((c) => [c.contact, c.unread_count])).toEqual([[ALICE, 1]]);
   });
 
   it('marks a conversation read: unread drops to 0, only later inbound messages count again', async () => {
     const m = core.messages;
-    inbound(m, numberA, ALICE, 'one', at(1));
-    inbound(m, numberA, ALICE, 'two', at(2));
+    await inbound(m, numberA, ALICE, 'one', at(1));
+    await inbound(m, numberA, ALICE, 'two', at(2));
     expect(await read(numberA, ALICE)).toEqual({ status: 200, body: { contact: ALICE, unread_count: 0 } });
     const after = await get<ListBody>(`/api/numbers/${numberA}/conversations`);
     expect(after.body.conversations[0]).toMatchObject({ contact: ALICE, unread_count: 0 });
@@ -157,8 +159,8 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
 
     // Marked at the gateway's clock (now), so messages written now are after it.
     const now = new Date(Date.now() + 60_000).toISOString();
-    inbound(m, numberA, ALICE, 'three', now);
-    outbound(m, numberA, ALICE, 'reply', now);
+    await inbound(m, numberA, ALICE, 'three', now);
+    await outbound(m, numberA, ALICE, 'reply', now);
     const again = await get<ListBody>(`/api/numbers/${numberA}/conversations`);
     expect(again.body.conversations[0]).toMatchObject({ contact: ALICE, unread_count: 1 });
     expect(countedUnread(core.db, numberA, ALICE)).toBe(1);
@@ -174,14 +176,14 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
 
   it('pages conversations with an opaque cursor that stays put when new messages arrive meanwhile', async () => {
     const contacts = ['+15552220001', '+15552220002', '+15552220003', '+15552220004', '+15552220005'];
-    contacts.forEach((c, i) => inbound(core.messages, numberA, c, `m${i}`, at(i + 1)));
+    for (const [i, c] of contacts.entries()) await inbound(core.messages, numberA, c, `m${i}`, at(i + 1));
     const first = await get<ListBody>(`/api/numbers/${numberA}/conversations?limit=2`);
     expect(first.body.conversations.map((c) => c.contact)).toEqual(['+15552220005', '+15552220004']);
     expect(first.body.next_cursor).toMatch(/^[\w-]+$/);
 
     // Meanwhile: a new contact, and the oldest conversation comes back to the top.
-    inbound(core.messages, numberA, '+15552220006', 'new', at(30));
-    inbound(core.messages, numberA, '+15552220001', 'back', at(31));
+    await inbound(core.messages, numberA, '+15552220006', 'new', at(30));
+    await inbound(core.messages, numberA, '+15552220001', 'back', at(31));
     const second = await get<ListBody>(`/api/numbers/${numberA}/conversations?limit=2&cursor=${first.body.next_cursor}`);
     expect(second.body.conversations.map((c) => c.contact)).toEqual(['+15552220003', '+15552220002']);
     expect(second.body.next_cursor).toBeNull();
@@ -192,15 +194,15 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
 
   it('shows a thread newest first: SMS and MMS both ways and a call with a bounded transcript summary, paged', async () => {
     const m = core.messages;
-    inbound(m, numberA, ALICE, 'sms in', at(1));
-    outbound(m, numberA, ALICE, 'mms out', at(2), 'mms');
-    calls.insert({ id: 'call_t1', numberId: numberA, direction: 'inbound', contact: ALICE, status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(3) });
-    calls.markAnswered('call_t1', at(3));
-    calls.addTurn('call_t1', { callerText: 'I would like to book a table for four people tonight', dtmf: null, action: 'respond', agentReply: 'Sure, at what time?', createdAt: at(3) });
-    calls.addTurn('call_t1', { callerText: 'eight', dtmf: null, action: 'respond', agentReply: `Booked for eight. ${'Thanks! '.repeat(60)}`, createdAt: at(3) });
-    calls.end({ id: 'call_t1', status: 'completed', endReason: 'hangup', sipStatus: null, errorMessage: null, durationMs: 61_400, billableMinutes: 2, endedAt: at(4) });
-    inbound(m, numberA, ALICE, 'mms in', at(5), 'mms');
-    outbound(m, numberA, BOB, 'not in this thread', at(6));
+    await inbound(m, numberA, ALICE, 'sms in', at(1));
+    await outbound(m, numberA, ALICE, 'mms out', at(2), 'mms');
+    await calls.insert({ id: 'call_t1', numberId: numberA, direction: 'inbound', contact: ALICE, status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(3) });
+    await calls.markAnswered('call_t1', at(3));
+    await calls.addTurn('call_t1', { callerText: 'I would like to book a table for four people tonight', dtmf: null, action: 'respond', agentReply: 'Sure, at what time?', createdAt: at(3) });
+    await calls.addTurn('call_t1', { callerText: 'eight', dtmf: null, action: 'respond', agentReply: `Booked for eight. ${'Thanks! '.repeat(60)}`, createdAt: at(3) });
+    await calls.end({ id: 'call_t1', status: 'completed', endReason: 'hangup', sipStatus: null, errorMessage: null, durationMs: 61_400, billableMinutes: 2, endedAt: at(4) });
+    await inbound(m, numberA, ALICE, 'mms in', at(5), 'mms');
+    await outbound(m, numberA, BOB, 'not in this thread', at(6));
 
     const url = `/api/numbers/${numberA}/conversations/${encodeURIComponent(ALICE)}`;
     // The page's messages come with the thread's own statement, not one lookup each (a spy on the real repository).
@@ -241,7 +243,7 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
   });
 
   it('applies the key scope as every /api/numbers/:id route does: another number is a 404 like a missing one', async () => {
-    inbound(core.messages, numberB, ALICE, 'for B', at(1));
+    await inbound(core.messages, numberB, ALICE, 'for B', at(1));
     for (const url of [
       `/api/numbers/${numberB}/conversations`,
       `/api/numbers/${numberB}/conversations/${encodeURIComponent(ALICE)}`,
@@ -256,7 +258,7 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
   });
 
   it('answers 400 in the {error, message} shape to a bad cursor or limit', async () => {
-    inbound(core.messages, numberA, ALICE, 'x', at(1));
+    await inbound(core.messages, numberA, ALICE, 'x', at(1));
     const base = `/api/numbers/${numberA}/conversations`;
     for (const query of ['cursor=not-a-cursor', `cursor=${Buffer.from('{"a":1}').toString('base64url')}`, 'limit=0', 'limit=101', 'limit=ten']) {
       for (const url of [`${base}?${query}`, `${base}/${encodeURIComponent(ALICE)}?${query}`]) {
@@ -267,39 +269,38 @@ describe('conversations API (real SQLite file, the whole HTTP app)', () => {
       }
     }
     // Default 20, at most 100.
-    for (let i = 0; i < 25; i++) inbound(core.messages, numberA, `+1555333${String(i).padStart(4, '0')}`, 'x', at(10 + i));
+    for (let i = 0; i < 25; i++) await inbound(core.messages, numberA, `+1555333${String(i).padStart(4, '0')}`, 'x', at(10 + i));
     expect((await get<ListBody>(base)).body.conversations).toHaveLength(20);
     expect((await get<ListBody>(`${base}?limit=100`)).body.conversations).toHaveLength(26);
   });
 
   it('keeps counts right when retention purges messages, and drops a conversation left empty', async () => {
-    inbound(core.messages, numberA, ALICE, 'old', at(1));
-    inbound(core.messages, numberA, ALICE, 'new', at(20));
-    inbound(core.messages, numberA, BOB, 'old bob', at(2));
-    await purgeStored(core.db, join(tempDir(), 'media'), { messagesBeforeMs: Date.parse(at(10)) });
+    await inbound(core.messages, numberA, ALICE, 'old', at(1));
+    await inbound(core.messages, numberA, ALICE, 'new', at(20));
+    await inbound(core.messages, numberA, BOB, 'old bob', at(2));
+    await purgeStored(core.store, join(tempDir(), 'media'), { messagesBeforeMs: Date.parse(at(10)) });
     const list = await get<ListBody>(`/api/numbers/${numberA}/conversations`);
     expect(list.body.conversations.map((c) => [c.contact, c.unread_count, c.last_message?.body])).toEqual([[ALICE, 1, 'new']]);
   });
 });
 
 /** A key for one number (the suite's own key is scoped to number A). */
-function keyFor(core: Core, numberId: string): Record<string, string> {
-  return { authorization: `Bearer ${core.apiKeys.create({ numberIds: [numberId] }).key}` };
+async function keyFor(core: Core, numberId: string): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${(await core.apiKeys.create({ numberIds: [numberId] })).key}` };
 }
 
 describe('conversation reads run on indexes (EXPLAIN QUERY PLAN)', () => {
   const tempDir = useTempDir();
 
-  it('plans every list, thread and read-mark statement as an index search, with no scan and no sort', () => {
+  it('plans every list, thread and read-mark statement as an index search, with no scan and no sort', async () => {
     const db = openDatabase(join(tempDir(), DATABASE_FILE));
+    const store = sqliteSqlStore<Database>(db);
     try {
-      const statements = Object.entries(CONVERSATION_SQL);
+      // The repository's own builders, compiled for SQLite.
+      const statements = Object.entries(conversationStatements(store.db));
       expect(statements.map(([name]) => name)).toEqual(expect.arrayContaining(['list', 'listAfter', 'threadMessagesAfter', 'threadCallsAfter', 'markRead']));
-      for (const [name, sql] of statements) {
-        const params = Object.fromEntries([...sql.matchAll(/@(\w+)/g)].map((m) => [m[1], 'x']));
-        const positional = (sql.match(/\?/g) ?? []).map(() => 'x');
-        const stmt = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
-        const plan = (Object.keys(params).length > 0 ? stmt.all(params) : stmt.all(...positional)) as { detail: string }[];
+      for (const [name, compiled] of statements) {
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${compiled.sql}`).all(...compiled.parameters) as { detail: string }[];
         const details = plan.map((p) => p.detail);
         expect(details.some((d) => /^SEARCH .* USING (COVERING INDEX|INDEX|PRIMARY KEY)/.test(d)), `${name}: ${details.join(' | ')}`).toBe(true);
         for (const d of details) {
@@ -310,19 +311,22 @@ describe('conversation reads run on indexes (EXPLAIN QUERY PLAN)', () => {
         if (name.endsWith('After')) expect(details[0], name).toMatch(/\(\w+,\w+\)<\(\?,\?\)\)$/);
       }
     } finally {
+      await store.close();
       db.close();
     }
   });
 
-  it('backfills conversations from messages and calls stored before migration 017', () => {
+  it('backfills conversations from messages and calls stored before migration 017', async () => {
     const file = join(tempDir(), DATABASE_FILE);
     const before = openDatabase(file, { migrations: MIGRATIONS.filter((m) => m.version < 17) });
     before.prepare(`INSERT INTO numbers (id, phone_number, status, webhook_secret, created_at, updated_at) VALUES ('num_a', '+15550000001', 'active', 'x', ?, ?)`).run(at(0), at(0));
-    const messages = new MessagesRepository(before);
-    inbound(messages, 'num_a', ALICE, 'one', at(1));
-    inbound(messages, 'num_a', ALICE, 'two', at(2));
-    outbound(messages, 'num_a', BOB, 'out', at(3));
-    new CallsRepository(before).insert({ id: 'call_b', numberId: 'num_a', direction: 'outbound', contact: CAROL, status: 'queued', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(4) });
+    const beforeStore = sqliteSqlStore<Database>(before);
+    const messages = new MessagesRepository(beforeStore.db);
+    await inbound(messages, 'num_a', ALICE, 'one', at(1));
+    await inbound(messages, 'num_a', ALICE, 'two', at(2));
+    await outbound(messages, 'num_a', BOB, 'out', at(3));
+    await new CallsRepository(beforeStore.db).insert({ id: 'call_b', numberId: 'num_a', direction: 'outbound', contact: CAROL, status: 'queued', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(4) });
+    await beforeStore.close();
     before.close();
     const after = openDatabase(file);
     try {

@@ -25,26 +25,26 @@ describeWithTool("dashboard's conversations on the conversation API (headless Ch
   });
   afterEach(async () => {
     await app?.close();
-    core?.close();
+    await core?.close();
   });
 
   it('opens the liveliest number, shows unread badges and call entries, and marks a conversation read when opened', async () => {
     ({ app, core } = await testApp(tempDir(), { server: { port: 0, publicUrl: null } }));
-    const numberA = core.numbers.lineFound('la', '+15550000001').id;
-    core.numbers.lineFound('lb', '+15550000002');
-    const inbound = (contact: string, body: string, createdAt: string) => {
+    const numberA = (await core.numbers.lineFound('la', '+15550000001')).id;
+    await core.numbers.lineFound('lb', '+15550000002');
+    const inbound = async (contact: string, body: string, createdAt: string) => {
       const id = newMessageId(Date.parse(createdAt));
-      core?.messages.insertInbound({ id, numberId: numberA, channel: 'sms', contact, body, media: [], encoding: 'gsm7', segments: 1, partial: false, missingParts: [], createdAt, dedupeKey: id });
+      await core?.messages.insertInbound({ id, numberId: numberA, channel: 'sms', contact, body, media: [], encoding: 'gsm7', segments: 1, partial: false, missingParts: [], createdAt, dedupeKey: id });
     };
-    inbound(ALICE, 'alice one', at(1));
-    inbound(ALICE, 'alice two', at(2));
-    const calls = new CallsRepository(core.db);
-    calls.insert({ id: 'call_ui', numberId: numberA, direction: 'inbound', contact: BOB, status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(3) });
-    calls.markAnswered('call_ui', at(3));
-    calls.addTurn('call_ui', { callerText: 'Is the shop open on Sunday?', dtmf: null, action: 'respond', agentReply: 'Yes, from ten to four.', createdAt: at(3) });
-    calls.end({ id: 'call_ui', status: 'completed', endReason: 'hangup', sipStatus: null, errorMessage: null, durationMs: 61_000, billableMinutes: 2, endedAt: at(4) });
-    inbound(BOB, 'bob after the call', at(5));
-    const unread = (contact: string) => core?.conversations.list(numberA).conversations.find((c) => c.contact === contact)?.unread_count;
+    await inbound(ALICE, 'alice one', at(1));
+    await inbound(ALICE, 'alice two', at(2));
+    const calls = new CallsRepository(core.store.db);
+    await calls.insert({ id: 'call_ui', numberId: numberA, direction: 'inbound', contact: BOB, status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(3) });
+    await calls.markAnswered('call_ui', at(3));
+    await calls.addTurn('call_ui', { callerText: 'Is the shop open on Sunday?', dtmf: null, action: 'respond', agentReply: 'Yes, from ten to four.', createdAt: at(3) });
+    await calls.end({ id: 'call_ui', status: 'completed', endReason: 'hangup', sipStatus: null, errorMessage: null, durationMs: 61_000, billableMinutes: 2, endedAt: at(4) });
+    await inbound(BOB, 'bob after the call', at(5));
+    const unread = async (contact: string) => (await core?.conversations.list(numberA))?.conversations.find((c) => c.contact === contact)?.unread_count;
 
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     await page.goto(url);
@@ -64,7 +64,7 @@ describeWithTool("dashboard's conversations on the conversation API (headless Ch
     // Alice's two messages are unread until her conversation is opened.
     const list = page.getByRole('navigation', { name: 'Conversations' });
     await list.getByLabel('2 unread').waitFor();
-    expect(unread(ALICE)).toBe(2);
+    expect(await unread(ALICE)).toBe(2);
     await list.getByText(ALICE).click();
     const alice = page.getByRole('region', { name: `Conversation with ${ALICE}` });
     await alice.getByText('alice two').waitFor();

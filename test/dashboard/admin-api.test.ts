@@ -102,7 +102,7 @@ describe('dashboard login and admin API (real gateway on loopback, virtual lines
     gw = await startTestGateway(tempDir());
     const hookUrl = await receiver.start();
     receiver.answer = () => ({ status: 200, body: { action: 'respond', reply: 'Hi from the agent' } });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
     const { cookie, csrf } = await login();
     const admin = async <T>(path: string, init: RequestInit = {}) => {
       const res = await fetch(`${gw.url}/admin${path}`, { ...init, headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json', ...(init.headers as object) } });
@@ -146,11 +146,11 @@ describe('dashboard login and admin API (real gateway on loopback, virtual lines
 
     const today = new Date().toISOString().slice(0, 10);
     // A three-minute call that ended today, written as the call log writes it (SIP is not part of this test).
-    const calls = new CallsRepository(gw.core.db);
+    const calls = new CallsRepository(gw.core.store.db);
     const now = new Date().toISOString();
-    calls.insert({ id: 'call_dash', numberId: gw.numberA, direction: 'inbound', contact: '+15557654321', status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: now });
-    calls.end({ id: 'call_dash', status: 'completed', endReason: 'hangup', sipStatus: 200, errorMessage: null, durationMs: 150_000, billableMinutes: 3, endedAt: now });
-    gw.core.ledger.recordVoiceMinutes(gw.numberA, 3, Date.parse(now));
+    await calls.insert({ id: 'call_dash', numberId: gw.numberA, direction: 'inbound', contact: '+15557654321', status: 'ringing', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: now });
+    await calls.end({ id: 'call_dash', status: 'completed', endReason: 'hangup', sipStatus: 200, errorMessage: null, durationMs: 150_000, billableMinutes: 3, endedAt: now });
+    await gw.core.ledger.recordVoiceMinutes(gw.numberA, 3, Date.parse(now));
     const daily = await admin<{ numbers: Array<{ report: { numberId: string; sms: { used: number } }; days: Array<{ date: string; segmentsOut: number; segmentsIn: number; voiceMinutes: number }> }> }>('/usage/daily');
     const a = daily.json.numbers.find((n) => n.report.numberId === gw.numberA)!;
     expect(a.report.sms.used).toBe(2);

@@ -156,7 +156,7 @@ describeWithTool('dashboard in headless Chromium (real gateway, virtual lines, l
       await page.getByRole('button', { name: 'Send', exact: true }).click();
       await page.locator('li[data-from="me"]').getByText('📎 dot.png').waitFor();
       await expect
-        .poll(() => gw.core.messages.list(gw.numberA, { direction: 'inbound', limit: 10 }).filter((m) => m.channel === 'mms').length, { timeout: 15_000 })
+        .poll(async () => (await gw.core.messages.list(gw.numberA, { direction: 'inbound', limit: 10 })).filter((m) => m.channel === 'mms').length, { timeout: 15_000 })
         .toBe(1);
 
       // A phone-sized screen: the menu folds away and tables become stacked cards.

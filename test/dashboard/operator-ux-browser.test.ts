@@ -29,7 +29,7 @@ describeWithTool('dashboard operator views in headless Chromium (real gateway, v
     await media.start();
     const gw = await startTestGateway(tempDir(), { dashboard: { liveIntervalMs: 200 }, media: { allowPrivateHosts: ['127.0.0.1'] } });
     try {
-      gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+      await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
       const send = async (body: unknown) =>
         ((await (await gw.api(`/api/numbers/${gw.numberA}/send/sms`, { method: 'POST', body: JSON.stringify(body) })).json()) as { messageId: string }).messageId;
       // An MMS whose part MMS cannot carry fails with a reason; a picture reaches the phone.
@@ -38,11 +38,11 @@ describeWithTool('dashboard operator views in headless Chromium (real gateway, v
       await send({ to: SUBSCRIBER, body: 'a photo', media: [media.add('/photo.jpg', 'image/jpeg', await smallJpeg())] });
       gw.mms.mmsc!.subscriberSend(SUBSCRIBER, LINE_A, 'my picture', [{ contentType: 'image/png', name: 'noise.png', data: await noisePng(40, 30) }]);
       gw.network!.text(SUBSCRIBER, LINE_A, 'make it fail');
-      await until(() => gw.core.messages.get(failedId)?.status === 'failed', 20_000, 'the failed MMS');
+      await until(async () => (await gw.core.messages.get(failedId))?.status === 'failed', 20_000, 'the failed MMS');
       await until(() => gw.mms.mmsc!.entries(SUBSCRIBER).length === 1, 20_000, "the agent's picture at the phone");
-      await until(() => gw.core.outbox.listForNumber(gw.numberA, 'dead', 10).length === 1, 20_000, 'a dead delivery');
-      await until(() => gw.core.outbox.listForNumber(gw.numberA, 'delivered', 10).length >= 1, 20_000, 'a delivered delivery');
-      const reason = gw.core.messages.get(failedId)!.errorMessage as string;
+      await until(async () => (await gw.core.outbox.listForNumber(gw.numberA, 'dead', 10)).length === 1, 20_000, 'a dead delivery');
+      await until(async () => (await gw.core.outbox.listForNumber(gw.numberA, 'delivered', 10)).length >= 1, 20_000, 'a delivered delivery');
+      const reason = (await gw.core.messages.get(failedId))!.errorMessage as string;
       expect(reason).toBeTruthy();
 
       await page.goto(gw.url);

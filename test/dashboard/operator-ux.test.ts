@@ -74,7 +74,7 @@ describe("the dashboard's marks and the admin fields its pages use (real gateway
     // No private-address allowlist: the MMS's media URL on loopback is refused, and the message fails with the reason.
     gw = await startTestGateway(tempDir(), { media: { allowPrivateHosts: [] } });
     const g = gw;
-    g.core.numbers.setWebhook(g.numberA, { url: hookUrl });
+    await g.core.numbers.setWebhook(g.numberA, { url: hookUrl });
     const sent = await g.api(`/api/numbers/${g.numberA}/send/sms`, {
       method: 'POST',
       body: JSON.stringify({ to: SUBSCRIBER, body: 'see this', media: [media.add('/p.jpg', 'image/jpeg', await smallJpeg())] }),
@@ -83,7 +83,7 @@ describe("the dashboard's marks and the admin fields its pages use (real gateway
     g.network!.text(SUBSCRIBER, '+15550000001', 'all good');
     g.network!.text(SUBSCRIBER, '+15550000001', 'make it fail');
 
-    await until(() => g.core.messages.get(messageId)?.status === 'failed', 20_000, 'the MMS failed');
+    await until(async () => (await g.core.messages.get(messageId))?.status === 'failed', 20_000, 'the MMS failed');
     const { messages } = await admin<{ messages: MessageRow[] }>(`/messages?numberId=${g.numberA}`);
     const mms = messages.find((m) => m.id === messageId)!;
     expect(mms).toMatchObject({ channel: 'mms', status: 'failed', error: { code: 'MEDIA_FORBIDDEN_ADDRESS', message: expect.stringMatching(/.+/) } });

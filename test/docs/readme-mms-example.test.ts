@@ -72,8 +72,8 @@ describeWithTool('README: MMS offline (examples/local-media.yaml + a loopback st
       body: JSON.stringify({ to: SUBSCRIBER, body: 'hi', media: [`http://127.0.0.1:${server.port}/photo.png`] }),
     });
     const { messageId } = (await res.json()) as { messageId: string };
-    const failed = await until(() => {
-      const m = gw.core.messages.get(messageId);
+    const failed = await until(async () => {
+      const m = await gw.core.messages.get(messageId);
       return m?.status === 'failed' && m;
     }, 20_000, 'the send to fail');
     expect(JSON.stringify(failed)).toContain('MEDIA_FORBIDDEN_ADDRESS');

@@ -44,21 +44,21 @@ describe('examples/webhook-agent.mjs', () => {
     stops.push(() => gw.stop());
     const agent = await startAgent(gw.core.numbers.get(gw.numberA).webhookSecret);
     stops.push(() => void agent.child.kill());
-    gw.core.numbers.setWebhook(gw.numberA, { url: agent.url });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: agent.url });
 
     gw.network!.text(SUBSCRIBER, '+15550000001', 'Hi agent');
     const inbox = await until(() => gw.network!.inbox(SUBSCRIBER).filter((m) => m.complete).length > 0 && gw.network!.inbox(SUBSCRIBER));
     expect(inbox.map((m) => m.body)).toEqual(['You said: Hi agent']);
     // The inbound event is settled (delivered, answer read) and the reply's status events too.
-    const [inbound] = gw.core.outbox.listForNumber(gw.numberA, null, 10).filter((e) => e.event === 'message.inbound');
-    await until(() => gw.core.outbox.get(inbound!.id)?.status === 'delivered', 15_000, 'inbound delivered');
-    const outbound = await until(() => {
-      const list = gw.core.messages.list(gw.numberA, { direction: 'outbound', limit: 10 });
+    const [inbound] = (await gw.core.outbox.listForNumber(gw.numberA, null, 10)).filter((e) => e.event === 'message.inbound');
+    await until(async () => (await gw.core.outbox.get(inbound!.id))?.status === 'delivered', 15_000, 'inbound delivered');
+    const outbound = await until(async () => {
+      const list = await gw.core.messages.list(gw.numberA, { direction: 'outbound', limit: 10 });
       return list.every((m) => m.status === 'delivered') && list;
     });
     expect(outbound.map((m) => m.body)).toEqual(['You said: Hi agent']);
     expect(gw.network!.inbox(SUBSCRIBER).map((m) => m.body)).toEqual(['You said: Hi agent']);
-    expect(gw.core.outbox.get(inbound!.id)).toMatchObject({ attempts: 1, lastStatus: 200 });
+    expect(await gw.core.outbox.get(inbound!.id)).toMatchObject({ attempts: 1, lastStatus: 200 });
     expect(agent.output()).toContain('message.inbound');
   });
 

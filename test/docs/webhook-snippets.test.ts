@@ -63,7 +63,7 @@ describe('docs/webhooks.md verification snippets', () => {
     const url = await receiver.start();
     const gw = await startTestGateway(join(dir, 'gateway'));
     try {
-      gw.core.numbers.setWebhook(gw.numberA, { url });
+      await gw.core.numbers.setWebhook(gw.numberA, { url });
       // Text that JSON could escape in more than one way: quotes, backslash, emoji, accents, </script>.
       gw.network!.text(SUBSCRIBER, '+15550000001', 'Hi "agent" \\ 👋 café </script>');
       await receiver.waitFor(() => receiver.events('message.inbound').length === 1);

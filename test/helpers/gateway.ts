@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/logging/index.ts';
 /** A core (real SQLite file in dataDir) and its app, not listening. */
 export async function testApp(dataDir: string, overrides: Record<string, unknown> = {}): Promise<{ core: Core; app: App; config: Config }> {
   const config = validateConfig({ dataDir, adminToken: 'test-admin-token-0123456789', ...overrides });
-  const core = createCore(config, silentLogger());
+  const core = await createCore(config, silentLogger());
   const app = await buildCoreApp(core);
   return { core, app, config };
 }

@@ -22,9 +22,9 @@ export async function startTestGateway(
     virtual: { latency: { minMs: 5, maxMs: 15 }, sendsPerMinute: 6000, ...(overrides.virtual as object | undefined) },
   });
   const gateway = await startGateway(config, silentLogger(), { webhookRetry, ...gatewayOptions });
-  const numbers = gateway.core.numbers.list();
+  const numbers = await gateway.core.numbers.list();
   const byLine = (line: string) => numbers.find((n) => n.lineId === line)?.id as string;
-  const key = gateway.core.apiKeys.create({ name: 'test' }).key;
+  const key = (await gateway.core.apiKeys.create({ name: 'test' })).key;
   await Promise.all(gateway.pool.lines().map((l) => waitReady(gateway, l.id)));
   return {
     ...gateway,

@@ -23,7 +23,7 @@ export function useWebhookGateway(overrides: Record<string, unknown> = {}): Webh
     rig.receiver = new WebhookReceiver();
     const url = await rig.receiver.start();
     rig.gw = await startTestGateway(tempDir(), overrides);
-    rig.gw.core.numbers.setWebhook(rig.gw.numberA, { url });
+    await rig.gw.core.numbers.setWebhook(rig.gw.numberA, { url });
   });
   afterEach(async () => {
     await rig.gw?.stop();

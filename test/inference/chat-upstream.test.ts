@@ -31,24 +31,24 @@ describe('chat completions through an upstream engine (openai SDK as the client)
       log: { level: 'silent' },
       upstreams: [{ model: MODEL, baseUrl, upstreamModel: 'org/qwen-next-upstream', apiKey: 'sk-upstream-secret', ...extra }],
     });
-    core = createCore(config, silentLogger());
+    core = await createCore(config, silentLogger());
     // The gateway's composition of the /api/v1 chat routes, without the worker pool.
     app = await buildCoreApp(core, { apiRoutes: [(api) => api.register(v1Routes, { prefix: '/v1', ...voiceAiRoutes(core) })] });
     gatewayUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-    const created = core.apiKeys.create({ name: 'chat' });
+    const created = await core.apiKeys.create({ name: 'chat' });
     keyId = created.id;
     client = new OpenAI({ apiKey: created.key, baseURL: `${gatewayUrl}/api/v1`, maxRetries: 0 });
   }
 
   /** The raw HTTP answer, for the spec's error body (the SDK keeps only `error`). */
-  const post = (body: unknown) =>
+  const post = async (body: unknown) =>
     fetch(`${gatewayUrl}/api/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${core.apiKeys.create({ name: 'raw' }).key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${(await core.apiKeys.create({ name: 'raw' })).key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
 
-  const usage = () => new KeyUsageMeter(new UsageRepository(core.db)).forKey(keyId, ledgerMonth(Date.now()));
+  const usage = () => new KeyUsageMeter(new UsageRepository(core.store.db)).forKey(keyId, ledgerMonth(Date.now()));
 
   beforeEach(async () => {
     upstream = new LoopbackUpstream();
@@ -57,7 +57,7 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     // The SDK's aborted sockets may linger on our side until their keep-alive ends.
     app?.server.closeAllConnections();
     await app?.close();
-    core?.close();
+    await core?.close();
     await upstream.stop().catch(() => undefined);
   });
 
@@ -80,12 +80,12 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     expect(seen?.body.temperature).toBe(0.2);
     expect(seen?.body.max_tokens).toBe(50);
     expect(seen?.headers.authorization).toBe('Bearer sk-upstream-secret');
-    expect(usage()).toEqual({ [KEY_USAGE_KINDS.chatPromptTokens]: 11, [KEY_USAGE_KINDS.chatCompletionTokens]: 3 });
+    expect(await usage()).toEqual({ [KEY_USAGE_KINDS.chatPromptTokens]: 11, [KEY_USAGE_KINDS.chatCompletionTokens]: 3 });
   });
 
   it('uses the configured default model when the request names none (the spec example)', async () => {
     await start(await upstream.start());
-    const key = core.apiKeys.create({ name: 'raw' }).key;
+    const key = (await core.apiKeys.create({ name: 'raw' })).key;
     const res = await fetch(`${gatewayUrl}/api/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -115,7 +115,7 @@ describe('chat completions through an upstream engine (openai SDK as the client)
     expect(text).toBe('one two three');
     expect(usages).toEqual([]);
     expect(upstream.requests[0]?.body.stream_options).toEqual({ include_usage: true });
-    expect(usage()).toEqual({ [KEY_USAGE_KINDS.chatPromptTokens]: 5, [KEY_USAGE_KINDS.chatCompletionTokens]: 3 });
+    expect(await usage()).toEqual({ [KEY_USAGE_KINDS.chatPromptTokens]: 5, [KEY_USAGE_KINDS.chatCompletionTokens]: 3 });
 
     upstream.script = { pieces: ['a', 'b'], promptTokens: 2 };
     const withUsage = await client.chat.completions.create({
@@ -132,7 +132,7 @@ describe('chat completions through an upstream engine (openai SDK as the client)
 
   it('writes data: lines and a final data: [DONE] on the wire', async () => {
     await start(await upstream.start());
-    const key = core.apiKeys.create({ name: 'raw' }).key;
+    const key = (await core.apiKeys.create({ name: 'raw' })).key;
     const res = await fetch(`${gatewayUrl}/api/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -44,7 +44,7 @@ describe('speech and local chat through the gateway (tiny generated models, real
       upstreams: [],
       chat: { defaultModel: 'qwen3-0.6b' },
     });
-    const created = gateway.core.apiKeys.create({ name: 'speech' });
+    const created = await gateway.core.apiKeys.create({ name: 'speech' });
     keyId = created.id;
     client = new OpenAI({ apiKey: created.key, baseURL: `${gateway.url}/api/v1`, maxRetries: 0 });
   }, 120_000);
@@ -60,7 +60,7 @@ describe('speech and local chat through the gateway (tiny generated models, real
     expect([wav.format, wav.channels, wav.sampleRate, wav.bits]).toEqual([1, 1, 24000, 16]);
     expect(wav.dataBytes).toBe(2 * SENTENCE_BYTES);
     expect(wav.samples.some((s) => Math.abs(s) > 100)).toBe(true);
-    const usage = new KeyUsageMeter(new UsageRepository(gateway.core.db)).forKey(keyId, ledgerMonth(Date.now()));
+    const usage = await new KeyUsageMeter(new UsageRepository(gateway.core.store.db)).forKey(keyId, ledgerMonth(Date.now()));
     expect(usage[KEY_USAGE_KINDS.speechMinutes]).toBeCloseTo((2 * 10 * 2048) / 24000 / 60, 9);
   });
 
@@ -129,7 +129,7 @@ describe('speech and local chat through the gateway (tiny generated models, real
     }
     expect(text).toBe(completion.choices[0]?.message.content);
     expect(usage).toEqual(completion.usage);
-    const ledger = new KeyUsageMeter(new UsageRepository(gateway.core.db)).forKey(keyId, ledgerMonth(Date.now()));
+    const ledger = await new KeyUsageMeter(new UsageRepository(gateway.core.store.db)).forKey(keyId, ledgerMonth(Date.now()));
     expect(ledger[KEY_USAGE_KINDS.chatCompletionTokens]).toBe(2 * (completion.usage?.completion_tokens ?? 0));
   });
 

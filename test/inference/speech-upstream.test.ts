@@ -58,18 +58,18 @@ describe('speech with the Orpheus LM on an upstream completions engine (vLLM-sty
       inference: { modelsDir: join(dir, 'models'), workers: 1, session: { provider: 'cpu', intraOpThreads: 1 } },
       upstreams: [{ model: 'orpheus-3b', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, upstreamModel: 'canopylabs/orpheus-3b-0.1-ft' }],
     });
-    core = createCore(config, silentLogger());
+    core = await createCore(config, silentLogger());
     inference = createInference(config, silentLogger(), core.metrics);
     voiceAi = voiceAiRoutes({ ...core, inference });
     app = await buildCoreApp(core, { apiRoutes: [(api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi })] });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    client = new OpenAI({ apiKey: core.apiKeys.create({ name: 't' }).key, baseURL: `${url}/api/v1`, maxRetries: 0 });
+    client = new OpenAI({ apiKey: (await core.apiKeys.create({ name: 't' })).key, baseURL: `${url}/api/v1`, maxRetries: 0 });
   }, 60_000);
   afterAll(async () => {
     await app?.close();
     await voiceAi?.close();
     await inference?.close();
-    core?.close();
+    await core?.close();
     server.close();
     rmSync(dir, { recursive: true, force: true });
   });

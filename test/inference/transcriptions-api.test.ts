@@ -89,11 +89,11 @@ describe('POST /api/v1/audio/transcriptions on generated models', () => {
   });
 
   it('meters audio minutes per API key in the key usage ledger', async () => {
-    const repo = new UsageRepository(gw.core.db);
-    const keyId = gw.core.apiKeys.list().find((k) => k.name === 'test')!.id;
-    const before = repo.forKey(keyId, ledgerMonth(Date.now())).ai_transcription_minutes ?? 0;
+    const repo = new UsageRepository(gw.core.store.db);
+    const keyId = (await gw.core.apiKeys.list()).find((k) => k.name === 'test')!.id;
+    const before = (await repo.forKey(keyId, ledgerMonth(Date.now()))).ai_transcription_minutes ?? 0;
     await client.audio.transcriptions.create({ model: 'whisper-large-v3', file: await toFile(toneWav(6), 'a.wav'), temperature: 0.4 });
-    const after = repo.forKey(keyId, ledgerMonth(Date.now())).ai_transcription_minutes ?? 0;
+    const after = (await repo.forKey(keyId, ledgerMonth(Date.now()))).ai_transcription_minutes ?? 0;
     expect(after - before).toBeCloseTo(6 / 60, 6);
   });
 

@@ -81,7 +81,7 @@ describe('/mcp bounds', () => {
   });
 
   it('answers a session only to the key that opened it', async () => {
-    const other = gw.core.apiKeys.create({ name: 'other' }).key;
+    const other = (await gw.core.apiKeys.create({ name: 'other' })).key;
     const mine = await sessionOf(await initialize(gw.url, gw.key));
     const res = await fetch(`${gw.url}/mcp`, {
       method: 'POST',

@@ -45,7 +45,7 @@ describe('MCP voice tools', () => {
     peer.sendTo(offer.address, offer.port);
     const dialog = out.answer(buildOffer({ address: '127.0.0.1', port: peer.port, sessionId: 9, sessionVersion: 1 }).replace('RTP/AVP 0 8 101', 'RTP/AVP 0 101'));
     await until(() => inference.spoken.includes('Hi, this is your dentist.'), 5000, 'greeting spoken');
-    expect(gw.voice.calls.get(placed.json.callId)?.instructions).toBe('Confirm the appointment on Friday.');
+    expect((await gw.voice.calls.get(placed.json.callId))?.instructions).toBe('Confirm the appointment on Friday.');
 
     const live = await call<{ status: string; transcript: unknown[] }>(agent, 'get_call', { number_id: gw.numberA, call_id: placed.json.callId });
     expect(live).toMatchObject({ isError: false, json: { status: 'in-progress', direction: 'outbound', to: '+15557654321' } });
@@ -90,7 +90,7 @@ describe('MCP voice tools', () => {
       body: JSON.stringify({ from: '+15557773001', to: gw.core.numbers.get(gw.numberA).phoneNumber, media: [{ name: 'note.amr', contentType: 'audio/amr', data: Buffer.from('#!AMR\n' + 'x'.repeat(64)).toString('base64') }] }),
     });
     expect(sent.status).toBe(202);
-    const note = await until(() => gw.core.messages.list(gw.numberA, { direction: 'inbound', contact: '+15557773001', limit: 1 }).find((m) => m.media.length > 0), 20_000, 'the MMS stored');
+    const note = await until(async () => (await gw.core.messages.list(gw.numberA, { direction: 'inbound', contact: '+15557773001', limit: 1 })).find((m) => m.media.length > 0), 20_000, 'the MMS stored');
     const viaWhisper = await call<{ message: string }>(agent, 'transcribe', { media: note.media[0] });
     expect(viaWhisper).toMatchObject({ isError: true, json: { error: 'Service Unavailable', code: 'MODEL_NOT_INSTALLED' } });
     expect(viaWhisper.json.message).toMatch(/^model whisper-large-v3 is not installed/);

@@ -107,7 +107,7 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
       body: JSON.stringify({ from: '+15557770002', to: numberA.phoneNumber, body: 'pong' }),
     });
     expect(res.status).toBe(202);
-    await until(() => gw.core.messages.list(gw.numberA, { direction: 'inbound', contact: '+15557770002', limit: 1 }).length === 1, 15_000, 'the reply stored');
+    await until(async () => (await gw.core.messages.list(gw.numberA, { direction: 'inbound', contact: '+15557770002', limit: 1 })).length === 1, 15_000, 'the reply stored');
     const reply = await call(agent, 'wait_for_reply', { number_id: gw.numberA, contact: '+15557770002', after_message_id: sent.json.messageId });
     expect(reply.json).toMatchObject({ timed_out: false, reply: { body: 'pong' } });
   });
@@ -130,7 +130,7 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
     const again = await call<{ messageId: string; replayed: boolean }>(agent, 'send_sms', args);
     expect(first.json.replayed).toBe(false);
     expect(again.json).toEqual({ ...first.json, replayed: true });
-    expect(gw.core.messages.list(gw.numberA, { contact: '+15557770003', limit: 10 })).toHaveLength(1);
+    expect(await gw.core.messages.list(gw.numberA, { contact: '+15557770003', limit: 10 })).toHaveLength(1);
     const other = await call<{ error: string; message: string }>(agent, 'send_sms', { ...args, body: 'something else' });
     expect(other).toMatchObject({ isError: true, json: { error: 'Bad Request', code: 'VALIDATION' } });
     expect(other.json.message).toMatch(/already used with a different request/);
@@ -148,7 +148,7 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
     const refused = await call<{ message: string }>(agent, 'send_sms', { number_id: gw.numberA, to: phone, body: 'one more offer' });
     expect(refused).toMatchObject({ isError: true, json: { error: 'Forbidden', code: 'CONTACT_OPTED_OUT' } });
     expect(refused.json.message).toMatch(/opted out/);
-    expect(gw.core.messages.list(gw.numberA, { direction: 'outbound', contact: phone, limit: 10 }).map((m) => m.body)).not.toContain('one more offer');
+    expect((await gw.core.messages.list(gw.numberA, { direction: 'outbound', contact: phone, limit: 10 })).map((m) => m.body)).not.toContain('one more offer');
   });
 
   it('answers a bad argument with an isError result naming the field, as the REST API does', async () => {
@@ -168,7 +168,7 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
   });
 
   it('holds a key scoped to number A to A in every tool and resource, as for a number that does not exist', async () => {
-    const scoped = gw.core.apiKeys.create({ name: 'scoped', numberIds: [gw.numberA] }).key;
+    const scoped = (await gw.core.apiKeys.create({ name: 'scoped', numberIds: [gw.numberA] })).key;
     const client = await connect(httpTransport(gw.url, scoped));
     try {
       const list = await call<{ numbers: NumberView[] }>(client, 'list_numbers');
@@ -177,7 +177,7 @@ describe('MCP over Streamable HTTP at /mcp (SDK client, whole gateway on loopbac
       const missing = await call<{ error: string; message: string }>(client, 'send_sms', { number_id: 'num_doesnotexist', to: PHONE, body: 'x' });
       expect(fromB).toMatchObject({ isError: true, json: { error: 'Not Found' } });
       expect(fromB.json.message.replace(gw.numberB, 'X')).toBe(missing.json.message.replace('num_doesnotexist', 'X'));
-      expect(gw.core.messages.list(gw.numberB, { contact: PHONE, limit: 5 })).toHaveLength(0);
+      expect(await gw.core.messages.list(gw.numberB, { contact: PHONE, limit: 5 })).toHaveLength(0);
       for (const [name, args] of [
         ['read_conversation', { number_id: gw.numberB, contact: PHONE }],
         ['wait_for_reply', { number_id: gw.numberB, contact: PHONE, timeout_seconds: 1 }],

@@ -44,7 +44,7 @@ describe('agentphone mcp: stdio for agent hosts, relayed to the gateway (SDK cli
   });
 
   it('takes the key from --key, and a key scoped to A cannot send from B', async () => {
-    const scoped = gw.core.apiKeys.create({ name: 'stdio-scoped', numberIds: [gw.numberA] }).key;
+    const scoped = (await gw.core.apiKeys.create({ name: 'stdio-scoped', numberIds: [gw.numberA] })).key;
     const agent = await connect(stdioTransport(gw.url, {}, ['--key', scoped]));
     try {
       const res = await call(agent, 'send_sms', { number_id: gw.numberB, to: PHONE, body: 'not mine' });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MessagesRepository, openDatabase, OutboxRepository } from '../../src/store/index.ts';
+import { MessagesRepository, openDatabase, OutboxRepository, sqliteSqlStore, type Database } from '../../src/store/index.ts';
 import { BIN } from '../helpers/cli.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
@@ -84,38 +84,44 @@ describe('crash safety (kill -9 of the gateway process mid-flow)', () => {
 
     children.push(await startProcess(configFile));
     const db = openDatabase(join(dir, 'data', 'agentphone.db'));
-    const messages = new MessagesRepository(db);
-    const outbox = new OutboxRepository(db);
+    const store = sqliteSqlStore<Database>(db);
+    const messages = new MessagesRepository(store.db);
+    const outbox = new OutboxRepository(store.db);
     try {
       // Every accepted send is still there and leaves the queue.
-      await until(() => accepted.every((id) => ['sent', 'delivered'].includes(messages.get(id)?.status ?? '')), 20_000, 'all pings sent');
+      await until(
+        async () => (await Promise.all(accepted.map((id) => messages.get(id)))).every((m) => ['sent', 'delivered'].includes(m?.status ?? '')),
+        20_000,
+        'all pings sent',
+      );
       // Every stored inbound message had its webhook delivered (at least once).
-      const allEvents = () => numbers.flatMap((n) => outbox.listForNumber(n.id, null, 1000)).filter((e) => e.event === 'message.inbound');
-      const pings = () => numbers.flatMap((n) => messages.list(n.id, { direction: 'inbound', limit: 1000 })).filter((m) => m.body.startsWith('ping'));
-      const pongs = () => numbers.flatMap((n) => messages.list(n.id, { direction: 'outbound', limit: 1000 })).filter((m) => m.body.startsWith('pong'));
+      const allEvents = async () => (await Promise.all(numbers.map((n) => outbox.listForNumber(n.id, null, 1000)))).flat().filter((e) => e.event === 'message.inbound');
+      const pings = async () => (await Promise.all(numbers.map((n) => messages.list(n.id, { direction: 'inbound', limit: 1000 })))).flat().filter((m) => m.body.startsWith('ping'));
+      const pongs = async () => (await Promise.all(numbers.map((n) => messages.list(n.id, { direction: 'outbound', limit: 1000 })))).flat().filter((m) => m.body.startsWith('pong'));
       // A ping counts as sent before line B has it (and one the killed process's network held is
       // gone with it): wait until no ping has arrived for a second, every event was delivered and
       // every ping answered (a lost pong times out here), then check exactness.
       let seen = -1;
       let steadySince = 0;
       await until(
-        () => {
-          const n = pings().length;
+        async () => {
+          const n = (await pings()).length;
           if (n !== seen) [seen, steadySince] = [n, Date.now()];
-          return Date.now() - steadySince >= 1000 && allEvents().every((e) => e.status === 'delivered') && pongs().length >= n;
+          return Date.now() - steadySince >= 1000 && (await allEvents()).every((e) => e.status === 'delivered') && (await pongs()).length >= n;
         },
         20_000,
         'every ping received, its webhook delivered and answered',
       );
-      const pingsIn = pings();
+      const pingsIn = await pings();
       // No inbound message stored twice.
       expect(new Set(pingsIn.map((m) => m.body)).size).toBe(pingsIn.length);
       // Exactly one pong per ping event, however many times its webhook was delivered.
-      const pongsOut = pongs();
+      const pongsOut = await pongs();
       expect(pongsOut.length).toBe(pingsIn.length);
       expect(new Set(pongsOut.map((m) => m.replyTo)).size).toBe(pongsOut.length);
       expect(new Set(pongsOut.map((m) => m.body)).size).toBe(pongsOut.length);
     } finally {
+      await store.close();
       db.close();
       await receiver.stop();
     }

@@ -34,7 +34,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
 
   async function start(overrides: Record<string, unknown> = {}) {
     gw = await startTestGateway(tempDir(), overrides);
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
     return gw;
   }
 
@@ -89,7 +89,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     );
     expect(python.stdout.toString().trim()).toBe('True');
     // Stored once, with its part count metered.
-    const inbound = gw.core.messages.list(gw.numberA, { direction: 'inbound', limit: 10 });
+    const inbound = await gw.core.messages.list(gw.numberA, { direction: 'inbound', limit: 10 });
     expect(inbound).toHaveLength(1);
     expect(inbound[0]!.segments).toBeGreaterThan(1);
   });
@@ -103,7 +103,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     const inbox = await inboxOf(gw.network!, SUBSCRIBER, 1);
     expect(inbox.map((m) => m.body)).toEqual(['pong 🏓']);
     await receiver.waitFor(() => receiver.events('message.inbound').length === 2);
-    const outbound = gw.core.messages.list(gw.numberA, { direction: 'outbound', limit: 10 });
+    const outbound = await gw.core.messages.list(gw.numberA, { direction: 'outbound', limit: 10 });
     expect(outbound.map((m) => m.body)).toEqual(['pong 🏓']);
     expect(outbound[0]!.replyTo).toBe(receiver.events('message.inbound').find((h) => h.json.body === 'ping')!.headers['x-agentphone-delivery']);
   });
@@ -116,9 +116,9 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     await receiver.waitFor(() => receiver.received.length === 3);
     const ids = new Set(receiver.received.map((h) => h.headers['x-agentphone-delivery']));
     expect(ids.size).toBe(1);
-    const [delivery] = gw.core.outbox.listForNumber(gw.numberA, null, 10).filter((e) => e.event === 'message.inbound');
-    await until(() => gw.core.outbox.get(delivery!.id)?.status === 'delivered', 5000, 'delivered');
-    expect(gw.core.outbox.get(delivery!.id)).toMatchObject({ attempts: 3, lastStatus: 200 });
+    const [delivery] = (await gw.core.outbox.listForNumber(gw.numberA, null, 10)).filter((e) => e.event === 'message.inbound');
+    await until(async () => (await gw.core.outbox.get(delivery!.id))?.status === 'delivered', 5000, 'delivered');
+    expect(await gw.core.outbox.get(delivery!.id)).toMatchObject({ attempts: 3, lastStatus: 200 });
   });
 
   it('dead-letters after the last attempt; an operator redelivers it', async () => {
@@ -137,7 +137,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     receiver.answer = () => ({ status: 200, body: { action: 'ignore' } });
     const redeliver = await fetch(`${gw.url}/admin/deliveries/${dead[0]!.id}/redeliver`, { method: 'POST', headers: admin });
     expect(redeliver.status).toBe(200);
-    await until(() => gw.core.outbox.get(dead[0]!.id)?.status === 'delivered', 5000, 'redelivered');
+    await until(async () => (await gw.core.outbox.get(dead[0]!.id))?.status === 'delivered', 5000, 'redelivered');
   });
 
   it('reports sent and delivered as signed message.status events; a failed report marks the message failed', async () => {
@@ -160,8 +160,8 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     await start();
     gw.network!.faults.rejectSubmits = { count: 1, code: 304 };
     const res = (await (await send(gw.numberA, { to: SUBSCRIBER, body: 'rejected' })).json()) as { messageId: string };
-    await until(() => gw.core.messages.get(res.messageId)?.status === 'failed', 10_000, 'failed');
-    const m = gw.core.messages.get(res.messageId)!;
+    await until(async () => (await gw.core.messages.get(res.messageId))?.status === 'failed', 10_000, 'failed');
+    const m = (await gw.core.messages.get(res.messageId))!;
     expect(m.errorMessage).toMatch(/304/);
   });
 
@@ -185,7 +185,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
       expect(json.error).toBe('Bad Request');
       expect(json.message).toMatch(message);
     }
-    expect(gw.core.messages.list(gw.numberA, { limit: 10 })).toHaveLength(0);
+    expect(await gw.core.messages.list(gw.numberA, { limit: 10 })).toHaveLength(0);
     const formatted = (await (await send(gw.numberA, { to: '+1 (555) 765-4321', body: 'formatted' })).json()) as { to: string };
     expect(formatted.to).toBe(SUBSCRIBER);
   });
@@ -200,7 +200,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     const other = await send(gw.numberA, { to: SUBSCRIBER, body: 'different' }, headers);
     expect(other.status).toBe(400);
     expect(((await other.json()) as { message: string }).message).toMatch(/Idempotency-Key/);
-    expect(gw.core.messages.list(gw.numberA, { limit: 10 })).toHaveLength(1);
+    expect(await gw.core.messages.list(gw.numberA, { limit: 10 })).toHaveLength(1);
   });
 
   it('refuses a send past the included segments with 429 Quota Exceeded; overage lets it through and bills it', async () => {
@@ -209,7 +209,7 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
     const over = await send(gw.numberA, { to: SUBSCRIBER, body: 'z'.repeat(200) });
     expect(over.status).toBe(429);
     expect(((await over.json()) as { error: string }).error).toBe('Quota Exceeded');
-    gw.core.numbers.setOverage(gw.numberA, true);
+    await gw.core.numbers.setOverage(gw.numberA, true);
     expect((await send(gw.numberA, { to: SUBSCRIBER, body: 'z'.repeat(200) })).status).toBe(200);
     const usage = (await (await gw.api(`/api/numbers/${gw.numberA}/usage`)).json()) as Record<string, Record<string, number>>;
     expect(usage.sms).toMatchObject({ included: 3, used: 4, outbound: 4, overage: 1, overageRate: 0.015, overageCost: 0.02 });
@@ -229,14 +229,14 @@ describe('messaging end to end (virtual modems on PTYs, loopback webhook receive
 
   it('gives revoked keys the exact 401 and out-of-scope numbers a 404', async () => {
     await start();
-    const scoped = gw.core.apiKeys.create({ numberIds: [gw.numberB] });
+    const scoped = await gw.core.apiKeys.create({ numberIds: [gw.numberB] });
     const res = await fetch(`${gw.url}/api/numbers/${gw.numberA}/send/sms`, {
       method: 'POST',
       headers: { authorization: `Bearer ${scoped.key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ to: SUBSCRIBER, body: 'x' }),
     });
     expect(res.status).toBe(404);
-    gw.core.apiKeys.revoke(scoped.id);
+    await gw.core.apiKeys.revoke(scoped.id);
     const revoked = await fetch(`${gw.url}/api/numbers/${gw.numberB}/messages`, { headers: { authorization: `Bearer ${scoped.key}` } });
     expect(revoked.status).toBe(401);
     expect(await revoked.json()).toEqual({ error: 'Unauthorized', message: 'Invalid or missing API key' });

@@ -52,7 +52,7 @@ describe('inbound fidelity: every received PDU reaches the agent as what it is (
     const dataB = pdu({ data: Uint8Array.from([4, 5, 6]) });
     // The network delivering the very same TPDU again (same SCTS to the second): a true duplicate.
     await deliverAll([plain, otherPid, otherClass, dataA, dataB, plain, dataA]);
-    expect(inboundRows()).toHaveLength(5);
+    expect(await inboundRows()).toHaveLength(5);
     await rig.receiver.waitFor(() => hooks().length === 5);
     const texts = hooks().filter((h) => h.json.data === undefined);
     expect(texts.map((h) => h.json.body)).toEqual(['same words', 'same words', 'same words']);

@@ -19,7 +19,7 @@ describe('agentphone sim text --media', () => {
   it('sends an MMS as a virtual subscriber; the agent gets its file at the webhook media URL', async () => {
     const hook = await receiver.start();
     gw = await startTestGateway(tempDir());
-    gw.core.numbers.setWebhook(gw.numberA, { url: hook });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hook });
     const dir = tempDir();
     const file = join(dir, 'cat.jpg');
     const jpeg = await smallJpeg();

@@ -32,8 +32,8 @@ describe('MMS end to end (virtual modems on PTYs, virtual MMSC, loopback media a
 
   async function start(overrides: Record<string, unknown> = {}) {
     gw = await startTestGateway(tempDir(), { media: { allowPrivateHosts: ['127.0.0.1'] }, ...overrides });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
-    gw.core.numbers.setWebhook(gw.numberB, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberB, { url: hookUrl });
     return gw;
   }
 

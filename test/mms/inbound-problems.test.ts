@@ -54,7 +54,7 @@ describe('inbound MMS the gateway cannot use: kept, and told to the agent and th
 
   it('tells the agent (mms.unfetchable) and the operator when a real carrier notification reaches a line without MMS', async () => {
     gw = await startTestGateway(tempDir(), { virtual: { mms: { enabled: false } } });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
     // O2 UK's notification as captured: two concatenated 8-bit SMS to port 2948.
     expect(gw.network!.deliverPdus(LINE_A, vectors.pushSmsSets[0]!.pdus)).toBe(true);
     await receiver.waitFor(() => receiver.events('mms.unfetchable').length === 1);
@@ -71,7 +71,7 @@ describe('inbound MMS the gateway cannot use: kept, and told to the agent and th
     gw = await startTestGateway(tempDir(), {
       virtual: { lines: [{ id: 'virtual-1', number: LINE_A, dialect: 'quectel', mmsTransport: 'at' }, { id: 'virtual-2', number: '+15550000002', dialect: 'huawei' }] },
     });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
     gw.mms.mmsc!.subscriberSend('+15557654321', LINE_A, 'a photo', []);
     await receiver.waitFor(() => receiver.events('mms.unfetchable').length === 1);
     expect(receiver.events('mms.unfetchable')[0]!.json).toMatchObject({ from: '+15557654321', to: LINE_A, reason: 'mms_not_configured' });
@@ -81,7 +81,7 @@ describe('inbound MMS the gateway cannot use: kept, and told to the agent and th
   it('tells the agent at start about notifications left pending on a line that has no MMS now', async () => {
     const dir = tempDir();
     gw = await startTestGateway(dir, { virtual: { mms: { enabled: false } } });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
     await gw.stop();
     // What a gateway before mms.unfetchable (or one whose line lost its mms block) left behind.
     const db = openDatabase(join(dir, DATABASE_FILE));

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { AddressPolicy, fetchMedia, fitMedia, MediaError, MediaStore, MmsRepository } from '../../src/mms/index.ts';
-import { openDatabase } from '../../src/store/index.ts';
+import { AddressPolicy, fetchMedia, fitMedia, MediaError, MediaStore } from '../../src/mms/index.ts';
 import { ManualClock } from '../fakes/manual-clock.ts';
+import { describeOnEachDialect } from '../helpers/store-dialects.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { MediaServer, noisePng, smallJpeg } from './media-server.ts';
 
@@ -133,33 +133,48 @@ describe('fitMedia', () => {
   });
 });
 
-describe('MediaStore', () => {
+describeOnEachDialect('MediaStore', (open) => {
   const tempDir = useTempDir();
 
   it('stores content once, serves by id, and deletes expired media and orphaned files', async () => {
     const dir = tempDir();
-    const db = openDatabase(`${dir}/db.sqlite`);
+    const t = await open();
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    const repo = new MmsRepository(db);
-    const store = new MediaStore({ dir: `${dir}/media`, repo, clock, retentionDays: 2, baseUrl: () => 'https://gw.example/' });
+    const store = new MediaStore({ dir: `${dir}/media`, store: t.store, clock, retentionDays: 2, baseUrl: () => 'https://gw.example/' });
     const data = new TextEncoder().encode('BEGIN:VCARD\r\nEND:VCARD\r\n');
     const a = await store.write(data, 'text/vcard', 'a.vcf');
-    const [sa] = store.insert([a], 'msg_1');
+    const [sa] = await t.store.tx((tx) => store.insert([a], 'msg_1', tx));
     expect(sa!.url).toBe(`https://gw.example/media/${a.id}`);
-    expect(store.lookup(a.id)).toMatchObject({ contentType: 'text/vcard', size: data.length, path: store.pathOf(a.sha256) });
+    expect(await store.lookup(a.id)).toMatchObject({ contentType: 'text/vcard', size: data.length, path: store.pathOf(a.sha256) });
     clock.advance(86_400_000);
     const b = await store.write(data, 'text/vcard', 'b.vcf');
     expect(b.sha256).toBe(a.sha256);
     expect(b.id).not.toBe(a.id);
-    store.insert([b], 'msg_2');
+    await store.insert([b], 'msg_2');
     clock.advance(86_400_000 + 1);
-    expect(store.lookup(a.id)).toBeUndefined();
+    expect(await store.lookup(a.id)).toBeUndefined();
     expect(await store.cleanup()).toBe(1);
     expect(existsSync(store.pathOf(a.sha256))).toBe(true); // b still points at the same bytes
     clock.advance(86_400_000);
     expect(await store.cleanup()).toBe(1);
     expect(existsSync(store.pathOf(a.sha256))).toBe(false);
-    db.close();
+    await t.close();
+  });
+
+  it('leaves no row when the transaction inserting it rolls back', async () => {
+    const dir = tempDir();
+    const t = await open();
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const store = new MediaStore({ dir: `${dir}/media`, store: t.store, clock, retentionDays: 0, baseUrl: () => 'https://gw.example' });
+    const row = await store.write(new Uint8Array([1, 2, 3]), 'image/png', null);
+    await expect(
+      t.store.tx(async (tx) => {
+        await store.insert([row], 'msg_1', tx);
+        throw new Error('the message insert failed');
+      }),
+    ).rejects.toThrow('the message insert failed');
+    expect(await store.lookup(row.id)).toBeUndefined();
+    await t.close();
   });
 });
 

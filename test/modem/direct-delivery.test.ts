@@ -156,7 +156,7 @@ describe('direct delivery through the gateway', () => {
     const hookUrl = await receiver.start();
     const gw = await startTestGateway(tempDir(), directLines);
     try {
-      gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+      await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
       expect(gw.pool.line('virtual-1').delivery).toBe('direct');
       const modem = gw.network!.line('virtual-1');
       const commands: string[] = [];
@@ -185,19 +185,25 @@ describe('direct delivery through the gateway', () => {
     const hookUrl = await receiver.start();
     const gw = await startTestGateway(tempDir(), directLines);
     try {
-      gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+      await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
       const network = gw.network!;
       network.redeliverAfterMs = 0;
       const modem = network.line('virtual-1');
       modem.ackTimeoutMs = 50; // nothing acknowledges in this test, so nothing races this timer
       const commands: string[] = [];
       modem.on('command', (c) => commands.push(c));
+      // The receive path stores through the repository on its transaction (messages.on(tx)).
       const messages = gw.core.messages;
-      const insert = messages.insertInbound.bind(messages);
+      const on = messages.on.bind(messages);
       let failures = 0;
-      messages.insertInbound = (row) => {
-        if (failures++ === 0) throw new Error('disk full');
-        return insert(row);
+      messages.on = (tx) => {
+        const repo = on(tx);
+        const insert = repo.insertInbound.bind(repo);
+        repo.insertInbound = (row) => {
+          if (failures++ === 0) return Promise.reject(new Error('disk full'));
+          return insert(row);
+        };
+        return repo;
       };
 
       const undelivered = waitForEvent(network, 'undelivered');

@@ -189,7 +189,7 @@ describe('egress policy in a running gateway', () => {
   it('in strict mode fails a webhook to an unlisted host with the reason, and delivers to a listed one', async () => {
     const url = await receiver.start();
     gw = await startTestGateway(tempDir(), { egress: { mode: 'strict' } });
-    gw.core.numbers.setWebhook(gw.numberA, { url });
+    await gw.core.numbers.setWebhook(gw.numberA, { url });
     const refused = await gw.core.webhooks.sendTest(gw.numberA, '+15550000001');
     expect(refused.status).toBeNull();
     expect(refused.error).toMatch(/egress policy does not allow webhooks connections to 127\.0\.0\.1/);
@@ -204,7 +204,7 @@ describe('egress policy in a running gateway', () => {
     await gw.stop();
 
     gw = await startTestGateway(tempDir(), { egress: { mode: 'strict', webhooks: ['127.0.0.1'] } });
-    gw.core.numbers.setWebhook(gw.numberA, { url });
+    await gw.core.numbers.setWebhook(gw.numberA, { url });
     const ok = await gw.core.webhooks.sendTest(gw.numberA, '+15550000001');
     expect(ok.status).toBe(200);
     expect(receiver.received).toHaveLength(1);

@@ -34,7 +34,7 @@ describe('retention: purge removes old messages, media and call transcripts and 
 
   async function start(dataDir: string, overrides: Record<string, unknown> = {}): Promise<TestGateway> {
     gw = await startTestGateway(dataDir, overrides);
-    gw.core.numbers.setWebhook(gw.numberA, { url: await receiver.start() });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: await receiver.start() });
     return gw;
   }
 
@@ -55,11 +55,11 @@ describe('retention: purge removes old messages, media and call transcripts and 
     return { id, file: g.mms.media.pathOf(sha256) };
   }
 
-  function addCall(g: TestGateway, id: string, createdAt: string, said: string): void {
-    const calls = new CallsRepository(g.core.db);
-    calls.insert({ id, numberId: g.numberA, direction: 'inbound', contact: SUBSCRIBER, status: 'in-progress', sipCallId: null, greeting: 'Hi there', instructions: 'be brief', apiKeyId: null, createdAt });
-    calls.addTurn(id, { callerText: said, dtmf: null, action: 'reply', agentReply: 'noted', createdAt });
-    calls.end({ id, status: 'completed', endReason: 'hangup', sipStatus: null, errorMessage: null, durationMs: 1000, billableMinutes: 1, endedAt: createdAt });
+  async function addCall(g: TestGateway, id: string, createdAt: string, said: string): Promise<void> {
+    const calls = new CallsRepository(g.core.store.db);
+    await calls.insert({ id, numberId: g.numberA, direction: 'inbound', contact: SUBSCRIBER, status: 'in-progress', sipCallId: null, greeting: 'Hi there', instructions: 'be brief', apiKeyId: null, createdAt });
+    await calls.addTurn(id, { callerText: said, dtmf: null, action: 'reply', agentReply: 'noted', createdAt });
+    await calls.end({ id, status: 'completed', endReason: 'hangup', sipStatus: null, errorMessage: null, durationMs: 1000, billableMinutes: 1, endedAt: createdAt });
   }
 
   it('agentphone purge --before DATE deletes what is older (rows and media files) and keeps the rest', async () => {
@@ -69,8 +69,8 @@ describe('retention: purge removes old messages, media and call transcripts and 
     const oldMms = await receiveMms(g, 'old photo', 1);
     const newText = await receiveText(g, 'new text');
     const newMms = await receiveMms(g, 'new photo', 2);
-    addCall(g, 'call_old', OLD, 'my old account number');
-    addCall(g, 'call_new', new Date().toISOString(), 'my new question');
+    await addCall(g, 'call_old', OLD, 'my old account number');
+    await addCall(g, 'call_new', new Date().toISOString(), 'my new question');
     // Date the first two messages, their media and webhook deliveries back to 2020.
     for (const id of [oldText, oldMms.id]) {
       g.core.db.prepare(`UPDATE messages SET created_at = ? WHERE id = ?`).run(OLD, id);
@@ -94,10 +94,10 @@ describe('retention: purge removes old messages, media and call transcripts and 
     expect(count(g, `SELECT COUNT(*) AS n FROM outbox WHERE payload LIKE '%new text%'`)).toBe(1);
     expect(existsSync(oldMms.file)).toBe(false);
     expect(existsSync(newMms.file)).toBe(true);
-    const calls = new CallsRepository(g.core.db);
-    expect(calls.turns('call_old')).toEqual([]);
-    expect(calls.get('call_old')).toMatchObject({ status: 'completed', greeting: null, instructions: null, billableMinutes: 1 });
-    expect(calls.turns('call_new').map((t) => t.callerText)).toEqual(['my new question']);
+    const calls = new CallsRepository(g.core.store.db);
+    expect(await calls.turns('call_old')).toEqual([]);
+    expect(await calls.get('call_old')).toMatchObject({ status: 'completed', greeting: null, instructions: null, billableMinutes: 1 });
+    expect((await calls.turns('call_new')).map((t) => t.callerText)).toEqual(['my new question']);
 
     const bad = await cli(['purge', '--before', 'last tuesday', '--config', config], {});
     expect(bad.code).toBe(2);
@@ -114,7 +114,7 @@ describe('retention: purge removes old messages, media and call transcripts and 
       g.core.db.prepare(`UPDATE messages SET created_at = ? WHERE id = ?`).run(tenDaysAgo, id);
       g.core.db.prepare(`UPDATE media SET created_at = ? WHERE message_id = ?`).run(Date.parse(tenDaysAgo), id);
     }
-    addCall(g, 'call_old', tenDaysAgo, 'ten days ago I said');
+    await addCall(g, 'call_old', tenDaysAgo, 'ten days ago I said');
     await g.stop();
     gw = undefined;
     await receiver.stop();
@@ -124,7 +124,7 @@ describe('retention: purge removes old messages, media and call transcripts and 
     const fresh = await receiveText(g, 'today');
     await until(() => count(g, `SELECT COUNT(*) AS n FROM messages WHERE id = '${old}'`) === 0, 15_000, 'the job to purge the old message');
     await until(() => !existsSync(oldMms.file), 15_000, 'the job to delete the old media file');
-    expect(new CallsRepository(g.core.db).turns('call_old')).toEqual([]);
+    expect(await new CallsRepository(g.core.store.db).turns('call_old')).toEqual([]);
     expect(count(g, `SELECT COUNT(*) AS n FROM messages WHERE id = '${fresh}'`)).toBe(1);
   });
 });

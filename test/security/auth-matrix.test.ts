@@ -35,10 +35,10 @@ describe('auth matrix over every route in the route table (whole gateway)', () =
   beforeAll(async () => {
     gw = await startTestGateway(tempDir());
     routes = routeTable(gw.app);
-    const revoked = gw.core.apiKeys.create({ name: 'revoked' });
-    gw.core.apiKeys.revoke(revoked.id);
+    const revoked = await gw.core.apiKeys.create({ name: 'revoked' });
+    await gw.core.apiKeys.revoke(revoked.id);
     revokedKey = revoked.key;
-    scopedToA = gw.core.apiKeys.create({ name: 'scoped', numberIds: [gw.numberA] }).key;
+    scopedToA = (await gw.core.apiKeys.create({ name: 'scoped', numberIds: [gw.numberA] })).key;
   }, 60_000);
   afterAll(() => gw?.stop());
 

@@ -13,11 +13,11 @@ describe('HTTP hardening: headers on every answer, guarded /metrics and /docs, 4
 
   const start = async (overrides: Record<string, unknown> = {}) => {
     ({ app, core } = await testApp(tempDir(), overrides));
-    return core.apiKeys.create({ name: 'k' }).key;
+    return (await core.apiKeys.create({ name: 'k' })).key;
   };
   afterEach(async () => {
     await app?.close();
-    core?.close();
+    await core?.close();
   });
 
   it('sends nosniff and a CSP that allows nothing on JSON answers, errors and metrics', async () => {
@@ -79,7 +79,7 @@ describe('HTTP hardening: headers on every answer, guarded /metrics and /docs, 4
     expect(csp).toContain("media-src 'self';");
     expect(csp).not.toMatch(/https?:[ ;]|data:|blob:/);
     await app.close();
-    core.close();
+    await core.close();
     await start({ media: { publicUrl: 'https://media.gw.example/agentphone/' } });
     const withOrigin = String((await app.inject({ url: '/' })).headers['content-security-policy']);
     expect(withOrigin).toContain("img-src 'self' https://media.gw.example;");

@@ -26,12 +26,12 @@ describe('dashboard login is rate-limited per client address with backoff', () =
       },
     });
     const config = validateConfig({ dataDir: tempDir(), adminToken: ADMIN_TOKEN, ...overrides });
-    core = createCore(config, createLogger({ level: 'info' }, sink), { clock });
+    core = await createCore(config, createLogger({ level: 'info' }, sink), { clock });
     app = await buildCoreApp(core);
   }
   afterEach(async () => {
     await app.close();
-    core.close();
+    await core.close();
   });
 
   const login = (token: string, ip = '203.0.113.7') =>

@@ -28,7 +28,7 @@ describe('logs never carry what a client put in a query string', () => {
   let core: Core | undefined;
   afterEach(async () => {
     await app?.close();
-    core?.close();
+    await core?.close();
     app = undefined;
     core = undefined;
   });
@@ -36,7 +36,7 @@ describe('logs never carry what a client put in a query string', () => {
   /** A whole core app on a real loopback port, logging through `logger`. */
   async function listen(logger: Logger): Promise<string> {
     const config = validateConfig({ dataDir: tempDir(), adminToken: ADMIN_TOKEN, log: { level: 'info' } });
-    core = createCore(config, logger);
+    core = await createCore(config, logger);
     app = await buildCoreApp(core);
     return app.listen({ host: '127.0.0.1', port: 0 });
   }
@@ -56,7 +56,7 @@ describe('logs never carry what a client put in a query string', () => {
     it(`redacts query values in request logs through a real request: ${name}`, async () => {
       const out = capture();
       const url = await listen(make(out.stream));
-      const apiKey = core!.apiKeys.create({ name: 'k' }).key;
+      const apiKey = (await core!.apiKeys.create({ name: 'k' })).key;
       await leakAttempts(url, apiKey);
       await app!.close();
       const logged = out.text();

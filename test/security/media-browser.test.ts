@@ -83,7 +83,7 @@ describeWithTool('received MMS attachments opened from the dashboard in headless
         const media = ((await res.json()) as { messages: { media: string[] }[] }).messages[0]?.media;
         return media && media.length === files.length ? media : undefined;
       }, 30_000, 'the inbound MMS');
-      const keysBefore = gw.core.apiKeys.list().length;
+      const keysBefore = (await gw.core.apiKeys.list()).length;
 
       // The operator is logged in to the dashboard in this browser.
       const page: Page = context.pages()[0] ?? (await context.newPage());
@@ -111,8 +111,8 @@ describeWithTool('received MMS attachments opened from the dashboard in headless
       await control.close();
 
       expect(hits.filter((h) => h.startsWith('/ran') && !h.includes('control'))).toEqual([]);
-      expect(gw.core.apiKeys.list().filter((k) => k.name.startsWith('pwned'))).toEqual([]);
-      expect(gw.core.apiKeys.list()).toHaveLength(keysBefore);
+      expect((await gw.core.apiKeys.list()).filter((k) => k.name.startsWith('pwned'))).toEqual([]);
+      expect(await gw.core.apiKeys.list()).toHaveLength(keysBefore);
     } finally {
       await gw.stop();
     }

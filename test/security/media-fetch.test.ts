@@ -101,7 +101,7 @@ describe('media fetch limits (count, URL, bytes, concurrency)', () => {
     const hookUrl = await receiver.start();
     dataDir = mkdtempSync(join(tmpdir(), 'agentphone-'));
     gw = await startTestGateway(dataDir, { media: { allowPrivateHosts: ['127.0.0.1'], ...LIMITS } });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
   }, 30_000);
   afterAll(async () => {
     await gw?.stop();
@@ -147,8 +147,8 @@ describe('media fetch limits (count, URL, bytes, concurrency)', () => {
       gw.network!.text(SUBSCRIBER, LINE_A, `send me pictures ${before}`);
       await receiver.waitFor(() => receiver.events('message.inbound').length > before, 20_000);
       const delivery = receiver.events('message.inbound')[before]!.headers['x-agentphone-delivery'] as string;
-      await until(() => gw.core.outbox.get(delivery)?.status === 'delivered', 10_000, 'the inbound event delivered');
-      expect(gw.core.messages.getByReplyTo(delivery)).toBeUndefined();
+      await until(async () => (await gw.core.outbox.get(delivery))?.status === 'delivered', 10_000, 'the inbound event delivered');
+      expect(await gw.core.messages.getByReplyTo(delivery)).toBeUndefined();
     }
     receiver.answer = () => ({ status: 200, body: { action: 'ignore' } });
     expect(media.max).toBe(0);
@@ -209,7 +209,7 @@ describe('a media task that fails in any way ends its message failed, with an ev
     const hookUrl = await receiver.start();
     dataDir = mkdtempSync(join(tmpdir(), 'agentphone-'));
     gw = await startTestGateway(dataDir, { media: { allowPrivateHosts: ['127.0.0.1'] } });
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
   }, 30_000);
   afterAll(async () => {
     await gw?.stop();
@@ -225,17 +225,17 @@ describe('a media task that fails in any way ends its message failed, with an ev
 
   it('a stored message whose URL new URL() rejects (queued before the API checked) fails instead of staying sending', async () => {
     const id = newMessageId();
-    const number = gw.core.numbers.list().find((n) => n.id === gw.numberA)!;
-    gw.core.db.transaction(() => {
-      gw.core.messages.insert({
+    const number = (await gw.core.numbers.list()).find((n) => n.id === gw.numberA)!;
+    await gw.core.store.tx(async (tx) => {
+      await gw.core.messages.on(tx).insert({
         id, numberId: number.id, direction: 'outbound', channel: 'mms', contact: SUBSCRIBER, body: 'old', media: ['http://[fe80::1%25eth0]/a.png'],
         status: 'queued', encoding: null, segments: 1, createdAt: new Date().toISOString(),
       });
-      gw.mms.service.queue(id, number.lineId!);
-    })();
+      await gw.mms.service.queue(id, number.lineId!, tx);
+    });
     gw.mms.service.notify();
     expect(await finalStatus(id)).toMatchObject({ status: 'failed', error: { code: 'MEDIA_FETCH_FAILED', message: expect.stringMatching(/^media\[0\]: is a malformed URL/) } });
-    expect(gw.core.messages.get(id)!.status).toBe('failed');
+    expect((await gw.core.messages.get(id))!.status).toBe('failed');
   });
 
   it('a file name with a malformed percent escape does not stop the send', async () => {

@@ -34,22 +34,22 @@ describe('received media at /media/:id cannot script the operator and can always
   // One gateway app for the suite: every case stores its own media under a fresh id.
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentphone-media-'));
-    core = createCore(validateConfig({ dataDir: dir, adminToken: 'test-admin-token-0123456789' }), silentLogger());
-    repo = new MmsRepository(core.db);
-    store = new MediaStore({ dir: `${dir}/media`, repo, clock: core.clock, retentionDays: 0, baseUrl: () => url });
+    core = await createCore(validateConfig({ dataDir: dir, adminToken: 'test-admin-token-0123456789' }), silentLogger());
+    repo = new MmsRepository(core.store.db);
+    store = new MediaStore({ dir: `${dir}/media`, store: core.store, clock: core.clock, retentionDays: 0, baseUrl: () => url });
     app = await buildCoreApp(core, { routes: [(root) => root.register(mediaRoutes, { media: store })] });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     await closeApp(app, 1000);
-    core.close();
+    await core.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** Stores bytes the way an inbound MMS does and fetches them back over real HTTP. */
   async function storeAndGet(data: Uint8Array, contentType: string, name: string | null): Promise<{ status: number; headers: Headers; body: Buffer }> {
     const row = await store.write(data, contentType, name);
-    const [stored] = store.insert([row], `msg_${randomBytes(4).toString('hex')}`);
+    const [stored] = await store.insert([row], `msg_${randomBytes(4).toString('hex')}`);
     const res = await fetch(stored!.url);
     return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
   }
@@ -127,7 +127,7 @@ describe('received media at /media/:id cannot script the operator and can always
       ['image/p\u00e9ng', '\u0000'],
     ] as const) {
       const id = randomBytes(8).toString('hex');
-      repo.insertMedia({ ...row, id, contentType, name, messageId: 'msg_old' });
+      await repo.insertMedia({ ...row, id, contentType, name, messageId: 'msg_old' });
       const res = await fetch(`${url}/media/${id}`);
       expect(res.status).toBe(200);
       await res.arrayBuffer();

@@ -27,7 +27,7 @@ describe('delivery reports reach the message they are about', () => {
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) ids.push(await r.send(RECIPIENTS[i % RECIPIENTS.length]!, `message ${i}`));
     // Every part sent (MRs 0–255, then 0–43 again) before a single report comes back.
-    await until(() => ids.every((id) => r.core.messages.get(id)?.status === 'sent'), 60_000, 'all 300 sent');
+    await until(async () => (await Promise.all(ids.map((id) => r.core.messages.get(id)))).every((m) => m?.status === 'sent'), 60_000, 'all 300 sent');
     const modem = r.network.line(LINE);
     let reportsIn = 0;
     r.network.on('delivered', ({ kind }) => {
@@ -38,7 +38,7 @@ describe('delivery reports reach the message they are about', () => {
     expect(r.network.releaseHeldReports()).toBe(300);
     // All 300 reach the modem (its 30 report slots fill and free again) and are read and deleted.
     await until(() => reportsIn === 300 && modem.store.used('SR') === 0, 60_000, 'every report read off the modem');
-    const statuses = ids.map((id) => r.core.messages.get(id)!.status);
+    const statuses = (await Promise.all(ids.map((id) => r.core.messages.get(id)))).map((m) => m!.status);
     expect(statuses.filter((s) => s !== 'delivered')).toEqual([]);
     // Each announced report was read where it was announced, none looked for in vain.
     expect(r.warnings.filter((w) => w === 'announced message not found in any storage')).toEqual([]);
@@ -47,6 +47,7 @@ describe('delivery reports reach the message they are about', () => {
   it('matches on recipient and send time: a part whose report was lost long ago or went to someone else takes no credit', async () => {
     const r = (current = await rig(tempDir()));
     const { core } = r;
+    const statusesOf = async (ids: Array<string | undefined>) => (await Promise.all(ids.map((id) => core.messages.get(id!)))).map((m) => m?.status);
     r.network.faults.holdReports = true;
     const now = Date.now();
     const sentAt = (msAgo: number) => new Date(now - msAgo).toISOString();
@@ -58,28 +59,28 @@ describe('delivery reports reach the message they are about', () => {
       await r.send(RECIPIENTS[0]!, 'latest'),
       await r.send(RECIPIENTS[1]!, 'someone else'),
     ];
-    await until(() => [lost, earlier, latest, other].every((id) => core.messages.get(id)?.status === 'sent'), 15_000, 'sent');
+    await until(async () => (await statusesOf([lost, earlier, latest, other])).every((s) => s === 'sent'), 15_000, 'sent');
     const setSent = (id: string, msAgo: number) => core.messages.markPartSent(id!, 1, 5, sentAt(msAgo));
-    setSent(lost!, 2 * 24 * 3600_000);
-    setSent(earlier!, 10_000);
-    setSent(latest!, 0);
-    setSent(other!, 5_000);
+    await setSent(lost!, 2 * 24 * 3600_000);
+    await setSent(earlier!, 10_000);
+    await setSent(latest!, 0);
+    await setSent(other!, 5_000);
 
     // The service centre got "earlier" ten seconds ago; its report comes after the MR was reused.
-    r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now - 10_000) }));
-    expect([lost, earlier, latest, other].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'delivered', 'sent', 'sent']);
+    await r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now - 10_000) }));
+    expect(await statusesOf([lost, earlier, latest, other])).toEqual(['sent', 'delivered', 'sent', 'sent']);
 
     // A report with that MR for a recipient none of these parts went to credits nothing.
-    r.outbound.onStatusReport(LINE, report({ mr: 5, to: '+15559999999', receivedAt: new Date(now) }));
-    expect([lost, latest, other].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'sent', 'sent']);
+    await r.outbound.onStatusReport(LINE, report({ mr: 5, to: '+15559999999', receivedAt: new Date(now) }));
+    expect(await statusesOf([lost, latest, other])).toEqual(['sent', 'sent', 'sent']);
 
     // A failure report for the other recipient lands on its part only.
-    r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[1]!, receivedAt: new Date(now - 5_000), status: 0x41 }));
-    expect([lost, latest, other].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'sent', 'failed']);
+    await r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[1]!, receivedAt: new Date(now - 5_000), status: 0x41 }));
+    expect(await statusesOf([lost, latest, other])).toEqual(['sent', 'sent', 'failed']);
 
     // Then the latest one's report: the lost one, outside the window, is still not credited.
-    r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now) }));
-    expect([lost, latest].map((id) => core.messages.get(id!)!.status)).toEqual(['sent', 'delivered']);
+    await r.outbound.onStatusReport(LINE, report({ mr: 5, to: RECIPIENTS[0]!, receivedAt: new Date(now) }));
+    expect(await statusesOf([lost, latest])).toEqual(['sent', 'delivered']);
   }, 60_000);
 
   it('takes TP-RA as the same recipient in international or national form, nothing else', () => {

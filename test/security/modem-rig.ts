@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/config/index.ts';
 import { createCore, type Core } from '../../src/core.ts';
 import { OutboundDispatcher, ReceiveService } from '../../src/messaging/index.ts';
 import { createModemPool, createVirtualNetwork, type ModemPool, type VirtualNetwork } from '../../src/modem/index.ts';
-import { Reassembler, SqlitePartStore } from '../../src/sms/index.ts';
+import { Reassembler, SqlPartStore } from '../../src/sms/index.ts';
 import { DATABASE_FILE } from '../../src/store/index.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -38,13 +38,13 @@ export async function rig(dataDir: string): Promise<Rig> {
       },
     }),
   );
-  const core = createCore(validateConfig({ dataDir, adminToken: 'test-admin-token-0123456789', log: { level: 'silent' } }), logger);
+  const core = await createCore(validateConfig({ dataDir, adminToken: 'test-admin-token-0123456789', log: { level: 'silent' } }), logger);
   const fast = { minMs: 0, maxMs: 1 };
   const network = createVirtualNetwork({ submitLatency: fast, deliverLatency: fast, reportLatency: fast });
   network.addLine({ lineId: LINE, number: OUR_NUMBER, dialect: 'quectel' });
   const pool = createModemPool({ lines: [], autodetect: false, messagesPerMinute: 600_000 }, { logger, network });
   const outbound = new OutboundDispatcher({
-    db: core.db,
+    store: core.store,
     messages: core.messages,
     transport: {
       sendPdu: async (lineId, pdu, hooks) => ({ messageRef: (await pool.send(lineId, pdu, hooks)).mr }),
@@ -60,20 +60,19 @@ export async function rig(dataDir: string): Promise<Rig> {
   const receive = new ReceiveService({
     messages: core.messages,
     numbers: core.numbersRepo,
-    outbox: core.outbox,
     ledger: core.ledger,
-    reassembler: new Reassembler({ store: new SqlitePartStore(core.db), clock: core.clock, timeoutMs: 60_000 }),
+    reassembler: new Reassembler({ store: new SqlPartStore(core.store), clock: core.clock, timeoutMs: 60_000 }),
     clock: core.clock,
     logger,
     webhooks: core.webhooks,
     onStatusReport: (lineId, report) => outbound.onStatusReport(lineId, report),
   });
   pool.on('pdu', (pdu) => void receive.receive(pdu).catch(() => undefined));
-  const numberId = core.numbers.lineFound(LINE, OUR_NUMBER).id;
+  const numberId = (await core.numbers.lineFound(LINE, OUR_NUMBER)).id;
   await pool.start();
   await until(() => pool.line(LINE).state === 'ready', 15_000, 'line ready');
-  outbound.start();
-  const principal = core.apiKeys.authenticate(core.apiKeys.create({ name: 'test' }).key)!;
+  await outbound.start();
+  const principal = (await core.apiKeys.authenticate((await core.apiKeys.create({ name: 'test' })).key))!;
   return {
     core,
     network,
@@ -87,7 +86,7 @@ export async function rig(dataDir: string): Promise<Rig> {
       await outbound.stop(100);
       await pool.stop();
       network.close();
-      core.close();
+      await core.close();
     },
   };
 }

@@ -26,7 +26,7 @@ function rawSecrets(dataDir: string): Array<{ id: string; webhook_secret: string
   }
 }
 
-const core = (dataDir: string, secretsKey: string | null = null): Core =>
+const core = (dataDir: string, secretsKey: string | null = null): Promise<Core> =>
   createCore(validateConfig({ dataDir, adminToken: 'test-admin-token-0123456789', store: { secretsKey } }), silentLogger());
 
 describe('webhook secrets at rest', () => {
@@ -36,12 +36,12 @@ describe('webhook secrets at rest', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  it('with a key, the database file never holds a webhook secret in clear, also after a rotation', () => {
+  it('with a key, the database file never holds a webhook secret in clear, also after a rotation', async () => {
     const dataDir = tempDir();
-    const c = core(dataDir, KEY_HEX);
+    const c = await core(dataDir, KEY_HEX);
     cleanup.push(() => c.close());
-    const n = c.numbers.lineFound('line-1', '+15550000001');
-    const rotated = c.numbers.rotateWebhookSecret(n.id);
+    const n = await c.numbers.lineFound('line-1', '+15550000001');
+    const rotated = await c.numbers.rotateWebhookSecret(n.id);
     expect(n.webhookSecret).toMatch(/^whsec_/);
     expect(rotated.webhookSecret).toMatch(/^whsec_/);
     expect(rotated.webhookSecret).not.toBe(n.webhookSecret);
@@ -52,32 +52,32 @@ describe('webhook secrets at rest', () => {
     expect(c.numbers.get(n.id).webhookSecret).toBe(rotated.webhookSecret);
   });
 
-  it('seals the plaintext secrets of an existing store at the first start with a key, keeping their values', () => {
+  it('seals the plaintext secrets of an existing store at the first start with a key, keeping their values', async () => {
     const dataDir = tempDir();
-    const before = core(dataDir);
-    const a = before.numbers.lineFound('line-1', '+15550000001');
-    const b = before.numbers.lineFound('line-2', '+15550000002');
-    before.close();
+    const before = await core(dataDir);
+    const a = await before.numbers.lineFound('line-1', '+15550000001');
+    const b = await before.numbers.lineFound('line-2', '+15550000002');
+    await before.close();
     expect(rawSecrets(dataDir).map((r) => r.webhook_secret).sort()).toEqual([a.webhookSecret, b.webhookSecret].sort());
 
-    const after = core(dataDir, KEY_HEX);
+    const after = await core(dataDir, KEY_HEX);
     cleanup.push(() => after.close());
     expect(rawSecrets(dataDir).every((r) => r.webhook_secret.startsWith('enc:v1:'))).toBe(true);
     expect(after.numbers.get(a.id).webhookSecret).toBe(a.webhookSecret);
     expect(after.numbers.get(b.id).webhookSecret).toBe(b.webhookSecret);
   });
 
-  it('refuses to start with a wrong key, or with none, once secrets are sealed: a clear error, never a garbage secret', () => {
+  it('refuses to start with a wrong key, or with none, once secrets are sealed: a clear error, never a garbage secret', async () => {
     const dataDir = tempDir();
-    const sealed = core(dataDir, KEY_HEX);
-    sealed.numbers.lineFound('line-1', '+15550000001');
-    sealed.close();
-    expect(() => core(dataDir, OTHER_KEY)).toThrow(StoreError);
-    expect(() => core(dataDir, OTHER_KEY)).toThrow(/secrets key .* does not open the webhook secrets/);
-    expect(() => core(dataDir)).toThrow(/sealed webhook secrets but no key is configured/);
+    const sealed = await core(dataDir, KEY_HEX);
+    await sealed.numbers.lineFound('line-1', '+15550000001');
+    await sealed.close();
+    await expect(core(dataDir, OTHER_KEY)).rejects.toThrow(StoreError);
+    await expect(core(dataDir, OTHER_KEY)).rejects.toThrow(/secrets key .* does not open the webhook secrets/);
+    await expect(core(dataDir)).rejects.toThrow(/sealed webhook secrets but no key is configured/);
     // The right key still opens them: the failed starts changed nothing.
-    const again = core(dataDir, KEY_HEX);
-    again.close();
+    const again = await core(dataDir, KEY_HEX);
+    await again.close();
   });
 
   it('binds each sealed secret to its number: a value copied to another row does not open', () => {
@@ -95,7 +95,7 @@ describe('webhook secrets at rest', () => {
     const dataDir = tempDir();
     const gw = await startTestGateway(dataDir, { store: { secretsKey: KEY_HEX } });
     cleanup.push(() => gw.stop());
-    gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
     // The secret as the operator reads it from the admin API, as a receiver would be configured.
     const view = await gw.app.inject({ method: 'GET', url: `/admin/numbers/${gw.numberA}/webhook`, headers: { authorization: 'Bearer test-admin-token-0123456789' } });
     const secret = (view.json() as { secret: string }).secret;
@@ -118,11 +118,11 @@ describe('the secrets key setting', () => {
     expect(loadConfig({ env: { AGENTPHONE_SECRETS_KEY: OTHER_KEY }, cwd }).store.secretsKey).toBe(OTHER_KEY);
     writeFileSync(join(cwd, 'key'), `${KEY_HEX}\n`, { mode: 0o600 });
     const fromFile = loadConfig({ env: { AGENTPHONE_SECRETS_KEY_FILE: 'key' }, cwd });
-    expect(fromFile.store).toEqual({ secretsKey: KEY_HEX, secretsKeyFile: join(cwd, 'key') });
+    expect(fromFile.store).toMatchObject({ secretsKey: KEY_HEX, secretsKeyFile: join(cwd, 'key') });
     expect(() => loadConfig({ env: { AGENTPHONE_SECRETS_KEY: KEY_HEX, AGENTPHONE_SECRETS_KEY_FILE: 'key' }, cwd })).toThrow(/not both/);
   });
 
-  it('refuses a key that is not 32 bytes, or a missing key file, without quoting the key', () => {
+  it('refuses a key that is not 32 bytes, or a missing key file, without quoting the key', async () => {
     const cwd = tempDir();
     const short = randomBytes(16).toString('hex');
     let error: unknown;
@@ -138,7 +138,8 @@ describe('the secrets key setting', () => {
     writeFileSync(join(cwd, 'bad'), 'not a key\n');
     expect(() => loadConfig({ env: { AGENTPHONE_SECRETS_KEY_FILE: 'bad' }, cwd })).toThrow(/must hold 32 bytes/);
     // A config that skipped validation does not turn a bad key into "no key".
-    const unvalidated = { ...validateConfig({ dataDir: join(cwd, 'data') }), store: { secretsKey: short, secretsKeyFile: null } };
-    expect(() => createCore(unvalidated, silentLogger())).toThrow(ConfigError);
+    const valid = validateConfig({ dataDir: join(cwd, 'data') });
+    const unvalidated = { ...valid, store: { ...valid.store, secretsKey: short, secretsKeyFile: null } };
+    await expect(createCore(unvalidated, silentLogger())).rejects.toThrow(ConfigError);
   });
 });

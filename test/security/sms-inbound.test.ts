@@ -28,6 +28,6 @@ describe('inbound SMS an attacker controls', () => {
     const real = encodeDeliver({ originator: ATTACKER, text: 'transfer approved', timestamp: at });
     rig.gw.network!.deliverPdus(LINE_NUMBER, [...decoy, ...real]);
     await rig.receiver.waitFor(() => rig.receiver.events('message.inbound').length === 2);
-    expect(rig.gw.core.messages.list(rig.gw.numberA, { direction: 'inbound', limit: 10 })).toHaveLength(2);
+    expect(await rig.gw.core.messages.list(rig.gw.numberA, { direction: 'inbound', limit: 10 })).toHaveLength(2);
   });
 });

@@ -34,10 +34,10 @@ describe('the data dir is readable by its owner only', () => {
     process.umask(savedUmask);
   });
 
-  it('creates the data dir (and its missing parents) 0700, and agentphone.db, -wal, -shm and admin-token 0600, whatever the umask', () => {
+  it('creates the data dir (and its missing parents) 0700, and agentphone.db, -wal, -shm and admin-token 0600, whatever the umask', async () => {
     const parent = join(tempDir(), 'srv');
     const dataDir = join(parent, 'agentphone', 'data');
-    const core = createCore(validateConfig({ dataDir }), silentLogger());
+    const core = await createCore(validateConfig({ dataDir }), silentLogger());
     try {
       expect(modeOf(parent)).toBe('700');
       expect(modeOf(join(parent, 'agentphone'))).toBe('700');
@@ -47,7 +47,7 @@ describe('the data dir is readable by its owner only', () => {
         expect([file, modeOf(join(dataDir, file))]).toEqual([file, '600']);
       }
     } finally {
-      core.close();
+      await core.close();
     }
   });
 
@@ -69,17 +69,17 @@ describe('the data dir is readable by its owner only', () => {
     }
   });
 
-  it('warns at start, with path and mode, about an existing data dir and files others can read, and leaves them as they are', () => {
+  it('warns at start, with path and mode, about an existing data dir and files others can read, and leaves them as they are', async () => {
     const dataDir = join(tempDir(), 'data');
     mkdirSync(join(dataDir, 'media'), { recursive: true });
     chmodSync(dataDir, 0o755);
     chmodSync(join(dataDir, 'media'), 0o755);
     writeFileSync(join(dataDir, 'admin-token'), 'agpadm_0123456789abcdef\n', { mode: 0o644 });
-    createCore(validateConfig({ dataDir }), silentLogger()).close();
+    await (await createCore(validateConfig({ dataDir }), silentLogger())).close();
     chmodSync(join(dataDir, 'agentphone.db'), 0o644);
 
     const { records, logger } = capturingLogger();
-    const core = createCore(validateConfig({ dataDir }), logger);
+    const core = await createCore(validateConfig({ dataDir }), logger);
     try {
       const warned = records.filter((r) => r.level === 40).map((r) => ({ msg: r.msg, path: r.path, mode: r.mode, wanted: r.wanted }));
       const msg = 'data dir entry is open to other users: chmod it to the wanted mode';
@@ -94,15 +94,15 @@ describe('the data dir is readable by its owner only', () => {
       expect(modeOf(dataDir)).toBe('755');
       expect(modeOf(join(dataDir, 'agentphone.db'))).toBe('644');
     } finally {
-      core.close();
+      await core.close();
     }
   });
 
-  it('says nothing about a data dir that is already private', () => {
+  it('says nothing about a data dir that is already private', async () => {
     const dataDir = join(tempDir(), 'data');
-    createCore(validateConfig({ dataDir }), silentLogger()).close();
+    await (await createCore(validateConfig({ dataDir }), silentLogger())).close();
     const { records, logger } = capturingLogger();
-    createCore(validateConfig({ dataDir }), logger).close();
+    await (await createCore(validateConfig({ dataDir }), logger)).close();
     expect(records.filter((r) => r.level === 40)).toEqual([]);
   });
 });

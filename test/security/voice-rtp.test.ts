@@ -36,7 +36,7 @@ const reportedSeq = (c: LiveCall) => Math.max(0, ...c.peer.rtcp.flatMap((r) => (
 async function stillFlowing(r: LiveCalls, c: LiveCall): Promise<void> {
   const before = sent(c);
   await c.peer.until(() => sent(c) >= before + 10);
-  const status = r.gw.voice.calls.get(c.callId)?.status;
+  const status = (await r.gw.voice.calls.get(c.callId))?.status;
   expect(status).toBe('in-progress');
 }
 
@@ -85,8 +85,8 @@ describe('datagrams to a live call’s media ports', () => {
       throw new TypeError('planted bug');
     });
     await target.peer.digit('5');
-    await until(() => r.gw.voice.calls.get(target.callId)?.status === 'failed' || undefined, 5000, 'the call failed');
-    expect(r.gw.voice.calls.get(target.callId)).toMatchObject({ status: 'failed', endReason: 'media_fault' });
+    await until(async () => (await r.gw.voice.calls.get(target.callId))?.status === 'failed' || undefined, 5000, 'the call failed');
+    expect(await r.gw.voice.calls.get(target.callId)).toMatchObject({ status: 'failed', endReason: 'media_fault' });
     expect(await r.mediaFaults()).toBe(1);
     await stillFlowing(r, other);
     expect(r.gw.voice.manager?.activeCalls).toBe(1);

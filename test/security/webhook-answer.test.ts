@@ -108,10 +108,10 @@ describe('an inline reply over the cap is not acted on', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     gw = await startTestGateway(tempDir());
-    gw.core.numbers.setWebhook(gw.numberA, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` });
+    await gw.core.numbers.setWebhook(gw.numberA, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` });
     gw.network!.text('+15557654321', '+15550000001', 'hello');
     const delivery = await until(() => deliveries[0], 20_000, 'the inbound webhook');
-    await until(() => gw!.core.outbox.get(delivery)?.status === 'delivered', 10_000, 'the event delivered');
-    expect(gw.core.messages.getByReplyTo(delivery)).toBeUndefined();
+    await until(async () => (await gw!.core.outbox.get(delivery))?.status === 'delivered', 10_000, 'the event delivered');
+    expect(await gw.core.messages.getByReplyTo(delivery)).toBeUndefined();
   });
 });

@@ -1,28 +1,120 @@
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { NumberService } from '../../src/numbers/index.ts';
-import { CallsRepository, NumbersRepository, openDatabase, type CallStatus } from '../../src/store/index.ts';
-import { useTempDir } from '../helpers/temp-dir.ts';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { CallsRepository, type CallRecord, type CallStatus } from '../../src/store/index.ts';
+import { describeOnEachDialect, type TestStore } from '../helpers/store-dialects.ts';
 
-describe('calls repository', () => {
-  const tempDir = useTempDir();
+const NUMBER = 'num_1';
 
-  it.each<CallStatus>(['completed', 'failed', 'canceled', 'refused'])('never changes a %s call again (status, answer, SIP call id, turns)', (final) => {
-    const db = openDatabase(join(tempDir(), 'c.db'));
-    const number = new NumberService(new NumbersRepository(db), { now: () => 0 }).lineFound('l1', '+15550000001');
-    const calls = new CallsRepository(db);
-    calls.insert({ id: 'call_1', numberId: number.id, direction: 'outbound', contact: '+15557654321', status: 'queued', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: '2026-12-01T00:00:00.000Z' });
-    expect(calls.setStatus('call_1', 'ringing')).toBe(true);
-    const end = { id: 'call_1', status: final, endReason: 'api_hangup', sipStatus: 487, errorMessage: null, durationMs: null, billableMinutes: 0, endedAt: '2026-12-01T00:00:01.000Z' };
-    expect(calls.end(end)).toBe(true);
-    const ended = calls.get('call_1');
+function call(id: string, over: Partial<CallRecord> = {}) {
+  return {
+    id,
+    numberId: NUMBER,
+    direction: 'outbound' as const,
+    contact: '+15557654321',
+    status: 'queued' as const,
+    sipCallId: null,
+    greeting: null,
+    instructions: null,
+    apiKeyId: null,
+    createdAt: '2026-12-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+const ending = (id: string, status: CallStatus = 'completed') => ({
+  id,
+  status,
+  endReason: 'api_hangup',
+  sipStatus: 487,
+  errorMessage: null,
+  durationMs: null,
+  billableMinutes: 0,
+  endedAt: '2026-12-01T00:00:01.000Z',
+});
+
+const turn = (text: string, reply: string | null = null) => ({ callerText: text, dtmf: null, action: 'respond', agentReply: reply, createdAt: '2026-12-01T00:00:02.000Z' });
+
+describeOnEachDialect('calls repository', (open) => {
+  let t: TestStore;
+  let calls: CallsRepository;
+  beforeEach(async () => {
+    t = await open();
+    await t.store.db
+      .insertInto('numbers')
+      .values({ id: NUMBER, phone_number: '+15550000001', webhook_secret: 's', created_at: 'now', updated_at: 'now' })
+      .execute();
+    calls = new CallsRepository(t.store.db);
+  });
+  afterEach(() => t.close());
+
+  it.each<CallStatus>(['completed', 'failed', 'canceled', 'refused'])('never changes a %s call again (status, answer, SIP call id, turns)', async (final) => {
+    const inserted = await calls.insert(call('call_1'));
+    expect(inserted).toMatchObject({ id: 'call_1', status: 'queued', turns: 0, billableMinutes: 0, endedAt: null });
+    expect(await calls.setStatus('call_1', 'ringing')).toBe(true);
+    expect(await calls.end(ending('call_1', final))).toBe(true);
+    const ended = await calls.get('call_1');
     // What a late 200, a late provisional or a turn racing the hangup would write:
-    expect(calls.setStatus('call_1', 'ringing')).toBe(false);
-    expect(calls.markAnswered('call_1', '2026-12-01T00:00:02.000Z')).toBe(false);
-    expect(calls.setSipCallId('call_1', 'late@host')).toBe(false);
-    expect(calls.addTurn('call_1', { callerText: 'hi', dtmf: null, action: 'ignore', agentReply: null, createdAt: '2026-12-01T00:00:02.000Z' })).toBe(false);
-    expect(calls.end({ ...end, status: 'completed', endReason: 'remote_hangup' })).toBe(false);
-    expect(calls.get('call_1')).toEqual(ended);
-    expect(calls.turns('call_1')).toEqual([]);
+    expect(await calls.setStatus('call_1', 'ringing')).toBe(false);
+    expect(await calls.markAnswered('call_1', '2026-12-01T00:00:02.000Z')).toBe(false);
+    expect(await calls.setSipCallId('call_1', 'late@host')).toBe(false);
+    expect(await calls.addTurn('call_1', turn('hi'))).toBe(false);
+    expect(await calls.lockLive('call_1')).toBeUndefined();
+    expect(await calls.end({ ...ending('call_1'), endReason: 'remote_hangup' })).toBe(false);
+    expect(await calls.get('call_1')).toEqual(ended);
+    expect(await calls.turns('call_1')).toEqual([]);
+  });
+
+  it('numbers turns in order, counts them, and marks the latest reply heard in part', async () => {
+    await calls.insert(call('call_1'));
+    expect(await calls.markAnswered('call_1', '2026-12-01T00:00:01.000Z')).toBe(true);
+    expect(await calls.addTurn('call_1', turn('one', 'reply one'))).toBe(true);
+    expect(await calls.addTurn('call_1', turn('two', 'reply two'))).toBe(true);
+    expect(await calls.addTurn('call_1', turn('three'))).toBe(true);
+    await calls.setHeardFraction('call_1', 0.25);
+    expect((await calls.turns('call_1')).map((x) => [x.seq, x.callerText, x.heardFraction])).toEqual([
+      [1, 'one', null],
+      [2, 'two', 0.25],
+      [3, 'three', null],
+    ]);
+    expect(await calls.get('call_1')).toMatchObject({ status: 'in-progress', turns: 3, answeredAt: '2026-12-01T00:00:01.000Z' });
+    expect((await calls.lockLive('call_1'))?.status).toBe('in-progress');
+  });
+
+  it('ends a call exactly once when many ends race (each in its own transaction)', async () => {
+    await calls.insert(call('call_1'));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.store.tx(async (tx) => {
+          const repo = new CallsRepository(tx);
+          if (!(await repo.lockLive('call_1'))) return false;
+          return repo.end({ ...ending('call_1'), endReason: `end_${i}` });
+        }),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('keeps every turn of concurrent writers (each addTurn in a transaction), numbered 1..n with no gap', async () => {
+    await calls.insert(call('call_1'));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => t.store.tx((tx) => new CallsRepository(tx).addTurn('call_1', turn(`t${i}`)))));
+    expect((await calls.turns('call_1')).map((x) => x.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await calls.get('call_1'))?.turns).toBe(20);
+  });
+
+  it('lists a number’s calls newest first, by status and before a cursor; lists the live ones', async () => {
+    await calls.insert(call('call_a', { createdAt: '2026-12-01T00:00:01.000Z' }));
+    await calls.insert(call('call_b', { createdAt: '2026-12-01T00:00:02.000Z', direction: 'inbound', status: 'ringing' }));
+    await calls.insert(call('call_c', { createdAt: '2026-12-01T00:00:03.000Z' }));
+    await calls.end(ending('call_c'));
+    expect((await calls.list(NUMBER, { limit: 10 })).map((c) => c.id)).toEqual(['call_c', 'call_b', 'call_a']);
+    expect((await calls.list(NUMBER, { limit: 10, status: 'ringing' })).map((c) => c.id)).toEqual(['call_b']);
+    expect((await calls.list(NUMBER, { limit: 1, before: '2026-12-01T00:00:03.000Z' })).map((c) => c.id)).toEqual(['call_b']);
+    expect((await calls.listLive()).map((c) => c.id).sort()).toEqual(['call_a', 'call_b']);
+  });
+
+  it('upserts a number’s voice settings', async () => {
+    expect(await calls.voiceSettings(NUMBER)).toBeUndefined();
+    await calls.setVoiceSettings({ numberId: NUMBER, systemPrompt: 'be brief', greeting: null, voice: 'tara' }, '2026-12-01T00:00:00.000Z');
+    await calls.setVoiceSettings({ numberId: NUMBER, systemPrompt: null, greeting: 'Hi', voice: 'leo' }, '2026-12-01T00:00:01.000Z');
+    expect(await calls.voiceSettings(NUMBER)).toEqual({ numberId: NUMBER, systemPrompt: null, greeting: 'Hi', voice: 'leo' });
   });
 });

@@ -35,7 +35,7 @@ async function setup(inference = new FakeInference(), voice: Record<string, unkn
   const url = await hooks.start();
   cleanup.push(() => hooks.stop());
   hooks.answer = (h) => (h.json.event === 'call.turn' ? { status: 200, body: { action: 'respond', reply: `I heard: ${String(h.json.transcript || h.json.dtmf)}` } } : { status: 200, body: { action: 'ignore' } });
-  const number = gw.core.numbers.setWebhook(gw.numberA, { url });
+  const number = await gw.core.numbers.setWebhook(gw.numberA, { url });
   const peer = await RtpPeer.open();
   cleanup.push(() => peer.close());
   return { gw, signaling, hooks, number, peer, inference, secret: number.webhookSecret };
@@ -51,7 +51,7 @@ async function answerInbound(s: Awaited<ReturnType<typeof setup>>) {
   expect(res.status).toBe(200);
   const answer = describeAudio(res.sdp as string);
   s.peer.sendTo(answer.address, answer.port);
-  const [call] = s.gw.voice.calls.list(s.number.id, { limit: 1 });
+  const [call] = await s.gw.voice.calls.list(s.number.id, { limit: 1 });
   return { res, answer, dialog: res.dialog as NonNullable<typeof res.dialog>, callId: call?.id as string };
 }
 
@@ -80,7 +80,7 @@ describe('voice calls through the SipSignaling port with real RTP on loopback', 
     const before = voiced(s.peer);
     await s.peer.until(() => voiced(s.peer) >= before + 10);
     dialog.remoteBye();
-    await until(() => s.gw.voice.calls.get(callId)?.status === 'completed', 5000, 'call completed');
+    await until(async () => (await s.gw.voice.calls.get(callId))?.status === 'completed', 5000, 'call completed');
     const view = (await (await s.gw.api(`/api/numbers/${s.number.id}/calls/${callId}`)).json()) as Record<string, unknown>;
     expect(view).toMatchObject({ id: callId, direction: 'inbound', from: CALLER, to: s.number.phoneNumber, status: 'completed', endReason: 'remote_hangup', billableMinutes: 1, turns: 1 });
     expect(view.transcript).toEqual([{ seq: 1, caller: 'hello there', dtmf: null, action: 'respond', agent: 'I heard: hello there', heardFraction: null, at: expect.any(String) }]);
@@ -110,9 +110,10 @@ describe('voice calls through the SipSignaling port with real RTP on loopback', 
     const attempt = s.signaling.invite(CALLER, s.number.phoneNumber, offer);
     attempt.cancel();
     expect((await attempt.result).status).toBe(487);
-    const [call] = s.gw.voice.calls.list(s.number.id, { limit: 1 });
-    await until(() => s.gw.voice.calls.get(call?.id as string)?.status === 'canceled', 5000, 'canceled');
-    expect(s.gw.voice.calls.get(call?.id as string)).toMatchObject({ billableMinutes: 0, endReason: 'caller_canceled' });
+    // The CANCEL can come before the call's record is written (the store is async): wait for it.
+    const call = await until(async () => (await s.gw.voice.calls.list(s.number.id, { limit: 1 }))[0], 5000, 'call record');
+    await until(async () => (await s.gw.voice.calls.get(call.id))?.status === 'canceled', 5000, 'canceled');
+    expect(await s.gw.voice.calls.get(call.id)).toMatchObject({ billableMinutes: 0, endReason: 'caller_canceled' });
     expect(s.gw.voice.manager?.activeCalls).toBe(0);
   });
 
@@ -172,20 +173,20 @@ describe('voice calls through the SipSignaling port with real RTP on loopback', 
     (await s.signaling.nextOutbound()).reject(486);
     await s.hooks.waitFor(() => s.hooks.events('call.failed').length === 1);
     expect(s.hooks.events('call.failed')[0]?.json).toMatchObject({ call_id: callId, direction: 'outbound', reason: 'sip_486', sip_status: 486 });
-    expect(s.gw.voice.calls.get(callId)).toMatchObject({ status: 'failed', billableMinutes: 0 });
+    expect(await s.gw.voice.calls.get(callId)).toMatchObject({ status: 'failed', billableMinutes: 0 });
   });
 
   it('with the minutes used up and overage off: POST /calls is 429 and an inbound caller hears the refusal', async () => {
     const s = await setup();
-    s.gw.core.ledger.recordVoiceMinutes(s.number.id, 300, Date.now());
+    await s.gw.core.ledger.recordVoiceMinutes(s.number.id, 300, Date.now());
     const res = await s.gw.api(`/api/numbers/${s.number.id}/calls`, { method: 'POST', body: JSON.stringify({ to: '+15557654321' }) });
     expect(res.status).toBe(429);
     expect(await res.json()).toMatchObject({ error: 'Quota Exceeded' });
     const { dialog, callId } = await answerInbound(s);
     await dialog.ended;
-    await until(() => s.gw.voice.calls.get(callId)?.status === 'refused', 5000, 'refused');
+    await until(async () => (await s.gw.voice.calls.get(callId))?.status === 'refused', 5000, 'refused');
     expect(s.inference.spoken).toEqual([expect.stringContaining('used all of its calling minutes')]);
-    expect(s.gw.voice.calls.get(callId)).toMatchObject({ status: 'refused', endReason: 'quota_exceeded', billableMinutes: 0 });
+    expect(await s.gw.voice.calls.get(callId)).toMatchObject({ status: 'refused', endReason: 'quota_exceeded', billableMinutes: 0 });
     expect(voiced(s.peer)).toBeGreaterThan(5);
   });
 
@@ -222,7 +223,7 @@ describe('voice calls through the SipSignaling port with real RTP on loopback', 
     const before = voiced(s.peer);
     await s.peer.until(() => voiced(s.peer) >= before + 25); // half a second of the 3 s reply
     await s.peer.speak(tone(300, 8000, 8000 * 0.3, 6000));
-    await until(() => (s.gw.voice.calls.turns(callId)[0]?.heardFraction ?? null) !== null, 5000, 'barge-in stored');
+    await until(async () => ((await s.gw.voice.calls.turns(callId))[0]?.heardFraction ?? null) !== null, 5000, 'barge-in stored');
     const view = (await (await s.gw.api(`/api/numbers/${s.number.id}/calls/${callId}`)).json()) as { transcript: Array<{ agent: string; heardFraction: number }> };
     expect(view.transcript[0]?.agent).toBe('I heard: hello there');
     expect(view.transcript[0]?.heardFraction).toBeGreaterThan(0.1);

@@ -60,9 +60,24 @@ export class SseHub {
   }
 }
 
-/** Calls `poll` every `intervalMs` until the stream closes. */
-export function every(stream: SseStream, intervalMs: number, poll: () => void): void {
-  const timer = setInterval(poll, intervalMs);
+/**
+ * Calls `poll` every `intervalMs` until the stream closes. A poll that reads the store is async:
+ * a tick is skipped while the previous one still runs (a slow store must not pile reads up), and
+ * a failed one goes to `onError` (the stream stays open: the next tick may do better).
+ */
+export function every(stream: SseStream, intervalMs: number, poll: () => void | Promise<void>, onError: (err: unknown) => void = () => undefined): void {
+  let running = false;
+  const tick = () => {
+    if (running) return;
+    running = true;
+    Promise.resolve()
+      .then(poll)
+      .catch(onError)
+      .finally(() => {
+        running = false;
+      });
+  };
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
   stream.onClose(() => clearInterval(timer));
 }

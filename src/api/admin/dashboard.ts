@@ -66,12 +66,23 @@ const Overview = Type.Object({
 /** Admin read models and settings the dashboard needs, on the store alone (no modems). */
 export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoutesOptions> = async (app, opts) => {
   const hub = new SseHub(app);
-  const numberCache = () => new Map(opts.numbers.list().map((n) => [n.id, n]));
-  const view = (id: string, numbers: Map<string, NumberRecord>, withParts = false): MessageViewData | undefined => {
-    const m = opts.messages.get(id);
+  const numberCache = async () => new Map((await opts.numbers.list()).map((n) => [n.id, n]));
+  const view = async (id: string, numbers: Map<string, NumberRecord>, withParts = false): Promise<MessageViewData | undefined> => {
+    const m = await opts.messages.get(id);
     const n = m && numbers.get(m.numberId);
-    return m && n ? toMessageView(m, n, withParts ? opts.messages.parts(m.id) : undefined) : undefined;
+    return m && n ? toMessageView(m, n, withParts ? await opts.messages.parts(m.id) : undefined) : undefined;
   };
+  /** Views of the messages with these ids, in order, leaving out any gone meanwhile. */
+  const views = async (ids: readonly string[], numbers: Map<string, NumberRecord>): Promise<MessageViewData[]> =>
+    (await Promise.all(ids.map((id) => view(id, numbers)))).flatMap((m) => m ?? []);
+  /** Each number's month report and daily totals. */
+  const usageRows = async (month: string) =>
+    Promise.all(
+      (await opts.numbers.list()).map(async (n) => {
+        const [report, days] = await Promise.all([opts.ledger.report(n, month), opts.dashboard.dailyTotals(n.id, month)]);
+        return { report, days };
+      }),
+    );
   const monthOf = (given: string | undefined) => {
     const month = given ?? ledgerMonth(opts.clock.now());
     if (!isLedgerMonth(month)) throw new ValidationError('month: must be YYYY-MM');
@@ -85,12 +96,17 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
       const now = opts.clock.now();
       const month = ledgerMonth(now);
       const date = new Date(now).toISOString().slice(0, 10);
+      const [today, webhooks, numbers] = await Promise.all([
+        opts.dashboard.countSince(`${date}T00:00:00.000Z`),
+        opts.dashboard.webhookTrouble(),
+        opts.numbers.list(),
+      ]);
       return {
         month,
-        today: { date, ...opts.dashboard.countSince(`${date}T00:00:00.000Z`) },
-        webhooks: opts.dashboard.webhookTrouble(),
-        quota: opts.numbers.list().map((n) => {
-          const r = opts.ledger.report(n, month);
+        today: { date, ...today },
+        webhooks,
+        quota: await Promise.all(numbers.map(async (n) => {
+          const r = await opts.ledger.report(n, month);
           return {
             numberId: n.id,
             phoneNumber: n.phoneNumber,
@@ -100,7 +116,7 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
             minutesUsed: r.voice.used,
             minutesIncluded: r.voice.included,
           };
-        }),
+        })),
       };
     },
   );
@@ -120,9 +136,8 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
       const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
       if (q.cursor !== undefined && !before) throw new ValidationError('cursor: not a cursor this API returned');
       const limit = q.limit ?? 50;
-      const numbers = numberCache();
-      const ids = opts.dashboard.messageIds({ ...q, search: q.q, before, limit: limit + 1 });
-      const messages = ids.slice(0, limit).flatMap((id) => view(id, numbers) ?? []);
+      const [numbers, ids] = await Promise.all([numberCache(), opts.dashboard.messageIds({ ...q, search: q.q, before, limit: limit + 1 })]);
+      const messages = await views(ids.slice(0, limit), numbers);
       const last = messages.at(-1);
       return { messages, nextCursor: ids.length > limit && last ? encodeCursor(last) : null };
     },
@@ -138,16 +153,17 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
       const changed = new Set<string>();
       stream.onClose(opts.messages.onChange((id) => changed.add(id)));
       stream.send('ready', { since: new Date().toISOString() });
-      every(stream, opts.liveIntervalMs, () => {
-        if (changed.size === 0) return;
-        const ids = [...changed];
-        changed.clear();
-        const numbers = numberCache();
-        for (const id of ids) {
-          const m = view(id, numbers);
-          if (m) stream.send('message', m);
-        }
-      });
+      every(
+        stream,
+        opts.liveIntervalMs,
+        async () => {
+          if (changed.size === 0) return;
+          const ids = [...changed];
+          changed.clear();
+          for (const m of await views(ids, await numberCache())) stream.send('message', m);
+        },
+        (err) => request.log.warn({ err }, 'dashboard message stream could not read the store'),
+      );
     },
   );
 
@@ -166,10 +182,10 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
     },
     async (request) => {
       const id = request.params.messageId;
-      const numbers = numberCache();
-      const message = view(id, numbers, true);
+      const numbers = await numberCache();
+      const message = await view(id, numbers, true);
       if (!message) throw new NotFoundError(`Message ${id} not found`);
-      const deliveries = opts.dashboard.deliveryIdsFor(id).flatMap((d) => opts.outbox.get(d) ?? []) as OutboxEvent[];
+      const deliveries = (await Promise.all((await opts.dashboard.deliveryIdsFor(id)).map((d) => opts.outbox.get(d)))).filter((d): d is OutboxEvent => d !== undefined);
       return { message, number: toNumberView(numbers.get(message.numberId) as NumberRecord), deliveries: deliveries.map(deliveryView) };
     },
   );
@@ -188,15 +204,15 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
       },
     },
     async (request) => {
-      const numbers = numberCache();
-      const rows = opts.dashboard.conversations(request.query.numberId, request.query.limit ?? 100);
-      return {
-        conversations: rows.flatMap((c) => {
-          const last = view(c.lastMessageId, numbers);
+      const [numbers, rows] = await Promise.all([numberCache(), opts.dashboard.conversations(request.query.numberId, request.query.limit ?? 100)]);
+      const conversations = await Promise.all(
+        rows.map(async (c) => {
+          const last = await view(c.lastMessageId, numbers);
           const n = numbers.get(c.numberId);
           return last && n ? [{ ...c, phoneNumber: n.phoneNumber, last }] : [];
         }),
-      };
+      );
+      return { conversations: conversations.flat() };
     },
   );
 
@@ -218,11 +234,12 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
     },
     async (request) => {
       const month = monthOf(request.query.month);
+      const rows = await usageRows(month);
       return {
         month,
-        numbers: opts.numbers.list().map((n) => ({
-          report: opts.ledger.report(n, month),
-          days: opts.dashboard.dailyTotals(n.id, month).map((d) => ({ date: d.date, segmentsOut: d.outbound, segmentsIn: d.inbound, voiceMinutes: d.minutes })),
+        numbers: rows.map(({ report, days }) => ({
+          report,
+          days: days.map((d) => ({ date: d.date, segmentsOut: d.outbound, segmentsIn: d.inbound, voiceMinutes: d.minutes })),
         })),
       };
     },
@@ -233,7 +250,7 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
     { schema: { summary: 'Usage of every number for a month as CSV: one row per day, then a total row', tags: ['dashboard'], querystring: MonthQuery } },
     async (request, reply) => {
       const month = monthOf(request.query.month);
-      const rows = opts.numbers.list().map((n) => ({ report: opts.ledger.report(n, month), days: opts.dashboard.dailyTotals(n.id, month) }));
+      const rows = await usageRows(month);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="agentphone-usage-${month}.csv"`)
@@ -252,6 +269,6 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
         response: { 200: NumberViewSchema, ...errorResponses },
       },
     },
-    async (request) => toNumberView(opts.numbers.setOverage(request.params.id, request.body.overageEnabled)),
+    async (request) => toNumberView(await opts.numbers.setOverage(request.params.id, request.body.overageEnabled)),
   );
 };

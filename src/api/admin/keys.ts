@@ -32,14 +32,14 @@ export const adminKeysRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }>
     },
     async (request, reply) => {
       const body = request.body ?? {};
-      return reply.status(201).send(keys.create({ name: body.name, numberIds: body.numbers }));
+      return reply.status(201).send(await keys.create({ name: body.name, numberIds: body.numbers }));
     },
   );
 
   app.get(
     '/keys',
     { schema: { summary: 'List API keys', tags: ['admin'], response: { 200: Type.Object({ keys: Type.Array(KeyView) }) } } },
-    async () => ({ keys: keys.list() }),
+    async () => ({ keys: await keys.list() }),
   );
 
   app.post(

@@ -76,7 +76,7 @@ export const adminMmsSimRoutes: FastifyPluginAsyncTypebox<AdminMmsSimOptions> = 
         },
       },
       async (request) => {
-        const { rawPushes, unfetchable } = service.inboundProblems(request.query.limit ?? 50);
+        const { rawPushes, unfetchable } = await service.inboundProblems(request.query.limit ?? 50);
         return {
           rawPushes: {
             count: rawPushes.count,

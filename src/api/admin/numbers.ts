@@ -22,7 +22,7 @@ export const adminNumbersRoutes: FastifyPluginAsyncTypebox<{ numbers: NumberServ
     {
       schema: { summary: 'All numbers', tags: ['admin'], response: { 200: Type.Object({ numbers: Type.Array(NumberViewSchema) }) } },
     },
-    async () => ({ numbers: numbers.list().map(toNumberView) }),
+    async () => ({ numbers: (await numbers.list()).map(toNumberView) }),
   );
 
   app.get(
@@ -47,7 +47,7 @@ export const adminNumbersRoutes: FastifyPluginAsyncTypebox<{ numbers: NumberServ
         response: { 200: WebhookView, ...errorResponses },
       },
     },
-    async (request) => webhookView(numbers.setWebhook(request.params.id, request.body)),
+    async (request) => webhookView(await numbers.setWebhook(request.params.id, request.body)),
   );
 
   app.post(
@@ -55,6 +55,6 @@ export const adminNumbersRoutes: FastifyPluginAsyncTypebox<{ numbers: NumberServ
     {
       schema: { summary: 'Replace the webhook signing secret', tags: ['admin'], params: NumberIdParams, response: { 200: WebhookView, ...errorResponses } },
     },
-    async (request) => webhookView(numbers.rotateWebhookSecret(request.params.id)),
+    async (request) => webhookView(await numbers.rotateWebhookSecret(request.params.id)),
   );
 };

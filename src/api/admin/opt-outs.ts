@@ -48,10 +48,11 @@ const AuditQuery = Type.Object({
 });
 
 export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutService; numbers: NumberService }> = async (app, { optOuts, numbers }) => {
-  const auditRows = (q: { numberId?: string | undefined; contact?: string | undefined; limit?: number | undefined }) => {
+  const auditRows = async (q: { numberId?: string | undefined; contact?: string | undefined; limit?: number | undefined }) => {
     if (q.numberId !== undefined) numbers.get(q.numberId);
-    const phones = new Map(numbers.list().map((n) => [n.id, n.phoneNumber]));
-    return optOuts.audit({ numberId: q.numberId, contact: q.contact, limit: q.limit ?? 10_000 }).map((a: OptOutAuditRecord) => ({
+    const [all, entries] = await Promise.all([numbers.list(), optOuts.audit({ numberId: q.numberId, contact: q.contact, limit: q.limit ?? 10_000 })]);
+    const phones = new Map(all.map((n) => [n.id, n.phoneNumber]));
+    return entries.map((a: OptOutAuditRecord) => ({
       at: a.at,
       numberId: a.numberId,
       phoneNumber: phones.get(a.numberId) ?? '',
@@ -81,14 +82,14 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
     async (request) => {
       const { numberId, state, limit } = request.query;
       if (numberId !== undefined) numbers.get(numberId);
-      return { optOuts: optOuts.list({ numberId, state, limit: limit ?? 1000 }) };
+      return { optOuts: await optOuts.list({ numberId, state, limit: limit ?? 1000 }) };
     },
   );
 
   app.get(
     '/opt-outs/audit',
     { schema: { summary: 'Every opt-out and opt-in, oldest first: who, when, which keyword or admin action', tags: ['admin'], querystring: AuditQuery, response: { 200: Type.Object({ entries: Type.Array(AuditView) }), ...errorResponses } } },
-    async (request) => ({ entries: auditRows(request.query) }),
+    async (request) => ({ entries: await auditRows(request.query) }),
   );
 
   app.get(
@@ -98,7 +99,7 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
       reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="agentphone-opt-outs.csv"')
-        .send(auditCsv(auditRows(request.query))),
+        .send(auditCsv(await auditRows(request.query))),
   );
 
   app.get(
@@ -106,7 +107,7 @@ export const adminOptOutRoutes: FastifyPluginAsyncTypebox<{ optOuts: OptOutServi
     { schema: { summary: "A contact's opt-out state for the number", tags: ['admin'], params: ContactParams, response: { 200: OptOutView, ...errorResponses } } },
     async (request) => {
       const number = numbers.get(request.params.id);
-      const state = optOuts.get(number.id, request.params.contact);
+      const state = await optOuts.get(number.id, request.params.contact);
       if (!state) throw new NotFoundError(`${request.params.contact} never opted out of ${number.phoneNumber} (${number.id})`);
       return state;
     },

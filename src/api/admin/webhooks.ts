@@ -70,7 +70,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox<AdminWebhookRoutesOpt
     },
     async (request) => {
       const number = opts.numbers.get(request.params.id);
-      const events = opts.outbox.listForNumber(number.id, request.query.status ?? null, request.query.limit ?? 50);
+      const events = await opts.outbox.listForNumber(number.id, request.query.status ?? null, request.query.limit ?? 50);
       return { deliveries: events.map(deliveryView) };
     },
   );
@@ -86,8 +86,8 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox<AdminWebhookRoutesOpt
       },
     },
     async (request) => {
-      if (!opts.webhooks.redeliver(request.params.id)) throw new NotFoundError(`No webhook delivery has id "${request.params.id}"`);
-      return deliveryView(opts.outbox.get(request.params.id) as OutboxEvent);
+      if (!(await opts.webhooks.redeliver(request.params.id))) throw new NotFoundError(`No webhook delivery has id "${request.params.id}"`);
+      return deliveryView((await opts.outbox.get(request.params.id)) as OutboxEvent);
     },
   );
 
@@ -129,7 +129,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox<AdminWebhookRoutesOpt
     async (request) => {
       const month = request.query.month ?? ledgerMonth(opts.clock.now());
       if (!isLedgerMonth(month)) throw new ValidationError('month: must be YYYY-MM');
-      const reports = opts.numbers.list().map((n) => opts.ledger.report(n, month));
+      const reports = await Promise.all((await opts.numbers.list()).map((n) => opts.ledger.report(n, month)));
       return { month, numbers: reports, total: Math.round(reports.reduce((sum, r) => sum + r.total, 0) * 100) / 100 };
     },
   );

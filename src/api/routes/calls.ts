@@ -57,8 +57,8 @@ export interface CallsRoutesOptions {
 const CallParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), callId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async (app, { numbers, calls, manager }) => {
-  const callOf = (numberId: string, callId: string) => {
-    const c = calls.get(callId);
+  const callOf = async (numberId: string, callId: string) => {
+    const c = await calls.get(callId);
     if (!c || c.numberId !== numberId) throw new NotFoundError(`Call ${callId} not found`);
     return c;
   };
@@ -83,7 +83,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
       const principal = principalOf(request);
       const number = numbers.get(request.params.id, principal);
       if (!manager) throw new UnavailableError('Voice is not configured on this gateway (voice.drachtio in the config)');
-      const call = manager.placeCall(number, { ...request.body, apiKeyId: principal.keyId });
+      const call = await manager.placeCall(number, { ...request.body, apiKeyId: principal.keyId });
       return { callId: call.id, status: 'queued' as const };
     },
   );
@@ -107,7 +107,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     async (request) => {
       const number = numbers.get(request.params.id, principalOf(request));
       const limit = request.query.limit ?? 50;
-      const list = calls.list(number.id, { limit: limit + 1, ...(request.query.status && { status: request.query.status }), ...(request.query.before && { before: request.query.before }) });
+      const list = await calls.list(number.id, { limit: limit + 1, ...(request.query.status && { status: request.query.status }), ...(request.query.before && { before: request.query.before }) });
       const page = list.slice(0, limit);
       return { calls: page.map((c) => toCallView(c, number)), nextCursor: list.length > limit ? (page[page.length - 1]?.createdAt ?? null) : null };
     },
@@ -120,8 +120,8 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     },
     async (request) => {
       const number = numbers.get(request.params.id, principalOf(request));
-      const call = callOf(number.id, request.params.callId);
-      return { ...toCallView(call, number), transcript: calls.turns(call.id).map(turnView) };
+      const call = await callOf(number.id, request.params.callId);
+      return { ...toCallView(call, number), transcript: (await calls.turns(call.id)).map(turnView) };
     },
   );
 
@@ -132,9 +132,9 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     },
     async (request) => {
       const number = numbers.get(request.params.id, principalOf(request));
-      const call = callOf(number.id, request.params.callId);
+      const call = await callOf(number.id, request.params.callId);
       await manager?.hangup(call.id);
-      return toCallView(calls.get(call.id) as CallRecord, number);
+      return toCallView((await calls.get(call.id)) as CallRecord, number);
     },
   );
 };
@@ -159,7 +159,7 @@ export const adminVoiceSettingsRoutes: FastifyPluginAsyncTypebox<{ numbers: Numb
     { schema: { summary: "A number's voice settings", tags: ['admin'], params: NumberIdParams, response: { 200: VoiceSettingsView, ...errorResponses } } },
     async (request) => {
       const number = numbers.get(request.params.id);
-      return settingsView(number.id, calls.voiceSettings(number.id));
+      return settingsView(number.id, await calls.voiceSettings(number.id));
     },
   );
 
@@ -185,15 +185,15 @@ export const adminVoiceSettingsRoutes: FastifyPluginAsyncTypebox<{ numbers: Numb
       const number = numbers.get(request.params.id);
       const body = request.body;
       if (body.voice && !findVoice(body.voice)) throw new ValidationError(`voice: "${body.voice}" is not a known voice (see /api/v1/voices)`);
-      const current = settingsView(number.id, calls.voiceSettings(number.id));
+      const current = settingsView(number.id, await calls.voiceSettings(number.id));
       const next = {
         numberId: number.id,
         systemPrompt: body.systemPrompt === undefined ? current.systemPrompt : body.systemPrompt,
         greeting: body.greeting === undefined ? current.greeting : body.greeting,
         voice: body.voice === undefined ? current.voice : body.voice,
       };
-      calls.setVoiceSettings(next, new Date(now()).toISOString());
-      return settingsView(number.id, calls.voiceSettings(number.id));
+      await calls.setVoiceSettings(next, new Date(now()).toISOString());
+      return settingsView(number.id, await calls.voiceSettings(number.id));
     },
   );
 };

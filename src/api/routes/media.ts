@@ -85,7 +85,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaStore }> = asy
       },
     },
     async (request, reply) => {
-      const found = media.lookup(request.params.id);
+      const found = await media.lookup(request.params.id);
       if (!found) throw new NotFoundError('No such media (it may have expired)');
       return sendMedia(reply, found.contentType, found.name, found.size).send(createReadStream(found.path));
     },

@@ -16,7 +16,7 @@ export const numbersRoutes: FastifyPluginAsyncTypebox<{ numbers: NumberService }
         response: { 200: Type.Object({ numbers: Type.Array(NumberViewSchema) }), ...errorResponses },
       },
     },
-    async (request) => ({ numbers: numbers.list(principalOf(request)).map(toNumberView) }),
+    async (request) => ({ numbers: (await numbers.list(principalOf(request))).map(toNumberView) }),
   );
 
   app.get(

@@ -12,6 +12,10 @@ export async function fileCommandArgs(args: readonly string[], io: CliIo, verb: 
   // Loaded when run, so --help and the other commands start without the config and store code.
   const { loadConfig } = await import('../../config/index.ts');
   const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
+  // Both copy the embedded SQLite store; a PostgreSQL one is backed up with PostgreSQL's own tools.
+  if (config.store.postgres.url !== null) {
+    throw new UsageError(`${verb} copies the embedded SQLite store, but store.postgres.url is set: back up the PostgreSQL database with pg_dump (or your service's snapshots), and each node's data dir with your file backups`);
+  }
   return { json: values.json, file: resolve(file), config };
 }
 

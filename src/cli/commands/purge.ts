@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseCommandArgs } from '../args.ts';
 import { UsageError, printResult, type CliCommand } from '../command.ts';
+import type { Database } from '../../store/sql/database.ts';
 
 const WHAT = ['all', 'messages', 'transcripts'] as const;
 
@@ -23,11 +24,12 @@ export const purgeCommand: CliCommand = {
     const only = values.only as (typeof WHAT)[number];
     if (!WHAT.includes(only)) throw new UsageError(`--only must be messages or transcripts, not "${values.only}"`);
     // Loaded when run, so --help and the other commands start without the store's code.
-    const [{ loadConfig }, { DATABASE_FILE, mediaDir, openDatabase, purgeStored }] = await Promise.all([import('../../config/index.ts'), import('../../store/index.ts')]);
+    const [{ loadConfig }, { DATABASE_FILE, mediaDir, openDatabase, purgeStored, sqliteSqlStore }] = await Promise.all([import('../../config/index.ts'), import('../../store/index.ts')]);
     const config = loadConfig({ configPath: values.config, env: io.env, cwd: process.cwd() });
     const db = openDatabase(join(config.dataDir, DATABASE_FILE));
+    const store = sqliteSqlStore<Database>(db);
     try {
-      const counts = await purgeStored(db, mediaDir(config.dataDir), {
+      const counts = await purgeStored(store, mediaDir(config.dataDir), {
         ...(only !== 'transcripts' && { messagesBeforeMs: beforeMs }),
         ...(only !== 'messages' && { transcriptsBeforeMs: beforeMs }),
       });
@@ -44,6 +46,7 @@ export const purgeCommand: CliCommand = {
       );
       return 0;
     } finally {
+      await store.close();
       db.close();
     }
   },

@@ -2,10 +2,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock/index.ts';
 import { base62 } from '../../ids/index.ts';
-import { mediaFilePath } from '../../store/index.ts';
-import type { MediaRow, MmsRepository } from '../mms-repository.ts';
+import { mediaFilePath, type Database, type SqlStore } from '../../store/index.ts';
+import { MmsRepository, type MediaRow } from '../mms-repository.ts';
 
 export interface StoredMedia {
   id: string;
@@ -16,7 +17,8 @@ export interface StoredMedia {
 
 export interface MediaStoreOptions {
   dir: string;
-  repo: MmsRepository;
+  /** Where the media rows live (the bytes stay in files under `dir`). */
+  store: SqlStore<Database>;
   clock: Clock;
   /** Days a stored file is kept; 0 keeps it forever. */
   retentionDays: number;
@@ -57,7 +59,11 @@ export function safeMediaName(name: string | null | undefined): string | null {
 }
 
 export class MediaStore {
-  constructor(private readonly o: MediaStoreOptions) {}
+  private readonly repo: MmsRepository;
+
+  constructor(private readonly o: MediaStoreOptions) {
+    this.repo = new MmsRepository(o.store.db);
+  }
 
   pathOf(sha256: string): string {
     return mediaFilePath(this.o.dir, sha256);
@@ -91,28 +97,39 @@ export class MediaStore {
     };
   }
 
-  /** Inside the message's transaction: the rows that make the files reachable. */
-  insert(rows: readonly MediaRow[], messageId: string): StoredMedia[] {
-    return rows.map((row) => {
-      this.o.repo.insertMedia({ ...row, messageId });
-      return { id: row.id, url: this.urlOf(row.id), contentType: row.contentType, size: row.size };
-    });
+  /**
+   * The rows that make the files reachable, written on `tx`: the message's transaction, so
+   * they commit with it. Without `tx` each row is a statement of its own.
+   */
+  async insert(rows: readonly MediaRow[], messageId: string, tx?: Kysely<Database>): Promise<StoredMedia[]> {
+    const repo = tx ? new MmsRepository(tx) : this.repo;
+    const stored: StoredMedia[] = [];
+    for (const row of rows) {
+      await repo.insertMedia({ ...row, messageId });
+      stored.push({ id: row.id, url: this.urlOf(row.id), contentType: row.contentType, size: row.size });
+    }
+    return stored;
   }
 
-  lookup(id: string): (MediaRow & { path: string }) | undefined {
-    const row = this.o.repo.media(id);
+  async lookup(id: string): Promise<(MediaRow & { path: string }) | undefined> {
+    const row = await this.repo.media(id);
     if (!row || (row.expiresAt !== null && row.expiresAt <= this.o.clock.now())) return undefined;
     return { ...row, contentType: safeContentType(row.contentType), name: safeMediaName(row.name), path: this.pathOf(row.sha256) };
   }
 
   /** Deletes expired media rows, and files no row points at any more; returns rows removed. */
   async cleanup(): Promise<number> {
-    const expired = this.o.repo.expiredMedia(this.o.clock.now());
-    const orphans = this.o.repo.transaction(() => {
-      for (const m of expired) this.o.repo.deleteMedia(m.id);
-      return [...new Set(expired.map((m) => m.sha256))].filter((sha) => !this.o.repo.shaInUse(sha));
+    const now = this.o.clock.now();
+    // Files go only once the rows' deletion has committed: a rollback cannot bring back a file.
+    const { removed, orphans } = await this.o.store.tx(async (tx) => {
+      const repo = new MmsRepository(tx);
+      const expired = await repo.expiredMedia(now);
+      for (const m of expired) await repo.deleteMedia(m.id);
+      const unused: string[] = [];
+      for (const sha of new Set(expired.map((m) => m.sha256))) if (!(await repo.shaInUse(sha))) unused.push(sha);
+      return { removed: expired.length, orphans: unused };
     });
     for (const sha of orphans) await unlink(this.pathOf(sha)).catch(() => undefined);
-    return expired.length;
+    return removed;
   }
 }

@@ -165,7 +165,8 @@ export class VirtualMmsClient {
       subject: this.#subject,
       files: this.#attached.map((name) => ({ name, data: this.#files.get(name) ?? new Uint8Array() })),
     };
-    this.host
+    // The answer comes later as a URC, as a modem's does; a failed send is one too (never thrown).
+    void this.host
       .send(request)
       .catch((): ModemMmsResult => ({ ok: false, httpStatus: 0 }))
       .then((result) => {

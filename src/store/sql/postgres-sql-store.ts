@@ -3,8 +3,8 @@ import type { ConnectionOptions } from 'node:tls';
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import pg from 'pg';
 import { postgresUrlProblem } from '../../config/postgres.ts';
+import type { Config } from '../../config/schema.ts';
 import { StoreError } from '../../errors/index.ts';
-import type { Logger } from '../../logging/index.ts';
 import type { SqlStore } from './sql-store.ts';
 import { GuardedPostgresDriver, runTransaction } from './transaction-guard.ts';
 
@@ -35,7 +35,7 @@ export interface PostgresStoreOptions {
   /** How long to wait for a connection before a query fails (default 10 s). */
   readonly connectTimeoutMs?: number;
   /** Told when an idle pooled connection breaks (the pool replaces it); without one it is ignored. */
-  readonly logger?: Logger;
+  readonly logger?: { warn(fields: object, msg: string): void };
 }
 
 /** The setting names in config, for messages that say which one is wrong. */
@@ -48,14 +48,7 @@ const SETTING = 'store.postgres';
  */
 export async function openPostgresStore<DB>(options: PostgresStoreOptions): Promise<SqlStore<DB>> {
   const where = describeTarget(options.url);
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    ssl: tlsOptions(options.ssl),
-    max: options.poolSize,
-    application_name: options.applicationName,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    types: typeParsers(),
-  });
+  const pool = new pg.Pool({ ...pgConnectionConfig(options), max: options.poolSize, types: typeParsers() });
   // An idle connection that breaks emits 'error' on the pool; unheard, that would end the process.
   pool.on('error', (err) => options.logger?.warn({ err: err.message, where }, 'PostgreSQL pooled connection lost'));
   const db = new Kysely<DB>({
@@ -77,6 +70,30 @@ export async function openPostgresStore<DB>(options: PostgresStoreOptions): Prom
     });
   }
   return { dialect: 'postgres', db, tx: (fn) => runTransaction(db, fn), close: () => db.destroy() };
+}
+
+/** The store's options from config (store.postgres, whose url is set), connections named for the node. */
+export function postgresStoreOptions(pg: Config['store']['postgres'], nodeName: string): PostgresStoreOptions & { url: string } {
+  if (pg.url === null) throw new StoreError(`${SETTING}.url is not set`);
+  const file = (path: string | null): string | undefined => path ?? undefined;
+  return {
+    url: pg.url,
+    ssl: { mode: pg.ssl.mode, caFile: file(pg.ssl.caFile), certFile: file(pg.ssl.certFile), keyFile: file(pg.ssl.keyFile) },
+    poolSize: pg.poolSize,
+    connectTimeoutMs: pg.connectTimeoutMs,
+    // PostgreSQL keeps 63 bytes of it; the notifier adds /listen and /notify.
+    applicationName: `agentphone ${nodeName}`.slice(0, 48),
+  };
+}
+
+/** One connection's settings (URL, TLS, name, connect timeout): the pool's, and the notifier's. */
+export function pgConnectionConfig(options: PostgresStoreOptions): pg.ClientConfig {
+  return {
+    connectionString: options.url,
+    ssl: tlsOptions(options.ssl),
+    application_name: options.applicationName,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+  };
 }
 
 /** host:port/database of a connection URL, without user or password. */

@@ -46,7 +46,7 @@ describe('agentphone backup / restore', () => {
     // A stored media file (the real MediaStore) tied to that message.
     const image = Buffer.from('\x89PNG backup test image bytes');
     const row = await gw.mms.media.write(image, 'image/png', 'a.png');
-    gw.mms.media.insert([row], firstId);
+    await gw.mms.media.insert([row], firstId);
     for (let i = 1; i < 10; i++) await send(i);
 
     // Sending keeps going while the backup runs.
@@ -156,5 +156,17 @@ describe('agentphone backup / restore', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('schema version 9999');
     expect(existsSync(join(dir, 'fresh', DATABASE_FILE))).toBe(false);
+  });
+
+  it('refuses backup and restore when the store is PostgreSQL, and says what backs it up instead', async () => {
+    const dir = tempDir();
+    const env = { AGENTPHONE_DATA_DIR: dir, AGENTPHONE_DATABASE_URL: 'postgres://ap:secret-pw@db.internal/agentphone' };
+    for (const verb of ['backup', 'restore']) {
+      const res = await cli([verb, join(dir, 'x.backup')], env);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain('pg_dump');
+      expect(res.stderr).not.toContain('secret-pw');
+    }
+    expect(existsSync(join(dir, DATABASE_FILE))).toBe(false);
   });
 });

@@ -84,8 +84,8 @@ describeWithTool('agentphone migrate-store', postgresUnavailable() === undefined
     const hookUrl = await receiver.start();
     const gw = await startTestGateway(dataDir);
     try {
-      gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
-      gw.core.apiKeys.create({ name: 'scoped', numberIds: [gw.numberB] });
+      await gw.core.numbers.setWebhook(gw.numberA, { url: hookUrl });
+      await gw.core.apiKeys.create({ name: 'scoped', numberIds: [gw.numberB] });
       for (const body of ['Hello!', 'Привет 👋🏽 '.repeat(20), 'x'.repeat(200)]) {
         const res = await gw.api(`/api/numbers/${gw.numberA}/send/sms`, { method: 'POST', body: JSON.stringify({ to: SUBSCRIBER, body }) });
         expect(res.status).toBe(200);
@@ -94,19 +94,19 @@ describeWithTool('agentphone migrate-store', postgresUnavailable() === undefined
       gw.network!.text(SUBSCRIBER, phoneA, 'first inbound');
       await receiver.waitFor(() => receiver.events('message.inbound').length === 1);
       // Read, then one more inbound: the conversation has a read mark and one unread after it.
-      gw.core.conversations.markRead(gw.numberA, SUBSCRIBER);
+      await gw.core.conversations.markRead(gw.numberA, SUBSCRIBER);
       gw.network!.text(SUBSCRIBER, phoneA, 'Grüße aus Köln — 你好世界 '.repeat(10));
       gw.network!.text('+15550001111', phoneA, 'STOP');
       await receiver.waitFor(() => receiver.events('message.inbound').length === 3);
-      await until(() => gw.core.outbox.listForNumber(gw.numberA, null, 50).every((e) => e.status === 'delivered'), 15_000, 'webhooks delivered');
-      const [sent] = gw.core.messages.list(gw.numberA, { direction: 'outbound', limit: 1 });
+      await until(async () => (await gw.core.outbox.listForNumber(gw.numberA, null, 50)).every((e) => e.status === 'delivered'), 15_000, 'webhooks delivered');
+      const [sent] = await gw.core.messages.list(gw.numberA, { direction: 'outbound', limit: 1 });
       const media = await gw.mms.media.write(ALL_BYTES, 'image/png', 'bytes.png');
-      gw.mms.media.insert([media], sent!.id);
-      gw.core.optOuts.adminOptOut(gw.numberA, '+15550002222', { actor: 'ops', note: 'asked by phone — ☎' });
-      const calls = new CallsRepository(gw.core.db);
-      calls.insert({ id: 'call_m1', numberId: gw.numberA, direction: 'inbound', contact: SUBSCRIBER, status: 'in-progress', sipCallId: 'sip-1', greeting: null, instructions: 'be brief', apiKeyId: null, createdAt: new Date().toISOString() });
-      calls.addTurn('call_m1', { callerText: 'hallo ünïcödé', dtmf: null, action: 'reply', agentReply: 'Hi', createdAt: new Date().toISOString() });
-      calls.setHeardFraction('call_m1', 0.625);
+      await gw.mms.media.insert([media], sent!.id);
+      await gw.core.optOuts.adminOptOut(gw.numberA, '+15550002222', { actor: 'ops', note: 'asked by phone — ☎' });
+      const calls = new CallsRepository(gw.core.store.db);
+      await calls.insert({ id: 'call_m1', numberId: gw.numberA, direction: 'inbound', contact: SUBSCRIBER, status: 'in-progress', sipCallId: 'sip-1', greeting: null, instructions: 'be brief', apiKeyId: null, createdAt: new Date().toISOString() });
+      await calls.addTurn('call_m1', { callerText: 'hallo ünïcödé', dtmf: null, action: 'reply', agentReply: 'Hi', createdAt: new Date().toISOString() });
+      await calls.setHeardFraction('call_m1', 0.625);
     } finally {
       await gw.stop();
       await receiver.stop();

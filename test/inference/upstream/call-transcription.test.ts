@@ -26,7 +26,7 @@ describe('call utterances transcribed on an upstream transcription engine', () =
       inference: { modelsDir: join(dir, 'models'), workers: 1 },
       upstreams: [{ model: 'whisper-large-v3-turbo', kind: 'transcription', baseUrl: url, upstreamModel: 'deepdml/faster-whisper-large-v3-turbo-ct2', healthIntervalMs: 0 }],
     });
-    const core = createCore(config, silentLogger());
+    const core = await createCore(config, silentLogger());
     const inference = createInference(config, silentLogger(), core.metrics);
     const voiceAi = voiceAiRoutes({ ...core, inference });
     stack = { core, inference, voiceAi, services: speechServicesFor(config, new WhisperService(inference), voiceAi) };
@@ -34,7 +34,7 @@ describe('call utterances transcribed on an upstream transcription engine', () =
   afterAll(async () => {
     await stack?.voiceAi.close();
     await stack?.inference.close();
-    stack?.core.close();
+    await stack?.core.close();
     await engine.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -63,9 +63,9 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     await Promise.all([...Object.values(engines).map((e) => e.stop()), chat.stop()]);
   });
 
-  const minutes = () => {
-    const keyId = gw.core.apiKeys.list().find((k) => k.name === 'test')!.id;
-    return new UsageRepository(gw.core.db).forKey(keyId, ledgerMonth(Date.now())).ai_transcription_minutes ?? 0;
+  const minutes = async () => {
+    const keyId = (await gw.core.apiKeys.list()).find((k) => k.name === 'test')!.id;
+    return (await new UsageRepository(gw.core.store.db).forKey(keyId, ledgerMonth(Date.now()))).ai_transcription_minutes ?? 0;
   };
 
   it('forwards the upload as multipart and spreads concurrent requests least-busy over two replicas', async () => {
@@ -73,7 +73,7 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     const gate = new Promise<void>((resolve) => (open = resolve));
     engines.spreadA.hold = gate;
     engines.spreadB.hold = gate;
-    const before = minutes();
+    const before = await minutes();
     const pending = [0, 1, 2, 3].map(async () =>
       client.audio.transcriptions.create({ model: 'stt-spread', file: await toFile(toneWav(1), 'call.wav'), language: 'en', response_format: 'verbose_json', timestamp_granularities: ['word', 'segment'] }),
     );
@@ -95,7 +95,7 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     expect(seen.fileBytes).toBe(toneWav(1).length);
     expect(seen.fields).toMatchObject({ model: ['Systran/faster-whisper-large-v3'], response_format: ['verbose_json'], language: ['en'], 'timestamp_granularities[]': ['word', 'segment'] });
     // Metered from the engines' verbose_json duration, not the file's one second.
-    expect(minutes() - before).toBeCloseTo((4 * 7.5) / 60, 6);
+    expect((await minutes()) - before).toBeCloseTo((4 * 7.5) / 60, 6);
     expect(await metric(gw.url, new RegExp(`^agentphone_upstream_requests_total\\{model="stt-spread",replica="${engines.spreadB.label}",outcome="ok"\\}`))).toBe(2);
   });
 
@@ -104,10 +104,10 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
     expect(String(srt)).toBe('1\n00:00:00,000 --> 00:00:07,500\nhello from spread-a\n');
     engines.spreadA.durationS = undefined;
     engines.spreadB.durationS = undefined;
-    const before = minutes();
+    const before = await minutes();
     const plain = await client.audio.transcriptions.create({ model: 'stt-spread', file: await toFile(toneWav(3), 'a.wav') });
     expect(plain).toEqual({ text: expect.stringMatching(/^hello from spread-[ab]$/) as unknown as string });
-    expect(minutes() - before).toBeCloseTo(3 / 60, 6);
+    expect((await minutes()) - before).toBeCloseTo(3 / 60, 6);
   });
 
   it('fails over to the next replica when one destroys the socket mid-request', async () => {
@@ -143,11 +143,11 @@ describe('speech upstream engines with replicas, through the gateway (loopback f
 
   it('falls back to the local model of the same name when no replica can answer', async () => {
     const before = await metric(gw.url, /^agentphone_upstream_local_fallbacks_total\{model="whisper-large-v3"\}/);
-    const minutesBefore = minutes();
+    const minutesBefore = await minutes();
     const result = await client.audio.transcriptions.create({ model: 'whisper-large-v3', file: await toFile(toneWav(2), 'a.wav'), response_format: 'verbose_json', language: 'en', temperature: 0.4 });
     expect(typeof result.text).toBe('string');
     expect(result.duration).toBeCloseTo(2, 2);
-    expect(minutes() - minutesBefore).toBeCloseTo(2 / 60, 6);
+    expect((await minutes()) - minutesBefore).toBeCloseTo(2 / 60, 6);
     expect(await metric(gw.url, /^agentphone_upstream_local_fallbacks_total\{model="whisper-large-v3"\}/)).toBe(before + 1);
   }, 120_000);
 

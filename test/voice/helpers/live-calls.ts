@@ -62,7 +62,7 @@ export async function startLiveCalls(dataDir: string, count: number, rtpPorts = 
       if (res.status !== 200 || !res.sdp || !res.dialog) throw new Error(`live call ${i} was answered ${res.status}`);
       const media = describeAudio(res.sdp);
       peer.sendTo(media.address, media.port);
-      const callId = await until(() => gw.voice.calls.list(number.id, { limit: 50 }).find((c) => c.sipCallId === res.dialog?.sipCallId)?.id, 5000, 'call record');
+      const callId = await until(async () => (await gw.voice.calls.list(number.id, { limit: 50 })).find((c) => c.sipCallId === res.dialog?.sipCallId)?.id, 5000, 'call record');
       // One packet from the caller first: the gateway latches onto its address, not the attacker's.
       peer.sendPacket({ payload: new Uint8Array(160).fill(0xff) });
       await peer.until(() => peer.received.length > 0);

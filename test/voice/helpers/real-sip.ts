@@ -126,7 +126,7 @@ export async function startSipGateway(o: SipGatewayOptions) {
     undefined,
     { voice: { inference: new FakeInference() } },
   );
-  const number = gw.core.numbers.setWebhook(gw.numberA, { url });
+  const number = await gw.core.numbers.setWebhook(gw.numberA, { url });
   await until(() => gw.voice.manager?.signalingStatus().connected, 10_000, 'voice connected to drachtio');
   return {
     gw,

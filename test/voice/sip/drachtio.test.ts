@@ -50,8 +50,8 @@ describeWithTool('against a real drachtio-server', missing === undefined, missin
     const number = gw.core.numbers.get(gw.numberA);
     const known = await runPeer('sipp', ['-sn', 'uac', '-s', number.phoneNumber.slice(1), server.sip, '-m', '1', '-d', '3000', '-timeout', '20s', '-nostdin', '-i', '127.0.0.1', '-p', '0']);
     expect(known.code, known.stdout + known.stderr).toBe(0);
-    await until(() => gw.voice.calls.list(number.id, { limit: 1 })[0]?.status === 'completed', 10_000, 'call completed');
-    expect(gw.voice.calls.list(number.id, { limit: 1 })[0]).toMatchObject({ direction: 'inbound', endReason: 'remote_hangup', billableMinutes: 1 });
+    await until(async () => (await gw.voice.calls.list(number.id, { limit: 1 }))[0]?.status === 'completed', 10_000, 'call completed');
+    expect((await gw.voice.calls.list(number.id, { limit: 1 }))[0]).toMatchObject({ direction: 'inbound', endReason: 'remote_hangup', billableMinutes: 1 });
     const unknown = await runPeer('sipp', ['-sn', 'uac', '-s', '15559999999', server.sip, '-m', '1', '-timeout', '10s', '-nostdin', '-i', '127.0.0.1', '-p', '0']);
     expect(unknown.code).not.toBe(0); // the uac scenario expects 200; a 404 fails it
   });

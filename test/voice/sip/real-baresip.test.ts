@@ -1,12 +1,13 @@
+import { randomInt } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { wavFile } from '../../../src/inference/runners/tts/wav.ts';
-import { freePort } from '../../helpers/free-port.ts';
 import { drachtioUnavailable, onPath, runPeer } from '../../helpers/sip-peers.ts';
 import { describeWithTool } from '../../helpers/system-tool.ts';
 import { useTempDir } from '../../helpers/temp-dir.ts';
-import { smallRtpRange, startSipGateway, untilRtpPortsFree, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
+import { rtpPortsFree, smallRtpRange, startSipGateway, untilRtpPortsFree, useCleanup, useDrachtioServer } from '../helpers/real-sip.ts';
 
 /*
  * A real SIP phone calls the gateway: Debian's baresip dials a number through a real
@@ -27,6 +28,27 @@ function toneWav(seconds: number, fromS: number, toS: number): Buffer {
   const pcm = Buffer.alloc(rate * seconds * 2);
   for (let i = rate * fromS; i < rate * toS; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
   return wavFile(pcm, rate);
+}
+
+function tcpPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * baresip listens for SIP on UDP and TCP at `sip_listen`'s port and for TLS on the next port, and
+ * gives up when either is taken. The pair is picked below the kernel's ephemeral range (32768 and
+ * up), where no outgoing connection of a concurrent test can take the second port meanwhile.
+ */
+async function sipListenPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 2 * randomInt(5000, 10_000); // 10000–19998
+    if ((await tcpPortFree(port)) && (await tcpPortFree(port + 1)) && (await rtpPortsFree({ min: port, max: port }))) return port;
+  }
+  throw new Error('no free port pair for baresip');
 }
 
 /** A baresip config dir: no sound card (a tone file in, a bridge out), G.711 only, calls recorded. */
@@ -69,10 +91,10 @@ describeWithTool('a real SIP phone (baresip) calling through a real drachtio-ser
     const rtpPorts = smallRtpRange();
     const sip = await startSipGateway({ server: server(), dataDir: join(dir, 'data'), rtpPorts });
     cleanup.push(() => sip.stop());
-    const home = baresipHome(dir, await freePort(), codec);
+    const home = baresipHome(dir, await sipListenPort(), codec);
     const phone = runPeer('baresip', ['-f', home, '-e', `/dial sip:${sip.number.phoneNumber}@${server().sip}`, '-t', '6'], { timeoutMs: 30_000 });
     const result = await phone;
-    const calls = sip.gw.voice.calls.list(sip.number.id, { limit: 1 });
+    const calls = await sip.gw.voice.calls.list(sip.number.id, { limit: 1 });
     expect(calls[0], result.stdout + result.stderr).toMatchObject({ direction: 'inbound', status: 'completed', endReason: 'remote_hangup' });
     // The phone's tone reached the gateway as audio: its turn loop heard an utterance end.
     await sip.hooks.waitFor(() => sip.hooks.events('call.completed').length === 1, 5000);

@@ -58,7 +58,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     expect(await (await c.hangup()).json()).toMatchObject({ status: 'canceled' });
     const peer = await c.sipp.done;
     expect(peer.code, `sipp did not see the CANCEL:\n${peer.stdout.slice(-2000)}${peer.stderr}`).toBe(0);
-    expect(c.gw.voice.calls.get(c.callId)).toMatchObject({ status: 'canceled', endReason: 'api_hangup', sipStatus: 487, answeredAt: null, billableMinutes: 0 });
+    expect(await c.gw.voice.calls.get(c.callId)).toMatchObject({ status: 'canceled', endReason: 'api_hangup', sipStatus: 487, answeredAt: null, billableMinutes: 0 });
     await c.hooks.waitFor(() => c.hooks.events('call.failed').length === 1);
     expect(c.hooks.events('call.failed')[0]?.json).toMatchObject({ call_id: c.callId, direction: 'outbound', reason: 'api_hangup', sip_status: 487 });
     expect(c.hooks.events('call.answered')).toHaveLength(0);
@@ -73,7 +73,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     const messages = readFileSync(c.sipp.messageFile, 'utf8');
     expect(messages).toMatch(/^CANCEL sip:/m);
     expect(messages).toMatch(/^BYE sip:/m);
-    expect(c.gw.voice.calls.get(c.callId)).toMatchObject({ status: 'canceled', endReason: 'api_hangup', sipStatus: 487, answeredAt: null, billableMinutes: 0 });
+    expect(await c.gw.voice.calls.get(c.callId)).toMatchObject({ status: 'canceled', endReason: 'api_hangup', sipStatus: 487, answeredAt: null, billableMinutes: 0 });
     await untilRtpPortsFree(c.rtpPorts);
     await c.hooks.waitFor(() => c.hooks.events('call.failed').length === 1);
     expect(c.hooks.events('call.answered')).toHaveLength(0);
@@ -107,7 +107,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     expect(pair('call.turn')).toEqual(expected);
     expect(pair('call.completed')).toEqual(expected);
     expect(g.hooks.events('call.turn')[0]?.json).toMatchObject({ call_id: callId, direction: 'outbound', dtmf: '5' });
-    expect(g.gw.voice.calls.get(callId)).toMatchObject({ status: 'completed', endReason: 'agent_hangup' });
+    expect(await g.gw.voice.calls.get(callId)).toMatchObject({ status: 'completed', endReason: 'agent_hangup' });
     await untilRtpPortsFree(rtpPorts);
   });
 
@@ -130,7 +130,7 @@ describeWithTool('outbound call control on a real drachtio-server', missing === 
     expect(ok).toMatch(/^m=audio \d+ RTP\/AVP 0 8 101/m);
     await g.hooks.waitFor(() => g.hooks.events('call.completed').length === 1);
     expect(g.hooks.events('call.turn')[0]?.json).toMatchObject({ direction: 'inbound', dtmf: '7', to: g.number.phoneNumber });
-    const [call] = g.gw.voice.calls.list(g.number.id, { limit: 1 });
+    const [call] = await g.gw.voice.calls.list(g.number.id, { limit: 1 });
     expect(call).toMatchObject({ direction: 'inbound', status: 'completed', endReason: 'agent_hangup' });
     await untilRtpPortsFree(rtpPorts);
   });

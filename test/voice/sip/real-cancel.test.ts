@@ -39,8 +39,8 @@ describeWithTool('the CANCEL race on a real drachtio-server', missing === undefi
     const callers = await startSipp(dir, writeScenario(dir, 'cancel', CANCELING_CALLER), [server().sip, '-s', g.number.phoneNumber.slice(1), '-m', String(CALLS), '-r', '10', '-l', '4']);
     const result = await callers.done;
     expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
-    const ended = () => {
-      const calls = g.gw.voice.calls.list(g.number.id, { limit: 100 });
+    const ended = async () => {
+      const calls = await g.gw.voice.calls.list(g.number.id, { limit: 100 });
       return calls.length === CALLS && calls.every((c) => c.endedAt !== null) ? calls : undefined;
     };
     const calls = await until(ended, 10_000, 'every canceled call ended');

@@ -77,15 +77,18 @@ describeWithTool('losing the drachtio-server connection', missing === undefined,
   /** Waits for the call to end here; on a timeout the error shows the record and the link state. */
   async function ended(s: Awaited<ReturnType<typeof setup>>, callId: string) {
     try {
-      return await until(() => s.gw.voice.calls.get(callId)?.endedAt && s.gw.voice.calls.get(callId), 10_000, 'the call ended locally');
+      return await until(async () => {
+        const call = await s.gw.voice.calls.get(callId);
+        return call?.endedAt ? call : undefined;
+      }, 10_000, 'the call ended locally');
     } catch (err) {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify({ call: s.gw.voice.calls.get(callId), signaling: s.gw.voice.manager?.signalingStatus() })}`, { cause: err });
+      throw new Error(`${(err as Error).message}: ${JSON.stringify({ call: await s.gw.voice.calls.get(callId), signaling: s.gw.voice.manager?.signalingStatus() })}`, { cause: err });
     }
   }
 
   async function connectedCall(s: Awaited<ReturnType<typeof setup>>) {
     const caller = await startSipp(s.dir, writeScenario(s.dir, 'caller', CALLER_AWAITING_BYE), [s.server.sip, '-s', s.number.phoneNumber.slice(1), '-timeout', '15s']);
-    const call = await until(() => s.gw.voice.calls.list(s.number.id, { limit: 1 }).find((c) => c.status === 'in-progress'), 10_000, 'the call answered');
+    const call = await until(async () => (await s.gw.voice.calls.list(s.number.id, { limit: 1 })).find((c) => c.status === 'in-progress'), 10_000, 'the call answered');
     return { caller, callId: call.id };
   }
 
@@ -128,7 +131,7 @@ describeWithTool('losing the drachtio-server connection', missing === undefined,
     expect(result.code, `the callee never got a CANCEL:\n${result.stdout.slice(-2000)}${result.stderr}`).toBe(0);
     expect(s.gw.voice.manager?.signalingStatus().connected).toBe(true);
     await s.hooks.waitFor(() => s.hooks.events('call.failed').length === 1);
-    expect(s.gw.voice.calls.get(callId)).toMatchObject({ status: 'failed' });
+    expect(await s.gw.voice.calls.get(callId)).toMatchObject({ status: 'failed' });
   });
 
   it('drachtio-server killed while an outbound call rings: the call ends failed (signaling_lost) and its ports are free', async () => {
@@ -140,7 +143,7 @@ describeWithTool('losing the drachtio-server connection', missing === undefined,
     await until(() => existsSync(join(dir, 'ringing.flag')), 10_000, 'the callee ringing');
     await s.server.kill();
     expect(await ended(s, callId)).toMatchObject({ status: 'failed', endReason: 'signaling_lost', sipStatus: null, answeredAt: null });
-    expect(s.gw.voice.calls.get(callId)?.errorMessage).toMatch(/connection to the drachtio-server was lost/);
+    expect((await s.gw.voice.calls.get(callId))?.errorMessage).toMatch(/connection to the drachtio-server was lost/);
     await untilRtpPortsFree(s.rtpPorts);
     await s.hooks.waitFor(() => s.hooks.events('call.failed').length === 1);
     expect(s.hooks.events('call.failed')[0]?.json).toMatchObject({ call_id: callId, reason: 'signaling_lost', sip_status: null });

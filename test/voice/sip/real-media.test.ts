@@ -43,7 +43,7 @@ describeWithTool('media negotiation with a real SIP caller (drachtio-server + si
     expect(audioPort).toBeLessThanOrEqual(rtpPorts.max);
     // The greeting and silence frames reached the caller's audio port during the call.
     expect(peer.received.filter((p) => p.payloadType === 0).length).toBeGreaterThan(20);
-    await until(() => g.gw.voice.calls.list(g.number.id, { limit: 1 })[0]?.status === 'completed', 10_000, 'call completed');
+    await until(async () => (await g.gw.voice.calls.list(g.number.id, { limit: 1 }))[0]?.status === 'completed', 10_000, 'call completed');
     await untilRtpPortsFree(rtpPorts);
   });
 });

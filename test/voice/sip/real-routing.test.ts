@@ -95,8 +95,8 @@ describeWithTool('routing and caller checks on a real drachtio-server', missing 
     const dir = tempDir();
     const res = await sipp(callerScenario(dir, { requestUser: '1001', toUser: number.phoneNumber, expect: 200 }), '127.0.0.1');
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    await until(() => gw.voice.calls.list(number.id, { limit: 1 })[0]?.status === 'completed', 10_000, 'call completed');
-    expect(gw.voice.calls.list(number.id, { limit: 1 })[0]).toMatchObject({ direction: 'inbound', contact: '+15557770000', endReason: 'remote_hangup' });
+    await until(async () => (await gw.voice.calls.list(number.id, { limit: 1 }))[0]?.status === 'completed', 10_000, 'call completed');
+    expect((await gw.voice.calls.list(number.id, { limit: 1 }))[0]).toMatchObject({ direction: 'inbound', contact: '+15557770000', endReason: 'remote_hangup' });
   });
 
   it('answers 403 to an INVITE from a host that is no trunk, counts it, and answers the trunk host', async () => {
@@ -105,12 +105,12 @@ describeWithTool('routing and caller checks on a real drachtio-server', missing 
     const dir = tempDir();
     const stranger = await sipp(callerScenario(dir, { requestUser: number.phoneNumber, toUser: number.phoneNumber, expect: 403, name: 'stranger' }), '127.0.0.2');
     expect(stranger.code, stranger.stdout + stranger.stderr).toBe(0);
-    expect(gw.voice.calls.list(number.id, { limit: 10 })).toHaveLength(0);
+    expect(await gw.voice.calls.list(number.id, { limit: 10 })).toHaveLength(0);
     const metrics = await metricsText(gw.url);
     expect(metrics).toMatch(/^agentphone_sip_invites_refused_total\{reason="source_not_allowed"\} 1$/m);
 
     const carrier = await sipp(callerScenario(dir, { requestUser: number.phoneNumber, toUser: number.phoneNumber, expect: 200, name: 'carrier' }), '127.0.0.1');
     expect(carrier.code, carrier.stdout + carrier.stderr).toBe(0);
-    await until(() => gw.voice.calls.list(number.id, { limit: 1 })[0]?.status === 'completed', 10_000, 'call completed');
+    await until(async () => (await gw.voice.calls.list(number.id, { limit: 1 }))[0]?.status === 'completed', 10_000, 'call completed');
   });
 });

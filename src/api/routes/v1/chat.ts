@@ -55,7 +55,7 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 /** Writes a stream as SSE `data:` events, ending with `data: [DONE]`; a failure mid-way becomes an error event. */
-function sse(stream: ChatStream, signal: AbortSignal, onEnd: () => void): Readable {
+function sse(stream: ChatStream, signal: AbortSignal, onEnd: () => Promise<void>): Readable {
   async function* frames(): AsyncGenerator<string> {
     try {
       for await (const data of stream.events) yield `data: ${data}\n\n`;
@@ -67,7 +67,7 @@ function sse(stream: ChatStream, signal: AbortSignal, onEnd: () => void): Readab
       yield `data: ${JSON.stringify({ error: toOpenAiError(res).error })}\n\n`;
     } finally {
       stream.close();
-      onEnd();
+      await onEnd();
     }
   }
   return Readable.from(frames(), { objectMode: false });
@@ -91,13 +91,13 @@ export const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (a
       const signal = clientGone(reply);
       if (body.stream !== true) {
         const completion = await backend.complete(body, signal);
-        if (completion.usage) meter.recordChatTokens(principal.keyId, completion.usage.prompt_tokens, completion.usage.completion_tokens, clock.now());
+        if (completion.usage) await meter.recordChatTokens(principal.keyId, completion.usage.prompt_tokens, completion.usage.completion_tokens, clock.now());
         return reply.send(completion);
       }
       const stream = await backend.stream(body, signal);
-      const onEnd = () => {
+      const onEnd = async () => {
         const usage = stream.usage();
-        if (usage) meter.recordChatTokens(principal.keyId, usage.prompt_tokens, usage.completion_tokens, clock.now());
+        if (usage) await meter.recordChatTokens(principal.keyId, usage.prompt_tokens, usage.completion_tokens, clock.now());
       };
       void reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
       return reply.send(sse(stream, signal, onEnd));

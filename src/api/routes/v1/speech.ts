@@ -86,7 +86,7 @@ export const speechRoutes: FastifyPluginAsyncTypebox<SpeechRoutesOptions> = asyn
             yield chunk;
           }
         } finally {
-          meterNow();
+          await meterNow();
         }
       }
       void reply.header('content-type', CONTENT_TYPES[format]);

@@ -172,7 +172,7 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
         return { ...answer, language: answer.language ?? fields.language ?? 'en', durationS, ...(wantWords && { words: answer.words ?? [] }) };
       };
       const result = upstream && options.upstreams ? await options.upstreams.orLocal(model, remote, local) : await local();
-      meter.recordTranscriptionSeconds(principal.keyId, result.durationS, options.clock.now());
+      await meter.recordTranscriptionSeconds(principal.keyId, result.durationS, options.clock.now());
 
       switch (format) {
         case 'json':

@@ -7,14 +7,14 @@ import { TTS_MODELS, TtsService } from '../../../inference/runners/tts/index.ts'
 import { LocalFallbackChat, Upstreams, type FetchLike, type ReplicaSet } from '../../../inference/upstream/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import { KeyUsageMeter } from '../../../metering/index.ts';
-import { UsageRepository, type Db } from '../../../store/index.ts';
+import { UsageRepository, type Database, type SqlStore } from '../../../store/index.ts';
 import type { V1RoutesOptions } from './index.ts';
 
 export interface VoiceAiDeps {
   config: Readonly<Config>;
   logger: Logger;
   clock: Clock;
-  db: Db;
+  store: SqlStore<Database>;
   /** The worker pool and model registry; without it only upstream chat models are served. */
   inference?: Inference;
   /** How upstream engines are called (tests and benches measure through it). */
@@ -38,7 +38,7 @@ export function voiceAiRoutes(deps: VoiceAiDeps): VoiceAi {
   }).start();
   const router = createChatRouter(config, deps.clock.now(), upstreams.chat);
   const ttsUpstreams = upstreams.speech;
-  const meter = new KeyUsageMeter(new UsageRepository(deps.db));
+  const meter = new KeyUsageMeter(new UsageRepository(deps.store.db));
   const created = Math.floor(deps.clock.now() / 1000);
   const locals: LocalChatModel[] = [];
   let tts: TtsService | undefined;
