@@ -42,7 +42,7 @@ export class MessageEvents {
     this.pending.add(id);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // The change is heard inside its transaction: look the row up once that has committed.
+    // Heard once the change has committed; read together with the others heard this turn.
     setImmediate(() => void this.flush());
   }
 

@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, MessagePartsTable, MessagesTable } from './sql/database.ts';
+import { afterCommit } from './sql/transaction-guard.ts';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
 /**
@@ -197,8 +198,12 @@ export class MessageChanges {
     return () => this.listeners.delete(listener);
   }
 
+  /** Told after the writing transaction commits (see afterCommit); nothing if it rolls back. */
   emit(id: string): void {
-    for (const listener of this.listeners) listener(id);
+    if (this.listeners.size === 0) return;
+    afterCommit(() => {
+      for (const listener of this.listeners) listener(id);
+    });
   }
 }
 

@@ -16,6 +16,8 @@ import { StoreError } from '../../errors/index.ts';
 /** Marks the async work inside one store.tx(); `open` once its connection is held. */
 interface TxScope {
   open: boolean;
+  /** Run once the transaction has committed (dropped if it rolls back). */
+  readonly afterCommit: Array<() => void>;
 }
 
 const scopes = new AsyncLocalStorage<TxScope>();
@@ -28,8 +30,23 @@ const scopes = new AsyncLocalStorage<TxScope>();
  */
 export function runTransaction<DB, T>(db: Kysely<DB>, fn: (tx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (scopes.getStore()?.open) throw new StoreError('store.tx() called inside a transaction: pass the transaction on instead');
-  const scope: TxScope = { open: false };
-  return scopes.run(scope, () => db.transaction().execute(fn));
+  const scope: TxScope = { open: false, afterCommit: [] };
+  return scopes.run(scope, async () => {
+    const result = await db.transaction().execute(fn);
+    for (const run of scope.afterCommit.splice(0)) run();
+    return result;
+  });
+}
+
+/**
+ * Runs `fn` once the caller's transaction has committed, or now outside one. Listeners that read
+ * what a transaction wrote (live feeds) are told this way: inside the transaction their read
+ * would be refused, and on PostgreSQL another connection would not see the row yet.
+ */
+export function afterCommit(fn: () => void): void {
+  const scope = scopes.getStore();
+  if (scope?.open) scope.afterCommit.push(fn);
+  else fn();
 }
 
 function refuseOutsideQuery(): void {

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { StoreError } from '../../../src/errors/index.ts';
+import { MessagesRepository } from '../../../src/store/messages-repository.ts';
+import { afterCommit } from '../../../src/store/sql/transaction-guard.ts';
 import { describeOnEachDialect, type TestStore } from '../../helpers/store-dialects.ts';
 
 type Db = TestStore['store']['db'];
@@ -75,5 +77,43 @@ describeOnEachDialect('store.tx', (open) => {
       ),
     );
     expect(await count(t.store.db, 'n')).toBe(51);
+  });
+
+  it('runs afterCommit callbacks once the transaction has committed (the write readable from the root), never after a rollback', async () => {
+    const seen: Array<number | undefined | string> = [];
+    let read: Promise<unknown> = Promise.resolve();
+    await t.store.tx(async (tx) => {
+      await bump(tx, 'd');
+      afterCommit(() => {
+        seen.push('called');
+        read = count(t.store.db, 'd').then((n) => seen.push(n));
+      });
+      expect(seen).toEqual([]);
+    });
+    await read;
+    expect(seen).toEqual(['called', 1]);
+    await t.store
+      .tx(async (tx) => {
+        await bump(tx, 'd');
+        afterCommit(() => seen.push('rolled back'));
+        throw new Error('no');
+      })
+      .catch(() => undefined);
+    afterCommit(() => seen.push('outside'));
+    expect(seen).toEqual(['called', 1, 'outside']);
+  });
+
+  it("tells a message's change listeners after its transaction commits, so their read from the root finds it", async () => {
+    await t.store.db.insertInto('numbers').values({ id: 'n1', phone_number: '+15550000101', webhook_secret: 's', created_at: 'x', updated_at: 'x' }).execute();
+    const messages = new MessagesRepository(t.store.db);
+    const read: Array<string | undefined> = [];
+    const reads: Promise<unknown>[] = [];
+    messages.onChange((id) => reads.push(messages.get(id).then((m) => read.push(m?.body))));
+    await t.store.tx(async (tx) => {
+      await messages.on(tx).insert({ id: 'm1', numberId: 'n1', direction: 'outbound', channel: 'sms', contact: '+15557654321', body: 'hi', media: [], status: 'queued', encoding: 'gsm7', segments: 1, createdAt: '2026-12-04T00:00:00.000Z' });
+      expect(reads).toHaveLength(0);
+    });
+    await Promise.all(reads);
+    expect(read).toEqual(['hi']);
   });
 });
