@@ -68,6 +68,19 @@ export class NumbersCache {
     this.version++;
   }
 
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * This node's number writes, one at a time, so their cache updates follow the order of their
+   * commits (two writes to one number on two pooled connections could otherwise leave the
+   * cache with the one that committed first). Number writes are rare: admin changes, a line found.
+   */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
   /** A change this node committed (not one re-read from the database). */
   wrote(record: NumberRecord): void {
     this.set(record);
@@ -159,11 +172,13 @@ export class NumbersRepository {
    */
   async bindLine(input: { phoneNumber: string; lineId: string; newId: string; newSecret: string; now: string }): Promise<NumberRecord> {
     this.refuseInTransaction('bindLine');
-    const { released, bound } = await retryOnUniqueViolation(() => this.bindOnce(input));
-    for (const row of released) this.cache.wrote(toRecord(row, this.box));
-    const record = toRecord(bound, this.box);
-    this.cache.wrote(record);
-    return { ...record };
+    return this.cache.serial(async () => {
+      const { released, bound } = await retryOnUniqueViolation(() => this.bindOnce(input));
+      for (const row of released) this.cache.wrote(toRecord(row, this.box));
+      const record = toRecord(bound, this.box);
+      this.cache.wrote(record);
+      return { ...record };
+    });
   }
 
   private bindOnce(input: { phoneNumber: string; lineId: string; newId: string; newSecret: string; now: string }): Promise<{ released: NumberRow[]; bound: NumberRow }> {
@@ -198,30 +213,34 @@ export class NumbersRepository {
   /** Changes only what the patch names, in one statement; undefined when the number does not exist. */
   async updateSettings(id: string, patch: NumberSettingsPatch, now: string): Promise<NumberRecord | undefined> {
     this.refuseInTransaction('updateSettings');
-    const row = await this.db
-      .updateTable('numbers')
-      .set({
-        ...(patch.label !== undefined && { label: patch.label }),
-        ...(patch.webhookUrl !== undefined && { webhook_url: patch.webhookUrl }),
-        ...(patch.webhookTimeoutMs !== undefined && { webhook_timeout_ms: patch.webhookTimeoutMs }),
-        ...(patch.overageEnabled !== undefined && { overage_enabled: patch.overageEnabled ? 1 : 0 }),
-        updated_at: now,
-      })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    return row && this.cached(row);
+    return this.cache.serial(async () => {
+      const row = await this.db
+        .updateTable('numbers')
+        .set({
+          ...(patch.label !== undefined && { label: patch.label }),
+          ...(patch.webhookUrl !== undefined && { webhook_url: patch.webhookUrl }),
+          ...(patch.webhookTimeoutMs !== undefined && { webhook_timeout_ms: patch.webhookTimeoutMs }),
+          ...(patch.overageEnabled !== undefined && { overage_enabled: patch.overageEnabled ? 1 : 0 }),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && this.cached(row);
+    });
   }
 
   async setWebhookSecret(id: string, secret: string, now: string): Promise<NumberRecord | undefined> {
     this.refuseInTransaction('setWebhookSecret');
-    const row = await this.db
-      .updateTable('numbers')
-      .set({ webhook_secret: this.box.seal(secret, id), updated_at: now })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    return row && this.cached(row);
+    return this.cache.serial(async () => {
+      const row = await this.db
+        .updateTable('numbers')
+        .set({ webhook_secret: this.box.seal(secret, id), updated_at: now })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && this.cached(row);
+    });
   }
 
   /**
