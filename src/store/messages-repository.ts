@@ -1,5 +1,6 @@
-import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Database, MessagePartsTable, MessagesTable } from './sql/database.ts';
+import { PreparedQuery } from './sql/prepared-query.ts';
 import { afterCommit } from './sql/transaction-guard.ts';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
@@ -207,6 +208,22 @@ export class MessageChanges {
   }
 }
 
+/** The send path's two inserts, compiled once (see PreparedQuery). */
+const MESSAGE_INSERT_COLUMNS = [
+  'id', 'number_id', 'direction', 'channel', 'contact', 'body', 'media', 'status', 'encoding', 'segments', 'partial', 'missing_parts', 'reply_to', 'api_key_id', 'created_at', 'updated_at',
+] as const;
+type MessageInsert = Required<Pick<Insertable<MessagesTable>, (typeof MESSAGE_INSERT_COLUMNS)[number]>>;
+const INSERT_MESSAGE = new PreparedQuery(
+  MESSAGE_INSERT_COLUMNS,
+  (db: Kysely<Database>, row: MessageInsert) => db.insertInto('messages').values(row),
+);
+const PART_INSERT_COLUMNS = ['message_id', 'seq', 'pdu', 'tpdu_length', 'line_id', 'next_attempt_at'] as const;
+type PartInsert = Required<Pick<Insertable<MessagePartsTable>, (typeof PART_INSERT_COLUMNS)[number]>>;
+const INSERT_PART = new PreparedQuery(
+  PART_INSERT_COLUMNS,
+  (db: Kysely<Database>, row: PartInsert) => db.insertInto('message_parts').values({ ...row, status: 'queued' }),
+);
+
 /**
  * Messages (both directions) and the parts of outbound ones. Cheap to build: a service makes one
  * on its transaction with `messages.on(tx)`, which keeps the change feed.
@@ -240,27 +257,24 @@ export class MessagesRepository {
     m: Pick<MessageRecord, 'id' | 'numberId' | 'direction' | 'channel' | 'contact' | 'body' | 'media' | 'status' | 'encoding' | 'segments' | 'createdAt'> &
       Partial<Pick<MessageRecord, 'partial' | 'missingParts' | 'replyTo' | 'apiKeyId'>>,
   ): Promise<void> {
-    await this.db
-      .insertInto('messages')
-      .values({
-        id: m.id,
-        number_id: m.numberId,
-        direction: m.direction,
-        channel: m.channel,
-        contact: m.contact,
-        body: m.body,
-        media: JSON.stringify(m.media),
-        status: m.status,
-        encoding: m.encoding,
-        segments: m.segments,
-        partial: m.partial ? 1 : 0,
-        missing_parts: m.missingParts ? JSON.stringify(m.missingParts) : null,
-        reply_to: m.replyTo ?? null,
-        api_key_id: m.apiKeyId ?? null,
-        created_at: m.createdAt,
-        updated_at: m.createdAt,
-      })
-      .execute();
+    await INSERT_MESSAGE.execute(this.db, {
+      id: m.id,
+      number_id: m.numberId,
+      direction: m.direction,
+      channel: m.channel,
+      contact: m.contact,
+      body: m.body,
+      media: JSON.stringify(m.media),
+      status: m.status,
+      encoding: m.encoding,
+      segments: m.segments,
+      partial: m.partial ? 1 : 0,
+      missing_parts: m.missingParts ? JSON.stringify(m.missingParts) : null,
+      reply_to: m.replyTo ?? null,
+      api_key_id: m.apiKeyId ?? null,
+      created_at: m.createdAt,
+      updated_at: m.createdAt,
+    });
     this.changes.emit(m.id);
   }
 
@@ -319,6 +333,12 @@ export class MessagesRepository {
   /** Several parts in one statement (a message's parts: one round trip on the send path). */
   async insertParts(parts: readonly NewPart[]): Promise<void> {
     if (parts.length === 0) return;
+    // A message's parts are usually one: that statement is prepared; more go as one built statement.
+    const [only] = parts;
+    if (parts.length === 1 && only) {
+      await INSERT_PART.execute(this.db, { message_id: only.messageId, seq: only.seq, pdu: only.pdu, tpdu_length: only.tpduLength, line_id: only.lineId, next_attempt_at: only.queuedAt });
+      return;
+    }
     await this.db
       .insertInto('message_parts')
       .values(

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { OptOutAuditRecord, OptOutRecord, OptOutSource, OptOutState } from '../compliance/shapes.ts';
 import type { Database, OptOutAuditTable, OptOutsTable } from './sql/database.ts';
+import { PreparedQuery } from './sql/prepared-query.ts';
 
 export type { OptOutAuditRecord, OptOutRecord, OptOutSource, OptOutState } from '../compliance/shapes.ts';
 
@@ -27,13 +28,18 @@ const toAudit = (r: Selectable<OptOutAuditTable>): OptOutAuditRecord => ({
   at: r.at,
 });
 
+/** Every send checks it: compiled once (see PreparedQuery). */
+const GET_STATE = new PreparedQuery(['numberId', 'contact'] as const, (db: Kysely<Database>, k: { numberId: string; contact: string }) =>
+  db.selectFrom('opt_outs').selectAll().where('number_id', '=', k.numberId).where('contact', '=', k.contact),
+);
+
 /** opt_outs (current state per number and contact) and opt_out_audit (every change); SQLite and PostgreSQL. */
 export class OptOutsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** The send path's check: one primary-key lookup. */
   async get(numberId: string, contact: string): Promise<OptOutRecord | undefined> {
-    const row = await this.db.selectFrom('opt_outs').selectAll().where('number_id', '=', numberId).where('contact', '=', contact).executeTakeFirst();
+    const [row] = await GET_STATE.execute(this.db, { numberId, contact });
     return row && toRecord(row);
   }
 

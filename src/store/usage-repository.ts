@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from './sql/database.ts';
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { Database, UsageLedgerTable } from './sql/database.ts';
+import { PreparedQuery } from './sql/prepared-query.ts';
 
 /** A cap on the month's total over some kinds (e.g. every SMS segment, in and out). */
 export interface UsageLimit {
@@ -7,6 +8,14 @@ export interface UsageLimit {
   readonly kinds: readonly string[];
   readonly max: number;
 }
+
+/** Every metered send and receive runs it: compiled once (see PreparedQuery). */
+const ADD_UNITS = new PreparedQuery(['number_id', 'month', 'kind', 'units'] as const, (db: Kysely<Database>, row: Insertable<UsageLedgerTable>) =>
+  db
+    .insertInto('usage_ledger')
+    .values(row)
+    .onConflict((oc) => oc.columns(['number_id', 'month', 'kind']).doUpdateSet({ units: sql<number>`usage_ledger.units + excluded.units` })),
+);
 
 /**
  * The monthly usage ledger: units per (number, month, kind) and per (API key, month, kind).
@@ -17,11 +26,7 @@ export class UsageRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async add(numberId: string, month: string, kind: string, units: number): Promise<void> {
-    await this.db
-      .insertInto('usage_ledger')
-      .values({ number_id: numberId, month, kind, units })
-      .onConflict((oc) => oc.columns(['number_id', 'month', 'kind']).doUpdateSet({ units: sql<number>`usage_ledger.units + excluded.units` }))
-      .execute();
+    await ADD_UNITS.execute(this.db, { number_id: numberId, month, kind, units });
   }
 
   /**
