@@ -85,6 +85,12 @@ const Media = Type.Object(
     /** Days received media stay downloadable; 0 keeps them forever. */
     retentionDays: Type.Integer({ default: 30, minimum: 0 }),
     /**
+     * Where received media bytes are kept: files under dataDir/media (served only by the node that
+     * stored them), database (a table of the store: every node serves every medium), auto: files
+     * on SQLite, database on PostgreSQL (docs/cluster.md).
+     */
+    store: Type.Union([Type.Literal('auto'), Type.Literal('files'), Type.Literal('database')], { default: 'auto' }),
+    /**
      * The base URL received media links start with (webhooks, API), e.g. a separate host that
      * reaches this gateway, so media never share the dashboard's origin; null = server.publicUrl.
      */

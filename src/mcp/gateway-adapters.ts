@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
 import type { WhisperService } from '../inference/index.ts';
@@ -15,7 +14,7 @@ export function mediaLookup(media: MediaStore, maxBytes: number): MediaLookup {
       const found = await media.lookup(id);
       if (!found) return undefined;
       if (found.size > maxBytes) throw new AgentPhoneError('PAYLOAD_TOO_LARGE', `Media ${id} is ${found.size} bytes; at most ${maxBytes} can be transcribed`, { status: 413 });
-      return { contentType: found.contentType, data: await readFile(found.path) };
+      return { contentType: found.contentType, data: await found.read() };
     },
   };
 }

@@ -6,7 +6,8 @@ import type { Egress } from '../net/index.ts';
 import { mediaDir } from '../store/index.ts';
 import { AtMmsTransport } from './at-mms-transport.ts';
 import { MediaFetcher } from './media/media-fetcher.ts';
-import { MediaStore } from './media/media-store.ts';
+import { createMediaStore, mediaStoreKind } from './media/create-media-store.ts';
+import type { MediaStore } from './media/media-store.ts';
 import { MmsService, type MmsServiceDeps } from './mms-service.ts';
 import type { MmsTransport } from './mms-transport.ts';
 import { HttpMmscClient } from './mmsc-client.ts';
@@ -39,7 +40,7 @@ const CLEANUP_INTERVAL_MS = 3_600_000;
 export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
   const { config } = d;
   const log = d.logger.child({ mod: 'mms' });
-  const media = new MediaStore({
+  const media = createMediaStore(mediaStoreKind(config), {
     dir: mediaDir(config.dataDir),
     store: d.store,
     clock: d.clock,

@@ -70,7 +70,9 @@ export async function backupDataDir(dataDir: string, file: string, busyTimeoutMs
 function packMedia(copy: Database.Database, mediaDir: string): Omit<BackupResult, 'bytes' | 'file'> {
   copy.exec(`CREATE TABLE ${MEDIA_TABLE} (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL)`);
   const insert = copy.prepare(`INSERT INTO ${MEDIA_TABLE} (sha256, data) VALUES (?, ?)`);
-  const shas = hasTable(copy, 'media') ? copy.prepare<[], { sha256: string }>('SELECT DISTINCT sha256 FROM media').all() : [];
+  // Media kept in media_blobs (media.store "database") are already in the snapshot: only files are packed.
+  const filesOnly = hasTable(copy, 'media_blobs') ? ' WHERE id NOT IN (SELECT media_id FROM media_blobs)' : '';
+  const shas = hasTable(copy, 'media') ? copy.prepare<[], { sha256: string }>(`SELECT DISTINCT sha256 FROM media${filesOnly}`).all() : [];
   let mediaFiles = 0;
   let mediaMissing = 0;
   for (const { sha256 } of shas) {

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
@@ -87,7 +86,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaStore }> = asy
     async (request, reply) => {
       const found = await media.lookup(request.params.id);
       if (!found) throw new NotFoundError('No such media (it may have expired)');
-      return sendMedia(reply, found.contentType, found.name, found.size).send(createReadStream(found.path));
+      const body = await found.body();
+      return sendMedia(reply, found.contentType, found.name, found.size).send(body);
     },
   );
 };

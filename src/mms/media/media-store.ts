@@ -1,7 +1,12 @@
-/** Inbound media: content-addressed files under <dataDir>/media, served by unguessable ids. */
+/**
+ * Inbound media: rows in the store's `media` table, served by unguessable ids; the bytes in
+ * content-addressed files under <dataDir>/media (FileMediaStore) or in the store's media_blobs
+ * table (DatabaseMediaStore, so every node of a cluster serves every medium). This file holds
+ * the port both implement and what they share.
+ */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock/index.ts';
 import { base62 } from '../../ids/index.ts';
@@ -15,9 +20,44 @@ export interface StoredMedia {
   size: number;
 }
 
+/** Where the bytes are kept (media.store once "auto" is resolved). */
+export type MediaStoreKind = 'files' | 'database';
+
+/** A medium written by `write`, to be made reachable by `insert` (in the message's transaction). */
+export interface StagedMedia extends MediaRow {
+  readonly data: Uint8Array;
+}
+
+/** A stored, unexpired medium; its type and name are sanitised. */
+export interface FoundMedia extends MediaRow {
+  /** The bytes to send: a file stream or the database's copy. Callers bound `size` first. */
+  body(): Promise<Readable | Buffer>;
+  /** The bytes, whole. Callers bound `size` first. */
+  read(): Promise<Buffer>;
+}
+
+/** The media store every user (MMS receive, GET /media, the MCP transcriber, the cleanup) goes through. */
+export interface MediaStore {
+  readonly kind: MediaStoreKind;
+  urlOf(id: string): string;
+  /** Where a file of this content is under the media directory (the database store's only for media stored before it). */
+  pathOf(sha256: string): string;
+  /** Keeps the bytes (files: written now; database: with `insert`) and returns the row to insert with the message. */
+  write(data: Uint8Array, contentType: string, name: string | null): Promise<StagedMedia>;
+  /**
+   * Makes staged media reachable, on `tx` (the message's transaction) so they commit with it;
+   * without `tx` in a transaction of their own.
+   */
+  insert(rows: readonly StagedMedia[], messageId: string, tx?: Kysely<Database>): Promise<StoredMedia[]>;
+  lookup(id: string): Promise<FoundMedia | undefined>;
+  /** Deletes expired media (rows, their bytes, and files no row points at any more); returns rows removed. */
+  cleanup(): Promise<number>;
+}
+
 export interface MediaStoreOptions {
+  /** The media directory: where FileMediaStore writes, and where either finds files stored before. */
   dir: string;
-  /** Where the media rows live (the bytes stay in files under `dir`). */
+  /** Where the media rows (and, for the database store, their bytes) live. */
   store: SqlStore<Database>;
   clock: Clock;
   /** Days a stored file is kept; 0 keeps it forever. */
@@ -58,13 +98,16 @@ export function safeMediaName(name: string | null | undefined): string | null {
   return cleaned === '' ? null : cleaned;
 }
 
-export class MediaStore {
-  private readonly repo: MmsRepository;
+/** What both stores share: the rows, their expiry, URLs and the cleanup. */
+export abstract class SqlMediaStore implements MediaStore {
+  abstract readonly kind: MediaStoreKind;
+  protected readonly repo: MmsRepository;
 
-  constructor(private readonly o: MediaStoreOptions) {
+  constructor(protected readonly o: MediaStoreOptions) {
     this.repo = new MmsRepository(o.store.db);
   }
 
+  /** Where a file of this content is (or would be) under the media directory. */
   pathOf(sha256: string): string {
     return mediaFilePath(this.o.dir, sha256);
   }
@@ -73,54 +116,54 @@ export class MediaStore {
     return `${this.o.baseUrl().replace(/\/+$/, '')}/media/${id}`;
   }
 
-  /** Writes the bytes (once per content) and returns the row to insert with the message. */
-  async write(data: Uint8Array, contentType: string, name: string | null): Promise<MediaRow> {
-    contentType = safeContentType(contentType);
-    name = safeMediaName(name);
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    const path = this.pathOf(sha256);
-    await mkdir(join(this.o.dir, sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
-    // Write-then-rename: a reader never sees half a file, and equal content lands once.
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, path);
+  /** Keeps the bytes of a staged medium before its row is inserted (files) or with it (database). */
+  protected abstract keep(staged: StagedMedia, tx: Kysely<Database>): Promise<void>;
+  /** The bytes of a row `lookup` found. */
+  protected abstract bytes(row: MediaRow): { body(): Promise<Readable | Buffer>; read(): Promise<Buffer> };
+  /** Called by `write` with the sanitised row, before it is returned. */
+  protected abstract stage(staged: StagedMedia): Promise<void>;
+
+  async write(data: Uint8Array, contentType: string, name: string | null): Promise<StagedMedia> {
     const now = this.o.clock.now();
-    return {
+    const staged: StagedMedia = {
       id: base62(randomBytes(16)),
-      sha256,
-      contentType,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      contentType: safeContentType(contentType),
       size: data.length,
-      name,
+      name: safeMediaName(name),
       messageId: null,
       createdAt: now,
       expiresAt: this.o.retentionDays > 0 ? now + this.o.retentionDays * 86_400_000 : null,
+      data,
     };
+    await this.stage(staged);
+    return staged;
   }
 
-  /**
-   * The rows that make the files reachable, written on `tx`: the message's transaction, so
-   * they commit with it. Without `tx` each row is a statement of its own.
-   */
-  async insert(rows: readonly MediaRow[], messageId: string, tx?: Kysely<Database>): Promise<StoredMedia[]> {
-    const repo = tx ? new MmsRepository(tx) : this.repo;
+  async insert(rows: readonly StagedMedia[], messageId: string, tx?: Kysely<Database>): Promise<StoredMedia[]> {
+    if (!tx) return rows.length === 0 ? [] : this.o.store.tx((t) => this.insert(rows, messageId, t));
+    const repo = new MmsRepository(tx);
     const stored: StoredMedia[] = [];
-    for (const row of rows) {
+    for (const staged of rows) {
+      const { data: _data, ...row } = staged;
       await repo.insertMedia({ ...row, messageId });
+      await this.keep(staged, tx);
       stored.push({ id: row.id, url: this.urlOf(row.id), contentType: row.contentType, size: row.size });
     }
     return stored;
   }
 
-  async lookup(id: string): Promise<(MediaRow & { path: string }) | undefined> {
+  async lookup(id: string): Promise<FoundMedia | undefined> {
     const row = await this.repo.media(id);
     if (!row || (row.expiresAt !== null && row.expiresAt <= this.o.clock.now())) return undefined;
-    return { ...row, contentType: safeContentType(row.contentType), name: safeMediaName(row.name), path: this.pathOf(row.sha256) };
+    const clean = { ...row, contentType: safeContentType(row.contentType), name: safeMediaName(row.name) };
+    return { ...clean, ...this.bytes(clean) };
   }
 
-  /** Deletes expired media rows, and files no row points at any more; returns rows removed. */
   async cleanup(): Promise<number> {
     const now = this.o.clock.now();
-    // Files go only once the rows' deletion has committed: a rollback cannot bring back a file.
+    // Rows (and their media_blobs, ON DELETE CASCADE) go in one transaction; files only once it
+    // has committed: a rollback cannot bring back a file.
     const { removed, orphans } = await this.o.store.tx(async (tx) => {
       const repo = new MmsRepository(tx);
       const expired = await repo.expiredMedia(now);
@@ -129,6 +172,7 @@ export class MediaStore {
       for (const sha of new Set(expired.map((m) => m.sha256))) if (!(await repo.shaInUse(sha))) unused.push(sha);
       return { removed: expired.length, orphans: unused };
     });
+    // The database store has files only from before it was chosen; none there, nothing unlinked.
     for (const sha of orphans) await unlink(this.pathOf(sha)).catch(() => undefined);
     return removed;
   }

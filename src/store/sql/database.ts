@@ -47,6 +47,7 @@ export interface CallsTable {
   created_at: string;
   answered_at: string | null;
   ended_at: string | null;
+  node_id: string | null;
 }
 
 export interface ClusterNodesTable {
@@ -101,6 +102,11 @@ export interface MediaTable {
   message_id: string | null;
   created_at: number;
   expires_at: number | null;
+}
+
+export interface MediaBlobsTable {
+  media_id: string;
+  data: Buffer;
 }
 
 export interface MessagePartsTable {
@@ -245,6 +251,12 @@ export interface OutboxTable {
   last_answer: string | null;
 }
 
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_at: number;
+}
+
 export interface SimInboxTable {
   id: Generated<number>;
   phone: string;
@@ -318,6 +330,7 @@ export interface Database {
   key_usage_ledger: KeyUsageLedgerTable;
   line_leases: LineLeasesTable;
   media: MediaTable;
+  media_blobs: MediaBlobsTable;
   message_parts: MessagePartsTable;
   messages: MessagesTable;
   mms_inbound: MmsInboundTable;
@@ -328,6 +341,7 @@ export interface Database {
   opt_out_audit: OptOutAuditTable;
   opt_outs: OptOutsTable;
   outbox: OutboxTable;
+  rate_buckets: RateBucketsTable;
   sim_inbox: SimInboxTable;
   sim_inbox_media: SimInboxMediaTable;
   sms_part_sets: SmsPartSetsTable;
