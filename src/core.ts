@@ -15,7 +15,7 @@ import { ConversationsService } from './conversations/index.ts';
 import { openCoreStore } from './core-store.ts';
 import type { Logger } from './logging/index.ts';
 import { MessageQuery, MessageStatusTracker, SendService, type Notifier } from './messaging/index.ts';
-import { RateLimiter, UsageLedger } from './metering/index.ts';
+import { RateLimiter, SharedRateLimiter, UsageLedger, type RateLimit } from './metering/index.ts';
 import { NumberService } from './numbers/index.ts';
 import {
   ApiKeysRepository,
@@ -25,6 +25,7 @@ import {
   IdempotencyRepository,
   MessagesRepository,
   OutboxRepository,
+  RateBucketsRepository,
   UsageRepository,
   type Database,
   type Db,
@@ -70,7 +71,8 @@ export interface Core {
   messages: MessagesRepository;
   outbox: OutboxRepository;
   ledger: UsageLedger;
-  rateLimiter: RateLimiter;
+  /** Per API key: shared by the cluster's nodes on PostgreSQL, in memory on SQLite (one node). */
+  rateLimiter: RateLimit;
   tracker: MessageStatusTracker;
   send: SendService;
   /** Opt-out compliance: keywords, state, audit; every send and call checks it. */
@@ -174,7 +176,7 @@ export async function createCore(config: Readonly<Config>, logger: Logger, optio
     messages,
     outbox,
     ledger,
-    rateLimiter: new RateLimiter(config.rateLimit.requestsPerSecond, config.rateLimit.burst, clock),
+    rateLimiter: rateLimitFor(store, config.rateLimit, clock, logger),
     tracker,
     send,
     optOuts,
@@ -188,6 +190,12 @@ export async function createCore(config: Readonly<Config>, logger: Logger, optio
     post,
     close: () => opened.close(),
   };
+}
+
+/** On PostgreSQL the nodes share one bucket per key in the store; on SQLite (one node) it stays in memory, no query. */
+function rateLimitFor(store: SqlStore<Database>, limit: Readonly<Config['rateLimit']>, clock: Clock, logger: Logger): RateLimit {
+  if (store.dialect !== 'postgres') return new RateLimiter(limit.requestsPerSecond, limit.burst, clock);
+  return new SharedRateLimiter({ buckets: new RateBucketsRepository(store), ratePerS: limit.requestsPerSecond, burst: limit.burst, clock, logger });
 }
 
 export function buildCoreApp(

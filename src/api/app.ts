@@ -15,7 +15,7 @@ import type { ApiKeyService } from '../auth/index.ts';
 import type { Config } from '../config/index.ts';
 import { FAVICON_SVG, LOGO_SVG } from '../dashboard/index.ts';
 import { requestSerializer, type Logger } from '../logging/index.ts';
-import type { RateLimiter } from '../metering/index.ts';
+import type { RateLimit } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import { adminKeysRoutes } from './admin/keys.ts';
 import { adminNumbersRoutes } from './admin/numbers.ts';
@@ -46,7 +46,7 @@ export interface AppDeps {
   apiKeys: ApiKeyService;
   adminToken: string;
   metrics: Registry;
-  rateLimiter?: RateLimiter;
+  rateLimiter?: RateLimit;
   health?: () => HealthReport;
   apiRoutes?: readonly RouteRegistrar[];
   adminRoutes?: readonly RouteRegistrar[];

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyService, ApiPrincipal } from '../auth/index.ts';
 import { UnauthorizedError } from '../errors/index.ts';
-import type { RateLimiter } from '../metering/index.ts';
+import type { RateLimit } from '../metering/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,14 +20,16 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 /**
  * onRequest hook for /api/*: exactly the spec's 401 on a missing, unknown or revoked key. A
  * missing token is refused without touching the store; a key's record is cached by the service,
- * so most requests cost one resolved promise here, not a query.
+ * so most requests cost one resolved promise here, not a query. The key's rate limit is awaited only
+ * when the limiter returns a promise (the cluster's shared one); the in-memory one adds no await.
  */
-export function apiKeyHook(keys: ApiKeyService, limiter?: RateLimiter) {
+export function apiKeyHook(keys: ApiKeyService, limiter?: RateLimit) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
     const principal = token === undefined ? undefined : await keys.authenticate(token);
     if (!principal) throw new UnauthorizedError();
-    limiter?.take(principal.keyId);
+    const limited = limiter?.take(principal.keyId);
+    if (limited) await limited;
     request.principal = principal;
   };
 }

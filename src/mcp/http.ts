@@ -3,14 +3,14 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { apiKeyHook, principalOf } from '../api/index.ts';
 import type { ApiKeyService } from '../auth/index.ts';
 import { NotFoundError, ValidationError } from '../errors/index.ts';
-import type { RateLimiter } from '../metering/index.ts';
+import type { RateLimit } from '../metering/index.ts';
 import type { McpDeps } from './deps.ts';
 import { McpHttpSessions } from './http-sessions.ts';
 
 export interface McpRoutesOptions {
   deps: McpDeps;
   keys: ApiKeyService;
-  rateLimiter?: RateLimiter | undefined;
+  rateLimiter?: RateLimit | undefined;
 }
 
 const SESSION_HEADER = 'mcp-session-id';

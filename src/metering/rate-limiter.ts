@@ -1,13 +1,22 @@
 import type { Clock } from '../clock/index.ts';
 import { RateLimitedError } from '../errors/index.ts';
 
+/**
+ * The per-API-key rate limit the API's key hook applies. `take` throws a RateLimitedError (429,
+ * Retry-After) when the key is over its limit. An in-memory limiter answers at once (void); one
+ * that asks the store returns a promise, which the hook awaits only then.
+ */
+export interface RateLimit {
+  take(key: string): void | Promise<void>;
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
 }
 
 /** A token bucket per API key: `ratePerS` sustained, `burst` at once. In memory, per process. */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
@@ -23,10 +32,12 @@ export class RateLimiter {
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerS);
     bucket.updatedAt = now;
     this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) {
-      const retryAfterS = (1 - bucket.tokens) / this.ratePerS;
-      throw new RateLimitedError(`Rate limit of ${this.ratePerS} requests/s (burst ${this.burst}) exceeded for this API key`, retryAfterS);
-    }
+    if (bucket.tokens < 1) throw rateLimited(this.ratePerS, this.burst, (1 - bucket.tokens) / this.ratePerS);
     bucket.tokens -= 1;
   }
+}
+
+/** The 429 for a key over its limit, whichever limiter found it. */
+export function rateLimited(ratePerS: number, burst: number, retryAfterS: number): RateLimitedError {
+  return new RateLimitedError(`Rate limit of ${ratePerS} requests/s (burst ${burst}) exceeded for this API key`, retryAfterS);
 }

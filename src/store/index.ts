@@ -25,6 +25,7 @@ export { NumbersCache, NumbersRepository, type NumberRecord, type NumberSettings
 export { ApiKeysRepository, type ApiKeyRecord } from './api-keys-repository.ts';
 export { OutboxRepository, type OutboxEvent, type OutboxStatus } from './outbox-repository.ts';
 export { UsageRepository } from './usage-repository.ts';
+export { RateBucketsRepository, type BucketLimit, type BucketTake } from './rate-buckets-repository.ts';
 export {
   MessagesRepository,
   type MessageFilter,

@@ -23,6 +23,16 @@ export interface TestStore {
 
 export type OpenStore = () => Promise<TestStore>;
 
+/**
+ * A second store on `t`'s database, as another node sees it: its own pool on PostgreSQL; on
+ * SQLite the same store (one handle, the way one node shares it).
+ */
+export async function otherNode(t: TestStore): Promise<{ store: SqlStore<Database>; close(): Promise<void> }> {
+  if (!t.url) return { store: t.store, close: async () => {} };
+  const store = await openPostgresStore<Database>({ url: t.url });
+  return { store, close: () => store.close() };
+}
+
 /** `body` once per dialect, with a function that opens a fresh, migrated store of that dialect. */
 export function describeOnEachDialect(title: string, body: (open: OpenStore) => void): void {
   describe(`${title} on SQLite`, () => {

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.ts';
 import { QuotaExceededError } from '../../src/errors/index.ts';
 import { UsageLedger } from '../../src/metering/index.ts';
-import { openPostgresStore, UsageRepository, type Database, type NumberRecord, type SqlStore } from '../../src/store/index.ts';
-import { describeOnEachDialect, type TestStore } from '../helpers/store-dialects.ts';
+import { UsageRepository, type Database, type NumberRecord, type SqlStore } from '../../src/store/index.ts';
+import { describeOnEachDialect, otherNode, type TestStore } from '../helpers/store-dialects.ts';
 
 const NOV = Date.parse('2026-11-30T23:59:59Z');
 
@@ -32,14 +32,7 @@ describeOnEachDialect('UsageRepository', (open) => {
 
   beforeEach(async () => {
     t = await open();
-    if (t.url) {
-      const second = await openPostgresStore<Database>({ url: t.url });
-      other = second;
-      closeOther = () => second.close();
-    } else {
-      other = t.store;
-      closeOther = async () => {};
-    }
+    ({ store: other, close: closeOther } = await otherNode(t));
     const at = new Date(0).toISOString();
     await t.store.db
       .insertInto('numbers')
