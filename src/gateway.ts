@@ -24,7 +24,7 @@ import { monotonicClock } from './clock/index.ts';
 import { disableLibraryTelemetry, testExtraConnect } from './config/index.ts';
 import { openTestExtraConnection } from './net/index.ts';
 import { agentphoneVersion, restrictFileCreationMask } from './lifecycle/index.ts';
-import { ClusterMembership, ClusterWake, createPgNotifier, LeasesRepository } from './cluster/index.ts';
+import { ChangeRelay, ClusterMembership, ClusterWake, createPgNotifier, LeasesRepository } from './cluster/index.ts';
 import { pgConnectionConfig, postgresStoreOptions } from './store/sql/postgres-sql-store.ts';
 import { hostname } from 'node:os';
 import { mcpRoutes, mediaLookup, MessageEvents, whisperTranscriber, type McpDeps } from './mcp/index.ts';
@@ -187,6 +187,8 @@ export async function startGateway(
       core.outboundNotifier.publish = (lineId) => wake.line(lineId);
       core.mms.publish = () => wake.mms();
       core.numbersRepo.onLocalWrite((id) => wake.number(id));
+      // Message changes reach every node's live views (dashboard stream, MCP events).
+      stack.push(await new ChangeRelay(bus, core.messages.feed(), logger.child({ mod: 'cluster' })).start());
       // Changes another node committed between this node's first read and its LISTEN.
       await core.numbersRepo.invalidate();
     }

@@ -21,6 +21,7 @@ import { adminKeysRoutes } from './admin/keys.ts';
 import { adminNumbersRoutes } from './admin/numbers.ts';
 import { adminTokenHook, apiKeyHook, type AdminCredential } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { numberMissHook } from './number-miss-hook.ts';
 import { API_CSP, DOCS_CSP, NOSNIFF } from './security-headers.ts';
 import { healthRoutes, type HealthReport } from './routes/health.ts';
 import { numbersRoutes } from './routes/numbers.ts';
@@ -158,6 +159,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', apiKeyHook(deps.apiKeys, deps.rateLimiter));
+      // A cluster node finds numbers other nodes made even when their bus hint was lost (not on SQLite).
+      if (deps.numbers.readsMisses) api.addHook('preHandler', numberMissHook(deps.numbers));
       // Inside the guarded scope, so an unknown /api path answers 401 before 404: without a
       // key nobody learns which routes exist.
       api.setNotFoundHandler(notFoundHandler);
@@ -170,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', adminOnly);
+      if (deps.numbers.readsMisses) admin.addHook('preHandler', numberMissHook(deps.numbers));
       admin.setNotFoundHandler(notFoundHandler);
       await admin.register(adminKeysRoutes, { keys: deps.apiKeys });
       await admin.register(adminNumbersRoutes, { numbers: deps.numbers });

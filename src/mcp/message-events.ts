@@ -8,7 +8,8 @@ export type MessageListener = (message: MessageRecord) => void;
  * wait_for_reply and resource subscriptions register here, bounded by `maxListeners`.
  */
 export class MessageEvents {
-  private readonly listeners = new Set<MessageListener>();
+  /** Each listener with what it runs on a resync. */
+  private readonly listeners = new Map<MessageListener, (() => void) | undefined>();
   private readonly pending = new Set<string>();
   private off: (() => void) | undefined;
   private flushScheduled = false;
@@ -24,11 +25,22 @@ export class MessageEvents {
     return this.listeners.size;
   }
 
-  /** Calls `listener` for each changed message until the returned function is called; undefined when full. */
-  subscribe(listener: MessageListener): (() => void) | undefined {
+  /**
+   * Calls `listener` for each changed message until the returned function is called; undefined
+   * when full. `onResync` runs when changes may have been missed (on a cluster, the bus between
+   * the nodes lost notifications): the subscriber reads again what it waits for.
+   */
+  subscribe(listener: MessageListener, onResync?: () => void): (() => void) | undefined {
     if (this.listeners.size >= this.maxListeners) return undefined;
-    this.listeners.add(listener);
-    this.off ??= this.messages.onChange((id) => this.heard(id));
+    this.listeners.set(listener, onResync);
+    if (!this.off) {
+      const offChange = this.messages.onChange((id) => this.heard(id));
+      const offResync = this.messages.onResync(() => this.resync());
+      this.off = () => {
+        offChange();
+        offResync();
+      };
+    }
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0 && this.off) {
@@ -36,6 +48,10 @@ export class MessageEvents {
         this.off = undefined;
       }
     };
+  }
+
+  private resync(): void {
+    for (const onResync of [...this.listeners.values()]) onResync?.();
   }
 
   private heard(id: string): void {
@@ -60,7 +76,7 @@ export class MessageEvents {
         continue;
       }
       if (!message) continue;
-      for (const listener of [...this.listeners]) listener(message);
+      for (const listener of [...this.listeners.keys()]) listener(message);
     }
   }
 }

@@ -14,9 +14,10 @@ export interface ReplyWait {
 
 /**
  * Resolves with the first inbound message from `contact` to the number created at or after
- * `since`, or undefined when the timeout passes or the request is cancelled. It listens on
- * the inbound path in-process (no polling); a reply already stored when it starts is found
- * by one read made after it began listening, so none falls between the two.
+ * `since`, or undefined when the timeout passes or the request is cancelled. It listens to the
+ * message changes (this node's, and on a cluster every node's) without polling; a reply already
+ * stored when it starts is found by one read made after it began listening, so none falls
+ * between the two, and the read is made again when the cluster's bus lost notifications.
  */
 export function waitForReply(events: MessageEvents, messages: MessagesRepository, wait: ReplyWait): Promise<MessageRecord | undefined> {
   return new Promise((resolve, reject) => {
@@ -32,9 +33,27 @@ export function waitForReply(events: MessageEvents, messages: MessagesRepository
     };
     const onAbort = () => finish(undefined);
     const timer = setTimeout(() => finish(undefined), wait.timeoutMs);
-    const unsubscribe = events.subscribe((m) => {
-      if (matches(m)) finish(m);
-    });
+    // Newest first: the earliest of the replies already stored is the one the agent waits for.
+    const lookStored = () =>
+      messages.list(wait.numberId, { direction: 'inbound', contact: wait.contact, since: wait.since, limit: 20 }).then(
+        (stored) => {
+          if (stored.length > 0) finish(stored[stored.length - 1]);
+        },
+        (err: unknown) => {
+          if (done) return;
+          finish(undefined);
+          reject(err);
+        },
+      );
+    const unsubscribe = events.subscribe(
+      (m) => {
+        if (matches(m)) finish(m);
+      },
+      // Changes may have been missed (a cluster's bus lost notifications): look in the store again.
+      () => {
+        if (!done) void lookStored();
+      },
+    );
     if (!unsubscribe) {
       done = true;
       clearTimeout(timer);
@@ -42,16 +61,6 @@ export function waitForReply(events: MessageEvents, messages: MessagesRepository
     }
     if (wait.signal.aborted) return finish(undefined);
     wait.signal.addEventListener('abort', onAbort, { once: true });
-    // Newest first: the earliest of the replies already stored is the one the agent waits for.
-    messages.list(wait.numberId, { direction: 'inbound', contact: wait.contact, since: wait.since, limit: 20 }).then(
-      (stored) => {
-        if (stored.length > 0) finish(stored[stored.length - 1]);
-      },
-      (err: unknown) => {
-        if (done) return;
-        finish(undefined);
-        reject(err);
-      },
-    );
+    void lookStored();
   });
 }

@@ -111,7 +111,10 @@ export function registerResources(server: McpServer, deps: McpDeps, principal: A
       if (!parsed) throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
       const number = numberOf(parsed.numberId);
       if (subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `At most ${MAX_SUBSCRIPTIONS} subscriptions per session`);
-      unsubscribe ??= deps.events.subscribe(onMessage);
+      // On a resync (changes may have been missed) every subscribed resource is said to be updated: the client reads it again.
+      unsubscribe ??= deps.events.subscribe(onMessage, () => {
+        for (const uri of subscribed.values()) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+      });
       if (!unsubscribe) throw new McpError(ErrorCode.InternalError, 'Too many subscriptions are open on this gateway; try again shortly');
       subscribed.set(parsed.contact === undefined ? numberUri(number.id) : conversationUri(number.id, parsed.contact), uri);
       return {};

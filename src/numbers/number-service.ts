@@ -97,6 +97,21 @@ export class NumberService {
     return n;
   }
 
+  /**
+   * `get`, except that on a cluster (PostgreSQL) a number this node's cache lacks is read from
+   * the database first: one another node made, whose bus hint was lost. Bounded against ids that
+   * do not exist (NumberMissGuard); a key scoped to other numbers causes no read.
+   */
+  async find(id: string, principal?: ApiPrincipal): Promise<NumberRecord> {
+    if (!this.repo.get(id) && (!principal || canAccessNumber(principal, id))) await this.repo.find(id);
+    return this.get(id, principal);
+  }
+
+  /** Whether `find` may read the database (PostgreSQL); on SQLite the cache is exact and `get` is the whole answer. */
+  get readsMisses(): boolean {
+    return this.repo.readsMisses;
+  }
+
   getByLine(lineId: string): Promise<NumberRecord | undefined> {
     return this.repo.getByLine(lineId);
   }

@@ -189,22 +189,43 @@ export function onPostgres(db: Kysely<Database>): boolean {
 /**
  * Who hears of message changes (the dashboard's live feed, MCP's message events). One feed is
  * shared by every MessagesRepository built from the same root (see `on`), so a write through a
- * repository built on a transaction is heard like one through the root.
+ * repository built on a transaction is heard like one through the root. On a cluster the
+ * gateway's ChangeRelay (src/cluster) sets `publish` and calls `deliver` and `resync`, so the
+ * listeners hear of every node's changes.
  */
 export class MessageChanges {
   private readonly listeners = new Set<(id: string) => void>();
+  private readonly resyncListeners = new Set<() => void>();
+  /** Told every change this node commits, for the other nodes (unset on SQLite: no cost there). */
+  publish: ((id: string) => void) | undefined;
 
   listen(listener: (id: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Told when changes may have been missed (the cluster's bus lost notifications). */
+  listenResync(listener: () => void): () => void {
+    this.resyncListeners.add(listener);
+    return () => this.resyncListeners.delete(listener);
+  }
+
   /** Told after the writing transaction commits (see afterCommit); nothing if it rolls back. */
   emit(id: string): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 && this.publish === undefined) return;
     afterCommit(() => {
-      for (const listener of this.listeners) listener(id);
+      this.publish?.(id);
+      this.deliver(id);
     });
+  }
+
+  /** A change committed elsewhere (another node), or here: told to this node's listeners. */
+  deliver(id: string): void {
+    for (const listener of this.listeners) listener(id);
+  }
+
+  resync(): void {
+    for (const listener of this.resyncListeners) listener();
   }
 }
 
@@ -245,12 +266,21 @@ export class MessagesRepository {
 
   /**
    * Calls `listener` with the id of every message inserted or changed through this repository
-   * (or one made from it with `on`), until the returned function is called. It is told while
-   * the change's transaction is still open, and may hear of a row whose transaction is then
-   * rolled back: readers look the id up once that has ended and skip what is not there.
+   * (or one made from it with `on`), until the returned function is called. It is told once the
+   * change's transaction has committed; on a cluster, also of the changes other nodes commit.
    */
   onChange(listener: (id: string) => void): () => void {
     return this.changes.listen(listener);
+  }
+
+  /** Calls `listener` when changes may have been missed (a cluster's bus lost notifications): read again. */
+  onResync(listener: () => void): () => void {
+    return this.changes.listenResync(listener);
+  }
+
+  /** The change feed itself, for the cluster's relay (src/cluster ChangeRelay). */
+  feed(): MessageChanges {
+    return this.changes;
   }
 
   async insert(

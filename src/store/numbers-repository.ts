@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from '../errors/index.ts';
+import { onPostgres } from './messages-repository.ts';
+import { NumberMissGuard } from './number-miss-guard.ts';
 import { SecretBox } from './secret-box.ts';
 import type { Database, NumbersTable } from './sql/database.ts';
 import { runTransaction } from './sql/transaction-guard.ts';
@@ -52,7 +54,8 @@ function toRecord(row: NumberRow, box: SecretBox): NumberRecord {
  * On SQLite the gateway is the only writer while it runs (gateway.lock), so the cache is exact.
  * On a cluster (PostgreSQL, several nodes) another node's write is not seen here until
  * `invalidate(id?)` re-reads the row (or every row): a cluster notifier calls it on the others'
- * changes.
+ * changes. A hint the bus lost would leave a new number unknown here until the next resync, so
+ * `find` also reads an id the cache lacks, within the bounds of `misses`.
  */
 export class NumbersCache {
   loaded = false;
@@ -63,8 +66,12 @@ export class NumbersCache {
   /** Told of every number this node changed, after commit: the gateway tells the other nodes. */
   onWrite: ((id: string) => void) | undefined;
 
+  /** On PostgreSQL (a cluster): bounds the reads `find` makes for ids the cache lacks. */
+  misses: NumberMissGuard | undefined;
+
   set(record: NumberRecord): void {
     this.byId.set(record.id, record);
+    this.misses?.present(record.id);
     this.version++;
   }
 
@@ -111,7 +118,11 @@ export class NumbersRepository {
     cache?: NumbersCache,
   ) {
     let shared = cache ?? cacheByDb.get(db);
-    if (!shared) cacheByDb.set(db, (shared = new NumbersCache()));
+    if (!shared) {
+      cacheByDb.set(db, (shared = new NumbersCache()));
+      // SQLite's cache is exact (one writer): a miss there is a number that does not exist.
+      if (onPostgres(db)) shared.misses = new NumberMissGuard();
+    }
     this.cache = shared;
   }
 
@@ -152,6 +163,26 @@ export class NumbersRepository {
     if (!this.cache.loaded) throw new StoreError('NumbersRepository.get() before load(): load the numbers once at start');
     const record = this.cache.byId.get(id);
     return record && { ...record };
+  }
+
+  /**
+   * `get`, and on PostgreSQL an id the cache lacks is read from the database first (a number
+   * another node made whose bus hint was lost), within NumberMissGuard's bounds. On SQLite, or
+   * on a transaction's repository, exactly `get`.
+   */
+  async find(id: string): Promise<NumberRecord | undefined> {
+    const hit = this.get(id);
+    const misses = this.cache.misses;
+    if (hit || !misses || this.db.isTransaction) return hit;
+    if (!(await misses.read(id, () => this.reread(id)))) return undefined;
+    const found = this.get(id);
+    if (!found) misses.absent(id);
+    return found;
+  }
+
+  /** Whether `find` reads ids the cache lacks (PostgreSQL). */
+  get readsMisses(): boolean {
+    return this.cache.misses !== undefined;
   }
 
   async getByPhone(phoneNumber: string): Promise<NumberRecord | undefined> {

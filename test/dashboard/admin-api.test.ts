@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../src/store/index.ts';
+import { SseClient } from '../helpers/sse-client.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
 import { until } from '../helpers/wait.ts';
@@ -11,30 +12,11 @@ const SUBSCRIBER = '+15557654321';
 
 /** Reads a server-sent event stream until `want` accepts an event, then closes it. */
 async function nextEvent<T>(url: string, cookie: string, want: (event: string, data: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const stream = await SseClient.open(url, { cookie });
   try {
-    const res = await fetch(url, { headers: { cookie }, signal: abort.signal });
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error('stream ended');
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data && want(event, JSON.parse(data) as T)) return JSON.parse(data) as T;
-      }
-    }
+    return await stream.waitFor(want, timeoutMs);
   } finally {
-    clearTimeout(timer);
-    abort.abort();
+    stream.close();
   }
 }
 

@@ -145,13 +145,15 @@ export const adminDashboardRoutes: FastifyPluginAsyncTypebox<AdminDashboardRoute
 
   app.get(
     '/messages/stream',
-    { schema: { summary: 'Server-sent events: "message" with each new or changed message', tags: ['dashboard'], hide: true } },
+    { schema: { summary: 'Server-sent events: "message" with each new or changed message (on any node), "resync" when some may have been missed', tags: ['dashboard'], hide: true } },
     async (request, reply) => {
       const stream = hub.open(request, reply);
       // Ids heard of since the last tick, sent as one batch per interval (a burst of status
       // changes to one message becomes one event).
       const changed = new Set<string>();
       stream.onClose(opts.messages.onChange((id) => changed.add(id)));
+      // A cluster's bus lost notifications: changes may have been missed, the page reads again.
+      stream.onClose(opts.messages.onResync(() => stream.send('resync', { at: new Date().toISOString() })));
       stream.send('ready', { since: new Date().toISOString() });
       every(
         stream,

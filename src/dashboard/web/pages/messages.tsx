@@ -3,7 +3,7 @@ import {
   get,
   post,
   qs,
-  subscribe,
+  subscribeAll,
   type CallEntry,
   type ConversationEntry,
   type ConversationPage,
@@ -345,7 +345,8 @@ function Table({ version }: { version: number }) {
 export function MessagesPage() {
   const [view, setView] = useState<'conversations' | 'table'>('conversations');
   const [version, setVersion] = useState(0);
-  useEffect(() => subscribe('/admin/messages/stream', 'message', () => setVersion((v) => v + 1)), []);
+  // 'resync': a cluster node's bus lost notifications, so a change may have been missed: read again.
+  useEffect(() => subscribeAll('/admin/messages/stream', { message: () => setVersion((v) => v + 1), resync: () => setVersion((v) => v + 1) }), []);
   return (
     <>
       <PageHeader title="Messages">
@@ -365,7 +366,10 @@ export function MessagesPage() {
 
 export function MessageDetailPage({ id }: { id: string }) {
   const [version, setVersion] = useState(0);
-  useEffect(() => subscribe<MessageView>('/admin/messages/stream', 'message', (m) => m.id === id && setVersion((v) => v + 1)), [id]);
+  useEffect(
+    () => subscribeAll('/admin/messages/stream', { message: (m: MessageView) => m.id === id && setVersion((v) => v + 1), resync: () => setVersion((v) => v + 1) }),
+    [id],
+  );
   const detail = useAsync(() => get<{ message: MessageView; number: NumberView; deliveries: Delivery[] }>(`/admin/messages/${encodeURIComponent(id)}`), [id, version]);
   const d = detail.data;
   return (

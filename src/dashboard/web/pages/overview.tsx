@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, subscribe, subscribeAll, type ClusterView, type LineEvent, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
+import { get, subscribeAll, type ClusterView, type LineEvent, type LineStatus, type Overview, type VoiceStatus } from '../api.ts';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, SignalBars, useAsync } from '../components.tsx';
 import { HeldElsewhere, Nodes } from './nodes.tsx';
 
@@ -145,7 +145,7 @@ function Lines({ lines, live, cluster }: { lines: LineStatus[] | undefined; live
 export function OverviewPage() {
   const overview = useAsync(() => get<Overview>('/admin/dashboard/overview'));
   // New messages change today's counts and quota use: refresh them as they happen.
-  useEffect(() => subscribe('/admin/messages/stream', 'message', () => overview.reload()), []);
+  useEffect(() => subscribeAll('/admin/messages/stream', { message: () => overview.reload(), resync: () => overview.reload() }), []);
   // One stream carries the lines and the cluster view, so a node going dead shows without a reload.
   const [lines, setLines] = useState<LineStatus[]>();
   const [cluster, setCluster] = useState<ClusterView>();
