@@ -4,31 +4,17 @@
  * returning the same JSON, both in their own process on this machine, in the same run.
  * Targets: ≥ 50 % of the bare route's throughput; p99 < 10 ms at 500 req/s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedRate, saturate, type LoadResult, type Target } from './support/load.ts';
+import { cpuMs, startServer as startProcess } from './support/process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Alternating rounds per target; the best of each is kept (the machine may be shared). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const ADMIN = 'bench-admin-token-0123456789';
-const root = join(import.meta.dirname, '..');
-
-function startProcess(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /(?:listening on|AgentPhone listening on) (http:\/\/[\d.:]+)/.exec(err);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-}
 
 function row(name: string, r: LoadResult): string {
   return `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  errors ${r.errors}`;
@@ -66,9 +52,19 @@ try {
   await saturate(targets.bare!, 8, 1);
   await saturate(targets.gateway!, 8, 1);
   const results: Record<string, LoadResult[]> = { bare: [], gateway: [] };
+  /** CPU each server's process used per request served, over all rounds. */
+  const cpu = { bare: { ms: 0, requests: 0 }, gateway: { ms: 0, requests: 0 } };
+  const pids = { bare: bare.child.pid!, gateway: gateway.child.pid! };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const name of ['bare', 'gateway'] as const) results[name]!.push(await saturate(targets[name]!, CONNECTIONS, SECONDS / ROUNDS));
+    for (const name of ['bare', 'gateway'] as const) {
+      const before = cpuMs(pids[name]);
+      const r = await saturate(targets[name]!, CONNECTIONS, SECONDS / ROUNDS);
+      cpu[name].ms += cpuMs(pids[name]) - before;
+      cpu[name].requests += r.rps * r.seconds;
+      results[name]!.push(r);
+    }
   }
+  const perRequestUs = (c: { ms: number; requests: number }) => (c.ms * 1000) / c.requests;
   const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
   const bareBest = best(results.bare!);
   const gwBest = best(results.gateway!);
@@ -81,9 +77,12 @@ try {
   console.log(row('bare @ 500 req/s', bareAt500));
   console.log(row('gateway @ 500 req/s', at500));
   console.log(`throughput ratio gateway/bare: ${((gwBest.rps / bareBest.rps) * 100).toFixed(1)} % (target ≥ 50 %)`);
+  console.log(
+    `CPU per request: gateway ${perRequestUs(cpu.gateway).toFixed(0)} µs, bare ${perRequestUs(cpu.bare).toFixed(0)} µs ` +
+      `(bare/gateway ${((perRequestUs(cpu.bare) / perRequestUs(cpu.gateway)) * 100).toFixed(1)} %: the throughput ratio where each has a core of its own)`,
+  );
   console.log(`gateway p99 at 500 req/s: ${at500.p99.toFixed(2)} ms (target < 10 ms); statuses ${JSON.stringify(at500.statuses)}`);
 } finally {
-  bare.child.kill('SIGKILL');
-  gateway.child.kill('SIGKILL');
+  await Promise.all([bare.stop(0), gateway.stop(0)]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -33,6 +33,8 @@ export interface TestPostgres {
   /** postgres://… of the server's maintenance database (`postgres`). */
   readonly url: string;
   readonly port: number;
+  /** The postmaster's process id (benchmarks read the server's CPU from /proc). */
+  readonly pid: number;
   /** A new, empty database on this server; its URL. */
   createDatabase(name?: string): Promise<string>;
   stop(): Promise<void>;
@@ -107,6 +109,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     url,
     port,
+    pid: server.pid!,
     async createDatabase(name = `t${process.pid}_${++databases}`) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
