@@ -165,6 +165,9 @@ export async function startGateway(
 
     const host = hostname();
     const nodeId = config.cluster.nodeId ?? host;
+    // Voice starts later (below); the cluster hints for calls reach it through here.
+    const callHints: { voice?: Voice } = {};
+    let clusterWake: ClusterWake | undefined;
     // On PostgreSQL, work accepted by any node wakes the node that drives its line at once, and
     // a number changed on any node is re-read on every other. Joined before this node binds its
     // lines' numbers, so the others hear of those too.
@@ -177,13 +180,19 @@ export async function startGateway(
         outbound: (lineId) => outbound.notify(lineId),
         mms: () => mms.service.notify(),
         number: (id) => core.numbersRepo.invalidate(id),
+        call: () => callHints.voice?.cluster?.kick(),
+        hangup: (callId) => {
+          callHints.voice?.cluster?.hangupHere(callId).catch((err: unknown) => logger.warn({ err, call: callId }, 'ending a call another node was asked to end failed'));
+        },
         everything: () => {
           outbound.notify();
           mms.service.notify();
+          callHints.voice?.cluster?.kick();
           core.numbersRepo.invalidate().catch((err: unknown) => logger.warn({ err }, 'could not re-read the numbers after the wake-up bus reconnected'));
         },
       });
       stack.push(unlisten);
+      clusterWake = wake;
       core.outboundNotifier.publish = (lineId) => wake.line(lineId);
       core.mms.publish = () => wake.mms();
       core.numbersRepo.onLocalWrite((id) => wake.number(id));
@@ -222,7 +231,8 @@ export async function startGateway(
     const membership = await ClusterMembership.start({
       repo: new LeasesRepository(core.store),
       dialect: core.store.dialect,
-      node: { id: nodeId, host, pid: process.pid, version: agentphoneVersion() },
+      // Other nodes queue calls for the cluster only while some live node says it has voice.
+      node: { id: nodeId, host, pid: process.pid, version: agentphoneVersion(), info: { voice: options.voice?.signaling !== undefined || config.voice.drachtio !== null } },
       heartbeatMs: config.cluster.heartbeatMs,
       leaseMs: config.cluster.leaseMs,
       lines: () => pool.lines().map((l) => l.id),
@@ -277,7 +287,20 @@ export async function startGateway(
       voiceInference = bound;
       stack.push(() => bound.close());
     }
-    const voice = await startVoice(core, core.post, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) });
+    const leases = new LeasesRepository(core.store);
+    const wakeForCalls = clusterWake;
+    const voice = await startVoice(core, core.post, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) }, {
+      id: nodeId,
+      ...(wakeForCalls && {
+        cluster: {
+          hints: { call: () => wakeForCalls.call(), hangup: (callId: string) => wakeForCalls.hangup(callId) },
+          voiceNodes: async () => (await leases.listNodes(config.cluster.leaseMs)).some((n) => n.alive && n.info.voice === true),
+          aliveTtlMs: config.cluster.leaseMs,
+          pollMs: config.cluster.heartbeatMs,
+        },
+      }),
+    });
+    callHints.voice = voice;
     stack.push(() => voice.stop());
     const mcp: McpDeps = {
       config: config.mcp,
@@ -290,7 +313,7 @@ export async function startGateway(
       events: new MessageEvents(core.messages, undefined, (err) => logger.warn({ err }, 'MCP message events: a changed message could not be read')),
       ledger: core.ledger,
       calls: voice.calls,
-      manager: () => voice.manager,
+      manager: () => voice.control,
       transcribe: whisperTranscriber({ whisper, usage: new UsageRepository(core.store.db), clock: core.clock, model: 'whisper-large-v3' }),
       media: mediaLookup(mms.media, config.inference.maxAudioBytes),
       ownOrigins: () => [selfUrl, config.server.publicUrl, config.media.publicUrl].flatMap((u) => (u ? [new URL(u).origin] : [])),
@@ -312,7 +335,7 @@ export async function startGateway(
       ],
       apiRoutes: [
         (api) => api.register(v1Routes, { prefix: '/v1', ...voiceAi }),
-        (api) => api.register(callsRoutes, { numbers: core.numbers, calls: voice.calls, manager: voice.manager }),
+        (api) => api.register(callsRoutes, { numbers: core.numbers, calls: voice.calls, control: voice.control }),
         (api) =>
           api.register(transcriptionRoutes, {
             prefix: '/v1',

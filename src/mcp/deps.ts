@@ -7,7 +7,7 @@ import type { SendService } from '../messaging/index.ts';
 import type { UsageLedger } from '../metering/index.ts';
 import type { NumberService } from '../numbers/index.ts';
 import type { CallsRepository, MessagesRepository } from '../store/index.ts';
-import type { CallManager } from '../voice/index.ts';
+import type { CallControl } from '../voice/index.ts';
 import type { MessageEvents } from './message-events.ts';
 
 /** What `transcribe` hands the Whisper service: the audio's bytes, and who pays for the minutes. */
@@ -39,8 +39,8 @@ export interface McpDeps {
   events: MessageEvents;
   ledger: UsageLedger;
   calls: CallsRepository;
-  /** Absent when voice is not configured (place_call then answers 503). */
-  manager: () => CallManager | undefined;
+  /** This node's call manager, or on a cluster the shared call queue; absent when voice is not configured (place_call then answers 503). */
+  manager: () => CallControl | undefined;
   conversations: ConversationsService;
   /** Absent when the gateway has no transcription service. */
   transcribe?: ((req: TranscribeRequest) => Promise<TranscribeResult>) | undefined;

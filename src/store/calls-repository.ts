@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import { dbNowMs } from './sql/db-clock.ts';
 import type { CallsTable, Database } from './sql/database.ts';
 
 export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'failed' | 'canceled' | 'refused';
@@ -24,6 +25,8 @@ export interface CallRecord {
   createdAt: string;
   answeredAt: string | null;
   endedAt: string | null;
+  /** The node the call lives on; null for an outbound call no node has taken yet (a cluster's queue). */
+  nodeId: string | null;
 }
 
 /** One turn of a call's conversation. */
@@ -70,6 +73,7 @@ function toRecord(r: Selectable<CallsTable>): CallRecord {
     createdAt: r.created_at,
     answeredAt: r.answered_at,
     endedAt: r.ended_at,
+    nodeId: r.node_id,
   };
 }
 
@@ -80,9 +84,13 @@ function toRecord(r: Selectable<CallsTable>): CallRecord {
  * one conditional statement, so the check and the change cannot be split by another writer.
  */
 export class CallsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly postgres: boolean;
 
-  async insert(c: Pick<CallRecord, 'id' | 'numberId' | 'direction' | 'contact' | 'status' | 'sipCallId' | 'greeting' | 'instructions' | 'apiKeyId' | 'createdAt'>): Promise<CallRecord> {
+  constructor(private readonly db: Kysely<Database>) {
+    this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  async insert(c: Pick<CallRecord, 'id' | 'numberId' | 'direction' | 'contact' | 'status' | 'sipCallId' | 'greeting' | 'instructions' | 'apiKeyId' | 'createdAt'> & { nodeId?: string | null }): Promise<CallRecord> {
     const row = await this.db
       .insertInto('calls')
       .values({
@@ -96,6 +104,7 @@ export class CallsRepository {
         instructions: c.instructions,
         api_key_id: c.apiKeyId,
         created_at: c.createdAt,
+        node_id: c.nodeId ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -245,9 +254,68 @@ export class CallsRepository {
     }));
   }
 
-  /** Calls a previous process left live (it stopped or crashed mid-call). */
-  async listLive(): Promise<CallRecord[]> {
-    const rows = await this.db.selectFrom('calls').selectAll().where('status', 'in', LIVE).execute();
+  /** Calls a previous process left live (it stopped or crashed mid-call); with a node id, only that node's. */
+  async listLive(nodeId?: string): Promise<CallRecord[]> {
+    const rows = await this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('status', 'in', LIVE)
+      .$if(nodeId !== undefined, (q) => q.where('node_id', '=', nodeId as string))
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Gives up to `limit` queued outbound calls that no node has taken to `nodeId`, first placed
+   * first. One statement; on PostgreSQL the picked rows are locked SKIP LOCKED, so two nodes
+   * claiming at once never get the same call (SQLite has one writer at a time).
+   */
+  async claimQueued(nodeId: string, limit: number): Promise<CallRecord[]> {
+    // PostgreSQL: the picked rows in a MATERIALIZED CTE (as an IN subquery it may be rescanned
+    // per updated row, skip the rows just updated and pick more than `limit`).
+    const claim = this.postgres
+      ? sql<Selectable<CallsTable>>`WITH picked AS MATERIALIZED (
+            SELECT id FROM calls WHERE status = 'queued' AND node_id IS NULL AND direction = 'outbound'
+            ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          UPDATE calls SET node_id = ${nodeId}
+          FROM picked WHERE calls.id = picked.id AND calls.status = 'queued' AND calls.node_id IS NULL
+          RETURNING calls.*`
+      : sql<Selectable<CallsTable>>`UPDATE calls SET node_id = ${nodeId}
+          WHERE id IN (SELECT id FROM calls WHERE status = 'queued' AND node_id IS NULL AND direction = 'outbound'
+                       ORDER BY created_at, id LIMIT ${limit})
+          RETURNING *`;
+    const res = await claim.execute(this.db);
+    return res.rows.map(toRecord).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
+  /** Gives one queued call that no node has taken to `nodeId` (to cancel it); undefined when it was taken or has ended. */
+  async claimOne(id: string, nodeId: string): Promise<CallRecord | undefined> {
+    const row = await this.db
+      .updateTable('calls')
+      .set({ node_id: nodeId })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .where('node_id', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /**
+   * Live calls whose node is gone: its row has no heartbeat within `aliveTtlMs` by the database's
+   * clock, or no row at all. Calls no node has taken (node_id NULL) are not among them.
+   */
+  async liveOnDeadNodes(aliveTtlMs: number): Promise<CallRecord[]> {
+    const now = dbNowMs(this.postgres ? 'postgres' : 'sqlite');
+    const rows = await this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('status', 'in', LIVE)
+      .where('node_id', 'is not', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('cluster_nodes').select(sql`1`.as('one')).whereRef('cluster_nodes.id', '=', 'calls.node_id').where(sql<boolean>`cluster_nodes.heartbeat_at + ${aliveTtlMs} > ${now}`))),
+      )
+      .execute();
     return rows.map(toRecord);
   }
 

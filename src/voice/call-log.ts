@@ -48,10 +48,10 @@ export class CallLog {
     return { call_id: call.id, direction: call.direction, from: inbound ? call.contact : number.phoneNumber, to: inbound ? number.phoneNumber : call.contact };
   }
 
-  /** Records the call; an inbound one with its call.inbound event, in the same transaction. */
+  /** Records the call (on `nodeId`; null: queued for any voice node); an inbound one with its call.inbound event, in the same transaction. */
   async create(
     number: NumberRecord,
-    c: { direction: CallRecord['direction']; contact: string; sipCallId?: string; greeting?: string | null; instructions?: string | null; apiKeyId?: string | null },
+    c: { direction: CallRecord['direction']; contact: string; sipCallId?: string; greeting?: string | null; instructions?: string | null; apiKeyId?: string | null; nodeId: string | null },
   ): Promise<CallRecord> {
     const record = await this.deps.store.tx(async (tx) => {
       const call = await new CallsRepository(tx).insert({
@@ -65,6 +65,7 @@ export class CallLog {
         instructions: c.instructions ?? null,
         apiKeyId: c.apiKeyId ?? null,
         createdAt: this.iso(),
+        nodeId: c.nodeId,
       });
       if (c.direction === 'inbound') await this.event(tx, number, { event: 'call.inbound', ...this.base(number, call), timestamp: call.createdAt });
       return call;

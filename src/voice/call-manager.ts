@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock/index.ts';
-import { QuotaExceededError, UnavailableError, ValidationError } from '../errors/index.ts';
+import { UnavailableError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CallRecord, NumberRecord, VoiceSettingsRecord } from '../store/index.ts';
 import type { HttpPost } from '../webhooks/index.ts';
@@ -8,6 +8,7 @@ import { ChatAgent } from './agents/chat-agent.ts';
 import { WebhookAgent } from './agents/webhook-agent.ts';
 import { resample } from './audio/resampler.ts';
 import type { CallEnd, CallLog } from './call-log.ts';
+import { recordOutboundCall, type CallControl, type OutboundCallInput } from './call-intake.ts';
 import type { TimerClock } from '../clock/index.ts';
 import { TTS_RATE_HZ, type CallAgent, type VoiceInference } from './ports.ts';
 import type { JitterBufferOptions } from './rtp/jitter-buffer.ts';
@@ -50,6 +51,8 @@ export interface CallManagerDeps {
   mediaMetrics?: MediaMetrics;
   /** Refuses calls to contacts who opted out of the number (compliance); throws ContactOptedOutError. */
   optOuts?: { assertAllowed(number: NumberRecord, contact: string): Promise<void> };
+  /** This node's id, written on the calls it places and answers (absent: none written). */
+  nodeId?: string;
 }
 
 const CALLER_CANCELED: CallEnd = { status: 'canceled', reason: 'caller_canceled', sipStatus: 487 };
@@ -76,7 +79,7 @@ interface LiveCall {
 }
 
 /** Inbound and outbound calls: signaling ↔ SDP ↔ RTP media ↔ the turn loop, with records and events. */
-export class CallManager {
+export class CallManager implements CallControl {
   private readonly live = new Map<string, LiveCall>();
   private readonly log: Logger;
 
@@ -111,25 +114,25 @@ export class CallManager {
     return this.live.get(callId)?.session;
   }
 
-  /** POST /calls: records the call as queued and dials in the background. */
-  async placeCall(number: NumberRecord, input: { to: string; greeting?: string; instructions?: string; apiKeyId?: string | null }): Promise<CallRecord> {
-    if (!/^\+[1-9][0-9]{6,14}$/.test(input.to)) throw new ValidationError('to: must be an E.164 phone number, e.g. +15559876543');
-    await this.deps.optOuts?.assertAllowed(number, input.to);
-    if (!this.deps.inference) throw new UnavailableError('Voice calls need the speech models (VAD, Whisper, Orpheus), which are not installed');
-    if (!(await this.deps.log.mayCall(number))) {
-      throw new QuotaExceededError('This number has used its included voice minutes for this month and overage is off');
-    }
-    const record = await this.deps.log.create(number, {
-      direction: 'outbound',
-      contact: input.to,
-      greeting: input.greeting ?? null,
-      instructions: input.instructions ?? null,
-      apiKeyId: input.apiKeyId ?? null,
+  /** POST /calls: records the call as queued on this node and dials in the background. */
+  async placeCall(number: NumberRecord, input: OutboundCallInput): Promise<CallRecord> {
+    const record = await recordOutboundCall(this.deps, number, input, this.deps.nodeId ?? null, () => {
+      if (!this.deps.inference) throw new UnavailableError('Voice calls need the speech models (VAD, Whisper, Orpheus), which are not installed');
     });
+    this.dialOut(record, number);
+    return record;
+  }
+
+  /** Whether this node can dial now: its SIP server connected and its speech models loaded. */
+  canDial(): boolean {
+    return this.deps.inference !== null && this.deps.signaling.status().connected;
+  }
+
+  /** Dials a queued call this node has claimed from the cluster's queue, in the background. */
+  dialOut(record: CallRecord, number: NumberRecord): void {
     const live: LiveCall = { record, number, outbound: new AbortController() };
     this.live.set(record.id, live);
     this.dial(live).catch((err: unknown) => this.log.error({ err, call: record.id }, 'outbound call failed'));
-    return record;
   }
 
   /** Ends a call from the API; false when it is not live here. */
@@ -149,7 +152,7 @@ export class CallManager {
       await invite.reject(404, 'Not Found');
       return;
     }
-    const record = await this.deps.log.create(number, { direction: 'inbound', contact: invite.from, sipCallId: invite.sipCallId });
+    const record = await this.deps.log.create(number, { direction: 'inbound', contact: invite.from, sipCallId: invite.sipCallId, nodeId: this.deps.nodeId ?? null });
     const live: LiveCall = { record, number, invite };
     this.live.set(record.id, live);
     invite.onCancel(() => void this.finish(live, CALLER_CANCELED));

@@ -15,13 +15,15 @@ export { acceptAnswer, buildAnswer, buildOffer, describeAudio, negotiate, SdpErr
 export { CallLog, type CallEnd } from './call-log.ts';
 export { toCallView, turnView } from './call-view.ts';
 export { CallManager, type CallManagerDeps, type CallManagerSettings } from './call-manager.ts';
+export type { CallControl, OutboundCallInput } from './call-intake.ts';
+export { ClusterCalls, type CallHints, type ClusterCallsDeps } from './cluster-calls.ts';
 export { ChatAgent } from './agents/chat-agent.ts';
 export { parseTurnAnswer, WebhookAgent } from './agents/webhook-agent.ts';
 export { CallSession, type SessionMedia, type SessionState, type TurnLoopSettings, type TurnRecord } from './session/call-session.ts';
 export { Endpointer, type EndpointerOptions } from './session/endpointer.ts';
 export { SipCallError, type IncomingCall, type OutboundCall, type SignalingStatus, type SipDialog, type SipSignaling, type TrunkStatus } from './sip/signaling.ts';
 export { STT_RATE_HZ, TTS_RATE_HZ, type AgentAction, type CallAgent, type ChatMessage, type TimedResult, type TurnRequest, type VadSession, type VoiceInference } from './ports.ts';
-export { startVoice, type Voice, type VoiceCoreDeps, type VoiceOptions } from './voice-service.ts';
+export { startVoice, type Voice, type VoiceCoreDeps, type VoiceNode, type VoiceOptions } from './voice-service.ts';
 export { SileroVad, sileroModelPath } from './audio/silero-vad.ts';
 export { createVoiceInference, type SpeechServices } from './inference-adapter.ts';
 export { DrachtioSignaling } from './sip/drachtio.ts';

@@ -9,6 +9,8 @@ import { CallsRepository, type Database, type NumberRecord, type SqlStore } from
 import type { HttpPost } from '../webhooks/index.ts';
 import { CallLog } from './call-log.ts';
 import { CallManager, type CallManagerDeps } from './call-manager.ts';
+import type { CallControl } from './call-intake.ts';
+import { ClusterCalls, type ClusterCallsDeps } from './cluster-calls.ts';
 import { monotonicClock } from '../clock/index.ts';
 import type { VoiceInference } from './ports.ts';
 import { VoiceMetrics } from './metrics.ts';
@@ -43,8 +45,20 @@ export interface VoiceCoreDeps {
 export interface Voice {
   /** Absent when voice is off (no drachtio configured and no signaling injected). */
   manager: CallManager | undefined;
+  /** Places and ends calls for the API: this node's manager, or on a cluster the queue every voice node claims from; absent: 503. */
+  control: CallControl | undefined;
+  /** On a cluster: what the `call` and `hangup:<id>` hints act on. */
+  cluster: ClusterCalls | undefined;
   calls: CallsRepository;
   stop(): Promise<void>;
+}
+
+/** Where this node stands in the cluster, for the calls it places and the queue it shares. */
+export interface VoiceNode {
+  /** Written on the calls this node places and answers. */
+  id: string;
+  /** PostgreSQL: calls are queued for every voice node to claim; absent on SQLite (one node). */
+  cluster?: Pick<ClusterCallsDeps, 'hints' | 'voiceNodes' | 'aliveTtlMs' | 'pollMs'>;
 }
 
 export interface VoiceAdapters {
@@ -57,22 +71,17 @@ function defaultAdapters(logger: Logger): VoiceAdapters {
   return { signaling: (v, metrics) => (v.drachtio ? new DrachtioSignaling(v, logger, metrics) : undefined), inference: () => null };
 }
 
-/** Builds and starts voice calls when configured; otherwise only the calls store (for the API). */
+/** Builds and starts voice calls when configured; otherwise only the calls store and, on a cluster, the shared queue. */
 export async function startVoice(
   core: VoiceCoreDeps,
   post: HttpPost,
   options: VoiceOptions,
+  node: VoiceNode = { id: 'local' },
   adapters: VoiceAdapters = defaultAdapters(core.logger),
 ): Promise<Voice> {
   const calls = new CallsRepository(core.store.db);
-  const optOuts = core.optOuts;
-  const v = core.config.voice;
-  const enabled = options.signaling !== undefined || v.drachtio !== null;
-  if (!enabled) return { manager: undefined, calls, stop: async () => {} };
-  const metrics = new VoiceMetrics(core.metrics);
-  const signaling = options.signaling ?? adapters.signaling(v, metrics);
-  if (!signaling) return { manager: undefined, calls, stop: async () => {} };
-  metrics.observe(() => signaling.status());
+  const coreOptOuts = core.optOuts;
+  const optOuts = coreOptOuts && { assertAllowed: (number: NumberRecord, contact: string) => coreOptOuts.assertAllowed(core.store.db, number, contact) };
   const log = new CallLog({
     store: core.store,
     ledger: core.ledger,
@@ -80,8 +89,52 @@ export async function startVoice(
     included: core.config.metering.includedVoiceMinutes,
     notify: () => core.webhooks.notify(),
   });
-  // Calls a previous process left live cannot be resumed: their media sockets are gone.
-  for (const c of await calls.listLive()) {
+  const manager = await startManager(core, post, options, adapters, { calls, log, optOuts, nodeId: node.id, clustered: node.cluster !== undefined });
+  if (!node.cluster) return { manager, control: manager, cluster: undefined, calls, stop: async () => manager?.stop() };
+  const cluster = new ClusterCalls({
+    ...node.cluster,
+    nodeId: node.id,
+    calls,
+    log,
+    ...(optOuts && { optOuts }),
+    manager,
+    numbers: core.numbers,
+    clock: monotonicClock,
+    logger: core.logger,
+  });
+  cluster.start();
+  return {
+    manager,
+    control: cluster,
+    cluster,
+    calls,
+    stop: async () => {
+      await cluster.stop();
+      await manager?.stop();
+    },
+  };
+}
+
+interface ManagerParts {
+  calls: CallsRepository;
+  log: CallLog;
+  optOuts: CallManagerDeps['optOuts'];
+  nodeId: string;
+  /** On a cluster only this node's own calls are its to end at start. */
+  clustered: boolean;
+}
+
+async function startManager(core: VoiceCoreDeps, post: HttpPost, options: VoiceOptions, adapters: VoiceAdapters, { calls, log, optOuts, nodeId, clustered }: ManagerParts): Promise<CallManager | undefined> {
+  const v = core.config.voice;
+  const enabled = options.signaling !== undefined || v.drachtio !== null;
+  if (!enabled) return undefined;
+  const metrics = new VoiceMetrics(core.metrics);
+  const signaling = options.signaling ?? adapters.signaling(v, metrics);
+  if (!signaling) return undefined;
+  metrics.observe(() => signaling.status());
+  // Calls a previous process left live cannot be resumed: their media sockets are gone. On a
+  // cluster only this node's (other nodes' calls are live there; queued ones wait to be claimed).
+  for (const c of await calls.listLive(clustered ? nodeId : undefined)) {
     const number = await core.numbers.get(c.numberId);
     await log.end(number, c.id, { status: c.answeredAt ? 'completed' : 'failed', reason: 'gateway_restart' });
   }
@@ -111,7 +164,8 @@ export async function startVoice(
     media,
     logger: core.logger,
     mediaMetrics,
-    ...(optOuts && { optOuts: { assertAllowed: (number: NumberRecord, contact: string) => optOuts.assertAllowed(core.store.db, number, contact) } }),
+    nodeId,
+    ...(optOuts && { optOuts }),
     ...(options.agentFor && { agentFor: options.agentFor }),
     settings: {
       mediaAddress: v.mediaAddress,
@@ -131,5 +185,5 @@ export async function startVoice(
     },
   });
   await manager.start();
-  return { manager, calls, stop: () => manager.stop() };
+  return manager;
 }

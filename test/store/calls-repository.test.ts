@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { CallsRepository, type CallRecord, type CallStatus } from '../../src/store/index.ts';
+import { LeasesRepository } from '../../src/cluster/index.ts';
+import { CallsRepository, openPostgresStore, type CallRecord, type CallStatus, type Database, type SqlStore } from '../../src/store/index.ts';
 import { describeOnEachDialect, type TestStore } from '../helpers/store-dialects.ts';
 
 const NUMBER = 'num_1';
@@ -116,5 +117,83 @@ describeOnEachDialect('calls repository', (open) => {
     await calls.setVoiceSettings({ numberId: NUMBER, systemPrompt: 'be brief', greeting: null, voice: 'tara' }, '2026-12-01T00:00:00.000Z');
     await calls.setVoiceSettings({ numberId: NUMBER, systemPrompt: null, greeting: 'Hi', voice: 'leo' }, '2026-12-01T00:00:01.000Z');
     expect(await calls.voiceSettings(NUMBER)).toEqual({ numberId: NUMBER, systemPrompt: null, greeting: 'Hi', voice: 'leo' });
+  });
+});
+
+/*
+ * The calls queue of a cluster: queued outbound calls no node has taken are claimed once each
+ * even when two nodes claim at the same time (on PostgreSQL two stores, i.e. two connection pools,
+ * as two nodes have), one call is taken to cancel it, and the live calls of a node whose heartbeat
+ * stopped are found.
+ */
+describeOnEachDialect('calls queue of a cluster', (open) => {
+  let t: TestStore;
+  let other: SqlStore<Database> | undefined;
+  let calls: CallsRepository;
+  beforeEach(async () => {
+    t = await open();
+    await t.store.db.insertInto('numbers').values({ id: NUMBER, phone_number: '+15550000001', webhook_secret: 's', created_at: 'now', updated_at: 'now' }).execute();
+    calls = new CallsRepository(t.store.db);
+  });
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
+    await t.close();
+  });
+
+  it('two nodes claiming at once take every queued outbound call exactly once, first placed first, and nothing else', async () => {
+    const queued = Array.from({ length: 40 }, (_, i) => `call_${String(i).padStart(2, '0')}`);
+    for (const id of queued) await calls.insert(call(id, { createdAt: `2026-12-01T00:00:${id.slice(-2)}.000Z` }));
+    // Not claimable: taken already, ringing, ended, inbound.
+    await calls.insert(call('call_taken', { nodeId: 'node-x' }));
+    await calls.insert(call('call_ringing', { status: 'ringing' }));
+    await calls.insert(call('call_ended', { status: 'canceled' }));
+    await calls.insert(call('call_inbound', { direction: 'inbound', status: 'ringing' }));
+    // PostgreSQL: node B is a second pool on the same database, as another gateway would be.
+    other = t.url === undefined ? undefined : await openPostgresStore<Database>({ url: t.url });
+    const nodeB = new CallsRepository((other ?? t.store).db);
+    const drain = async (repo: CallsRepository, node: string) => {
+      const got: CallRecord[] = [];
+      for (let batch = await repo.claimQueued(node, 3); batch.length > 0; batch = await repo.claimQueued(node, 3)) {
+        expect(batch.length).toBeLessThanOrEqual(3);
+        expect(batch.map((c) => c.createdAt)).toEqual([...batch.map((c) => c.createdAt)].sort());
+        got.push(...batch);
+      }
+      return got;
+    };
+    const [a, b] = await Promise.all([drain(calls, 'node-a'), drain(nodeB, 'node-b')]);
+    const all = [...a, ...b].map((c) => c.id);
+    expect(all.sort()).toEqual(queued);
+    expect(new Set(all).size).toBe(all.length);
+    for (const c of a) expect(await calls.get(c.id)).toMatchObject({ nodeId: 'node-a', status: 'queued' });
+    for (const c of b) expect(await calls.get(c.id)).toMatchObject({ nodeId: 'node-b', status: 'queued' });
+    expect(await calls.get('call_taken')).toMatchObject({ nodeId: 'node-x' });
+    expect(await calls.get('call_ringing')).toMatchObject({ nodeId: null });
+    expect(await calls.claimQueued('node-a', 10)).toEqual([]);
+  });
+
+  it('takes one unclaimed queued call once (to cancel it), never one a node has or one that ended', async () => {
+    await calls.insert(call('call_01'));
+    await calls.insert(call('call_02', { nodeId: 'node-b' }));
+    await calls.insert(call('call_03', { status: 'failed' }));
+    const [first, second] = await Promise.all([calls.claimOne('call_01', 'node-a'), calls.claimOne('call_01', 'node-c')]);
+    expect([first?.nodeId, second?.nodeId].filter(Boolean)).toHaveLength(1);
+    expect(await calls.claimOne('call_02', 'node-a')).toBeUndefined();
+    expect(await calls.claimOne('call_03', 'node-a')).toBeUndefined();
+    expect(await calls.claimQueued('node-a', 10)).toEqual([]);
+  });
+
+  it("finds the live calls of nodes whose heartbeat stopped or whose row is gone; a live node's, ended and unclaimed calls are left", async () => {
+    const leases = new LeasesRepository(t.store);
+    await leases.registerNode({ id: 'node-live', host: 'h1', pid: 1, version: 'test' }, 10_000);
+    await t.store.db.insertInto('cluster_nodes').values({ id: 'node-dead', host: 'h2', pid: 2, version: 'test', started_at: 0, heartbeat_at: 0, info: '{}' }).execute();
+    await calls.insert(call('call_01', { nodeId: 'node-live', status: 'ringing' }));
+    await calls.insert(call('call_02', { nodeId: 'node-dead', status: 'in-progress' }));
+    await calls.insert(call('call_03', { nodeId: 'node-gone', status: 'queued' }));
+    await calls.insert(call('call_04', { nodeId: 'node-dead', status: 'completed' }));
+    await calls.insert(call('call_05'));
+    expect((await calls.liveOnDeadNodes(10_000)).map((c) => c.id).sort()).toEqual(['call_02', 'call_03']);
+    expect((await calls.listLive('node-dead')).map((c) => c.id)).toEqual(['call_02']);
+    expect((await calls.listLive()).map((c) => c.id).sort()).toEqual(['call_01', 'call_02', 'call_03', 'call_05']);
   });
 });

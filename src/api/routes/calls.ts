@@ -4,7 +4,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../../errors/i
 import { findVoice } from '../../inference/index.ts';
 import type { NumberService } from '../../numbers/index.ts';
 import type { CallRecord, CallsRepository, VoiceSettingsRecord } from '../../store/index.ts';
-import { toCallView, turnView, type CallManager } from '../../voice/index.ts';
+import { toCallView, turnView, type CallControl } from '../../voice/index.ts';
 import { principalOf } from '../auth.ts';
 import { ErrorSchema, errorResponses, NumberIdParams } from '../schemas.ts';
 
@@ -50,13 +50,13 @@ const CallDetailView = Type.Intersect([CallView, Type.Object({ transcript: Type.
 export interface CallsRoutesOptions {
   numbers: NumberService;
   calls: CallsRepository;
-  /** Absent when voice is not configured: placing calls answers 503. */
-  manager: CallManager | undefined;
+  /** This node's call manager, or on a cluster the queue every voice node claims from; absent (no voice here, SQLite): placing calls answers 503. */
+  control: CallControl | undefined;
 }
 
 const CallParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), callId: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async (app, { numbers, calls, manager }) => {
+export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async (app, { numbers, calls, control }) => {
   const callOf = async (numberId: string, callId: string) => {
     const c = await calls.get(callId);
     if (!c || c.numberId !== numberId) throw new NotFoundError(`Call ${callId} not found`);
@@ -82,8 +82,8 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     async (request) => {
       const principal = principalOf(request);
       const number = numbers.get(request.params.id, principal);
-      if (!manager) throw new UnavailableError('Voice is not configured on this gateway (voice.drachtio in the config)');
-      const call = await manager.placeCall(number, { ...request.body, apiKeyId: principal.keyId });
+      if (!control) throw new UnavailableError('Voice is not configured on this gateway (voice.drachtio in the config)');
+      const call = await control.placeCall(number, { ...request.body, apiKeyId: principal.keyId });
       return { callId: call.id, status: 'queued' as const };
     },
   );
@@ -133,7 +133,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     async (request) => {
       const number = numbers.get(request.params.id, principalOf(request));
       const call = await callOf(number.id, request.params.callId);
-      await manager?.hangup(call.id);
+      await control?.hangup(call.id);
       return toCallView((await calls.get(call.id)) as CallRecord, number);
     },
   );
