@@ -72,16 +72,26 @@ export const migrateStoreCommand: CliCommand = {
         });
         try {
           const migrated = await store.migratePostgres(target, store.PG_MIGRATIONS);
-          const copy = await store.copySqliteToPostgres(source, target, opts.batchRows);
-          const media = { dir: store.mediaDir(config.dataDir), files: countFiles(store.mediaDir(config.dataDir)) };
+          const dir = store.mediaDir(config.dataDir);
+          // The target is PostgreSQL: media.store "auto" keeps media in the database there.
+          const intoDatabase = config.media.store !== 'files';
+          const { mediaFiles, ...copy } = await store.copySqliteToPostgres(source, target, opts.batchRows, intoDatabase ? { mediaFilesFrom: dir } : {});
+          const files = mediaFiles ? 0 : countFiles(dir);
+          const media = mediaFiles ? { dir, store: 'database', ...mediaFiles } : { dir, store: 'files', files };
           printResult(io, opts.json, { source: file, target: where, migrationsApplied: migrated, ...copy, media }, () =>
             [
               `Copied ${file} into PostgreSQL at ${where}:`,
               ...copy.tables.map((t) => `${t.table}: ${t.rows} rows`),
               `total: ${copy.totalRows} rows in ${copy.tables.length} tables`,
-              `Media files are not in the database: the ${media.files} files under ${media.dir} stay there.`,
-              'A PostgreSQL deployment must make them available to every node that serves media (copy that directory or share it);',
-              'docs/cluster.md will settle how. The gateway does not run on PostgreSQL yet: keep this data dir.',
+              ...(mediaFiles
+                ? [
+                    `Media: ${mediaFiles.copied} files (${mediaFiles.bytes} bytes) under ${dir} copied into the database (media_blobs); every node serves them.`,
+                    ...(mediaFiles.missing > 0 ? [`${mediaFiles.missing} media rows had no file there (expired or purged) and stay without bytes, as before.`] : []),
+                  ]
+                : [
+                    `media.store is files: the ${files} files under ${dir} stay there, not in the database.`,
+                    'Copy that directory to the node that will serve them (docs/cluster.md).',
+                  ]),
             ].join('\n'),
           );
           return 0;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { StoreError } from '../../errors/index.ts';
 import type { Db } from '../db.ts';
+import { copyMediaFilesToBlobs, type MediaFilesCopy } from './copy-media-files.ts';
 import type { SqlStore } from './sql-store.ts';
 import { sqliteTablesInForeignKeyOrder, type SqliteTable } from './sqlite-schema-walk.ts';
 
@@ -13,6 +14,8 @@ export interface StoreCopyResult {
   /** Every copied table in the order it was copied (foreign-key order; trigger-kept tables last). */
   readonly tables: readonly TableCopy[];
   readonly totalRows: number;
+  /** The media files copied into media_blobs (only when asked to, see copySqliteToPostgres). */
+  readonly mediaFiles?: MediaFilesCopy;
 }
 
 /** PostgreSQL takes at most 65535 parameters in one statement. */
@@ -39,8 +42,10 @@ type Value = string | number | Buffer | null;
  * identity column's sequence is set past the highest id (and past SQLite's AUTOINCREMENT
  * counter), and the target's row count of every table is checked against the source's.
  * The source is read in one read transaction (the caller keeps gateways off it).
+ * `mediaFilesFrom`: the media directory whose files the rows refer to, copied into media_blobs
+ * in the same transaction (for a target that keeps media in the database).
  */
-export async function copySqliteToPostgres<DB>(source: Db, target: SqlStore<DB>, batchRows: number): Promise<StoreCopyResult> {
+export async function copySqliteToPostgres<DB>(source: Db, target: SqlStore<DB>, batchRows: number, options: { mediaFilesFrom?: string } = {}): Promise<StoreCopyResult> {
   if (target.dialect !== 'postgres') throw new StoreError(`copySqliteToPostgres needs a PostgreSQL target, not ${target.dialect}`);
   if (!Number.isSafeInteger(batchRows) || batchRows < 1) throw new StoreError(`The batch size must be a positive integer, not ${batchRows}`);
   const tables = sqliteTablesInForeignKeyOrder(source);
@@ -57,7 +62,7 @@ export async function copySqliteToPostgres<DB>(source: Db, target: SqlStore<DB>,
   source.exec('BEGIN');
   try {
     const counts = new Map(order.map((t) => [t.name, (source.prepare(`SELECT COUNT(*) AS n FROM "${t.name}"`).get() as { n: number }).n]));
-    await target.db.transaction().execute(async (trx) => {
+    const mediaFiles = await target.db.transaction().execute(async (trx) => {
       for (const t of order) {
         if (TRIGGER_KEPT.has(t.name)) await sql`delete from ${sql.table(t.name)}`.execute(trx);
         await copyTable(source, trx, t, batchRows).catch((err: unknown) => {
@@ -70,9 +75,10 @@ export async function copySqliteToPostgres<DB>(source: Db, target: SqlStore<DB>,
         const copied = rows[0]?.n ?? 0;
         if (copied !== counts.get(t.name)) throw new StoreError(`Table ${t.name}: ${counts.get(t.name)} rows in SQLite but ${copied} in PostgreSQL after the copy`);
       }
+      return options.mediaFilesFrom === undefined ? undefined : copyMediaFilesToBlobs(source, trx, options.mediaFilesFrom);
     });
     const result = order.map((t) => ({ table: t.name, rows: counts.get(t.name) ?? 0 }));
-    return { tables: result, totalRows: result.reduce((sum, t) => sum + t.rows, 0) };
+    return { tables: result, totalRows: result.reduce((sum, t) => sum + t.rows, 0), ...(mediaFiles && { mediaFiles }) };
   } finally {
     source.exec('COMMIT');
   }

@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { acquireDataDirLock, type DataDirLock } from '../../../src/lifecycle/index.ts';
-import { CallsRepository, DATABASE_FILE, MIGRATIONS, openDatabase, openPostgresStore, type SqlStore } from '../../../src/store/index.ts';
+import { CallsRepository, DATABASE_FILE, mediaFilePath, MIGRATIONS, openDatabase, openPostgresStore, type SqlStore } from '../../../src/store/index.ts';
 import { sqliteTablesInForeignKeyOrder } from '../../../src/store/sql/sqlite-schema-walk.ts';
 import { cli, cliProcess } from '../../helpers/cli.ts';
 import { freePort } from '../../helpers/free-port.ts';
@@ -22,8 +24,8 @@ const LARGE_TEXT = 'Grüße 👋🏽 — 你好 '.repeat(40_000);
 /** The URL with a password (the test server trusts loopback, so any password connects). */
 const withPassword = (url: string): string => url.replace('agentphone@', `agentphone:${PASSWORD}@`);
 
-/** Every table's rows from both sides, ordered by primary key, same column order. */
-async function compareAll(file: string, pg: SqlStore<unknown>): Promise<Map<string, number>> {
+/** Every table's rows from both sides (but `except`'s), ordered by primary key, same column order; each table's SQLite row count. */
+async function compareAll(file: string, pg: SqlStore<unknown>, except: readonly string[] = []): Promise<Map<string, number>> {
   const db = new Database(file, { readonly: true });
   const counts = new Map<string, number>();
   try {
@@ -33,11 +35,12 @@ async function compareAll(file: string, pg: SqlStore<unknown>): Promise<Map<stri
       const order = (pk.length > 0 ? pk : info.map((c) => `"${c.name}"`)).join(', ');
       const list = t.columns.map((c) => `"${c}"`).join(', ');
       const lite = db.prepare(`SELECT ${list} FROM "${t.name}" ORDER BY ${order}`).all() as Record<string, unknown>[];
+      counts.set(t.name, lite.length);
+      if (except.includes(t.name)) continue;
       const { rows } = await sql.raw<Record<string, unknown>>(`select ${list} from "${t.name}" order by ${order}`).execute(pg.db);
       // Only numeric types may differ (bigint vs number); text, bytes and NULLs must be identical.
       const normalise = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
       expect(rows.map(normalise), t.name).toEqual(lite.map(normalise));
-      counts.set(t.name, lite.length);
     }
   } finally {
     db.close();
@@ -128,10 +131,13 @@ describeWithTool('agentphone migrate-store', postgresUnavailable() === undefined
     expect(res.stdout).toContain(`into PostgreSQL at 127.0.0.1:${server.port}/`);
     expect(res.stdout).toMatch(/^messages: 7 rows$/m);
     expect(res.stdout).toMatch(/^conversations: 2 rows$/m);
-    expect(res.stdout).toContain(`the 1 files under ${join(dataDir, 'media')} stay there`);
+    // media.store "auto" keeps media in the database on PostgreSQL: the file is copied in.
+    expect(res.stdout).toContain(`Media: 1 files (256 bytes) under ${join(dataDir, 'media')} copied into the database (media_blobs)`);
 
     const pg = await open(url);
-    const counts = await compareAll(join(dataDir, DATABASE_FILE), pg);
+    const counts = await compareAll(join(dataDir, DATABASE_FILE), pg, ['media_blobs']);
+    const { rows: blobs } = await sql<{ media_id: string; data: Buffer; name: string }>`select b.media_id, b.data, m.name from media_blobs b join media m on m.id = b.media_id`.execute(pg.db);
+    expect(blobs).toEqual([{ media_id: expect.any(String), data: ALL_BYTES, name: 'bytes.png' }]);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     expect(res.stdout).toContain(`total: ${total} rows in ${counts.size} tables`);
     for (const table of ['numbers', 'api_keys', 'api_key_numbers', 'messages', 'message_parts', 'outbox', 'media', 'calls', 'call_turns', 'opt_outs', 'opt_out_audit', 'conversations', 'mms_raw_pushes', 'sim_inbox']) {
@@ -154,6 +160,44 @@ describeWithTool('agentphone migrate-store', postgresUnavailable() === undefined
     expect(again.stderr).toContain('The PostgreSQL database is not empty: table api_keys holds rows');
     expect(await rowTotal(pg)).toBe(before);
   }, 120_000);
+
+  /** A stopped gateway's store with one media row and its file (as FileMediaStore writes them). */
+  function storeWithMedia(dataDir: string, data: Buffer, fileData = data): void {
+    const db = openDatabase(join(dataDir, DATABASE_FILE));
+    const sha = createHash('sha256').update(data).digest('hex');
+    db.prepare("INSERT INTO media (id, sha256, content_type, size, name, message_id, created_at, expires_at) VALUES ('m1', ?, 'image/png', ?, 'a.png', NULL, 1, NULL)").run(sha, data.length);
+    db.prepare("INSERT INTO media (id, sha256, content_type, size, name, message_id, created_at, expires_at) VALUES ('m2', ?, 'image/png', 3, NULL, NULL, 1, NULL)").run('0'.repeat(64));
+    db.close();
+    mkdirSync(dirname(mediaFilePath(join(dataDir, 'media'), sha)), { recursive: true });
+    writeFileSync(mediaFilePath(join(dataDir, 'media'), sha), fileData);
+  }
+
+  it('leaves media files in the data dir under media.store files, and copies nothing when a file does not match its row', async () => {
+    const dataDir = join(tempDir(), 'files');
+    storeWithMedia(dataDir, ALL_BYTES);
+    const config = join(dataDir, '..', 'files.yaml');
+    writeFileSync(config, 'media:\n  store: files\n');
+    const url = await server.createDatabase();
+    const res = await cli(['migrate-store', '--to', url, '--json'], { AGENTPHONE_DATA_DIR: dataDir, AGENTPHONE_CONFIG: config });
+    expect(res.stderr).toBe('');
+    expect(JSON.parse(res.stdout)).toMatchObject({ media: { store: 'files', files: 1 } });
+    const pg = await open(url);
+    const { rows } = await sql<{ n: number }>`select count(*)::integer as n from media_blobs`.execute(pg.db);
+    expect(rows[0]!.n).toBe(0);
+
+    // Into the database: a row with no file (m2) stays without bytes; a file whose bytes are not its row's refuses all.
+    const counted = join(tempDir(), 'counted');
+    storeWithMedia(counted, ALL_BYTES);
+    const copied = await cli(['migrate-store', '--to', await server.createDatabase(), '--json'], { AGENTPHONE_DATA_DIR: counted });
+    expect(JSON.parse(copied.stdout)).toMatchObject({ media: { store: 'database', copied: 1, bytes: 256, missing: 1 } });
+    const tampered = join(tempDir(), 'tampered');
+    storeWithMedia(tampered, ALL_BYTES, Buffer.from(ALL_BYTES).reverse());
+    const target = await server.createDatabase();
+    const refused = await cli(['migrate-store', '--to', target], { AGENTPHONE_DATA_DIR: tampered });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('does not match its hash; nothing was copied');
+    expect(await rowTotal(await open(target))).toBe(0);
+  });
 
   it('refuses while a gateway holds the data dir, before touching the target', async () => {
     const dataDir = join(tempDir(), 'held');
