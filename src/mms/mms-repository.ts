@@ -1,6 +1,7 @@
 /** The MMS tables: media rows, outbound sends, inbound notifications (migrations 004, 012) and kept raw pushes. */
 import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, MediaTable, MmsInboundTable, MmsOutboundTable } from '../store/sql/database.ts';
+import { earliestDueAt } from '../store/sql/earliest-due.ts';
 
 export type OutboundMmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
 
@@ -137,14 +138,7 @@ export class MmsRepository {
   }
 
   async nextOutboundDueAt(lineIds: readonly string[]): Promise<number | undefined> {
-    if (lineIds.length === 0) return undefined;
-    const row = await this.db
-      .selectFrom('mms_outbound')
-      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
-      .where('status', '=', 'queued')
-      .where('line_id', 'in', lineIds)
-      .executeTakeFirst();
-    return row?.t ?? undefined;
+    return earliestDueAt(this.db, 'mms_outbound', 'queued', lineIds);
   }
 
   async setOutbound(
@@ -330,14 +324,7 @@ export class MmsRepository {
   }
 
   async nextNotificationDueAt(lineIds: readonly string[]): Promise<number | undefined> {
-    if (lineIds.length === 0) return undefined;
-    const row = await this.db
-      .selectFrom('mms_inbound')
-      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
-      .where('status', '=', 'pending')
-      .where('line_id', 'in', lineIds)
-      .executeTakeFirst();
-    return row?.t ?? undefined;
+    return earliestDueAt(this.db, 'mms_inbound', 'pending', lineIds);
   }
 
   async setNotification(

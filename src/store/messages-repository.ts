@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Database, MessagePartsTable, MessagesTable } from './sql/database.ts';
 import { PreparedQuery } from './sql/prepared-query.ts';
+import { earliestDueAt } from './sql/earliest-due.ts';
 import { afterCommit } from './sql/transaction-guard.ts';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
@@ -444,14 +445,7 @@ export class MessagesRepository {
   }
 
   async nextPartDueAt(lineIds: readonly string[]): Promise<number | undefined> {
-    if (lineIds.length === 0) return undefined;
-    const row = await this.db
-      .selectFrom('message_parts')
-      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
-      .where('status', '=', 'queued')
-      .where('line_id', 'in', lineIds)
-      .executeTakeFirst();
-    return row?.t ?? undefined;
+    return earliestDueAt(this.db, 'message_parts', 'queued', lineIds);
   }
 
   /** Puts a claimed part back without counting the attempt (its line went away meanwhile). */
