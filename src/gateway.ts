@@ -193,7 +193,10 @@ export async function startGateway(
       });
       stack.push(unlisten);
       clusterWake = wake;
-      core.outboundNotifier.publish = (lineId) => wake.line(lineId);
+      // A line this node holds was woken here already: only work for another node's line is announced.
+      core.outboundNotifier.publish = (lineId) => {
+        if (lineId === undefined || started.membership?.holds(lineId) !== true) wake.line(lineId);
+      };
       core.mms.publish = () => wake.mms();
       core.numbersRepo.onLocalWrite((id) => wake.number(id));
       // Message changes reach every node's live views (dashboard stream, MCP events).
