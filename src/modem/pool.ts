@@ -222,6 +222,13 @@ export class ModemPool extends EventEmitter<ModemPoolEvents> {
 
   /** Unclaimed ports that could be this line's modem after a replug, by USB id. */
   async #locate(config: ModemLineConfig): Promise<string[]> {
+    // A virtual line's modem is known by its line id. By USB id, two lines of one dialect whose
+    // first init timed out together (a loaded machine) each took the other's modem, and sent
+    // from the other's number.
+    const network = this.#deps.network;
+    if (network?.lines().some((m) => m.lineId === config.id)) {
+      return network.listPorts().filter((p) => p.lineId === config.id && !this.#claims.has(p.path)).map((p) => p.path);
+    }
     const ports = await this.#ports().catch(() => []);
     const profile = config.profile ? getProfile(config.profile, this.#profiles) : undefined;
     return ports
