@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { directExecutorOf } from './direct-executor.ts';
 
 /** Stands for argument `name` while the query is built once: a string no caller sends. */
 const MARK = '\u0000agentphone-arg\u0000';
@@ -29,6 +30,8 @@ export class PreparedQuery<DB, A extends Record<string, unknown>, R> {
   async execute(db: Kysely<DB>, args: A): Promise<R[]> {
     const compiled = this.#compiled(db);
     const parameters = compiled.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
+    const direct = directExecutorOf(db);
+    if (direct) return direct(compiled.template.sql, parameters) as R[];
     const { rows } = await db.executeQuery<R>({ ...compiled.template, parameters });
     return rows;
   }

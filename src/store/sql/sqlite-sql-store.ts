@@ -1,6 +1,7 @@
 import { Kysely, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Db } from '../db.ts';
 import type { SqlStore } from './sql-store.ts';
+import { registerDirect, type DirectExecutor } from './direct-executor.ts';
 import { guardedSqliteDialect, runTransaction } from './transaction-guard.ts';
 
 /** Statements kept prepared per store: more than the repositories' distinct queries. */
@@ -28,5 +29,21 @@ export function sqliteSqlStore<DB>(handle: Db): SqlStore<DB> {
     close: () => undefined,
   };
   const db = new Kysely<DB>({ dialect: guardedSqliteDialect({ database: shared }) });
-  return { dialect: 'sqlite', db, tx: (fn) => runTransaction(db, fn), close: () => db.destroy() };
+  // Inside a transaction the connection is the transaction's: its prepared statements run on it directly.
+  const execute: DirectExecutor = (text, parameters) => {
+    const statement = shared.prepare(text);
+    if (statement.reader) return statement.all(parameters) as unknown[];
+    statement.run(parameters);
+    return [];
+  };
+  return {
+    dialect: 'sqlite',
+    db,
+    tx: (fn) =>
+      runTransaction(db, (tx) => {
+        registerDirect(tx, execute);
+        return fn(tx);
+      }),
+    close: () => db.destroy(),
+  };
 }

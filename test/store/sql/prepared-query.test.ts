@@ -5,9 +5,9 @@ import { PreparedQuery } from '../../../src/store/sql/prepared-query.ts';
 import { describeOnEachDialect, type TestStore } from '../../helpers/store-dialects.ts';
 
 /** A table of the test's own (the store's tables have foreign keys that are not the point here). */
-interface Tally {
+type Tally = {
   tally: { number_id: string; month: string; kind: string; units: number };
-}
+};
 const tallies = (db: Kysely<Database>) => db.withTables<Tally>();
 
 const UPSERT = new PreparedQuery(['number_id', 'month', 'kind', 'units'] as const, (db: Kysely<Database>, row: Tally['tally']) =>
