@@ -35,7 +35,12 @@ describeOnEachDialect('PreparedQuery', (open) => {
     expect(await UPSERT.execute(t.store.db, { number_id: 'n1', month: '2026-12', kind: 'sms_out', units: 2 })).toEqual([{ units: 2 }]);
     expect(await UPSERT.execute(t.store.db, { number_id: 'n1', month: '2026-12', kind: 'sms_out', units: 3 })).toEqual([{ units: 5 }]);
     await t.store.tx(async (tx) => {
-      await UPSERT.execute(tx, { number_id: 'n2', month: '2026-12', kind: 'sms_out', units: 7 });
+      expect(await UPSERT.execute(tx, { number_id: 'n2', month: '2026-12', kind: 'sms_out', units: 7 })).toEqual([{ units: 7 }]);
+      // A read in the transaction sees its own write (SQLite: straight on the transaction's connection).
+      expect(await BY_KIND.execute(tx, { month: '2026-12', kind: 'sms_out' })).toEqual([
+        { number_id: 'n1', units: 5 },
+        { number_id: 'n2', units: 7 },
+      ]);
       await UPSERT.execute(tx, { number_id: 'n3', month: '2026-11', kind: 'sms_out', units: 1 });
     });
     expect(await BY_KIND.execute(t.store.db, { month: '2026-12', kind: 'sms_out' })).toEqual([
