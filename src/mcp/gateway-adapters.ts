@@ -14,7 +14,8 @@ export function mediaLookup(media: MediaStore, maxBytes: number): MediaLookup {
       const found = await media.lookup(id);
       if (!found) return undefined;
       if (found.size > maxBytes) throw new AgentPhoneError('PAYLOAD_TOO_LARGE', `Media ${id} is ${found.size} bytes; at most ${maxBytes} can be transcribed`, { status: 413 });
-      return { contentType: found.contentType, data: await found.read() };
+      const data = await found.read();
+      return data && { contentType: found.contentType, data };
     },
   };
 }

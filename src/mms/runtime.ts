@@ -47,6 +47,7 @@ export async function createMmsRuntime(d: MmsRuntimeDeps): Promise<MmsRuntime> {
     retentionDays: config.media.retentionDays,
     baseUrl: () => config.media.publicUrl ?? config.server.publicUrl ?? d.selfUrl(),
   });
+  if (media.kind === 'files' && config.store.postgres.url !== null) log.warn('media.store is files on PostgreSQL: /media/<id> answers only on the node that stored the medium (docs/cluster.md)');
   const transports = new Map<string, MmsTransport>();
   const limits = new Map<string, number>();
   let mmsc: VirtualMmsc | undefined;

@@ -136,6 +136,17 @@ describe.each(['files', 'database'] as const)('received media at /media/:id (%s 
     }
   });
 
+  it('answers 404 in the {error, message} shape when a row is left but its bytes are gone (a file on another node)', async () => {
+    const data = randomBytes(32);
+    const row = await store.write(data, 'image/png', null);
+    const [stored] = await store.insert([row], 'msg_gone');
+    await core.store.db.deleteFrom('media_blobs').where('media_id', '=', row.id).execute();
+    rmSync(store.pathOf(row.sha256), { force: true });
+    const res = await fetch(stored!.url);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'Not Found', message: 'No such media (it may have expired)' });
+  });
+
   it('keeps only well-formed types and names when storing', () => {
     expect(safeContentType('Image/PNG ; name="x"')).toBe('image/png');
     expect(safeContentType('text/plain; charset=utf-8\r\nX: 1')).toBe('text/plain');

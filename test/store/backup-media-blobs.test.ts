@@ -49,8 +49,8 @@ it('backs up media kept in the database with the snapshot, packs only files, and
   const target = openDataDir(restored);
   try {
     const media = new DatabaseMediaStore(target.options);
-    expect((await (await media.lookup(kept.id))!.read()).equals(IN_DB)).toBe(true);
-    expect((await (await media.lookup(old.id))!.read()).equals(AS_FILE)).toBe(true);
+    expect((await (await media.lookup(kept.id))!.read())!.equals(IN_DB)).toBe(true);
+    expect((await (await media.lookup(old.id))!.read())!.equals(AS_FILE)).toBe(true);
   } finally {
     await target.close();
   }

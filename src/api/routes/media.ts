@@ -87,6 +87,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaStore }> = asy
       const found = await media.lookup(request.params.id);
       if (!found) throw new NotFoundError('No such media (it may have expired)');
       const body = await found.body();
+      if (!body) throw new NotFoundError('No such media (it may have expired)');
       return sendMedia(reply, found.contentType, found.name, found.size).send(body);
     },
   );

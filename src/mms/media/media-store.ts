@@ -5,7 +5,7 @@
  * the port both implement and what they share.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock/index.ts';
@@ -28,12 +28,15 @@ export interface StagedMedia extends MediaRow {
   readonly data: Uint8Array;
 }
 
-/** A stored, unexpired medium; its type and name are sanitised. */
+/**
+ * A stored, unexpired medium; its type and name are sanitised. Its bytes: undefined when they are
+ * gone (purged meanwhile, or a file another node holds). Callers bound `size` before reading.
+ */
 export interface FoundMedia extends MediaRow {
-  /** The bytes to send: a file stream or the database's copy. Callers bound `size` first. */
-  body(): Promise<Readable | Buffer>;
-  /** The bytes, whole. Callers bound `size` first. */
-  read(): Promise<Buffer>;
+  /** The bytes to send: a file stream or the database's copy. */
+  body(): Promise<Readable | Buffer | undefined>;
+  /** The bytes, whole. */
+  read(): Promise<Buffer | undefined>;
 }
 
 /** The media store every user (MMS receive, GET /media, the MCP transcriber, the cleanup) goes through. */
@@ -116,12 +119,12 @@ export abstract class SqlMediaStore implements MediaStore {
     return `${this.o.baseUrl().replace(/\/+$/, '')}/media/${id}`;
   }
 
-  /** Keeps the bytes of a staged medium before its row is inserted (files) or with it (database). */
-  protected abstract keep(staged: StagedMedia, tx: Kysely<Database>): Promise<void>;
-  /** The bytes of a row `lookup` found. */
-  protected abstract bytes(row: MediaRow): { body(): Promise<Readable | Buffer>; read(): Promise<Buffer> };
   /** Called by `write` with the sanitised row, before it is returned. */
   protected abstract stage(staged: StagedMedia): Promise<void>;
+  /** Keeps the bytes of a staged medium with its row, in the row's transaction. */
+  protected abstract keep(staged: StagedMedia, tx: Kysely<Database>): Promise<void>;
+  /** A row's bytes kept in the store; undefined sends the reader to the row's file. */
+  protected abstract storedBytes(row: MediaRow): Promise<Buffer | undefined>;
 
   async write(data: Uint8Array, contentType: string, name: string | null): Promise<StagedMedia> {
     const now = this.o.clock.now();
@@ -156,8 +159,14 @@ export abstract class SqlMediaStore implements MediaStore {
   async lookup(id: string): Promise<FoundMedia | undefined> {
     const row = await this.repo.media(id);
     if (!row || (row.expiresAt !== null && row.expiresAt <= this.o.clock.now())) return undefined;
-    const clean = { ...row, contentType: safeContentType(row.contentType), name: safeMediaName(row.name) };
-    return { ...clean, ...this.bytes(clean) };
+    const path = this.pathOf(row.sha256);
+    return {
+      ...row,
+      contentType: safeContentType(row.contentType),
+      name: safeMediaName(row.name),
+      body: async () => (await this.storedBytes(row)) ?? (await ifPresent(async () => (await open(path)).createReadStream())),
+      read: async () => (await this.storedBytes(row)) ?? (await ifPresent(() => readFile(path))),
+    };
   }
 
   async cleanup(): Promise<number> {
@@ -175,5 +184,15 @@ export abstract class SqlMediaStore implements MediaStore {
     // The database store has files only from before it was chosen; none there, nothing unlinked.
     for (const sha of orphans) await unlink(this.pathOf(sha)).catch(() => undefined);
     return removed;
+  }
+}
+
+/** What `io` gives, or undefined when the file is not there. */
+async function ifPresent<T>(io: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await io();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }
