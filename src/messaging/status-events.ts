@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
 import { newId } from '../ids/index.ts';
-import { OutboxRepository, type MessageRecord, type MessageStatus, type MessagesRepository, type NumbersRepository, type PartRecord } from '../store/index.ts';
+import { OutboxRepository, type MessageStatus, type MessageStatusView, type MessagesRepository, type NumbersRepository, type PartRecord } from '../store/index.ts';
 import type { Database } from '../store/sql/database.ts';
 import type { StatusPayload } from '../webhooks/index.ts';
 
@@ -32,10 +32,10 @@ export class MessageStatusTracker {
   ) {}
 
   async refresh(tx: Kysely<Database>, messageId: string): Promise<boolean> {
-    const messages = this.messages.on(tx);
-    const message = await messages.get(messageId);
-    if (!message || message.direction !== 'outbound') return false;
-    const { status, failed } = aggregateStatus(await messages.parts(messageId));
+    const found = await this.messages.on(tx).statusOf(messageId);
+    if (!found || found.message.direction !== 'outbound') return false;
+    const { message } = found;
+    const { status, failed } = aggregateStatus(found.parts);
     const error = failed ? { code: failed.errorCode ?? 'UNKNOWN', message: failed.errorMessage ?? 'delivery failed' } : undefined;
     return this.apply(tx, message, status, error);
   }
@@ -47,7 +47,7 @@ export class MessageStatusTracker {
     return this.apply(tx, message, status, error);
   }
 
-  private async apply(tx: Kysely<Database>, message: MessageRecord, status: MessageStatus, error: { code: string; message: string } | undefined): Promise<boolean> {
+  private async apply(tx: Kysely<Database>, message: MessageStatusView, status: MessageStatus, error: { code: string; message: string } | undefined): Promise<boolean> {
     if (status === message.status) return false;
     const now = this.clock.now();
     const at = new Date(now).toISOString();
@@ -66,7 +66,7 @@ export class MessageStatusTracker {
 
   private async writeEvent(
     tx: Kysely<Database>,
-    message: MessageRecord,
+    message: MessageStatusView,
     status: StatusPayload['status'],
     error: { code: string; message: string } | undefined,
     now: number,

@@ -31,6 +31,7 @@ export {
   type MessageFilter,
   type MessageRecord,
   type MessageStatus,
+  type MessageStatusView,
   type AwaitingReportPart,
   type PartRecord,
   type PartStatus,

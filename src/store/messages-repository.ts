@@ -246,6 +246,20 @@ const INSERT_PART = new PreparedQuery(
   (db: Kysely<Database>, row: PartInsert) => db.insertInto('message_parts').values({ ...row, status: 'queued' }),
 );
 
+/** The fields of a message its status and status events are made from. */
+export type MessageStatusView = Pick<MessageRecord, 'id' | 'numberId' | 'direction' | 'channel' | 'contact' | 'status'>;
+
+/** A message's status fields beside each of its parts (one row with null part fields when it has none). */
+const STATUS_OF = new PreparedQuery(['messageId'] as const, (db: Kysely<Database>, k: { messageId: string }) =>
+  db
+    .selectFrom('messages as m')
+    .leftJoin('message_parts as p', 'p.message_id', 'm.id')
+    .select(['m.number_id as m_number_id', 'm.direction as m_direction', 'm.channel as m_channel', 'm.contact as m_contact', 'm.status as m_status'])
+    .select(PART_COLUMNS.map((c) => `p.${c}` as const))
+    .where('m.id', '=', k.messageId)
+    .orderBy('p.seq'),
+);
+
 /**
  * Messages (both directions) and the parts of outbound ones. Cheap to build: a service makes one
  * on its transaction with `messages.on(tx)`, which keeps the change feed.
@@ -409,6 +423,18 @@ export class MessagesRepository {
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
     return rows.map(toMessage);
+  }
+
+  /**
+   * What an outbound message's status is made from, in one query: the message's own status and
+   * the fields its status events name, and its parts (none for an MMS).
+   */
+  async statusOf(messageId: string): Promise<{ message: MessageStatusView; parts: PartRecord[] } | undefined> {
+    const rows = await STATUS_OF.execute(this.db, { messageId });
+    const first = rows[0];
+    if (!first) return undefined;
+    const message: MessageStatusView = { id: messageId, numberId: first.m_number_id, direction: first.m_direction as MessageRecord['direction'], channel: first.m_channel as MessageRecord['channel'], contact: first.m_contact, status: first.m_status as MessageStatus };
+    return { message, parts: first.seq === null ? [] : rows.map((r) => toPart(r as PartRow)) };
   }
 
   async parts(messageId: string): Promise<PartRecord[]> {
