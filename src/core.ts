@@ -29,6 +29,7 @@ import {
   UsageRepository,
   type Database,
   type Db,
+  type NumberRecord,
   type NumbersRepository,
   type SqlStore,
 } from './store/index.ts';
@@ -153,8 +154,10 @@ export async function createCore(config: Readonly<Config>, logger: Logger, optio
     post,
     ...(options.webhookRetry && { policy: options.webhookRetry }),
     target: (numberId) => {
+      const asTarget = (n: NumberRecord | undefined) => n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };
       const n = numbersRepo.get(numberId);
-      return n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };
+      // On a cluster a number another node made, whose hint was lost, is read (bounded) instead of holding its events.
+      return n || !numbersRepo.readsMisses ? asTarget(n) : numbersRepo.find(numberId).then(asTarget);
     },
     onReply: async (event, reply, tx) => {
       const { from } = JSON.parse(event.payload) as { from: string };

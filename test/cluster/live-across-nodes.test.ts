@@ -13,6 +13,7 @@ import { SseClient } from '../helpers/sse-client.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 import { startTestGateway } from '../helpers/test-gateway.ts';
+import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 type Node = Awaited<ReturnType<typeof startTestGateway>>;
 
@@ -126,5 +127,24 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
     const missing = await b.api('/api/numbers/num_doesnotexist');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'Not Found', message: 'Number num_doesnotexist not found' });
+  });
+
+  it("delivers a webhook event of such a number from node B instead of holding it for want of a URL", async () => {
+    const receiver = new WebhookReceiver();
+    const hookUrl = await receiver.start();
+    try {
+      const now = new Date().toISOString();
+      await a.core.store.db
+        .insertInto('numbers')
+        .values({ id: 'num_hookwithouthint', phone_number: '+15550000038', line_id: null, webhook_url: hookUrl, webhook_secret: 'whsec_y', status: 'inactive', created_at: now, updated_at: now })
+        .execute();
+      // Only node B's dispatcher runs, so it is the one that finds the number.
+      await a.core.webhooks.stop();
+      await b.core.outbox.insert({ id: 'evt_withouthint', numberId: 'num_hookwithouthint', event: 'message.inbound', messageId: null, payload: '{"event":"message.inbound","from":"+15557770039"}', now: Date.now() });
+      b.core.webhooks.notify();
+      await receiver.waitFor(() => receiver.events('message.inbound').some((e) => JSON.stringify(e.json).includes('+15557770039')));
+    } finally {
+      await receiver.stop();
+    }
   });
 });
