@@ -325,7 +325,8 @@ describe('conversation reads run on indexes (EXPLAIN QUERY PLAN)', () => {
     await inbound(messages, 'num_a', ALICE, 'one', at(1));
     await inbound(messages, 'num_a', ALICE, 'two', at(2));
     await outbound(messages, 'num_a', BOB, 'out', at(3));
-    await new CallsRepository(beforeStore.db).insert({ id: 'call_b', numberId: 'num_a', direction: 'outbound', contact: CAROL, status: 'queued', sipCallId: null, greeting: null, instructions: null, apiKeyId: null, createdAt: at(4) });
+    // The calls table as it was before 017 (later migrations add columns the repository writes).
+    before.prepare(`INSERT INTO calls (id, number_id, direction, contact, status, created_at) VALUES ('call_b', 'num_a', 'outbound', ?, 'queued', ?)`).run(CAROL, at(4));
     await beforeStore.close();
     before.close();
     const after = openDatabase(file);
