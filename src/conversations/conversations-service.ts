@@ -27,7 +27,7 @@ export class ConversationsService {
   constructor(private readonly deps: ConversationsServiceDeps) {}
 
   async list(numberId: string, opts: PageOptions = {}, principal?: ApiPrincipal): Promise<ConversationList> {
-    const number = await this.deps.numbers.get(numberId, principal);
+    const number = await this.deps.numbers.find(numberId, principal);
     const limit = pageLimit(opts.limit);
     const after = position(opts.cursor);
     const rows = await this.deps.conversations.list(number.id, after, limit + 1);
@@ -84,7 +84,7 @@ export class ConversationsService {
   }
 
   private async conversation(numberId: string, contact: string, principal: ApiPrincipal | undefined): Promise<{ number: NumberRecord; contact: string }> {
-    const number = await this.deps.numbers.get(numberId, principal);
+    const number = await this.deps.numbers.find(numberId, principal);
     const other = toContact(contact, 'contact');
     if (!(await this.deps.conversations.get(number.id, other))) throw notFound(other);
     return { number, contact: other };

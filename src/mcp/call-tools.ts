@@ -16,7 +16,7 @@ const MEDIA_ID = /^[0-9A-Za-z]{1,32}$/;
 export function registerCallTools(server: McpServer, deps: McpDeps, principal: ApiPrincipal): void {
   const { logger } = deps;
   const callOf = async (numberId: string, id: string) => {
-    const number = deps.numbers.get(numberId, principal);
+    const number = await deps.numbers.find(numberId, principal);
     const call = await deps.calls.get(id);
     if (!call || call.numberId !== number.id) throw new NotFoundError(`Call ${id} not found`);
     return { number, call };
@@ -37,7 +37,7 @@ export function registerCallTools(server: McpServer, deps: McpDeps, principal: A
     },
     (args) =>
       runTool(logger, async () => {
-        const number = deps.numbers.get(args.number_id, principal);
+        const number = await deps.numbers.find(args.number_id, principal);
         const manager = deps.manager();
         if (!manager) throw new UnavailableError('Voice is not configured on this gateway (voice.drachtio in the config)');
         const input = { to: args.to, ...(args.greeting !== undefined && { greeting: args.greeting }), ...(args.instructions !== undefined && { instructions: args.instructions }) };

@@ -23,7 +23,8 @@ const page = {
 /** The messaging tools: numbers, sending, conversations, waiting for a reply, usage. */
 export function registerMessageTools(server: McpServer, deps: McpDeps, principal: ApiPrincipal): void {
   const { logger } = deps;
-  const numberOf = (id: string) => deps.numbers.get(id, principal);
+  // find: on a cluster, a number another node made is read even when its bus hint was lost.
+  const numberOf = (id: string) => deps.numbers.find(id, principal);
 
   server.registerTool(
     'list_numbers',
@@ -50,6 +51,8 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
     (args) =>
       runTool(logger, async () => {
         const input = { to: args.to, ...(args.body !== undefined && { body: args.body }), ...(args.media !== undefined && { media: args.media }), smart: args.smart };
+        // The send service looks the number up in this node's cache: find brings one it lacks.
+        await numberOf(args.number_id);
         const { response, replayed } = await deps.send.send(principal, args.number_id, input, args.idempotency_key);
         return { ...response, replayed };
       }),
@@ -99,7 +102,7 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
     },
     (args, extra) =>
       runTool(logger, async () => {
-        const number = numberOf(args.number_id);
+        const number = await numberOf(args.number_id);
         const who = toContact(args.contact, 'contact');
         let since = new Date(deps.clock.now()).toISOString();
         if (args.after_message_id !== undefined) {
@@ -137,10 +140,10 @@ export function registerMessageTools(server: McpServer, deps: McpDeps, principal
       annotations: { readOnlyHint: true },
     },
     (args) =>
-      runTool(logger, () => {
+      runTool(logger, async () => {
         const month = args.month ?? ledgerMonth(deps.clock.now());
         if (!isLedgerMonth(month)) throw new ValidationError('month: must be YYYY-MM');
-        return deps.ledger.report(numberOf(args.number_id), month);
+        return deps.ledger.report(await numberOf(args.number_id), month);
       }),
   );
 }

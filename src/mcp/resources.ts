@@ -53,7 +53,7 @@ function resourceError(err: unknown): McpError {
  * Returns the function that drops the subscriptions when the session ends.
  */
 export function registerResources(server: McpServer, deps: McpDeps, principal: ApiPrincipal): () => void {
-  const numberOf = (id: string) => deps.numbers.get(id, principal);
+  const numberOf = (id: string) => deps.numbers.find(id, principal);
   const guarded = async <T>(body: () => T | Promise<T>): Promise<T> => {
     try {
       return await body();
@@ -68,7 +68,7 @@ export function registerResources(server: McpServer, deps: McpDeps, principal: A
       list: async () => ({ resources: (await deps.numbers.list(principal)).map((n) => ({ uri: numberUri(n.id), name: n.phoneNumber, title: n.label ?? n.phoneNumber, mimeType: 'application/json' })) }),
     }),
     { title: 'A phone number', description: 'One of your numbers: its phone number, line and status', mimeType: 'application/json' },
-    (uri) => guarded(() => json(uri.href, toNumberView(numberOf(parseResourceUri(uri.href)?.numberId ?? '')))),
+    (uri) => guarded(async () => json(uri.href, toNumberView(await numberOf(parseResourceUri(uri.href)?.numberId ?? '')))),
   );
 
   server.registerResource(
@@ -105,11 +105,12 @@ export function registerResources(server: McpServer, deps: McpDeps, principal: A
   };
 
   server.server.setRequestHandler(SubscribeRequestSchema, (request) =>
-    guarded(() => {
+    guarded(async () => {
       const { uri } = request.params;
       const parsed = parseResourceUri(uri);
       if (!parsed) throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
-      const number = numberOf(parsed.numberId);
+      // The checks and the set below run in one turn, after the only await.
+      const number = await numberOf(parsed.numberId);
       if (subscribed.size >= MAX_SUBSCRIPTIONS) throw new McpError(ErrorCode.InvalidRequest, `At most ${MAX_SUBSCRIPTIONS} subscriptions per session`);
       // On a resync (changes may have been missed) every subscribed resource is said to be updated: the client reads it again.
       unsubscribe ??= deps.events.subscribe(onMessage, () => {

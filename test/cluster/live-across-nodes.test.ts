@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { call, connect, httpTransport } from '../mcp/mcp-client.ts';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { SseClient } from '../helpers/sse-client.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
@@ -127,6 +128,23 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
     const missing = await b.api('/api/numbers/num_doesnotexist');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'Not Found', message: 'Number num_doesnotexist not found' });
+  });
+
+  it("answers an MCP tool on node B for a number written elsewhere without a bus hint", async () => {
+    const now = new Date().toISOString();
+    await a.core.store.db
+      .insertInto('numbers')
+      .values({ id: 'num_mcpwithouthint', phone_number: '+15550000037', line_id: null, webhook_secret: 'whsec_z', status: 'inactive', created_at: now, updated_at: now })
+      .execute();
+    expect(b.core.numbersRepo.get('num_mcpwithouthint')).toBeUndefined();
+    const agent = await connect(httpTransport(b.url, b.key));
+    try {
+      const usage = await call<{ numberId: string }>(agent, 'get_usage', { number_id: 'num_mcpwithouthint' });
+      expect(usage.isError).toBe(false);
+      expect(usage.json.numberId).toBe('num_mcpwithouthint');
+    } finally {
+      await agent.close();
+    }
   });
 
   it("delivers a webhook event of such a number from node B instead of holding it for want of a URL", async () => {
