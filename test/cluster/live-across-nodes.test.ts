@@ -73,6 +73,16 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
     return n.id;
   };
 
+  /** A number row another node wrote with its bus hint lost: straight into the table, no node's cache told. */
+  async function writtenWithoutHint(id: string, phone: string, webhookUrl: string | null = null): Promise<void> {
+    const now = new Date().toISOString();
+    await a.core.store.db
+      .insertInto('numbers')
+      .values({ id, phone_number: phone, line_id: null, webhook_url: webhookUrl, webhook_secret: `whsec_${id}`, status: 'inactive', created_at: now, updated_at: now })
+      .execute();
+    expect(b.core.numbersRepo.get(id)).toBeUndefined();
+  }
+
   it("shows on node B's stream a message sent through node A, and its status changes", async () => {
     const stream = await dashboardStream(b, '/admin/messages/stream');
     const onA = await dashboardStream(a, '/admin/messages/stream');
@@ -114,12 +124,7 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
   });
 
   it('finds through node B a number another node wrote without a bus hint; an id that does not exist is still 404', async () => {
-    const now = new Date().toISOString();
-    await a.core.store.db
-      .insertInto('numbers')
-      .values({ id: 'num_withouthint', phone_number: '+15550000039', line_id: null, webhook_secret: 'whsec_x', status: 'inactive', created_at: now, updated_at: now })
-      .execute();
-    expect(b.core.numbersRepo.get('num_withouthint')).toBeUndefined();
+    await writtenWithoutHint('num_withouthint', '+15550000039');
     const res = await b.api('/api/numbers/num_withouthint');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: 'num_withouthint', phoneNumber: '+15550000039', status: 'inactive' });
@@ -131,12 +136,7 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
   });
 
   it("answers an MCP tool on node B for a number written elsewhere without a bus hint", async () => {
-    const now = new Date().toISOString();
-    await a.core.store.db
-      .insertInto('numbers')
-      .values({ id: 'num_mcpwithouthint', phone_number: '+15550000037', line_id: null, webhook_secret: 'whsec_z', status: 'inactive', created_at: now, updated_at: now })
-      .execute();
-    expect(b.core.numbersRepo.get('num_mcpwithouthint')).toBeUndefined();
+    await writtenWithoutHint('num_mcpwithouthint', '+15550000037');
     const agent = await connect(httpTransport(b.url, b.key));
     try {
       const usage = await call<{ numberId: string }>(agent, 'get_usage', { number_id: 'num_mcpwithouthint' });
@@ -151,11 +151,7 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
     const receiver = new WebhookReceiver();
     const hookUrl = await receiver.start();
     try {
-      const now = new Date().toISOString();
-      await a.core.store.db
-        .insertInto('numbers')
-        .values({ id: 'num_hookwithouthint', phone_number: '+15550000038', line_id: null, webhook_url: hookUrl, webhook_secret: 'whsec_y', status: 'inactive', created_at: now, updated_at: now })
-        .execute();
+      await writtenWithoutHint('num_hookwithouthint', '+15550000038', hookUrl);
       // Only node B's dispatcher runs, so it is the one that finds the number.
       await a.core.webhooks.stop();
       await b.core.outbox.insert({ id: 'evt_withouthint', numberId: 'num_hookwithouthint', event: 'message.inbound', messageId: null, payload: '{"event":"message.inbound","from":"+15557770039"}', now: Date.now() });
