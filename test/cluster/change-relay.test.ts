@@ -19,6 +19,23 @@ class CountingNotifier extends LocalNotifier {
   }
 }
 
+/** A bus that takes nothing until the test opens the gate (a PostgreSQL that has gone slow). */
+class GatedNotifier extends CountingNotifier {
+  #open: () => void = () => undefined;
+  #gate: Promise<void> = new Promise((resolve) => (this.#open = resolve));
+  inFlight = 0;
+  override async notify(channel: string, payload: string): Promise<void> {
+    if (channel !== CHANGES_CHANNEL) return super.notify(channel, payload);
+    this.inFlight++;
+    await this.#gate;
+    this.inFlight--;
+    return super.notify(channel, payload);
+  }
+  open(): void {
+    this.#open();
+  }
+}
+
 interface Node {
   feed: MessageChanges;
   heard: string[];
@@ -84,6 +101,39 @@ describe('ChangeRelay', () => {
     await until(() => b.heard.length > 0);
     expect(b.heard).toEqual(['msg_ok']);
     expect(a.heard).toEqual(['msg_ok']);
+  });
+
+  it('keeps one notification under way on a slow bus, with the changes meanwhile in one bigger batch', async () => {
+    const gated = new GatedNotifier({ logger: silentLogger() });
+    bus = gated;
+    const [a, b] = [await node(), await node()];
+    a.feed.emit('msg_first');
+    clock.advance(25);
+    for (let i = 0; i < 100; i++) a.feed.emit(`msg_${i}`);
+    clock.advance(25);
+    clock.advance(25);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(gated.inFlight).toBe(1);
+    gated.open();
+    await until(() => b.heard.length === 101);
+    expect(gated.payloads).toHaveLength(2);
+    expect(gated.payloads[1]!.split(' ')).toHaveLength(101);
+  });
+
+  it('drops the oldest batches, not memory, when the bus stays behind', async () => {
+    const gated = new GatedNotifier({ logger: silentLogger() });
+    bus = gated;
+    const [a, b] = [await node(), await node()];
+    const ids = Array.from({ length: 20_000 }, (_, i) => `msg_0190f3a1-7c2e-7000-8000-${String(i).padStart(12, '0')}`);
+    for (const id of ids) a.feed.emit(id);
+    clock.advance(25);
+    gated.open();
+    await until(() => b.heard.at(-1) === ids.at(-1));
+    // The first batch went out; of the rest, the newest 64 full batches (and the last, partial one).
+    const perPayload = Math.floor((MAX_PAYLOAD_BYTES - 12) / (ids[0]!.length + 1));
+    expect(b.heard.length).toBeLessThan(ids.length);
+    expect(b.heard.length).toBe(perPayload * 65 + (ids.length % perPayload));
+    expect(b.heard.slice(0, perPayload)).toEqual(ids.slice(0, perPayload));
   });
 
   it('sends what is pending when stopped, and publishes nothing afterwards', async () => {
