@@ -117,22 +117,28 @@ export class MmsRepository {
    */
   async claimOutbound(now: number, lineIds: readonly string[], limit: number): Promise<OutboundMms[]> {
     if (lineIds.length === 0 || limit <= 0) return [];
-    const due = this.db
-      .selectFrom('mms_outbound')
-      .select('message_id')
-      .where('status', '=', 'queued')
-      .where('next_attempt_at', '<=', now)
-      .where('line_id', 'in', lineIds)
-      .orderBy('next_attempt_at')
-      .limit(limit)
-      .$if(this.postgres, (q) => q.forUpdate().skipLocked());
+    // The picked rows in a MATERIALIZED CTE: as an IN (subquery) PostgreSQL may rescan it per row
+    // updated, and SKIP LOCKED then picks rows past LIMIT (see MessagesRepository.claimDueParts).
     const rows = await this.db
+      .with(
+        (cte) => cte('picked').materialized(),
+        (db) =>
+          db
+            .selectFrom('mms_outbound')
+            .select('message_id as picked_id')
+            .where('status', '=', 'queued')
+            .where('next_attempt_at', '<=', now)
+            .where('line_id', 'in', lineIds)
+            .orderBy('next_attempt_at')
+            .limit(limit)
+            .$if(this.postgres, (q) => q.forUpdate().skipLocked()),
+      )
       .updateTable('mms_outbound')
-      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1) }))
-      .where('message_id', 'in', due)
-      .where('status', '=', 'queued')
-      .where('next_attempt_at', '<=', now)
-      .returning(OUT_COLS)
+      .from('picked')
+      .set((eb) => ({ status: 'sending', attempts: eb('mms_outbound.attempts', '+', 1) }))
+      .whereRef('mms_outbound.message_id', '=', 'picked.picked_id')
+      .where('mms_outbound.status', '=', 'queued')
+      .returning(OUT_COLS.map((c) => `mms_outbound.${c}` as const))
       .execute();
     return rows.map(toOutbound).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
@@ -307,18 +313,23 @@ export class MmsRepository {
    */
   async claimNotifications(now: number, lineIds: readonly string[], limit: number, retryAt: number): Promise<InboundNotification[]> {
     if (lineIds.length === 0 || limit <= 0) return [];
-    const due = this.dueIn(now, lineIds)
-      .select('id')
-      .orderBy('id')
-      .limit(limit)
-      .$if(this.postgres, (q) => q.forUpdate().skipLocked());
     const rows = await this.db
+      .with(
+        (cte) => cte('picked').materialized(),
+        () =>
+          this.dueIn(now, lineIds)
+            .select('id as picked_id')
+            .orderBy('id')
+            .limit(limit)
+            .$if(this.postgres, (q) => q.forUpdate().skipLocked()),
+      )
       .updateTable('mms_inbound')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: retryAt }))
-      .where('id', 'in', due)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .returning(IN_COLS)
+      .from('picked')
+      .set((eb) => ({ attempts: eb('mms_inbound.attempts', '+', 1), next_attempt_at: retryAt }))
+      .whereRef('mms_inbound.id', '=', 'picked.picked_id')
+      .where('mms_inbound.status', '=', 'pending')
+      .where('mms_inbound.next_attempt_at', '<=', now)
+      .returning(IN_COLS.map((c) => `mms_inbound.${c}` as const))
       .execute();
     return rows.map(toInbound).sort((a, b) => a.id - b.id);
   }

@@ -67,6 +67,8 @@ describeOnEachDialect('MmsRepository', (open) => {
       );
       const all = claims.flat().map((r) => r.messageId);
       expect(new Set(all).size).toBe(all.length);
+      // No claimer took more than it asked for (SKIP LOCKED in an IN subquery can pass LIMIT).
+      expect(Math.max(...claims.map((c) => c.length))).toBeLessThanOrEqual(3);
       expect(all.length).toBeGreaterThan(0);
       // What nobody got is still queued, for the next pass.
       const rest = await repo.claimOutbound(NOW, ['line-a'], 100);
@@ -112,6 +114,7 @@ describeOnEachDialect('MmsRepository', (open) => {
       );
       all = claims.flat();
       expect(new Set(all.map((n) => n.id)).size).toBe(all.length);
+      expect(Math.max(...claims.map((c) => c.length))).toBeLessThanOrEqual(2);
       expect(all.every((n) => n.attempts === 1)).toBe(true);
     } finally {
       if (other !== t.store) await other.close();
