@@ -9,14 +9,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { call, connect, httpTransport } from '../mcp/mcp-client.ts';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresUnavailable } from '../helpers/postgres.ts';
+import { usePostgresNodes, type TestNode } from '../helpers/postgres-nodes.ts';
 import { SseClient } from '../helpers/sse-client.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
-import { useTempDir } from '../helpers/temp-dir.ts';
-import { startTestGateway } from '../helpers/test-gateway.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
-type Node = Awaited<ReturnType<typeof startTestGateway>>;
+type Node = TestNode;
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const LINE_A = { id: 'line-a', number: '+15550000031', dialect: 'quectel' };
@@ -30,30 +29,21 @@ interface MessageEvent {
 }
 
 describeWithTool('live views and numbers across gateway nodes on one PostgreSQL', need === undefined, need ?? '', () => {
-  const tempDir = useTempDir('agentphone-pg-live-');
-  let server: TestPostgres;
-  let url = '';
+  const cluster = usePostgresNodes(
+    [
+      { id: 'node-a', line: LINE_A },
+      { id: 'node-b', line: LINE_B },
+    ],
+    { dashboard: { liveIntervalMs: 100 } },
+  );
+  const streams: SseClient[] = [];
   let a: Node;
   let b: Node;
-  const streams: SseClient[] = [];
-
-  beforeAll(async () => {
-    server = await startPostgres();
-    url = await server.createDatabase();
-    const node = (id: string, line: typeof LINE_A) =>
-      startTestGateway(tempDir(), {
-        store: { postgres: { url } },
-        cluster: { nodeId: id, heartbeatMs: 200, leaseMs: 1000 },
-        virtual: { lines: [line] },
-        dashboard: { liveIntervalMs: 100 },
-      });
-    [a, b] = await Promise.all([node('node-a', LINE_A), node('node-b', LINE_B)]);
-  }, 120_000);
-
-  afterAll(async () => {
+  beforeAll(() => {
+    [a, b] = [cluster.node('node-a'), cluster.node('node-b')];
+  });
+  afterAll(() => {
     for (const s of streams) s.close();
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await server?.stop();
   });
 
   /** The dashboard in a browser: logged in with the admin token, then a session cookie. */
@@ -100,7 +90,7 @@ describeWithTool('live views and numbers across gateway nodes on one PostgreSQL'
 
   it("tells node B's stream to read again ('resync') when its bus connection is lost", async () => {
     const stream = await dashboardStream(b, '/admin/messages/stream');
-    const admin = new pg.Client({ connectionString: url });
+    const admin = new pg.Client({ connectionString: cluster.url() });
     await admin.connect();
     try {
       const { rows } = await admin.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', ['agentphone node-b/listen']);

@@ -6,16 +6,14 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { purgeStored } from '../../src/store/index.ts';
 import { noisePng } from '../mms/media-server.ts';
 import { describeWithTool } from '../helpers/system-tool.ts';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { useTempDir } from '../helpers/temp-dir.ts';
-import { startTestGateway } from '../helpers/test-gateway.ts';
+import { postgresUnavailable } from '../helpers/postgres.ts';
+import { usePostgresNodes, type TestNode } from '../helpers/postgres-nodes.ts';
 import { until } from '../helpers/wait.ts';
 
-type Node = Awaited<ReturnType<typeof startTestGateway>>;
 
 const LINE_A = { id: 'line-a', number: '+15550000021', dialect: 'quectel' };
 const LINE_B = { id: 'line-b', number: '+15550000022', dialect: 'simcom' };
@@ -30,29 +28,14 @@ function mediaFiles(dataDir: string): string[] {
 }
 
 describeWithTool('media on gateway nodes sharing one PostgreSQL', need === undefined, need ?? '', () => {
-  const tempDir = useTempDir('agentphone-pg-media-');
-  let server: TestPostgres;
-  let a: Node;
-  let b: Node;
-  const dataDirs: Record<string, string> = {};
-
-  beforeAll(async () => {
-    server = await startPostgres();
-    const url = await server.createDatabase();
-    const node = (id: string, line: typeof LINE_A) => {
-      dataDirs[id] = tempDir();
-      return startTestGateway(dataDirs[id]!, {
-        store: { postgres: { url } },
-        cluster: { nodeId: id, heartbeatMs: 200, leaseMs: 1000 },
-        virtual: { lines: [line] },
-      });
-    };
-    [a, b] = await Promise.all([node('node-a', LINE_A), node('node-b', LINE_B)]);
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await server?.stop();
+  const cluster = usePostgresNodes([
+    { id: 'node-a', line: LINE_A },
+    { id: 'node-b', line: LINE_B },
+  ]);
+  let a: TestNode;
+  let b: TestNode;
+  beforeAll(() => {
+    [a, b] = [cluster.node('node-a'), cluster.node('node-b')];
   });
 
   it('serves an MMS picture received on node B from node A, same bytes and headers; a purge removes it for both', async () => {
@@ -71,9 +54,9 @@ describeWithTool('media on gateway nodes sharing one PostgreSQL', need === undef
     expect(fromA!.headers['content-security-policy']).toMatch(/(^|; )sandbox(;|$)/);
     expect(fromA).toEqual(fromB);
     // The bytes are in the database, in neither node's data dir.
-    expect([...mediaFiles(dataDirs['node-a']!), ...mediaFiles(dataDirs['node-b']!)]).toEqual([]);
+    expect([...mediaFiles(cluster.dataDir('node-a')), ...mediaFiles(cluster.dataDir('node-b'))]).toEqual([]);
 
-    const counts = await purgeStored(a.core.store, join(dataDirs['node-a']!, 'media'), { messagesBeforeMs: Date.now() + 60_000 });
+    const counts = await purgeStored(a.core.store, join(cluster.dataDir('node-a'), 'media'), { messagesBeforeMs: Date.now() + 60_000 });
     expect(counts.media).toBe(1);
     expect(await a.core.store.db.selectFrom('media_blobs').select('media_id').execute()).toEqual([]);
     for (const gw of [a, b]) expect((await fetch(`${gw.url}/media/${row.id}`)).status).toBe(404);

@@ -6,15 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { MessagesRepository } from '../../src/store/index.ts';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresUnavailable } from '../helpers/postgres.ts';
+import { usePostgresNodes, type TestNode } from '../helpers/postgres-nodes.ts';
 import { describeWithTool, hasCommand } from '../helpers/system-tool.ts';
-import { useTempDir } from '../helpers/temp-dir.ts';
-import { startTestGateway } from '../helpers/test-gateway.ts';
 import { CHROMIUM, useChromium } from './chromium.ts';
 
-type Node = Awaited<ReturnType<typeof startTestGateway>>;
+type Node = TestNode;
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const LINE_A = { id: 'line-a', number: '+15550000041', dialect: 'quectel' };
@@ -23,29 +22,18 @@ const needPg = postgresUnavailable();
 const ready = needPg === undefined && hasCommand(CHROMIUM);
 
 describeWithTool('dashboard Messages on node B, live from node A (headless Chromium, real PostgreSQL)', ready, needPg ?? 'the Debian package chromium', () => {
-  const tempDir = useTempDir('agentphone-pg-browser-');
+  const cluster = usePostgresNodes(
+    [
+      { id: 'node-a', line: LINE_A },
+      { id: 'node-b', line: LINE_B },
+    ],
+    { dashboard: { liveIntervalMs: 100 } },
+  );
   const browser = useChromium();
-  let server: TestPostgres;
-  let url = '';
   let a: Node;
   let b: Node;
-
-  beforeAll(async () => {
-    server = await startPostgres();
-    url = await server.createDatabase();
-    const node = (id: string, line: typeof LINE_A) =>
-      startTestGateway(tempDir(), {
-        store: { postgres: { url } },
-        cluster: { nodeId: id, heartbeatMs: 200, leaseMs: 1000 },
-        virtual: { lines: [line] },
-        dashboard: { liveIntervalMs: 100 },
-      });
-    [a, b] = await Promise.all([node('node-a', LINE_A), node('node-b', LINE_B)]);
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await server?.stop();
+  beforeAll(() => {
+    [a, b] = [cluster.node('node-a'), cluster.node('node-b')];
   });
 
   it("shows node A's message and its status without a reload, and what it missed after a resync", async () => {
@@ -80,7 +68,7 @@ describeWithTool('dashboard Messages on node B, live from node A (headless Chrom
       segments: 1,
       createdAt: new Date().toISOString(),
     });
-    const admin = new pg.Client({ connectionString: url });
+    const admin = new pg.Client({ connectionString: cluster.url() });
     await admin.connect();
     try {
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', ['agentphone node-b/listen']);
