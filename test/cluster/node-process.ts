@@ -117,9 +117,14 @@ export class NodeProcess {
     clearTimeout(timer);
   }
 
-  /** Its stderr so far (the warnings and errors it logged), for failure messages. */
+  /** Its stderr so far, for failure messages. */
   stderr(): string {
     return this.proc?.stderr() ?? '';
+  }
+
+  /** Its JSON log so far (warnings and errors: it runs at log level warn). */
+  stdout(): string {
+    return this.proc?.stdout() ?? '';
   }
 
   admin(path: string, init: RequestInit = {}): Promise<Response> {
