@@ -159,6 +159,7 @@ export async function createCore(config: Readonly<Config>, logger: Logger, optio
       // On a cluster a number another node made, whose hint was lost, is read (bounded) instead of holding its events.
       return n || !numbersRepo.readsMisses ? asTarget(n) : numbersRepo.find(numberId).then(asTarget);
     },
+    longestTimeoutMs: () => numbersRepo.maxWebhookTimeoutMs(),
     onReply: async (event, reply, tx) => {
       const { from } = JSON.parse(event.payload) as { from: string };
       await send.reply(tx, event.id, event.numberId, from, reply.reply, reply.media);

@@ -165,6 +165,13 @@ export class NumbersRepository {
     return record && { ...record };
   }
 
+  /** The longest webhook timeout any number has (0 with none): how long a delivery may take. */
+  maxWebhookTimeoutMs(): number {
+    let max = 0;
+    for (const n of this.cache.byId.values()) max = Math.max(max, n.webhookTimeoutMs);
+    return max;
+  }
+
   /**
    * `get`, and on PostgreSQL an id the cache lacks is read from the database first (a number
    * another node made whose bus hint was lost), within NumberMissGuard's bounds. On SQLite, or

@@ -37,6 +37,12 @@ export interface WebhookDispatcherDeps {
   concurrency?: number;
   /** Longest sleep between looks at the outbox (rows written by other processes). */
   pollMs?: number;
+  /**
+   * The longest webhook timeout of any number: a claimed delivery's lease is that plus
+   * LEASE_MARGIN_MS, so a live delivery is not taken twice and one a dead node left is retried by
+   * another node soon after (default: the longest timeout the config allows).
+   */
+  longestTimeoutMs?: () => number;
 }
 
 export interface TestDelivery {
@@ -48,8 +54,10 @@ export interface TestDelivery {
 }
 
 const USER_AGENT = 'AgentPhone-Webhooks/1';
-/** Longer than the longest webhook timeout, so a live delivery is never taken twice. */
-const LEASE_MS = 130_000;
+/** A delivery's lease beyond the longest webhook timeout: recording the answer and an inline reply. */
+const LEASE_MARGIN_MS = 10_000;
+/** The longest webhook timeout the config allows (numbers[].webhookTimeoutMs). */
+const MAX_TIMEOUT_MS = 120_000;
 
 /**
  * Delivers outbox events at least once, signed, with retries, then dead-letters them; events
@@ -87,7 +95,7 @@ export class WebhookDispatcher {
 
   async start(): Promise<void> {
     // A SQLite store has one dispatcher: leases left by a crashed process are released at once.
-    // On PostgreSQL other nodes' dispatchers hold live leases; a crashed node's run out (LEASE_MS).
+    // On PostgreSQL other nodes' dispatchers hold live leases; a crashed node's run out (leaseMs).
     if (this.deps.store.dialect === 'sqlite') {
       const released = await this.deps.outbox.releaseLeases();
       if (released > 0) this.log.warn({ deliveries: released }, 'resuming deliveries interrupted by a restart');
@@ -137,7 +145,7 @@ export class WebhookDispatcher {
     let released = 0;
     // Stops when the URL goes away again (deliver() holds the event once more) or at stop().
     while (this.running && (await this.deps.target(numberId))?.url) {
-      const event = await this.deps.outbox.claimHeld(numberId, this.deps.clock.now(), LEASE_MS);
+      const event = await this.deps.outbox.claimHeld(numberId, this.deps.clock.now(), this.leaseMs());
       if (!event) break;
       released++;
       await this.deliver(event);
@@ -167,6 +175,11 @@ export class WebhookDispatcher {
   }
 
   /** Looks at the outbox now; a look already under way is followed by one more. */
+  /** How long a claimed delivery is this node's: the longest webhook timeout plus a margin. */
+  private leaseMs(): number {
+    return Math.min(this.deps.longestTimeoutMs?.() ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS) + LEASE_MARGIN_MS;
+  }
+
   private pump(): void {
     if (this.pumping) {
       this.pumpAgain = true;
@@ -194,7 +207,7 @@ export class WebhookDispatcher {
     const free = this.concurrency - this.inFlight;
     if (free > 0) {
       const now = this.deps.clock.now();
-      for (const event of await this.deps.outbox.claimDue(now, LEASE_MS, free)) {
+      for (const event of await this.deps.outbox.claimDue(now, this.leaseMs(), free)) {
         this.inFlight++;
         void this.deliver(event)
           .catch((err: unknown) => this.log.error({ err, delivery: event.id }, 'recording a webhook delivery failed; it is retried when its lease runs out'))

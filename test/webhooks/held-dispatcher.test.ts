@@ -141,4 +141,24 @@ describeOnEachDialect('webhook dispatcher and outbox', (open) => {
     await until(async () => (await outbox.listForNumber(NUMBER_ID, 'delivered', 100)).length === names.length, 10_000, 'all delivered');
     expect([...bodies].sort()).toEqual([...names].sort());
   });
+
+  it("leases a claimed delivery for the numbers' longest webhook timeout plus a margin, so a dead node's is retried soon", async () => {
+    const t = await openStore();
+    const outbox = new OutboxRepository(t.store.db);
+    await add(outbox, 'slow', Date.now());
+    let posted!: () => void;
+    const started = new Promise<void>((resolve) => (posted = resolve));
+    // A post that never answers: the delivery stays claimed, as on a node that died mid-post.
+    const hanging: HttpPost = () => {
+      posted();
+      return new Promise(() => undefined);
+    };
+    const before = Date.now();
+    const d = dispatcher(t.store, hanging, { longestTimeoutMs: () => 3_000 });
+    await d.start();
+    await started;
+    const row = await t.store.db.selectFrom('outbox').select(['lease_until']).where('id', '=', 'evt_slow').executeTakeFirstOrThrow();
+    expect(row.lease_until).toBeGreaterThanOrEqual(before + 3_000 + 10_000);
+    expect(row.lease_until).toBeLessThanOrEqual(Date.now() + 3_000 + 10_000);
+  });
 });
