@@ -80,7 +80,7 @@ export class Inbox {
   }
 
   /**
-   * Lists everything stored (the read storage, then the status-report storage) and hands it out.
+   * Lists everything stored (the read storage, the SIM, then the status-report storage) and hands it out.
    * A modem with full storage says so once per refused delivery: a burst of those URCs makes
    * one listing, not one each queued ahead of the reads of what was announced.
    */
@@ -89,8 +89,10 @@ export class Inbox {
       this.#drainQueued = undefined;
       const { profile } = this.#ctx;
       let count = await this.#list(profile.storage.read);
-      // Reports may sit in SR even where the profile says otherwise (misnamed +CDSI storages).
-      for (const storage of new Set([profile.statusReportStorage, 'SR'])) {
+      // Texts the SIM (SM) holds: where many modems store what arrives before they are told
+      // otherwise (after a power cycle, before this line's AT+CPMS). Reports may sit in SR even
+      // where the profile says otherwise (misnamed +CDSI storages).
+      for (const storage of new Set(['SM', profile.statusReportStorage, 'SR'])) {
         if (storage === profile.storage.read) continue;
         count += await this.#list(storage).catch(() => 0);
       }

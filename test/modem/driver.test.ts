@@ -184,9 +184,9 @@ describe('driver faults', () => {
 
   it('soft-resets an unresponsive modem after repeated timeouts, then reconnects', async () => {
     const r = (current = await started(rig('quectel', { driver: { resetAfterTimeouts: 2 } })));
-    // Let the start-up backlog read (AT+CMGL) finish first, so the health checks below are
-    // the next commands on the line.
-    await r.driver.checkHealth();
+    // Let the start-up backlog read (AT+CMGL on each storage) finish first, so the health checks
+    // below are the next commands on the line.
+    await r.driver.drain();
     r.modem.faults.silent = true;
     const resetSent = waitForEvent(r.modem, 'command', (c: string) => c === 'AT+CFUN=1,1');
     const health = r.driver.checkHealth();

@@ -49,13 +49,11 @@ describe('modem pool: a virtual line drives only its own modem', () => {
   });
 });
 
-// KNOWN BUG (found by test/cluster/cluster-kill.test.ts): a text that reaches a virtual modem
-// before the gateway has initialised the line (a gateway restarting, a line re-initialising) is
-// stored in the modem's power-up storage, "SM", before AT+CPMS selects the profile's "ME"; the
-// inbox lists only the profile's read storage (and SR), so the text is never read. It passes
-// once fixed; then drop `.fails`.
+// Found by test/cluster/cluster-kill.test.ts: a text that reaches a modem before the gateway has
+// initialised the line (a gateway restarting, a modem power-cycled) is stored in its power-up
+// storage, "SM", before AT+CPMS selects the profile's "ME"; the inbox's listing reads the SIM too.
 describe('modem pool: texts that arrive before the line is initialised', () => {
-  it.fails('a text the modem stored before the gateway initialised the line is read once the line is ready', async () => {
+  it('a text the modem stored before the gateway initialised the line is read once the line is ready', async () => {
     const zero = { minMs: 0, maxMs: 0 };
     network = createVirtualNetwork({ submitLatency: zero, deliverLatency: zero, reportLatency: zero });
     network.addLine({ lineId: 'a', number: '+15550100001', dialect: 'quectel' });

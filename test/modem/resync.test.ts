@@ -79,7 +79,7 @@ describe('AT channel resynchronisation through a virtual modem', () => {
 
   it('never hands out one stored message under another\'s index when AT+CMGR is answered late', async () => {
     const r = (current = await started(rig('quectel')));
-    await r.driver.checkHealth(); // the start-up backlog read is done
+    await r.driver.drain(); // after the start-up backlog read (it lists several storages)
     r.modem.faults.holdAnswer = true;
     const firstRead = waitForEvent<[string]>(r.modem, 'command', (c: string) => c.startsWith('AT+CMGR='));
     r.network.text(SUBSCRIBER, LINE_NUMBER, 'first');
