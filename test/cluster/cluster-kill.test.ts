@@ -248,7 +248,6 @@ describeWithTool('three gateway processes on one PostgreSQL, one killed with -9 
         // Posted before C's death was seen: C's network may have taken it and died with it.
         const beforeKill = deadAt === '';
         // While C is down its lines are off the network: the text waits until they are back.
-        // (Delivered to a line still initialising, it is lost: test/modem/pool-virtual-lines.test.ts.)
         if (!beforeKill && cLines.includes(line)) await cBack;
         let res: Response;
         try {
