@@ -23,3 +23,4 @@ export function restrictFileCreationMask(): void {
 export { acquireDataDirLock, readDataDirLock, DataDirLockedError, LOCK_FILE, PID_FILE, type DataDirLock, type DataDirLockInfo } from './data-lock.ts';
 export { probeListen } from './port-probe.ts';
 export { agentphoneVersion } from './version.ts';
+export { SerialPass } from './serial-pass.ts';

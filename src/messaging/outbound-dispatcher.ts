@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../clock/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
-import { waitOrTimeout } from '../lifecycle/index.ts';
+import { SerialPass, waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { DecodedStatusReport } from '../sms/index.ts';
 import type { MessagesRepository, PartRecord, SqlStore } from '../store/index.ts';
@@ -64,9 +64,15 @@ export class OutboundDispatcher implements Notifier {
   private readonly idleLines = new Set<string>();
   /** Lines notified since their last look: found empty, they get one more look (RECHECK_MS). */
   private readonly recheck = new Set<string>();
-  /** A pump is running; `pumpAgain` asks it to run once more when done (one claim at a time). */
-  private pumping = false;
-  private pumpAgain = false;
+  /** One claim at a time; one asked for meanwhile runs after it. */
+  private readonly passes = new SerialPass(
+    () => this.pumpOnce(),
+    (err) => {
+      // The store failed (it is retried on the next notify or timer); the error is the operator's to see.
+      this.log.error({ err }, 'claiming queued parts failed');
+      this.later(1000);
+    },
+  );
   /**
    * The async context the dispatcher was built in. notify() is called inside other units'
    * transactions (an inline reply); a pump started in that context would be taken for part of
@@ -190,24 +196,7 @@ export class OutboundDispatcher implements Notifier {
 
   /** Claims due parts for the ready lines and hands them out; one pump at a time. */
   private pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    this.pumpOnce()
-      .catch((err: unknown) => {
-        // The store failed (it is retried on the next notify or timer); the error is the operator's to see.
-        this.log.error({ err }, 'claiming queued parts failed');
-        this.later(1000);
-      })
-      .finally(() => {
-        this.pumping = false;
-        if (this.pumpAgain) {
-          this.pumpAgain = false;
-          this.pump();
-        }
-      });
+    this.passes.run();
   }
 
   private async pumpOnce(): Promise<void> {

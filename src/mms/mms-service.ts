@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
 import { AgentPhoneError } from '../errors/index.ts';
 import { newId, newMessageId } from '../ids/index.ts';
+import { SerialPass } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { Notifier } from '../messaging/index.ts';
 import { OutboxRepository, type Database, type MessageStatus, type MessagesRepository, type NumberRecord, type SqlStore } from '../store/index.ts';
@@ -83,9 +84,14 @@ export class MmsService implements Notifier {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private drained: Array<() => void> = [];
-  /** The pump in progress: one at a time, so two cannot both fill the same free slots. */
-  private pumping: Promise<void> | undefined;
-  private pumpAgain = false;
+  /** Passes over due work one at a time, so two cannot both fill the same free slots. */
+  private readonly passes = new SerialPass(
+    () => this.pumpOnce(),
+    (err) => {
+      this.log.error({ err }, 'MMS pump failed');
+      this.schedule(POLL_MS);
+    },
+  );
   /**
    * The async context the service was built in. notify() is called inside other units'
    * transactions; a pump started there would be taken for part of that transaction (refused).
@@ -148,7 +154,7 @@ export class MmsService implements Notifier {
     this.running = false;
     clearTimeout(this.timer);
     // A pump under way may still hand out what it claimed; those sends end before stop does.
-    await this.pumping;
+    await this.passes.settled();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
   }
 
@@ -262,20 +268,7 @@ export class MmsService implements Notifier {
 
   /** Starts a pass over due work unless one is under way, in which case that one runs again after. */
   private pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumpAgain = false;
-    this.pumping = this.pumpOnce()
-      .catch((err: unknown) => {
-        this.log.error({ err }, 'MMS pump failed');
-        this.schedule(POLL_MS);
-      })
-      .finally(() => {
-        this.pumping = undefined;
-        if (this.pumpAgain) this.pump();
-      });
+    this.passes.run();
   }
 
   private async pumpOnce(): Promise<void> {

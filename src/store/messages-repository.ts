@@ -556,12 +556,10 @@ export class MessagesRepository {
   /**
    * After a restart: parts that were being handed to a modem go back in line. `requeued` never
    * reached the modem; `resubmitted` were being submitted (AT+CMGS) when the process stopped and
-   * may already have been accepted: they are sent again (at least once) and marked so. Two
-   * statements over disjoint rows: each is atomic on its own, and neither depends on the other.
-   */
-  /**
-   * Parts a stopped process left in flight go back in the queue: all of them, or on a cluster only
-   * those of `lineIds` (the lines this node now holds; another node's in-flight parts are its own).
+   * may already have been accepted: they are sent again (at least once) and marked so. All of
+   * them, or on a cluster only those of `lineIds` (the lines this node now holds; another node's
+   * in-flight parts are its own). Two statements over disjoint rows: each is atomic on its own,
+   * and neither depends on the other.
    */
   async requeueInterrupted(lineIds?: readonly string[]): Promise<{ requeued: number; resubmitted: number }> {
     if (lineIds?.length === 0) return { requeued: 0, resubmitted: 0 };

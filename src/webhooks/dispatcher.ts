@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock/index.ts';
-import { waitOrTimeout } from '../lifecycle/index.ts';
+import { SerialPass, waitOrTimeout } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { OutboxRepository, type Database, type OutboxEvent, type SqlStore } from '../store/index.ts';
 import { MAX_RESPONSE_BYTES, WebhookTransportError, type HttpPost, type WebhookResponse } from './http-post.ts';
@@ -72,8 +72,15 @@ export class WebhookDispatcher {
   private running = false;
   private inFlight = 0;
   /** The look at the outbox under way; one at a time, so concurrent wake-ups never over-claim. */
-  private pumping: Promise<void> | undefined;
-  private pumpAgain = false;
+  /** Looks at the outbox; a look already under way is followed by one more. */
+  private readonly passes = new SerialPass(
+    () => this.pumpOnce(),
+    (err) => {
+      // The store is unreachable (PostgreSQL down): try again at the next poll.
+      this.log.error({ err }, 'looking for due webhook deliveries failed');
+      this.schedule(this.pollMs);
+    },
+  );
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   /** Numbers whose held events are being sent, one at a time. */
@@ -115,7 +122,7 @@ export class WebhookDispatcher {
     this.running = false;
     clearTimeout(this.timer);
     // A claim under way still hands its events to deliver(); wait for it so they are counted.
-    await this.pumping;
+    await this.passes.settled();
     if (this.inFlight > 0) await waitOrTimeout((resolve) => this.idleWaiters.push(resolve), graceMs);
   }
 
@@ -174,30 +181,13 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Looks at the outbox now; a look already under way is followed by one more. */
   /** How long a claimed delivery is this node's: the longest webhook timeout plus a margin. */
   private leaseMs(): number {
     return Math.min(this.deps.longestTimeoutMs?.() ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS) + LEASE_MARGIN_MS;
   }
 
   private pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = this.pumpOnce()
-      .catch((err: unknown) => {
-        // The store is unreachable (PostgreSQL down): try again at the next poll.
-        this.log.error({ err }, 'looking for due webhook deliveries failed');
-        this.schedule(this.pollMs);
-      })
-      .finally(() => {
-        this.pumping = undefined;
-        if (this.pumpAgain) {
-          this.pumpAgain = false;
-          this.pump();
-        }
-      });
+    this.passes.run();
   }
 
   private async pumpOnce(): Promise<void> {
