@@ -1,5 +1,6 @@
 import type { Timer, TimerClock } from '../clock/index.ts';
 import { UnavailableError } from '../errors/index.ts';
+import { SerialPass } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CallRecord, CallsRepository, NumberRecord } from '../store/index.ts';
 import { recordOutboundCall, type CallControl, type CallIntakeDeps, type OutboundCallInput } from './call-intake.ts';
@@ -48,8 +49,11 @@ const LIVE = new Set<CallRecord['status']>(['queued', 'ringing', 'in-progress'])
 export class ClusterCalls implements CallControl {
   private timer: Timer | undefined;
   private stopped = false;
-  private claiming: Promise<void> | undefined;
-  private again = false;
+  /** One claim at a time; a hint meanwhile makes one more. */
+  private readonly claims = new SerialPass(
+    () => this.claimAll(),
+    (err) => this.log.warn({ err }, 'claiming queued calls failed; the next hint or poll tries again'),
+  );
   /** Claimed here and not yet handed to the manager, and the hangups asked for meanwhile. */
   private readonly inHand = new Set<string>();
   private readonly hangupAsked = new Set<string>();
@@ -68,7 +72,7 @@ export class ClusterCalls implements CallControl {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
-    await this.claiming;
+    await this.claims.settled();
   }
 
   async placeCall(number: NumberRecord, input: OutboundCallInput): Promise<CallRecord> {
@@ -98,19 +102,7 @@ export class ClusterCalls implements CallControl {
   /** The `call` hint (or a resync): claim what is queued, if this node can dial. */
   kick(): void {
     if (!this.deps.manager || this.stopped) return;
-    if (this.claiming) {
-      this.again = true;
-      return;
-    }
-    this.claiming = this.claimAll()
-      .catch((err: unknown) => this.log.warn({ err }, 'claiming queued calls failed; the next hint or poll tries again'))
-      .finally(() => {
-        this.claiming = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.claims.run();
   }
 
   /** The `hangup:<id>` hint: ends the call when it lives on this node. */
