@@ -76,6 +76,21 @@ export class NumbersCache {
   }
 
   #tail: Promise<unknown> = Promise.resolve();
+  #maxTimeout = { version: -1, size: 0, ms: 0 };
+
+  /**
+   * The longest webhook timeout of the numbers (asked at every webhook claim), worked out again
+   * only after a change: a row set bumps the version, a row dropped changes the size.
+   */
+  maxWebhookTimeoutMs(): number {
+    const { version, byId } = this;
+    if (this.#maxTimeout.version !== version || this.#maxTimeout.size !== byId.size) {
+      let ms = 0;
+      for (const n of byId.values()) ms = Math.max(ms, n.webhookTimeoutMs);
+      this.#maxTimeout = { version, size: byId.size, ms };
+    }
+    return this.#maxTimeout.ms;
+  }
 
   /**
    * This node's number writes, one at a time, so their cache updates follow the order of their
@@ -167,9 +182,7 @@ export class NumbersRepository {
 
   /** The longest webhook timeout any number has (0 with none): how long a delivery may take. */
   maxWebhookTimeoutMs(): number {
-    let max = 0;
-    for (const n of this.cache.byId.values()) max = Math.max(max, n.webhookTimeoutMs);
-    return max;
+    return this.cache.maxWebhookTimeoutMs();
   }
 
   /**
