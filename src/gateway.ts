@@ -231,8 +231,10 @@ export async function startGateway(
     stack.push(() => started.membership?.stop());
     await pool.start();
     stack.push(() => pool.stop());
+    // The node's heartbeat and leases, and (for calls) which live nodes have voice.
+    const leases = new LeasesRepository(core.store);
     const membership = await ClusterMembership.start({
-      repo: new LeasesRepository(core.store),
+      repo: leases,
       dialect: core.store.dialect,
       // Other nodes queue calls for the cluster only while some live node says it has voice.
       node: { id: nodeId, host, pid: process.pid, version: agentphoneVersion(), info: { voice: options.voice?.signaling !== undefined || config.voice.drachtio !== null } },
@@ -290,7 +292,6 @@ export async function startGateway(
       voiceInference = bound;
       stack.push(() => bound.close());
     }
-    const leases = new LeasesRepository(core.store);
     const wakeForCalls = clusterWake;
     const voice = await startVoice(core, core.post, { ...voiceOptions, ...(voiceInference && { inference: voiceInference }) }, {
       id: nodeId,
@@ -305,6 +306,8 @@ export async function startGateway(
     });
     callHints.voice = voice;
     stack.push(() => voice.stop());
+    // Metered transcriptions (MCP's transcriber and /v1/audio/transcriptions).
+    const usage = new UsageRepository(core.store.db);
     const mcp: McpDeps = {
       config: config.mcp,
       logger: logger.child({ mod: 'mcp' }),
@@ -317,7 +320,7 @@ export async function startGateway(
       ledger: core.ledger,
       calls: voice.calls,
       manager: () => voice.control,
-      transcribe: whisperTranscriber({ whisper, usage: new UsageRepository(core.store.db), clock: core.clock, model: 'whisper-large-v3' }),
+      transcribe: whisperTranscriber({ whisper, usage, clock: core.clock, model: 'whisper-large-v3' }),
       media: mediaLookup(mms.media, config.inference.maxAudioBytes),
       ownOrigins: () => [selfUrl, config.server.publicUrl, config.media.publicUrl].flatMap((u) => (u ? [new URL(u).origin] : [])),
     };
@@ -343,7 +346,7 @@ export async function startGateway(
           api.register(transcriptionRoutes, {
             prefix: '/v1',
             whisper,
-            usage: new UsageRepository(core.store.db),
+            usage,
             clock: core.clock,
             maxAudioBytes: config.inference.maxAudioBytes,
             upstreams: voiceAi.upstreams,
