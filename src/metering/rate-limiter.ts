@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/index.ts';
 import { RateLimitedError } from '../errors/index.ts';
+import { fullBucket, takeToken, type TokenBucket } from './token-bucket.ts';
 
 /**
  * The per-API-key rate limit the API's key hook applies. `take` throws a RateLimitedError (429,
@@ -10,14 +11,9 @@ export interface RateLimit {
   take(key: string): void | Promise<void>;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
 /** A token bucket per API key: `ratePerS` sustained, `burst` at once. In memory, per process. */
 export class RateLimiter implements RateLimit {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly ratePerS: number,
@@ -28,12 +24,10 @@ export class RateLimiter implements RateLimit {
   /** Takes one token for `key` or throws a 429 RateLimitedError carrying Retry-After. */
   take(key: string): void {
     const now = this.clock.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerS);
-    bucket.updatedAt = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) throw rateLimited(this.ratePerS, this.burst, (1 - bucket.tokens) / this.ratePerS);
-    bucket.tokens -= 1;
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) this.buckets.set(key, (bucket = fullBucket(this.burst, now)));
+    const waitS = takeToken(bucket, this.ratePerS, this.burst, now);
+    if (waitS > 0) throw rateLimited(this.ratePerS, this.burst, waitS);
   }
 }
 

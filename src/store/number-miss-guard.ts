@@ -1,3 +1,5 @@
+import { fullBucket, takeToken, type TokenBucket } from '../metering/token-bucket.ts';
+
 export interface NumberMissGuardOptions {
   /** Database reads for ids the cache lacks, per second, sustained… */
   readsPerSecond?: number;
@@ -28,8 +30,7 @@ export class NumberMissGuard {
   readonly #ttlMs: number;
   readonly #maxAbsent: number;
   readonly #now: () => number;
-  #tokens: number;
-  #refilledAt: number;
+  readonly #bucket: TokenBucket;
   /** id → when it stops being answered as absent; in insertion order, so the first is the oldest. */
   readonly #absent = new Map<string, number>();
   readonly #reading = new Map<string, Promise<void>>();
@@ -40,8 +41,7 @@ export class NumberMissGuard {
     this.#ttlMs = options.absentTtlMs ?? 2_000;
     this.#maxAbsent = options.maxAbsent ?? 10_000;
     this.#now = options.now ?? Date.now;
-    this.#tokens = this.#burst;
-    this.#refilledAt = this.#now();
+    this.#bucket = fullBucket(this.#burst, this.#now());
   }
 
   /** Runs `read` for `id` unless the bound refuses it (then false); a read already running for it is shared. */
@@ -79,11 +79,6 @@ export class NumberMissGuard {
   }
 
   #take(): boolean {
-    const now = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#rate);
-    this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    return takeToken(this.#bucket, this.#rate, this.#burst, this.#now()) === 0;
   }
 }
