@@ -29,7 +29,6 @@ import {
   UsageRepository,
   type Database,
   type Db,
-  type NumberRecord,
   type NumbersRepository,
   type SqlStore,
 } from './store/index.ts';
@@ -153,11 +152,10 @@ export async function createCore(config: Readonly<Config>, logger: Logger, optio
     logger,
     post,
     ...(options.webhookRetry && { policy: options.webhookRetry }),
-    target: (numberId) => {
-      const asTarget = (n: NumberRecord | undefined) => n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };
-      const n = numbersRepo.get(numberId);
-      // On a cluster a number another node made, whose hint was lost, is read (bounded) instead of holding its events.
-      return n || !numbersRepo.readsMisses ? asTarget(n) : numbersRepo.find(numberId).then(asTarget);
+    // On a cluster a number another node made, whose hint was lost, is read (bounded) instead of holding its events.
+    target: async (numberId) => {
+      const n = await numbersRepo.find(numberId);
+      return n && { url: n.webhookUrl, secret: n.webhookSecret, timeoutMs: n.webhookTimeoutMs };
     },
     longestTimeoutMs: () => numbersRepo.maxWebhookTimeoutMs(),
     onReply: async (event, reply, tx) => {
